@@ -1,0 +1,406 @@
+//! Persistence. This is the only module that imports Diesel: one connection type over
+//! PostgreSQL and SQLite, the pool, the migrations and one file of queries per domain.
+
+/// Runs the same Diesel DSL on the concrete connection, for statements the multi-backend
+/// connection cannot express (`ON CONFLICT`, multi-row inserts).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub mod migrations;
+pub mod schema;
+pub mod settings;
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::config::DatabaseConfig;
+
+/// One connection to either backend. SQLite stays the last variant: `establish` tries the
+/// variants in order and SQLite accepts any string as a path.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The current time as the database stores it: UTC, truncated to microseconds so that a
+/// value read back from PostgreSQL compares equal to the one written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Which backend a connection or URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// A database URL whose scheme has been checked. The backend is chosen from the scheme,
+/// never guessed, so a typo cannot silently create a stray SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// The full `postgres://` or `postgresql://` URL, handed to libpq unchanged.
+    Postgres(String),
+    /// A file path (from `sqlite://PATH` or `sqlite:PATH`).
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let lower = raw.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        if lower.starts_with("sqlite:") {
+            let rest = &raw["sqlite:".len()..];
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err("`sqlite://` needs a file path, e.g. sqlite://secondmile.db".into());
+            }
+            if path.contains('?') || path.starts_with(':') {
+                return Err(format!(
+                    "`{raw}` is not supported: give a plain file path, e.g. sqlite://secondmile.db \
+                     (in-memory databases would lose every report)"
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite(path.to_string()));
+        }
+        Err(format!(
+            "unsupported scheme in `{}`: use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redact(raw)
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Hides the password of a URL so it can be logged or shown in an error.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_string(),
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => f.write_str(&redact(url)),
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{path}"),
+        }
+    }
+}
+
+/// Opens connections for the pool, choosing the backend from the URL scheme so that a bad
+/// PostgreSQL URL reports libpq's own error instead of a generic one.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+/// SQLite settings applied to every new connection. `synchronous=FULL` makes an
+/// acknowledged write survive a power loss; WAL lets readers run beside the writer.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;";
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        ConnectionManager { url }
+    }
+
+    pub fn connect(&self) -> Result<DbConn, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConn::Pg),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, ConnectionError> {
+        ConnectionManager::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Why the first connection could not be opened, with the driver's own message.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ConnectError(#[from] ConnectionError);
+
+/// Why a database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Unavailable(#[source] r2d2::PoolError),
+    #[error("database query failed")]
+    Query(#[from] diesel::result::Error),
+    #[error("database task was cancelled")]
+    Cancelled,
+}
+
+impl DbError {
+    /// True when a query found no row where one was required.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DbError::Query(diesel::result::Error::NotFound))
+    }
+}
+
+/// Why the database cannot serve requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    Unreachable(String),
+    MigrationsPending(Vec<String>),
+}
+
+/// Pool statistics for the metrics endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub max_size: u32,
+    pub connections: u32,
+    pub idle: u32,
+}
+
+/// The handle the rest of the application holds: a pool plus the knowledge of which
+/// backend it talks to and where.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    url: DatabaseUrl,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("url", &self.url).finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool and opens one connection, so that an unreachable database is reported
+    /// at start-up with the driver's own message.
+    pub fn connect(config: &DatabaseConfig) -> Result<Self, ConnectError> {
+        let manager = ConnectionManager::new(config.url.clone());
+        // Opening one connection first reports the real error at once instead of r2d2's
+        // generic timeout after `connection_timeout`.
+        drop(manager.connect()?);
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(config.connection_timeout)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .build_unchecked(manager);
+        Ok(Db {
+            pool,
+            url: config.url.clone(),
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, off the async workers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::Unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::Cancelled)?
+    }
+
+    /// Like [`Db::run`] but waits at most `timeout` for a connection (used by readiness).
+    pub async fn run_within<T, F>(&self, timeout: Duration, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(timeout).map_err(DbError::Unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::Cancelled)?
+    }
+
+    /// Whether the database can serve requests: reachable, and every embedded migration
+    /// applied. A SQLite file deleted under the running server counts as unreachable,
+    /// since anything written to the unlinked file would be lost.
+    pub async fn readiness(&self, timeout: Duration) -> Result<(), NotReady> {
+        if let DatabaseUrl::Sqlite(path) = &self.url {
+            if !std::path::Path::new(path).exists() {
+                return Err(NotReady::Unreachable(format!(
+                    "the database file {path} is missing"
+                )));
+            }
+        }
+        let pending = self
+            .run_within(timeout, |conn| {
+                conn.batch_execute("SELECT 1")?;
+                Ok(migrations::pending(conn))
+            })
+            .await
+            .map_err(|e| NotReady::Unreachable(e.to_string()))?;
+        match pending {
+            Ok(pending) if pending.is_empty() => Ok(()),
+            Ok(pending) => Err(NotReady::MigrationsPending(pending)),
+            Err(e) => Err(NotReady::Unreachable(e.to_string())),
+        }
+    }
+
+    /// Blocking access for command-line tools that run outside the HTTP server.
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        self.pool.get().map_err(DbError::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_choose_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://secondmile.db").unwrap(),
+            DatabaseUrl::Sqlite("secondmile.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/sm.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/sm.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:data.db").unwrap(),
+            DatabaseUrl::Sqlite("data.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("POSTGRES://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_and_plain_paths_are_refused() {
+        for url in [
+            "mysql://root@localhost/db",
+            "secondmile.db",
+            "",
+            "sqlite://",
+            "sqlite::memory:",
+            "sqlite://x.db?mode=memory",
+        ] {
+            assert!(DatabaseUrl::parse(url).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/sm").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/sm");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let err = DatabaseUrl::parse("mysql://app:s3cret@db/sm").unwrap_err();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(redact("postgres://app@db/sm"), "postgres://app@db/sm");
+    }
+}

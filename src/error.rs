@@ -1,0 +1,269 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 `application/problem+json`
+//! with a stable snake_case `code`. Causes are logged once and never sent to the client.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::DbError;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:secondmile:problem:validation_failed",
+    "title": "Unprocessable Entity",
+    "status": 422,
+    "detail": "the request body has 1 invalid value",
+    "code": "validation_failed",
+    "errors": [{ "pointer": "/visit/ended_at", "code": "before_start", "message": "ended_at is before started_at" }]
+}))]
+pub struct Problem {
+    /// URI reference identifying the problem type: `urn:secondmile:problem:{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the status (its HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence, safe to show to a user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable snake_case code; clients branch on this.
+    pub code: String,
+    /// Every violation found in the request, each with a JSON Pointer into the body
+    /// (or `/query/NAME` and `/path/NAME` for parameters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Violation>,
+}
+
+/// One invalid value in a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Violation {
+    /// JSON Pointer (RFC 6901) to the offending value; `""` is the whole body.
+    pub pointer: String,
+    /// Stable snake_case code of the rule that failed.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(pointer: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation {
+            pointer: pointer.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error answered to the client. Build it with the constructors; a 5xx built from a
+/// cause logs that cause (with its chain) when rendered and answers an opaque body.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: Option<String>,
+    errors: Vec<Violation>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: Some(detail.into()),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no resource exists at this address",
+        )
+    }
+
+    pub fn method_not_allowed(allowed: &[String]) -> Self {
+        let allow = allowed.join(", ");
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this resource supports {allow}"),
+        )
+        .with_header(header::ALLOW, &allow)
+    }
+
+    /// 422 listing every violation found.
+    pub fn validation(errors: Vec<Violation>) -> Self {
+        let n = errors.len();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!(
+                "the request has {n} invalid value{}",
+                if n == 1 { "" } else { "s" }
+            ),
+        );
+        e.errors = errors;
+        e
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail).with_header(header::RETRY_AFTER, "5")
+    }
+
+    /// 500 with an opaque body; `cause` is logged, never sent.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal_error",
+            detail: Some("the server failed to handle this request; it has been logged".into()),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: Some(cause.into()),
+        }
+    }
+
+    /// Adds a response header (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`).
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:secondmile:problem:{}", self.code),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("detail", &self.detail)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)?;
+        if let Some(detail) = &self.detail {
+            write!(f, ": {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            // `{:#}` prints the whole cause chain on one line.
+            tracing::error!(code = self.code, error = %format!("{source:#}"), "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::unavailable(
+                    "database_unavailable",
+                    "the database is not reachable; retry shortly",
+                )
+            }
+            e if e.is_not_found() => ApiError::not_found(),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn internal_errors_do_not_leak_their_cause() {
+        let err = ApiError::internal(anyhow::anyhow!("password=hunter2 in SELECT"));
+        let response = err.error_response();
+        assert_eq!(response.status(), 500);
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("\"code\":\"internal_error\""), "{text}");
+    }
+
+    #[actix_web::test]
+    async fn problems_carry_their_content_type_and_headers() {
+        let response = ApiError::method_not_allowed(&["GET".into(), "POST".into()]).error_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers().get("allow").unwrap(), "GET, POST");
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            PROBLEM_CONTENT_TYPE
+        );
+    }
+
+    #[test]
+    fn validation_lists_every_violation() {
+        let p = ApiError::validation(vec![
+            Violation::new("/a", "required", "a is required"),
+            Violation::new("/b/0", "too_long", "b is too long"),
+        ])
+        .problem();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors.len(), 2);
+        assert_eq!(p.type_, "urn:secondmile:problem:validation_failed");
+        assert_eq!(p.detail.as_deref(), Some("the request has 2 invalid values"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Request extractors whose failures are problem documents: a JSON body extractor that
+//! points at the offending value, and error handlers for actix's path and query extractors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+
+use crate::error::{ApiError, Violation};
+
+/// Default largest JSON body accepted, in bytes. Routes that take larger bodies set their
+/// own [`JsonLimit`].
+pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
+
+/// Largest JSON body a scope or resource accepts (`app_data`).
+#[derive(Clone, Copy, Debug)]
+pub struct JsonLimit(pub usize);
+
+/// A JSON request body. Wrong content type is 415, a body over the limit 413, malformed
+/// JSON 400, and a well-formed body of the wrong shape 422 with a JSON Pointer to the value.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(unsupported_media_type());
+            }
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the body must be JSON, sent with `Content-Type: application/json`",
+    )
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than the {limit} bytes this endpoint accepts"),
+    )
+}
+
+/// Parses a complete JSON document into `T`, reporting where a mismatch is.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        json_error(pointer, e.inner())
+    })?;
+    de.end().map_err(|e| json_error(String::new(), &e))?;
+    Ok(value)
+}
+
+fn json_error(pointer: String, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let message = strip_position(&e.to_string());
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!(
+                "the body is not valid JSON: {message} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        ),
+        Category::Data => {
+            let (pointer, code) = if let Some(field) = field_in(&message, "missing field `") {
+                (format!("{pointer}/{}", escape(field)), "required")
+            } else if message.starts_with("unknown field") {
+                (pointer, "unknown_field")
+            } else if message.starts_with("invalid type") {
+                (pointer, "invalid_type")
+            } else {
+                (pointer, "invalid_value")
+            };
+            ApiError::validation(vec![Violation::new(pointer, code, message)])
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the pointer says where, more usefully.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn field_in<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split('`').next()
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Converts serde's path into an RFC 6901 JSON Pointer.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => {
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(&escape(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Problem documents for actix's own extractors (`web::Path`, `web::Query`, `web::Json`).
+pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
+        let detail = match &e {
+            PathError::Deserialize(inner) => format!("a path parameter is invalid: {inner}"),
+            _ => "a path parameter is invalid".to_string(),
+        };
+        ApiError::bad_request("invalid_path_parameter", detail).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+        let detail = match &e {
+            QueryPayloadError::Deserialize(inner) => format!("a query parameter is invalid: {inner}"),
+            _ => "the query string is invalid".to_string(),
+        };
+        ApiError::bad_request("invalid_query", detail).into()
+    }))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(DEFAULT_JSON_LIMIT)
+            .error_handler(|e: JsonPayloadError, _| match e {
+                JsonPayloadError::ContentType => unsupported_media_type().into(),
+                JsonPayloadError::Overflow { limit } => too_large(limit).into(),
+                JsonPayloadError::OverflowKnownLength { limit, .. } => too_large(limit).into(),
+                JsonPayloadError::Deserialize(inner) => json_error(String::new(), &inner).into(),
+                other => {
+                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {other}"))
+                        .into()
+                }
+            }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Report {
+        visit: Visit,
+        answers: Vec<Answer>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Visit {
+        minutes: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Answer {
+        key: String,
+        value: bool,
+    }
+
+    fn violation(body: &str) -> Violation {
+        let err = parse_json::<Report>(body.as_bytes()).unwrap_err().problem();
+        assert_eq!(err.status, 422, "{err:?}");
+        err.errors.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_wrong_type_points_at_the_value() {
+        let v = violation(r#"{"visit":{"minutes":1},"answers":[{"key":"a","value":true},{"key":"b","value":"yes"}]}"#);
+        assert_eq!(v.pointer, "/answers/1/value");
+        assert_eq!(v.code, "invalid_type");
+        assert!(!v.message.contains("line"), "{}", v.message);
+    }
+
+    #[test]
+    fn a_missing_field_points_where_it_belongs() {
+        let v = violation(r#"{"visit":{},"answers":[]}"#);
+        assert_eq!(v.pointer, "/visit/minutes");
+        assert_eq!(v.code, "required");
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused() {
+        let v = violation(r#"{"visit":{"minutes":1},"answers":[],"role":"admin"}"#);
+        assert_eq!(v.code, "unknown_field");
+        assert_eq!(v.pointer, "/role");
+    }
+
+    #[test]
+    fn malformed_json_and_trailing_garbage_are_bad_requests() {
+        for body in [r#"{"visit":"#, r#"{"visit":{"minutes":1},"answers":[]} x"#, ""] {
+            let p = parse_json::<Report>(body.as_bytes()).unwrap_err().problem();
+            assert_eq!(p.status, 400, "{body}");
+            assert_eq!(p.code, "malformed_json");
+        }
+    }
+
+    #[test]
+    fn pointers_escape_slashes_and_tildes() {
+        assert_eq!(escape("a/b~c"), "a~1b~0c");
+    }
+}

@@ -1,0 +1,94 @@
+//! Operations endpoints: liveness, readiness and metrics.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::NotReady;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// How long readiness waits for a database connection before answering 503.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// Always `ok` when the process answers.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// Version of the running server.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessResponse {
+    /// `ready`.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: &'static str,
+}
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process is alive", body = HealthResponse))
+)]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<HealthResponse> {
+    web::Json(HealthResponse {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Readiness: the database is reachable and every migration is applied.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve requests", body = ReadinessResponse),
+        (status = 503, description = "Not ready: `database_unavailable` or `migrations_pending`",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessResponse>, ApiError> {
+    match state.db.readiness(READINESS_TIMEOUT).await {
+        Ok(()) => Ok(web::Json(ReadinessResponse {
+            status: "ready",
+            database: state.db.backend().name(),
+        })),
+        Err(NotReady::Unreachable(reason)) => {
+            tracing::warn!(reason = %reason, "not ready: database unreachable");
+            Err(ApiError::unavailable(
+                "database_unavailable",
+                "the database is not reachable",
+            ))
+        }
+        Err(NotReady::MigrationsPending(pending)) => Err(ApiError::unavailable(
+            "migrations_pending",
+            format!(
+                "{} database migration(s) not applied; run `secondmile migrate`",
+                pending.len()
+            ),
+        )),
+    }
+}
+
+/// Metrics in the Prometheus text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+        content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = state.metrics.render(state.db.pool_state());
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,119 @@
+//! Prometheus metrics: request counts and latencies by route and status, and pool state.
+//! Each application owns its registry, so several instances in one process never mix.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::db::PoolState;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGaugeVec,
+    pool_max: IntGauge,
+}
+
+/// Label used for requests that matched no route, so unknown paths cannot blow up the
+/// number of series.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("secondmile".into()), None)
+            .expect("a fixed, valid metrics prefix");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric definition");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from receiving a request to its response head",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric definition");
+        let pool_connections = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections by state"),
+            &["state"],
+        )
+        .expect("valid metric definition");
+        let pool_max = IntGauge::new("db_pool_max_connections", "Largest size of the pool")
+            .expect("valid metric definition");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(pool_max.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_max,
+        }
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// The text exposition format, with the pool gauges read now.
+    pub fn render(&self, pool: PoolState) -> String {
+        let idle = i64::from(pool.idle);
+        let open = i64::from(pool.connections);
+        self.pool_connections.with_label_values(&["idle"]).set(idle);
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(open - idle);
+        self.pool_max.set(i64::from(pool.max_size));
+        let mut out = Vec::new();
+        // Encoding into a Vec cannot fail for the text format.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_latencies_and_pool_state() {
+        let m = Metrics::new();
+        m.observe_request("GET", "/healthz", 200, 0.002);
+        m.observe_request("GET", "/healthz", 200, 0.003);
+        let text = m.render(PoolState {
+            max_size: 10,
+            connections: 3,
+            idle: 2,
+        });
+        assert!(text.contains(
+            r#"secondmile_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
+        ));
+        assert!(text.contains("secondmile_http_request_duration_seconds_bucket"));
+        assert!(text.contains(r#"secondmile_db_pool_connections{state="in_use"} 1"#));
+        assert!(text.contains("secondmile_db_pool_max_connections 10"));
+    }
+}

@@ -1,0 +1,171 @@
+//! The request middleware: request id, tracing span, timeout, metrics and the one log line
+//! per request.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError, web};
+use tracing::Instrument;
+
+use crate::error::ApiError;
+use crate::metrics::UNMATCHED_ROUTE;
+use crate::state::AppState;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request: the caller's `X-Request-Id` when it is sensible,
+/// otherwise a fresh UUID.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_string())
+}
+
+/// Operations endpoints are polled constantly; their lines are kept out of the info log.
+fn is_operations_route(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(acceptable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let timeout = state
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(30), |s| s.request_timeout);
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %req.path(),
+    );
+    // The request cannot be cloned here (routing needs sole ownership), so a response that
+    // never came back from the inner services is answered as an error carrying the id.
+    let outcome = actix_web::rt::time::timeout(timeout, next.call(req))
+        .instrument(span.clone())
+        .await;
+    let mut response = match outcome {
+        Ok(Ok(res)) => res.map_into_boxed_body(),
+        Ok(Err(e)) => {
+            let status = e.as_response_error().status_code().as_u16();
+            finish(&span, state.as_ref().map(|s| s.get_ref()), &method, UNMATCHED_ROUTE, status, started);
+            return Err(WithRequestId::new(e, request_id).into());
+        }
+        Err(_elapsed) => {
+            let err = ApiError::unavailable(
+                "request_timeout",
+                format!(
+                    "the request took longer than {} s; retry it (writes are idempotent where documented)",
+                    timeout.as_secs()
+                ),
+            );
+            finish(&span, state.as_ref().map(|s| s.get_ref()), &method, UNMATCHED_ROUTE, 503, started);
+            return Err(WithRequestId::new(err.into(), request_id).into());
+        }
+    };
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_string());
+    finish(&span, state.as_ref().map(|s| s.get_ref()), &method, &route, status, started);
+    Ok(response)
+}
+
+/// Records the request in the metrics and writes its one log line.
+fn finish(
+    span: &tracing::Span,
+    state: Option<&AppState>,
+    method: &str,
+    route: &str,
+    status: u16,
+    started: Instant,
+) {
+    let elapsed = started.elapsed();
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe_request(method, route, status, elapsed.as_secs_f64());
+    }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, route = %route, latency_ms, "request completed");
+        } else if is_operations_route(route) {
+            tracing::debug!(status, route = %route, latency_ms, "request completed");
+        } else {
+            tracing::info!(status, route = %route, latency_ms, "request completed");
+        }
+    });
+}
+
+/// An error that escaped the inner services, rendered as before plus `X-Request-Id`.
+#[derive(Debug)]
+struct WithRequestId {
+    inner: actix_web::Error,
+    request_id: String,
+}
+
+impl WithRequestId {
+    fn new(inner: actix_web::Error, request_id: String) -> Self {
+        WithRequestId { inner, request_id }
+    }
+}
+
+impl std::fmt::Display for WithRequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.inner, f)
+    }
+}
+
+impl ResponseError for WithRequestId {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.inner.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut response = self.inner.error_response();
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_kept_only_when_harmless() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(acceptable_request_id(&ok).as_deref(), Some("abc-123_x.y:z"));
+        for bad in ["", "has space", "semi;colon", &"x".repeat(129)] {
+            let v = HeaderValue::from_str(bad).unwrap();
+            assert!(acceptable_request_id(&v).is_none(), "{bad}");
+        }
+    }
+}

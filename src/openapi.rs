@@ -1,0 +1,84 @@
+//! The OpenAPI 3.1 document. Routes are registered through `utoipa_actix_web`, so the
+//! served document, the committed `openapi/openapi.json` and the routes cannot drift.
+
+use actix_web::App;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{Problem, Violation};
+use crate::health;
+
+/// Base path of the versioned API.
+pub const API_BASE: &str = "/api/v1";
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+/// The command that rewrites the committed document.
+pub const REGENERATE_COMMAND: &str = "cargo run --quiet -- openapi > openapi/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "secondmile API",
+        description = "Mystery-shopper visit reports, validated against versioned questionnaires, \
+scored and classified as zero, first or second mile, reviewed, and aggregated per location, \
+region and organization.\n\nErrors are RFC 9457 `application/problem+json` documents with a \
+stable `code`; validation errors list every violation with a JSON Pointer.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+    ),
+    components(schemas(Problem, Violation)),
+    modifiers(&Security),
+    tags(
+        (name = "operations", description = "Liveness, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "Access token from `POST /api/v1/auth/token`, sent as `Authorization: Bearer <token>`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Registers every documented route. Used both by the server and to generate the document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics);
+}
+
+/// The document the code describes, with the version of this build.
+pub fn document() -> OpenApiDoc {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+}
+
+/// The document as committed to `openapi/openapi.json`: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut json = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}

@@ -1,0 +1,106 @@
+//! Unknown paths answer 404 and known paths with the wrong method 405 with `Allow`. The
+//! table of known paths is built from the OpenAPI document, which lists every route.
+
+use actix_web::dev::ResourceDef;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::openapi::OpenApi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Every documented path with its methods, plus undocumented ones such as the docs UI.
+    pub fn from_openapi(doc: &OpenApi, extra: &[(&str, &[&str])]) -> Self {
+        let mut routes: Vec<(ResourceDef, Vec<String>)> = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods: Vec<String> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("HEAD", item.head.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_string())
+                .collect();
+                methods.dedup();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        for (path, methods) in extra {
+            routes.push((
+                ResourceDef::new(*path),
+                methods.iter().map(|m| m.to_string()).collect(),
+            ));
+        }
+        RouteTable { routes }
+    }
+
+    /// The methods a path supports, or `None` when no route has this path.
+    pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
+        let mut allowed: Vec<String> = Vec::new();
+        for (def, methods) in &self.routes {
+            if def.is_match(path) {
+                for m in methods {
+                    if !allowed.contains(m) {
+                        allowed.push(m.clone());
+                    }
+                }
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// The default service: reached when no route matched the path and method.
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Err(match state.routes.allowed_methods(req.path()) {
+        Some(allowed) => ApiError::method_not_allowed(&allowed),
+        None => ApiError::not_found(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::{OpenApiBuilder, PathsBuilder};
+
+    #[test]
+    fn known_paths_list_their_methods_and_unknown_ones_none() {
+        let doc = OpenApiBuilder::new()
+            .paths(
+                PathsBuilder::new()
+                    .path(
+                        "/api/v1/users/{id}",
+                        PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
+                    )
+                    .path(
+                        "/healthz",
+                        PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
+                    ),
+            )
+            .build();
+        let table = RouteTable::from_openapi(&doc, &[("/docs", &["GET"])]);
+        assert_eq!(
+            table.allowed_methods("/api/v1/users/0195"),
+            Some(vec!["GET".to_string()])
+        );
+        assert_eq!(table.allowed_methods("/docs"), Some(vec!["GET".to_string()]));
+        assert_eq!(table.allowed_methods("/api/v1/users"), None);
+        assert_eq!(table.allowed_methods("/nope"), None);
+    }
+}

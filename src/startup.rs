@@ -1,0 +1,147 @@
+//! Builds the application exactly as `main` runs it, so tests start the real thing.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::{Config, DatabaseConfig};
+use crate::db::{self, Db};
+use crate::extract::{self, DEFAULT_JSON_LIMIT, JsonLimit};
+use crate::metrics::Metrics;
+use crate::middleware::observe;
+use crate::openapi::{self, OPENAPI_PATH};
+use crate::routes::{self, RouteTable};
+use crate::state::AppState;
+
+/// Why the server could not start. Each kind maps to its own exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot connect to the database {url}: {source}")]
+    Database {
+        url: String,
+        #[source]
+        source: db::ConnectError,
+    },
+    #[error("database migration failed: {0}")]
+    Migration(#[source] db::migrations::MigrationError),
+    #[error("database unavailable: {0}")]
+    Pool(#[from] db::DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Opens the pool and applies pending migrations; returns the versions applied.
+pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>), StartupError> {
+    let db = Db::connect(config).map_err(|source| StartupError::Database {
+        url: config.url.to_string(),
+        source,
+    })?;
+    let mut conn = db.get()?;
+    let applied = db::migrations::run_pending(&mut conn).map_err(StartupError::Migration)?;
+    drop(conn);
+    Ok((db, applied))
+}
+
+/// Extra routes a caller mounts beside the API (the test suite uses it for probes).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+/// `/docs` without the slash: the UI loads its assets relative to `/docs/`.
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, |_| {})
+    }
+
+    /// Connects, migrates, binds and prepares the server; `run_until_stopped` serves.
+    pub fn build_with(config: Config, extra: ExtraRoutes) -> Result<Self, StartupError> {
+        let (db, applied) = connect_and_migrate(&config.database)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), versions = ?applied, "applied database migrations");
+        }
+        let listener =
+            TcpListener::bind(config.server.bind).map_err(|source| StartupError::Bind {
+                addr: config.server.bind.to_string(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: config.server.bind.to_string(),
+                source,
+            })?
+            .port();
+
+        let doc = openapi::document();
+        let table = RouteTable::from_openapi(
+            &doc,
+            &[(OPENAPI_PATH, &["GET"]), ("/docs", &["GET"]), ("/docs/{_:.*}", &["GET"])],
+        );
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            metrics: Metrics::new(),
+            request_timeout: config.server.request_timeout,
+            routes: table,
+        });
+
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(observe))
+                .app_data(state.clone())
+                .app_data(JsonLimit(DEFAULT_JSON_LIMIT))
+                .configure(extract::configure_extractors)
+                .into_utoipa_app()
+                .configure(openapi::routes)
+                .into_app()
+                .configure(extra)
+                .route("/docs", web::get().to(docs_redirect))
+                .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, doc.clone()))
+                .default_service(web::to(routes::fallback))
+        })
+        .shutdown_timeout(config.server.shutdown_timeout.as_secs());
+        if let Some(workers) = config.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind {
+                addr: config.server.bind.to_string(),
+                source,
+            })?
+            .run();
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
+    /// to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,14 @@
+//! What every handler can reach: the database handle, metrics and request settings.
+
+use std::time::Duration;
+
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::routes::RouteTable;
+
+pub struct AppState {
+    pub db: Db,
+    pub metrics: Metrics,
+    pub request_timeout: Duration,
+    pub routes: RouteTable,
+}
