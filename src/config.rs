@@ -230,7 +230,10 @@ mod tests {
         for (variable, value) in cases {
             let err = config(&[(variable, value)]).unwrap_err();
             assert_eq!(err.variable, variable, "{value}");
-            assert!(err.to_string().starts_with(&format!("invalid {variable}: ")));
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("invalid {variable}: "))
+            );
             assert!(!err.to_string().contains('\n'));
         }
     }

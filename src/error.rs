@@ -54,7 +54,11 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn new(pointer: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        pointer: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Violation {
             pointer: pointer.into(),
             code: code.into(),
@@ -128,7 +132,8 @@ impl ApiError {
     }
 
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail).with_header(header::RETRY_AFTER, "5")
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+            .with_header(header::RETRY_AFTER, "5")
     }
 
     /// 500 with an opaque body; `cause` is logged, never sent.
@@ -245,7 +250,8 @@ mod tests {
 
     #[actix_web::test]
     async fn problems_carry_their_content_type_and_headers() {
-        let response = ApiError::method_not_allowed(&["GET".into(), "POST".into()]).error_response();
+        let response =
+            ApiError::method_not_allowed(&["GET".into(), "POST".into()]).error_response();
         assert_eq!(response.status(), 405);
         assert_eq!(response.headers().get("allow").unwrap(), "GET, POST");
         assert_eq!(
@@ -264,6 +270,9 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.errors.len(), 2);
         assert_eq!(p.type_, "urn:secondmile:problem:validation_failed");
-        assert_eq!(p.detail.as_deref(), Some("the request has 2 invalid values"));
+        assert_eq!(
+            p.detail.as_deref(),
+            Some("the request has 2 invalid values")
+        );
     }
 }

@@ -59,7 +59,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        format!("the body could not be read: {e}"),
+                    )
                 })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
@@ -78,7 +81,12 @@ fn is_json(req: &HttpRequest) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -181,13 +189,17 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
         };
         ApiError::bad_request("invalid_path_parameter", detail).into()
     }))
-    .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
-        let detail = match &e {
-            QueryPayloadError::Deserialize(inner) => format!("a query parameter is invalid: {inner}"),
-            _ => "the query string is invalid".to_string(),
-        };
-        ApiError::bad_request("invalid_query", detail).into()
-    }))
+    .app_data(
+        web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+            let detail = match &e {
+                QueryPayloadError::Deserialize(inner) => {
+                    format!("a query parameter is invalid: {inner}")
+                }
+                _ => "the query string is invalid".to_string(),
+            };
+            ApiError::bad_request("invalid_query", detail).into()
+        }),
+    )
     .app_data(
         web::JsonConfig::default()
             .limit(DEFAULT_JSON_LIMIT)
@@ -196,10 +208,11 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
                 JsonPayloadError::Overflow { limit } => too_large(limit).into(),
                 JsonPayloadError::OverflowKnownLength { limit, .. } => too_large(limit).into(),
                 JsonPayloadError::Deserialize(inner) => json_error(String::new(), &inner).into(),
-                other => {
-                    ApiError::bad_request("unreadable_body", format!("the body could not be read: {other}"))
-                        .into()
-                }
+                other => ApiError::bad_request(
+                    "unreadable_body",
+                    format!("the body could not be read: {other}"),
+                )
+                .into(),
             }),
     );
 }
@@ -240,7 +253,9 @@ mod tests {
 
     #[test]
     fn a_wrong_type_points_at_the_value() {
-        let v = violation(r#"{"visit":{"minutes":1},"answers":[{"key":"a","value":true},{"key":"b","value":"yes"}]}"#);
+        let v = violation(
+            r#"{"visit":{"minutes":1},"answers":[{"key":"a","value":true},{"key":"b","value":"yes"}]}"#,
+        );
         assert_eq!(v.pointer, "/answers/1/value");
         assert_eq!(v.code, "invalid_type");
         assert!(!v.message.contains("line"), "{}", v.message);
@@ -262,7 +277,11 @@ mod tests {
 
     #[test]
     fn malformed_json_and_trailing_garbage_are_bad_requests() {
-        for body in [r#"{"visit":"#, r#"{"visit":{"minutes":1},"answers":[]} x"#, ""] {
+        for body in [
+            r#"{"visit":"#,
+            r#"{"visit":{"minutes":1},"answers":[]} x"#,
+            "",
+        ] {
             let p = parse_json::<Report>(body.as_bytes()).unwrap_err().problem();
             assert_eq!(p.status, 400, "{body}");
             assert_eq!(p.code, "malformed_json");

@@ -25,8 +25,7 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     ok.then(|| s.to_string())
 }
@@ -67,7 +66,14 @@ pub async fn observe(
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(e)) => {
             let status = e.as_response_error().status_code().as_u16();
-            finish(&span, state.as_ref().map(|s| s.get_ref()), &method, UNMATCHED_ROUTE, status, started);
+            finish(
+                &span,
+                state.as_ref().map(|s| s.get_ref()),
+                &method,
+                UNMATCHED_ROUTE,
+                status,
+                started,
+            );
             return Err(WithRequestId::new(e, request_id).into());
         }
         Err(_elapsed) => {
@@ -78,7 +84,14 @@ pub async fn observe(
                     timeout.as_secs()
                 ),
             );
-            finish(&span, state.as_ref().map(|s| s.get_ref()), &method, UNMATCHED_ROUTE, 503, started);
+            finish(
+                &span,
+                state.as_ref().map(|s| s.get_ref()),
+                &method,
+                UNMATCHED_ROUTE,
+                503,
+                started,
+            );
             return Err(WithRequestId::new(err.into(), request_id).into());
         }
     };
@@ -91,7 +104,14 @@ pub async fn observe(
         .request()
         .match_pattern()
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_string());
-    finish(&span, state.as_ref().map(|s| s.get_ref()), &method, &route, status, started);
+    finish(
+        &span,
+        state.as_ref().map(|s| s.get_ref()),
+        &method,
+        &route,
+        status,
+        started,
+    );
     Ok(response)
 }
 

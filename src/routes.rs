@@ -99,7 +99,10 @@ mod tests {
             table.allowed_methods("/api/v1/users/0195"),
             Some(vec!["GET".to_string()])
         );
-        assert_eq!(table.allowed_methods("/docs"), Some(vec!["GET".to_string()]));
+        assert_eq!(
+            table.allowed_methods("/docs"),
+            Some(vec!["GET".to_string()])
+        );
         assert_eq!(table.allowed_methods("/api/v1/users"), None);
         assert_eq!(table.allowed_methods("/nope"), None);
     }

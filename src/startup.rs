@@ -93,7 +93,11 @@ impl Application {
         let doc = openapi::document();
         let table = RouteTable::from_openapi(
             &doc,
-            &[(OPENAPI_PATH, &["GET"]), ("/docs", &["GET"]), ("/docs/{_:.*}", &["GET"])],
+            &[
+                (OPENAPI_PATH, &["GET"]),
+                ("/docs", &["GET"]),
+                ("/docs/{_:.*}", &["GET"]),
+            ],
         );
         let state = web::Data::new(AppState {
             db: db.clone(),

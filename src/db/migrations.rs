@@ -88,8 +88,8 @@ pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
             let result = pg
                 .run_pending_migrations(POSTGRES)
                 .map(|done| done.iter().map(ToString::to_string).collect());
-            let unlocked = sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .execute(pg);
+            let unlocked =
+                sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(pg);
             let applied = result?;
             unlocked?;
             Ok(applied)

@@ -40,7 +40,8 @@ pub enum DbConn {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 /// Which backend a connection or URL points at.
@@ -325,12 +326,12 @@ impl Db {
     /// applied. A SQLite file deleted under the running server counts as unreachable,
     /// since anything written to the unlinked file would be lost.
     pub async fn readiness(&self, timeout: Duration) -> Result<(), NotReady> {
-        if let DatabaseUrl::Sqlite(path) = &self.url {
-            if !std::path::Path::new(path).exists() {
-                return Err(NotReady::Unreachable(format!(
-                    "the database file {path} is missing"
-                )));
-            }
+        if let DatabaseUrl::Sqlite(path) = &self.url
+            && !std::path::Path::new(path).exists()
+        {
+            return Err(NotReady::Unreachable(format!(
+                "the database file {path} is missing"
+            )));
         }
         let pending = self
             .run_within(timeout, |conn| {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::settings;
 use super::DbConn;
+use super::schema::settings;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting {

@@ -1,0 +1,127 @@
+use std::process::{Command, Output};
+
+fn secondmile(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_secondmile"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("SECONDMILE_LOG", "warn");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("run secondmile")
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("secondmile-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn an_unknown_database_scheme_stops_start_up_without_creating_a_file() {
+    let dir = scratch_dir();
+    for url in ["mysql://root@localhost/secondmile", "secondmile.db"] {
+        let out = secondmile(&["migrate"], &[("DATABASE_URL", url)], &dir);
+        assert_eq!(out.status.code(), Some(78), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("secondmile: invalid DATABASE_URL: "),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "one clear line: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no stray file was created"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bad_setting_names_its_variable() {
+    let dir = scratch_dir();
+    let out = secondmile(&["serve"], &[("SECONDMILE_BIND", "everywhere")], &dir);
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid SECONDMILE_BIND"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unreachable_postgres_reports_the_driver_error() {
+    let dir = scratch_dir();
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
+    let out = secondmile(
+        &["migrate"],
+        &[(
+            "DATABASE_URL",
+            "postgres://app:hunter2@127.0.0.1:1/secondmile",
+        )],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(69), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Connection refused") || stderr.contains("connection refused"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is never printed: {stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_openapi_subcommand_prints_the_document() {
+    let dir = scratch_dir();
+    let out = secondmile(&["openapi"], &[], &dir);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        secondmile::openapi::document_json()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn help_explains_commands_settings_and_exit_codes() {
+    let dir = scratch_dir();
+    let out = secondmile(&["--help"], &[], &dir);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "serve",
+        "migrate",
+        "openapi",
+        "DATABASE_URL",
+        "SECONDMILE_BIND",
+        "Exit codes",
+        "78",
+    ] {
+        assert!(help.contains(needle), "--help mentions {needle}:\n{help}");
+    }
+    let out = secondmile(&["frobnicate"], &[], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = include_str!("../../README.md");
+    for (name, default, _) in secondmile::config::VARIABLES {
+        assert!(readme.contains(name), "README.md documents {name}");
+        assert!(
+            readme.contains(default),
+            "README.md gives the default of {name}: {default}"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+use crate::helpers::{count_rows, expect_problem, json_body, spawn_app};
+
+#[actix_web::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let mut response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = json_body(&mut response).await;
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[actix_web::test]
+async fn readyz_reports_the_backend_once_migrations_are_applied() {
+    let app = spawn_app().await;
+    let mut response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = json_body(&mut response).await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], app.db.backend().name());
+}
+
+#[actix_web::test]
+async fn readyz_answers_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+
+    app.db.destroy();
+
+    let mut response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let body = expect_problem(&mut response, 503, "database_unavailable").await;
+    assert!(response.headers().contains_key("retry-after"));
+    // Nothing about the database's location or driver leaks to the client.
+    let text = body.to_string();
+    assert!(
+        !text.contains("secondmile_test_") && !text.contains(".db"),
+        "{text}"
+    );
+
+    // Liveness is unaffected: the process is still alive.
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn readyz_answers_503_when_a_migration_is_not_applied() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect();
+    assert!(count_rows(&mut conn, "__diesel_schema_migrations") > 0);
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations"),
+        &mut conn,
+    )
+    .unwrap();
+
+    let mut response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let body = expect_problem(&mut response, 503, "migrations_pending").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("secondmile migrate")
+    );
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        app.client.get(app.url("/healthz")).send().await.unwrap();
+    }
+    app.client
+        .get(app.url("/no/such/page/1234"))
+        .send()
+        .await
+        .unwrap();
+
+    let mut response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    assert!(
+        text.contains(
+            r#"secondmile_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
+        ),
+        "{text}"
+    );
+    // Unknown paths share one label instead of one series each.
+    assert!(
+        text.contains(
+            r#"secondmile_http_requests_total{method="GET",route="unmatched",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("/no/such/page"), "{text}");
+    assert!(text.contains(r#"secondmile_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="0.005"}"#), "{text}");
+    assert!(
+        text.contains("secondmile_db_pool_max_connections 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"secondmile_db_pool_connections{state="idle"}"#),
+        "{text}"
+    );
+}

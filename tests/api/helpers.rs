@@ -1,0 +1,304 @@
+//! `spawn_app()`: starts the application exactly as `main` does, on port 0, against a
+//! database of its own, and removes that database afterwards.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use secondmile::config::Config;
+use secondmile::db::{Backend, DbConn};
+use secondmile::startup::{Application, ExtraRoutes};
+
+pub const SERVER_URL_VAR: &str = "SECONDMILE_TEST_DATABASE_URL";
+pub const REQUIRE_VAR: &str = "SECONDMILE_REQUIRE_POSTGRES";
+
+/// Writes straight to the process's stderr: libtest captures `eprintln!` of passing tests,
+/// and this notice must be seen.
+fn notice(message: &str) {
+    let _ = writeln!(std::io::stderr(), "\n*** {message}\n");
+}
+
+/// The PostgreSQL server the tests should use, if any. Decided once per test binary.
+pub fn postgres_server() -> Option<&'static str> {
+    static SERVER: OnceLock<Option<String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
+            let url = std::env::var(SERVER_URL_VAR).ok().filter(|u| !u.is_empty());
+            match url {
+                None if required => panic!(
+                    "{REQUIRE_VAR}=1 but {SERVER_URL_VAR} is not set: point it at a PostgreSQL server, \
+                     e.g. postgres://postgres@127.0.0.1:5432/postgres"
+                ),
+                None => {
+                    notice(&format!(
+                        "PostgreSQL was not tested: these tests ran on SQLite only. Set {SERVER_URL_VAR}=postgres://USER@HOST/DB to run them on PostgreSQL too."
+                    ));
+                    None
+                }
+                Some(url) => match PgConnection::establish(&url) {
+                    Ok(_) => {
+                        notice("API tests are running on PostgreSQL (a fresh database per test).");
+                        Some(url)
+                    }
+                    Err(e) if required => {
+                        panic!("{REQUIRE_VAR}=1 but PostgreSQL at {SERVER_URL_VAR} is unreachable: {e}")
+                    }
+                    Err(e) => {
+                        notice(&format!(
+                            "PostgreSQL was not tested: {SERVER_URL_VAR} is unreachable ({e}); running on SQLite."
+                        ));
+                        None
+                    }
+                },
+            }
+        })
+        .as_deref()
+}
+
+/// A database that exists for one test and is removed when the test ends.
+pub enum TestDb {
+    Sqlite {
+        dir: PathBuf,
+        path: PathBuf,
+    },
+    Postgres {
+        server: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub fn create() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match postgres_server() {
+            Some(server) => {
+                let name = format!("secondmile_test_{id}");
+                let mut admin =
+                    PgConnection::establish(server).expect("connect to the test server");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .expect("create the test database");
+                let url = with_database(server, &name);
+                TestDb::Postgres {
+                    server: server.to_string(),
+                    name,
+                    url,
+                }
+            }
+            None => {
+                let dir = std::env::temp_dir().join(format!("secondmile-test-{id}"));
+                std::fs::create_dir_all(&dir).expect("create a temporary directory");
+                let path = dir.join("secondmile.db");
+                TestDb::Sqlite { dir, path }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            TestDb::Sqlite { .. } => Backend::Sqlite,
+            TestDb::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// The `DATABASE_URL` that points at this database.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
+            TestDb::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// A direct connection, for tests that inspect or damage the database behind the app.
+    pub fn connect(&self) -> DbConn {
+        match self {
+            TestDb::Sqlite { path, .. } => DbConn::Sqlite(
+                diesel::sqlite::SqliteConnection::establish(&path.display().to_string())
+                    .expect("open the test database"),
+            ),
+            TestDb::Postgres { url, .. } => {
+                DbConn::Pg(PgConnection::establish(url).expect("connect to the test database"))
+            }
+        }
+    }
+
+    /// Makes the database disappear under the running application.
+    pub fn destroy(&self) {
+        match self {
+            TestDb::Sqlite { path, .. } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            TestDb::Postgres { server, name, .. } => {
+                let mut admin =
+                    PgConnection::establish(server).expect("connect to the test server");
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .expect("drop the test database");
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.destroy();
+        if let TestDb::Sqlite { dir, .. } = self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Replaces the database name (the URL path) of a PostgreSQL URL.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub client: awc::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+pub fn client() -> awc::Client {
+    awc::Client::builder()
+        .disable_redirects()
+        .timeout(Duration::from_secs(30))
+        .finish()
+}
+
+/// Starts the application with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[], |_| {}).await
+}
+
+/// Starts the application with extra environment settings and extra routes.
+pub async fn spawn_app_with(vars: &[(&str, &str)], extra: ExtraRoutes) -> TestApp {
+    let db = TestDb::create();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db.url()),
+        ("SECONDMILE_BIND".into(), "127.0.0.1:0".into()),
+        ("SECONDMILE_WORKERS".into(), "1".into()),
+        ("SECONDMILE_DB_POOL_SIZE".into(), "4".into()),
+    ]);
+    for (k, v) in vars {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
+    let app = Application::build_with(config, extra).expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: client(),
+    }
+}
+
+/// Reads a response body as JSON.
+pub async fn json_body<S>(response: &mut awc::ClientResponse<S>) -> serde_json::Value
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let bytes = response
+        .body()
+        .limit(10 * 1024 * 1024)
+        .await
+        .expect("read the body");
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    })
+}
+
+/// Asserts a problem+json response with the given status and code, and returns its body.
+pub async fn expect_problem<S>(
+    response: &mut awc::ClientResponse<S>,
+    status: u16,
+    code: &str,
+) -> serde_json::Value
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body = json_body(response).await;
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:secondmile:problem:{code}"),
+        "{body}"
+    );
+    assert!(body["title"].is_string(), "{body}");
+    body
+}
+
+/// Counts rows in a table through a direct connection.
+pub fn count_rows(conn: &mut DbConn, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(conn)
+        .expect("count rows")
+        .n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_names_are_swapped_in_urls() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+        assert_eq!(
+            with_database("postgresql://u:p@h/db?sslmode=disable", "t1"),
+            "postgresql://u:p@h/t1?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Black-box API tests: the real application over real HTTP, against a fresh SQLite file
+//! per test, or a fresh PostgreSQL database per test when `SECONDMILE_TEST_DATABASE_URL`
+//! points at a server.
+
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod migrations;
+mod openapi;
+mod storage;

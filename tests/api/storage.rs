@@ -1,0 +1,98 @@
+//! Storage behaviour that must be identical on both backends.
+
+use chrono::TimeZone;
+use secondmile::config::DatabaseConfig;
+use secondmile::db::{self, DatabaseUrl, Db, settings};
+
+use crate::helpers::TestDb;
+
+fn migrated(test_db: &TestDb) -> Db {
+    let config = DatabaseConfig {
+        url: DatabaseUrl::parse(&test_db.url()).unwrap(),
+        pool_size: 2,
+        connection_timeout: std::time::Duration::from_secs(5),
+    };
+    secondmile::startup::connect_and_migrate(&config).unwrap().0
+}
+
+#[test]
+fn timestamps_round_trip_exactly() {
+    let test_db = TestDb::create();
+    let db = migrated(&test_db);
+    let mut conn = db.get().unwrap();
+    assert_eq!(conn.backend(), test_db.backend());
+
+    let at = db::now();
+    settings::put(&mut conn, "probe", "v1", at).unwrap();
+    let stored = settings::get(&mut conn, "probe").unwrap().unwrap();
+    assert_eq!(stored.created_at, at);
+    assert_eq!(stored.value, "v1");
+
+    // A fixed instant far from the session's time zone offset reads back unchanged.
+    let fixed = chrono::Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap();
+    settings::put(&mut conn, "probe", "v2", fixed).unwrap();
+    let stored = settings::get(&mut conn, "probe").unwrap().unwrap();
+    assert_eq!(stored.updated_at, fixed);
+    assert_eq!(stored.created_at, at, "an update keeps the creation time");
+    assert_eq!(stored.value, "v2");
+}
+
+#[test]
+fn the_first_stored_value_wins() {
+    let test_db = TestDb::create();
+    let db = migrated(&test_db);
+    let mut conn = db.get().unwrap();
+    let first = settings::get_or_insert(&mut conn, "jwt_secret", "first", db::now()).unwrap();
+    let second = settings::get_or_insert(&mut conn, "jwt_secret", "second", db::now()).unwrap();
+    assert_eq!(first.value, "first");
+    assert_eq!(second, first);
+    assert!(settings::get(&mut conn, "missing").unwrap().is_none());
+}
+
+#[test]
+fn sqlite_connections_are_durable_and_enforce_foreign_keys() {
+    let test_db = TestDb::create();
+    let db = migrated(&test_db);
+    if db.backend() != db::Backend::Sqlite {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Pragma {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut conn = db.get().unwrap();
+    let read = |conn: &mut db::DbConn, sql: &str| -> String {
+        diesel::RunQueryDsl::get_result::<Pragma>(diesel::sql_query(sql), conn)
+            .unwrap()
+            .value
+    };
+    assert_eq!(
+        read(
+            &mut conn,
+            "SELECT CAST(journal_mode AS TEXT) AS value FROM pragma_journal_mode"
+        ),
+        "wal"
+    );
+    assert_eq!(
+        read(
+            &mut conn,
+            "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous"
+        ),
+        "2"
+    );
+    assert_eq!(
+        read(
+            &mut conn,
+            "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"
+        ),
+        "1"
+    );
+    assert_eq!(
+        read(
+            &mut conn,
+            "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"
+        ),
+        "5000"
+    );
+}
