@@ -125,3 +125,74 @@ fn the_readme_documents_every_setting() {
         );
     }
 }
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn sigterm_stops_a_running_server_cleanly() {
+    let db = crate::helpers::TestDb::create();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_BIND", format!("127.0.0.1:{port}"))
+        .env("SECONDMILE_LOG", "info")
+        .env("SECONDMILE_SHUTDOWN_TIMEOUT_SECS", "5")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start secondmile serve");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(response) = http_get(port, "/readyz")
+            && response.starts_with("HTTP/1.1 200")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(stderr.contains("secondmile stopped"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
