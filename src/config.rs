@@ -50,7 +50,158 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "number of CPUs",
         "HTTP worker threads (1..=256)",
     ),
+    (
+        "SECONDMILE_JWT_SECRET",
+        "generated and stored in the database",
+        "HS256 signing secret for access tokens, at least 32 bytes",
+    ),
+    (
+        "SECONDMILE_JWT_PREVIOUS_SECRET",
+        "none",
+        "the secret being rotated out: tokens it signed stay valid until they expire",
+    ),
+    (
+        "SECONDMILE_JWT_ISSUER",
+        "secondmile",
+        "`iss` of issued access tokens, required on presented ones",
+    ),
+    (
+        "SECONDMILE_JWT_AUDIENCE",
+        "secondmile-api",
+        "`aud` of issued access tokens, required on presented ones",
+    ),
+    (
+        "SECONDMILE_ACCESS_TOKEN_TTL_SECS",
+        "900",
+        "lifetime of access tokens (60..=86400)",
+    ),
+    (
+        "SECONDMILE_REFRESH_TOKEN_TTL_DAYS",
+        "30",
+        "lifetime of refresh tokens (1..=365)",
+    ),
+    (
+        "SECONDMILE_LOGIN_RATE_PER_IP",
+        "10",
+        "token requests a client IP may make per minute (1..=100000)",
+    ),
+    (
+        "SECONDMILE_LOGIN_RATE_PER_ACCOUNT",
+        "10",
+        "sign-in attempts per minute for one email or client id (1..=100000)",
+    ),
+    (
+        "SECONDMILE_TRUSTED_PROXIES",
+        "none",
+        "comma-separated proxy IPs or CIDRs whose `X-Forwarded-For` is believed; otherwise it is ignored",
+    ),
+    (
+        "SECONDMILE_BOOTSTRAP_ORG",
+        "none",
+        "with the two below: on an empty database, `serve` creates this organization and its first admin",
+    ),
+    (
+        "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL",
+        "none",
+        "email of the bootstrap admin",
+    ),
+    (
+        "SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD",
+        "none",
+        "password of the bootstrap admin (12 to 1024 bytes; never printed)",
+    ),
 ];
+
+/// A secret value: never printed by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Settings of tokens, sign-in limits and proxies.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub jwt_secret: Option<Secret>,
+    pub jwt_previous_secret: Option<Secret>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub rate_per_ip: u32,
+    pub rate_per_account: u32,
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// The first organization and admin to create on an empty database.
+#[derive(Clone, Debug)]
+pub struct BootstrapConfig {
+    pub org_name: String,
+    pub admin_email: String,
+    pub admin_password: Secret,
+}
+
+/// Networks whose `X-Forwarded-For` header is believed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (addr, prefix) = match item.split_once('/') {
+                Some((a, p)) => (a, Some(p)),
+                None => (item, None),
+            };
+            let ip: std::net::IpAddr = addr
+                .parse()
+                .map_err(|_| format!("`{item}` is not an IP address or CIDR"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let prefix = match prefix {
+                None => max,
+                Some(p) => p
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= max)
+                    .ok_or_else(|| format!("`{item}` has an invalid prefix length"))?,
+            };
+            nets.push((ip, prefix));
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.iter().any(|(net, prefix)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -86,6 +237,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub bootstrap: Option<BootstrapConfig>,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -154,7 +307,72 @@ impl Config {
             Some(_) => Some(number(&get, "SECONDMILE_WORKERS", 1, 1, 256)? as usize),
         };
 
+        let secret = |variable: &'static str| -> Result<Option<Secret>, ConfigError> {
+            match lookup(variable).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) if v.len() < 32 => Err(ConfigError {
+                    variable,
+                    message: format!("it has {} bytes; use at least 32 random bytes", v.len()),
+                }),
+                Some(v) => Ok(Some(Secret(v))),
+            }
+        };
+        let auth = AuthConfig {
+            jwt_secret: secret("SECONDMILE_JWT_SECRET")?,
+            jwt_previous_secret: secret("SECONDMILE_JWT_PREVIOUS_SECRET")?,
+            issuer: get("SECONDMILE_JWT_ISSUER").unwrap_or_else(|| "secondmile".into()),
+            audience: get("SECONDMILE_JWT_AUDIENCE").unwrap_or_else(|| "secondmile-api".into()),
+            access_ttl: Duration::from_secs(number(
+                &get,
+                "SECONDMILE_ACCESS_TOKEN_TTL_SECS",
+                900,
+                60,
+                86_400,
+            )?),
+            refresh_ttl: Duration::from_secs(
+                number(&get, "SECONDMILE_REFRESH_TOKEN_TTL_DAYS", 30, 1, 365)? * 86_400,
+            ),
+            rate_per_ip: number(&get, "SECONDMILE_LOGIN_RATE_PER_IP", 10, 1, 100_000)? as u32,
+            rate_per_account: number(&get, "SECONDMILE_LOGIN_RATE_PER_ACCOUNT", 10, 1, 100_000)?
+                as u32,
+            trusted_proxies: TrustedProxies::parse(
+                &get("SECONDMILE_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|message| ConfigError {
+                variable: "SECONDMILE_TRUSTED_PROXIES",
+                message,
+            })?,
+        };
+
+        let bootstrap_vars = [
+            "SECONDMILE_BOOTSTRAP_ORG",
+            "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL",
+            "SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD",
+        ];
+        let values: Vec<Option<String>> = bootstrap_vars.iter().map(|v| get(v)).collect();
+        let bootstrap = match (&values[0], &values[1], &values[2]) {
+            (None, None, None) => None,
+            (Some(org), Some(email), Some(password)) => Some(BootstrapConfig {
+                org_name: org.trim().to_string(),
+                admin_email: email.trim().to_string(),
+                admin_password: Secret(password.clone()),
+            }),
+            _ => {
+                let missing = bootstrap_vars
+                    .iter()
+                    .zip(&values)
+                    .find(|(_, v)| v.is_none())
+                    .map_or(bootstrap_vars[0], |(name, _)| *name);
+                return Err(ConfigError {
+                    variable: missing,
+                    message: "the three SECONDMILE_BOOTSTRAP_* variables go together; this one is missing".into(),
+                });
+            }
+        };
+
         Ok(Config {
+            auth,
+            bootstrap,
             database: DatabaseConfig {
                 url,
                 pool_size: pool_size as u32,
@@ -226,6 +444,13 @@ mod tests {
             ("SECONDMILE_REQUEST_TIMEOUT_SECS", "-1"),
             ("SECONDMILE_SHUTDOWN_TIMEOUT_SECS", "99999"),
             ("SECONDMILE_WORKERS", "0"),
+            ("SECONDMILE_JWT_SECRET", "too-short"),
+            ("SECONDMILE_JWT_PREVIOUS_SECRET", "also-too-short"),
+            ("SECONDMILE_ACCESS_TOKEN_TTL_SECS", "5"),
+            ("SECONDMILE_REFRESH_TOKEN_TTL_DAYS", "0"),
+            ("SECONDMILE_LOGIN_RATE_PER_IP", "0"),
+            ("SECONDMILE_LOGIN_RATE_PER_ACCOUNT", "x"),
+            ("SECONDMILE_TRUSTED_PROXIES", "10.0.0.0/33"),
         ];
         for (variable, value) in cases {
             let err = config(&[(variable, value)]).unwrap_err();
@@ -256,20 +481,46 @@ mod tests {
     }
 
     #[test]
-    fn every_variable_is_documented() {
-        let names: Vec<&str> = VARIABLES.iter().map(|v| v.0).collect();
-        for name in [
-            "DATABASE_URL",
-            "SECONDMILE_BIND",
-            "SECONDMILE_LOG",
-            "SECONDMILE_LOG_FORMAT",
-            "SECONDMILE_DB_POOL_SIZE",
-            "SECONDMILE_DB_TIMEOUT_SECS",
-            "SECONDMILE_REQUEST_TIMEOUT_SECS",
-            "SECONDMILE_SHUTDOWN_TIMEOUT_SECS",
-            "SECONDMILE_WORKERS",
-        ] {
-            assert!(names.contains(&name), "{name}");
-        }
+    fn bootstrap_variables_go_together() {
+        let err = config(&[("SECONDMILE_BOOTSTRAP_ORG", "Acme")]).unwrap_err();
+        assert_eq!(err.variable, "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL");
+        let c = config(&[
+            ("SECONDMILE_BOOTSTRAP_ORG", "Acme"),
+            ("SECONDMILE_BOOTSTRAP_ADMIN_EMAIL", "ana@acme.test"),
+            (
+                "SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD",
+                "correct horse battery",
+            ),
+        ])
+        .unwrap();
+        let bootstrap = c.bootstrap.unwrap();
+        assert_eq!(bootstrap.org_name, "Acme");
+        assert!(!format!("{bootstrap:?}").contains("horse"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[(
+            "SECONDMILE_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef-x",
+        )])
+        .unwrap();
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn trusted_proxies_match_addresses_and_networks() {
+        let p = TrustedProxies::parse("10.0.0.0/8, 192.168.1.7, ::1").unwrap();
+        assert!(p.contains("10.20.30.40".parse().unwrap()));
+        assert!(p.contains("192.168.1.7".parse().unwrap()));
+        assert!(!p.contains("192.168.1.8".parse().unwrap()));
+        assert!(p.contains("::1".parse().unwrap()));
+        assert!(p.contains("::ffff:10.1.1.1".parse().unwrap()));
+        assert!(!TrustedProxies::default().contains("127.0.0.1".parse().unwrap()));
+        assert!(
+            TrustedProxies::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
     }
 }

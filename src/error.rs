@@ -112,19 +112,46 @@ impl ApiError {
         .with_header(header::ALLOW, &allow)
     }
 
+    /// 401 with a `WWW-Authenticate: Bearer` challenge. `invalid` marks a token that was
+    /// presented but refused (RFC 6750 `error="invalid_token"`).
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>, invalid: bool) -> Self {
+        let challenge = if invalid {
+            r#"Bearer realm="secondmile", error="invalid_token""#
+        } else {
+            r#"Bearer realm="secondmile""#
+        };
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+            .with_header(header::WWW_AUTHENTICATE, challenge)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// 429 with `Retry-After` in whole seconds (at least 1).
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let secs = secs.max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many attempts; retry in {secs} s"),
+        )
+        .with_header(header::RETRY_AFTER, &secs.to_string())
+    }
+
     /// 422 listing every violation found.
     pub fn validation(errors: Vec<Violation>) -> Self {
         let n = errors.len();
-        let mut e = Self::new(
+        Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             format!(
                 "the request has {n} invalid value{}",
                 if n == 1 { "" } else { "s" }
             ),
-        );
-        e.errors = errors;
-        e
+        )
+        .with_violations(errors)
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
@@ -146,6 +173,12 @@ impl ApiError {
             headers: Vec::new(),
             source: Some(cause.into()),
         }
+    }
+
+    /// Attaches the violations that explain this error.
+    pub fn with_violations(mut self, errors: Vec<Violation>) -> Self {
+        self.errors = errors;
+        self
     }
 
     /// Adds a response header (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`).
@@ -274,5 +307,74 @@ mod tests {
             p.detail.as_deref(),
             Some("the request has 2 invalid values")
         );
+    }
+}
+
+/// Collects every violation of a request before answering, so the client sees them all.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// Keeps the value when `result` is `Ok`, records a violation otherwise.
+    /// A value already reported at the same pointer is not reported twice.
+    pub fn check<T>(&mut self, pointer: &str, code: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                if !self.0.iter().any(|v| v.pointer == pointer) {
+                    self.0.push(Violation::new(pointer, code, message));
+                }
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, pointer: &str, code: &str, message: impl Into<String>) {
+        self.0.push(Violation::new(pointer, code, message));
+    }
+
+    /// Adds the errors found by a `validator` derive, one per field and rule.
+    pub fn extend_validator(&mut self, errors: &validator::ValidationErrors) {
+        let mut fields: Vec<_> = errors.field_errors().into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        for (field, list) in fields {
+            for e in list {
+                let bound = |name: &str| e.params.get(name).map(|v| v.to_string());
+                let message = match (&e.message, e.code.as_ref()) {
+                    (Some(m), _) => m.to_string(),
+                    (None, "length") => match (bound("min"), bound("max")) {
+                        (Some(min), Some(max)) => {
+                            format!("{field} must have {min} to {max} characters or items")
+                        }
+                        (None, Some(max)) => {
+                            format!("{field} must have at most {max} characters or items")
+                        }
+                        (Some(min), None) => {
+                            format!("{field} must have at least {min} characters or items")
+                        }
+                        (None, None) => format!("{field} has the wrong length"),
+                    },
+                    (None, code) => format!("{field} is invalid ({code})"),
+                };
+                self.0.push(Violation::new(
+                    format!("/{field}"),
+                    e.code.to_string(),
+                    message,
+                ));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Err(422)` listing everything recorded, `Ok` when nothing was.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 }

@@ -43,35 +43,97 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .app_data::<JsonLimit>()
             .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
         let content_type_ok = is_json(req);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_length = declared_length(req);
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
                 return Err(unsupported_media_type());
             }
-            if declared_length.is_some_and(|n| n > limit) {
-                return Err(too_large(limit));
-            }
-            let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(
-                        "unreadable_body",
-                        format!("the body could not be read: {e}"),
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, declared_length, limit).await?;
             parse_json(&body).map(ApiJson)
         })
     }
+}
+
+/// Largest OAuth2-style form or JSON body (token requests are small).
+const FORM_LIMIT: usize = 16 * 1024;
+
+/// A body sent either as `application/x-www-form-urlencoded` (OAuth2 clients) or as JSON.
+#[derive(Debug)]
+pub struct FormOrJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = essence(req).as_deref() == Some("application/x-www-form-urlencoded");
+        let is_json = is_json(req);
+        let declared_length = declared_length(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_form && !is_json {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send `application/x-www-form-urlencoded` or `application/json`",
+                ));
+            }
+            let body = read_body(&mut payload, declared_length, FORM_LIMIT).await?;
+            if is_json {
+                return parse_json(&body).map(FormOrJson);
+            }
+            serde_urlencoded::from_bytes::<T>(&body)
+                .map(FormOrJson)
+                .map_err(|e| {
+                    ApiError::bad_request("invalid_request", format!("the form is invalid: {e}"))
+                })
+        })
+    }
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads the whole body, refusing more than `limit` bytes without buffering them.
+async fn read_body(
+    payload: &mut Payload,
+    declared_length: Option<usize>,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
+    if declared_length.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = BytesMut::with_capacity(declared_length.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn essence(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 fn is_json(req: &HttpRequest) -> bool {

@@ -1,5 +1,6 @@
 //! secondmile: a REST API backend for mystery-shopper programmes.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -8,6 +9,7 @@ pub mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod pagination;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -2,12 +2,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::io::{BufRead, IsTerminal};
+
+use secondmile::auth::bootstrap::{self, BootstrapError};
 use secondmile::config::{Config, VARIABLES};
 use secondmile::startup::{self, Application, StartupError};
 use secondmile::{openapi, telemetry};
 
 /// Exit codes, documented in `--help` and the README.
 const EXIT_FAILURE: u8 = 1;
+const EXIT_DATA: u8 = 65;
 const EXIT_DATABASE_UNAVAILABLE: u8 = 69;
 const EXIT_CONFIG: u8 = 78;
 
@@ -31,6 +35,19 @@ enum Command {
     Migrate,
     /// Print the OpenAPI 3.1 document (JSON) to standard output.
     Openapi,
+    /// Create an organization and its first admin. The password is read from standard input
+    /// (one line), or prompted for without echo on a terminal; it is never printed.
+    CreateAdmin {
+        /// Name of the new organization.
+        #[arg(long)]
+        org_name: String,
+        /// Email of the admin (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Display name of the admin (default: the part of the email before `@`).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 fn after_help() -> String {
@@ -40,7 +57,8 @@ fn after_help() -> String {
     }
     text.push_str(
         "\nExit codes:\n  0   success\n  1   failure (migration, listening socket, server error)\n  \
-         2   invalid command line\n  69  database unreachable\n  78  invalid configuration",
+         2   invalid command line\n  65  invalid input (create-admin: bad email or password, email taken)\n  \
+         69  database unreachable\n  78  invalid configuration",
     );
     text
 }
@@ -64,6 +82,11 @@ fn main() -> ExitCode {
 
     let result = match command {
         Command::Migrate => migrate(&config),
+        Command::CreateAdmin {
+            org_name,
+            email,
+            display_name,
+        } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
         Command::Serve | Command::Openapi => serve(config),
     };
     match result {
@@ -75,6 +98,66 @@ fn main() -> ExitCode {
                 StartupError::Database { .. } | StartupError::Pool(_) => EXIT_DATABASE_UNAVAILABLE,
                 _ => EXIT_FAILURE,
             })
+        }
+    }
+}
+
+fn read_password(email: &str) -> std::io::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {email}: "))?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        if first != second {
+            return Err(std::io::Error::other("the passwords differ"));
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn create_admin(
+    config: &Config,
+    org_name: &str,
+    email: &str,
+    display_name: Option<&str>,
+) -> ExitCode {
+    let password = match read_password(email) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("secondmile: cannot read the password: {e}");
+            return ExitCode::from(EXIT_DATA);
+        }
+    };
+    let db = match startup::connect_and_migrate(&config.database) {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(match e {
+                StartupError::Database { .. } | StartupError::Pool(_) => EXIT_DATABASE_UNAVAILABLE,
+                _ => EXIT_FAILURE,
+            });
+        }
+    };
+    match bootstrap::create_admin(&db, org_name, email, display_name, password) {
+        Ok((org, admin)) => {
+            println!(
+                "created organization \"{}\" ({}) and its admin {} ({})",
+                org.name, org.id, admin.email, admin.id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ (BootstrapError::Invalid(_) | BootstrapError::EmailTaken(_))) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_DATA)
+        }
+        Err(BootstrapError::Database(e @ secondmile::db::DbError::Unavailable(_))) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_DATABASE_UNAVAILABLE)
+        }
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }

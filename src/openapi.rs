@@ -3,11 +3,15 @@
 
 use actix_web::App;
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::model::Scope;
+use crate::auth::{clients, handlers as auth, users};
 use crate::error::{Problem, Violation};
 use crate::health;
 
@@ -31,6 +35,9 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
     components(schemas(Problem, Violation)),
     modifiers(&Security),
     tags(
+        (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
+        (name = "users", description = "Users of the caller's organization (admins)"),
+        (name = "integration-clients", description = "Service accounts of the caller's organization (admins)"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -53,6 +60,32 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        let token_url = format!("{API_BASE}/auth/token");
+        let scopes: Scopes = Scope::ALL
+            .iter()
+            .map(|s| (s.as_str(), scope_description(*s)))
+            .collect();
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [
+                    Flow::Password(Password::new(token_url.clone(), Scopes::new())),
+                    Flow::ClientCredentials(ClientCredentials::new(token_url, scopes)),
+                ],
+                "Users sign in with the password grant (and rotate with refresh_token); integration clients \
+                 use client_credentials with the scopes an admin granted them.",
+            )),
+        );
+    }
+}
+
+fn scope_description(scope: Scope) -> &'static str {
+    match scope {
+        Scope::ReportsWrite => "submit visit reports on behalf of the organization's shoppers",
+        Scope::ReportsRead => "read visit reports and exports",
+        Scope::AggregatesRead => "read location, region and organization aggregates",
+        Scope::LocationsRead => "read locations",
+        Scope::QuestionnairesRead => "read published questionnaires",
     }
 }
 
@@ -60,7 +93,21 @@ impl Modify for Security {
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(health::metrics);
+        .service(health::metrics)
+        .service(
+            utoipa_actix_web::scope::scope(API_BASE)
+                .service(auth::issue_token)
+                .service(auth::revoke_token)
+                .service(auth::get_me)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(users::delete_user)
+                .service(clients::list_clients)
+                .service(clients::create_client)
+                .service(clients::delete_client),
+        );
 }
 
 /// The document the code describes, with the version of this build.

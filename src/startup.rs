@@ -8,7 +8,8 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::{Config, DatabaseConfig};
+use crate::auth::{AuthState, bootstrap, rate_limit::LoginLimiter, tokens};
+use crate::config::{AuthConfig, Config, DatabaseConfig, Secret};
 use crate::db::{self, Db};
 use crate::extract::{self, DEFAULT_JSON_LIMIT, JsonLimit};
 use crate::metrics::Metrics;
@@ -30,6 +31,8 @@ pub enum StartupError {
     Migration(#[source] db::migrations::MigrationError),
     #[error("database unavailable: {0}")]
     Pool(#[from] db::DbError),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -48,6 +51,26 @@ pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>),
     let applied = db::migrations::run_pending(&mut conn).map_err(StartupError::Migration)?;
     drop(conn);
     Ok((db, applied))
+}
+
+/// Where a generated signing secret is kept, so restarts keep sessions valid.
+const JWT_SECRET_SETTING: &str = "jwt_signing_secret";
+
+/// The configured signing secret, or the one generated on first start and kept in the
+/// database (the first instance to start wins; the others read its value).
+pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let mut conn = db.get()?;
+    let stored = db::settings::get_or_insert(
+        &mut conn,
+        JWT_SECRET_SETTING,
+        &tokens::random_token(""),
+        db::now(),
+    )
+    .map_err(db::DbError::Query)?;
+    Ok(Secret::new(stored.value))
 }
 
 /// Extra routes a caller mounts beside the API (the test suite uses it for probes).
@@ -77,6 +100,17 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), versions = ?applied, "applied database migrations");
         }
+        if let Some(bootstrap) = &config.bootstrap
+            && bootstrap::bootstrap_if_empty(&db, bootstrap)?
+        {
+            tracing::info!(organization = %bootstrap.org_name, "created the bootstrap organization and admin");
+        }
+        let secret = signing_secret(&db, &config.auth)?;
+        let auth = AuthState {
+            tokens: tokens::TokenService::new(&config.auth, &secret),
+            limiter: LoginLimiter::new(config.auth.rate_per_ip, config.auth.rate_per_account),
+            proxies: config.auth.trusted_proxies.clone(),
+        };
         let listener =
             TcpListener::bind(config.server.bind).map_err(|source| StartupError::Bind {
                 addr: config.server.bind.to_string(),
@@ -104,6 +138,7 @@ impl Application {
             metrics: Metrics::new(),
             request_timeout: config.server.request_timeout,
             routes: table,
+            auth,
         });
 
         let mut server = HttpServer::new(move || {
@@ -113,12 +148,13 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(JsonLimit(DEFAULT_JSON_LIMIT))
                 .configure(extract::configure_extractors)
+                // Before the API scope, which would otherwise claim the document's path.
+                .route("/docs", web::get().to(docs_redirect))
+                .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, doc.clone()))
                 .into_utoipa_app()
                 .configure(openapi::routes)
                 .into_app()
                 .configure(extra)
-                .route("/docs", web::get().to(docs_redirect))
-                .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, doc.clone()))
                 .default_service(web::to(routes::fallback))
         })
         .shutdown_timeout(config.server.shutdown_timeout.as_secs());

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::AuthState;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::routes::RouteTable;
@@ -11,4 +12,5 @@ pub struct AppState {
     pub metrics: Metrics,
     pub request_timeout: Duration,
     pub routes: RouteTable,
+    pub auth: AuthState,
 }

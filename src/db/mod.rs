@@ -12,6 +12,7 @@ macro_rules! on_backend {
     };
 }
 
+pub mod identity;
 pub mod migrations;
 pub mod schema;
 pub mod settings;
@@ -26,6 +27,9 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
 use crate::config::DatabaseConfig;
+
+/// The error of a single query, for callers outside this module.
+pub use diesel::result::Error as QueryError;
 
 /// One connection to either backend. SQLite stays the last variant: `establish` tries the
 /// variants in order and SQLite accepts any string as a path.
@@ -195,8 +199,14 @@ impl ManageConnection for ConnectionManager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection returned with a transaction still open (e.g. after a panic) is dropped
+    /// instead of being handed to the next request.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConn::Pg(c) => c.is_broken(),
+            DbConn::Sqlite(c) => c.is_broken(),
+        }
     }
 }
 
@@ -217,6 +227,55 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("database task was cancelled")]
     Cancelled,
+}
+
+impl From<diesel::result::Error> for crate::error::ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::Query(e).into()
+    }
+}
+
+/// True when `e` is a violated UNIQUE constraint.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Runs `f` in a transaction that holds the write lock from its first statement. On SQLite
+/// this is `BEGIN IMMEDIATE`, so a transaction that reads and then writes cannot fail
+/// half-way because another writer got in first; on PostgreSQL it is a plain transaction
+/// (use row locks where a read must not change before the write).
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let DbConn::Pg(_) = conn {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    let DbConn::Sqlite(c) = conn else {
+        unreachable!("checked above")
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(c)?;
+            Err(e)
+        }
+    }
 }
 
 impl DbError {
@@ -293,10 +352,11 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, off the async workers.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
         actix_web::rt::task::spawn_blocking(move || {
@@ -304,7 +364,7 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|_| DbError::Cancelled)?
+        .map_err(|_| E::from(DbError::Cancelled))?
     }
 
     /// Like [`Db::run`] but waits at most `timeout` for a connection (used by readiness).

@@ -178,15 +178,153 @@ fn with_database(server: &str, name: &str) -> String {
     url
 }
 
+/// The signing secret of test servers, so tests can forge tokens with it.
+pub const TEST_JWT_SECRET: &str = "test-signing-secret-0123456789-abcdefghij";
+
 pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub client: awc::Client,
 }
 
+/// A user created for a test, with the password it signs in with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub password: String,
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Creates an organization and its first admin directly in the database, as
+    /// `secondmile create-admin` does.
+    pub fn create_org_with_admin(&self, org_name: &str) -> TestUser {
+        let config = secondmile::config::DatabaseConfig {
+            url: secondmile::db::DatabaseUrl::parse(&self.db.url()).unwrap(),
+            pool_size: 1,
+            connection_timeout: Duration::from_secs(5),
+        };
+        let db = secondmile::db::Db::connect(&config).expect("connect to the test database");
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let email = format!("admin-{}@example.test", &suffix[..12]);
+        let password = format!("admin passphrase {suffix}");
+        let (org, admin) = secondmile::auth::bootstrap::create_admin(
+            &db,
+            org_name,
+            &email,
+            Some("Admin"),
+            password.clone(),
+        )
+        .expect("create an organization with its admin");
+        TestUser {
+            id: admin.id.to_string(),
+            org_id: org.id.to_string(),
+            email,
+            password,
+        }
+    }
+
+    /// `POST /api/v1/auth/token` with a JSON body.
+    pub async fn token_request(&self, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let mut response = self
+            .client
+            .post(self.url("/api/v1/auth/token"))
+            .send_json(&body)
+            .await
+            .expect("token request");
+        let status = response.status().as_u16();
+        (status, json_body(&mut response).await)
+    }
+
+    /// Signs in with the password grant; returns the whole token response.
+    pub async fn sign_in(&self, user: &TestUser) -> serde_json::Value {
+        let (status, body) = self
+            .token_request(serde_json::json!({
+                "grant_type": "password",
+                "username": user.email,
+                "password": user.password,
+            }))
+            .await;
+        assert_eq!(status, 200, "sign-in failed: {body}");
+        body
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn access_token(&self, user: &TestUser) -> String {
+        self.sign_in(user).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Creates a user through the API as `admin`.
+    pub async fn create_user(&self, admin_token: &str, role: &str) -> TestUser {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let email = format!("{role}-{}@example.test", &suffix[..12]);
+        let password = format!("{role} passphrase {suffix}");
+        let mut response = self
+            .client
+            .post(self.url("/api/v1/users"))
+            .bearer_auth(admin_token)
+            .send_json(&serde_json::json!({
+                "email": email,
+                "display_name": format!("Test {role}"),
+                "role": role,
+                "password": password,
+            }))
+            .await
+            .unwrap();
+        let body = json_body(&mut response).await;
+        assert_eq!(response.status().as_u16(), 201, "{body}");
+        let mut me = self
+            .client
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .unwrap();
+        let me = json_body(&mut me).await;
+        TestUser {
+            id: body["id"].as_str().unwrap().to_string(),
+            org_id: me["organization"]["id"].as_str().unwrap().to_string(),
+            email,
+            password,
+        }
+    }
+
+    /// Creates an integration client through the API; returns (id, secret).
+    pub async fn create_client(&self, admin_token: &str, scopes: &[&str]) -> (String, String) {
+        let mut response = self
+            .client
+            .post(self.url("/api/v1/integration-clients"))
+            .bearer_auth(admin_token)
+            .send_json(&serde_json::json!({ "name": "Test client", "scopes": scopes }))
+            .await
+            .unwrap();
+        let body = json_body(&mut response).await;
+        assert_eq!(response.status().as_u16(), 201, "{body}");
+        (
+            body["client_id"].as_str().unwrap().to_string(),
+            body["client_secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// A client-credentials access token.
+    pub async fn client_token(&self, id: &str, secret: &str) -> String {
+        let (status, body) = self
+            .token_request(serde_json::json!({
+                "grant_type": "client_credentials",
+                "client_id": id,
+                "client_secret": secret,
+            }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
     }
 }
 
@@ -205,11 +343,26 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application with extra environment settings and extra routes.
 pub async fn spawn_app_with(vars: &[(&str, &str)], extra: ExtraRoutes) -> TestApp {
     let db = TestDb::create();
+    let address = start_server(&db, vars, extra);
+    TestApp {
+        address,
+        db,
+        client: client(),
+    }
+}
+
+/// Starts another server on an existing database; returns its base URL. Tests get a known
+/// signing secret and generous sign-in limits unless `vars` say otherwise (an empty value
+/// removes a default).
+pub fn start_server(db: &TestDb, vars: &[(&str, &str)], extra: ExtraRoutes) -> String {
     let mut env: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), db.url()),
         ("SECONDMILE_BIND".into(), "127.0.0.1:0".into()),
         ("SECONDMILE_WORKERS".into(), "1".into()),
         ("SECONDMILE_DB_POOL_SIZE".into(), "4".into()),
+        ("SECONDMILE_JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+        ("SECONDMILE_LOGIN_RATE_PER_IP".into(), "100000".into()),
+        ("SECONDMILE_LOGIN_RATE_PER_ACCOUNT".into(), "100000".into()),
     ]);
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
@@ -218,11 +371,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)], extra: ExtraRoutes) -> TestAp
     let app = Application::build_with(config, extra).expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        db,
-        client: client(),
-    }
+    address
 }
 
 /// Reads a response body as JSON.

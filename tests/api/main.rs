@@ -2,10 +2,13 @@
 //! per test, or a fresh PostgreSQL database per test when `SECONDMILE_TEST_DATABASE_URL`
 //! points at a server.
 
+mod auth;
 mod cli;
 mod errors;
 mod health;
 mod helpers;
 mod migrations;
 mod openapi;
+mod rate_limit;
 mod storage;
+mod users;

@@ -1,0 +1,103 @@
+//! Sign-in limits: per client IP and per account, with `X-Forwarded-For` believed only
+//! from trusted proxies.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, json_body, spawn_app_with};
+
+const LIMITS: [(&str, &str); 2] = [
+    ("SECONDMILE_LOGIN_RATE_PER_IP", "10"),
+    ("SECONDMILE_LOGIN_RATE_PER_ACCOUNT", "10"),
+];
+
+/// The status, the `Retry-After` header and the body of a failing sign-in.
+struct Outcome {
+    status: u16,
+    retry_after: Option<u64>,
+    body: serde_json::Value,
+}
+
+async fn failed_login(app: &TestApp, email: &str, forwarded_for: Option<&str>) -> Outcome {
+    let mut request = app.client.post(app.url("/api/v1/auth/token"));
+    if let Some(ip) = forwarded_for {
+        request = request.insert_header(("x-forwarded-for", ip));
+    }
+    let mut response = request
+        .send_json(&json!({"grant_type": "password", "username": email, "password": "wrong password, again"}))
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    Outcome {
+        status: response.status().as_u16(),
+        retry_after,
+        body: json_body(&mut response).await,
+    }
+}
+
+fn assert_limited(outcome: &Outcome) {
+    assert_eq!(outcome.status, 429, "{}", outcome.body);
+    assert_eq!(outcome.body["code"], "rate_limited");
+    let retry_after = outcome.retry_after.expect("Retry-After");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+
+#[actix_web::test]
+async fn the_eleventh_attempt_from_one_ip_in_a_minute_is_a_429() {
+    let app = spawn_app_with(&LIMITS, |_| {}).await;
+    for i in 0..10 {
+        // Different accounts, so only the IP limit applies.
+        let outcome = failed_login(&app, &format!("user{i}@example.test"), None).await;
+        assert_eq!(outcome.status, 401, "attempt {}", i + 1);
+    }
+    assert_limited(&failed_login(&app, "user10@example.test", None).await);
+
+    // X-Forwarded-For from an untrusted peer is ignored: it cannot buy new attempts.
+    assert_limited(&failed_login(&app, "user11@example.test", Some("198.51.100.23")).await);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_ip_and_account_has_its_own_budget() {
+    let mut vars = LIMITS.to_vec();
+    vars.push(("SECONDMILE_TRUSTED_PROXIES", "127.0.0.1, ::1"));
+    let app = spawn_app_with(&vars, |_| {}).await;
+    let admin = app.create_org_with_admin("Acme");
+
+    // One IP exhausts its budget on many accounts.
+    for i in 0..10 {
+        let outcome =
+            failed_login(&app, &format!("probe{i}@example.test"), Some("203.0.113.1")).await;
+        assert_eq!(outcome.status, 401);
+    }
+    assert_limited(&failed_login(&app, "probe10@example.test", Some("203.0.113.1")).await);
+
+    // Another IP is unaffected, and the real user still signs in.
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .insert_header(("x-forwarded-for", "203.0.113.2"))
+        .send_json(
+            &json!({"grant_type": "password", "username": admin.email, "password": admin.password}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        json_body(&mut response).await
+    );
+
+    // One account attacked from ten IPs: the eleventh attempt on it waits...
+    for i in 0..10 {
+        let ip = format!("198.51.100.{}", i + 1);
+        let outcome = failed_login(&app, "target@example.test", Some(&ip)).await;
+        assert_eq!(outcome.status, 401, "attempt {}", i + 1);
+    }
+    assert_limited(&failed_login(&app, "target@example.test", Some("198.51.100.99")).await);
+    // ...while other accounts from a fresh IP are fine.
+    let outcome = failed_login(&app, "someone-else@example.test", Some("198.51.100.100")).await;
+    assert_eq!(outcome.status, 401);
+}

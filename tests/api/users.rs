@@ -1,0 +1,488 @@
+//! Users and integration clients: admin management, validation, the last-admin rule,
+//! the role table, and tenant isolation.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_problem, json_body, spawn_app};
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = app
+        .client
+        .request(method.parse().unwrap(), app.url(path))
+        .bearer_auth(token);
+    let mut response = match body {
+        Some(body) => request.send_json(&body).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let status = response.status().as_u16();
+    let bytes = response.body().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body)
+}
+
+#[actix_web::test]
+async fn an_admin_manages_the_users_of_the_organization() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&token)
+        .send_json(&json!({"email": " Rui.Costa@Example.TEST ", "display_name": "Rui Costa", "role": "reviewer", "password": "a long passphrase"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let created = json_body(&mut response).await;
+    assert_eq!(created["email"], "rui.costa@example.test");
+    assert_eq!(created["role"], "reviewer");
+    assert_eq!(created["active"], true);
+    assert!(created.get("password").is_none() && created.get("password_hash").is_none());
+    assert_eq!(
+        location,
+        format!("/api/v1/users/{}", created["id"].as_str().unwrap())
+    );
+
+    let (status, fetched) = call(&app, "GET", &location, &token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched, created);
+
+    let (status, changed) = call(
+        &app,
+        "PATCH",
+        &location,
+        &token,
+        Some(json!({"display_name": "Rui M. Costa", "role": "analyst"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["display_name"], "Rui M. Costa");
+    assert_eq!(changed["role"], "analyst");
+    assert_eq!(changed["email"], "rui.costa@example.test");
+
+    // The new user signs in with the password the admin set, then with a reset one.
+    let (status, _) = app
+        .token_request(json!({"grant_type": "password", "username": "rui.costa@example.test", "password": "a long passphrase"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        "PATCH",
+        &location,
+        &token,
+        Some(json!({"password": "another long passphrase"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .token_request(json!({"grant_type": "password", "username": "rui.costa@example.test", "password": "a long passphrase"}))
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = app
+        .token_request(json!({"grant_type": "password", "username": "rui.costa@example.test", "password": "another long passphrase"}))
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, _) = call(&app, "DELETE", &location, &token, None).await;
+    assert_eq!(status, 204);
+    let (_, fetched) = call(&app, "GET", &location, &token, None).await;
+    assert_eq!(
+        fetched["active"], false,
+        "deleting deactivates; the record stays"
+    );
+    let (_, list) = call(&app, "GET", "/api/v1/users?active=false", &token, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn invalid_users_are_refused_with_every_violation() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&token)
+        .send_json(&json!({"email": "not-an-email", "display_name": "   ", "role": "shopper", "password": "short"}))
+        .await
+        .unwrap();
+    let body = expect_problem(&mut response, 422, "validation_failed").await;
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    for pointer in ["/email", "/display_name", "/password"] {
+        assert!(pointers.contains(&pointer), "{pointer} in {body}");
+    }
+
+    // No mass assignment: fields outside the schema are refused.
+    for extra in [
+        json!({"org_id": admin.org_id}),
+        json!({"active": false}),
+        json!({"password_hash": "x"}),
+    ] {
+        let mut user = json!({"email": "x@example.test", "display_name": "X", "role": "shopper", "password": "a long passphrase"});
+        for (k, v) in extra.as_object().unwrap() {
+            user[k] = v.clone();
+        }
+        let mut response = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .send_json(&user)
+            .await
+            .unwrap();
+        let body = expect_problem(&mut response, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["code"], "unknown_field", "{body}");
+    }
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&token)
+        .send_json(&json!({"email": "x@example.test", "display_name": "X", "role": "superuser", "password": "a long passphrase"}))
+        .await
+        .unwrap();
+    let body = expect_problem(&mut response, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["pointer"], "/role");
+}
+
+#[actix_web::test]
+async fn an_email_is_unique_across_the_deployment_whatever_its_case() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let other = app.create_org_with_admin("Globex");
+    let other_token = app.access_token(&other).await;
+    let user = json!({"email": "dup@example.test", "display_name": "Dup", "role": "shopper", "password": "a long passphrase"});
+    assert_eq!(
+        call(&app, "POST", "/api/v1/users", &token, Some(user.clone()))
+            .await
+            .0,
+        201
+    );
+    let mut upper = user.clone();
+    upper["email"] = json!("DUP@example.test");
+    let (status, body) = call(&app, "POST", "/api/v1/users", &token, Some(upper.clone())).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
+    let (status, _) = call(&app, "POST", "/api/v1/users", &other_token, Some(upper)).await;
+    assert_eq!(status, 409);
+}
+
+#[actix_web::test]
+async fn the_last_active_admin_cannot_be_removed() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let me = format!("/api/v1/users/{}", admin.id);
+
+    let (status, body) = call(&app, "DELETE", &me, &token, None).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("last_admin")));
+    let (status, _) = call(&app, "PATCH", &me, &token, Some(json!({"role": "analyst"}))).await;
+    assert_eq!(status, 409);
+    let (status, _) = call(&app, "PATCH", &me, &token, Some(json!({"active": false}))).await;
+    assert_eq!(status, 409);
+
+    // With a second admin, the first may step down; the role change applies at once.
+    let second = app.create_user(&token, "admin").await;
+    let (status, body) = call(&app, "PATCH", &me, &token, Some(json!({"role": "analyst"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call(&app, "GET", "/api/v1/users", &token, None).await;
+    assert_eq!(status, 403);
+    let second_token = app.access_token(&second).await;
+    let (status, body) = call(
+        &app,
+        "DELETE",
+        &format!("/api/v1/users/{}", second.id),
+        &second_token,
+        None,
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("last_admin")));
+}
+
+#[actix_web::test]
+async fn user_lists_page_with_cursors() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    for _ in 0..4 {
+        app.create_user(&token, "shopper").await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users?limit=2".to_string();
+    loop {
+        let (status, page) = call(&app, "GET", &path, &token, None).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|u| u["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/users?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 5, "no user twice");
+
+    let (_, shoppers) = call(&app, "GET", "/api/v1/users?role=shopper", &token, None).await;
+    assert_eq!(shoppers["items"].as_array().unwrap().len(), 4);
+    for bad in [
+        "limit=0",
+        "limit=201",
+        "cursor=not-a-cursor",
+        "role=root",
+        "active=maybe",
+    ] {
+        let (status, body) = call(&app, "GET", &format!("/api/v1/users?{bad}"), &token, None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_query")),
+            "{bad}: {body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_identity_endpoint_enforces_its_roles() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let admin_token = app.access_token(&admin).await;
+    let target = app.create_user(&admin_token, "shopper").await;
+    let (client_id, client_secret) = app
+        .create_client(
+            &admin_token,
+            &[
+                "reports:read",
+                "reports:write",
+                "aggregates:read",
+                "locations:read",
+                "questionnaires:read",
+            ],
+        )
+        .await;
+
+    let mut callers = vec![("admin".to_string(), admin_token.clone())];
+    for role in ["reviewer", "analyst", "manager", "shopper"] {
+        let user = app.create_user(&admin_token, role).await;
+        callers.push((role.to_string(), app.access_token(&user).await));
+    }
+    callers.push((
+        "client".to_string(),
+        app.client_token(&client_id, &client_secret).await,
+    ));
+
+    let user_path = format!("/api/v1/users/{}", target.id);
+    let client_path = format!("/api/v1/integration-clients/{client_id}");
+    let new_user = || json!({"email": format!("{}@example.test", uuid::Uuid::new_v4().simple()), "display_name": "N", "role": "shopper", "password": "a long passphrase"});
+    let endpoints: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/api/v1/users".into(), None),
+        ("POST", "/api/v1/users".into(), Some(new_user())),
+        ("GET", user_path.clone(), None),
+        (
+            "PATCH",
+            user_path.clone(),
+            Some(json!({"display_name": "Renamed"})),
+        ),
+        ("GET", "/api/v1/integration-clients".into(), None),
+        (
+            "POST",
+            "/api/v1/integration-clients".into(),
+            Some(json!({"name": "c", "scopes": ["reports:read"]})),
+        ),
+    ];
+    for (caller, token) in &callers {
+        let (status, body) = call(&app, "GET", "/api/v1/me", token, None).await;
+        assert_eq!(status, 200, "{caller} GET /me: {body}");
+        for (method, path, body) in &endpoints {
+            let body = if path == "/api/v1/users" && *method == "POST" {
+                Some(new_user())
+            } else {
+                body.clone()
+            };
+            let (status, response) = call(&app, method, path, token, body).await;
+            let expected = if caller == "admin" {
+                [200, 201]
+            } else {
+                [403, 403]
+            };
+            assert!(
+                expected.contains(&status),
+                "{caller} {method} {path}: {status} {response}"
+            );
+            if caller != "admin" {
+                assert_eq!(response["code"], "forbidden");
+            }
+        }
+        // The deleting endpoints last, so that the targets exist for everyone else.
+        if caller != "admin" {
+            assert_eq!(
+                call(&app, "DELETE", &user_path, token, None).await.0,
+                403,
+                "{caller}"
+            );
+            assert_eq!(
+                call(&app, "DELETE", &client_path, token, None).await.0,
+                403,
+                "{caller}"
+            );
+        }
+    }
+    assert_eq!(
+        call(&app, "DELETE", &user_path, &admin_token, None).await.0,
+        204
+    );
+    assert_eq!(
+        call(&app, "DELETE", &client_path, &admin_token, None)
+            .await
+            .0,
+        204
+    );
+
+    // Without a token, every endpoint is a 401.
+    for (method, path, _) in &endpoints {
+        let response = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{method} {path}");
+    }
+}
+
+#[actix_web::test]
+async fn another_organizations_users_and_clients_are_invisible() {
+    let app = spawn_app().await;
+    let acme = app.create_org_with_admin("Acme");
+    let acme_token = app.access_token(&acme).await;
+    let acme_user = app.create_user(&acme_token, "shopper").await;
+    let (acme_client, _) = app.create_client(&acme_token, &["reports:read"]).await;
+
+    let globex = app.create_org_with_admin("Globex");
+    let globex_token = app.access_token(&globex).await;
+
+    for id in [&acme_user.id, &acme.id] {
+        let path = format!("/api/v1/users/{id}");
+        for (method, body) in [
+            ("GET", None),
+            ("PATCH", Some(json!({"display_name": "Hijacked"}))),
+            ("DELETE", None),
+        ] {
+            let (status, response) = call(&app, method, &path, &globex_token, body).await;
+            assert_eq!(
+                (status, response["code"].as_str()),
+                (404, Some("not_found")),
+                "{method} {path}"
+            );
+        }
+    }
+    let (status, _) = call(
+        &app,
+        "DELETE",
+        &format!("/api/v1/integration-clients/{acme_client}"),
+        &globex_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (_, users) = call(&app, "GET", "/api/v1/users", &globex_token, None).await;
+    let ids: Vec<&str> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![globex.id.as_str()]);
+    let (_, clients) = call(
+        &app,
+        "GET",
+        "/api/v1/integration-clients",
+        &globex_token,
+        None,
+    )
+    .await;
+    assert!(clients["items"].as_array().unwrap().is_empty());
+
+    // Acme's records are untouched.
+    let (_, user) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/users/{}", acme_user.id),
+        &acme_token,
+        None,
+    )
+    .await;
+    assert_eq!(user["display_name"], "Test shopper");
+    assert_eq!(user["active"], true);
+}
+
+#[actix_web::test]
+async fn client_secrets_are_shown_once_and_never_listed() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let (status, created) = call(
+        &app,
+        "POST",
+        "/api/v1/integration-clients",
+        &token,
+        Some(json!({"name": "BI export", "scopes": ["reports:read", "aggregates:read", "reports:read"]})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let secret = created["client_secret"].as_str().unwrap();
+    assert!(secret.starts_with("smcs_"));
+    assert_eq!(
+        created["scopes"],
+        json!(["reports:read", "aggregates:read"])
+    );
+    let (_, list) = call(&app, "GET", "/api/v1/integration-clients", &token, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(secret));
+    assert!(list["items"][0].get("client_secret").is_none());
+
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/integration-clients",
+        &token,
+        Some(json!({"name": "", "scopes": []})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/integration-clients",
+        &token,
+        Some(json!({"name": "x", "scopes": ["everything"]})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["pointer"], "/scopes/0");
+}
