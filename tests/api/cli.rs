@@ -196,3 +196,109 @@ fn sigterm_stops_a_running_server_cleanly() {
     assert!(stderr.contains("secondmile stopped"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+fn create_admin(db: &crate::helpers::TestDb, args: &[&str], password: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("create-admin")
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start secondmile create-admin");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[actix_web::test]
+async fn create_admin_reads_the_password_from_stdin_and_never_prints_it() {
+    let db = crate::helpers::TestDb::create();
+    let password = "a very secret admin passphrase";
+    let out = create_admin(
+        &db,
+        &["--org-name", "Acme Coffee", "--email", "Boss@Acme.test"],
+        password,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout} {stderr}");
+    assert!(
+        stdout.contains("Acme Coffee") && stdout.contains("boss@acme.test"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(password) && !stderr.contains(password));
+
+    let address = crate::helpers::start_server(&db, &[], |_| {});
+    let mut response = crate::helpers::client()
+        .post(format!("{address}/api/v1/auth/token"))
+        .send_form(&[
+            ("grant_type", "password"),
+            ("username", "boss@acme.test"),
+            ("password", password),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let token = crate::helpers::json_body(&mut response).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut response = crate::helpers::client()
+        .get(format!("{address}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let me = crate::helpers::json_body(&mut response).await;
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["organization"]["name"], "Acme Coffee");
+
+    // The same email again, or a weak password, is refused with exit code 65.
+    let again = create_admin(
+        &db,
+        &["--org-name", "Other", "--email", "boss@acme.test"],
+        password,
+    );
+    assert_eq!(again.status.code(), Some(65), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let weak = create_admin(
+        &db,
+        &["--org-name", "Other", "--email", "x@acme.test"],
+        "short",
+    );
+    assert_eq!(weak.status.code(), Some(65), "{weak:?}");
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+}
+
+#[actix_web::test]
+async fn serve_bootstraps_the_first_admin_from_the_environment_once() {
+    let db = crate::helpers::TestDb::create();
+    let vars = [
+        ("SECONDMILE_BOOTSTRAP_ORG", "Initech"),
+        ("SECONDMILE_BOOTSTRAP_ADMIN_EMAIL", "root@initech.test"),
+        (
+            "SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD",
+            "bootstrap passphrase 1",
+        ),
+    ];
+    let address = crate::helpers::start_server(&db, &vars, |_| {});
+    let response = crate::helpers::client()
+        .post(format!("{address}/api/v1/auth/token"))
+        .send_form(&[
+            ("grant_type", "password"),
+            ("username", "root@initech.test"),
+            ("password", "bootstrap passphrase 1"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+
+    // A restart with the variables still set creates nothing more.
+    crate::helpers::start_server(&db, &vars, |_| {});
+    let mut conn = db.connect();
+    assert_eq!(crate::helpers::count_rows(&mut conn, "organizations"), 1);
+    assert_eq!(crate::helpers::count_rows(&mut conn, "users"), 1);
+}

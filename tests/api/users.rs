@@ -486,3 +486,42 @@ async fn client_secrets_are_shown_once_and_never_listed() {
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["pointer"], "/scopes/0");
 }
+
+#[actix_web::test]
+async fn two_admins_removing_each_other_at_once_leave_one_admin() {
+    let app = spawn_app().await;
+    let first = app.create_org_with_admin("Acme");
+    let first_token = app.access_token(&first).await;
+    let second = app.create_user(&first_token, "admin").await;
+    let second_token = app.access_token(&second).await;
+
+    let first_path = format!("/api/v1/users/{}", first.id);
+    let second_path = format!("/api/v1/users/{}", second.id);
+    let (a, b) = futures_util::future::join(
+        call(&app, "DELETE", &second_path, &first_token, None),
+        call(&app, "DELETE", &first_path, &second_token, None),
+    )
+    .await;
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    // Either one wins and the other finds no other admin left (409), or the loser was
+    // already deactivated when its request was authenticated (401).
+    assert!(
+        statuses == [204, 409] || statuses == [204, 401],
+        "{a:?} {b:?}"
+    );
+
+    let mut conn = app.db.connect();
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let active_admins = diesel::RunQueryDsl::get_result::<Count>(
+        diesel::sql_query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = TRUE"),
+        &mut conn,
+    )
+    .unwrap()
+    .n;
+    assert_eq!(active_admins, 1);
+}
