@@ -10,6 +10,8 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod questionnaires;
+pub mod reports;
 pub mod routes;
 pub mod startup;
 pub mod state;

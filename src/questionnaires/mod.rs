@@ -1,0 +1,3 @@
+//! Questionnaires: versioned survey templates.
+
+pub mod model;

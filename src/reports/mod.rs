@@ -1,0 +1,3 @@
+//! Visit reports.
+
+pub mod scoring;
