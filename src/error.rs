@@ -40,6 +40,9 @@ pub struct Problem {
     /// (or `/query/NAME` and `/path/NAME` for parameters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Violation>,
+    /// For a refused state change (409): the state the resource is in now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<String>,
 }
 
 /// One invalid value in a request.
@@ -74,6 +77,7 @@ pub struct ApiError {
     code: &'static str,
     detail: Option<String>,
     errors: Vec<Violation>,
+    current_status: Option<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
     source: Option<anyhow::Error>,
 }
@@ -85,6 +89,7 @@ impl ApiError {
             code,
             detail: Some(detail.into()),
             errors: Vec::new(),
+            current_status: None,
             headers: Vec::new(),
             source: None,
         }
@@ -170,9 +175,16 @@ impl ApiError {
             code: "internal_error",
             detail: Some("the server failed to handle this request; it has been logged".into()),
             errors: Vec::new(),
+            current_status: None,
             headers: Vec::new(),
             source: Some(cause.into()),
         }
+    }
+
+    /// Names the state a resource is in, for a refused state change.
+    pub fn with_current_status(mut self, status: &str) -> Self {
+        self.current_status = Some(status.to_string());
+        self
     }
 
     /// Attaches the violations that explain this error.
@@ -205,6 +217,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             errors: self.errors.clone(),
+            current_status: self.current_status.clone(),
         }
     }
 }

@@ -15,33 +15,27 @@ use serde_path_to_error::Segment;
 
 use crate::error::{ApiError, Violation};
 
-/// Default largest JSON body accepted, in bytes. Routes that take larger bodies set their
-/// own [`JsonLimit`].
+/// Default largest JSON body accepted, in bytes.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
 
-/// Largest JSON body a scope or resource accepts (`app_data`).
-#[derive(Clone, Copy, Debug)]
-pub struct JsonLimit(pub usize);
-
-/// A JSON request body. Wrong content type is 415, a body over the limit 413, malformed
-/// JSON 400, and a well-formed body of the wrong shape 422 with a JSON Pointer to the value.
+/// A JSON request body of at most `LIMIT` bytes. Wrong content type is 415, a body over the
+/// limit 413, malformed JSON 400, and a well-formed body of the wrong shape 422 with a JSON
+/// Pointer to the value.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub struct ApiJson<T, const LIMIT: usize = DEFAULT_JSON_LIMIT>(pub T);
 
-impl<T> ApiJson<T> {
+impl<T, const LIMIT: usize> ApiJson<T, LIMIT> {
     pub fn into_inner(self) -> T {
         self.0
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for ApiJson<T, LIMIT> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<JsonLimit>()
-            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let limit = LIMIT;
         let content_type_ok = is_json(req);
         let declared_length = declared_length(req);
         let mut payload = payload.take();

@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod ids;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -14,6 +14,7 @@ use crate::auth::model::Scope;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::{Problem, Violation};
 use crate::health;
+use crate::questionnaires::handlers as questionnaires;
 
 /// Base path of the versioned API.
 pub const API_BASE: &str = "/api/v1";
@@ -38,6 +39,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
         (name = "users", description = "Users of the caller's organization (admins)"),
         (name = "integration-clients", description = "Service accounts of the caller's organization (admins)"),
+        (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -106,7 +108,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(users::delete_user)
                 .service(clients::list_clients)
                 .service(clients::create_client)
-                .service(clients::delete_client),
+                .service(clients::delete_client)
+                .service(questionnaires::list_questionnaires)
+                .service(questionnaires::create_questionnaire)
+                .service(questionnaires::get_questionnaire)
+                .service(questionnaires::update_questionnaire)
+                .service(questionnaires::publish_questionnaire)
+                .service(questionnaires::retire_questionnaire)
+                .service(questionnaires::create_version),
         );
 }
 

@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{AuthState, bootstrap, rate_limit::LoginLimiter, tokens};
 use crate::config::{AuthConfig, Config, DatabaseConfig, Secret};
 use crate::db::{self, Db};
-use crate::extract::{self, DEFAULT_JSON_LIMIT, JsonLimit};
+use crate::extract;
 use crate::metrics::Metrics;
 use crate::middleware::observe;
 use crate::openapi::{self, OPENAPI_PATH};
@@ -146,7 +146,6 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(observe))
                 .app_data(state.clone())
-                .app_data(JsonLimit(DEFAULT_JSON_LIMIT))
                 .configure(extract::configure_extractors)
                 // Before the API scope, which would otherwise claim the document's path.
                 .route("/docs", web::get().to(docs_redirect))

@@ -14,6 +14,7 @@ macro_rules! on_backend {
 
 pub mod identity;
 pub mod migrations;
+pub mod questionnaires;
 pub mod schema;
 pub mod settings;
 

@@ -65,10 +65,62 @@ diesel::joinable!(users -> organizations (org_id));
 diesel::joinable!(integration_clients -> organizations (org_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
+diesel::table! {
+    locations (id) {
+        id -> Text,
+        org_id -> Text,
+        code -> Text,
+        name -> Text,
+        address_lines -> Text,
+        city -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        timezone -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        tags -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    manager_locations (user_id, location_id) {
+        user_id -> Text,
+        location_id -> Text,
+        org_id -> Text,
+    }
+}
+
+diesel::table! {
+    questionnaires (id) {
+        id -> Text,
+        org_id -> Text,
+        key -> Text,
+        version -> Integer,
+        status -> Text,
+        title -> Text,
+        content -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(manager_locations -> locations (location_id));
+diesel::joinable!(manager_locations -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
     users,
     integration_clients,
     refresh_tokens,
+    locations,
+    manager_locations,
+    questionnaires,
 );

@@ -1,3 +1,5 @@
 //! Questionnaires: versioned survey templates.
 
+pub mod dto;
+pub mod handlers;
 pub mod model;

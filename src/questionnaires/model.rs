@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::Violation;
+use crate::ids::{OrgId, QuestionnaireId};
 
 pub const MAX_SECTIONS: usize = 50;
 pub const MAX_QUESTIONS: usize = 500;
@@ -228,6 +229,63 @@ impl QuestionnaireContent {
     pub fn question(&self, key: &str) -> Option<&Question> {
         self.questions().map(|(_, q)| q).find(|q| q.key == key)
     }
+}
+
+/// Where a version is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being written; admins may change it.
+    Draft,
+    /// Immutable; shoppers answer it.
+    Published,
+    /// No longer answered; still readable with the reports that used it.
+    Retired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Status::Draft, Status::Published, Status::Retired]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// One version of a questionnaire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Questionnaire {
+    pub id: QuestionnaireId,
+    pub org_id: OrgId,
+    pub key: String,
+    pub version: i32,
+    pub status: Status,
+    pub content: QuestionnaireContent,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub retired_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A version without its sections, for lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QuestionnaireSummary {
+    pub id: QuestionnaireId,
+    pub key: String,
+    pub version: i32,
+    pub status: Status,
+    pub title: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub retired_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A key: 1 to 64 characters of `a-z 0-9 _ -`, starting with a letter or digit.

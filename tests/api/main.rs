@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod migrations;
 mod openapi;
+mod questionnaires;
 mod rate_limit;
 mod storage;
 mod users;

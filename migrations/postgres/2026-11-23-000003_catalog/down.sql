@@ -1,0 +1,3 @@
+DROP TABLE questionnaires;
+DROP TABLE manager_locations;
+DROP TABLE locations;

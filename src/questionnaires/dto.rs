@@ -1,0 +1,131 @@
+//! Request and response bodies of the questionnaire endpoints.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{Questionnaire, QuestionnaireContent, Section, Status};
+use crate::ids::QuestionnaireId;
+
+/// A new questionnaire: version 1, as a draft.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuestionnaireRequest {
+    /// Unique in the organization; later versions share it.
+    #[schema(
+        max_length = 64,
+        pattern = "^[a-z0-9][a-z0-9_-]*$",
+        example = "store-visit"
+    )]
+    pub key: String,
+    #[schema(max_length = 200)]
+    pub title: String,
+    #[serde(default)]
+    #[schema(max_length = 5000)]
+    pub description: String,
+    /// Default 80.
+    #[schema(minimum = 0, maximum = 100)]
+    pub first_mile_pass: Option<u8>,
+    /// Default 50.
+    #[schema(minimum = 0, maximum = 100)]
+    pub second_mile_pass: Option<u8>,
+    #[schema(max_items = 50)]
+    pub sections: Vec<Section>,
+}
+
+impl CreateQuestionnaireRequest {
+    pub fn content(self) -> (String, QuestionnaireContent) {
+        (
+            self.key,
+            QuestionnaireContent {
+                title: self.title,
+                description: self.description,
+                first_mile_pass: self.first_mile_pass.unwrap_or(80),
+                second_mile_pass: self.second_mile_pass.unwrap_or(50),
+                sections: self.sections,
+            },
+        )
+    }
+}
+
+/// Changes to a draft; absent fields stay. `sections` replaces all sections.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateQuestionnaireRequest {
+    #[schema(max_length = 200)]
+    pub title: Option<String>,
+    #[schema(max_length = 5000)]
+    pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub first_mile_pass: Option<u8>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub second_mile_pass: Option<u8>,
+    #[schema(max_items = 50)]
+    pub sections: Option<Vec<Section>>,
+}
+
+impl UpdateQuestionnaireRequest {
+    pub fn apply(self, content: &mut QuestionnaireContent) {
+        if let Some(title) = self.title {
+            content.title = title;
+        }
+        if let Some(description) = self.description {
+            content.description = description;
+        }
+        if let Some(p) = self.first_mile_pass {
+            content.first_mile_pass = p;
+        }
+        if let Some(p) = self.second_mile_pass {
+            content.second_mile_pass = p;
+        }
+        if let Some(sections) = self.sections {
+            content.sections = sections;
+        }
+    }
+}
+
+/// A questionnaire version with all its sections and questions.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuestionnaireResponse {
+    pub id: QuestionnaireId,
+    pub key: String,
+    pub version: i32,
+    pub status: Status,
+    #[serde(flatten)]
+    pub content: QuestionnaireContent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl From<Questionnaire> for QuestionnaireResponse {
+    fn from(q: Questionnaire) -> Self {
+        QuestionnaireResponse {
+            id: q.id,
+            key: q.key,
+            version: q.version,
+            status: q.status,
+            content: q.content,
+            created_at: q.created_at,
+            updated_at: q.updated_at,
+            published_at: q.published_at,
+            retired_at: q.retired_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuestionnairesQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only versions of this questionnaire.
+    pub key: Option<String>,
+    /// Only versions in this status (non-admins see published and retired versions only).
+    pub status: Option<Status>,
+}
