@@ -71,8 +71,12 @@ impl Violation {
 }
 
 /// An error answered to the client. Build it with the constructors; a 5xx built from a
-/// cause logs that cause (with its chain) when rendered and answers an opaque body.
-pub struct ApiError {
+/// cause logs that cause (with its chain) when rendered and answers an opaque body. Boxed,
+/// so that `Result<T, ApiError>` stays small on the happy path.
+pub struct ApiError(Box<Inner>);
+
+/// The parts of an [`ApiError`]; private to this module.
+pub struct Inner {
     status: StatusCode,
     code: &'static str,
     detail: Option<String>,
@@ -84,7 +88,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             code,
             detail: Some(detail.into()),
@@ -92,7 +96,7 @@ impl ApiError {
             current_status: None,
             headers: Vec::new(),
             source: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -170,7 +174,7 @@ impl ApiError {
 
     /// 500 with an opaque body; `cause` is logged, never sent.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal_error",
             detail: Some("the server failed to handle this request; it has been logged".into()),
@@ -178,7 +182,7 @@ impl ApiError {
             current_status: None,
             headers: Vec::new(),
             source: Some(cause.into()),
-        }
+        }))
     }
 
     /// Names the state a resource is in, for a refused state change.
@@ -219,6 +223,19 @@ impl ApiError {
             errors: self.errors.clone(),
             current_status: self.current_status.clone(),
         }
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.0
     }
 }
 
