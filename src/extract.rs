@@ -86,6 +86,39 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
     }
 }
 
+/// Largest CSV upload.
+pub const CSV_LIMIT: usize = 5 * 1024 * 1024;
+
+/// A `text/csv` body of at most [`CSV_LIMIT`] bytes.
+#[derive(Debug)]
+pub struct CsvBody(pub BytesMut);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_csv = matches!(
+            essence(req).as_deref(),
+            Some("text/csv" | "application/csv")
+        );
+        let declared_length = declared_length(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_csv {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the file as `Content-Type: text/csv`",
+                ));
+            }
+            read_body(&mut payload, declared_length, CSV_LIMIT)
+                .await
+                .map(CsvBody)
+        })
+    }
+}
+
 fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers()
         .get(header::CONTENT_LENGTH)

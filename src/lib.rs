@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod ids;
+pub mod locations;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

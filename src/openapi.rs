@@ -14,6 +14,7 @@ use crate::auth::model::Scope;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::{Problem, Violation};
 use crate::health;
+use crate::locations::handlers as locations;
 use crate::questionnaires::handlers as questionnaires;
 
 /// Base path of the versioned API.
@@ -39,6 +40,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
         (name = "users", description = "Users of the caller's organization (admins)"),
         (name = "integration-clients", description = "Service accounts of the caller's organization (admins)"),
+        (name = "locations", description = "Locations, CSV import, and the locations managers may see"),
         (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
@@ -115,7 +117,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(questionnaires::update_questionnaire)
                 .service(questionnaires::publish_questionnaire)
                 .service(questionnaires::retire_questionnaire)
-                .service(questionnaires::create_version),
+                .service(questionnaires::create_version)
+                .service(locations::list_locations)
+                .service(locations::create_location)
+                .service(locations::import_locations)
+                .service(locations::get_location)
+                .service(locations::update_location)
+                .service(locations::delete_location)
+                .service(locations::get_manager_locations)
+                .service(locations::set_manager_locations),
         );
 }
 

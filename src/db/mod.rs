@@ -13,6 +13,7 @@ macro_rules! on_backend {
 }
 
 pub mod identity;
+pub mod locations;
 pub mod migrations;
 pub mod questionnaires;
 pub mod schema;

@@ -7,6 +7,7 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod locations;
 mod migrations;
 mod openapi;
 mod questionnaires;
