@@ -400,8 +400,8 @@ mod tests {
         // First tier: 2+1+1+1 + 2 + 1+1+1 + 0.75 + 1 = 11.75 of 12.
         assert_eq!(s.first_tier, Some(97.92));
         assert_eq!(s.second_tier, Some(0.0));
-        // Arrival 5/5, service 7/7, premises 1.75/2, second mile 0/4 (bonus not possible);
-        // weighted 2·1 + 3·1 + 1·0.875 + 2·0 over 8.
+        // Arrival 5/5, service 5/5 (protocol hidden), premises 1.75/2, second mile 0/4
+        // (the bonus adds no possible points); weighted (2·1 + 3·1 + 1·0.875 + 2·0) / 8.
         assert_eq!(s.sections[2].score, Some(87.5));
         assert_eq!(s.sections[3].possible, 4.0);
         assert_eq!(
