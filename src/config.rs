@@ -96,6 +96,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "comma-separated proxy IPs or CIDRs whose `X-Forwarded-For` is believed; otherwise it is ignored",
     ),
     (
+        "SECONDMILE_MAX_REPORT_AGE_DAYS",
+        "90",
+        "reports of visits older than this are refused (offline apps submit late; 1..=3650)",
+    ),
+    (
+        "SECONDMILE_CHECKIN_RADIUS_M",
+        "500",
+        "a check-in farther than this from the location is flagged for reviewers (metres)",
+    ),
+    (
         "SECONDMILE_BOOTSTRAP_ORG",
         "none",
         "with the two below: on an empty database, `serve` creates this organization and its first admin",
@@ -144,6 +154,13 @@ pub struct AuthConfig {
     pub rate_per_ip: u32,
     pub rate_per_account: u32,
     pub trusted_proxies: TrustedProxies,
+}
+
+/// Limits applied to submitted reports.
+#[derive(Clone, Debug)]
+pub struct ReportsConfig {
+    pub max_age_days: i64,
+    pub checkin_radius_m: f64,
 }
 
 /// The first organization and admin to create on an empty database.
@@ -238,6 +255,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub reports: ReportsConfig,
     pub bootstrap: Option<BootstrapConfig>,
 }
 
@@ -370,8 +388,15 @@ impl Config {
             }
         };
 
+        let reports = ReportsConfig {
+            max_age_days: number(&get, "SECONDMILE_MAX_REPORT_AGE_DAYS", 90, 1, 3650)? as i64,
+            checkin_radius_m: number(&get, "SECONDMILE_CHECKIN_RADIUS_M", 500, 1, 1_000_000)?
+                as f64,
+        };
+
         Ok(Config {
             auth,
+            reports,
             bootstrap,
             database: DatabaseConfig {
                 url,
@@ -451,6 +476,8 @@ mod tests {
             ("SECONDMILE_LOGIN_RATE_PER_IP", "0"),
             ("SECONDMILE_LOGIN_RATE_PER_ACCOUNT", "x"),
             ("SECONDMILE_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("SECONDMILE_MAX_REPORT_AGE_DAYS", "0"),
+            ("SECONDMILE_CHECKIN_RADIUS_M", "far"),
         ];
         for (variable, value) in cases {
             let err = config(&[(variable, value)]).unwrap_err();

@@ -16,6 +16,7 @@ use crate::error::{Problem, Violation};
 use crate::health;
 use crate::locations::handlers as locations;
 use crate::questionnaires::handlers as questionnaires;
+use crate::reports::handlers as reports;
 
 /// Base path of the versioned API.
 pub const API_BASE: &str = "/api/v1";
@@ -42,6 +43,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "integration-clients", description = "Service accounts of the caller's organization (admins)"),
         (name = "locations", description = "Locations, CSV import, and the locations managers may see"),
         (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),
+        (name = "reports", description = "Visit reports: idempotent submission, validation, scoring, reading by role"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -125,7 +127,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(locations::update_location)
                 .service(locations::delete_location)
                 .service(locations::get_manager_locations)
-                .service(locations::set_manager_locations),
+                .service(locations::set_manager_locations)
+                .service(reports::submit_report)
+                .service(reports::list_reports)
+                .service(reports::get_report),
         );
 }
 

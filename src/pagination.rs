@@ -28,7 +28,17 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// A page request whose cursor is an id (UUID).
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, ApiError> {
+        Self::parse_with(limit, cursor, |key| uuid::Uuid::parse_str(key).is_ok())
+    }
+
+    /// A page request whose cursor key `is_key` accepts (e.g. `timestamp:id`).
+    pub fn parse_with(
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        is_key: impl Fn(&str) -> bool,
+    ) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
@@ -40,7 +50,7 @@ impl PageRequest {
         }
         let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
-            Some(c) => match decode(c) {
+            Some(c) => match decode(c).filter(|key| is_key(key)) {
                 Some(id) => Some(id),
                 None => {
                     errors.push(Violation::new(
@@ -94,8 +104,7 @@ fn encode(id: &str) -> String {
 fn decode(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let id = text.strip_prefix(CURSOR_PREFIX)?;
-    uuid::Uuid::parse_str(id).ok().map(|u| u.to_string())
+    text.strip_prefix(CURSOR_PREFIX).map(str::to_string)
 }
 
 #[cfg(test)]
@@ -107,6 +116,7 @@ mod tests {
         let id = uuid::Uuid::now_v7().to_string();
         assert_eq!(decode(&encode(&id)), Some(id));
         assert_eq!(decode("bm90LWEtY3Vyc29y"), None);
+        assert!(PageRequest::parse(None, Some(&encode("not-a-uuid"))).is_err());
         assert_eq!(decode("!!"), None);
     }
 

@@ -139,6 +139,7 @@ impl Application {
             request_timeout: config.server.request_timeout,
             routes: table,
             auth,
+            reports: config.reports.clone(),
         });
 
         let mut server = HttpServer::new(move || {

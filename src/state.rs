@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::auth::AuthState;
+use crate::config::ReportsConfig;
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::routes::RouteTable;
@@ -13,4 +14,5 @@ pub struct AppState {
     pub request_timeout: Duration,
     pub routes: RouteTable,
     pub auth: AuthState,
+    pub reports: ReportsConfig,
 }

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod locations;
 pub mod migrations;
 pub mod questionnaires;
+pub mod reports;
 pub mod schema;
 pub mod settings;
 

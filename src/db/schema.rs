@@ -111,6 +111,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        location_id -> Text,
+        questionnaire_id -> Text,
+        questionnaire_key -> Text,
+        shopper_id -> Text,
+        status -> Text,
+        revision -> Integer,
+        visit_started_at -> Timestamp,
+        visit_local_date -> Text,
+        overall_score -> Nullable<Double>,
+        mile_level -> Text,
+        body_hash -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(manager_locations -> locations (location_id));
 diesel::joinable!(manager_locations -> users (user_id));
 
@@ -123,4 +144,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     locations,
     manager_locations,
     questionnaires,
+    reports,
 );

@@ -1,3 +1,6 @@
 //! Visit reports.
 
+pub mod dto;
+pub mod handlers;
+pub mod model;
 pub mod scoring;

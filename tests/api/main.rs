@@ -12,5 +12,6 @@ mod migrations;
 mod openapi;
 mod questionnaires;
 mod rate_limit;
+mod reports;
 mod storage;
 mod users;

@@ -1,0 +1,220 @@
+//! Visit reports.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{locations, manager_locations, reports};
+use crate::ids::{LocationId, OrgId, UserId};
+use crate::reports::model::{Report, ReportDocument, ReportStatus};
+use crate::reports::scoring::MileLevel;
+
+fn bad_data(message: String) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(message.into())
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> QueryResult<T> {
+    s.parse()
+        .map_err(|_| bad_data(format!("bad stored value `{s}`")))
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    NaiveDateTime,
+    String,
+    Option<f64>,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+fn from_row(row: Row) -> QueryResult<Report> {
+    let (
+        org_id,
+        id,
+        location_id,
+        questionnaire_id,
+        questionnaire_key,
+        shopper_id,
+        status,
+        revision,
+        _visit_started_at,
+        visit_local_date,
+        _overall_score,
+        _mile_level,
+        body_hash,
+        document,
+        created_at,
+        updated_at,
+    ) = row;
+    Ok(Report {
+        id: parse(&id)?,
+        org_id: parse(&org_id)?,
+        location_id: parse(&location_id)?,
+        questionnaire_id: parse(&questionnaire_id)?,
+        questionnaire_key,
+        shopper_id: parse(&shopper_id)?,
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| bad_data(format!("bad status `{status}`")))?,
+        revision,
+        visit_local_date: NaiveDate::parse_from_str(&visit_local_date, "%Y-%m-%d")
+            .map_err(|e| bad_data(format!("bad stored date: {e}")))?,
+        body_hash,
+        document: serde_json::from_str::<ReportDocument>(&document)
+            .map_err(|e| bad_data(format!("stored report document: {e}")))?,
+        created_at: created_at.and_utc(),
+        updated_at: updated_at.and_utc(),
+    })
+}
+
+pub fn insert(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
+    let document = serde_json::to_string(&r.document)
+        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+    diesel::insert_into(reports::table)
+        .values((
+            reports::org_id.eq(r.org_id.to_string()),
+            reports::id.eq(r.id.to_string()),
+            reports::location_id.eq(r.location_id.to_string()),
+            reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
+            reports::questionnaire_key.eq(&r.questionnaire_key),
+            reports::shopper_id.eq(r.shopper_id.to_string()),
+            reports::status.eq(r.status.as_str()),
+            reports::revision.eq(r.revision),
+            reports::visit_started_at.eq(r
+                .document
+                .submission
+                .visit
+                .started_at
+                .with_timezone(&Utc)
+                .naive_utc()),
+            reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
+            reports::overall_score.eq(r.document.score.overall),
+            reports::mile_level.eq(r.document.score.mile_level.as_str()),
+            reports::body_hash.eq(&r.body_hash),
+            reports::document.eq(document),
+            reports::created_at.eq(r.created_at.naive_utc()),
+            reports::updated_at.eq(r.updated_at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, org: OrgId, id: uuid::Uuid) -> QueryResult<Option<Report>> {
+    reports::table
+        .filter(reports::org_id.eq(org.to_string()))
+        .filter(reports::id.eq(id.to_string()))
+        .select(reports::all_columns)
+        .first::<Row>(conn)
+        .optional()?
+        .map(from_row)
+        .transpose()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ReportFilter {
+    pub location: Option<LocationId>,
+    pub region: Option<String>,
+    pub statuses: Vec<ReportStatus>,
+    pub mile_level: Option<MileLevel>,
+    pub questionnaire_key: Option<String>,
+    /// Local visit dates, inclusive.
+    pub visit_from: Option<NaiveDate>,
+    pub visit_to: Option<NaiveDate>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only this shopper's reports.
+    pub shopper: Option<UserId>,
+    /// Only reports of the locations assigned to this manager.
+    pub manager: Option<UserId>,
+}
+
+/// A position in the (created_at, id) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: uuid::Uuid,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    org: OrgId,
+    filter: &ReportFilter,
+    after: Option<&ReportCursor>,
+    newest_first: bool,
+    limit: i64,
+) -> QueryResult<Vec<Report>> {
+    let mut query = reports::table
+        .filter(reports::org_id.eq(org.to_string()))
+        .select(reports::all_columns)
+        .limit(limit)
+        .into_boxed();
+    query = if newest_first {
+        query.order((reports::created_at.desc(), reports::id.desc()))
+    } else {
+        query.order((reports::created_at.asc(), reports::id.asc()))
+    };
+    if let Some(cursor) = after {
+        let at = cursor.created_at.naive_utc();
+        let id = cursor.id.to_string();
+        query = if newest_first {
+            query.filter(
+                reports::created_at
+                    .lt(at)
+                    .or(reports::created_at.eq(at).and(reports::id.lt(id))),
+            )
+        } else {
+            query.filter(
+                reports::created_at
+                    .gt(at)
+                    .or(reports::created_at.eq(at).and(reports::id.gt(id))),
+            )
+        };
+    }
+    if let Some(location) = filter.location {
+        query = query.filter(reports::location_id.eq(location.to_string()));
+    }
+    if let Some(region) = &filter.region {
+        let in_region = locations::table
+            .filter(locations::org_id.eq(org.to_string()))
+            .filter(locations::region.eq(region.clone()))
+            .select(locations::id);
+        query = query.filter(reports::location_id.eq_any(in_region));
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        query = query.filter(reports::status.eq_any(statuses));
+    }
+    if let Some(level) = filter.mile_level {
+        query = query.filter(reports::mile_level.eq(level.as_str()));
+    }
+    if let Some(key) = &filter.questionnaire_key {
+        query = query.filter(reports::questionnaire_key.eq(key.clone()));
+    }
+    if let Some(from) = filter.visit_from {
+        query = query.filter(reports::visit_local_date.ge(from.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(to) = filter.visit_to {
+        query = query.filter(reports::visit_local_date.le(to.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(reports::updated_at.ge(since.naive_utc()));
+    }
+    if let Some(shopper) = filter.shopper {
+        query = query.filter(reports::shopper_id.eq(shopper.to_string()));
+    }
+    if let Some(manager) = filter.manager {
+        let assigned = manager_locations::table
+            .filter(manager_locations::user_id.eq(manager.to_string()))
+            .select(manager_locations::location_id);
+        query = query.filter(reports::location_id.eq_any(assigned));
+    }
+    query.load::<Row>(conn)?.into_iter().map(from_row).collect()
+}

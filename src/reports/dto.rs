@@ -1,0 +1,125 @@
+//! Response bodies and queries of the report endpoints.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{CheckIn, ClientInfo, Flag, Report, ReportStatus, StaffObserved, Visit};
+use super::scoring::{Answer, MileLevel, Score};
+use crate::ids::{LocationId, QuestionnaireId, UserId};
+
+/// How much of a report a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Admins, reviewers, and the shopper who wrote it.
+    Full,
+    /// Analysts and integration clients: staff descriptions are personal data.
+    NoStaff,
+    /// Managers: released reports of their locations, without the shopper's identity, the
+    /// visit time (only its local date), the check-in, the app or the staff descriptions.
+    Manager,
+}
+
+/// A visit report with its score, as the caller may see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportResponse {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    pub status: ReportStatus,
+    pub revision: i32,
+    pub location_id: LocationId,
+    pub questionnaire_id: QuestionnaireId,
+    pub questionnaire_key: String,
+    /// Absent for managers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shopper_id: Option<UserId>,
+    /// Absent for managers (they see `visit_date` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Visit>,
+    /// The visit's date in the location's time zone.
+    #[schema(value_type = String, format = Date)]
+    pub visit_date: NaiveDate,
+    pub answers: Vec<Answer>,
+    pub narrative: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<CheckIn>,
+    /// Absent when redacted (see `staff_observed_redacted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_observed: Option<Vec<StaffObserved>>,
+    pub staff_observed_redacted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
+    /// Plausibility flags for reviewers; absent for managers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<Flag>>,
+    pub score: Score,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ReportResponse {
+    pub fn new(report: Report, view: View) -> Self {
+        let doc = report.document;
+        let sub = doc.submission;
+        let manager = view == View::Manager;
+        let staff_hidden = view != View::Full;
+        ReportResponse {
+            id: report.id,
+            status: report.status,
+            revision: report.revision,
+            location_id: report.location_id,
+            questionnaire_id: report.questionnaire_id,
+            questionnaire_key: report.questionnaire_key,
+            shopper_id: (!manager).then_some(report.shopper_id),
+            visit: (!manager).then_some(sub.visit),
+            visit_date: report.visit_local_date,
+            answers: sub.answers,
+            narrative: sub.narrative,
+            check_in: if manager { None } else { sub.check_in },
+            staff_observed: (!staff_hidden).then_some(sub.staff_observed),
+            staff_observed_redacted: staff_hidden,
+            client: if manager { None } else { sub.client },
+            flags: (!manager).then_some(doc.flags),
+            score: doc.score,
+            created_at: report.created_at,
+            updated_at: report.updated_at,
+        }
+    }
+}
+
+/// Order of a report list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Oldest submission first (the review queue).
+    Oldest,
+    Newest,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListReportsQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub location_id: Option<LocationId>,
+    /// Reports of locations in this region.
+    pub region: Option<String>,
+    pub status: Option<ReportStatus>,
+    pub mile_level: Option<MileLevel>,
+    pub questionnaire_key: Option<String>,
+    /// First local visit date, inclusive (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    pub visit_from: Option<NaiveDate>,
+    /// Last local visit date, inclusive (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    pub visit_to: Option<NaiveDate>,
+    /// Reports changed at or after this time (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_since: Option<DateTime<Utc>>,
+    /// `oldest` (default) or `newest` submission first.
+    pub sort: Option<Sort>,
+}

@@ -1,0 +1,1060 @@
+//! Visit reports: submission, idempotency, validation, scoring, flags, reading by role.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, count_rows, spawn_app};
+use crate::questionnaires::example;
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = app
+        .client
+        .request(method.parse().unwrap(), app.url(path))
+        .bearer_auth(token);
+    let mut response = match body {
+        Some(body) => request.send_json(&body).await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    let status = response.status().as_u16();
+    let bytes = response.body().limit(4 * 1024 * 1024).await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, body)
+}
+
+/// An organization with a location, the published example questionnaire and a shopper.
+struct World {
+    app: TestApp,
+    admin_token: String,
+    shopper_token: String,
+    shopper_id: String,
+    location_id: String,
+    questionnaire_id: String,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let admin_token = app.access_token(&admin).await;
+    let (status, location) = call(
+        &app,
+        "POST",
+        "/api/v1/locations",
+        &admin_token,
+        Some(json!({"code": "S-1", "name": "Chiado", "region": "Lisbon", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421})),
+    )
+    .await;
+    assert_eq!(status, 201, "{location}");
+    let (_, q) = call(
+        &app,
+        "POST",
+        "/api/v1/questionnaires",
+        &admin_token,
+        Some(example("store-visit")),
+    )
+    .await;
+    let questionnaire_id = q["id"].as_str().unwrap().to_string();
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/questionnaires/{questionnaire_id}/publish"),
+        &admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let shopper = app.create_user(&admin_token, "shopper").await;
+    let shopper_token = app.access_token(&shopper).await;
+    World {
+        app,
+        admin_token,
+        shopper_token,
+        shopper_id: shopper.id,
+        location_id: location["id"].as_str().unwrap().to_string(),
+        questionnaire_id,
+    }
+}
+
+/// A valid report of a first-mile visit an hour ago (the README's worked example).
+fn report(w: &World) -> Value {
+    let start = Utc::now() - Duration::hours(1);
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "location_id": w.location_id,
+        "questionnaire_id": w.questionnaire_id,
+        "visit": {"started_at": start.to_rfc3339(), "ended_at": (start + Duration::minutes(17)).to_rfc3339()},
+        "answers": [
+            {"question": "greeted", "value": true},
+            {"question": "eye_contact", "value": true},
+            {"question": "smiled", "value": true},
+            {"question": "on_phone", "value": false},
+            {"question": "courtesy", "value": 5},
+            {"question": "appearance", "value": true},
+            {"question": "wait_time", "value": 95},
+            {"question": "had_issue", "value": "no"},
+            {"question": "purchase_smooth", "value": true},
+            {"question": "clean_inside", "value": 4},
+            {"question": "clean_outside", "value": true},
+            {"question": "remembered_name", "value": false},
+            {"question": "unexpressed_need", "value": false},
+            {"question": "companion", "value": "alone"},
+            {"question": "follow_up", "value": false},
+            {"question": "beyond_task", "value": false, "comment": "Nothing special"},
+            {"question": "highlights", "value": "Quick, friendly service."}
+        ],
+        "narrative": "Greeted at once; tidy store.",
+        "check_in": {"lat": 38.7112, "lon": -9.1420, "accuracy_m": 15, "at": (start - Duration::seconds(30)).to_rfc3339()},
+        "staff_observed": [{"description": "Clerk with glasses", "role": "cashier"}],
+        "client": {"app": "secondmile-shopper", "version": "3.4.1", "device_id": "dev-1"}
+    })
+}
+
+fn set_answer(r: &mut Value, question: &str, answer: Value) {
+    let answers = r["answers"].as_array_mut().unwrap();
+    answers.retain(|a| a["question"] != question);
+    let mut answer = answer;
+    answer["question"] = json!(question);
+    answers.push(answer);
+}
+
+async fn submit(w: &World, body: &Value) -> (u16, Value) {
+    call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &w.shopper_token,
+        Some(body.clone()),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn a_valid_report_is_stored_scored_and_readable() {
+    let w = world().await;
+    let body = report(&w);
+    let mut response = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/reports"))
+        .bearer_auth(&w.shopper_token)
+        .send_json(&body)
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let created: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+    assert_eq!(
+        location,
+        format!("/api/v1/reports/{}", body["id"].as_str().unwrap())
+    );
+    assert_eq!(created["status"], "submitted");
+    assert_eq!(created["revision"], 1);
+    assert_eq!(created["shopper_id"], w.shopper_id);
+    assert_eq!(created["questionnaire_key"], "store-visit");
+    assert_eq!(created["score"]["overall"], 73.44);
+    assert_eq!(created["score"]["first_tier"], 97.92);
+    assert_eq!(created["score"]["second_tier"], 0.0);
+    assert_eq!(created["score"]["mile_level"], "first");
+    assert_eq!(created["flags"], json!([]));
+
+    let (status, fetched) = call(&w.app, "GET", &location, &w.shopper_token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched, created);
+}
+
+#[actix_web::test]
+async fn scores_match_hand_computed_expectations() {
+    let w = world().await;
+    // (change, overall, first tier, second tier, mile level): see the README's worked example.
+    let cases: Vec<(&str, Vec<(&str, Value)>, f64, f64, f64, &str)> = vec![
+        (
+            "second mile",
+            vec![
+                ("remembered_name", json!({"value": true})),
+                ("unexpressed_need", json!({"value": true})),
+            ],
+            92.19,
+            97.92,
+            75.0,
+            "second",
+        ),
+        (
+            "bonus",
+            vec![("beyond_task", json!({"value": true}))],
+            85.94,
+            97.92,
+            50.0,
+            "second",
+        ),
+        (
+            "critical miss",
+            vec![
+                ("on_phone", json!({"value": true})),
+                ("remembered_name", json!({"value": true})),
+            ],
+            74.69,
+            89.58,
+            25.0,
+            "zero",
+        ),
+        (
+            "n/a",
+            vec![("clean_outside", json!({"na": true}))],
+            71.88,
+            97.73,
+            0.0,
+            "first",
+        ),
+        (
+            "shown by a condition",
+            vec![
+                ("had_issue", json!({"value": "yes"})),
+                ("protocol", json!({"value": "partly"})),
+            ],
+            68.08,
+            91.07,
+            0.0,
+            "first",
+        ),
+        (
+            "low first tier",
+            vec![
+                ("eye_contact", json!({"value": false})),
+                ("smiled", json!({"value": false})),
+                ("courtesy", json!({"value": 2})),
+            ],
+            52.19,
+            68.75,
+            0.0,
+            "zero",
+        ),
+    ];
+    for (name, changes, overall, first, second, level) in cases {
+        let mut body = report(&w);
+        for (question, answer) in changes {
+            set_answer(&mut body, question, answer);
+        }
+        let (status, created) = submit(&w, &body).await;
+        assert_eq!(status, 201, "{name}: {created}");
+        let score = &created["score"];
+        assert_eq!(
+            (
+                score["overall"].as_f64(),
+                score["first_tier"].as_f64(),
+                score["second_tier"].as_f64(),
+                score["mile_level"].as_str()
+            ),
+            (Some(overall), Some(first), Some(second), Some(level)),
+            "{name}: {score}"
+        );
+    }
+    let (_, zero) = call(
+        &w.app,
+        "GET",
+        "/api/v1/reports?mile_level=zero",
+        &w.admin_token,
+        None,
+    )
+    .await;
+    let failures: Vec<&Value> = zero["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["score"]["critical_failures"])
+        .collect();
+    assert!(failures.contains(&&json!(["on_phone"])), "{failures:?}");
+}
+
+#[actix_web::test]
+async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
+    let w = world().await;
+    // A draft, a retired version, an inactive location, and another organization's ids.
+    let (_, draft) = call(
+        &w.app,
+        "POST",
+        "/api/v1/questionnaires/store-visit/versions",
+        &w.admin_token,
+        None,
+    )
+    .await;
+    let draft_id = draft["id"].as_str().unwrap().to_string();
+    let (_, inactive) = call(
+        &w.app,
+        "POST",
+        "/api/v1/locations",
+        &w.admin_token,
+        Some(json!({"code": "OLD", "name": "Old", "timezone": "UTC"})),
+    )
+    .await;
+    let inactive_id = inactive["id"].as_str().unwrap().to_string();
+    call(
+        &w.app,
+        "DELETE",
+        &format!("/api/v1/locations/{inactive_id}"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    let other = w.app.create_org_with_admin("Globex");
+    let other_token = w.app.access_token(&other).await;
+    let (_, foreign_location) = call(
+        &w.app,
+        "POST",
+        "/api/v1/locations",
+        &other_token,
+        Some(json!({"code": "G", "name": "G", "timezone": "UTC"})),
+    )
+    .await;
+    let foreign_location = foreign_location["id"].as_str().unwrap().to_string();
+    let retired = {
+        let (_, q) = call(
+            &w.app,
+            "POST",
+            "/api/v1/questionnaires",
+            &w.admin_token,
+            Some(example("old-visit")),
+        )
+        .await;
+        let id = q["id"].as_str().unwrap().to_string();
+        call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/questionnaires/{id}/publish"),
+            &w.admin_token,
+            None,
+        )
+        .await;
+        call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/questionnaires/{id}/retire"),
+            &w.admin_token,
+            None,
+        )
+        .await;
+        id
+    };
+    let now = Utc::now();
+
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change, &str, &str)> = vec![
+        (
+            "unknown location",
+            Box::new(|r| r["location_id"] = json!(uuid::Uuid::now_v7())),
+            "/location_id",
+            "unknown_location",
+        ),
+        (
+            "another org's location",
+            Box::new(move |r| r["location_id"] = json!(foreign_location)),
+            "/location_id",
+            "unknown_location",
+        ),
+        (
+            "inactive location",
+            Box::new(move |r| r["location_id"] = json!(inactive_id)),
+            "/location_id",
+            "inactive_location",
+        ),
+        (
+            "unknown questionnaire",
+            Box::new(|r| r["questionnaire_id"] = json!(uuid::Uuid::now_v7())),
+            "/questionnaire_id",
+            "unknown_questionnaire",
+        ),
+        (
+            "draft questionnaire",
+            Box::new(move |r| r["questionnaire_id"] = json!(draft_id)),
+            "/questionnaire_id",
+            "not_published",
+        ),
+        (
+            "retired questionnaire",
+            Box::new(move |r| r["questionnaire_id"] = json!(retired)),
+            "/questionnaire_id",
+            "not_published",
+        ),
+        (
+            "required answer missing",
+            Box::new(|r| {
+                r["answers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|a| a["question"] != "greeted")
+            }),
+            "/answers",
+            "missing_answer",
+        ),
+        (
+            "n/a not allowed",
+            Box::new(|r| set_answer(r, "greeted", json!({"na": true}))),
+            "/answers/16/na",
+            "na_not_allowed",
+        ),
+        (
+            "n/a with a value",
+            Box::new(|r| set_answer(r, "clean_outside", json!({"na": true, "value": true}))),
+            "/answers/16/value",
+            "value_with_na",
+        ),
+        (
+            "hidden question answered",
+            Box::new(|r| set_answer(r, "protocol", json!({"value": "fully"}))),
+            "/answers/17/question",
+            "hidden_question",
+        ),
+        (
+            "unknown question",
+            Box::new(|r| set_answer(r, "favourite_colour", json!({"value": "blue"}))),
+            "/answers/17/question",
+            "unknown_question",
+        ),
+        (
+            "duplicate answer",
+            Box::new(|r| {
+                r["answers"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"question": "smiled", "value": true}))
+            }),
+            "/answers/17/question",
+            "duplicate_answer",
+        ),
+        (
+            "missing value",
+            Box::new(|r| set_answer(r, "smiled", json!({}))),
+            "/answers/16/value",
+            "required",
+        ),
+        (
+            "yes/no of the wrong type",
+            Box::new(|r| set_answer(r, "smiled", json!({"value": "yes"}))),
+            "/answers/16/value",
+            "invalid_type",
+        ),
+        (
+            "scale out of range",
+            Box::new(|r| set_answer(r, "courtesy", json!({"value": 6}))),
+            "/answers/16/value",
+            "out_of_range",
+        ),
+        (
+            "scale not a whole number",
+            Box::new(|r| set_answer(r, "courtesy", json!({"value": 3.5}))),
+            "/answers/16/value",
+            "invalid_type",
+        ),
+        (
+            "unknown option",
+            Box::new(|r| set_answer(r, "companion", json!({"value": "dog"}))),
+            "/answers/16/value",
+            "unknown_option",
+        ),
+        (
+            "negative duration",
+            Box::new(|r| set_answer(r, "wait_time", json!({"value": -5}))),
+            "/answers/16/value",
+            "out_of_range",
+        ),
+        (
+            "duration not a number",
+            Box::new(|r| set_answer(r, "wait_time", json!({"value": "2 min"}))),
+            "/answers/16/value",
+            "invalid_type",
+        ),
+        (
+            "text too long",
+            Box::new(|r| set_answer(r, "highlights", json!({"value": "x".repeat(4001)}))),
+            "/answers/16/value",
+            "too_long",
+        ),
+        (
+            "photo reference of the wrong type",
+            Box::new(|r| set_answer(r, "storefront_photo", json!({"value": 42}))),
+            "/answers/17/value",
+            "invalid_type",
+        ),
+        (
+            "comment too long",
+            Box::new(|r| {
+                set_answer(
+                    r,
+                    "smiled",
+                    json!({"value": true, "comment": "x".repeat(2001)}),
+                )
+            }),
+            "/answers/16/comment",
+            "too_long",
+        ),
+        (
+            "too many answers",
+            Box::new(|r| {
+                r["answers"] = json!(
+                    (0..501)
+                        .map(|i| json!({"question": format!("q{i}"), "value": true}))
+                        .collect::<Vec<_>>()
+                )
+            }),
+            "/answers",
+            "too_many",
+        ),
+        (
+            "ends before it starts",
+            Box::new(
+                move |r| r["visit"] = json!({"started_at": (now - Duration::hours(1)).to_rfc3339(), "ended_at": (now - Duration::hours(2)).to_rfc3339()}),
+            ),
+            "/visit/ended_at",
+            "before_start",
+        ),
+        (
+            "longer than 12 hours",
+            Box::new(
+                move |r| r["visit"] = json!({"started_at": (now - Duration::hours(14)).to_rfc3339(), "ended_at": (now - Duration::minutes(30)).to_rfc3339()}),
+            ),
+            "/visit/ended_at",
+            "too_long",
+        ),
+        (
+            "in the future",
+            Box::new(
+                move |r| r["visit"] = json!({"started_at": (now + Duration::minutes(20)).to_rfc3339(), "ended_at": (now + Duration::minutes(40)).to_rfc3339()}),
+            ),
+            "/visit/started_at",
+            "in_future",
+        ),
+        (
+            "older than 90 days",
+            Box::new(
+                move |r| r["visit"] = json!({"started_at": (now - Duration::days(91)).to_rfc3339(), "ended_at": (now - Duration::days(91) + Duration::minutes(10)).to_rfc3339()}),
+            ),
+            "/visit/started_at",
+            "too_old",
+        ),
+        (
+            "narrative too long",
+            Box::new(|r| r["narrative"] = json!("x".repeat(20_001))),
+            "/narrative",
+            "too_long",
+        ),
+        (
+            "check-in latitude out of range",
+            Box::new(|r| r["check_in"]["lat"] = json!(123.0)),
+            "/check_in/lat",
+            "out_of_range",
+        ),
+        (
+            "too many staff",
+            Box::new(|r| {
+                r["staff_observed"] = json!(
+                    (0..21)
+                        .map(|_| json!({"description": "x"}))
+                        .collect::<Vec<_>>()
+                )
+            }),
+            "/staff_observed",
+            "too_many",
+        ),
+        (
+            "empty staff description",
+            Box::new(|r| r["staff_observed"] = json!([{"description": " "}])),
+            "/staff_observed/0/description",
+            "invalid_text",
+        ),
+        (
+            "a shopper naming someone else",
+            Box::new(|r| r["shopper_id"] = json!(uuid::Uuid::now_v7())),
+            "/shopper_id",
+            "not_yourself",
+        ),
+        (
+            "a time without offset",
+            Box::new(|r| r["visit"]["started_at"] = json!("2026-11-20T10:00:00")),
+            "/visit/started_at",
+            "invalid_value",
+        ),
+        (
+            "an unknown field",
+            Box::new(|r| r["status"] = json!("approved")),
+            "/status",
+            "unknown_field",
+        ),
+    ];
+    assert!(cases.len() >= 25);
+    for (name, change, pointer, code) in cases {
+        let mut body = report(&w);
+        change(&mut body);
+        let (status, problem) = submit(&w, &body).await;
+        assert_eq!(status, 422, "{name}: {problem}");
+        let errors = problem["errors"].as_array().unwrap();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["pointer"] == pointer && e["code"] == code),
+            "{name}: expected {pointer} {code} in {problem}"
+        );
+    }
+    // Several problems at once are all listed.
+    let mut body = report(&w);
+    set_answer(&mut body, "courtesy", json!({"value": 9}));
+    body["narrative"] = json!("x".repeat(20_001));
+    body["location_id"] = json!(uuid::Uuid::now_v7());
+    let (_, problem) = submit(&w, &body).await;
+    assert!(
+        problem["errors"].as_array().unwrap().len() >= 3,
+        "{problem}"
+    );
+
+    assert_eq!(
+        count_rows(&mut w.app.db.connect(), "reports"),
+        0,
+        "nothing was stored"
+    );
+}
+
+#[actix_web::test]
+async fn submissions_are_idempotent_on_their_id() {
+    let w = world().await;
+    let body = report(&w);
+    let (status, first) = submit(&w, &body).await;
+    assert_eq!(status, 201);
+    let (status, replay) = submit(&w, &body).await;
+    assert_eq!(status, 200);
+    assert_eq!(replay, first);
+
+    let mut different = body.clone();
+    different["narrative"] = json!("Changed my mind");
+    let (status, problem) = submit(&w, &different).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("idempotency_mismatch"))
+    );
+    let (_, stored) = call(
+        &w.app,
+        "GET",
+        &format!("/api/v1/reports/{}", body["id"].as_str().unwrap()),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        stored["narrative"], "Greeted at once; tidy store.",
+        "no change stored"
+    );
+
+    // Another shopper replaying the same id learns nothing of the report.
+    let other = w.app.create_user(&w.admin_token, "shopper").await;
+    let other_token = w.app.access_token(&other).await;
+    let (status, problem) = call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &other_token,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem.get("score").is_none());
+
+    // Another organization's id is a fresh id there.
+    let globex = w.app.create_org_with_admin("Globex");
+    let globex_token = w.app.access_token(&globex).await;
+    let (_, l) = call(
+        &w.app,
+        "POST",
+        "/api/v1/locations",
+        &globex_token,
+        Some(json!({"code": "G", "name": "G", "timezone": "UTC"})),
+    )
+    .await;
+    let (_, q) = call(
+        &w.app,
+        "POST",
+        "/api/v1/questionnaires",
+        &globex_token,
+        Some(example("visit")),
+    )
+    .await;
+    call(
+        &w.app,
+        "POST",
+        &format!(
+            "/api/v1/questionnaires/{}/publish",
+            q["id"].as_str().unwrap()
+        ),
+        &globex_token,
+        None,
+    )
+    .await;
+    let globex_shopper = w.app.create_user(&globex_token, "shopper").await;
+    let globex_shopper_token = w.app.access_token(&globex_shopper).await;
+    let mut theirs = body.clone();
+    theirs["location_id"] = l["id"].clone();
+    theirs["questionnaire_id"] = q["id"].clone();
+    let (status, created) = call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &globex_shopper_token,
+        Some(theirs),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_identical_submissions_store_one_report() {
+    let w = world().await;
+    let body = report(&w);
+    let results = futures_util::future::join_all((0..20).map(|_| submit(&w, &body))).await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?} {results:?}"
+    );
+    assert_eq!(count_rows(&mut w.app.db.connect(), "reports"), 1);
+}
+
+#[actix_web::test]
+async fn implausible_visits_are_flagged_not_refused() {
+    let w = world().await;
+    let mut body = report(&w);
+    let start = Utc::now() - Duration::hours(2);
+    body["visit"] = json!({"started_at": start.to_rfc3339(), "ended_at": (start + Duration::seconds(90)).to_rfc3339()});
+    body["check_in"] =
+        json!({"lat": 41.1579, "lon": -8.6291, "at": (start + Duration::hours(1)).to_rfc3339()});
+    let (status, created) = submit(&w, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let codes: Vec<&str> = created["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["short_visit", "far_check_in", "check_in_outside_visit"]
+    );
+}
+
+#[actix_web::test]
+async fn integration_clients_submit_for_a_named_shopper() {
+    let w = world().await;
+    let (id, secret) = w
+        .app
+        .create_client(&w.admin_token, &["reports:write"])
+        .await;
+    let client_token = w.app.client_token(&id, &secret).await;
+    let mut body = report(&w);
+    let (status, problem) = call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &client_token,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/shopper_id"))
+    );
+    body["shopper_id"] = json!(uuid::Uuid::now_v7());
+    let (_, problem) = call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &client_token,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["code"], "unknown_shopper");
+    body["shopper_id"] = json!(w.shopper_id);
+    let (status, created) = call(
+        &w.app,
+        "POST",
+        "/api/v1/reports",
+        &client_token,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, created["shopper_id"].as_str()),
+        (201, Some(w.shopper_id.as_str()))
+    );
+    let (status, _) = call(&w.app, "POST", "/api/v1/reports", &client_token, Some(body)).await;
+    assert_eq!(status, 200, "the client's retry is a replay");
+
+    // Other roles do not submit.
+    for role in ["admin", "reviewer", "analyst", "manager"] {
+        let token = if role == "admin" {
+            w.admin_token.clone()
+        } else {
+            let user = w.app.create_user(&w.admin_token, role).await;
+            w.app.access_token(&user).await
+        };
+        let (status, _) = call(&w.app, "POST", "/api/v1/reports", &token, Some(report(&w))).await;
+        assert_eq!(status, 403, "{role}");
+    }
+    let (id, secret) = w.app.create_client(&w.admin_token, &["reports:read"]).await;
+    let reader = w.app.client_token(&id, &secret).await;
+    let (status, _) = call(&w.app, "POST", "/api/v1/reports", &reader, Some(report(&w))).await;
+    assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted() {
+    let w = world().await;
+    let body = report(&w);
+    let (_, created) = submit(&w, &body).await;
+    let path = format!("/api/v1/reports/{}", created["id"].as_str().unwrap());
+
+    let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
+    let analyst = w.app.create_user(&w.admin_token, "analyst").await;
+    let other_shopper = w.app.create_user(&w.admin_token, "shopper").await;
+    let manager = w.app.create_user(&w.admin_token, "manager").await;
+    let outsider_manager = w.app.create_user(&w.admin_token, "manager").await;
+    let (id, secret) = w.app.create_client(&w.admin_token, &["reports:read"]).await;
+    let client_token = w.app.client_token(&id, &secret).await;
+    let (id, secret) = w
+        .app
+        .create_client(&w.admin_token, &["aggregates:read"])
+        .await;
+    let unscoped_token = w.app.client_token(&id, &secret).await;
+    let manager_token = w.app.access_token(&manager).await;
+    let outsider_token = w.app.access_token(&outsider_manager).await;
+    call(
+        &w.app,
+        "PUT",
+        &format!("/api/v1/users/{}/locations", manager.id),
+        &w.admin_token,
+        Some(json!({"location_ids": [w.location_id]})),
+    )
+    .await;
+
+    for (who, token, staff_visible) in [
+        ("admin", w.admin_token.clone(), true),
+        ("reviewer", w.app.access_token(&reviewer).await, true),
+        ("shopper", w.shopper_token.clone(), true),
+        ("analyst", w.app.access_token(&analyst).await, false),
+        ("client", client_token.clone(), false),
+    ] {
+        let (status, seen) = call(&w.app, "GET", &path, &token, None).await;
+        assert_eq!(status, 200, "{who}");
+        assert_eq!(seen["shopper_id"], w.shopper_id, "{who}");
+        assert_eq!(
+            seen["staff_observed"].is_array(),
+            staff_visible,
+            "{who}: {seen}"
+        );
+        assert_eq!(seen["staff_observed_redacted"], !staff_visible, "{who}");
+        let (_, list) = call(&w.app, "GET", "/api/v1/reports", &token, None).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{who}");
+    }
+    let other_token = w.app.access_token(&other_shopper).await;
+    assert_eq!(call(&w.app, "GET", &path, &other_token, None).await.0, 404);
+    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &other_token, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    assert_eq!(
+        call(&w.app, "GET", &path, &unscoped_token, None).await.0,
+        403
+    );
+
+    // Before release, managers see nothing.
+    assert_eq!(
+        call(&w.app, "GET", &path, &manager_token, None).await.0,
+        404
+    );
+    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    // Released (the review workflow is a later issue; release it in the database).
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE reports SET status = 'approved'"),
+        &mut w.app.db.connect(),
+    )
+    .unwrap();
+    let (status, seen) = call(&w.app, "GET", &path, &manager_token, None).await;
+    assert_eq!(status, 200);
+    for hidden in [
+        "shopper_id",
+        "visit",
+        "check_in",
+        "staff_observed",
+        "client",
+        "flags",
+    ] {
+        assert!(
+            seen.get(hidden).is_none(),
+            "{hidden} must be hidden from managers: {seen}"
+        );
+    }
+    assert_eq!(seen["staff_observed_redacted"], true);
+    assert!(seen["visit_date"].is_string());
+    assert_eq!(seen["score"]["mile_level"], "first");
+    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert!(list["items"][0].get("shopper_id").is_none());
+    let (_, list) = call(
+        &w.app,
+        "GET",
+        "/api/v1/reports?status=submitted",
+        &manager_token,
+        None,
+    )
+    .await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    assert_eq!(
+        call(&w.app, "GET", &path, &outsider_token, None).await.0,
+        404
+    );
+
+    // Another organization sees nothing.
+    let globex = w.app.create_org_with_admin("Globex");
+    let globex_token = w.app.access_token(&globex).await;
+    assert_eq!(call(&w.app, "GET", &path, &globex_token, None).await.0, 404);
+    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &globex_token, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn report_lists_filter_sort_and_page() {
+    let w = world().await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let mut body = report(&w);
+        if i == 3 {
+            set_answer(&mut body, "on_phone", json!({"value": true}));
+        }
+        let (status, created) = submit(&w, &body).await;
+        assert_eq!(status, 201);
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    let token = &w.admin_token;
+    let ids_of = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, all) = call(&w.app, "GET", "/api/v1/reports", token, None).await;
+    assert_eq!(ids_of(&all), ids, "oldest first by default");
+    let (_, newest) = call(&w.app, "GET", "/api/v1/reports?sort=newest", token, None).await;
+    assert_eq!(
+        ids_of(&newest),
+        ids.iter().rev().cloned().collect::<Vec<_>>()
+    );
+    let (_, page1) = call(&w.app, "GET", "/api/v1/reports?limit=3", token, None).await;
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = call(
+        &w.app,
+        "GET",
+        &format!("/api/v1/reports?limit=3&cursor={cursor}"),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!([ids_of(&page1), ids_of(&page2)].concat(), ids);
+
+    let (_, zero) = call(
+        &w.app,
+        "GET",
+        "/api/v1/reports?mile_level=zero",
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(ids_of(&zero), vec![ids[3].clone()]);
+    let today = Utc::now().date_naive();
+    for (query, expected) in [
+        (format!("location_id={}", w.location_id), 4),
+        ("region=Lisbon".to_string(), 4),
+        ("region=Porto".to_string(), 0),
+        ("status=submitted".to_string(), 4),
+        ("status=approved".to_string(), 0),
+        ("questionnaire_key=store-visit".to_string(), 4),
+        (
+            format!(
+                "visit_from={}&visit_to={}",
+                today - chrono::Days::new(1),
+                today + chrono::Days::new(1)
+            ),
+            4,
+        ),
+        (format!("visit_to={}", today - chrono::Days::new(2)), 0),
+        (
+            format!(
+                "updated_since={}",
+                (Utc::now() - Duration::minutes(5)).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+            4,
+        ),
+        (
+            format!(
+                "updated_since={}",
+                (Utc::now() + Duration::minutes(5)).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+            0,
+        ),
+    ] {
+        let (status, page) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/reports?{query}"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), expected, "{query}");
+    }
+    for bad in [
+        "status=lost",
+        "mile_level=third",
+        "visit_from=yesterday",
+        "cursor=abc",
+        "limit=500",
+    ] {
+        let (status, _) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/reports?{bad}"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+}
+
+#[actix_web::test]
+async fn an_oversized_report_is_a_413() {
+    let w = world().await;
+    let mut body = report(&w);
+    body["narrative"] = json!("x".repeat(300 * 1024));
+    let (status, problem) = submit(&w, &body).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+}
