@@ -180,8 +180,10 @@ async fn a_valid_report_is_stored_scored_and_readable() {
 #[actix_web::test]
 async fn scores_match_hand_computed_expectations() {
     let w = world().await;
-    // (change, overall, first tier, second tier, mile level): see the README's worked example.
-    let cases: Vec<(&str, Vec<(&str, Value)>, f64, f64, f64, &str)> = vec![
+    // (name, changed answers, overall, first tier, second tier, mile level): see the README's
+    // worked example for how each figure comes about.
+    type Case<'a> = (&'a str, Vec<(&'a str, Value)>, f64, f64, f64, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "second mile",
             vec![
