@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod questionnaires;
 pub mod reports;
+pub mod review;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -17,6 +17,7 @@ use crate::health;
 use crate::locations::handlers as locations;
 use crate::questionnaires::handlers as questionnaires;
 use crate::reports::handlers as reports;
+use crate::review::handlers as review;
 
 /// Base path of the versioned API.
 pub const API_BASE: &str = "/api/v1";
@@ -44,6 +45,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "locations", description = "Locations, CSV import, and the locations managers may see"),
         (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),
         (name = "reports", description = "Visit reports: idempotent submission, validation, scoring, reading by role"),
+        (name = "review", description = "Review workflow: decisions, revisions of returned reports, history"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -130,7 +132,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(locations::set_manager_locations)
                 .service(reports::submit_report)
                 .service(reports::list_reports)
-                .service(reports::get_report),
+                .service(reports::get_report)
+                .service(review::review_report)
+                .service(review::revise_report)
+                .service(review::get_revision)
+                .service(review::get_history),
         );
 }
 

@@ -4,10 +4,12 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{locations, manager_locations, reports};
+use super::schema::{locations, manager_locations, report_revisions, report_transitions, reports};
+use crate::auth::model::Role;
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::reports::model::{Report, ReportDocument, ReportStatus};
 use crate::reports::scoring::MileLevel;
+use crate::review::model::{Action, Actor, Transition};
 
 fn bad_data(message: String) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(message.into())
@@ -217,4 +219,238 @@ pub fn list(
         query = query.filter(reports::location_id.eq_any(assigned));
     }
     query.load::<Row>(conn)?.into_iter().map(from_row).collect()
+}
+
+// ---------------------------------------------------------------- revisions and history
+
+fn document_json(doc: &ReportDocument) -> QueryResult<String> {
+    serde_json::to_string(doc).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+}
+
+fn insert_revision(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
+    diesel::insert_into(report_revisions::table)
+        .values((
+            report_revisions::org_id.eq(r.org_id.to_string()),
+            report_revisions::report_id.eq(r.id.to_string()),
+            report_revisions::revision.eq(r.revision),
+            report_revisions::body_hash.eq(&r.body_hash),
+            report_revisions::document.eq(document_json(&r.document)?),
+            report_revisions::created_at.eq(r.updated_at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<()> {
+    diesel::insert_into(report_transitions::table)
+        .values((
+            report_transitions::id.eq(t.id.to_string()),
+            report_transitions::org_id.eq(t.org_id.to_string()),
+            report_transitions::report_id.eq(t.report_id.to_string()),
+            report_transitions::from_status.eq(t.from.map(|s| s.as_str())),
+            report_transitions::to_status.eq(t.to.as_str()),
+            report_transitions::action.eq(t.action.as_str()),
+            report_transitions::actor_kind.eq(t.actor.kind),
+            report_transitions::actor_id.eq(t.actor.id.to_string()),
+            report_transitions::actor_role.eq(t.actor.role.map(|r| r.as_str())),
+            report_transitions::note.eq(&t.note),
+            report_transitions::revision.eq(t.revision),
+            report_transitions::created_at.eq(t.at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores a new report with its first revision and the `submit` transition. Call inside a
+/// transaction.
+pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
+    insert(conn, r)?;
+    insert_revision(conn, r)?;
+    insert_transition(conn, submitted)
+}
+
+/// Moves a report from `from` to `to` if it is still in `from` at `revision`; returns
+/// whether it moved (exactly one of several concurrent callers does).
+pub fn set_status(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: uuid::Uuid,
+    from: ReportStatus,
+    revision: i32,
+    to: ReportStatus,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let target = reports::table
+        .filter(reports::org_id.eq(org.to_string()))
+        .filter(reports::id.eq(id.to_string()))
+        .filter(reports::status.eq(from.as_str()))
+        .filter(reports::revision.eq(revision));
+    let updated = diesel::update(target)
+        .set((
+            reports::status.eq(to.as_str()),
+            reports::updated_at.eq(at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Replaces a returned report's content with its next revision (`r.revision` is the new
+/// number) and stores that revision; returns false when the report is no longer returned at
+/// the previous revision.
+pub fn replace_with_revision(conn: &mut DbConn, r: &Report) -> QueryResult<bool> {
+    let target = reports::table
+        .filter(reports::org_id.eq(r.org_id.to_string()))
+        .filter(reports::id.eq(r.id.to_string()))
+        .filter(reports::status.eq(ReportStatus::Returned.as_str()))
+        .filter(reports::revision.eq(r.revision - 1));
+    let updated = diesel::update(target)
+        .set((
+            reports::location_id.eq(r.location_id.to_string()),
+            reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
+            reports::questionnaire_key.eq(&r.questionnaire_key),
+            reports::status.eq(r.status.as_str()),
+            reports::revision.eq(r.revision),
+            reports::visit_started_at.eq(r
+                .document
+                .submission
+                .visit
+                .started_at
+                .with_timezone(&Utc)
+                .naive_utc()),
+            reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
+            reports::overall_score.eq(r.document.score.overall),
+            reports::mile_level.eq(r.document.score.mile_level.as_str()),
+            reports::body_hash.eq(&r.body_hash),
+            reports::document.eq(document_json(&r.document)?),
+            reports::updated_at.eq(r.updated_at.naive_utc()),
+        ))
+        .execute(conn)?;
+    if updated == 1 {
+        insert_revision(conn, r)?;
+    }
+    Ok(updated == 1)
+}
+
+/// One stored revision: its hash, content and time.
+pub fn find_revision(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: uuid::Uuid,
+    revision: i32,
+) -> QueryResult<Option<(String, ReportDocument, DateTime<Utc>)>> {
+    let row = report_revisions::table
+        .filter(report_revisions::org_id.eq(org.to_string()))
+        .filter(report_revisions::report_id.eq(id.to_string()))
+        .filter(report_revisions::revision.eq(revision))
+        .select((
+            report_revisions::body_hash,
+            report_revisions::document,
+            report_revisions::created_at,
+        ))
+        .first::<(String, String, NaiveDateTime)>(conn)
+        .optional()?;
+    row.map(|(hash, document, at)| {
+        let doc = serde_json::from_str::<ReportDocument>(&document)
+            .map_err(|e| bad_data(format!("stored revision: {e}")))?;
+        Ok((hash, doc, at.and_utc()))
+    })
+    .transpose()
+}
+
+type TransitionRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i32,
+    NaiveDateTime,
+);
+
+fn transition_from_row(row: TransitionRow) -> QueryResult<Transition> {
+    let (
+        id,
+        org_id,
+        report_id,
+        from,
+        to,
+        action,
+        actor_kind,
+        actor_id,
+        actor_role,
+        note,
+        revision,
+        at,
+    ) = row;
+    let status =
+        |s: &str| ReportStatus::parse(s).ok_or_else(|| bad_data(format!("bad status `{s}`")));
+    Ok(Transition {
+        id: parse(&id)?,
+        org_id: parse(&org_id)?,
+        report_id: parse(&report_id)?,
+        from: from.as_deref().map(status).transpose()?,
+        to: status(&to)?,
+        action: Action::parse(&action).ok_or_else(|| bad_data(format!("bad action `{action}`")))?,
+        actor: Actor {
+            kind: if actor_kind == "client" {
+                "client"
+            } else {
+                "user"
+            },
+            id: parse(&actor_id)?,
+            role: actor_role.as_deref().map(parse::<Role>).transpose()?,
+        },
+        note,
+        revision,
+        at: at.and_utc(),
+    })
+}
+
+/// A report's history, oldest first.
+pub fn transitions(conn: &mut DbConn, org: OrgId, id: uuid::Uuid) -> QueryResult<Vec<Transition>> {
+    report_transitions::table
+        .filter(report_transitions::org_id.eq(org.to_string()))
+        .filter(report_transitions::report_id.eq(id.to_string()))
+        .order((
+            report_transitions::created_at.asc(),
+            report_transitions::id.asc(),
+        ))
+        .select(report_transitions::all_columns)
+        .load::<TransitionRow>(conn)?
+        .into_iter()
+        .map(transition_from_row)
+        .collect()
+}
+
+/// The latest review decision with a note (return, reject, reopen) of each of `ids`.
+pub fn latest_notes(
+    conn: &mut DbConn,
+    org: OrgId,
+    ids: &[uuid::Uuid],
+) -> QueryResult<std::collections::HashMap<uuid::Uuid, Transition>> {
+    let mut latest = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(latest);
+    }
+    let wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let rows = report_transitions::table
+        .filter(report_transitions::org_id.eq(org.to_string()))
+        .filter(report_transitions::report_id.eq_any(wanted))
+        .filter(report_transitions::note.is_not_null())
+        .order((
+            report_transitions::created_at.asc(),
+            report_transitions::id.asc(),
+        ))
+        .select(report_transitions::all_columns)
+        .load::<TransitionRow>(conn)?;
+    for row in rows {
+        let t = transition_from_row(row)?;
+        latest.insert(t.report_id, t);
+    }
+    Ok(latest)
 }

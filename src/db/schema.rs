@@ -132,6 +132,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_revisions (org_id, report_id, revision) {
+        org_id -> Text,
+        report_id -> Text,
+        revision -> Integer,
+        body_hash -> Text,
+        document -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_transitions (id) {
+        id -> Text,
+        org_id -> Text,
+        report_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        action -> Text,
+        actor_kind -> Text,
+        actor_id -> Text,
+        actor_role -> Nullable<Text>,
+        note -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(manager_locations -> locations (location_id));
 diesel::joinable!(manager_locations -> users (user_id));
 
@@ -145,4 +173,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     manager_locations,
     questionnaires,
     reports,
+    report_revisions,
+    report_transitions,
 );

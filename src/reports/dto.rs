@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{CheckIn, ClientInfo, Flag, Report, ReportStatus, StaffObserved, Visit};
 use super::scoring::{Answer, MileLevel, Score};
 use crate::ids::{LocationId, QuestionnaireId, UserId};
+use crate::review::model::{Action, Transition};
 
 /// How much of a report a caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,11 +54,39 @@ pub struct ReportResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<Flag>>,
     pub score: Score,
+    /// The latest review decision that carries a note (e.g. why the report was returned);
+    /// absent for managers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_review: Option<ReviewNote>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// A reviewer's decision and note, as the shopper's app shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReviewNote {
+    pub action: Action,
+    pub status: ReportStatus,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
 impl ReportResponse {
+    /// Adds the latest review note, unless the view hides it.
+    pub fn with_last_review(mut self, transition: Option<&Transition>, view: View) -> Self {
+        if view != View::Manager {
+            self.last_review = transition.and_then(|t| {
+                Some(ReviewNote {
+                    action: t.action,
+                    status: t.to,
+                    note: t.note.clone()?,
+                    at: t.at,
+                })
+            });
+        }
+        self
+    }
+
     pub fn new(report: Report, view: View) -> Self {
         let doc = report.document;
         let sub = doc.submission;
@@ -81,6 +110,7 @@ impl ReportResponse {
             client: if manager { None } else { sub.client },
             flags: (!manager).then_some(doc.flags),
             score: doc.score,
+            last_review: None,
             created_at: report.created_at,
             updated_at: report.updated_at,
         }

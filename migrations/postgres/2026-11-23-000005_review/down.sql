@@ -1,0 +1,2 @@
+DROP TABLE report_transitions;
+DROP TABLE report_revisions;
