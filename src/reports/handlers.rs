@@ -435,20 +435,22 @@ pub async fn list_reports(
     };
     let newest_first = query.sort == Some(Sort::Newest);
     let (org, fetch) = (auth.org_id, page.fetch());
-    let rows = state
+    let with_notes = view != View::Manager;
+    let (rows, notes) = state
         .db
         .run(move |conn| {
-            Ok::<_, ApiError>(store::list(
-                conn,
-                org,
-                &filter,
-                after.as_ref(),
-                newest_first,
-                fetch,
-            )?)
+            let rows = store::list(conn, org, &filter, after.as_ref(), newest_first, fetch)?;
+            let notes = if with_notes {
+                let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+                store::latest_notes(conn, org, &ids)?
+            } else {
+                Default::default()
+            };
+            Ok::<_, ApiError>((rows, notes))
         })
         .await?;
-    Ok(web::Json(
-        page.page(rows, cursor_key, |r| ReportResponse::new(r, view)),
-    ))
+    Ok(web::Json(page.page(rows, cursor_key, |r| {
+        let id = r.id;
+        ReportResponse::new(r, view).with_last_review(notes.get(&id), view)
+    })))
 }

@@ -217,7 +217,10 @@ pub async fn revise_report(
     }
     let submission = body.into_inner();
     let hash = model::submission_hash(&submission);
-    if current.status == ReportStatus::Submitted && current.body_hash == hash {
+    if current.status == ReportStatus::Submitted
+        && current.revision > 1
+        && current.body_hash == hash
+    {
         // A retry of a revision that was stored: answer with what is stored.
         return Ok(respond(current, None));
     }

@@ -13,5 +13,6 @@ mod openapi;
 mod questionnaires;
 mod rate_limit;
 mod reports;
+mod review;
 mod storage;
 mod users;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, count_rows, spawn_app};
 use crate::questionnaires::example;
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -32,16 +32,16 @@ async fn call(
 }
 
 /// An organization with a location, the published example questionnaire and a shopper.
-struct World {
-    app: TestApp,
-    admin_token: String,
-    shopper_token: String,
-    shopper_id: String,
-    location_id: String,
-    questionnaire_id: String,
+pub struct World {
+    pub app: TestApp,
+    pub admin_token: String,
+    pub shopper_token: String,
+    pub shopper_id: String,
+    pub location_id: String,
+    pub questionnaire_id: String,
 }
 
-async fn world() -> World {
+pub async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
     let admin_token = app.access_token(&admin).await;
@@ -85,7 +85,7 @@ async fn world() -> World {
 }
 
 /// A valid report of a first-mile visit an hour ago (the README's worked example).
-fn report(w: &World) -> Value {
+pub fn report(w: &World) -> Value {
     let start = Utc::now() - Duration::hours(1);
     json!({
         "id": uuid::Uuid::new_v4(),
@@ -118,7 +118,7 @@ fn report(w: &World) -> Value {
     })
 }
 
-fn set_answer(r: &mut Value, question: &str, answer: Value) {
+pub fn set_answer(r: &mut Value, question: &str, answer: Value) {
     let answers = r["answers"].as_array_mut().unwrap();
     answers.retain(|a| a["question"] != question);
     let mut answer = answer;
@@ -126,7 +126,7 @@ fn set_answer(r: &mut Value, question: &str, answer: Value) {
     answers.push(answer);
 }
 
-async fn submit(w: &World, body: &Value) -> (u16, Value) {
+pub async fn submit(w: &World, body: &Value) -> (u16, Value) {
     call(
         &w.app,
         "POST",
@@ -888,12 +888,16 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
     let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 
-    // Released (the review workflow is a later issue; release it in the database).
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE reports SET status = 'approved'"),
-        &mut w.app.db.connect(),
+    // Released by a reviewer.
+    let (status, _) = call(
+        &w.app,
+        "POST",
+        &format!("{path}/review"),
+        &w.admin_token,
+        Some(json!({"action": "approve"})),
     )
-    .unwrap();
+    .await;
+    assert_eq!(status, 200);
     let (status, seen) = call(&w.app, "GET", &path, &manager_token, None).await;
     assert_eq!(status, 200);
     for hidden in [

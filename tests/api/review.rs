@@ -1,0 +1,545 @@
+//! The review workflow: the transition table, revisions, history, roles, concurrency.
+
+use serde_json::{Value, json};
+
+use crate::reports::{World, call, report, set_answer, submit, world};
+
+async fn review(w: &World, id: &str, token: &str, body: Value) -> (u16, Value) {
+    call(
+        &w.app,
+        "POST",
+        &format!("/api/v1/reports/{id}/review"),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+/// A new report, brought to `status` through the API; returns its id.
+async fn report_in(w: &World, status: &str) -> (String, Value) {
+    let body = report(w);
+    let (code, created) = submit(w, &body).await;
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let action = match status {
+        "submitted" => None,
+        "approved" => Some(json!({"action": "approve"})),
+        "rejected" => Some(json!({"action": "reject", "note": "Visit not plausible"})),
+        "returned" => Some(json!({"action": "return", "note": "Add the waiting time"})),
+        other => panic!("{other}"),
+    };
+    if let Some(action) = action {
+        let (code, body) = review(w, &id, &w.admin_token, action).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    (id, body)
+}
+
+#[actix_web::test]
+async fn every_allowed_transition_works_and_every_other_is_a_409() {
+    let w = world().await;
+    let allowed: &[(&str, &str, &str)] = &[
+        ("submitted", "approve", "approved"),
+        ("submitted", "reject", "rejected"),
+        ("submitted", "return", "returned"),
+        ("approved", "reopen", "submitted"),
+        ("rejected", "reopen", "submitted"),
+        ("returned", "revise", "submitted"),
+    ];
+    for from in ["submitted", "approved", "rejected", "returned"] {
+        for action in ["approve", "reject", "return", "reopen", "revise"] {
+            let (id, body) = report_in(&w, from).await;
+            let (status, response) = if action == "revise" {
+                call(
+                    &w.app,
+                    "PUT",
+                    &format!("/api/v1/reports/{id}"),
+                    &w.shopper_token,
+                    Some(body),
+                )
+                .await
+            } else {
+                review(
+                    &w,
+                    &id,
+                    &w.admin_token,
+                    json!({"action": action, "note": "Because"}),
+                )
+                .await
+            };
+            match allowed.iter().find(|(f, a, _)| *f == from && *a == action) {
+                Some((_, _, to)) => {
+                    assert_eq!(status, 200, "{action} from {from}: {response}");
+                    assert_eq!(response["status"], *to, "{action} from {from}");
+                }
+                None => {
+                    assert_eq!(status, 409, "{action} from {from}: {response}");
+                    assert_eq!(response["code"], "invalid_transition");
+                    assert_eq!(response["current_status"], from, "{action} from {from}");
+                }
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
+    let w = world().await;
+    let (id, mut body) = report_in(&w, "submitted").await;
+    let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
+    let reviewer_token = w.app.access_token(&reviewer).await;
+    let (status, returned) = review(
+        &w,
+        &id,
+        &reviewer_token,
+        json!({"action": "return", "note": "Did anyone remember your name?", "revision": 1}),
+    )
+    .await;
+    assert_eq!(
+        (status, returned["status"].as_str()),
+        (200, Some("returned"))
+    );
+
+    // The shopper's app finds it, with the note.
+    let (_, mine) = call(
+        &w.app,
+        "GET",
+        "/api/v1/reports?status=returned",
+        &w.shopper_token,
+        None,
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        mine["items"][0]["last_review"]["note"],
+        "Did anyone remember your name?"
+    );
+    assert_eq!(mine["items"][0]["last_review"]["action"], "return");
+
+    set_answer(&mut body, "remembered_name", json!({"value": true}));
+    set_answer(&mut body, "unexpressed_need", json!({"value": true}));
+    let path = format!("/api/v1/reports/{id}");
+    let (status, revised) = call(&w.app, "PUT", &path, &w.shopper_token, Some(body.clone())).await;
+    assert_eq!(status, 200, "{revised}");
+    assert_eq!(
+        (revised["status"].as_str(), revised["revision"].as_i64()),
+        (Some("submitted"), Some(2))
+    );
+    assert_eq!(revised["score"]["overall"], 92.19);
+    assert_eq!(revised["score"]["mile_level"], "second");
+    // A retried PUT is answered with what is stored.
+    let (status, again) = call(&w.app, "PUT", &path, &w.shopper_token, Some(body)).await;
+    assert_eq!((status, again["revision"].as_i64()), (200, Some(2)));
+
+    let (status, approved) = review(&w, &id, &reviewer_token, json!({"action": "approve"})).await;
+    assert_eq!(
+        (status, approved["status"].as_str()),
+        (200, Some("approved"))
+    );
+
+    // Each revision keeps its own answers and score.
+    let (_, first) = call(
+        &w.app,
+        "GET",
+        &format!("{path}/revisions/1"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            first["revision"].as_i64(),
+            first["score"]["overall"].as_f64()
+        ),
+        (Some(1), Some(73.44))
+    );
+    assert_eq!(first["score"]["mile_level"], "first");
+    let (_, second) = call(
+        &w.app,
+        "GET",
+        &format!("{path}/revisions/2"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(second["score"]["overall"], 92.19);
+    assert_eq!(
+        call(
+            &w.app,
+            "GET",
+            &format!("{path}/revisions/3"),
+            &w.admin_token,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // The whole story is on record.
+    let (_, history) = call(
+        &w.app,
+        "GET",
+        &format!("{path}/history"),
+        &reviewer_token,
+        None,
+    )
+    .await;
+    let steps: Vec<(String, String, i64)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["action"].as_str().unwrap().into(),
+                h["to_status"].as_str().unwrap().into(),
+                h["revision"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("submit".into(), "submitted".into(), 1),
+            ("return".into(), "returned".into(), 1),
+            ("revise".into(), "submitted".into(), 2),
+            ("approve".into(), "approved".into(), 2),
+        ]
+    );
+    assert_eq!(history["items"][1]["actor"]["id"], reviewer.id);
+    assert_eq!(history["items"][1]["actor_role"], "reviewer");
+    assert_eq!(
+        history["items"][1]["note"],
+        "Did anyone remember your name?"
+    );
+
+    // The shopper sees decisions and notes, not who the reviewer was.
+    let (status, theirs) = call(
+        &w.app,
+        "GET",
+        &format!("{path}/history"),
+        &w.shopper_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 4);
+    assert!(
+        theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h.get("actor").is_none()),
+        "{theirs}"
+    );
+    assert_eq!(theirs["items"][1]["note"], "Did anyone remember your name?");
+}
+
+#[actix_web::test]
+async fn decisions_are_checked_before_they_are_made() {
+    let w = world().await;
+    let (id, _) = report_in(&w, "submitted").await;
+    for (body, pointer, code) in [
+        (json!({"action": "return"}), "/note", "required"),
+        (
+            json!({"action": "reject", "note": "  "}),
+            "/note",
+            "required",
+        ),
+        (
+            json!({"action": "approve", "note": "x".repeat(4001)}),
+            "/note",
+            "too_long",
+        ),
+    ] {
+        let (status, problem) = review(&w, &id, &w.admin_token, body).await;
+        assert_eq!(
+            (
+                status,
+                problem["errors"][0]["pointer"].as_str(),
+                problem["errors"][0]["code"].as_str()
+            ),
+            (422, Some(pointer), Some(code))
+        );
+    }
+    let (status, problem) = review(&w, &id, &w.admin_token, json!({"action": "publish"})).await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/action"))
+    );
+    let (status, problem) = review(
+        &w,
+        &id,
+        &w.admin_token,
+        json!({"action": "approve", "revision": 2}),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            problem["code"].as_str(),
+            problem["current_status"].as_str()
+        ),
+        (409, Some("stale_revision"), Some("submitted"))
+    );
+
+    // If-Match with the ETag read.
+    let mut response = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/v1/reports/{id}")))
+        .bearer_auth(&w.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let _ = response.body().await;
+    let response = w
+        .app
+        .client
+        .post(w.app.url(&format!("/api/v1/reports/{id}/review")))
+        .bearer_auth(&w.admin_token)
+        .insert_header(("if-match", "\"9-approved\""))
+        .send_json(&json!({"action": "approve"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 412);
+    let response = w
+        .app
+        .client
+        .post(w.app.url(&format!("/api/v1/reports/{id}/review")))
+        .bearer_auth(&w.admin_token)
+        .insert_header(("if-match", etag))
+        .send_json(&json!({"action": "approve"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers().get("etag").unwrap(), "\"1-approved\"");
+
+    // A revision must keep the report's id, and only a returned report is revised.
+    let (id, mut body) = report_in(&w, "returned").await;
+    body["id"] = json!(uuid::Uuid::new_v4());
+    let (status, problem) = call(
+        &w.app,
+        "PUT",
+        &format!("/api/v1/reports/{id}"),
+        &w.shopper_token,
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("id_mismatch"))
+    );
+}
+
+#[actix_web::test]
+async fn two_concurrent_reviews_of_one_report_make_one_decision() {
+    let w = world().await;
+    let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
+    let reviewer_token = w.app.access_token(&reviewer).await;
+    for _ in 0..3 {
+        let (id, _) = report_in(&w, "submitted").await;
+        let (a, b) = futures_util::future::join(
+            review(&w, &id, &w.admin_token, json!({"action": "approve"})),
+            review(
+                &w,
+                &id,
+                &reviewer_token,
+                json!({"action": "return", "note": "Missing answers"}),
+            ),
+        )
+        .await;
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+        let (_, history) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/reports/{id}/history"),
+            &w.admin_token,
+            None,
+        )
+        .await;
+        assert_eq!(
+            history["items"].as_array().unwrap().len(),
+            2,
+            "submit and one decision: {history}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn review_revision_and_history_enforce_roles_and_tenants() {
+    let w = world().await;
+    let (id, body) = report_in(&w, "submitted").await;
+    let path = format!("/api/v1/reports/{id}");
+    let mut callers = Vec::new();
+    for role in ["analyst", "manager", "shopper"] {
+        let user = w.app.create_user(&w.admin_token, role).await;
+        callers.push((role.to_string(), w.app.access_token(&user).await));
+    }
+    let (cid, secret) = w
+        .app
+        .create_client(
+            &w.admin_token,
+            &["reports:read", "reports:write", "aggregates:read"],
+        )
+        .await;
+    callers.push(("client".into(), w.app.client_token(&cid, &secret).await));
+    callers.push(("the report's shopper".into(), w.shopper_token.clone()));
+    for (who, token) in &callers {
+        let (status, _) = review(&w, &id, token, json!({"action": "approve"})).await;
+        assert_eq!(status, 403, "{who} review");
+    }
+    for (who, token) in &callers[..2] {
+        assert_eq!(
+            call(&w.app, "GET", &format!("{path}/history"), token, None)
+                .await
+                .0,
+            403,
+            "{who} history"
+        );
+    }
+    assert_eq!(
+        call(
+            &w.app,
+            "GET",
+            &format!("{path}/history"),
+            &callers[3].1,
+            None
+        )
+        .await
+        .0,
+        403,
+        "client history"
+    );
+    // Another shopper does not see the report at all.
+    assert_eq!(
+        call(
+            &w.app,
+            "GET",
+            &format!("{path}/history"),
+            &callers[2].1,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Reviewers decide but do not reopen.
+    let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
+    let reviewer_token = w.app.access_token(&reviewer).await;
+    let (status, _) = review(&w, &id, &reviewer_token, json!({"action": "approve"})).await;
+    assert_eq!(status, 200);
+    let (status, _) = review(
+        &w,
+        &id,
+        &reviewer_token,
+        json!({"action": "reopen", "note": "Second look"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Managers see the released report; once reopened, it is unreleased and gone for them.
+    let manager = w.app.create_user(&w.admin_token, "manager").await;
+    let manager_token = w.app.access_token(&manager).await;
+    call(
+        &w.app,
+        "PUT",
+        &format!("/api/v1/users/{}/locations", manager.id),
+        &w.admin_token,
+        Some(json!({"location_ids": [w.location_id]})),
+    )
+    .await;
+    assert_eq!(
+        call(&w.app, "GET", &path, &manager_token, None).await.0,
+        200
+    );
+    let (status, _) = review(
+        &w,
+        &id,
+        &w.admin_token,
+        json!({"action": "reopen", "note": "Second look"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        call(&w.app, "GET", &path, &manager_token, None).await.0,
+        404
+    );
+    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    // Only the owner revises: a reviewer may not, another shopper cannot see it.
+    let (returned_id, returned_body) = report_in(&w, "returned").await;
+    let returned_path = format!("/api/v1/reports/{returned_id}");
+    assert_eq!(
+        call(
+            &w.app,
+            "PUT",
+            &returned_path,
+            &reviewer_token,
+            Some(returned_body.clone())
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            "PUT",
+            &returned_path,
+            &callers[2].1,
+            Some(returned_body)
+        )
+        .await
+        .0,
+        404
+    );
+    let _ = body;
+
+    // Another organization: 404 everywhere.
+    let globex = w.app.create_org_with_admin("Globex");
+    let globex_token = w.app.access_token(&globex).await;
+    assert_eq!(
+        review(&w, &id, &globex_token, json!({"action": "approve"}))
+            .await
+            .0,
+        404
+    );
+    for suffix in ["", "/history", "/revisions/1"] {
+        assert_eq!(
+            call(
+                &w.app,
+                "GET",
+                &format!("{path}{suffix}"),
+                &globex_token,
+                None
+            )
+            .await
+            .0,
+            404,
+            "{suffix}"
+        );
+    }
+    let globex_shopper = w.app.create_user(&globex_token, "shopper").await;
+    let globex_shopper_token = w.app.access_token(&globex_shopper).await;
+    let (status, _) = call(
+        &w.app,
+        "PUT",
+        &returned_path,
+        &globex_shopper_token,
+        Some(report(&w)),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
