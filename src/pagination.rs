@@ -71,6 +71,11 @@ impl PageRequest {
         }
     }
 
+    /// The cursor's id as the list's id type (`parse` already checked it is a UUID).
+    pub fn after_id<T: std::str::FromStr>(&self) -> Option<T> {
+        self.after.as_deref().and_then(|a| a.parse().ok())
+    }
+
     /// Rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         i64::from(self.limit) + 1

@@ -35,14 +35,7 @@ pub async fn list_clients(
     auth.require_role(&[Role::Admin])?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(|a| a.parse::<ClientId>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_request("invalid_query", "cursor is not one this API returned")
-        })?;
+    let after = page.after_id::<ClientId>();
     let (org, fetch) = (auth.org_id, page.fetch());
     let rows = state
         .db

@@ -54,14 +54,7 @@ pub async fn list_users(
     auth.require_role(&[Role::Admin])?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(|a| a.parse::<UserId>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_request("invalid_query", "cursor is not one this API returned")
-        })?;
+    let after = page.after_id::<UserId>();
     let filter = UserFilter {
         role: query.role,
         active: query.active,

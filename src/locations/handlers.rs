@@ -61,13 +61,7 @@ pub async fn list_locations(
     can_read(&auth)?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(str::parse::<LocationId>)
-        .transpose()
-        .ok()
-        .flatten();
+    let after = page.after_id::<LocationId>();
     let tag = match query.tag.as_deref().map(parse_tag).transpose() {
         Ok(tag) => tag,
         Err(message) => {

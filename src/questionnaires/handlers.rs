@@ -60,13 +60,7 @@ pub async fn list_questionnaires(
     can_read(&auth)?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let after = page
-        .after
-        .as_deref()
-        .map(str::parse::<QuestionnaireId>)
-        .transpose()
-        .ok()
-        .flatten();
+    let after = page.after_id::<QuestionnaireId>();
     let visible = if sees_drafts(&auth) {
         vec![Status::Draft, Status::Published, Status::Retired]
     } else {

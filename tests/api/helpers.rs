@@ -421,6 +421,37 @@ where
     body
 }
 
+/// Calls the API with a bearer token and an optional JSON body; returns the status and the
+/// body as JSON (`null` when empty).
+pub async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let request = app
+        .client
+        .request(method.parse().expect("an HTTP method"), app.url(path))
+        .bearer_auth(token);
+    let mut response = match body {
+        Some(body) => request.send_json(&body).await.expect("request sent"),
+        None => request.send().await.expect("request sent"),
+    };
+    let status = response.status().as_u16();
+    let bytes = response
+        .body()
+        .limit(4 * 1024 * 1024)
+        .await
+        .expect("read the body");
+    let body = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON body")
+    };
+    (status, body)
+}
+
 /// Counts rows in a table through a direct connection.
 pub fn count_rows(conn: &mut DbConn, table: &str) -> i64 {
     #[derive(diesel::QueryableByName)]

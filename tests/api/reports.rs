@@ -3,33 +3,8 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, count_rows, spawn_app};
+use crate::helpers::{TestApp, call, count_rows, spawn_app};
 use crate::questionnaires::example;
-
-pub async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let request = app
-        .client
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token);
-    let mut response = match body {
-        Some(body) => request.send_json(&body).await.unwrap(),
-        None => request.send().await.unwrap(),
-    };
-    let status = response.status().as_u16();
-    let bytes = response.body().limit(4 * 1024 * 1024).await.unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (status, body)
-}
 
 /// An organization with a location, the published example questionnaire and a shopper.
 pub struct World {
