@@ -271,13 +271,25 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 
 /// Problem documents for actix's own extractors (`web::Path`, `web::Query`, `web::Json`).
 pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
-        let detail = match &e {
-            PathError::Deserialize(inner) => format!("a path parameter is invalid: {inner}"),
-            _ => "a path parameter is invalid".to_string(),
-        };
-        ApiError::bad_request("invalid_path_parameter", detail).into()
-    }))
+    // A path segment that is not a valid id where a route expects one: the address is a
+    // route of its own with other methods (405), or names nothing (404).
+    cfg.app_data(
+        web::PathConfig::default().error_handler(|e: PathError, req| {
+            let literal = req
+                .app_data::<web::Data<crate::state::AppState>>()
+                .and_then(|state| state.routes.literal_methods(req.path()));
+            if let Some(allowed) = literal {
+                return ApiError::method_not_allowed(&allowed).into();
+            }
+            let detail = match &e {
+                PathError::Deserialize(inner) => {
+                    format!("no resource exists at this address ({inner})")
+                }
+                _ => "no resource exists at this address".to_string(),
+            };
+            ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "not_found", detail).into()
+        }),
+    )
     .app_data(
         web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
             let detail = match &e {

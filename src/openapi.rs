@@ -16,6 +16,7 @@ use crate::error::{Problem, Violation};
 use crate::health;
 use crate::locations::handlers as locations;
 use crate::questionnaires::handlers as questionnaires;
+use crate::reports::dto::Sort;
 use crate::reports::handlers as reports;
 use crate::review::handlers as review;
 
@@ -36,7 +37,7 @@ region and organization.\n\nErrors are RFC 9457 `application/problem+json` docum
 stable `code`; validation errors list every violation with a JSON Pointer.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
-    components(schemas(Problem, Violation)),
+    components(schemas(Problem, Violation, Sort)),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
@@ -84,6 +85,66 @@ impl Modify for Security {
                  use client_credentials with the scopes an admin granted them.",
             )),
         );
+    }
+}
+
+/// The answers every endpoint of a kind can give, added wherever a handler did not list them:
+/// a JSON body can be malformed (400), too large (413), of the wrong type (415) or invalid
+/// (422); an authenticated endpoint answers 401 without a valid token.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        use utoipa::openapi::schema::Ref;
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_CONTENT_TYPE,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                if operation.request_body.is_some() {
+                    for (status, description) in [
+                        (
+                            "400",
+                            "Malformed body (`malformed_json`, `invalid_request`)",
+                        ),
+                        ("413", "Body too large (`payload_too_large`)"),
+                        ("415", "Wrong content type (`unsupported_media_type`)"),
+                        (
+                            "422",
+                            "Invalid values, all listed with JSON Pointers (`validation_failed`)",
+                        ),
+                    ] {
+                        responses
+                            .entry(status.to_string())
+                            .or_insert_with(|| problem(description).into());
+                    }
+                }
+                if operation.security.is_some() {
+                    responses
+                        .entry("401".to_string())
+                        .or_insert_with(|| problem("Missing or invalid access token").into());
+                }
+            }
+        }
     }
 }
 
@@ -148,6 +209,8 @@ pub fn document() -> OpenApiDoc {
         .configure(routes)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    // After the routes added their paths: modifiers in `#[openapi]` run before that.
+    CommonResponses.modify(&mut doc);
     doc
 }
 

@@ -62,6 +62,26 @@ impl RouteTable {
     }
 }
 
+impl RouteTable {
+    /// The methods of the routes whose pattern is exactly `path`, with no parameters (so
+    /// `/locations/import` is told apart from `/locations/{id}`).
+    pub fn literal_methods(&self, path: &str) -> Option<Vec<String>> {
+        let mut allowed: Vec<String> = Vec::new();
+        for (def, methods) in &self.routes {
+            if def.pattern().is_some_and(|p| p == path && !p.contains('{')) {
+                allowed.extend(
+                    methods
+                        .iter()
+                        .filter(|m| !allowed.contains(m))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
 /// The default service: reached when no route matched the path and method.
 pub async fn fallback(
     req: HttpRequest,
@@ -105,5 +125,20 @@ mod tests {
         );
         assert_eq!(table.allowed_methods("/api/v1/users"), None);
         assert_eq!(table.allowed_methods("/nope"), None);
+    }
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::*;
+
+    #[test]
+    fn fixed_routes_are_found_beside_templates() {
+        let table = RouteTable::from_openapi(&crate::openapi::document(), &[]);
+        assert_eq!(
+            table.literal_methods("/api/v1/locations/import"),
+            Some(vec!["POST".to_string()])
+        );
+        assert_eq!(table.literal_methods("/api/v1/locations/0195"), None);
     }
 }

@@ -374,6 +374,7 @@ async fn client_grant(
         (status = 204, description = "The token (if it existed) and its session are revoked"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither a form nor JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A token longer than any this API issues", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/revoke")]
@@ -381,6 +382,13 @@ pub async fn revoke_token(
     state: web::Data<AppState>,
     body: FormOrJson<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if body.0.token.len() > 200 {
+        return Err(ApiError::validation(vec![crate::error::Violation::new(
+            "/token",
+            "too_long",
+            "a token has at most 200 characters",
+        )]));
+    }
     let hash = tokens::hash_secret(&body.0.token);
     state
         .db

@@ -167,7 +167,7 @@ async fn a_body_of_the_wrong_shape_is_a_422_pointing_at_the_value() {
 }
 
 #[actix_web::test]
-async fn bad_path_and_query_parameters_are_400_problems() {
+async fn a_malformed_id_is_a_404_and_a_bad_query_a_400() {
     let app = probe_app().await;
     let id = uuid::Uuid::new_v4();
     let response = app
@@ -184,7 +184,7 @@ async fn bad_path_and_query_parameters_are_400_problems() {
         .send()
         .await
         .unwrap();
-    expect_problem(&mut response, 400, "invalid_path_parameter").await;
+    expect_problem(&mut response, 404, "not_found").await;
 
     let mut response = app
         .client
@@ -219,6 +219,22 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
         );
         expect_problem(&mut response, 405, "method_not_allowed").await;
     }
+}
+
+#[actix_web::test]
+async fn a_fixed_route_beside_an_id_route_answers_405_for_other_methods() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let mut response = app
+        .client
+        .patch(app.url("/api/v1/locations/import"))
+        .bearer_auth(&token)
+        .send_json(&serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(response.headers().get("allow").unwrap(), "POST");
+    expect_problem(&mut response, 405, "method_not_allowed").await;
 }
 
 #[actix_web::test]
