@@ -46,8 +46,12 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods a path supports, or `None` when no route has this path.
+    /// The methods a path supports, or `None` when no route has this path. A fixed route
+    /// (`/locations/import`) hides the templates it also matches (`/locations/{id}`).
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
+        if let Some(literal) = self.literal_methods(path) {
+            return Some(literal);
+        }
         let mut allowed: Vec<String> = Vec::new();
         for (def, methods) in &self.routes {
             if def.is_match(path) {
@@ -140,5 +144,9 @@ mod literal_tests {
             Some(vec!["POST".to_string()])
         );
         assert_eq!(table.literal_methods("/api/v1/locations/0195"), None);
+        assert_eq!(
+            table.allowed_methods("/api/v1/locations/import"),
+            Some(vec!["POST".to_string()])
+        );
     }
 }
