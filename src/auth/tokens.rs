@@ -137,13 +137,11 @@ impl TokenService {
     /// Verifies signature, algorithm, issuer, audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token)?;
-        let key = match header.kid.as_deref() {
-            Some(kid) if kid == self.current.kid => &self.current,
-            Some(kid) if self.previous.as_ref().is_some_and(|p| p.kid == kid) => {
-                self.previous.as_ref().expect("checked above")
-            }
-            _ => return Err(TokenError::UnknownKey),
-        };
+        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        let key = std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .find(|key| key.kid == kid)
+            .ok_or(TokenError::UnknownKey)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)?;
         Ok(data.claims)
     }
