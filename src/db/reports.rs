@@ -227,6 +227,7 @@ fn document_json(doc: &ReportDocument) -> QueryResult<String> {
     serde_json::to_string(doc).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }
 
+/// Keeps a revision that is being superseded.
 fn insert_revision(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     diesel::insert_into(report_revisions::table)
         .values((
@@ -235,7 +236,7 @@ fn insert_revision(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
             report_revisions::revision.eq(r.revision),
             report_revisions::body_hash.eq(&r.body_hash),
             report_revisions::document.eq(document_json(&r.document)?),
-            report_revisions::created_at.eq(r.updated_at.naive_utc()),
+            report_revisions::created_at.eq(r.document.submitted_at.naive_utc()),
         ))
         .execute(conn)?;
     Ok(())
@@ -261,11 +262,9 @@ pub fn insert_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<()> {
     Ok(())
 }
 
-/// Stores a new report with its first revision and the `submit` transition. Call inside a
-/// transaction.
+/// Stores a new report with its `submit` transition. Call inside a transaction.
 pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
     insert(conn, r)?;
-    insert_revision(conn, r)?;
     insert_transition(conn, submitted)
 }
 
@@ -295,43 +294,62 @@ pub fn set_status(
 }
 
 /// Replaces a returned report's content with its next revision (`r.revision` is the new
-/// number) and stores that revision; returns false when the report is no longer returned at
-/// the previous revision.
+/// number), keeping the superseded revision; returns false, having written nothing, when the
+/// report is no longer returned at the previous revision. Call inside a transaction.
 pub fn replace_with_revision(conn: &mut DbConn, r: &Report) -> QueryResult<bool> {
-    let target = reports::table
-        .filter(reports::org_id.eq(r.org_id.to_string()))
-        .filter(reports::id.eq(r.id.to_string()))
-        .filter(reports::status.eq(ReportStatus::Returned.as_str()))
-        .filter(reports::revision.eq(r.revision - 1));
-    let updated = diesel::update(target)
-        .set((
-            reports::location_id.eq(r.location_id.to_string()),
-            reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
-            reports::questionnaire_key.eq(&r.questionnaire_key),
-            reports::status.eq(r.status.as_str()),
-            reports::revision.eq(r.revision),
-            reports::visit_started_at.eq(r
-                .document
-                .submission
-                .visit
-                .started_at
-                .with_timezone(&Utc)
-                .naive_utc()),
-            reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
-            reports::overall_score.eq(r.document.score.overall),
-            reports::mile_level.eq(r.document.score.mile_level.as_str()),
-            reports::body_hash.eq(&r.body_hash),
-            reports::document.eq(document_json(&r.document)?),
-            reports::updated_at.eq(r.updated_at.naive_utc()),
-        ))
-        .execute(conn)?;
-    if updated == 1 {
-        insert_revision(conn, r)?;
+    let Some(old) = find(conn, r.org_id, r.id)? else {
+        return Ok(false);
+    };
+    if old.status != ReportStatus::Returned || old.revision != r.revision - 1 {
+        return Ok(false);
     }
-    Ok(updated == 1)
+    // In a savepoint: if the report changed between the read and the write (or a concurrent
+    // revision kept the old one first, taking its key), nothing of this attempt stays.
+    let attempt = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        insert_revision(conn, &old)?;
+        let target = reports::table
+            .filter(reports::org_id.eq(r.org_id.to_string()))
+            .filter(reports::id.eq(r.id.to_string()))
+            .filter(reports::status.eq(ReportStatus::Returned.as_str()))
+            .filter(reports::revision.eq(old.revision));
+        let updated = diesel::update(target)
+            .set((
+                reports::location_id.eq(r.location_id.to_string()),
+                reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
+                reports::questionnaire_key.eq(&r.questionnaire_key),
+                reports::status.eq(r.status.as_str()),
+                reports::revision.eq(r.revision),
+                reports::visit_started_at.eq(r
+                    .document
+                    .submission
+                    .visit
+                    .started_at
+                    .with_timezone(&Utc)
+                    .naive_utc()),
+                reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
+                reports::overall_score.eq(r.document.score.overall),
+                reports::mile_level.eq(r.document.score.mile_level.as_str()),
+                reports::body_hash.eq(&r.body_hash),
+                reports::document.eq(document_json(&r.document)?),
+                reports::updated_at.eq(r.updated_at.naive_utc()),
+            ))
+            .execute(conn)?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(diesel::result::Error::RollbackTransaction)
+        }
+    });
+    match attempt {
+        Ok(()) => Ok(true),
+        Err(diesel::result::Error::RollbackTransaction) => Ok(false),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
-/// One stored revision: its hash, content and time.
+/// One superseded revision: its hash, content and time (the current revision is the
+/// report itself).
 pub fn find_revision(
     conn: &mut DbConn,
     org: OrgId,

@@ -170,6 +170,7 @@ pub async fn prepare(
             score,
             flags,
             submitted_by_client: client,
+            submitted_at: now,
         },
         created_at: now,
         updated_at: now,

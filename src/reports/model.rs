@@ -169,6 +169,8 @@ pub struct ReportDocument {
     /// The integration client that submitted it on the shopper's behalf, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_by_client: Option<crate::ids::ClientId>,
+    /// When this revision was received.
+    pub submitted_at: DateTime<Utc>,
 }
 
 /// A stored report.

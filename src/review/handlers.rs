@@ -301,15 +301,19 @@ pub async fn get_revision(
 ) -> Result<web::Json<ReportResponse>, ApiError> {
     let (id, n) = path.into_inner();
     let (mut report, view) = load_visible(&state, &auth, id).await?;
-    let org = auth.org_id;
-    let (hash, document, at) = state
-        .db
-        .run(move |conn| store::find_revision(conn, org, id, n)?.ok_or_else(ApiError::not_found))
-        .await?;
-    report.revision = n;
-    report.body_hash = hash;
-    report.document = document;
-    report.updated_at = at;
+    if n != report.revision {
+        let org = auth.org_id;
+        let (hash, document, at) = state
+            .db
+            .run(move |conn| {
+                store::find_revision(conn, org, id, n)?.ok_or_else(ApiError::not_found)
+            })
+            .await?;
+        report.revision = n;
+        report.body_hash = hash;
+        report.document = document;
+        report.updated_at = at;
+    }
     Ok(web::Json(ReportResponse::new(report, view)))
 }
 

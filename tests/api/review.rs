@@ -544,3 +544,39 @@ async fn review_revision_and_history_enforce_roles_and_tenants() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[actix_web::test]
+async fn two_concurrent_revisions_store_one() {
+    let w = world().await;
+    let (id, body) = report_in(&w, "returned").await;
+    let path = format!("/api/v1/reports/{id}");
+    let mut other = body.clone();
+    other["narrative"] = json!("A different correction");
+    let (a, b) = futures_util::future::join(
+        call(&w.app, "PUT", &path, &w.shopper_token, Some(body)),
+        call(&w.app, "PUT", &path, &w.shopper_token, Some(other)),
+    )
+    .await;
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (_, current) = call(&w.app, "GET", &path, &w.admin_token, None).await;
+    assert_eq!(current["revision"], 2);
+    assert_eq!(
+        crate::helpers::count_rows(&mut w.app.db.connect(), "report_revisions"),
+        1
+    );
+    let (_, history) = call(
+        &w.app,
+        "GET",
+        &format!("{path}/history"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        history["items"].as_array().unwrap().len(),
+        3,
+        "submit, return, one revise"
+    );
+}
