@@ -88,6 +88,26 @@ pub async fn prepare(
     submission: ReportSubmission,
     hash: String,
 ) -> Result<Report, ApiError> {
+    match load_and_check(state, auth, submission, hash, false).await? {
+        Prepared::New(report) | Prepared::Stored(report) => Ok(*report),
+    }
+}
+
+/// A submission checked and scored, or, for a first submission whose id is already
+/// stored, the stored report (answered as a replay, without checking again: the rules may
+/// have moved on since it was accepted).
+pub enum Prepared {
+    New(Box<Report>),
+    Stored(Box<Report>),
+}
+
+async fn load_and_check(
+    state: &AppState,
+    auth: &AuthUser,
+    submission: ReportSubmission,
+    hash: String,
+    look_for_stored: bool,
+) -> Result<Prepared, ApiError> {
     let org = auth.org_id;
     let (shopper_claim, client) = match auth.principal {
         Principal::User { id, .. } => (Some(id), None),
@@ -116,9 +136,13 @@ pub async fn prepare(
         (None, Some(named)) => Some(named),
     };
     let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
-    let (location, questionnaire, shopper_ok) = state
+    let report_id = submission.id;
+    let loaded = state
         .db
         .run(move |conn| {
+            if look_for_stored && let Some(stored) = store::find(conn, org, report_id)? {
+                return Ok::<_, ApiError>(Err(stored));
+            }
             let location = locations::find(conn, org, location_id)?;
             let questionnaire = questionnaires::find(conn, org, questionnaire_id)?;
             let shopper_ok = match shopper {
@@ -126,9 +150,13 @@ pub async fn prepare(
                     .is_some_and(|u| u.active && u.role == Role::Shopper),
                 None => true,
             };
-            Ok::<_, ApiError>((location, questionnaire, shopper_ok))
+            Ok(Ok((location, questionnaire, shopper_ok)))
         })
         .await?;
+    let (location, questionnaire, shopper_ok) = match loaded {
+        Ok(context) => context,
+        Err(stored) => return Ok(Prepared::Stored(Box::new(stored))),
+    };
     if !shopper_ok {
         violations.push(Violation::new(
             "/shopper_id",
@@ -154,7 +182,7 @@ pub async fn prepare(
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = model::flags(&submission, &location, radius_m);
     let now = db::now();
-    Ok(Report {
+    Ok(Prepared::New(Box::new(Report {
         id: submission.id,
         org_id: org,
         location_id: location.id,
@@ -174,7 +202,7 @@ pub async fn prepare(
         },
         created_at: now,
         updated_at: now,
-    })
+    })))
 }
 
 /// Submit a visit report.
@@ -215,16 +243,10 @@ pub async fn submit_report(
 
     // A retry of a stored report is answered from what is stored, before any validation:
     // the rules (e.g. the maximum age) may have moved on since it was accepted.
-    let id = submission.id;
-    if let Some(existing) = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::find(conn, org, id)?))
-        .await?
-    {
-        return replay(existing, &hash, &auth);
-    }
-
-    let report = prepare(&state, &auth, submission, hash.clone()).await?;
+    let report = match load_and_check(&state, &auth, submission, hash.clone(), true).await? {
+        Prepared::Stored(existing) => return replay(*existing, &hash, &auth),
+        Prepared::New(report) => *report,
+    };
     let submitted = Transition {
         id: uuid::Uuid::now_v7(),
         org_id: org,
@@ -247,14 +269,11 @@ pub async fn submit_report(
         .db
         .run(move |conn| {
             let result = write_transaction(conn, |conn| {
-                if let Some(existing) = store::find(conn, org, stored.id)? {
-                    return Ok(Outcome::Existing(Box::new(existing)));
-                }
                 store::insert_new(conn, &stored, &submitted)?;
                 Ok::<_, db::QueryError>(Outcome::Created(Box::new(stored.clone())))
             });
             match result {
-                // A concurrent identical submission won the insert: answer as a replay.
+                // A concurrent submission with this id won the insert: answer as a replay.
                 Err(e) if is_unique_violation(&e) => match store::find(conn, org, stored.id)? {
                     Some(existing) => Ok(Outcome::Existing(Box::new(existing))),
                     None => Err(ApiError::from(e)),
