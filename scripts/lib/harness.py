@@ -1,0 +1,104 @@
+"""Shared helpers of the benchmark and crash scripts: start the release binary, set up an
+organization with a location, the published example questionnaire and a shopper, and build
+valid reports."""
+
+import datetime
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+
+EMAIL, PASSWORD = "bench@example.test", "benchmark passphrase 1"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = json.load(open(os.path.join(ROOT, "examples", "questionnaire.json")))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """A keep-alive HTTP/1.1 connection to the server."""
+
+    def __init__(self, port, token=None):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.token = token
+
+    def call(self, method, path, body=None):
+        headers = {"content-type": "application/json"}
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        r = self.conn.getresponse()
+        data = r.read()
+        return r.status, (json.loads(data) if data else None)
+
+
+def start(binary, database_url, port):
+    """Starts `secondmile serve` and waits until it is ready."""
+    env = dict(os.environ, DATABASE_URL=database_url, SECONDMILE_BIND=f"127.0.0.1:{port}", SECONDMILE_LOG="warn",
+               SECONDMILE_LOGIN_RATE_PER_IP="100000", SECONDMILE_LOGIN_RATE_PER_ACCOUNT="100000",
+               SECONDMILE_BOOTSTRAP_ORG="Bench", SECONDMILE_BOOTSTRAP_ADMIN_EMAIL=EMAIL,
+               SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD)
+    env.pop("SECONDMILE_JWT_SECRET", None)
+    proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if Api(port).call("GET", "/readyz")[0] == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the server did not become ready")
+
+
+def setup(port):
+    """Creates the location, questionnaire and shopper; returns (admin token, shopper token,
+    location id, questionnaire id)."""
+    _, tokens = Api(port).call("POST", "/api/v1/auth/token", {"grant_type": "password", "username": EMAIL, "password": PASSWORD})
+    admin = Api(port, tokens["access_token"])
+    _, location = admin.call("POST", "/api/v1/locations", {"code": "B-1", "name": "Bench", "timezone": "Europe/Lisbon",
+                                                           "latitude": 38.7111, "longitude": -9.1421})
+    _, q = admin.call("POST", "/api/v1/questionnaires", dict(EXAMPLE, key="bench"))
+    admin.call("POST", f"/api/v1/questionnaires/{q['id']}/publish")
+    admin.call("POST", "/api/v1/users", {"email": "shopper@example.test", "display_name": "S", "role": "shopper", "password": PASSWORD})
+    _, shopper = Api(port).call("POST", "/api/v1/auth/token", {"grant_type": "password", "username": "shopper@example.test", "password": PASSWORD})
+    return tokens["access_token"], shopper["access_token"], location["id"], q["id"]
+
+
+def report(location_id, questionnaire_id):
+    """A valid report of about 5 KB with a fresh id."""
+    start_at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    answers = [("greeted", True), ("eye_contact", True), ("smiled", True), ("on_phone", False),
+               ("courtesy", 4), ("appearance", True), ("wait_time", 120), ("had_issue", "no"),
+               ("purchase_smooth", True), ("clean_inside", 5), ("clean_outside", True),
+               ("remembered_name", True), ("unexpressed_need", False), ("companion", "alone"),
+               ("follow_up", False), ("beyond_task", False), ("highlights", "Friendly and quick. " * 10)]
+    return {"id": str(uuid.uuid4()), "location_id": location_id, "questionnaire_id": questionnaire_id,
+            "visit": {"started_at": start_at.isoformat(), "ended_at": (start_at + datetime.timedelta(minutes=15)).isoformat()},
+            "answers": [{"question": q, "value": v} for q, v in answers],
+            "narrative": "A realistic narrative of the visit. " * 20,
+            "check_in": {"lat": 38.7111, "lon": -9.1421, "accuracy_m": 10, "at": start_at.isoformat()},
+            "client": {"app": "bench", "version": "1.0"}}
+
+
+def scratch_postgres(server):
+    """Creates a scratch database on `server`; returns (url, drop function) or None."""
+    name = f"secondmile_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    base = server.split("?", 1)[0].rsplit("/", 1)[0]
+
+    def drop():
+        subprocess.run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
+
+    return f"{base}/{name}", drop
