@@ -264,17 +264,17 @@ pub async fn submit_report(
         Created(Box<Report>),
         Existing(Box<Report>),
     }
-    let stored = report.clone();
+    let id = report.id;
     let outcome = state
         .db
         .run(move |conn| {
             let result = write_transaction(conn, |conn| {
-                store::insert_new(conn, &stored, &submitted)?;
-                Ok::<_, db::QueryError>(Outcome::Created(Box::new(stored.clone())))
+                store::insert_new(conn, &report, &submitted)?;
+                Ok::<_, db::QueryError>(Outcome::Created(Box::new(report)))
             });
             match result {
                 // A concurrent submission with this id won the insert: answer as a replay.
-                Err(e) if is_unique_violation(&e) => match store::find(conn, org, stored.id)? {
+                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
                     Some(existing) => Ok(Outcome::Existing(Box::new(existing))),
                     None => Err(ApiError::from(e)),
                 },
