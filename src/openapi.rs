@@ -141,7 +141,7 @@ impl Modify for CommonResponses {
                 if operation.security.is_some() {
                     responses
                         .entry("401".to_string())
-                        .or_insert_with(|| problem("Missing or invalid access token").into());
+                        .or_insert_with(|| problem("Missing or invalid token").into());
                 }
             }
         }

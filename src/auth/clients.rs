@@ -22,7 +22,6 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "A page of clients", body = Page<ClientResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -57,7 +56,6 @@ pub async fn list_clients(
         (status = 201, description = "Created; keep `client_secret`, it cannot be shown again", body = CreatedClientResponse,
             headers(("Location" = String, description = "the new client's URL"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, all listed", body = Problem, content_type = "application/problem+json"),
     )
@@ -132,7 +130,6 @@ pub async fn create_client(
     params(("id" = ClientId, Path, description = "client id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client in this organization", body = Problem, content_type = "application/problem+json"),
     )

@@ -41,7 +41,6 @@ async fn hash_password(password: Password) -> Result<String, ApiError> {
     responses(
         (status = 200, description = "A page of users", body = Page<UserResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -81,7 +80,6 @@ pub async fn list_users(
         (status = 201, description = "Created", body = UserResponse,
             headers(("Location" = String, description = "the new user's URL"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is taken (`email_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, all listed", body = Problem, content_type = "application/problem+json"),
@@ -153,7 +151,6 @@ pub async fn create_user(
     params(("id" = UserId, Path, description = "user id")),
     responses(
         (status = 200, description = "The user", body = UserResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this organization", body = Problem, content_type = "application/problem+json"),
     )
@@ -220,7 +217,6 @@ async fn change_user(
     responses(
         (status = 200, description = "The changed user", body = UserResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last active admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),
@@ -283,7 +279,6 @@ pub async fn update_user(
     params(("id" = UserId, Path, description = "user id")),
     responses(
         (status = 204, description = "Deactivated"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last active admin (`last_admin`)", body = Problem, content_type = "application/problem+json"),

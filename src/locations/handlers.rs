@@ -48,7 +48,6 @@ fn code_taken(code: &str) -> ApiError {
     responses(
         (status = 200, description = "A page of locations (managers: only theirs)", body = Page<LocationResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `locations:read`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -103,7 +102,6 @@ pub async fn list_locations(
         (status = 201, description = "Created", body = LocationResponse,
             headers(("Location" = String, description = "the new location's URL"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken (`code_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, all listed", body = Problem, content_type = "application/problem+json"),
@@ -165,7 +163,6 @@ async fn load(state: &AppState, auth: &AuthUser, id: LocationId) -> Result<Locat
     params(("id" = LocationId, Path, description = "location id")),
     responses(
         (status = 200, description = "The location", body = LocationResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `locations:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such location (or not one of the manager's)", body = Problem, content_type = "application/problem+json"),
     )
@@ -191,7 +188,6 @@ pub async fn get_location(
     responses(
         (status = 200, description = "The changed location", body = LocationResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such location", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken (`code_taken`)", body = Problem, content_type = "application/problem+json"),
@@ -232,7 +228,6 @@ pub async fn update_location(
     params(("id" = LocationId, Path, description = "location id")),
     responses(
         (status = 204, description = "Deactivated"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such location", body = Problem, content_type = "application/problem+json"),
     )
@@ -269,7 +264,6 @@ pub async fn delete_location(
         example = "code,name,city,country,region,timezone,latitude,longitude,tags\nS-0042,Chiado,Lisboa,PT,Lisbon,Europe/Lisbon,38.711,-9.142,flagship;mall\n"),
     responses(
         (status = 200, description = "What happened to each row", body = ImportReport),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File over 5 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `text/csv`", body = Problem, content_type = "application/problem+json"),
@@ -369,7 +363,6 @@ fn upsert_rows(
     params(("id" = UserId, Path, description = "user id")),
     responses(
         (status = 200, description = "The manager's locations", body = ManagerLocations),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this organization", body = Problem, content_type = "application/problem+json"),
     )
@@ -400,7 +393,6 @@ pub async fn get_manager_locations(
     request_body = ManagerLocations,
     responses(
         (status = 200, description = "The manager's locations now", body = ManagerLocations),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The user is not a manager (`not_a_manager`)", body = Problem, content_type = "application/problem+json"),

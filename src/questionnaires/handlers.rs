@@ -47,7 +47,6 @@ fn invalid(errors: Vec<Violation>) -> ApiError {
     responses(
         (status = 200, description = "A page of versions (without their sections)", body = Page<QuestionnaireSummary>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `questionnaires:read`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -97,7 +96,6 @@ pub async fn list_questionnaires(
         (status = 201, description = "Created as a draft", body = QuestionnaireResponse,
             headers(("Location" = String, description = "the new version's URL"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key exists (`key_taken`); add a version instead", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
@@ -188,7 +186,6 @@ async fn load(
     params(("id" = QuestionnaireId, Path, description = "version id")),
     responses(
         (status = 200, description = "The version", body = QuestionnaireResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `questionnaires:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version (drafts are visible to admins only)", body = Problem, content_type = "application/problem+json"),
     )
@@ -227,7 +224,6 @@ fn immutable(q: &Questionnaire) -> ApiError {
     responses(
         (status = 200, description = "The changed draft", body = QuestionnaireResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft (`immutable`)", body = Problem, content_type = "application/problem+json"),
@@ -301,7 +297,6 @@ async fn transition(
     params(("id" = QuestionnaireId, Path, description = "version id")),
     responses(
         (status = 200, description = "Published", body = QuestionnaireResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft (`invalid_transition`, with `current_status`)", body = Problem, content_type = "application/problem+json"),
@@ -332,7 +327,6 @@ pub async fn publish_questionnaire(
     params(("id" = QuestionnaireId, Path, description = "version id")),
     responses(
         (status = 200, description = "Retired", body = QuestionnaireResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not published (`invalid_transition`, with `current_status`)", body = Problem, content_type = "application/problem+json"),
@@ -363,7 +357,6 @@ pub async fn retire_questionnaire(
     responses(
         (status = 201, description = "The new draft", body = QuestionnaireResponse,
             headers(("Location" = String, description = "the new version's URL"))),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No questionnaire with this key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The latest version is still a draft (`draft_exists`)", body = Problem, content_type = "application/problem+json"),

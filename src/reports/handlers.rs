@@ -222,7 +222,6 @@ async fn load_and_check(
             headers(("Location" = String, description = "the report's URL"))),
         (status = 200, description = "An identical retry: the stored report", body = ReportResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a shopper nor a client with `reports:write`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is taken by a different report (`idempotency_mismatch`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
@@ -323,7 +322,6 @@ fn replay(existing: Report, hash: &str, auth: &AuthUser) -> Result<HttpResponse,
     responses(
         (status = 200, description = "The report (redacted for managers, analysts and clients)", body = ReportResponse,
             headers(("ETag" = String, description = "revision and status; send as If-Match when reviewing"))),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `reports:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
@@ -406,7 +404,6 @@ fn parse_cursor(key: &str) -> Option<ReportCursor> {
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `reports:read`", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -58,7 +58,6 @@ fn respond(report: Report, transition: Option<&Transition>) -> HttpResponse {
     responses(
         (status = 200, description = "The report after the decision", body = ReportResponse,
             headers(("ETag" = String, description = "the report's new ETag"))),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a reviewer or admin (reopen: admins only)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current status (`invalid_transition`), changed meanwhile, or another revision (`stale_revision`); `current_status` says where it is", body = Problem, content_type = "application/problem+json"),
@@ -185,7 +184,6 @@ pub async fn review_report(
     request_body = ReportSubmission,
     responses(
         (status = 200, description = "The revised report, `submitted` again", body = ReportResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the report's shopper or submitting client", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The report is not returned (`invalid_transition`, with `current_status`)", body = Problem, content_type = "application/problem+json"),
@@ -288,7 +286,6 @@ pub async fn revise_report(
     ),
     responses(
         (status = 200, description = "The revision (`status` is the report's current status)", body = ReportResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `reports:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report or revision visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
@@ -325,7 +322,6 @@ pub async fn get_revision(
     params(("id" = String, Path, format = Uuid, description = "report id")),
     responses(
         (status = 200, description = "Oldest first", body = HistoryResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Managers, analysts and clients have no access", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
