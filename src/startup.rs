@@ -86,7 +86,6 @@ async fn docs_redirect() -> actix_web::HttpResponse {
 pub struct Application {
     port: u16,
     server: Server,
-    db: Db,
 }
 
 impl Application {
@@ -168,15 +167,11 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Application { port, server, db })
+        Ok(Application { port, server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
     }
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout

@@ -5,16 +5,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::DbConn;
 use super::schema::{integration_clients, organizations, refresh_tokens, users};
+use super::{DbConn, bad_data, parse_stored};
 use crate::auth::model::{
     ClientId, IntegrationClient, OrgId, Organization, Role, Scope, User, UserId,
 };
-
-fn id_of<T: std::str::FromStr>(raw: &str) -> QueryResult<T> {
-    raw.parse::<T>()
-        .map_err(|_| diesel::result::Error::DeserializationError(format!("bad id `{raw}`").into()))
-}
 
 // ---------------------------------------------------------------- organizations
 
@@ -47,7 +42,7 @@ pub fn find_organization(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<Org
         .optional()?
         .map(|(id, name, created_at)| {
             Ok(Organization {
-                id: id_of(&id)?,
+                id: parse_stored(&id)?,
                 name,
                 created_at: created_at.and_utc(),
             })
@@ -104,14 +99,11 @@ const USER_COLUMNS: (
 impl UserRow {
     fn into_user(self) -> QueryResult<User> {
         Ok(User {
-            id: id_of(&self.id)?,
-            org_id: id_of(&self.org_id)?,
+            id: parse_stored(&self.id)?,
+            org_id: parse_stored(&self.org_id)?,
             email: self.email,
             display_name: self.display_name,
-            role: self
-                .role
-                .parse::<Role>()
-                .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
+            role: self.role.parse::<Role>().map_err(bad_data)?,
             active: self.active,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -261,11 +253,10 @@ const CLIENT_COLUMNS: (
 impl ClientRow {
     fn into_client(self) -> QueryResult<IntegrationClient> {
         Ok(IntegrationClient {
-            id: id_of(&self.id)?,
-            org_id: id_of(&self.org_id)?,
+            id: parse_stored(&self.id)?,
+            org_id: parse_stored(&self.org_id)?,
             name: self.name,
-            scopes: Scope::parse_list(&self.scopes)
-                .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
+            scopes: Scope::parse_list(&self.scopes).map_err(bad_data)?,
             active: self.active,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -435,8 +426,8 @@ pub fn find_refresh_token(
             Ok(RefreshToken {
                 id,
                 family_id,
-                user_id: id_of(&user_id)?,
-                org_id: id_of(&org_id)?,
+                user_id: parse_stored(&user_id)?,
+                org_id: parse_stored(&org_id)?,
                 expires_at: expires_at.and_utc(),
                 used: used_at.is_some(),
                 revoked: revoked_at.is_some(),

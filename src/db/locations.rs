@@ -3,18 +3,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{locations, manager_locations};
+use super::{DbConn, bad_data, parse_stored};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::{Location, LocationFields};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends (ASCII at least), so a name search ignores case.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-fn bad_data(message: String) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(message.into())
 }
 
 type Row = (
@@ -56,10 +52,8 @@ fn from_row(row: Row) -> QueryResult<Location> {
         updated_at,
     ) = row;
     Ok(Location {
-        id: id.parse().map_err(|_| bad_data(format!("bad id `{id}`")))?,
-        org_id: org_id
-            .parse()
-            .map_err(|_| bad_data(format!("bad id `{org_id}`")))?,
+        id: parse_stored(&id)?,
+        org_id: parse_stored(&org_id)?,
         fields: LocationFields {
             code,
             name,
@@ -264,7 +258,7 @@ pub fn existing_ids(
         .select(locations::id)
         .load::<String>(conn)?
         .into_iter()
-        .map(|id| id.parse().map_err(|_| bad_data(format!("bad id `{id}`"))))
+        .map(|id| parse_stored(&id))
         .collect()
 }
 
@@ -280,7 +274,7 @@ pub fn manager_location_ids(
         .order(manager_locations::location_id.asc())
         .load::<String>(conn)?
         .into_iter()
-        .map(|id| id.parse().map_err(|_| bad_data(format!("bad id `{id}`"))))
+        .map(|id| parse_stored(&id))
         .collect()
 }
 

@@ -27,7 +27,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, ConnectionError};
+use diesel::{Connection, ConnectionError, QueryResult};
 
 use crate::config::DatabaseConfig;
 
@@ -238,6 +238,17 @@ impl From<diesel::result::Error> for crate::error::ApiError {
     }
 }
 
+/// The error for a stored value this version cannot read (a bad id, status or document).
+pub(crate) fn bad_data(message: String) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(message.into())
+}
+
+/// Parses a value stored as text (ids, roles) back into its type.
+pub(crate) fn parse_stored<T: std::str::FromStr>(raw: &str) -> QueryResult<T> {
+    raw.parse()
+        .map_err(|_| bad_data(format!("bad stored value `{raw}`")))
+}
+
 /// True when `e` is a violated UNIQUE constraint.
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
@@ -361,28 +372,36 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        self.run_waiting(None, f).await
+    }
+
+    /// Like [`Db::run`] but waits at most `timeout` for a connection (used by readiness).
+    pub async fn run_within<T, E, F>(&self, timeout: Duration, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.run_waiting(Some(timeout), f).await
+    }
+
+    async fn run_waiting<T, E, F>(&self, timeout: Option<Duration>, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let pool = self.pool.clone();
         actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::Unavailable)?;
+            let conn = match timeout {
+                Some(t) => pool.get_timeout(t),
+                None => pool.get(),
+            };
+            let mut conn = conn.map_err(DbError::Unavailable)?;
             f(&mut conn)
         })
         .await
         .map_err(|_| E::from(DbError::Cancelled))?
-    }
-
-    /// Like [`Db::run`] but waits at most `timeout` for a connection (used by readiness).
-    pub async fn run_within<T, F>(&self, timeout: Duration, f: F) -> Result<T, DbError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = pool.get_timeout(timeout).map_err(DbError::Unavailable)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|_| DbError::Cancelled)?
     }
 
     /// Whether the database can serve requests: reachable, and every embedded migration
@@ -402,7 +421,7 @@ impl Db {
                 Ok(migrations::pending(conn))
             })
             .await
-            .map_err(|e| NotReady::Unreachable(e.to_string()))?;
+            .map_err(|e: DbError| NotReady::Unreachable(e.to_string()))?;
         match pending {
             Ok(pending) if pending.is_empty() => Ok(()),
             Ok(pending) => Err(NotReady::MigrationsPending(pending)),

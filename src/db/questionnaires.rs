@@ -3,23 +3,15 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::questionnaires;
+use super::{DbConn, bad_data, parse_stored};
 use crate::ids::{OrgId, QuestionnaireId, UserId};
 use crate::questionnaires::model::{
     Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status,
 };
 
-fn bad_data(message: String) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(message.into())
-}
-
 fn parse_status(s: &str) -> QueryResult<Status> {
     Status::parse(s).ok_or_else(|| bad_data(format!("unknown questionnaire status `{s}`")))
-}
-
-fn parse_id<T: std::str::FromStr>(s: &str) -> QueryResult<T> {
-    s.parse().map_err(|_| bad_data(format!("bad id `{s}`")))
 }
 
 type FullRow = (
@@ -75,8 +67,8 @@ fn from_row(row: FullRow) -> QueryResult<Questionnaire> {
     let content: QuestionnaireContent = serde_json::from_str(&content)
         .map_err(|e| bad_data(format!("stored questionnaire content: {e}")))?;
     Ok(Questionnaire {
-        id: parse_id(&id)?,
-        org_id: parse_id(&org_id)?,
+        id: parse_stored(&id)?,
+        org_id: parse_stored(&org_id)?,
         key,
         version,
         status: parse_status(&status)?,
@@ -207,7 +199,7 @@ pub fn list(
                 retired_at,
             )| {
                 Ok(QuestionnaireSummary {
-                    id: parse_id(&id)?,
+                    id: parse_stored(&id)?,
                     key,
                     version,
                     status: parse_status(&status)?,

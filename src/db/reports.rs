@@ -3,22 +3,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{locations, manager_locations, report_revisions, report_transitions, reports};
+use super::{DbConn, bad_data, parse_stored};
 use crate::auth::model::Role;
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::reports::model::{Report, ReportDocument, ReportStatus};
 use crate::reports::scoring::MileLevel;
 use crate::review::model::{Action, Actor, Transition};
-
-fn bad_data(message: String) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(message.into())
-}
-
-fn parse<T: std::str::FromStr>(s: &str) -> QueryResult<T> {
-    s.parse()
-        .map_err(|_| bad_data(format!("bad stored value `{s}`")))
-}
 
 type Row = (
     String,
@@ -59,12 +50,12 @@ fn from_row(row: Row) -> QueryResult<Report> {
         updated_at,
     ) = row;
     Ok(Report {
-        id: parse(&id)?,
-        org_id: parse(&org_id)?,
-        location_id: parse(&location_id)?,
-        questionnaire_id: parse(&questionnaire_id)?,
+        id: parse_stored(&id)?,
+        org_id: parse_stored(&org_id)?,
+        location_id: parse_stored(&location_id)?,
+        questionnaire_id: parse_stored(&questionnaire_id)?,
         questionnaire_key,
-        shopper_id: parse(&shopper_id)?,
+        shopper_id: parse_stored(&shopper_id)?,
         status: ReportStatus::parse(&status)
             .ok_or_else(|| bad_data(format!("bad status `{status}`")))?,
         revision,
@@ -408,9 +399,9 @@ fn transition_from_row(row: TransitionRow) -> QueryResult<Transition> {
     let status =
         |s: &str| ReportStatus::parse(s).ok_or_else(|| bad_data(format!("bad status `{s}`")));
     Ok(Transition {
-        id: parse(&id)?,
-        org_id: parse(&org_id)?,
-        report_id: parse(&report_id)?,
+        id: parse_stored(&id)?,
+        org_id: parse_stored(&org_id)?,
+        report_id: parse_stored(&report_id)?,
         from: from.as_deref().map(status).transpose()?,
         to: status(&to)?,
         action: Action::parse(&action).ok_or_else(|| bad_data(format!("bad action `{action}`")))?,
@@ -420,8 +411,11 @@ fn transition_from_row(row: TransitionRow) -> QueryResult<Transition> {
             } else {
                 "user"
             },
-            id: parse(&actor_id)?,
-            role: actor_role.as_deref().map(parse::<Role>).transpose()?,
+            id: parse_stored(&actor_id)?,
+            role: actor_role
+                .as_deref()
+                .map(parse_stored::<Role>)
+                .transpose()?,
         },
         note,
         revision,

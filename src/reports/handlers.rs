@@ -332,16 +332,11 @@ pub async fn get_report(
     state: web::Data<AppState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, view) = load_visible(&state, &auth, id.into_inner()).await?;
-    let (org, id) = (auth.org_id, report.id);
-    let notes = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::latest_notes(conn, org, &[id])?))
-        .await?;
+    let (report, view, note) = load_visible(&state, &auth, id.into_inner(), true).await?;
     let etag = etag(&report);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))
-        .json(ReportResponse::new(report, view).with_last_review(notes.get(&id), view)))
+        .json(ReportResponse::new(report, view).with_last_review(note.as_ref(), view)))
 }
 
 /// The entity tag of a report's reviewable state: its revision and status.
@@ -349,19 +344,21 @@ pub fn etag(report: &Report) -> String {
     format!("\"{}-{}\"", report.revision, report.status.as_str())
 }
 
-/// The report if the caller may see it, and how much of it.
+/// The report if the caller may see it, how much of it, and (with `with_note`, for any
+/// view but a manager's) its latest review note, all read in one database call.
 pub async fn load_visible(
     state: &AppState,
     auth: &AuthUser,
     id: uuid::Uuid,
-) -> Result<(Report, View), ApiError> {
+    with_note: bool,
+) -> Result<(Report, View, Option<Transition>), ApiError> {
     let scope = visibility(auth)?;
     let org = auth.org_id;
     let manager = match scope {
         Visibility::Managed(m) => Some(m),
         _ => None,
     };
-    let (report, manages) = state
+    let (report, manages, note) = state
         .db
         .run(move |conn| {
             let report = store::find(conn, org, id)?.ok_or_else(ApiError::not_found)?;
@@ -369,7 +366,12 @@ pub async fn load_visible(
                 Some(m) => locations::manages(conn, m, report.location_id)?,
                 None => false,
             };
-            Ok::<_, ApiError>((report, manages))
+            let note = if with_note && manager.is_none() {
+                store::latest_notes(conn, org, &[id])?.remove(&id)
+            } else {
+                None
+            };
+            Ok::<_, ApiError>((report, manages, note))
         })
         .await?;
     let view = match scope {
@@ -380,7 +382,7 @@ pub async fn load_visible(
         }
         _ => return Err(ApiError::not_found()),
     };
-    Ok((report, view))
+    Ok((report, view, note))
 }
 
 fn cursor_key(r: &Report) -> String {

@@ -297,7 +297,7 @@ pub async fn get_revision(
     path: web::Path<(uuid::Uuid, i32)>,
 ) -> Result<web::Json<ReportResponse>, ApiError> {
     let (id, n) = path.into_inner();
-    let (mut report, view) = load_visible(&state, &auth, id).await?;
+    let (mut report, view, _) = load_visible(&state, &auth, id, false).await?;
     if n != report.revision {
         let org = auth.org_id;
         let (hash, document, at) = state
@@ -334,7 +334,7 @@ pub async fn get_history(
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
     auth.require_role(&[Role::Admin, Role::Reviewer, Role::Shopper])?;
     let id = id.into_inner();
-    let (report, _) = load_visible(&state, &auth, id).await?;
+    let (report, _, _) = load_visible(&state, &auth, id, false).await?;
     let show_actor = auth.role() != Some(Role::Shopper);
     let org = report.org_id;
     let items = state

@@ -116,6 +116,15 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
         "Did anyone remember your name?"
     );
     assert_eq!(mine["items"][0]["last_review"]["action"], "return");
+    let (_, one) = call(
+        &w.app,
+        "GET",
+        &format!("/api/v1/reports/{id}"),
+        &w.shopper_token,
+        None,
+    )
+    .await;
+    assert_eq!(one["last_review"]["note"], "Did anyone remember your name?");
 
     set_answer(&mut body, "remembered_name", json!({"value": true}));
     set_answer(&mut body, "unexpressed_need", json!({"value": true}));

@@ -50,12 +50,9 @@ fn the_first_stored_value_wins() {
 }
 
 #[test]
-fn sqlite_connections_are_durable_and_enforce_foreign_keys() {
+fn connections_are_durable_and_enforce_foreign_keys() {
     let test_db = TestDb::create();
     let db = migrated(&test_db);
-    if db.backend() != db::Backend::Sqlite {
-        return;
-    }
     #[derive(diesel::QueryableByName)]
     struct Pragma {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -67,32 +64,34 @@ fn sqlite_connections_are_durable_and_enforce_foreign_keys() {
             .unwrap()
             .value
     };
-    assert_eq!(
-        read(
-            &mut conn,
-            "SELECT CAST(journal_mode AS TEXT) AS value FROM pragma_journal_mode"
-        ),
-        "wal"
+    if db.backend() == db::Backend::Postgres {
+        // An acknowledged commit is flushed before the answer.
+        for setting in ["synchronous_commit", "fsync"] {
+            let sql = format!("SELECT current_setting('{setting}') AS value");
+            assert_eq!(read(&mut conn, &sql), "on", "{setting}");
+        }
+    } else {
+        for (sql, expected) in [
+            (
+                "SELECT CAST(journal_mode AS TEXT) AS value FROM pragma_journal_mode",
+                "wal",
+            ),
+            (
+                "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous",
+                "2",
+            ),
+            (
+                "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout",
+                "5000",
+            ),
+        ] {
+            assert_eq!(read(&mut conn, sql), expected, "{sql}");
+        }
+    }
+    // Foreign keys hold on both: a user of an organization that does not exist is refused.
+    let orphan = diesel::sql_query(
+        "INSERT INTO users (id, org_id, email, display_name, password_hash, role, active, created_at, updated_at) \
+         VALUES ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000009', 'x@y.test', 'X', 'h', 'shopper', TRUE, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
     );
-    assert_eq!(
-        read(
-            &mut conn,
-            "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous"
-        ),
-        "2"
-    );
-    assert_eq!(
-        read(
-            &mut conn,
-            "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"
-        ),
-        "1"
-    );
-    assert_eq!(
-        read(
-            &mut conn,
-            "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"
-        ),
-        "5000"
-    );
+    assert!(diesel::RunQueryDsl::execute(orphan, &mut conn).is_err());
 }
