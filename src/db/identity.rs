@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::schema::{integration_clients, organizations, refresh_tokens, users};
+use super::schema::{integration_clients, organizations, refresh_tokens, user_emails, users};
 use super::{DbConn, bad_data, parse_stored};
 use crate::auth::model::{
     ClientId, IntegrationClient, OrgId, Organization, Role, Scope, User, UserId,
@@ -111,7 +111,21 @@ impl UserRow {
     }
 }
 
+/// Stores a new user and its sign-in email; a taken email is a unique violation.
 pub fn insert_user(conn: &mut DbConn, user: &User, password_hash: &str) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::insert_into(user_emails::table)
+            .values((
+                user_emails::email.eq(&user.email),
+                user_emails::org_id.eq(user.org_id.to_string()),
+                user_emails::user_id.eq(user.id.to_string()),
+            ))
+            .execute(conn)?;
+        insert_user_row(conn, user, password_hash)
+    })
+}
+
+fn insert_user_row(conn: &mut DbConn, user: &User, password_hash: &str) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values((
             users::id.eq(user.id.to_string()),
@@ -141,8 +155,18 @@ pub fn find_user(conn: &mut DbConn, org: OrgId, id: UserId) -> QueryResult<Optio
 
 /// The user with this email and their password hash, whatever their organization.
 pub fn find_user_for_login(conn: &mut DbConn, email: &str) -> QueryResult<Option<(User, String)>> {
+    // The email's organization first, from the global lookup; then the user's row there.
+    let Some((org, id)) = user_emails::table
+        .filter(user_emails::email.eq(email))
+        .select((user_emails::org_id, user_emails::user_id))
+        .first::<(String, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
     let row = users::table
-        .filter(users::email.eq(email))
+        .filter(users::org_id.eq(org))
+        .filter(users::id.eq(id))
         .select((USER_COLUMNS, users::password_hash))
         .first::<(UserRow, String)>(conn)
         .optional()?;

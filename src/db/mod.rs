@@ -19,6 +19,7 @@ pub mod questionnaires;
 pub mod reports;
 pub mod schema;
 pub mod settings;
+pub mod stored;
 
 use std::fmt;
 use std::time::Duration;

@@ -64,8 +64,8 @@ fn from_row(row: FullRow) -> QueryResult<Questionnaire> {
         published_at,
         retired_at,
     ) = row;
-    let content: QuestionnaireContent = serde_json::from_str(&content)
-        .map_err(|e| bad_data(format!("stored questionnaire content: {e}")))?;
+    let content = super::stored::questionnaire_from_json(&content)
+        .map_err(|e| bad_data(format!("questionnaire {id}: {e}")))?;
     Ok(Questionnaire {
         id: parse_stored(&id)?,
         org_id: parse_stored(&org_id)?,
@@ -81,7 +81,7 @@ fn from_row(row: FullRow) -> QueryResult<Questionnaire> {
 }
 
 fn content_json(content: &QuestionnaireContent) -> QueryResult<String> {
-    serde_json::to_string(content).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+    Ok(super::stored::questionnaire_to_json(content))
 }
 
 pub fn insert(conn: &mut DbConn, q: &Questionnaire, created_by: Option<UserId>) -> QueryResult<()> {

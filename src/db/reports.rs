@@ -62,16 +62,15 @@ fn from_row(row: Row) -> QueryResult<Report> {
         visit_local_date: NaiveDate::parse_from_str(&visit_local_date, "%Y-%m-%d")
             .map_err(|e| bad_data(format!("bad stored date: {e}")))?,
         body_hash,
-        document: serde_json::from_str::<ReportDocument>(&document)
-            .map_err(|e| bad_data(format!("stored report document: {e}")))?,
+        document: super::stored::report_from_json(&document)
+            .map_err(|e| bad_data(format!("report {id}: {e}")))?,
         created_at: created_at.and_utc(),
         updated_at: updated_at.and_utc(),
     })
 }
 
 pub fn insert(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
-    let document = serde_json::to_string(&r.document)
-        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+    let document = super::stored::report_to_json(&r.document);
     diesel::insert_into(reports::table)
         .values((
             reports::org_id.eq(r.org_id.to_string()),
@@ -215,7 +214,7 @@ pub fn list(
 // ---------------------------------------------------------------- revisions and history
 
 fn document_json(doc: &ReportDocument) -> QueryResult<String> {
-    serde_json::to_string(doc).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+    Ok(super::stored::report_to_json(doc))
 }
 
 /// Keeps a revision that is being superseded.
@@ -359,8 +358,8 @@ pub fn find_revision(
         .first::<(String, String, NaiveDateTime)>(conn)
         .optional()?;
     row.map(|(hash, document, at)| {
-        let doc = serde_json::from_str::<ReportDocument>(&document)
-            .map_err(|e| bad_data(format!("stored revision: {e}")))?;
+        let doc = super::stored::report_from_json(&document)
+            .map_err(|e| bad_data(format!("report {id} revision {revision}: {e}")))?;
         Ok((hash, doc, at.and_utc()))
     })
     .transpose()

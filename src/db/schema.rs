@@ -1,5 +1,6 @@
 //! Table definitions shared by both backends. Ids are TEXT (UUIDs), timestamps are UTC
-//! `TIMESTAMP` without zone, so the same Rust types read both databases.
+//! `TIMESTAMP` without zone, so the same Rust types read both databases. Tenant tables are
+//! keyed by `(org_id, ...)`; organizations, settings and user_emails are global.
 
 diesel::table! {
     organizations (id) {
@@ -20,7 +21,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    users (id) {
+    users (org_id, id) {
         id -> Text,
         org_id -> Text,
         email -> Text,
@@ -34,7 +35,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    integration_clients (id) {
+    integration_clients (org_id, id) {
         id -> Text,
         org_id -> Text,
         name -> Text,
@@ -48,7 +49,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    refresh_tokens (id) {
+    refresh_tokens (org_id, id) {
         id -> Text,
         token_hash -> Text,
         family_id -> Text,
@@ -61,12 +62,17 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(users -> organizations (org_id));
-diesel::joinable!(integration_clients -> organizations (org_id));
-diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::table! {
+    /// The global sign-in lookup: which organization's user an email belongs to.
+    user_emails (email) {
+        email -> Text,
+        org_id -> Text,
+        user_id -> Text,
+    }
+}
 
 diesel::table! {
-    locations (id) {
+    locations (org_id, id) {
         id -> Text,
         org_id -> Text,
         code -> Text,
@@ -87,7 +93,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    manager_locations (user_id, location_id) {
+    manager_locations (org_id, user_id, location_id) {
         user_id -> Text,
         location_id -> Text,
         org_id -> Text,
@@ -95,7 +101,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    questionnaires (id) {
+    questionnaires (org_id, id) {
         id -> Text,
         org_id -> Text,
         key -> Text,
@@ -144,7 +150,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    report_transitions (id) {
+    report_transitions (org_id, id) {
         id -> Text,
         org_id -> Text,
         report_id -> Text,
@@ -160,13 +166,11 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(manager_locations -> locations (location_id));
-diesel::joinable!(manager_locations -> users (user_id));
-
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
     users,
+    user_emails,
     integration_clients,
     refresh_tokens,
     locations,

@@ -160,14 +160,14 @@ impl ReportStatus {
     }
 }
 
-/// Everything stored about a submission besides its indexed columns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Everything stored about a submission besides its indexed columns (stored through
+/// `db::stored`, never serialized directly).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportDocument {
     pub submission: ReportSubmission,
     pub score: scoring::Score,
     pub flags: Vec<Flag>,
     /// The integration client that submitted it on the shopper's behalf, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_by_client: Option<crate::ids::ClientId>,
     /// When this revision was received.
     pub submitted_at: DateTime<Utc>,

@@ -14,5 +14,7 @@ mod questionnaires;
 mod rate_limit;
 mod reports;
 mod review;
+mod schema;
 mod storage;
+mod upgrade;
 mod users;

@@ -1,0 +1,199 @@
+//! Stored data outlives code: documents and whole databases written by earlier versions
+//! still load, score and serve as they did. The fixtures in `tests/fixtures/stored-v1/`
+//! were written by version 0.1's own API and are never regenerated.
+
+use std::collections::BTreeMap;
+
+use diesel::connection::SimpleConnection;
+use diesel_migrations::MigrationHarness;
+use secondmile::db::{DbConn, migrations, stored};
+use secondmile::reports::scoring;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestDb, call, client, count_rows, start_server};
+
+const QUESTIONNAIRE: &str = include_str!("../fixtures/stored-v1/questionnaire.json");
+const REPORTS: [&str; 2] = [
+    include_str!("../fixtures/stored-v1/report-second-mile.json"),
+    include_str!("../fixtures/stored-v1/report-zero-mile.json"),
+];
+const DATABASE: &str = include_str!("../fixtures/stored-v1/database.sql");
+/// Every user of the fixture database signs in with it.
+const PASSWORD: &str = "manager passphrase 248c4489fd6d4bc7b03f9f403a289004";
+/// The migrations of version 0.1, which wrote the fixture database.
+const FIRST_SCHEMA_MIGRATIONS: usize = 5;
+const TABLES: [&str; 10] = [
+    "organizations",
+    "users",
+    "integration_clients",
+    "refresh_tokens",
+    "locations",
+    "manager_locations",
+    "questionnaires",
+    "reports",
+    "report_revisions",
+    "report_transitions",
+];
+
+#[test]
+fn stored_documents_of_format_one_load_and_score_exactly_as_they_did() {
+    let content = stored::questionnaire_from_json(QUESTIONNAIRE).expect("questionnaire loads");
+    assert_eq!(content.sections.len(), 5);
+    let mut levels = Vec::new();
+    for raw in REPORTS {
+        let doc = stored::report_from_json(raw).expect("report loads");
+        let rescored = scoring::score(&content, &doc.submission.answers);
+        assert_eq!(rescored, doc.score, "the same answers score the same");
+        levels.push(doc.score.mile_level);
+        // Writing it again in today's format and reading it back changes nothing.
+        let again = stored::report_from_json(&stored::report_to_json(&doc)).unwrap();
+        assert_eq!(again, doc);
+    }
+    assert_eq!(
+        levels,
+        [scoring::MileLevel::Second, scoring::MileLevel::Zero]
+    );
+    let zero = stored::report_from_json(REPORTS[1]).unwrap();
+    assert_eq!(zero.score.critical_failures, ["on_phone"]);
+}
+
+/// Applies version 0.1's migrations only, then its data.
+fn first_schema_database(db: &TestDb) -> DbConn {
+    let mut conn = db.connect();
+    for _ in 0..FIRST_SCHEMA_MIGRATIONS {
+        match &mut conn {
+            DbConn::Pg(pg) => {
+                pg.run_next_migration(migrations::POSTGRES).unwrap();
+            }
+            DbConn::Sqlite(sqlite) => {
+                sqlite.run_next_migration(migrations::SQLITE).unwrap();
+            }
+        }
+    }
+    if let DbConn::Sqlite(_) = conn {
+        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    }
+    conn.batch_execute(DATABASE).expect("the 0.1 data loads");
+    conn
+}
+
+fn row_counts(conn: &mut DbConn) -> BTreeMap<&'static str, i64> {
+    TABLES.iter().map(|t| (*t, count_rows(conn, t))).collect()
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let (status, body) = app
+        .token_request(json!({"grant_type": "password", "username": email, "password": PASSWORD}))
+        .await;
+    assert_eq!(status, 200, "{email}: {body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+fn fixture_email(role: &str) -> String {
+    let at = DATABASE
+        .find(&format!("'{role}-"))
+        .expect("the fixture has this role");
+    let rest = &DATABASE[at + 1..];
+    rest[..rest.find('\'').unwrap()].to_string()
+}
+
+#[actix_web::test]
+async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() {
+    let db = TestDb::create();
+    let mut conn = first_schema_database(&db);
+    let before = row_counts(&mut conn);
+    assert_eq!(before["reports"], 2);
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile migrate");
+    assert!(output.status.success(), "{output:?}");
+    let mut conn = db.connect();
+    assert_eq!(row_counts(&mut conn), before, "no row lost or added");
+    assert_eq!(count_rows(&mut conn, "user_emails"), before["users"]);
+    assert!(migrations::pending(&mut conn).unwrap().is_empty());
+
+    let address = start_server(&db, &[], |_| {});
+    let app = TestApp {
+        address,
+        db,
+        client: client(),
+    };
+    let admin = sign_in(&app, &fixture_email("admin")).await;
+    let (status, page) = call(&app, "GET", "/api/v1/reports", &admin, None).await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let stored_scores: Vec<Value> = REPORTS
+        .iter()
+        .map(|raw| serde_json::from_str::<Value>(raw).unwrap()["score"].clone())
+        .collect();
+    assert_eq!(items[0]["status"], "approved");
+    assert_eq!(items[0]["score"], stored_scores[0], "served as stored");
+    assert_eq!(items[0]["score"]["mile_level"], "second");
+    assert_eq!(items[1]["status"], "submitted");
+    assert_eq!(items[1]["revision"], 2);
+
+    // The revised report keeps its first revision and its whole history.
+    let revised = items[1]["id"].as_str().unwrap();
+    let (status, first) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/reports/{revised}/revisions/1"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["score"], stored_scores[1]);
+    let (status, history) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/reports/{revised}/history"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{history}");
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["submit", "return", "revise"]);
+
+    // The manager still sees the released report of their location, and only that one.
+    let manager = sign_in(&app, &fixture_email("manager")).await;
+    let (status, page) = call(&app, "GET", "/api/v1/reports", &manager, None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["items"][0].get("shopper_id").is_none());
+
+    // The sign-in lookup came over: an existing email is still taken, a new one works.
+    let shopper_email = fixture_email("shopper");
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/users",
+        &admin,
+        Some(json!({"email": shopper_email, "display_name": "Again", "role": "shopper", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "email_taken");
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/users",
+        &admin,
+        Some(json!({"email": "new-reviewer@example.test", "display_name": "New", "role": "reviewer", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    sign_in(&app, "new-reviewer@example.test").await;
+    sign_in(&app, &shopper_email).await;
+}
