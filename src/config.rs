@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use crate::db::DatabaseConfig;
 use crate::db::DatabaseUrl;
 
 /// Every variable the server reads, with its default, as documented in the README.
@@ -224,14 +225,6 @@ impl TrustedProxies {
 pub enum LogFormat {
     Pretty,
     Json,
-}
-
-/// Settings for the database and its pool.
-#[derive(Clone, Debug)]
-pub struct DatabaseConfig {
-    pub url: DatabaseUrl,
-    pub pool_size: u32,
-    pub connection_timeout: Duration,
 }
 
 /// Settings for the HTTP server.

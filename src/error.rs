@@ -10,8 +10,73 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::DbError;
+use crate::validation::{ValidationFailed, Violation};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Declares the problem codes once: the enum, its names and the list of all of them (a test
+/// checks that each name is the variant's serialized snake_case form).
+macro_rules! error_codes {
+    ($($variant:ident => $name:literal,)+) => {
+        /// The stable, machine-readable code of a problem; clients branch on it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    CodeTaken => "code_taken",
+    DatabaseUnavailable => "database_unavailable",
+    DraftExists => "draft_exists",
+    EmailTaken => "email_taken",
+    Forbidden => "forbidden",
+    IdempotencyMismatch => "idempotency_mismatch",
+    Immutable => "immutable",
+    InternalError => "internal_error",
+    InvalidClient => "invalid_client",
+    InvalidGrant => "invalid_grant",
+    InvalidQuery => "invalid_query",
+    InvalidRequest => "invalid_request",
+    InvalidScope => "invalid_scope",
+    InvalidToken => "invalid_token",
+    InvalidTransition => "invalid_transition",
+    KeyTaken => "key_taken",
+    LastAdmin => "last_admin",
+    MalformedJson => "malformed_json",
+    MethodNotAllowed => "method_not_allowed",
+    MigrationsPending => "migrations_pending",
+    MissingToken => "missing_token",
+    NotAManager => "not_a_manager",
+    NotFound => "not_found",
+    PayloadTooLarge => "payload_too_large",
+    PreconditionFailed => "precondition_failed",
+    RateLimited => "rate_limited",
+    RequestTimeout => "request_timeout",
+    StaleRevision => "stale_revision",
+    UnreadableBody => "unreadable_body",
+    UnsupportedGrantType => "unsupported_grant_type",
+    UnsupportedMediaType => "unsupported_media_type",
+    ValidationFailed => "validation_failed",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -35,7 +100,7 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Stable machine-readable snake_case code; clients branch on this.
-    pub code: String,
+    pub code: ErrorCode,
     /// Every violation found in the request, each with a JSON Pointer into the body
     /// (or `/query/NAME` and `/path/NAME` for parameters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -43,31 +108,6 @@ pub struct Problem {
     /// For a refused state change (409): the state the resource is in now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
-}
-
-/// One invalid value in a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Violation {
-    /// JSON Pointer (RFC 6901) to the offending value; `""` is the whole body.
-    pub pointer: String,
-    /// Stable snake_case code of the rule that failed.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(
-        pointer: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Violation {
-            pointer: pointer.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// An error answered to the client. Build it with the constructors; a 5xx built from a
@@ -78,7 +118,7 @@ pub struct ApiError(Box<Inner>);
 /// The parts of an [`ApiError`]; private to this module.
 pub struct Inner {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: Option<String>,
     errors: Vec<Violation>,
     current_status: Option<String>,
@@ -87,7 +127,7 @@ pub struct Inner {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError(Box::new(Inner {
             status,
             code,
@@ -99,14 +139,14 @@ impl ApiError {
         }))
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     pub fn not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "no resource exists at this address",
         )
     }
@@ -115,7 +155,7 @@ impl ApiError {
         let allow = allowed.join(", ");
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!("this resource supports {allow}"),
         )
         .with_header(header::ALLOW, &allow)
@@ -123,7 +163,7 @@ impl ApiError {
 
     /// 401 with a `WWW-Authenticate: Bearer` challenge. `invalid` marks a token that was
     /// presented but refused (RFC 6750 `error="invalid_token"`).
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>, invalid: bool) -> Self {
+    pub fn unauthorized(code: ErrorCode, detail: impl Into<String>, invalid: bool) -> Self {
         let challenge = if invalid {
             r#"Bearer realm="secondmile", error="invalid_token""#
         } else {
@@ -134,7 +174,7 @@ impl ApiError {
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
     }
 
     /// 429 with `Retry-After` in whole seconds (at least 1).
@@ -143,7 +183,7 @@ impl ApiError {
         let secs = secs.max(1);
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many attempts; retry in {secs} s"),
         )
         .with_header(header::RETRY_AFTER, &secs.to_string())
@@ -154,7 +194,7 @@ impl ApiError {
         let n = errors.len();
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             format!(
                 "the request has {n} invalid value{}",
                 if n == 1 { "" } else { "s" }
@@ -163,11 +203,11 @@ impl ApiError {
         .with_violations(errors)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unavailable(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
             .with_header(header::RETRY_AFTER, "5")
     }
@@ -176,7 +216,7 @@ impl ApiError {
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         ApiError(Box::new(Inner {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal_error",
+            code: ErrorCode::InternalError,
             detail: Some("the server failed to handle this request; it has been logged".into()),
             errors: Vec::new(),
             current_status: None,
@@ -205,7 +245,7 @@ impl ApiError {
         self
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
@@ -219,7 +259,7 @@ impl ApiError {
                 .to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_string(),
+            code: self.code,
             errors: self.errors.clone(),
             current_status: self.current_status.clone(),
         }
@@ -268,7 +308,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let Some(source) = &self.source {
             // `{:#}` prints the whole cause chain on one line.
-            tracing::error!(code = self.code, error = %format!("{source:#}"), "request failed");
+            tracing::error!(code = self.code.as_str(), error = %format!("{source:#}"), "request failed");
         }
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
@@ -285,13 +325,27 @@ impl From<DbError> for ApiError {
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::unavailable(
-                    "database_unavailable",
+                    ErrorCode::DatabaseUnavailable,
                     "the database is not reachable; retry shortly",
                 )
             }
             e if e.is_not_found() => ApiError::not_found(),
             e => ApiError::internal(e),
         }
+    }
+}
+
+/// The one place outside `db` that names Diesel: a failed query answers like any
+/// database error (404 for a missing row, 500 otherwise).
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::Query(e).into()
+    }
+}
+
+impl From<ValidationFailed> for ApiError {
+    fn from(e: ValidationFailed) -> Self {
+        ApiError::validation(e.0)
     }
 }
 
@@ -324,6 +378,20 @@ mod tests {
     }
 
     #[test]
+    fn error_codes_are_unique_snake_case_and_serialize_as_named() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+            assert_eq!(serde_json::to_value(code).unwrap(), name);
+        }
+    }
+
+    #[test]
     fn validation_lists_every_violation() {
         let p = ApiError::validation(vec![
             Violation::new("/a", "required", "a is required"),
@@ -337,74 +405,5 @@ mod tests {
             p.detail.as_deref(),
             Some("the request has 2 invalid values")
         );
-    }
-}
-
-/// Collects every violation of a request before answering, so the client sees them all.
-#[derive(Debug, Default)]
-pub struct Violations(Vec<Violation>);
-
-impl Violations {
-    /// Keeps the value when `result` is `Ok`, records a violation otherwise.
-    /// A value already reported at the same pointer is not reported twice.
-    pub fn check<T>(&mut self, pointer: &str, code: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(message) => {
-                if !self.0.iter().any(|v| v.pointer == pointer) {
-                    self.0.push(Violation::new(pointer, code, message));
-                }
-                None
-            }
-        }
-    }
-
-    pub fn push(&mut self, pointer: &str, code: &str, message: impl Into<String>) {
-        self.0.push(Violation::new(pointer, code, message));
-    }
-
-    /// Adds the errors found by a `validator` derive, one per field and rule.
-    pub fn extend_validator(&mut self, errors: &validator::ValidationErrors) {
-        let mut fields: Vec<_> = errors.field_errors().into_iter().collect();
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        for (field, list) in fields {
-            for e in list {
-                let bound = |name: &str| e.params.get(name).map(|v| v.to_string());
-                let message = match (&e.message, e.code.as_ref()) {
-                    (Some(m), _) => m.to_string(),
-                    (None, "length") => match (bound("min"), bound("max")) {
-                        (Some(min), Some(max)) => {
-                            format!("{field} must have {min} to {max} characters or items")
-                        }
-                        (None, Some(max)) => {
-                            format!("{field} must have at most {max} characters or items")
-                        }
-                        (Some(min), None) => {
-                            format!("{field} must have at least {min} characters or items")
-                        }
-                        (None, None) => format!("{field} has the wrong length"),
-                    },
-                    (None, code) => format!("{field} is invalid ({code})"),
-                };
-                self.0.push(Violation::new(
-                    format!("/{field}"),
-                    e.code.to_string(),
-                    message,
-                ));
-            }
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `Err(422)` listing everything recorded, `Ok` when nothing was.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(self.0))
-        }
     }
 }

@@ -13,7 +13,8 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
-use crate::error::{ApiError, Violation};
+use crate::error::{ApiError, ErrorCode};
+use crate::validation::Violation;
 
 /// Default largest JSON body accepted, in bytes.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
@@ -69,7 +70,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
             if !is_form && !is_json {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "send `application/x-www-form-urlencoded` or `application/json`",
                 ));
             }
@@ -80,7 +81,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
             serde_urlencoded::from_bytes::<T>(&body)
                 .map(FormOrJson)
                 .map_err(|e| {
-                    ApiError::bad_request("invalid_request", format!("the form is invalid: {e}"))
+                    ApiError::bad_request(
+                        ErrorCode::InvalidRequest,
+                        format!("the form is invalid: {e}"),
+                    )
                 })
         })
     }
@@ -108,7 +112,7 @@ impl FromRequest for CsvBody {
             if !is_csv {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "send the file as `Content-Type: text/csv`",
                 ));
             }
@@ -139,7 +143,7 @@ async fn read_body(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::bad_request(
-                "unreadable_body",
+                ErrorCode::UnreadableBody,
                 format!("the body could not be read: {e}"),
             )
         })?;
@@ -183,7 +187,7 @@ fn is_json(req: &HttpRequest) -> bool {
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "the body must be JSON, sent with `Content-Type: application/json`",
     )
 }
@@ -191,7 +195,7 @@ fn unsupported_media_type() -> ApiError {
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the body is larger than the {limit} bytes this endpoint accepts"),
     )
 }
@@ -212,7 +216,7 @@ fn json_error(pointer: String, e: &serde_json::Error) -> ApiError {
     let message = strip_position(&e.to_string());
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!(
                 "the body is not valid JSON: {message} (line {}, column {})",
                 e.line(),
@@ -287,7 +291,12 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
                 }
                 _ => "no resource exists at this address".to_string(),
             };
-            ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "not_found", detail).into()
+            ApiError::new(
+                actix_web::http::StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                detail,
+            )
+            .into()
         }),
     )
     .app_data(
@@ -298,7 +307,7 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
                 }
                 _ => "the query string is invalid".to_string(),
             };
-            ApiError::bad_request("invalid_query", detail).into()
+            ApiError::bad_request(ErrorCode::InvalidQuery, detail).into()
         }),
     )
     .app_data(
@@ -310,7 +319,7 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
                 JsonPayloadError::OverflowKnownLength { limit, .. } => too_large(limit).into(),
                 JsonPayloadError::Deserialize(inner) => json_error(String::new(), &inner).into(),
                 other => ApiError::bad_request(
-                    "unreadable_body",
+                    ErrorCode::UnreadableBody,
                     format!("the body could not be read: {other}"),
                 )
                 .into(),
@@ -385,7 +394,7 @@ mod tests {
         ] {
             let p = parse_json::<Report>(body.as_bytes()).unwrap_err().problem();
             assert_eq!(p.status, 400, "{body}");
-            assert_eq!(p.code, "malformed_json");
+            assert_eq!(p.code, ErrorCode::MalformedJson);
         }
     }
 

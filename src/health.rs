@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::NotReady;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 
 /// How long readiness waits for a database connection before answering 503.
@@ -65,12 +65,12 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessRes
         Err(NotReady::Unreachable(reason)) => {
             tracing::warn!(reason = %reason, "not ready: database unreachable");
             Err(ApiError::unavailable(
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "the database is not reachable",
             ))
         }
         Err(NotReady::MigrationsPending(pending)) => Err(ApiError::unavailable(
-            "migrations_pending",
+            ErrorCode::MigrationsPending,
             format!(
                 "{} database migration(s) not applied; run `secondmile migrate`",
                 pending.len()

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::metrics::UNMATCHED_ROUTE;
 use crate::state::AppState;
 
@@ -78,7 +78,7 @@ pub async fn observe(
         }
         Err(_elapsed) => {
             let err = ApiError::unavailable(
-                "request_timeout",
+                ErrorCode::RequestTimeout,
                 format!(
                     "the request took longer than {} s; retry it (writes are idempotent where documented)",
                     timeout.as_secs()

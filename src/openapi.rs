@@ -8,20 +8,13 @@ use utoipa::openapi::security::{
 };
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::model::Scope;
-use crate::auth::{clients, handlers as auth, users};
-use crate::error::{Problem, Violation};
-use crate::health;
-use crate::locations::handlers as locations;
-use crate::questionnaires::handlers as questionnaires;
+use crate::error::Problem;
 use crate::reports::dto::Sort;
-use crate::reports::handlers as reports;
-use crate::review::handlers as review;
+use crate::routes::{API_BASE, routes};
+use crate::validation::Violation;
 
-/// Base path of the versioned API.
-pub const API_BASE: &str = "/api/v1";
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// The command that rewrites the committed document.
@@ -156,49 +149,6 @@ fn scope_description(scope: Scope) -> &'static str {
         Scope::LocationsRead => "read locations",
         Scope::QuestionnairesRead => "read published questionnaires",
     }
-}
-
-/// Registers every documented route. Used both by the server and to generate the document.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(health::readyz)
-        .service(health::metrics)
-        .service(
-            utoipa_actix_web::scope::scope(API_BASE)
-                .service(auth::issue_token)
-                .service(auth::revoke_token)
-                .service(auth::get_me)
-                .service(users::list_users)
-                .service(users::create_user)
-                .service(users::get_user)
-                .service(users::update_user)
-                .service(users::delete_user)
-                .service(clients::list_clients)
-                .service(clients::create_client)
-                .service(clients::delete_client)
-                .service(questionnaires::list_questionnaires)
-                .service(questionnaires::create_questionnaire)
-                .service(questionnaires::get_questionnaire)
-                .service(questionnaires::update_questionnaire)
-                .service(questionnaires::publish_questionnaire)
-                .service(questionnaires::retire_questionnaire)
-                .service(questionnaires::create_version)
-                .service(locations::list_locations)
-                .service(locations::create_location)
-                .service(locations::import_locations)
-                .service(locations::get_location)
-                .service(locations::update_location)
-                .service(locations::delete_location)
-                .service(locations::get_manager_locations)
-                .service(locations::set_manager_locations)
-                .service(reports::submit_report)
-                .service(reports::list_reports)
-                .service(reports::get_report)
-                .service(review::review_report)
-                .service(review::revise_report)
-                .service(review::get_revision)
-                .service(review::get_history),
-        );
 }
 
 /// The document the code describes, with the version of this build.

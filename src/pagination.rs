@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Violation};
+use crate::error::{ApiError, ErrorCode};
+use crate::validation::Violation;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -65,7 +66,8 @@ impl PageRequest {
         if errors.is_empty() {
             Ok(PageRequest { limit, after })
         } else {
-            let mut e = ApiError::bad_request("invalid_query", "a query parameter is invalid");
+            let mut e =
+                ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid");
             e = e.with_violations(errors);
             Err(e)
         }

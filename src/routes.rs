@@ -1,89 +1,62 @@
-//! Unknown paths answer 404 and known paths with the wrong method 405 with `Allow`. The
-//! table of known paths is built from the OpenAPI document, which lists every route.
+//! Every route of the API in one list, and what answers when none matches. Routes are
+//! registered through `utoipa_actix_web`, so each one is in the OpenAPI document.
 
-use actix_web::dev::ResourceDef;
 use actix_web::{HttpRequest, HttpResponse, web};
-use utoipa::openapi::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
+use crate::health;
+use crate::locations::handlers as locations;
+use crate::questionnaires::handlers as questionnaires;
+use crate::reports::handlers as reports;
+use crate::review::handlers as review;
 use crate::state::AppState;
 
-pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<String>)>,
-}
+/// Base path of the versioned API.
+pub const API_BASE: &str = "/api/v1";
 
-impl RouteTable {
-    /// Every documented path with its methods, plus undocumented ones such as the docs UI.
-    pub fn from_openapi(doc: &OpenApi, extra: &[(&str, &[&str])]) -> Self {
-        let mut routes: Vec<(ResourceDef, Vec<String>)> = doc
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let mut methods: Vec<String> = [
-                    ("GET", item.get.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("HEAD", item.head.is_some()),
-                    ("OPTIONS", item.options.is_some()),
-                ]
-                .into_iter()
-                .filter(|(_, present)| *present)
-                .map(|(m, _)| m.to_string())
-                .collect();
-                methods.dedup();
-                (ResourceDef::new(path.as_str()), methods)
-            })
-            .collect();
-        for (path, methods) in extra {
-            routes.push((
-                ResourceDef::new(*path),
-                methods.iter().map(|m| m.to_string()).collect(),
-            ));
-        }
-        RouteTable { routes }
-    }
-
-    /// The methods a path supports, or `None` when no route has this path. A fixed route
-    /// (`/locations/import`) hides the templates it also matches (`/locations/{id}`).
-    pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
-        if let Some(literal) = self.literal_methods(path) {
-            return Some(literal);
-        }
-        let mut allowed: Vec<String> = Vec::new();
-        for (def, methods) in &self.routes {
-            if def.is_match(path) {
-                for m in methods {
-                    if !allowed.contains(m) {
-                        allowed.push(m.clone());
-                    }
-                }
-            }
-        }
-        (!allowed.is_empty()).then_some(allowed)
-    }
-}
-
-impl RouteTable {
-    /// The methods of the routes whose pattern is exactly `path`, with no parameters (so
-    /// `/locations/import` is told apart from `/locations/{id}`).
-    pub fn literal_methods(&self, path: &str) -> Option<Vec<String>> {
-        let mut allowed: Vec<String> = Vec::new();
-        for (def, methods) in &self.routes {
-            if def.pattern().is_some_and(|p| p == path && !p.contains('{')) {
-                allowed.extend(
-                    methods
-                        .iter()
-                        .filter(|m| !allowed.contains(m))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
-            }
-        }
-        (!allowed.is_empty()).then_some(allowed)
-    }
+/// Registers every documented route. Used both by the server and to generate the document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            utoipa_actix_web::scope::scope(API_BASE)
+                .service(auth::issue_token)
+                .service(auth::revoke_token)
+                .service(auth::get_me)
+                .service(users::list_users)
+                .service(users::create_user)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(users::delete_user)
+                .service(clients::list_clients)
+                .service(clients::create_client)
+                .service(clients::delete_client)
+                .service(questionnaires::list_questionnaires)
+                .service(questionnaires::create_questionnaire)
+                .service(questionnaires::get_questionnaire)
+                .service(questionnaires::update_questionnaire)
+                .service(questionnaires::publish_questionnaire)
+                .service(questionnaires::retire_questionnaire)
+                .service(questionnaires::create_version)
+                .service(locations::list_locations)
+                .service(locations::create_location)
+                .service(locations::import_locations)
+                .service(locations::get_location)
+                .service(locations::update_location)
+                .service(locations::delete_location)
+                .service(locations::get_manager_locations)
+                .service(locations::set_manager_locations)
+                .service(reports::submit_report)
+                .service(reports::list_reports)
+                .service(reports::get_report)
+                .service(review::review_report)
+                .service(review::revise_report)
+                .service(review::get_revision)
+                .service(review::get_history),
+        );
 }
 
 /// The default service: reached when no route matched the path and method.
@@ -95,58 +68,4 @@ pub async fn fallback(
         Some(allowed) => ApiError::method_not_allowed(&allowed),
         None => ApiError::not_found(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
-    use utoipa::openapi::{OpenApiBuilder, PathsBuilder};
-
-    #[test]
-    fn known_paths_list_their_methods_and_unknown_ones_none() {
-        let doc = OpenApiBuilder::new()
-            .paths(
-                PathsBuilder::new()
-                    .path(
-                        "/api/v1/users/{id}",
-                        PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
-                    )
-                    .path(
-                        "/healthz",
-                        PathItem::new(HttpMethod::Get, OperationBuilder::new().build()),
-                    ),
-            )
-            .build();
-        let table = RouteTable::from_openapi(&doc, &[("/docs", &["GET"])]);
-        assert_eq!(
-            table.allowed_methods("/api/v1/users/0195"),
-            Some(vec!["GET".to_string()])
-        );
-        assert_eq!(
-            table.allowed_methods("/docs"),
-            Some(vec!["GET".to_string()])
-        );
-        assert_eq!(table.allowed_methods("/api/v1/users"), None);
-        assert_eq!(table.allowed_methods("/nope"), None);
-    }
-}
-
-#[cfg(test)]
-mod literal_tests {
-    use super::*;
-
-    #[test]
-    fn fixed_routes_are_found_beside_templates() {
-        let table = RouteTable::from_openapi(&crate::openapi::document(), &[]);
-        assert_eq!(
-            table.literal_methods("/api/v1/locations/import"),
-            Some(vec!["POST".to_string()])
-        );
-        assert_eq!(table.literal_methods("/api/v1/locations/0195"), None);
-        assert_eq!(
-            table.allowed_methods("/api/v1/locations/import"),
-            Some(vec!["POST".to_string()])
-        );
-    }
 }

@@ -15,7 +15,8 @@ use crate::extract;
 use crate::metrics::Metrics;
 use crate::middleware::observe;
 use crate::openapi::{self, OPENAPI_PATH};
-use crate::routes::{self, RouteTable};
+use crate::route_table::RouteTable;
+use crate::routes;
 use crate::state::AppState;
 
 /// Why the server could not start. Each kind maps to its own exit code.
@@ -151,7 +152,7 @@ impl Application {
                 .route("/docs", web::get().to(docs_redirect))
                 .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, doc.clone()))
                 .into_utoipa_app()
-                .configure(openapi::routes)
+                .configure(routes::routes)
                 .into_app()
                 .configure(extra)
                 .default_service(web::to(routes::fallback))

@@ -6,7 +6,7 @@ use crate::auth::AuthState;
 use crate::config::ReportsConfig;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::routes::RouteTable;
+use crate::route_table::RouteTable;
 
 pub struct AppState {
     pub db: Db,

@@ -9,10 +9,11 @@ use super::extractor::AuthUser;
 use super::model::{ClientId, IntegrationClient, Role, Scope, parse_display_name};
 use super::tokens;
 use crate::db::{self, identity};
-use crate::error::{ApiError, Problem, Violations};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
+use crate::validation::Violations;
 
 /// List the organization's integration clients, oldest first (secrets are never shown).
 #[utoipa::path(

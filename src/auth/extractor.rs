@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use super::model::{ClientId, OrgId, Role, Scope, UserId};
 use crate::db::identity;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Who is calling.
@@ -75,7 +75,7 @@ impl AuthUser {
 
 fn invalid_token() -> ApiError {
     ApiError::unauthorized(
-        "invalid_token",
+        ErrorCode::InvalidToken,
         "the access token is invalid, expired or revoked",
         true,
     )
@@ -101,7 +101,7 @@ impl FromRequest for AuthUser {
             let token = match bearer {
                 None => {
                     return Err(ApiError::unauthorized(
-                        "missing_token",
+                        ErrorCode::MissingToken,
                         "this needs an access token: `Authorization: Bearer <token>`",
                         false,
                     ));

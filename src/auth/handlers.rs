@@ -13,17 +13,17 @@ use super::rate_limit::client_ip;
 use super::{passwords, tokens};
 use crate::db::identity::{self, NewRefreshToken};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::FormOrJson;
 use crate::state::AppState;
 
 fn invalid_grant(detail: &str) -> ApiError {
-    ApiError::unauthorized("invalid_grant", detail, false)
+    ApiError::unauthorized(ErrorCode::InvalidGrant, detail, false)
 }
 
 fn invalid_client() -> ApiError {
     ApiError::unauthorized(
-        "invalid_client",
+        ErrorCode::InvalidClient,
         "the client id or secret is incorrect, or the client is revoked",
         false,
     )
@@ -78,7 +78,7 @@ pub async fn issue_token(
         "client_credentials" => client_grant(&state, &req, body).await?,
         other => {
             return Err(ApiError::bad_request(
-                "unsupported_grant_type",
+                ErrorCode::UnsupportedGrantType,
                 format!(
                     "grant_type `{other}` is not supported; use password, refresh_token or client_credentials"
                 ),
@@ -94,7 +94,7 @@ pub async fn issue_token(
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
     value.filter(|v| !v.is_empty()).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!("`{name}` is required for this grant"),
         )
     })
@@ -302,7 +302,7 @@ async fn client_grant(
 ) -> Result<TokenResponse, ApiError> {
     let (id, secret) = client_credentials(req, &body).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "`client_id` and `client_secret` are required for this grant",
         )
     })?;
@@ -328,10 +328,10 @@ async fn client_grant(
         None => client.scopes.clone(),
         Some(requested) => {
             let requested = Scope::parse_list(requested)
-                .map_err(|e| ApiError::bad_request("invalid_scope", e))?;
+                .map_err(|e| ApiError::bad_request(ErrorCode::InvalidScope, e))?;
             if let Some(extra) = requested.iter().find(|s| !client.scopes.contains(s)) {
                 return Err(ApiError::bad_request(
-                    "invalid_scope",
+                    ErrorCode::InvalidScope,
                     format!("this client was not granted `{}`", extra.as_str()),
                 ));
             }
@@ -383,11 +383,13 @@ pub async fn revoke_token(
     body: FormOrJson<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if body.0.token.len() > 200 {
-        return Err(ApiError::validation(vec![crate::error::Violation::new(
-            "/token",
-            "too_long",
-            "a token has at most 200 characters",
-        )]));
+        return Err(ApiError::validation(vec![
+            crate::validation::Violation::new(
+                "/token",
+                "too_long",
+                "a token has at most 200 characters",
+            ),
+        ]));
     }
     let hash = tokens::hash_secret(&body.0.token);
     state

@@ -10,18 +10,22 @@ use super::model::{Email, Password, Role, User, UserId, parse_display_name};
 use super::passwords;
 use crate::db::identity::{self, UserFilter};
 use crate::db::{self, is_unique_violation, write_transaction};
-use crate::error::{ApiError, Problem, Violations};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
+use crate::validation::Violations;
 
 fn email_taken() -> ApiError {
-    ApiError::conflict("email_taken", "a user with this email already exists")
+    ApiError::conflict(
+        ErrorCode::EmailTaken,
+        "a user with this email already exists",
+    )
 }
 
 fn last_admin() -> ApiError {
     ApiError::conflict(
-        "last_admin",
+        ErrorCode::LastAdmin,
         "this is the organization's last active admin; make another user admin first",
     )
 }

@@ -30,8 +30,6 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError, QueryResult};
 
-use crate::config::DatabaseConfig;
-
 /// The error of a single query, for callers outside this module.
 pub use diesel::result::Error as QueryError;
 
@@ -158,6 +156,14 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+/// Settings for the database and its pool.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub connection_timeout: Duration,
+}
+
 /// Opens connections for the pool, choosing the backend from the URL scheme so that a bad
 /// PostgreSQL URL reports libpq's own error instead of a generic one.
 #[derive(Debug)]
@@ -231,12 +237,6 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("database task was cancelled")]
     Cancelled,
-}
-
-impl From<diesel::result::Error> for crate::error::ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        DbError::Query(e).into()
-    }
 }
 
 /// The error for a stored value this version cannot read (a bad id, status or document).

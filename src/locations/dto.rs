@@ -5,8 +5,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Location, RawLocation};
-use crate::error::Violation;
 use crate::ids::LocationId;
+use crate::validation::Violation;
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

@@ -15,11 +15,12 @@ use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
 use crate::db::locations::{self as store, LocationFilter};
 use crate::db::{self, identity, is_unique_violation, write_transaction};
-use crate::error::{ApiError, Problem, Violation};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, CsvBody};
 use crate::ids::{LocationId, UserId};
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
+use crate::validation::Violation;
 
 fn can_read(auth: &AuthUser) -> Result<(), ApiError> {
     auth.require_role_or_scope(&Role::ALL, Scope::LocationsRead)
@@ -35,7 +36,7 @@ fn manager_scope(auth: &AuthUser) -> Option<UserId> {
 
 fn code_taken(code: &str) -> ApiError {
     ApiError::conflict(
-        "code_taken",
+        ErrorCode::CodeTaken,
         format!("another location has the code `{code}`"),
     )
 }
@@ -64,10 +65,15 @@ pub async fn list_locations(
     let tag = match query.tag.as_deref().map(parse_tag).transpose() {
         Ok(tag) => tag,
         Err(message) => {
-            return Err(
-                ApiError::bad_request("invalid_query", "a query parameter is invalid")
-                    .with_violations(vec![Violation::new("/query/tag", "invalid_value", message)]),
-            );
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidQuery,
+                "a query parameter is invalid",
+            )
+            .with_violations(vec![Violation::new(
+                "/query/tag",
+                "invalid_value",
+                message,
+            )]));
         }
     };
     let filter = LocationFilter {
@@ -423,7 +429,7 @@ pub async fn set_manager_locations(
                 let user = identity::find_user(conn, org, id)?.ok_or_else(ApiError::not_found)?;
                 if user.role != Role::Manager {
                     return Err(ApiError::conflict(
-                        "not_a_manager",
+                        ErrorCode::NotAManager,
                         format!(
                             "locations are assigned to managers; this user is {}",
                             user.role

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::model::{LocationFields, RawLocation, check};
-use crate::error::Violation;
+use crate::validation::Violation;
 
 pub const MAX_ROWS: usize = 10_000;
 

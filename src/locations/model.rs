@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::Violation;
 use crate::ids::{LocationId, OrgId};
+use crate::validation::Violation;
 
 pub const MAX_TAGS: usize = 20;
 pub const MAX_ADDRESS_LINES: usize = 3;

@@ -13,11 +13,12 @@ use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
 use crate::db::questionnaires::{self as store, QuestionnaireFilter};
 use crate::db::{self, is_unique_violation};
-use crate::error::{ApiError, Problem, Violation};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::QuestionnaireId;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
+use crate::validation::Violation;
 
 /// Questionnaires can be large: up to 500 questions with their options and help texts.
 pub const QUESTIONNAIRE_JSON_LIMIT: usize = 1024 * 1024;
@@ -142,7 +143,7 @@ pub async fn create_questionnaire(
         .run(move |conn| {
             let taken = || {
                 ApiError::conflict(
-                    "key_taken",
+                    ErrorCode::KeyTaken,
                     format!(
                         "a questionnaire with key `{}` exists; add a version with POST /api/v1/questionnaires/{}/versions",
                         stored.key, stored.key
@@ -204,7 +205,7 @@ pub async fn get_questionnaire(
 
 fn immutable(q: &Questionnaire) -> ApiError {
     ApiError::conflict(
-        "immutable",
+        ErrorCode::Immutable,
         format!(
             "version {} of `{}` is {}; only drafts change. Add a version to make changes.",
             q.version,
@@ -277,7 +278,7 @@ async fn transition(
     let current = load(state, auth, id).await?;
     if !moved {
         return Err(ApiError::conflict(
-            "invalid_transition",
+            ErrorCode::InvalidTransition,
             format!(
                 "only a {} version can become {}; this one is {}",
                 from.as_str(),
@@ -377,7 +378,7 @@ pub async fn create_version(
             let latest = store::latest(conn, org, &key)?.ok_or_else(ApiError::not_found)?;
             if latest.status == Status::Draft {
                 return Err(ApiError::conflict(
-                    "draft_exists",
+                    ErrorCode::DraftExists,
                     format!(
                         "version {} of `{key}` is still a draft; change or publish it",
                         latest.version
@@ -400,7 +401,7 @@ pub async fn create_version(
             };
             match store::insert(conn, &draft, created_by) {
                 Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
-                    "draft_exists",
+                    ErrorCode::DraftExists,
                     "another version was created at the same time",
                 )),
                 other => other.map(|()| draft).map_err(ApiError::from),

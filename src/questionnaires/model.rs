@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::Violation;
 use crate::ids::{OrgId, QuestionnaireId};
+use crate::validation::Violation;
 
 pub const MAX_SECTIONS: usize = 50;
 pub const MAX_QUESTIONS: usize = 500;

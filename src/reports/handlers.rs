@@ -13,12 +13,13 @@ use crate::db::reports::{self as store, ReportCursor, ReportFilter};
 use crate::db::{
     self, identity, is_unique_violation, locations, questionnaires, write_transaction,
 };
-use crate::error::{ApiError, Problem, Violation};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::UserId;
 use crate::pagination::{Page, PageRequest};
 use crate::review::model::{Action, Actor, Transition};
 use crate::state::AppState;
+use crate::validation::Violation;
 
 /// Largest report body; a typical one is 2 to 10 KiB.
 pub const REPORT_JSON_LIMIT: usize = 256 * 1024;
@@ -305,7 +306,7 @@ fn replay(existing: Report, hash: &str, auth: &AuthUser) -> Result<HttpResponse,
     };
     if !same_submitter || existing.body_hash != hash {
         return Err(ApiError::conflict(
-            "idempotency_mismatch",
+            ErrorCode::IdempotencyMismatch,
             "a different report was already submitted with this id; generate a new id for a new report",
         ));
     }

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::scoring::{self, Answer};
-use crate::error::Violation;
 use crate::ids::{LocationId, QuestionnaireId, UserId};
 use crate::locations::model::Location;
 use crate::questionnaires::model::{Question, QuestionType, Questionnaire, Status};
+use crate::validation::Violation;
 
 pub const MAX_ANSWERS: usize = 500;
 pub const MAX_COMMENT_CHARS: usize = 2_000;

@@ -9,16 +9,17 @@ use crate::auth::model::Role;
 use crate::auth::{AuthUser, Principal};
 use crate::db::reports as store;
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem, Violation};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::reports::dto::{ReportResponse, View};
 use crate::reports::handlers::{REPORT_JSON_LIMIT, actor, etag, load_visible, prepare};
 use crate::reports::model::{self, Report, ReportStatus, ReportSubmission};
 use crate::state::AppState;
+use crate::validation::Violation;
 
 fn invalid_transition(action: Action, current: &Report) -> ApiError {
     ApiError::conflict(
-        "invalid_transition",
+        ErrorCode::InvalidTransition,
         format!(
             "`{}` is not possible while the report is {}",
             action.as_str(),
@@ -112,14 +113,14 @@ pub async fn review_report(
     {
         return Err(ApiError::new(
             actix_web::http::StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
+            ErrorCode::PreconditionFailed,
             "the report changed since it was read; read it again",
         )
         .with_current_status(current.status.as_str()));
     }
     if body.revision.is_some_and(|r| r != current.revision) {
         return Err(ApiError::conflict(
-            "stale_revision",
+            ErrorCode::StaleRevision,
             format!(
                 "the report is at revision {} now; read it again",
                 current.revision
