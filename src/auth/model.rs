@@ -25,6 +25,10 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::Reviewer,

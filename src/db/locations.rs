@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{locations, manager_locations};
-use super::{DbConn, bad_data, parse_stored};
+use super::{DbConn, bad_data};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::{Location, LocationFields};
 
@@ -13,78 +13,121 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<f64>,
-    Option<f64>,
-    String,
-    bool,
-    NaiveDateTime,
-    NaiveDateTime,
-);
-
-fn from_row(row: Row) -> QueryResult<Location> {
-    let (
-        id,
-        org_id,
-        code,
-        name,
-        address_lines,
-        city,
-        postal_code,
-        country,
-        region,
-        timezone,
-        latitude,
-        longitude,
-        tags,
-        active,
-        created_at,
-        updated_at,
-    ) = row;
-    Ok(Location {
-        id: parse_stored(&id)?,
-        org_id: parse_stored(&org_id)?,
-        fields: LocationFields {
-            code,
-            name,
-            address_lines: serde_json::from_str(&address_lines)
-                .map_err(|e| bad_data(format!("stored address lines: {e}")))?,
-            city,
-            postal_code,
-            country,
-            region,
-            timezone,
-            latitude,
-            longitude,
-            tags: tags
-                .split('|')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
-        },
-        active,
-        created_at: created_at.and_utc(),
-        updated_at: updated_at.and_utc(),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = locations)]
+struct LocationRow {
+    id: LocationId,
+    org_id: OrgId,
+    #[diesel(embed)]
+    fields: FieldColumns,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// Tags stored as `|a|b|`, so that `LIKE '%|a|%'` finds one.
-fn tags_column(tags: &[String]) -> String {
-    if tags.is_empty() {
-        String::new()
-    } else {
-        format!("|{}|", tags.join("|"))
+/// The columns an admin sets, as stored.
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = locations, treat_none_as_null = true)]
+struct FieldColumns {
+    code: String,
+    name: String,
+    /// A JSON array of up to three lines.
+    address_lines: String,
+    city: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    region: Option<String>,
+    /// An IANA time zone name.
+    timezone: String,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    /// Tags as `|a|b|`, so that `LIKE '%|a|%'` finds one.
+    tags: String,
+}
+
+impl FieldColumns {
+    fn of(f: &LocationFields) -> Self {
+        FieldColumns {
+            code: f.code.clone(),
+            name: f.name.clone(),
+            address_lines: serde_json::Value::from(f.address_lines.clone()).to_string(),
+            city: f.city.clone(),
+            postal_code: f.postal_code.clone(),
+            country: f.country.clone(),
+            region: f.region.clone(),
+            timezone: f.timezone.name().to_string(),
+            latitude: f.latitude,
+            longitude: f.longitude,
+            tags: if f.tags.is_empty() {
+                String::new()
+            } else {
+                format!("|{}|", f.tags.join("|"))
+            },
+        }
     }
+}
+
+impl LocationRow {
+    fn into_location(self) -> QueryResult<Location> {
+        let (id, f) = (self.id, self.fields);
+        Ok(Location {
+            id,
+            org_id: self.org_id,
+            fields: LocationFields {
+                code: f.code,
+                name: f.name,
+                address_lines: serde_json::from_str(&f.address_lines)
+                    .map_err(|e| bad_data(format!("location {id}: address lines: {e}")))?,
+                city: f.city,
+                postal_code: f.postal_code,
+                country: f.country,
+                region: f.region,
+                timezone: f.timezone.parse().map_err(|_| {
+                    bad_data(format!("location {id}: unknown time zone `{}`", f.timezone))
+                })?,
+                latitude: f.latitude,
+                longitude: f.longitude,
+                tags: f
+                    .tags
+                    .split('|')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
+            active: self.active,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = locations)]
+struct NewLocation {
+    id: LocationId,
+    org_id: OrgId,
+    #[diesel(embed)]
+    fields: FieldColumns,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = locations)]
+struct LocationChanges {
+    #[diesel(embed)]
+    fields: FieldColumns,
+    active: bool,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = manager_locations)]
+struct ManagerLocationRow {
+    org_id: OrgId,
+    user_id: UserId,
+    location_id: LocationId,
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -95,80 +138,53 @@ fn like_escape(s: &str) -> String {
 }
 
 pub fn insert(conn: &mut DbConn, l: &Location) -> QueryResult<()> {
-    let f = &l.fields;
-    let address = serde_json::to_string(&f.address_lines)
-        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-    let values = (
-        locations::id.eq(l.id.to_string()),
-        locations::org_id.eq(l.org_id.to_string()),
-        locations::code.eq(&f.code),
-        locations::name.eq(&f.name),
-        locations::address_lines.eq(address),
-        locations::city.eq(&f.city),
-        locations::postal_code.eq(&f.postal_code),
-        locations::country.eq(&f.country),
-        locations::region.eq(&f.region),
-        locations::timezone.eq(&f.timezone),
-        locations::latitude.eq(f.latitude),
-        locations::longitude.eq(f.longitude),
-        locations::tags.eq(tags_column(&f.tags)),
-        locations::active.eq(l.active),
-        locations::created_at.eq(l.created_at.naive_utc()),
-        locations::updated_at.eq(l.updated_at.naive_utc()),
-    );
     diesel::insert_into(locations::table)
-        .values(values)
+        .values(NewLocation {
+            id: l.id,
+            org_id: l.org_id,
+            fields: FieldColumns::of(&l.fields),
+            active: l.active,
+            created_at: l.created_at.naive_utc(),
+            updated_at: l.updated_at.naive_utc(),
+        })
         .execute(conn)?;
     Ok(())
 }
 
 /// Writes every field of an existing location (matched by id and organization).
 pub fn update(conn: &mut DbConn, l: &Location) -> QueryResult<bool> {
-    let f = &l.fields;
-    let address = serde_json::to_string(&f.address_lines)
-        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
     let target = locations::table
-        .filter(locations::id.eq(l.id.to_string()))
-        .filter(locations::org_id.eq(l.org_id.to_string()));
+        .filter(locations::id.eq(l.id))
+        .filter(locations::org_id.eq(l.org_id));
     let updated = diesel::update(target)
-        .set((
-            locations::code.eq(&f.code),
-            locations::name.eq(&f.name),
-            locations::address_lines.eq(address),
-            locations::city.eq(&f.city),
-            locations::postal_code.eq(&f.postal_code),
-            locations::country.eq(&f.country),
-            locations::region.eq(&f.region),
-            locations::timezone.eq(&f.timezone),
-            locations::latitude.eq(f.latitude),
-            locations::longitude.eq(f.longitude),
-            locations::tags.eq(tags_column(&f.tags)),
-            locations::active.eq(l.active),
-            locations::updated_at.eq(l.updated_at.naive_utc()),
-        ))
+        .set(LocationChanges {
+            fields: FieldColumns::of(&l.fields),
+            active: l.active,
+            updated_at: l.updated_at.naive_utc(),
+        })
         .execute(conn)?;
     Ok(updated == 1)
 }
 
 pub fn find(conn: &mut DbConn, org: OrgId, id: LocationId) -> QueryResult<Option<Location>> {
     locations::table
-        .filter(locations::id.eq(id.to_string()))
-        .filter(locations::org_id.eq(org.to_string()))
-        .select(locations::all_columns)
-        .first::<Row>(conn)
+        .filter(locations::id.eq(id))
+        .filter(locations::org_id.eq(org))
+        .select(LocationRow::as_select())
+        .first(conn)
         .optional()?
-        .map(from_row)
+        .map(LocationRow::into_location)
         .transpose()
 }
 
 pub fn find_by_code(conn: &mut DbConn, org: OrgId, code: &str) -> QueryResult<Option<Location>> {
     locations::table
         .filter(locations::code.eq(code))
-        .filter(locations::org_id.eq(org.to_string()))
-        .select(locations::all_columns)
-        .first::<Row>(conn)
+        .filter(locations::org_id.eq(org))
+        .select(LocationRow::as_select())
+        .first(conn)
         .optional()?
-        .map(from_row)
+        .map(LocationRow::into_location)
         .transpose()
 }
 
@@ -192,13 +208,13 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<Location>> {
     let mut query = locations::table
-        .filter(locations::org_id.eq(org.to_string()))
-        .select(locations::all_columns)
+        .filter(locations::org_id.eq(org))
+        .select(LocationRow::as_select())
         .order(locations::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(locations::id.gt(after.to_string()));
+        query = query.filter(locations::id.gt(after));
     }
     if let Some(region) = &filter.region {
         query = query.filter(locations::region.eq(region.clone()));
@@ -219,11 +235,16 @@ pub fn list(
     }
     if let Some(manager) = filter.manager {
         let assigned = manager_locations::table
-            .filter(manager_locations::user_id.eq(manager.to_string()))
+            .filter(manager_locations::org_id.eq(org))
+            .filter(manager_locations::user_id.eq(manager))
             .select(manager_locations::location_id);
         query = query.filter(locations::id.eq_any(assigned));
     }
-    query.load::<Row>(conn)?.into_iter().map(from_row).collect()
+    query
+        .load::<LocationRow>(conn)?
+        .into_iter()
+        .map(LocationRow::into_location)
+        .collect()
 }
 
 /// Deactivates a location; returns false when it does not exist in `org`.
@@ -234,8 +255,8 @@ pub fn deactivate(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let target = locations::table
-        .filter(locations::id.eq(id.to_string()))
-        .filter(locations::org_id.eq(org.to_string()));
+        .filter(locations::id.eq(id))
+        .filter(locations::org_id.eq(org));
     let updated = diesel::update(target)
         .set((
             locations::active.eq(false),
@@ -251,15 +272,11 @@ pub fn existing_ids(
     org: OrgId,
     ids: &[LocationId],
 ) -> QueryResult<Vec<LocationId>> {
-    let wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
     locations::table
-        .filter(locations::org_id.eq(org.to_string()))
-        .filter(locations::id.eq_any(wanted))
+        .filter(locations::org_id.eq(org))
+        .filter(locations::id.eq_any(ids.to_vec()))
         .select(locations::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .map(|id| parse_stored(&id))
-        .collect()
+        .load(conn)
 }
 
 pub fn manager_location_ids(
@@ -268,14 +285,11 @@ pub fn manager_location_ids(
     user: UserId,
 ) -> QueryResult<Vec<LocationId>> {
     manager_locations::table
-        .filter(manager_locations::user_id.eq(user.to_string()))
-        .filter(manager_locations::org_id.eq(org.to_string()))
+        .filter(manager_locations::user_id.eq(user))
+        .filter(manager_locations::org_id.eq(org))
         .select(manager_locations::location_id)
         .order(manager_locations::location_id.asc())
-        .load::<String>(conn)?
-        .into_iter()
-        .map(|id| parse_stored(&id))
-        .collect()
+        .load(conn)
 }
 
 /// Replaces the manager's locations with `ids` (call inside a transaction).
@@ -287,8 +301,8 @@ pub fn set_manager_locations(
 ) -> QueryResult<()> {
     diesel::delete(
         manager_locations::table
-            .filter(manager_locations::user_id.eq(user.to_string()))
-            .filter(manager_locations::org_id.eq(org.to_string())),
+            .filter(manager_locations::user_id.eq(user))
+            .filter(manager_locations::org_id.eq(org)),
     )
     .execute(conn)?;
     if ids.is_empty() {
@@ -298,9 +312,9 @@ pub fn set_manager_locations(
         .iter()
         .map(|id| {
             (
-                manager_locations::user_id.eq(user.to_string()),
-                manager_locations::location_id.eq(id.to_string()),
-                manager_locations::org_id.eq(org.to_string()),
+                manager_locations::user_id.eq(user),
+                manager_locations::location_id.eq(id),
+                manager_locations::org_id.eq(org),
             )
         })
         .collect();
@@ -311,10 +325,16 @@ pub fn set_manager_locations(
 }
 
 /// Whether `user` manages `location`.
-pub fn manages(conn: &mut DbConn, user: UserId, location: LocationId) -> QueryResult<bool> {
+pub fn manages(
+    conn: &mut DbConn,
+    org: OrgId,
+    user: UserId,
+    location: LocationId,
+) -> QueryResult<bool> {
     let found: i64 = manager_locations::table
-        .filter(manager_locations::user_id.eq(user.to_string()))
-        .filter(manager_locations::location_id.eq(location.to_string()))
+        .filter(manager_locations::org_id.eq(org))
+        .filter(manager_locations::user_id.eq(user))
+        .filter(manager_locations::location_id.eq(location))
         .count()
         .get_result(conn)?;
     Ok(found > 0)

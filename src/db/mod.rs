@@ -20,6 +20,7 @@ pub mod reports;
 pub mod schema;
 pub mod settings;
 pub mod stored;
+mod types;
 
 use std::fmt;
 use std::time::Duration;

@@ -1,113 +1,203 @@
-//! Visit reports.
+//! Visit reports, their superseded revisions and their history. A report's status is
+//! written when it is stored and afterwards only by [`record_transition`], together with the
+//! history row that explains the change.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{locations, manager_locations, report_revisions, report_transitions, reports};
-use super::{DbConn, bad_data, parse_stored};
+use super::{DbConn, bad_data, parse_stored, stored};
 use crate::auth::model::Role;
-use crate::ids::{LocationId, OrgId, UserId};
+use crate::ids::{LocationId, OrgId, QuestionnaireId, ReportId, TransitionId, UserId};
 use crate::reports::model::{Report, ReportDocument, ReportStatus};
 use crate::reports::scoring::MileLevel;
-use crate::review::model::{Action, Actor, Transition};
+use crate::reports::workflow::{Action, Actor, ActorKind, Transition};
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    String,
-    Option<f64>,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-);
+const DATE_FORMAT: &str = "%Y-%m-%d";
 
-fn from_row(row: Row) -> QueryResult<Report> {
-    let (
-        org_id,
-        id,
-        location_id,
-        questionnaire_id,
-        questionnaire_key,
-        shopper_id,
-        status,
-        revision,
-        _visit_started_at,
-        visit_local_date,
-        _overall_score,
-        _mile_level,
-        body_hash,
-        document,
-        created_at,
-        updated_at,
-    ) = row;
-    Ok(Report {
-        id: parse_stored(&id)?,
-        org_id: parse_stored(&org_id)?,
-        location_id: parse_stored(&location_id)?,
-        questionnaire_id: parse_stored(&questionnaire_id)?,
-        questionnaire_key,
-        shopper_id: parse_stored(&shopper_id)?,
-        status: ReportStatus::parse(&status)
-            .ok_or_else(|| bad_data(format!("bad status `{status}`")))?,
-        revision,
-        visit_local_date: NaiveDate::parse_from_str(&visit_local_date, "%Y-%m-%d")
-            .map_err(|e| bad_data(format!("bad stored date: {e}")))?,
-        body_hash,
-        document: super::stored::report_from_json(&document)
-            .map_err(|e| bad_data(format!("report {id}: {e}")))?,
-        created_at: created_at.and_utc(),
-        updated_at: updated_at.and_utc(),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = reports)]
+struct ReportRow {
+    org_id: OrgId,
+    id: ReportId,
+    location_id: LocationId,
+    questionnaire_id: QuestionnaireId,
+    questionnaire_key: String,
+    shopper_id: UserId,
+    status: ReportStatus,
+    revision: i32,
+    visit_local_date: String,
+    body_hash: String,
+    document: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
-    let document = super::stored::report_to_json(&r.document);
+impl ReportRow {
+    fn into_report(self) -> QueryResult<Report> {
+        let id = self.id;
+        Ok(Report {
+            id,
+            org_id: self.org_id,
+            location_id: self.location_id,
+            questionnaire_id: self.questionnaire_id,
+            questionnaire_key: self.questionnaire_key,
+            shopper_id: self.shopper_id,
+            status: self.status,
+            revision: self.revision,
+            visit_local_date: NaiveDate::parse_from_str(&self.visit_local_date, DATE_FORMAT)
+                .map_err(|e| bad_data(format!("report {id}: bad visit date: {e}")))?,
+            body_hash: self.body_hash,
+            document: stored::report_from_json(&self.document)
+                .map_err(|e| bad_data(format!("report {id}: {e}")))?,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// The columns a report's content sets: written when it is stored and replaced by a revision.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = reports, treat_none_as_null = true)]
+struct ContentColumns<'a> {
+    location_id: LocationId,
+    questionnaire_id: QuestionnaireId,
+    questionnaire_key: &'a str,
+    revision: i32,
+    visit_started_at: NaiveDateTime,
+    visit_local_date: String,
+    overall_score: Option<f64>,
+    mile_level: MileLevel,
+    body_hash: &'a str,
+    document: String,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> ContentColumns<'a> {
+    fn of(r: &'a Report) -> Self {
+        let doc = &r.document;
+        ContentColumns {
+            location_id: r.location_id,
+            questionnaire_id: r.questionnaire_id,
+            questionnaire_key: &r.questionnaire_key,
+            revision: r.revision,
+            visit_started_at: doc.submission.visit.started_at.naive_utc(),
+            visit_local_date: r.visit_local_date.format(DATE_FORMAT).to_string(),
+            overall_score: doc.score.overall,
+            mile_level: doc.score.mile_level,
+            body_hash: &r.body_hash,
+            document: stored::report_to_json(doc),
+            updated_at: r.updated_at.naive_utc(),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = reports)]
+struct NewReport<'a> {
+    org_id: OrgId,
+    id: ReportId,
+    shopper_id: UserId,
+    status: ReportStatus,
+    created_at: NaiveDateTime,
+    #[diesel(embed)]
+    content: ContentColumns<'a>,
+}
+
+#[derive(Insertable, Queryable, Selectable)]
+#[diesel(table_name = report_revisions)]
+struct RevisionRow {
+    org_id: OrgId,
+    report_id: ReportId,
+    revision: i32,
+    body_hash: String,
+    document: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Queryable, Selectable)]
+#[diesel(table_name = report_transitions)]
+struct TransitionRow {
+    id: TransitionId,
+    org_id: OrgId,
+    report_id: ReportId,
+    from_status: Option<ReportStatus>,
+    to_status: ReportStatus,
+    action: Action,
+    actor_kind: ActorKind,
+    actor_id: String,
+    actor_role: Option<Role>,
+    note: Option<String>,
+    revision: i32,
+    created_at: NaiveDateTime,
+}
+
+impl TransitionRow {
+    fn of(t: &Transition) -> Self {
+        TransitionRow {
+            id: t.id,
+            org_id: t.org_id,
+            report_id: t.report_id,
+            from_status: t.from,
+            to_status: t.to,
+            action: t.action,
+            actor_kind: t.actor.kind,
+            actor_id: t.actor.id.to_string(),
+            actor_role: t.actor.role,
+            note: t.note.clone(),
+            revision: t.revision,
+            created_at: t.at.naive_utc(),
+        }
+    }
+
+    fn into_transition(self) -> QueryResult<Transition> {
+        Ok(Transition {
+            id: self.id,
+            org_id: self.org_id,
+            report_id: self.report_id,
+            from: self.from_status,
+            to: self.to_status,
+            action: self.action,
+            actor: Actor {
+                kind: self.actor_kind,
+                id: parse_stored(&self.actor_id)?,
+                role: self.actor_role,
+            },
+            note: self.note,
+            revision: self.revision,
+            at: self.created_at.and_utc(),
+        })
+    }
+}
+
+/// Stores a new report with its `submit` transition. Call inside a transaction; a report
+/// whose id is taken is a unique violation.
+pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
     diesel::insert_into(reports::table)
-        .values((
-            reports::org_id.eq(r.org_id.to_string()),
-            reports::id.eq(r.id.to_string()),
-            reports::location_id.eq(r.location_id.to_string()),
-            reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
-            reports::questionnaire_key.eq(&r.questionnaire_key),
-            reports::shopper_id.eq(r.shopper_id.to_string()),
-            reports::status.eq(r.status.as_str()),
-            reports::revision.eq(r.revision),
-            reports::visit_started_at.eq(r
-                .document
-                .submission
-                .visit
-                .started_at
-                .with_timezone(&Utc)
-                .naive_utc()),
-            reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
-            reports::overall_score.eq(r.document.score.overall),
-            reports::mile_level.eq(r.document.score.mile_level.as_str()),
-            reports::body_hash.eq(&r.body_hash),
-            reports::document.eq(document),
-            reports::created_at.eq(r.created_at.naive_utc()),
-            reports::updated_at.eq(r.updated_at.naive_utc()),
-        ))
+        .values(NewReport {
+            org_id: r.org_id,
+            id: r.id,
+            shopper_id: r.shopper_id,
+            status: r.status,
+            created_at: r.created_at.naive_utc(),
+            content: ContentColumns::of(r),
+        })
         .execute(conn)?;
+    let recorded = record_transition(conn, submitted)?;
+    debug_assert!(recorded, "a first submission has no status to check");
     Ok(())
 }
 
-pub fn find(conn: &mut DbConn, org: OrgId, id: uuid::Uuid) -> QueryResult<Option<Report>> {
+pub fn find(conn: &mut DbConn, org: OrgId, id: ReportId) -> QueryResult<Option<Report>> {
     reports::table
-        .filter(reports::org_id.eq(org.to_string()))
-        .filter(reports::id.eq(id.to_string()))
-        .select(reports::all_columns)
-        .first::<Row>(conn)
+        .filter(reports::org_id.eq(org))
+        .filter(reports::id.eq(id))
+        .select(ReportRow::as_select())
+        .first(conn)
         .optional()?
-        .map(from_row)
+        .map(ReportRow::into_report)
         .transpose()
 }
 
@@ -132,7 +222,7 @@ pub struct ReportFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportCursor {
     pub created_at: DateTime<Utc>,
-    pub id: uuid::Uuid,
+    pub id: ReportId,
 }
 
 pub fn list(
@@ -144,8 +234,8 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<Report>> {
     let mut query = reports::table
-        .filter(reports::org_id.eq(org.to_string()))
-        .select(reports::all_columns)
+        .filter(reports::org_id.eq(org))
+        .select(ReportRow::as_select())
         .limit(limit)
         .into_boxed();
     query = if newest_first {
@@ -155,7 +245,7 @@ pub fn list(
     };
     if let Some(cursor) = after {
         let at = cursor.created_at.naive_utc();
-        let id = cursor.id.to_string();
+        let id = cursor.id;
         query = if newest_first {
             query.filter(
                 reports::created_at
@@ -171,158 +261,106 @@ pub fn list(
         };
     }
     if let Some(location) = filter.location {
-        query = query.filter(reports::location_id.eq(location.to_string()));
+        query = query.filter(reports::location_id.eq(location));
     }
     if let Some(region) = &filter.region {
         let in_region = locations::table
-            .filter(locations::org_id.eq(org.to_string()))
+            .filter(locations::org_id.eq(org))
             .filter(locations::region.eq(region.clone()))
             .select(locations::id);
         query = query.filter(reports::location_id.eq_any(in_region));
     }
     if !filter.statuses.is_empty() {
-        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-        query = query.filter(reports::status.eq_any(statuses));
+        query = query.filter(reports::status.eq_any(filter.statuses.clone()));
     }
     if let Some(level) = filter.mile_level {
-        query = query.filter(reports::mile_level.eq(level.as_str()));
+        query = query.filter(reports::mile_level.eq(level));
     }
     if let Some(key) = &filter.questionnaire_key {
         query = query.filter(reports::questionnaire_key.eq(key.clone()));
     }
     if let Some(from) = filter.visit_from {
-        query = query.filter(reports::visit_local_date.ge(from.format("%Y-%m-%d").to_string()));
+        query = query.filter(reports::visit_local_date.ge(from.format(DATE_FORMAT).to_string()));
     }
     if let Some(to) = filter.visit_to {
-        query = query.filter(reports::visit_local_date.le(to.format("%Y-%m-%d").to_string()));
+        query = query.filter(reports::visit_local_date.le(to.format(DATE_FORMAT).to_string()));
     }
     if let Some(since) = filter.updated_since {
         query = query.filter(reports::updated_at.ge(since.naive_utc()));
     }
     if let Some(shopper) = filter.shopper {
-        query = query.filter(reports::shopper_id.eq(shopper.to_string()));
+        query = query.filter(reports::shopper_id.eq(shopper));
     }
     if let Some(manager) = filter.manager {
         let assigned = manager_locations::table
-            .filter(manager_locations::user_id.eq(manager.to_string()))
+            .filter(manager_locations::org_id.eq(org))
+            .filter(manager_locations::user_id.eq(manager))
             .select(manager_locations::location_id);
         query = query.filter(reports::location_id.eq_any(assigned));
     }
-    query.load::<Row>(conn)?.into_iter().map(from_row).collect()
+    query
+        .load::<ReportRow>(conn)?
+        .into_iter()
+        .map(ReportRow::into_report)
+        .collect()
 }
 
-// ---------------------------------------------------------------- revisions and history
+// ---------------------------------------------------------------- status and history
 
-fn document_json(doc: &ReportDocument) -> QueryResult<String> {
-    Ok(super::stored::report_to_json(doc))
-}
-
-/// Keeps a revision that is being superseded.
-fn insert_revision(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
-    diesel::insert_into(report_revisions::table)
-        .values((
-            report_revisions::org_id.eq(r.org_id.to_string()),
-            report_revisions::report_id.eq(r.id.to_string()),
-            report_revisions::revision.eq(r.revision),
-            report_revisions::body_hash.eq(&r.body_hash),
-            report_revisions::document.eq(document_json(&r.document)?),
-            report_revisions::created_at.eq(r.document.submitted_at.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn insert_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<()> {
-    diesel::insert_into(report_transitions::table)
-        .values((
-            report_transitions::id.eq(t.id.to_string()),
-            report_transitions::org_id.eq(t.org_id.to_string()),
-            report_transitions::report_id.eq(t.report_id.to_string()),
-            report_transitions::from_status.eq(t.from.map(|s| s.as_str())),
-            report_transitions::to_status.eq(t.to.as_str()),
-            report_transitions::action.eq(t.action.as_str()),
-            report_transitions::actor_kind.eq(t.actor.kind),
-            report_transitions::actor_id.eq(t.actor.id.to_string()),
-            report_transitions::actor_role.eq(t.actor.role.map(|r| r.as_str())),
-            report_transitions::note.eq(&t.note),
-            report_transitions::revision.eq(t.revision),
-            report_transitions::created_at.eq(t.at.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Stores a new report with its `submit` transition. Call inside a transaction.
-pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
-    insert(conn, r)?;
-    insert_transition(conn, submitted)
-}
-
-/// Moves a report from `from` to `to` if it is still in `from` at `revision`; returns
-/// whether it moved (exactly one of several concurrent callers does).
-pub fn set_status(
-    conn: &mut DbConn,
-    org: OrgId,
-    id: uuid::Uuid,
-    from: ReportStatus,
-    revision: i32,
-    to: ReportStatus,
-    at: DateTime<Utc>,
-) -> QueryResult<bool> {
-    let target = reports::table
-        .filter(reports::org_id.eq(org.to_string()))
-        .filter(reports::id.eq(id.to_string()))
-        .filter(reports::status.eq(from.as_str()))
-        .filter(reports::revision.eq(revision));
-    let updated = diesel::update(target)
-        .set((
-            reports::status.eq(to.as_str()),
-            reports::updated_at.eq(at.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(updated == 1)
-}
-
-/// Replaces a returned report's content with its next revision (`r.revision` is the new
-/// number), keeping the superseded revision; returns false, having written nothing, when the
-/// report is no longer returned at the previous revision. Call inside a transaction.
-pub fn replace_with_revision(conn: &mut DbConn, r: &Report) -> QueryResult<bool> {
-    let Some(old) = find(conn, r.org_id, r.id)? else {
-        return Ok(false);
-    };
-    if old.status != ReportStatus::Returned || old.revision != r.revision - 1 {
-        return Ok(false);
+/// Records a change of a report's status: moves the report from `t.from` to `t.to` if it
+/// is still in `t.from` at `t.revision`, and appends `t` to its history. Returns whether it
+/// moved (of several concurrent callers exactly one does); a first submission (`t.from` is
+/// `None`) only appends. The only writer of `reports.status` after insertion. Call inside a
+/// transaction.
+pub fn record_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<bool> {
+    if let Some(from) = t.from {
+        let target = reports::table
+            .filter(reports::org_id.eq(t.org_id))
+            .filter(reports::id.eq(t.report_id))
+            .filter(reports::status.eq(from))
+            .filter(reports::revision.eq(t.revision));
+        let updated = diesel::update(target)
+            .set((
+                reports::status.eq(t.to),
+                reports::updated_at.eq(t.at.naive_utc()),
+            ))
+            .execute(conn)?;
+        if updated != 1 {
+            return Ok(false);
+        }
     }
+    diesel::insert_into(report_transitions::table)
+        .values(TransitionRow::of(t))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Replaces the content of `old`, a returned report, with its next revision `new` (whose
+/// `revision` is `old.revision + 1`), keeping `old` as a superseded revision. The status is
+/// left to [`record_transition`]. Returns false, having written nothing, when the report
+/// is no longer returned at `old.revision` (a concurrent decision or revision won). Call
+/// inside a transaction.
+pub fn replace_content(conn: &mut DbConn, old: &Report, new: &Report) -> QueryResult<bool> {
     // In a savepoint: if the report changed between the read and the write (or a concurrent
     // revision kept the old one first, taking its key), nothing of this attempt stays.
     let attempt = conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        insert_revision(conn, &old)?;
+        diesel::insert_into(report_revisions::table)
+            .values(RevisionRow {
+                org_id: old.org_id,
+                report_id: old.id,
+                revision: old.revision,
+                body_hash: old.body_hash.clone(),
+                document: stored::report_to_json(&old.document),
+                created_at: old.document.submitted_at.naive_utc(),
+            })
+            .execute(conn)?;
         let target = reports::table
-            .filter(reports::org_id.eq(r.org_id.to_string()))
-            .filter(reports::id.eq(r.id.to_string()))
-            .filter(reports::status.eq(ReportStatus::Returned.as_str()))
+            .filter(reports::org_id.eq(old.org_id))
+            .filter(reports::id.eq(old.id))
+            .filter(reports::status.eq(ReportStatus::Returned))
             .filter(reports::revision.eq(old.revision));
         let updated = diesel::update(target)
-            .set((
-                reports::location_id.eq(r.location_id.to_string()),
-                reports::questionnaire_id.eq(r.questionnaire_id.to_string()),
-                reports::questionnaire_key.eq(&r.questionnaire_key),
-                reports::status.eq(r.status.as_str()),
-                reports::revision.eq(r.revision),
-                reports::visit_started_at.eq(r
-                    .document
-                    .submission
-                    .visit
-                    .started_at
-                    .with_timezone(&Utc)
-                    .naive_utc()),
-                reports::visit_local_date.eq(r.visit_local_date.format("%Y-%m-%d").to_string()),
-                reports::overall_score.eq(r.document.score.overall),
-                reports::mile_level.eq(r.document.score.mile_level.as_str()),
-                reports::body_hash.eq(&r.body_hash),
-                reports::document.eq(document_json(&r.document)?),
-                reports::updated_at.eq(r.updated_at.naive_utc()),
-            ))
+            .set(ContentColumns::of(new))
             .execute(conn)?;
         if updated == 1 {
             Ok(())
@@ -338,103 +376,51 @@ pub fn replace_with_revision(conn: &mut DbConn, r: &Report) -> QueryResult<bool>
     }
 }
 
-/// One superseded revision: its hash, content and time (the current revision is the
-/// report itself).
+/// One superseded revision as it was submitted (the current revision is the report itself).
+pub struct Revision {
+    pub body_hash: String,
+    pub document: ReportDocument,
+    pub submitted_at: DateTime<Utc>,
+}
+
 pub fn find_revision(
     conn: &mut DbConn,
     org: OrgId,
-    id: uuid::Uuid,
+    id: ReportId,
     revision: i32,
-) -> QueryResult<Option<(String, ReportDocument, DateTime<Utc>)>> {
+) -> QueryResult<Option<Revision>> {
     let row = report_revisions::table
-        .filter(report_revisions::org_id.eq(org.to_string()))
-        .filter(report_revisions::report_id.eq(id.to_string()))
+        .filter(report_revisions::org_id.eq(org))
+        .filter(report_revisions::report_id.eq(id))
         .filter(report_revisions::revision.eq(revision))
-        .select((
-            report_revisions::body_hash,
-            report_revisions::document,
-            report_revisions::created_at,
-        ))
-        .first::<(String, String, NaiveDateTime)>(conn)
+        .select(RevisionRow::as_select())
+        .first(conn)
         .optional()?;
-    row.map(|(hash, document, at)| {
-        let doc = super::stored::report_from_json(&document)
+    row.map(|row| {
+        let document = stored::report_from_json(&row.document)
             .map_err(|e| bad_data(format!("report {id} revision {revision}: {e}")))?;
-        Ok((hash, doc, at.and_utc()))
+        Ok(Revision {
+            body_hash: row.body_hash,
+            document,
+            submitted_at: row.created_at.and_utc(),
+        })
     })
     .transpose()
 }
 
-type TransitionRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i32,
-    NaiveDateTime,
-);
-
-fn transition_from_row(row: TransitionRow) -> QueryResult<Transition> {
-    let (
-        id,
-        org_id,
-        report_id,
-        from,
-        to,
-        action,
-        actor_kind,
-        actor_id,
-        actor_role,
-        note,
-        revision,
-        at,
-    ) = row;
-    let status =
-        |s: &str| ReportStatus::parse(s).ok_or_else(|| bad_data(format!("bad status `{s}`")));
-    Ok(Transition {
-        id: parse_stored(&id)?,
-        org_id: parse_stored(&org_id)?,
-        report_id: parse_stored(&report_id)?,
-        from: from.as_deref().map(status).transpose()?,
-        to: status(&to)?,
-        action: Action::parse(&action).ok_or_else(|| bad_data(format!("bad action `{action}`")))?,
-        actor: Actor {
-            kind: if actor_kind == "client" {
-                "client"
-            } else {
-                "user"
-            },
-            id: parse_stored(&actor_id)?,
-            role: actor_role
-                .as_deref()
-                .map(parse_stored::<Role>)
-                .transpose()?,
-        },
-        note,
-        revision,
-        at: at.and_utc(),
-    })
-}
-
 /// A report's history, oldest first.
-pub fn transitions(conn: &mut DbConn, org: OrgId, id: uuid::Uuid) -> QueryResult<Vec<Transition>> {
+pub fn transitions(conn: &mut DbConn, org: OrgId, id: ReportId) -> QueryResult<Vec<Transition>> {
     report_transitions::table
-        .filter(report_transitions::org_id.eq(org.to_string()))
-        .filter(report_transitions::report_id.eq(id.to_string()))
+        .filter(report_transitions::org_id.eq(org))
+        .filter(report_transitions::report_id.eq(id))
         .order((
             report_transitions::created_at.asc(),
             report_transitions::id.asc(),
         ))
-        .select(report_transitions::all_columns)
-        .load::<TransitionRow>(conn)?
+        .select(TransitionRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(transition_from_row)
+        .map(TransitionRow::into_transition)
         .collect()
 }
 
@@ -442,25 +428,24 @@ pub fn transitions(conn: &mut DbConn, org: OrgId, id: uuid::Uuid) -> QueryResult
 pub fn latest_notes(
     conn: &mut DbConn,
     org: OrgId,
-    ids: &[uuid::Uuid],
-) -> QueryResult<std::collections::HashMap<uuid::Uuid, Transition>> {
-    let mut latest = std::collections::HashMap::new();
+    ids: &[ReportId],
+) -> QueryResult<HashMap<ReportId, Transition>> {
+    let mut latest = HashMap::new();
     if ids.is_empty() {
         return Ok(latest);
     }
-    let wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
     let rows = report_transitions::table
-        .filter(report_transitions::org_id.eq(org.to_string()))
-        .filter(report_transitions::report_id.eq_any(wanted))
+        .filter(report_transitions::org_id.eq(org))
+        .filter(report_transitions::report_id.eq_any(ids.to_vec()))
         .filter(report_transitions::note.is_not_null())
         .order((
             report_transitions::created_at.asc(),
             report_transitions::id.asc(),
         ))
-        .select(report_transitions::all_columns)
-        .load::<TransitionRow>(conn)?;
+        .select(TransitionRow::as_select())
+        .load(conn)?;
     for row in rows {
-        let t = transition_from_row(row)?;
+        let t = row.into_transition()?;
         latest.insert(t.report_id, t);
     }
     Ok(latest)

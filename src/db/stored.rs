@@ -11,7 +11,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, LocationId, QuestionnaireId, UserId};
+use crate::ids::{ClientId, LocationId, QuestionnaireId, ReportId, UserId};
 use crate::questionnaires::model as q;
 use crate::reports::model as r;
 use crate::reports::scoring as s;
@@ -218,7 +218,7 @@ impl From<&r::ReportDocument> for ReportDoc {
         ReportDoc {
             format: REPORT_FORMAT,
             submission: Submission {
-                id: sub.id,
+                id: sub.id.0,
                 location_id: sub.location_id.0,
                 questionnaire_id: sub.questionnaire_id.0,
                 shopper_id: sub.shopper_id.map(|u| u.0),
@@ -309,7 +309,7 @@ impl From<ReportDoc> for r::ReportDocument {
         let sub = d.submission;
         r::ReportDocument {
             submission: r::ReportSubmission {
-                id: sub.id,
+                id: ReportId(sub.id),
                 location_id: LocationId(sub.location_id),
                 questionnaire_id: QuestionnaireId(sub.questionnaire_id),
                 shopper_id: sub.shopper_id.map(UserId),

@@ -115,7 +115,9 @@ impl UpdateLocationRequest {
             postal_code: self.postal_code.unwrap_or(f.postal_code),
             country: self.country.unwrap_or(f.country),
             region: self.region.unwrap_or(f.region),
-            timezone: self.timezone.unwrap_or(f.timezone),
+            timezone: self
+                .timezone
+                .unwrap_or_else(|| f.timezone.name().to_string()),
             latitude: self.latitude.unwrap_or(f.latitude),
             longitude: self.longitude.unwrap_or(f.longitude),
             tags: self.tags.unwrap_or(f.tags),
@@ -155,7 +157,7 @@ impl From<Location> for LocationResponse {
             postal_code: f.postal_code,
             country: f.country,
             region: f.region,
-            timezone: f.timezone,
+            timezone: f.timezone.name().to_string(),
             latitude: f.latitude,
             longitude: f.longitude,
             tags: f.tags,

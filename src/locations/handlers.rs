@@ -153,7 +153,7 @@ async fn load(state: &AppState, auth: &AuthUser, id: LocationId) -> Result<Locat
         .run(move |conn| {
             let location = store::find(conn, org, id)?.ok_or_else(ApiError::not_found)?;
             if let Some(manager) = manager
-                && !store::manages(conn, manager, id)?
+                && !store::manages(conn, org, manager, id)?
             {
                 return Err(ApiError::not_found());
             }

@@ -1,8 +1,6 @@
 //! Locations: the places mystery shoppers visit. Pure: parsing and checking only.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::ids::{LocationId, OrgId};
 use crate::validation::Violation;
@@ -35,7 +33,7 @@ pub struct Location {
 }
 
 /// The fields an admin sets, checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LocationFields {
     /// The organization's own code (store number), unique in the organization.
     pub code: String,
@@ -48,7 +46,7 @@ pub struct LocationFields {
     /// Free text used to group locations (e.g. "North", "Lisbon metro").
     pub region: Option<String>,
     /// IANA time zone, e.g. `Europe/Lisbon`.
-    pub timezone: String,
+    pub timezone: chrono_tz::Tz,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     /// Lower-case labels.
@@ -104,39 +102,48 @@ pub fn parse_tag(tag: &str) -> Result<String, String> {
 /// (e.g. `/rows/3` for an import row).
 pub fn check(raw: RawLocation, prefix: &str) -> Result<LocationFields, Vec<Violation>> {
     let mut errors = Vec::new();
-    let mut field = |name: &str, result: Result<String, String>| match result {
-        Ok(v) => Some(v),
-        Err(message) => {
-            errors.push(Violation::new(
-                format!("{prefix}/{name}"),
-                "invalid_value",
-                format!("{name} {message}"),
-            ));
-            None
+    fn record<T>(
+        errors: &mut Vec<Violation>,
+        prefix: &str,
+        name: &str,
+        result: Result<T, String>,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                errors.push(Violation::new(
+                    format!("{prefix}/{name}"),
+                    "invalid_value",
+                    format!("{name} {message}"),
+                ));
+                None
+            }
         }
-    };
-    let code = field("code", clean_text(&raw.code, 64));
-    let name = field("name", clean_text(&raw.name, 200));
-    let city = optional(raw.city).and_then(|c| field("city", clean_text(&c, 100)));
-    let postal_code =
-        optional(raw.postal_code).and_then(|c| field("postal_code", clean_text(&c, 20)));
-    let region = optional(raw.region).and_then(|c| field("region", clean_text(&c, 100)));
-    let timezone = field(
+    }
+    let code = record(&mut errors, prefix, "code", clean_text(&raw.code, 64));
+    let name = record(&mut errors, prefix, "name", clean_text(&raw.name, 200));
+    let city =
+        optional(raw.city).and_then(|c| record(&mut errors, prefix, "city", clean_text(&c, 100)));
+    let postal_code = optional(raw.postal_code)
+        .and_then(|c| record(&mut errors, prefix, "postal_code", clean_text(&c, 20)));
+    let region = optional(raw.region)
+        .and_then(|c| record(&mut errors, prefix, "region", clean_text(&c, 100)));
+    let timezone = record(
+        &mut errors,
+        prefix,
         "timezone",
-        raw.timezone
-            .trim()
-            .parse::<chrono_tz::Tz>()
-            .map(|tz| tz.name().to_string())
-            .map_err(|_| {
-                format!(
-                    "`{}` is not an IANA time zone such as Europe/Lisbon",
-                    raw.timezone.trim()
-                )
-            }),
+        raw.timezone.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+            format!(
+                "`{}` is not an IANA time zone such as Europe/Lisbon",
+                raw.timezone.trim()
+            )
+        }),
     );
     let country = optional(raw.country).and_then(|c| {
         let upper = c.to_uppercase();
-        field(
+        record(
+            &mut errors,
+            prefix,
             "country",
             if is_country(&upper) {
                 Ok(upper)

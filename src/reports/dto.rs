@@ -4,28 +4,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{CheckIn, ClientInfo, Flag, Report, ReportStatus, StaffObserved, Visit};
+use super::model::{CheckIn, ClientInfo, Flag, Report, ReportStatus, StaffObserved, View, Visit};
 use super::scoring::{Answer, MileLevel, Score};
-use crate::ids::{LocationId, QuestionnaireId, UserId};
-use crate::review::model::{Action, Transition};
-
-/// How much of a report a caller may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// Admins, reviewers, and the shopper who wrote it.
-    Full,
-    /// Analysts and integration clients: staff descriptions are personal data.
-    NoStaff,
-    /// Managers: released reports of their locations, without the shopper's identity, the
-    /// visit time (only its local date), the check-in, the app or the staff descriptions.
-    Manager,
-}
+use crate::ids::{LocationId, QuestionnaireId, ReportId, UserId};
+use crate::reports::workflow::{Action, Transition};
 
 /// A visit report with its score, as the caller may see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReportResponse {
     #[schema(value_type = String, format = Uuid)]
-    pub id: uuid::Uuid,
+    pub id: ReportId,
     pub status: ReportStatus,
     pub revision: i32,
     pub location_id: LocationId,

@@ -2,37 +2,55 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
-use super::dto::{ListReportsQuery, ReportResponse, Sort, View};
-use super::model::{self, Context, Report, ReportDocument, ReportStatus, ReportSubmission};
-use super::scoring;
+use super::dto::{ListReportsQuery, ReportResponse, Sort};
+use super::model::{Report, ReportSubmission, View, Visibility};
+use super::service::{self, ReportError, Submitted};
 use crate::auth::model::{Role, Scope};
 use crate::auth::{AuthUser, Principal};
-use crate::db::reports::{self as store, ReportCursor, ReportFilter};
-use crate::db::{
-    self, identity, is_unique_violation, locations, questionnaires, write_transaction,
-};
+use crate::db::reports::{ReportCursor, ReportFilter};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
-use crate::ids::UserId;
+use crate::ids::ReportId;
 use crate::pagination::{Page, PageRequest};
-use crate::review::model::{Action, Actor, Transition};
 use crate::state::AppState;
-use crate::validation::Violation;
 
 /// Largest report body; a typical one is 2 to 10 KiB.
 pub const REPORT_JSON_LIMIT: usize = 256 * 1024;
 
-/// What a caller may see of reports: every report of the organization (with this view),
-/// only their own, or only released reports of their locations.
-enum Visibility {
-    All(View),
-    Own(UserId),
-    Managed(UserId),
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Invalid(violations) => ApiError::validation(violations),
+            ReportError::NotFound => ApiError::not_found(),
+            ReportError::Forbidden(why) => ApiError::forbidden(why),
+            ReportError::IdempotencyMismatch => ApiError::conflict(
+                ErrorCode::IdempotencyMismatch,
+                "a different report was already submitted with this id; generate a new id for a new report",
+            ),
+            e @ ReportError::InvalidTransition { current, .. } => {
+                ApiError::conflict(ErrorCode::InvalidTransition, e.to_string())
+                    .with_current_status(current.as_str())
+            }
+            ReportError::StaleRevision { revision, current } => ApiError::conflict(
+                ErrorCode::StaleRevision,
+                format!("the report is at revision {revision} now; read it again"),
+            )
+            .with_current_status(current.as_str()),
+            ReportError::ChangedSinceRead { current } => ApiError::new(
+                actix_web::http::StatusCode::PRECONDITION_FAILED,
+                ErrorCode::PreconditionFailed,
+                "the report changed since it was read; read it again",
+            )
+            .with_current_status(current.as_str()),
+            ReportError::Db(e) => e.into(),
+        }
+    }
 }
 
-fn visibility(auth: &AuthUser) -> Result<Visibility, ApiError> {
+/// Which reports the caller may see; 403 for an integration client without `reports:read`.
+pub fn visibility(auth: &AuthUser) -> Result<Visibility, ApiError> {
     match auth.principal {
         Principal::Client { .. } => {
             auth.require_role_or_scope(&[], Scope::ReportsRead)?;
@@ -63,147 +81,6 @@ fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
             "reports are submitted by shoppers, or by integration clients with reports:write",
         )),
     }
-}
-
-/// Who the caller is, for the history.
-pub fn actor(auth: &AuthUser) -> Actor {
-    match auth.principal {
-        Principal::User { id, role } => Actor {
-            kind: "user",
-            id: id.0,
-            role: Some(role),
-        },
-        Principal::Client { id } => Actor {
-            kind: "client",
-            id: id.0,
-            role: None,
-        },
-    }
-}
-
-/// Validates a submission against everything it refers to and scores it: a report at
-/// revision 1, status `submitted`, stamped now. Every violation is reported at once.
-pub async fn prepare(
-    state: &AppState,
-    auth: &AuthUser,
-    submission: ReportSubmission,
-    hash: String,
-) -> Result<Report, ApiError> {
-    match load_and_check(state, auth, submission, hash, false).await? {
-        Prepared::New(report) | Prepared::Stored(report) => Ok(*report),
-    }
-}
-
-/// A submission checked and scored, or, for a first submission whose id is already
-/// stored, the stored report (answered as a replay, without checking again: the rules may
-/// have moved on since it was accepted).
-pub enum Prepared {
-    New(Box<Report>),
-    Stored(Box<Report>),
-}
-
-async fn load_and_check(
-    state: &AppState,
-    auth: &AuthUser,
-    submission: ReportSubmission,
-    hash: String,
-    look_for_stored: bool,
-) -> Result<Prepared, ApiError> {
-    let org = auth.org_id;
-    let (shopper_claim, client) = match auth.principal {
-        Principal::User { id, .. } => (Some(id), None),
-        Principal::Client { id } => (None, Some(id)),
-    };
-    let mut violations = Vec::new();
-    let shopper = match (shopper_claim, submission.shopper_id) {
-        (Some(me), None) => Some(me),
-        (Some(me), Some(named)) if named == me => Some(me),
-        (Some(_), Some(_)) => {
-            violations.push(Violation::new(
-                "/shopper_id",
-                "not_yourself",
-                "shoppers submit reports as themselves",
-            ));
-            None
-        }
-        (None, None) => {
-            violations.push(Violation::new(
-                "/shopper_id",
-                "required",
-                "a client names the shopper the report is for",
-            ));
-            None
-        }
-        (None, Some(named)) => Some(named),
-    };
-    let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
-    let report_id = submission.id;
-    let loaded = state
-        .db
-        .run(move |conn| {
-            if look_for_stored && let Some(stored) = store::find(conn, org, report_id)? {
-                return Ok::<_, ApiError>(Err(stored));
-            }
-            let location = locations::find(conn, org, location_id)?;
-            let questionnaire = questionnaires::find(conn, org, questionnaire_id)?;
-            let shopper_ok = match shopper {
-                Some(id) => identity::find_user(conn, org, id)?
-                    .is_some_and(|u| u.active && u.role == Role::Shopper),
-                None => true,
-            };
-            Ok(Ok((location, questionnaire, shopper_ok)))
-        })
-        .await?;
-    let (location, questionnaire, shopper_ok) = match loaded {
-        Ok(context) => context,
-        Err(stored) => return Ok(Prepared::Stored(Box::new(stored))),
-    };
-    if !shopper_ok {
-        violations.push(Violation::new(
-            "/shopper_id",
-            "unknown_shopper",
-            "no active shopper with this id in your organization",
-        ));
-    }
-    let ctx = Context {
-        now: Utc::now(),
-        max_age_days: state.reports.max_age_days,
-        checkin_radius_m: state.reports.checkin_radius_m,
-        location: location.as_ref(),
-        questionnaire: questionnaire.as_ref(),
-    };
-    violations.extend(model::validate(&submission, &ctx));
-    let radius_m = ctx.checkin_radius_m;
-    let (Some(shopper), Some(location), Some(questionnaire), true) =
-        (shopper, location, questionnaire, violations.is_empty())
-    else {
-        return Err(ApiError::validation(violations));
-    };
-
-    let score = scoring::score(&questionnaire.content, &submission.answers);
-    let flags = model::flags(&submission, &location, radius_m);
-    let now = db::now();
-    Ok(Prepared::New(Box::new(Report {
-        id: submission.id,
-        org_id: org,
-        location_id: location.id,
-        questionnaire_id: questionnaire.id,
-        questionnaire_key: questionnaire.key.clone(),
-        shopper_id: shopper,
-        status: ReportStatus::Submitted,
-        revision: 1,
-        visit_local_date: model::local_date(submission.visit.started_at, &location.fields.timezone),
-        body_hash: hash,
-        document: ReportDocument {
-            submission,
-            score,
-            flags,
-            submitted_by_client: client,
-            submitted_at: now,
-        },
-        created_at: now,
-        updated_at: now,
-    })))
 }
 
 /// Submit a visit report.
@@ -237,82 +114,14 @@ pub async fn submit_report(
     body: ApiJson<ReportSubmission, REPORT_JSON_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
     require_submitter(&auth)?;
-    let submission = body.into_inner();
-    let hash = model::submission_hash(&submission);
-    let org = auth.org_id;
-
-    // A retry of a stored report is answered from what is stored, before any validation:
-    // the rules (e.g. the maximum age) may have moved on since it was accepted.
-    let report = match load_and_check(&state, &auth, submission, hash.clone(), true).await? {
-        Prepared::Stored(existing) => return replay(*existing, &hash, &auth),
-        Prepared::New(report) => *report,
-    };
-    let submitted = Transition {
-        id: uuid::Uuid::now_v7(),
-        org_id: org,
-        report_id: report.id,
-        from: None,
-        to: ReportStatus::Submitted,
-        action: Action::Submit,
-        actor: actor(&auth),
-        note: None,
-        revision: 1,
-        at: report.created_at,
-    };
-
-    enum Outcome {
-        Created(Box<Report>),
-        Existing(Box<Report>),
-    }
-    let id = report.id;
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let result = write_transaction(conn, |conn| {
-                store::insert_new(conn, &report, &submitted)?;
-                Ok::<_, db::QueryError>(Outcome::Created(Box::new(report)))
-            });
-            match result {
-                // A concurrent submission with this id won the insert: answer as a replay.
-                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
-                    Some(existing) => Ok(Outcome::Existing(Box::new(existing))),
-                    None => Err(ApiError::from(e)),
-                },
-                other => other.map_err(ApiError::from),
-            }
-        })
-        .await?;
-    match outcome {
-        Outcome::Existing(existing) => replay(*existing, &hash, &auth),
-        Outcome::Created(report) => {
-            tracing::info!(
-                report = %report.id,
-                mile_level = report.document.score.mile_level.as_str(),
-                flags = report.document.flags.len(),
-                "report submitted"
-            );
-            Ok(HttpResponse::Created()
-                .insert_header((header::LOCATION, location_of(&report)))
-                .json(ReportResponse::new(*report, View::Full)))
-        }
-    }
-}
-
-/// The answer to a submission whose id is already stored.
-fn replay(existing: Report, hash: &str, auth: &AuthUser) -> Result<HttpResponse, ApiError> {
-    let same_submitter = match auth.principal {
-        Principal::User { id, .. } => existing.shopper_id == id,
-        Principal::Client { id } => existing.document.submitted_by_client == Some(id),
-    };
-    if !same_submitter || existing.body_hash != hash {
-        return Err(ApiError::conflict(
-            ErrorCode::IdempotencyMismatch,
-            "a different report was already submitted with this id; generate a new id for a new report",
-        ));
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::LOCATION, location_of(&existing)))
-        .json(ReportResponse::new(existing, View::Full)))
+    let (mut response, report) =
+        match service::submit(&state.db, &state.reports, &auth, body.into_inner()).await? {
+            Submitted::Created(report) => (HttpResponse::Created(), report),
+            Submitted::Replayed(report) => (HttpResponse::Ok(), report),
+        };
+    Ok(response
+        .insert_header((header::LOCATION, location_of(&report)))
+        .json(ReportResponse::new(report, View::Full)))
 }
 
 /// Get one report, as the caller may see it.
@@ -331,59 +140,14 @@ fn replay(existing: Report, hash: &str, auth: &AuthUser) -> Result<HttpResponse,
 pub async fn get_report(
     auth: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<uuid::Uuid>,
+    id: web::Path<ReportId>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, view, note) = load_visible(&state, &auth, id.into_inner(), true).await?;
-    let etag = etag(&report);
+    let scope = visibility(&auth)?;
+    let (report, view, note) =
+        service::find_visible(&state.db, auth.org_id, scope, id.into_inner(), true).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, service::etag(&report)))
         .json(ReportResponse::new(report, view).with_last_review(note.as_ref(), view)))
-}
-
-/// The entity tag of a report's reviewable state: its revision and status.
-pub fn etag(report: &Report) -> String {
-    format!("\"{}-{}\"", report.revision, report.status.as_str())
-}
-
-/// The report if the caller may see it, how much of it, and (with `with_note`, for any
-/// view but a manager's) its latest review note, all read in one database call.
-pub async fn load_visible(
-    state: &AppState,
-    auth: &AuthUser,
-    id: uuid::Uuid,
-    with_note: bool,
-) -> Result<(Report, View, Option<Transition>), ApiError> {
-    let scope = visibility(auth)?;
-    let org = auth.org_id;
-    let manager = match scope {
-        Visibility::Managed(m) => Some(m),
-        _ => None,
-    };
-    let (report, manages, note) = state
-        .db
-        .run(move |conn| {
-            let report = store::find(conn, org, id)?.ok_or_else(ApiError::not_found)?;
-            let manages = match manager {
-                Some(m) => locations::manages(conn, m, report.location_id)?,
-                None => false,
-            };
-            let note = if with_note && manager.is_none() {
-                store::latest_notes(conn, org, &[id])?.remove(&id)
-            } else {
-                None
-            };
-            Ok::<_, ApiError>((report, manages, note))
-        })
-        .await?;
-    let view = match scope {
-        Visibility::All(view) => view,
-        Visibility::Own(me) if report.shopper_id == me => View::Full,
-        Visibility::Managed(_) if manages && report.status == ReportStatus::Approved => {
-            View::Manager
-        }
-        _ => return Err(ApiError::not_found()),
-    };
-    Ok((report, view, note))
 }
 
 fn cursor_key(r: &Report) -> String {
@@ -394,7 +158,7 @@ fn parse_cursor(key: &str) -> Option<ReportCursor> {
     let (micros, id) = key.split_once(':')?;
     Some(ReportCursor {
         created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id: uuid::Uuid::parse_str(id).ok()?,
+        id: id.parse().ok()?,
     })
 }
 
@@ -422,7 +186,7 @@ pub async fn list_reports(
         parse_cursor(k).is_some()
     })?;
     let after = page.after.as_deref().and_then(parse_cursor);
-    let mut filter = ReportFilter {
+    let filter = ReportFilter {
         location: query.location_id,
         region: query.region,
         statuses: query.status.into_iter().collect(),
@@ -434,41 +198,17 @@ pub async fn list_reports(
         shopper: None,
         manager: None,
     };
-    let view = match scope {
-        Visibility::All(view) => view,
-        Visibility::Own(me) => {
-            filter.shopper = Some(me);
-            View::Full
-        }
-        Visibility::Managed(me) => {
-            filter.manager = Some(me);
-            // Managers only ever see released reports.
-            if filter.statuses.iter().any(|s| *s != ReportStatus::Approved) {
-                return Ok(web::Json(Page {
-                    items: vec![],
-                    next_cursor: None,
-                }));
-            }
-            filter.statuses = vec![ReportStatus::Approved];
-            View::Manager
-        }
-    };
     let newest_first = query.sort == Some(Sort::Newest);
-    let (org, fetch) = (auth.org_id, page.fetch());
-    let with_notes = view != View::Manager;
-    let (rows, notes) = state
-        .db
-        .run(move |conn| {
-            let rows = store::list(conn, org, &filter, after.as_ref(), newest_first, fetch)?;
-            let notes = if with_notes {
-                let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-                store::latest_notes(conn, org, &ids)?
-            } else {
-                Default::default()
-            };
-            Ok::<_, ApiError>((rows, notes))
-        })
-        .await?;
+    let (rows, notes, view) = service::list_visible(
+        &state.db,
+        auth.org_id,
+        scope,
+        filter,
+        after,
+        newest_first,
+        page.fetch(),
+    )
+    .await?;
     Ok(web::Json(page.page(rows, cursor_key, |r| {
         let id = r.id;
         ReportResponse::new(r, view).with_last_review(notes.get(&id), view)

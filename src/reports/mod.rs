@@ -1,6 +1,10 @@
 //! Visit reports.
 
 pub mod dto;
+pub mod flags;
 pub mod handlers;
 pub mod model;
 pub mod scoring;
+pub mod service;
+pub mod validation;
+pub mod workflow;

@@ -1,17 +1,12 @@
-//! Visit reports: the submission as the app sends it, its validation against the exact
-//! questionnaire version, and the plausibility flags. Pure: no I/O.
+//! Visit reports: the submission as the app sends it, the stored report and what callers
+//! may see of it. Validation is in `validation`, plausibility flags in `flags`. Pure: no I/O.
 
-use std::collections::{HashMap, HashSet};
-
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::scoring::{self, Answer};
-use crate::ids::{LocationId, QuestionnaireId, UserId};
-use crate::locations::model::Location;
-use crate::questionnaires::model::{Question, QuestionType, Questionnaire, Status};
-use crate::validation::Violation;
+use crate::ids::{LocationId, QuestionnaireId, ReportId, UserId};
 
 pub const MAX_ANSWERS: usize = 500;
 pub const MAX_COMMENT_CHARS: usize = 2_000;
@@ -95,7 +90,7 @@ pub struct ClientInfo {
 }))]
 pub struct ReportSubmission {
     #[schema(value_type = String, format = Uuid)]
-    pub id: uuid::Uuid,
+    pub id: ReportId,
     pub location_id: LocationId,
     /// The exact published questionnaire version answered.
     pub questionnaire_id: QuestionnaireId,
@@ -176,7 +171,7 @@ pub struct ReportDocument {
 /// A stored report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
-    pub id: uuid::Uuid,
+    pub id: ReportId,
     pub org_id: crate::ids::OrgId,
     pub location_id: LocationId,
     pub questionnaire_id: QuestionnaireId,
@@ -203,442 +198,30 @@ pub fn submission_hash(sub: &ReportSubmission) -> String {
         .collect()
 }
 
-/// What the checks need to know besides the submission.
-pub struct Context<'a> {
-    pub now: DateTime<Utc>,
-    pub max_age_days: i64,
-    pub checkin_radius_m: f64,
-    /// `None` when the id names no location of the caller's organization.
-    pub location: Option<&'a Location>,
-    /// `None` when the id names no questionnaire of the caller's organization.
-    pub questionnaire: Option<&'a Questionnaire>,
-}
-
-fn chars(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// Checks the submission against every rule and returns every violation.
-pub fn validate(sub: &ReportSubmission, ctx: &Context<'_>) -> Vec<Violation> {
-    let mut errors = Vec::new();
-    let mut push = |pointer: String, code: &str, message: String| {
-        errors.push(Violation::new(pointer, code, message))
-    };
-
-    match ctx.location {
-        None => push(
-            "/location_id".into(),
-            "unknown_location",
-            "no location with this id in your organization".into(),
-        ),
-        Some(l) if !l.active => push(
-            "/location_id".into(),
-            "inactive_location",
-            "this location is deactivated".into(),
-        ),
-        Some(_) => {}
-    }
-    match ctx.questionnaire {
-        None => push(
-            "/questionnaire_id".into(),
-            "unknown_questionnaire",
-            "no questionnaire version with this id in your organization".into(),
-        ),
-        Some(q) if q.status != Status::Published => push(
-            "/questionnaire_id".into(),
-            "not_published",
-            format!(
-                "version {} of `{}` is {}; answer a published version",
-                q.version,
-                q.key,
-                q.status.as_str()
-            ),
-        ),
-        Some(_) => {}
-    }
-
-    check_visit(&sub.visit, ctx, &mut push);
-
-    if chars(&sub.narrative) > MAX_NARRATIVE_CHARS {
-        push(
-            "/narrative".into(),
-            "too_long",
-            format!("the narrative has at most {MAX_NARRATIVE_CHARS} characters"),
-        );
-    }
-    if let Some(c) = &sub.check_in {
-        if !(c.lat.is_finite() && (-90.0..=90.0).contains(&c.lat)) {
-            push(
-                "/check_in/lat".into(),
-                "out_of_range",
-                "latitude is from -90 to 90".into(),
-            );
-        }
-        if !(c.lon.is_finite() && (-180.0..=180.0).contains(&c.lon)) {
-            push(
-                "/check_in/lon".into(),
-                "out_of_range",
-                "longitude is from -180 to 180".into(),
-            );
-        }
-        if c.accuracy_m.is_some_and(|a| !(a.is_finite() && a >= 0.0)) {
-            push(
-                "/check_in/accuracy_m".into(),
-                "out_of_range",
-                "accuracy is 0 metres or more".into(),
-            );
-        }
-    }
-    if sub.staff_observed.len() > MAX_STAFF_OBSERVED {
-        push(
-            "/staff_observed".into(),
-            "too_many",
-            format!("at most {MAX_STAFF_OBSERVED} entries"),
-        );
-    }
-    for (i, s) in sub.staff_observed.iter().enumerate() {
-        if s.description.trim().is_empty() || chars(&s.description) > 500 {
-            push(
-                format!("/staff_observed/{i}/description"),
-                "invalid_text",
-                "a description has 1 to 500 characters".into(),
-            );
-        }
-        if s.role.as_ref().is_some_and(|r| chars(r) > 100) {
-            push(
-                format!("/staff_observed/{i}/role"),
-                "too_long",
-                "a role has at most 100 characters".into(),
-            );
-        }
-    }
-    if let Some(c) = &sub.client {
-        for (field, value, max) in [("app", &c.app, 100), ("version", &c.version, 50)] {
-            if chars(value) > max {
-                push(
-                    format!("/client/{field}"),
-                    "too_long",
-                    format!("{field} has at most {max} characters"),
-                );
-            }
-        }
-        if c.device_id.as_ref().is_some_and(|d| chars(d) > 200) {
-            push(
-                "/client/device_id".into(),
-                "too_long",
-                "device_id has at most 200 characters".into(),
-            );
-        }
-    }
-
-    if sub.answers.len() > MAX_ANSWERS {
-        push(
-            "/answers".into(),
-            "too_many",
-            format!("at most {MAX_ANSWERS} answers"),
-        );
-    } else if let Some(q) = ctx.questionnaire {
-        check_answers(&sub.answers, q, &mut push);
-    }
-    errors
-}
-
-fn check_visit(visit: &Visit, ctx: &Context<'_>, push: &mut impl FnMut(String, &str, String)) {
-    let started = visit.started_at.with_timezone(&Utc);
-    let ended = visit.ended_at.with_timezone(&Utc);
-    if ended < started {
-        push(
-            "/visit/ended_at".into(),
-            "before_start",
-            "the visit ends before it starts".into(),
-        );
-    } else if ended - started > TimeDelta::hours(MAX_VISIT_HOURS) {
-        push(
-            "/visit/ended_at".into(),
-            "too_long",
-            format!("a visit lasts at most {MAX_VISIT_HOURS} hours"),
-        );
-    }
-    let latest = ctx.now + TimeDelta::minutes(CLOCK_SKEW_MINUTES);
-    for (field, at) in [("started_at", started), ("ended_at", ended)] {
-        if at > latest {
-            push(
-                format!("/visit/{field}"),
-                "in_future",
-                "the time is in the future".into(),
-            );
-        }
-    }
-    if started < ctx.now - TimeDelta::days(ctx.max_age_days) {
-        push(
-            "/visit/started_at".into(),
-            "too_old",
-            format!(
-                "visits older than {} days are not accepted",
-                ctx.max_age_days
-            ),
-        );
-    }
-}
-
-fn check_answers(
-    answers: &[Answer],
-    questionnaire: &Questionnaire,
-    push: &mut impl FnMut(String, &str, String),
-) {
-    let content = &questionnaire.content;
-    let visible = scoring::visibility(content, answers);
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut by_key: HashMap<&str, &Answer> = HashMap::new();
-    for (i, a) in answers.iter().enumerate() {
-        let ap = format!("/answers/{i}");
-        if a.comment
-            .as_ref()
-            .is_some_and(|c| chars(c) > MAX_COMMENT_CHARS)
-        {
-            push(
-                format!("{ap}/comment"),
-                "too_long",
-                format!("a comment has at most {MAX_COMMENT_CHARS} characters"),
-            );
-        }
-        let Some(q) = content.question(&a.question) else {
-            push(
-                format!("{ap}/question"),
-                "unknown_question",
-                format!("`{}` is not a question of this version", a.question),
-            );
-            continue;
-        };
-        if !seen.insert(a.question.as_str()) {
-            push(
-                format!("{ap}/question"),
-                "duplicate_answer",
-                format!("`{}` is answered twice", a.question),
-            );
-            continue;
-        }
-        by_key.insert(a.question.as_str(), a);
-        if !visible.get(q.key.as_str()).copied().unwrap_or(false) {
-            push(
-                format!("{ap}/question"),
-                "hidden_question",
-                format!(
-                    "`{}` is not shown for these answers, so it cannot be answered",
-                    q.key
-                ),
-            );
-            continue;
-        }
-        if a.na {
-            if !q.na_allowed {
-                push(
-                    format!("{ap}/na"),
-                    "na_not_allowed",
-                    format!("`{}` cannot be answered N/A", q.key),
-                );
-            }
-            if a.value.is_some() {
-                push(
-                    format!("{ap}/value"),
-                    "value_with_na",
-                    "an N/A answer has no value".into(),
-                );
-            }
-            continue;
-        }
-        match &a.value {
-            None | Some(serde_json::Value::Null) => push(
-                format!("{ap}/value"),
-                "required",
-                format!("`{}` needs a value (or `na` where allowed)", q.key),
-            ),
-            Some(value) => check_value(q, value, &format!("{ap}/value"), push),
-        }
-    }
-    for (_, q) in content.questions() {
-        if q.required
-            && visible.get(q.key.as_str()).copied().unwrap_or(false)
-            && !by_key.contains_key(q.key.as_str())
-        {
-            push(
-                "/answers".into(),
-                "missing_answer",
-                format!("`{}` is required and was not answered", q.key),
-            );
-        }
-    }
-}
-
-fn check_value(
-    q: &Question,
-    value: &serde_json::Value,
-    vp: &str,
-    push: &mut impl FnMut(String, &str, String),
-) {
-    let wrong_type = |expected: &str| format!("`{}` takes {expected}", q.key);
-    match q.kind {
-        QuestionType::YesNo => {
-            if !value.is_boolean() {
-                push(vp.into(), "invalid_type", wrong_type("true or false"));
-            }
-        }
-        QuestionType::Scale => match value.as_f64() {
-            Some(v) if v.fract() == 0.0 => {
-                let (min, max) = (q.min.unwrap_or(f64::MIN), q.max.unwrap_or(f64::MAX));
-                if v < min || v > max {
-                    push(
-                        vp.into(),
-                        "out_of_range",
-                        format!("`{}` is from {min} to {max}", q.key),
-                    );
-                }
-            }
-            _ => push(vp.into(), "invalid_type", wrong_type("a whole number")),
-        },
-        QuestionType::Number | QuestionType::DurationSeconds => match value.as_f64() {
-            Some(v) if v.is_finite() => {
-                if q.kind == QuestionType::DurationSeconds && v < 0.0 {
-                    push(
-                        vp.into(),
-                        "out_of_range",
-                        "a duration is 0 seconds or more".into(),
-                    );
-                }
-                if q.min.is_some_and(|m| v < m) || q.max.is_some_and(|m| v > m) {
-                    push(
-                        vp.into(),
-                        "out_of_range",
-                        format!("`{}` is out of its range", q.key),
-                    );
-                }
-            }
-            _ => push(vp.into(), "invalid_type", wrong_type("a number")),
-        },
-        QuestionType::SingleChoice => match value.as_str() {
-            Some(v) if is_option(q, v) => {}
-            Some(v) => push(
-                vp.into(),
-                "unknown_option",
-                format!("`{v}` is not an option of `{}`", q.key),
-            ),
-            None => push(vp.into(), "invalid_type", wrong_type("one option value")),
-        },
-        QuestionType::MultiChoice => match value.as_array() {
-            Some(chosen) => {
-                let mut seen = HashSet::new();
-                for (j, c) in chosen.iter().enumerate() {
-                    match c.as_str() {
-                        Some(v) if !is_option(q, v) => push(
-                            format!("{vp}/{j}"),
-                            "unknown_option",
-                            format!("`{v}` is not an option of `{}`", q.key),
-                        ),
-                        Some(v) if !seen.insert(v) => push(
-                            format!("{vp}/{j}"),
-                            "duplicate_option",
-                            format!("`{v}` is chosen twice"),
-                        ),
-                        Some(_) => {}
-                        None => push(
-                            format!("{vp}/{j}"),
-                            "invalid_type",
-                            "an option value is a string".into(),
-                        ),
-                    }
-                }
-            }
-            None => push(
-                vp.into(),
-                "invalid_type",
-                wrong_type("a list of option values"),
-            ),
-        },
-        QuestionType::Text => match value.as_str() {
-            Some(v) if chars(v) > q.text_limit() as usize => push(
-                vp.into(),
-                "too_long",
-                format!("`{}` has at most {} characters", q.key, q.text_limit()),
-            ),
-            Some(_) => {}
-            None => push(vp.into(), "invalid_type", wrong_type("text")),
-        },
-        QuestionType::Photo => match value.as_str() {
-            Some(v) if v.is_empty() || chars(v) > MAX_PHOTO_REF_CHARS => push(
-                vp.into(),
-                "invalid_value",
-                format!("a photo reference has 1 to {MAX_PHOTO_REF_CHARS} characters"),
-            ),
-            Some(_) => {}
-            None => push(
-                vp.into(),
-                "invalid_type",
-                wrong_type("a photo reference (string)"),
-            ),
-        },
-    }
-}
-
-fn is_option(q: &Question, value: &str) -> bool {
-    q.options
-        .as_ref()
-        .is_some_and(|o| o.iter().any(|o| o.value == value))
-}
-
-/// Great-circle distance in metres.
-pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    const EARTH_RADIUS_M: f64 = 6_371_008.8;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = (lat2 - lat1).to_radians();
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
-}
-
-/// Plausibility flags for a valid submission.
-pub fn flags(sub: &ReportSubmission, location: &Location, radius_m: f64) -> Vec<Flag> {
-    let mut flags = Vec::new();
-    let started = sub.visit.started_at.with_timezone(&Utc);
-    let ended = sub.visit.ended_at.with_timezone(&Utc);
-    if (ended - started).num_seconds() < SHORT_VISIT_SECONDS {
-        flags.push(Flag {
-            code: "short_visit".into(),
-            message: format!(
-                "the visit lasted {} s, under 2 minutes",
-                (ended - started).num_seconds()
-            ),
-        });
-    }
-    if let Some(c) = &sub.check_in {
-        if let (Some(lat), Some(lon)) = (location.fields.latitude, location.fields.longitude) {
-            let distance = haversine_m(c.lat, c.lon, lat, lon);
-            if distance > radius_m {
-                flags.push(Flag {
-                    code: "far_check_in".into(),
-                    message: format!(
-                        "checked in {distance:.0} m from the location (limit {radius_m:.0} m)"
-                    ),
-                });
-            }
-        }
-        let at = c.at.with_timezone(&Utc);
-        // The check-in usually happens just before the visit starts; allow the same skew.
-        if at < started - TimeDelta::minutes(CLOCK_SKEW_MINUTES) || at > ended {
-            flags.push(Flag {
-                code: "check_in_outside_visit".into(),
-                message: "the check-in time is outside the visit".into(),
-            });
-        }
-    }
-    flags
-}
-
 /// The visit's date in the location's time zone (what managers and trends use).
-pub fn local_date(at: DateTime<FixedOffset>, timezone: &str) -> NaiveDate {
-    match timezone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => at.with_timezone(&tz).date_naive(),
-        Err(_) => at.with_timezone(&Utc).date_naive(),
-    }
+pub fn local_date(at: DateTime<FixedOffset>, timezone: chrono_tz::Tz) -> NaiveDate {
+    at.with_timezone(&timezone).date_naive()
+}
+
+/// How much of a report a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Admins, reviewers, and the shopper who wrote it.
+    Full,
+    /// Analysts and integration clients: staff descriptions are personal data.
+    NoStaff,
+    /// Managers: released reports of their locations, without the shopper's identity, the
+    /// visit time (only its local date), the check-in, the app or the staff descriptions.
+    Manager,
+}
+
+/// Which reports a caller may see: every report of the organization (with this view),
+/// only their own, or only the released reports of the locations they manage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    All(View),
+    Own(UserId),
+    Managed(UserId),
 }
 
 #[cfg(test)]
@@ -646,18 +229,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distances_are_great_circle_metres() {
-        // Lisbon to Porto is about 274 km.
-        let d = haversine_m(38.7223, -9.1393, 41.1579, -8.6291);
-        assert!((270_000.0..280_000.0).contains(&d), "{d}");
-        assert!(haversine_m(38.7, -9.1, 38.7, -9.1) < 0.001);
-    }
-
-    #[test]
     fn local_dates_follow_the_location() {
         let at = DateTime::parse_from_rfc3339("2026-11-20T23:30:00+00:00").unwrap();
-        assert_eq!(local_date(at, "Europe/Lisbon").to_string(), "2026-11-20");
-        assert_eq!(local_date(at, "Asia/Tokyo").to_string(), "2026-11-21");
-        assert_eq!(local_date(at, "America/New_York").to_string(), "2026-11-20");
+        assert_eq!(
+            local_date(at, chrono_tz::Europe::Lisbon).to_string(),
+            "2026-11-20"
+        );
+        assert_eq!(
+            local_date(at, chrono_tz::Asia::Tokyo).to_string(),
+            "2026-11-21"
+        );
+        assert_eq!(
+            local_date(at, chrono_tz::America::New_York).to_string(),
+            "2026-11-20"
+        );
     }
 }

@@ -59,6 +59,12 @@ pub enum MileLevel {
 }
 
 impl MileLevel {
+    pub fn parse(s: &str) -> Option<Self> {
+        [MileLevel::Zero, MileLevel::First, MileLevel::Second]
+            .into_iter()
+            .find(|level| level.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             MileLevel::Zero => "zero",

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{Action, Transition};
 use crate::auth::model::Role;
 use crate::reports::model::ReportStatus;
+use crate::reports::workflow::{Action, Transition};
 
 /// A reviewer's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -80,7 +80,7 @@ impl HistoryEntry {
             revision: t.revision,
             note: t.note,
             actor: show_actor.then(|| ActorResponse {
-                kind: t.actor.kind.to_string(),
+                kind: t.actor.kind.as_str().to_string(),
                 id: t.actor.id,
             }),
             actor_role: t.actor.role,

@@ -4,42 +4,21 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 
 use super::dto::{HistoryEntry, HistoryResponse, ReviewRequest};
-use super::model::{Action, MAX_NOTE_CHARS, Transition};
+use crate::auth::AuthUser;
 use crate::auth::model::Role;
-use crate::auth::{AuthUser, Principal};
-use crate::db::reports as store;
-use crate::db::{self, write_transaction};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
-use crate::reports::dto::{ReportResponse, View};
-use crate::reports::handlers::{REPORT_JSON_LIMIT, actor, etag, load_visible, prepare};
-use crate::reports::model::{self, Report, ReportStatus, ReportSubmission};
+use crate::ids::ReportId;
+use crate::reports::dto::ReportResponse;
+use crate::reports::handlers::{REPORT_JSON_LIMIT, visibility};
+use crate::reports::model::{Report, ReportSubmission, View};
+use crate::reports::service::{self, Decision};
+use crate::reports::workflow::{Action, Transition};
 use crate::state::AppState;
-use crate::validation::Violation;
-
-fn invalid_transition(action: Action, current: &Report) -> ApiError {
-    ApiError::conflict(
-        ErrorCode::InvalidTransition,
-        format!(
-            "`{}` is not possible while the report is {}",
-            action.as_str(),
-            current.status.as_str()
-        ),
-    )
-    .with_current_status(current.status.as_str())
-}
-
-async fn load(state: &AppState, auth: &AuthUser, id: uuid::Uuid) -> Result<Report, ApiError> {
-    let org = auth.org_id;
-    state
-        .db
-        .run(move |conn| store::find(conn, org, id)?.ok_or_else(ApiError::not_found))
-        .await
-}
 
 fn respond(report: Report, transition: Option<&Transition>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(&report)))
+        .insert_header((header::ETAG, service::etag(&report)))
         .json(ReportResponse::new(report, View::Full).with_last_review(transition, View::Full))
 }
 
@@ -71,108 +50,24 @@ pub async fn review_report(
     req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<uuid::Uuid>,
+    id: web::Path<ReportId>,
     body: ApiJson<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let action = Action::from(body.action);
     auth.require_role(action.reviewer_roles().unwrap_or(&[]))?;
-    let note = body
-        .note
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    let mut violations = Vec::new();
-    if action.needs_note() && note.is_none() {
-        violations.push(Violation::new(
-            "/note",
-            "required",
-            format!("`{}` needs a note", action.as_str()),
-        ));
-    }
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        violations.push(Violation::new(
-            "/note",
-            "too_long",
-            format!("a note has at most {MAX_NOTE_CHARS} characters"),
-        ));
-    }
-    if !violations.is_empty() {
-        return Err(ApiError::validation(violations));
-    }
-
-    let current = load(&state, &auth, id.into_inner()).await?;
-    if let Some(expected) = req
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        && expected.trim() != "*"
-        && expected.trim().trim_start_matches("W/") != etag(&current)
-    {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::PRECONDITION_FAILED,
-            ErrorCode::PreconditionFailed,
-            "the report changed since it was read; read it again",
-        )
-        .with_current_status(current.status.as_str()));
-    }
-    if body.revision.is_some_and(|r| r != current.revision) {
-        return Err(ApiError::conflict(
-            ErrorCode::StaleRevision,
-            format!(
-                "the report is at revision {} now; read it again",
-                current.revision
-            ),
-        )
-        .with_current_status(current.status.as_str()));
-    }
-    let Some(next) = action.apply(Some(current.status)) else {
-        return Err(invalid_transition(action, &current));
-    };
-
-    let transition = Transition {
-        id: uuid::Uuid::now_v7(),
-        org_id: current.org_id,
-        report_id: current.id,
-        from: Some(current.status),
-        to: next,
+    let decision = Decision {
         action,
-        actor: actor(&auth),
-        note,
-        revision: current.revision,
-        at: db::now(),
+        note: body.note,
+        revision: body.revision,
+        if_match: req
+            .headers()
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
-    let recorded = transition.clone();
-    let (org, report_id, from, revision) =
-        (current.org_id, current.id, current.status, current.revision);
-    let updated = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                if !store::set_status(conn, org, report_id, from, revision, next, recorded.at)? {
-                    // Someone else decided first.
-                    return Ok(None);
-                }
-                store::insert_transition(conn, &recorded)?;
-                Ok::<_, ApiError>(store::find(conn, org, report_id)?)
-            })
-        })
-        .await?;
-    match updated {
-        Some(report) => {
-            tracing::info!(report = %report.id, action = action.as_str(), to = next.as_str(), "report reviewed");
-            Ok(respond(
-                report,
-                transition.note.is_some().then_some(&transition),
-            ))
-        }
-        None => {
-            let now = load(&state, &auth, report_id).await?;
-            Err(invalid_transition(action, &now))
-        }
-    }
+    let (report, noted) = service::decide(&state.db, &auth, id.into_inner(), decision).await?;
+    Ok(respond(report, noted.as_ref()))
 }
 
 /// Revise a returned report: the shopper (or the client that submitted it) sends the whole
@@ -196,85 +91,18 @@ pub async fn review_report(
 pub async fn revise_report(
     auth: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<uuid::Uuid>,
+    id: web::Path<ReportId>,
     body: ApiJson<ReportSubmission, REPORT_JSON_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let current = load(&state, &auth, id).await?;
-    let owner = match auth.principal {
-        Principal::User {
-            id: me,
-            role: Role::Shopper,
-        } => current.shopper_id == me,
-        Principal::Client { id: me } => current.document.submitted_by_client == Some(me),
-        Principal::User { .. } => {
-            return Err(ApiError::forbidden("only the report's shopper revises it"));
-        }
-    };
-    if !owner {
-        return Err(ApiError::not_found());
-    }
-    let submission = body.into_inner();
-    let hash = model::submission_hash(&submission);
-    if current.status == ReportStatus::Submitted
-        && current.revision > 1
-        && current.body_hash == hash
-    {
-        // A retry of a revision that was stored: answer with what is stored.
-        return Ok(respond(current, None));
-    }
-    if current.status != ReportStatus::Returned {
-        return Err(invalid_transition(Action::Revise, &current));
-    }
-    if submission.id != id {
-        return Err(ApiError::validation(vec![Violation::new(
-            "/id",
-            "id_mismatch",
-            "the body's id must be the report's id",
-        )]));
-    }
-    if let (Principal::Client { .. }, Some(named)) = (auth.principal, submission.shopper_id)
-        && named != current.shopper_id
-    {
-        return Err(ApiError::validation(vec![Violation::new(
-            "/shopper_id",
-            "shopper_changed",
-            "a revision keeps the report's shopper",
-        )]));
-    }
-    let mut revised = prepare(&state, &auth, submission, hash).await?;
-    revised.revision = current.revision + 1;
-    revised.created_at = current.created_at;
-    let transition = Transition {
-        id: uuid::Uuid::now_v7(),
-        org_id: current.org_id,
-        report_id: id,
-        from: Some(ReportStatus::Returned),
-        to: ReportStatus::Submitted,
-        action: Action::Revise,
-        actor: actor(&auth),
-        note: None,
-        revision: revised.revision,
-        at: revised.updated_at,
-    };
-    let stored = revised.clone();
-    let replaced = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                if !store::replace_with_revision(conn, &stored)? {
-                    return Ok(false);
-                }
-                store::insert_transition(conn, &transition)?;
-                Ok::<_, ApiError>(true)
-            })
-        })
-        .await?;
-    if !replaced {
-        let now = load(&state, &auth, id).await?;
-        return Err(invalid_transition(Action::Revise, &now));
-    }
-    Ok(respond(revised, None))
+    let report = service::revise(
+        &state.db,
+        &state.reports,
+        &auth,
+        id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
+    Ok(respond(report, None))
 }
 
 /// Read one revision of a report as it was submitted, with its own score.
@@ -295,23 +123,11 @@ pub async fn revise_report(
 pub async fn get_revision(
     auth: AuthUser,
     state: web::Data<AppState>,
-    path: web::Path<(uuid::Uuid, i32)>,
+    path: web::Path<(ReportId, i32)>,
 ) -> Result<web::Json<ReportResponse>, ApiError> {
+    let scope = visibility(&auth)?;
     let (id, n) = path.into_inner();
-    let (mut report, view, _) = load_visible(&state, &auth, id, false).await?;
-    if n != report.revision {
-        let org = auth.org_id;
-        let (hash, document, at) = state
-            .db
-            .run(move |conn| {
-                store::find_revision(conn, org, id, n)?.ok_or_else(ApiError::not_found)
-            })
-            .await?;
-        report.revision = n;
-        report.body_hash = hash;
-        report.document = document;
-        report.updated_at = at;
-    }
+    let (report, view) = service::revision(&state.db, auth.org_id, scope, id, n).await?;
     Ok(web::Json(ReportResponse::new(report, view)))
 }
 
@@ -331,16 +147,12 @@ pub async fn get_revision(
 pub async fn get_history(
     auth: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<uuid::Uuid>,
+    id: web::Path<ReportId>,
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
     auth.require_role(&[Role::Admin, Role::Reviewer, Role::Shopper])?;
-    let id = id.into_inner();
-    let (report, _, _) = load_visible(&state, &auth, id, false).await?;
+    let scope = visibility(&auth)?;
     let show_actor = auth.role() != Some(Role::Shopper);
-    let org = report.org_id;
-    let items = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::transitions(conn, org, id)?))
+    let items = service::history(&state.db, auth.org_id, scope, id.into_inner())
         .await?
         .into_iter()
         .map(|t| HistoryEntry::new(t, show_actor))

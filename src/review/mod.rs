@@ -2,4 +2,3 @@
 
 pub mod dto;
 pub mod handlers;
-pub mod model;

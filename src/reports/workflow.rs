@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::model::Role;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, ReportId, TransitionId};
 use crate::reports::model::ReportStatus;
 
 /// Most characters in a review note.
@@ -86,21 +86,45 @@ impl Action {
     }
 }
 
+/// Whether a change was made by a person or by an integration client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    Client,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::Client => "client",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ActorKind::User, ActorKind::Client]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
 /// Who made a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
-    /// `user` or `client`.
-    pub kind: &'static str,
+    pub kind: ActorKind,
+    /// The user's or the client's id.
     pub id: uuid::Uuid,
+    /// A user's role when the change was made.
     pub role: Option<Role>,
 }
 
 /// One recorded change of a report's status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
-    pub id: uuid::Uuid,
+    pub id: TransitionId,
     pub org_id: OrgId,
-    pub report_id: uuid::Uuid,
+    pub report_id: ReportId,
     pub from: Option<ReportStatus>,
     pub to: ReportStatus,
     pub action: Action,

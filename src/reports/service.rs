@@ -1,0 +1,597 @@
+//! The use cases of visit reports. Each owns its database work (one call, one transaction
+//! where it writes) and answers with domain results or a [`ReportError`]; the handlers
+//! authenticate, parse, call one of these and respond.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::model::{
+    self, Report, ReportDocument, ReportStatus, ReportSubmission, View, Visibility,
+};
+use super::validation::{self, Context};
+use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Transition};
+use super::{flags, scoring};
+use crate::auth::model::Role;
+use crate::auth::{AuthUser, Principal};
+use crate::config::ReportsConfig;
+use crate::db::reports::{self as store, ReportCursor, ReportFilter};
+use crate::db::{self, Db, DbError, identity, is_unique_violation, locations, questionnaires};
+use crate::ids::{OrgId, ReportId, TransitionId};
+use crate::validation::Violation;
+
+/// Why a report use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("invalid report")]
+    Invalid(Vec<Violation>),
+    /// No such report, or one the caller may not see.
+    #[error("no such report")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The id is taken by a different report.
+    #[error("a different report has this id")]
+    IdempotencyMismatch,
+    #[error("`{}` is not possible while the report is {}", .action.as_str(), .current.as_str())]
+    InvalidTransition {
+        action: Action,
+        current: ReportStatus,
+    },
+    /// The caller decided on a revision that is no longer the current one.
+    #[error("the report is at revision {revision} now")]
+    StaleRevision {
+        revision: i32,
+        current: ReportStatus,
+    },
+    /// `If-Match` named a state the report is no longer in.
+    #[error("the report changed since it was read")]
+    ChangedSinceRead { current: ReportStatus },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Who acts, for the history.
+pub fn actor(caller: &AuthUser) -> Actor {
+    match caller.principal {
+        Principal::User { id, role } => Actor {
+            kind: ActorKind::User,
+            id: id.0,
+            role: Some(role),
+        },
+        Principal::Client { id } => Actor {
+            kind: ActorKind::Client,
+            id: id.0,
+            role: None,
+        },
+    }
+}
+
+/// A submission checked and scored, or, for a first submission whose id is already
+/// stored, the stored report (answered as a replay without checking again: the rules may
+/// have moved on since it was accepted).
+enum Prepared {
+    New(Box<Report>),
+    Stored(Box<Report>),
+}
+
+/// Validates `submission` against everything it refers to and scores it: a report at
+/// revision 1, `submitted`, stamped now. Every violation is reported at once.
+async fn prepare(
+    db: &Db,
+    rules: &ReportsConfig,
+    caller: &AuthUser,
+    submission: ReportSubmission,
+    hash: String,
+    look_for_stored: bool,
+) -> Result<Prepared, ReportError> {
+    let org = caller.org_id;
+    let (shopper_claim, client) = match caller.principal {
+        Principal::User { id, .. } => (Some(id), None),
+        Principal::Client { id } => (None, Some(id)),
+    };
+    let mut violations = Vec::new();
+    let shopper = match (shopper_claim, submission.shopper_id) {
+        (Some(me), None) => Some(me),
+        (Some(me), Some(named)) if named == me => Some(me),
+        (Some(_), Some(_)) => {
+            violations.push(Violation::new(
+                "/shopper_id",
+                "not_yourself",
+                "shoppers submit reports as themselves",
+            ));
+            None
+        }
+        (None, None) => {
+            violations.push(Violation::new(
+                "/shopper_id",
+                "required",
+                "a client names the shopper the report is for",
+            ));
+            None
+        }
+        (None, Some(named)) => Some(named),
+    };
+    let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
+    let report_id = submission.id;
+    let loaded = db
+        .run(move |conn| {
+            if look_for_stored && let Some(stored) = store::find(conn, org, report_id)? {
+                return Ok::<_, DbError>(Err(stored));
+            }
+            let location = locations::find(conn, org, location_id)?;
+            let questionnaire = questionnaires::find(conn, org, questionnaire_id)?;
+            let shopper_ok = match shopper {
+                Some(id) => identity::find_user(conn, org, id)?
+                    .is_some_and(|u| u.active && u.role == Role::Shopper),
+                None => true,
+            };
+            Ok(Ok((location, questionnaire, shopper_ok)))
+        })
+        .await?;
+    let (location, questionnaire, shopper_ok) = match loaded {
+        Ok(context) => context,
+        Err(stored) => return Ok(Prepared::Stored(Box::new(stored))),
+    };
+    if !shopper_ok {
+        violations.push(Violation::new(
+            "/shopper_id",
+            "unknown_shopper",
+            "no active shopper with this id in your organization",
+        ));
+    }
+    let ctx = Context {
+        now: Utc::now(),
+        max_age_days: rules.max_age_days,
+        checkin_radius_m: rules.checkin_radius_m,
+        location: location.as_ref(),
+        questionnaire: questionnaire.as_ref(),
+    };
+    violations.extend(validation::validate(&submission, &ctx));
+    let (Some(shopper), Some(location), Some(questionnaire), true) =
+        (shopper, location, questionnaire, violations.is_empty())
+    else {
+        return Err(ReportError::Invalid(violations));
+    };
+
+    let score = scoring::score(&questionnaire.content, &submission.answers);
+    let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
+    let now = db::now();
+    Ok(Prepared::New(Box::new(Report {
+        id: submission.id,
+        org_id: org,
+        location_id: location.id,
+        questionnaire_id: questionnaire.id,
+        questionnaire_key: questionnaire.key.clone(),
+        shopper_id: shopper,
+        status: ReportStatus::Submitted,
+        revision: 1,
+        visit_local_date: model::local_date(submission.visit.started_at, location.fields.timezone),
+        body_hash: hash,
+        document: ReportDocument {
+            submission,
+            score,
+            flags,
+            submitted_by_client: client,
+            submitted_at: now,
+        },
+        created_at: now,
+        updated_at: now,
+    })))
+}
+
+/// What a submission did.
+pub enum Submitted {
+    /// Stored now.
+    Created(Report),
+    /// An identical retry of a stored report: nothing changed.
+    Replayed(Report),
+}
+
+/// Submits a visit report, idempotently on its id: the first submission is validated,
+/// scored and stored with its `submit` transition; the same body again (from the same
+/// submitter) answers the stored report; a different body with the same id is refused.
+pub async fn submit(
+    db: &Db,
+    rules: &ReportsConfig,
+    caller: &AuthUser,
+    submission: ReportSubmission,
+) -> Result<Submitted, ReportError> {
+    let hash = model::submission_hash(&submission);
+    let org = caller.org_id;
+    // A retry of a stored report is answered from what is stored, before any validation:
+    // the rules (e.g. the maximum age) may have moved on since it was accepted.
+    let report = match prepare(db, rules, caller, submission, hash.clone(), true).await? {
+        Prepared::Stored(existing) => return replay(*existing, &hash, caller),
+        Prepared::New(report) => *report,
+    };
+    let submitted = Transition {
+        id: TransitionId::generate(),
+        org_id: org,
+        report_id: report.id,
+        from: None,
+        to: ReportStatus::Submitted,
+        action: Action::Submit,
+        actor: actor(caller),
+        note: None,
+        revision: 1,
+        at: report.created_at,
+    };
+    let id = report.id;
+    let outcome = db
+        .run(move |conn| {
+            match db::write_transaction(conn, |conn| store::insert_new(conn, &report, &submitted)) {
+                Ok(()) => Ok(Submitted::Created(report)),
+                // A concurrent submission with this id won the insert: answer as a replay.
+                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
+                    Some(existing) => Ok(Submitted::Replayed(existing)),
+                    None => Err(DbError::Query(e)),
+                },
+                Err(e) => Err(DbError::Query(e)),
+            }
+        })
+        .await?;
+    match outcome {
+        Submitted::Replayed(existing) => replay(existing, &hash, caller),
+        Submitted::Created(report) => {
+            tracing::info!(
+                report = %report.id,
+                mile_level = report.document.score.mile_level.as_str(),
+                flags = report.document.flags.len(),
+                "report submitted"
+            );
+            Ok(Submitted::Created(report))
+        }
+    }
+}
+
+/// The answer to a submission whose id is already stored.
+fn replay(existing: Report, hash: &str, caller: &AuthUser) -> Result<Submitted, ReportError> {
+    let same_submitter = match caller.principal {
+        Principal::User { id, .. } => existing.shopper_id == id,
+        Principal::Client { id } => existing.document.submitted_by_client == Some(id),
+    };
+    if !same_submitter || existing.body_hash != hash {
+        return Err(ReportError::IdempotencyMismatch);
+    }
+    Ok(Submitted::Replayed(existing))
+}
+
+async fn load(db: &Db, org: OrgId, id: ReportId) -> Result<Report, ReportError> {
+    db.run(move |conn| Ok::<_, DbError>(store::find(conn, org, id)?))
+        .await?
+        .ok_or(ReportError::NotFound)
+}
+
+/// Revises a returned report: the shopper (or the client that submitted it) sends the whole
+/// corrected report. It is validated and scored like a new one and stored as the next
+/// revision, keeping the superseded one, and goes back to review. A retry of a stored
+/// revision answers the report as it is.
+pub async fn revise(
+    db: &Db,
+    rules: &ReportsConfig,
+    caller: &AuthUser,
+    id: ReportId,
+    submission: ReportSubmission,
+) -> Result<Report, ReportError> {
+    let current = load(db, caller.org_id, id).await?;
+    let owner = match caller.principal {
+        Principal::User {
+            id: me,
+            role: Role::Shopper,
+        } => current.shopper_id == me,
+        Principal::Client { id: me } => current.document.submitted_by_client == Some(me),
+        Principal::User { .. } => {
+            return Err(ReportError::Forbidden(
+                "only the report's shopper revises it",
+            ));
+        }
+    };
+    if !owner {
+        return Err(ReportError::NotFound);
+    }
+    let hash = model::submission_hash(&submission);
+    if current.status == ReportStatus::Submitted
+        && current.revision > 1
+        && current.body_hash == hash
+    {
+        return Ok(current);
+    }
+    if current.status != ReportStatus::Returned {
+        return Err(ReportError::InvalidTransition {
+            action: Action::Revise,
+            current: current.status,
+        });
+    }
+    if submission.id != id {
+        return Err(ReportError::Invalid(vec![Violation::new(
+            "/id",
+            "id_mismatch",
+            "the body's id must be the report's id",
+        )]));
+    }
+    if let (Principal::Client { .. }, Some(named)) = (caller.principal, submission.shopper_id)
+        && named != current.shopper_id
+    {
+        return Err(ReportError::Invalid(vec![Violation::new(
+            "/shopper_id",
+            "shopper_changed",
+            "a revision keeps the report's shopper",
+        )]));
+    }
+    let mut revised = match prepare(db, rules, caller, submission, hash, false).await? {
+        Prepared::New(report) | Prepared::Stored(report) => *report,
+    };
+    revised.revision = current.revision + 1;
+    revised.created_at = current.created_at;
+    let transition = Transition {
+        id: TransitionId::generate(),
+        org_id: current.org_id,
+        report_id: id,
+        from: Some(ReportStatus::Returned),
+        to: ReportStatus::Submitted,
+        action: Action::Revise,
+        actor: actor(caller),
+        note: None,
+        revision: revised.revision,
+        at: revised.updated_at,
+    };
+    let stored = revised.clone();
+    let replaced = db
+        .run(move |conn| {
+            db::write_transaction(conn, |conn| {
+                if !store::replace_content(conn, &current, &stored)? {
+                    return Ok(false);
+                }
+                store::record_transition(conn, &transition)
+            })
+            .map_err(DbError::Query)
+        })
+        .await?;
+    if !replaced {
+        let now = load(db, caller.org_id, id).await?;
+        return Err(ReportError::InvalidTransition {
+            action: Action::Revise,
+            current: now.status,
+        });
+    }
+    Ok(revised)
+}
+
+/// A reviewer's decision as asked.
+pub struct Decision {
+    pub action: Action,
+    pub note: Option<String>,
+    /// The revision the reviewer read, if they say.
+    pub revision: Option<i32>,
+    /// The entity tag the reviewer read (`If-Match`), if they say.
+    pub if_match: Option<String>,
+}
+
+/// The entity tag of a report's reviewable state: its revision and status.
+pub fn etag(report: &Report) -> String {
+    format!("\"{}-{}\"", report.revision, report.status.as_str())
+}
+
+/// Checks a decision's note: required for reject, return and reopen; at most
+/// [`MAX_NOTE_CHARS`] characters.
+fn checked_note(action: Action, note: Option<String>) -> Result<Option<String>, ReportError> {
+    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let mut violations = Vec::new();
+    if action.needs_note() && note.is_none() {
+        violations.push(Violation::new(
+            "/note",
+            "required",
+            format!("`{}` needs a note", action.as_str()),
+        ));
+    }
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        violations.push(Violation::new(
+            "/note",
+            "too_long",
+            format!("a note has at most {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    if violations.is_empty() {
+        Ok(note)
+    } else {
+        Err(ReportError::Invalid(violations))
+    }
+}
+
+/// Decides on a report under review: approve (release), reject, return for revision, or
+/// reopen. Of concurrent decisions on one report exactly one is made; the others are
+/// refused with the status the report is in now. Returns the report after the decision and
+/// the decision itself when it carries a note.
+pub async fn decide(
+    db: &Db,
+    caller: &AuthUser,
+    id: ReportId,
+    decision: Decision,
+) -> Result<(Report, Option<Transition>), ReportError> {
+    let action = decision.action;
+    let note = checked_note(action, decision.note)?;
+    let current = load(db, caller.org_id, id).await?;
+    if let Some(expected) = decision.if_match.as_deref()
+        && expected.trim() != "*"
+        && expected.trim().trim_start_matches("W/") != etag(&current)
+    {
+        return Err(ReportError::ChangedSinceRead {
+            current: current.status,
+        });
+    }
+    if decision.revision.is_some_and(|r| r != current.revision) {
+        return Err(ReportError::StaleRevision {
+            revision: current.revision,
+            current: current.status,
+        });
+    }
+    let Some(next) = action.apply(Some(current.status)) else {
+        return Err(ReportError::InvalidTransition {
+            action,
+            current: current.status,
+        });
+    };
+    let transition = Transition {
+        id: TransitionId::generate(),
+        org_id: current.org_id,
+        report_id: current.id,
+        from: Some(current.status),
+        to: next,
+        action,
+        actor: actor(caller),
+        note,
+        revision: current.revision,
+        at: db::now(),
+    };
+    let recorded = transition.clone();
+    let org = current.org_id;
+    let updated = db
+        .run(move |conn| {
+            db::write_transaction(conn, |conn| {
+                if !store::record_transition(conn, &recorded)? {
+                    // Someone else decided first.
+                    return Ok(None);
+                }
+                store::find(conn, org, id)
+            })
+            .map_err(DbError::Query)
+        })
+        .await?;
+    match updated {
+        Some(report) => {
+            tracing::info!(report = %report.id, action = action.as_str(), to = next.as_str(), "report reviewed");
+            Ok((report, transition.note.is_some().then_some(transition)))
+        }
+        None => {
+            let now = load(db, org, id).await?;
+            Err(ReportError::InvalidTransition {
+                action,
+                current: now.status,
+            })
+        }
+    }
+}
+
+/// The report if `scope` may see it, how much of it, and (with `with_note`, for any view
+/// but a manager's) its latest review note, all read in one database call.
+pub async fn find_visible(
+    db: &Db,
+    org: OrgId,
+    scope: Visibility,
+    id: ReportId,
+    with_note: bool,
+) -> Result<(Report, View, Option<Transition>), ReportError> {
+    let manager = match scope {
+        Visibility::Managed(m) => Some(m),
+        _ => None,
+    };
+    let (report, manages, note) = db
+        .run(move |conn| {
+            let Some(report) = store::find(conn, org, id)? else {
+                return Ok::<_, DbError>(None);
+            };
+            let manages = match manager {
+                Some(m) => locations::manages(conn, org, m, report.location_id)?,
+                None => false,
+            };
+            let note = if with_note && manager.is_none() {
+                store::latest_notes(conn, org, &[id])?.remove(&id)
+            } else {
+                None
+            };
+            Ok(Some((report, manages, note)))
+        })
+        .await?
+        .ok_or(ReportError::NotFound)?;
+    let view = match scope {
+        Visibility::All(view) => view,
+        Visibility::Own(me) if report.shopper_id == me => View::Full,
+        Visibility::Managed(_) if manages && report.status == ReportStatus::Approved => {
+            View::Manager
+        }
+        _ => return Err(ReportError::NotFound),
+    };
+    Ok((report, view, note))
+}
+
+/// A page of the reports `scope` may see, with each one's latest review note (not for
+/// managers), and the view they are seen with.
+pub async fn list_visible(
+    db: &Db,
+    org: OrgId,
+    scope: Visibility,
+    mut filter: ReportFilter,
+    after: Option<ReportCursor>,
+    newest_first: bool,
+    fetch: i64,
+) -> Result<(Vec<Report>, HashMap<ReportId, Transition>, View), ReportError> {
+    let view = match scope {
+        Visibility::All(view) => view,
+        Visibility::Own(me) => {
+            filter.shopper = Some(me);
+            View::Full
+        }
+        Visibility::Managed(me) => {
+            filter.manager = Some(me);
+            // Managers only ever see released reports.
+            if filter.statuses.iter().any(|s| *s != ReportStatus::Approved) {
+                return Ok((Vec::new(), HashMap::new(), View::Manager));
+            }
+            filter.statuses = vec![ReportStatus::Approved];
+            View::Manager
+        }
+    };
+    let with_notes = view != View::Manager;
+    let (rows, notes) = db
+        .run(move |conn| {
+            let rows = store::list(conn, org, &filter, after.as_ref(), newest_first, fetch)?;
+            let notes = if with_notes {
+                let ids: Vec<ReportId> = rows.iter().map(|r| r.id).collect();
+                store::latest_notes(conn, org, &ids)?
+            } else {
+                HashMap::new()
+            };
+            Ok::<_, DbError>((rows, notes))
+        })
+        .await?;
+    Ok((rows, notes, view))
+}
+
+/// One revision of a report as it was submitted, with its own score, as `scope` may see it.
+pub async fn revision(
+    db: &Db,
+    org: OrgId,
+    scope: Visibility,
+    id: ReportId,
+    n: i32,
+) -> Result<(Report, View), ReportError> {
+    let (mut report, view, _) = find_visible(db, org, scope, id, false).await?;
+    if n != report.revision {
+        let old = db
+            .run(move |conn| Ok::<_, DbError>(store::find_revision(conn, org, id, n)?))
+            .await?
+            .ok_or(ReportError::NotFound)?;
+        report.revision = n;
+        report.body_hash = old.body_hash;
+        report.document = old.document;
+        report.updated_at = old.submitted_at;
+    }
+    Ok((report, view))
+}
+
+/// A report's history, oldest first, if `scope` may see the report.
+pub async fn history(
+    db: &Db,
+    org: OrgId,
+    scope: Visibility,
+    id: ReportId,
+) -> Result<Vec<Transition>, ReportError> {
+    find_visible(db, org, scope, id, false).await?;
+    Ok(db
+        .run(move |conn| Ok::<_, DbError>(store::transitions(conn, org, id)?))
+        .await?)
+}
