@@ -4,102 +4,107 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::questionnaires;
-use super::{DbConn, bad_data, parse_stored};
+use super::{DbConn, bad_data, stored};
 use crate::ids::{OrgId, QuestionnaireId, UserId};
-use crate::questionnaires::model::{
-    Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status,
-};
+use crate::questionnaires::model::{Questionnaire, QuestionnaireSummary, Status};
 
-fn parse_status(s: &str) -> QueryResult<Status> {
-    Status::parse(s).ok_or_else(|| bad_data(format!("unknown questionnaire status `{s}`")))
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = questionnaires)]
+struct QuestionnaireRow {
+    id: QuestionnaireId,
+    org_id: OrgId,
+    key: String,
+    version: i32,
+    status: Status,
+    content: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    retired_at: Option<NaiveDateTime>,
 }
 
-type FullRow = (
-    String,
-    String,
-    String,
-    i32,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
-
-const FULL_COLUMNS: (
-    questionnaires::id,
-    questionnaires::org_id,
-    questionnaires::key,
-    questionnaires::version,
-    questionnaires::status,
-    questionnaires::content,
-    questionnaires::created_at,
-    questionnaires::updated_at,
-    questionnaires::published_at,
-    questionnaires::retired_at,
-) = (
-    questionnaires::id,
-    questionnaires::org_id,
-    questionnaires::key,
-    questionnaires::version,
-    questionnaires::status,
-    questionnaires::content,
-    questionnaires::created_at,
-    questionnaires::updated_at,
-    questionnaires::published_at,
-    questionnaires::retired_at,
-);
-
-fn from_row(row: FullRow) -> QueryResult<Questionnaire> {
-    let (
-        id,
-        org_id,
-        key,
-        version,
-        status,
-        content,
-        created_at,
-        updated_at,
-        published_at,
-        retired_at,
-    ) = row;
-    let content = super::stored::questionnaire_from_json(&content)
-        .map_err(|e| bad_data(format!("questionnaire {id}: {e}")))?;
-    Ok(Questionnaire {
-        id: parse_stored(&id)?,
-        org_id: parse_stored(&org_id)?,
-        key,
-        version,
-        status: parse_status(&status)?,
-        content,
-        created_at: created_at.and_utc(),
-        updated_at: updated_at.and_utc(),
-        published_at: published_at.map(|t| t.and_utc()),
-        retired_at: retired_at.map(|t| t.and_utc()),
-    })
+impl QuestionnaireRow {
+    fn into_questionnaire(self) -> QueryResult<Questionnaire> {
+        let id = self.id;
+        Ok(Questionnaire {
+            id,
+            org_id: self.org_id,
+            key: self.key,
+            version: self.version,
+            status: self.status,
+            content: stored::questionnaire_from_json(&self.content)
+                .map_err(|e| bad_data(format!("questionnaire {id}: {e}")))?,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            published_at: self.published_at.map(|t| t.and_utc()),
+            retired_at: self.retired_at.map(|t| t.and_utc()),
+        })
+    }
 }
 
-fn content_json(content: &QuestionnaireContent) -> QueryResult<String> {
-    Ok(super::stored::questionnaire_to_json(content))
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = questionnaires)]
+struct SummaryRow {
+    id: QuestionnaireId,
+    key: String,
+    version: i32,
+    status: Status,
+    title: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    retired_at: Option<NaiveDateTime>,
+}
+
+impl From<SummaryRow> for QuestionnaireSummary {
+    fn from(r: SummaryRow) -> Self {
+        QuestionnaireSummary {
+            id: r.id,
+            key: r.key,
+            version: r.version,
+            status: r.status,
+            title: r.title,
+            created_at: r.created_at.and_utc(),
+            updated_at: r.updated_at.and_utc(),
+            published_at: r.published_at.map(|t| t.and_utc()),
+            retired_at: r.retired_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = questionnaires)]
+struct NewQuestionnaire<'a> {
+    id: QuestionnaireId,
+    org_id: OrgId,
+    key: &'a str,
+    version: i32,
+    status: Status,
+    title: &'a str,
+    content: String,
+    created_by: Option<UserId>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    retired_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, q: &Questionnaire, created_by: Option<UserId>) -> QueryResult<()> {
     diesel::insert_into(questionnaires::table)
-        .values((
-            questionnaires::id.eq(q.id.to_string()),
-            questionnaires::org_id.eq(q.org_id.to_string()),
-            questionnaires::key.eq(&q.key),
-            questionnaires::version.eq(q.version),
-            questionnaires::status.eq(q.status.as_str()),
-            questionnaires::title.eq(&q.content.title),
-            questionnaires::content.eq(content_json(&q.content)?),
-            questionnaires::created_by.eq(created_by.map(|u| u.to_string())),
-            questionnaires::created_at.eq(q.created_at.naive_utc()),
-            questionnaires::updated_at.eq(q.updated_at.naive_utc()),
-            questionnaires::published_at.eq(q.published_at.map(|t| t.naive_utc())),
-            questionnaires::retired_at.eq(q.retired_at.map(|t| t.naive_utc())),
-        ))
+        .values(NewQuestionnaire {
+            id: q.id,
+            org_id: q.org_id,
+            key: &q.key,
+            version: q.version,
+            status: q.status,
+            title: &q.content.title,
+            content: stored::questionnaire_to_json(&q.content),
+            created_by,
+            created_at: q.created_at.naive_utc(),
+            updated_at: q.updated_at.naive_utc(),
+            published_at: q.published_at.map(|t| t.naive_utc()),
+            retired_at: q.retired_at.map(|t| t.naive_utc()),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -110,25 +115,25 @@ pub fn find(
     id: QuestionnaireId,
 ) -> QueryResult<Option<Questionnaire>> {
     questionnaires::table
-        .filter(questionnaires::id.eq(id.to_string()))
-        .filter(questionnaires::org_id.eq(org.to_string()))
-        .select(FULL_COLUMNS)
-        .first::<FullRow>(conn)
+        .filter(questionnaires::id.eq(id))
+        .filter(questionnaires::org_id.eq(org))
+        .select(QuestionnaireRow::as_select())
+        .first(conn)
         .optional()?
-        .map(from_row)
+        .map(QuestionnaireRow::into_questionnaire)
         .transpose()
 }
 
 /// The highest version of `key`, whatever its status.
 pub fn latest(conn: &mut DbConn, org: OrgId, key: &str) -> QueryResult<Option<Questionnaire>> {
     questionnaires::table
-        .filter(questionnaires::org_id.eq(org.to_string()))
+        .filter(questionnaires::org_id.eq(org))
         .filter(questionnaires::key.eq(key))
         .order(questionnaires::version.desc())
-        .select(FULL_COLUMNS)
-        .first::<FullRow>(conn)
+        .select(QuestionnaireRow::as_select())
+        .first(conn)
         .optional()?
-        .map(from_row)
+        .map(QuestionnaireRow::into_questionnaire)
         .transpose()
 }
 
@@ -147,83 +152,37 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<QuestionnaireSummary>> {
     let mut query = questionnaires::table
-        .filter(questionnaires::org_id.eq(org.to_string()))
-        .select((
-            questionnaires::id,
-            questionnaires::key,
-            questionnaires::version,
-            questionnaires::status,
-            questionnaires::title,
-            questionnaires::created_at,
-            questionnaires::updated_at,
-            questionnaires::published_at,
-            questionnaires::retired_at,
-        ))
+        .filter(questionnaires::org_id.eq(org))
+        .select(SummaryRow::as_select())
         .order(questionnaires::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(questionnaires::id.gt(after.to_string()));
+        query = query.filter(questionnaires::id.gt(after));
     }
     if let Some(key) = &filter.key {
         query = query.filter(questionnaires::key.eq(key.clone()));
     }
     if !filter.statuses.is_empty() {
-        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-        query = query.filter(questionnaires::status.eq_any(statuses));
+        query = query.filter(questionnaires::status.eq_any(filter.statuses.clone()));
     }
-    type Row = (
-        String,
-        String,
-        i32,
-        String,
-        String,
-        NaiveDateTime,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    query
-        .load::<Row>(conn)?
+    Ok(query
+        .load::<SummaryRow>(conn)?
         .into_iter()
-        .map(
-            |(
-                id,
-                key,
-                version,
-                status,
-                title,
-                created_at,
-                updated_at,
-                published_at,
-                retired_at,
-            )| {
-                Ok(QuestionnaireSummary {
-                    id: parse_stored(&id)?,
-                    key,
-                    version,
-                    status: parse_status(&status)?,
-                    title,
-                    created_at: created_at.and_utc(),
-                    updated_at: updated_at.and_utc(),
-                    published_at: published_at.map(|t| t.and_utc()),
-                    retired_at: retired_at.map(|t| t.and_utc()),
-                })
-            },
-        )
-        .collect()
+        .map(QuestionnaireSummary::from)
+        .collect())
 }
 
 /// Replaces the content of a draft; returns false when the version is no longer a draft.
 pub fn update_draft(conn: &mut DbConn, q: &Questionnaire) -> QueryResult<bool> {
     let target = questionnaires::table
-        .filter(questionnaires::id.eq(q.id.to_string()))
-        .filter(questionnaires::org_id.eq(q.org_id.to_string()))
-        .filter(questionnaires::status.eq(Status::Draft.as_str()));
+        .filter(questionnaires::id.eq(q.id))
+        .filter(questionnaires::org_id.eq(q.org_id))
+        .filter(questionnaires::status.eq(Status::Draft));
     let updated = diesel::update(target)
         .set((
             questionnaires::title.eq(&q.content.title),
-            questionnaires::content.eq(content_json(&q.content)?),
+            questionnaires::content.eq(stored::questionnaire_to_json(&q.content)),
             questionnaires::updated_at.eq(q.updated_at.naive_utc()),
         ))
         .execute(conn)?;
@@ -240,28 +199,28 @@ pub fn transition(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let target = questionnaires::table
-        .filter(questionnaires::id.eq(id.to_string()))
-        .filter(questionnaires::org_id.eq(org.to_string()))
-        .filter(questionnaires::status.eq(from.as_str()));
+        .filter(questionnaires::id.eq(id))
+        .filter(questionnaires::org_id.eq(org))
+        .filter(questionnaires::status.eq(from));
     let at = at.naive_utc();
     let updated = match to {
         Status::Published => diesel::update(target)
             .set((
-                questionnaires::status.eq(to.as_str()),
+                questionnaires::status.eq(to),
                 questionnaires::published_at.eq(Some(at)),
                 questionnaires::updated_at.eq(at),
             ))
             .execute(conn)?,
         Status::Retired => diesel::update(target)
             .set((
-                questionnaires::status.eq(to.as_str()),
+                questionnaires::status.eq(to),
                 questionnaires::retired_at.eq(Some(at)),
                 questionnaires::updated_at.eq(at),
             ))
             .execute(conn)?,
         Status::Draft => diesel::update(target)
             .set((
-                questionnaires::status.eq(to.as_str()),
+                questionnaires::status.eq(to),
                 questionnaires::updated_at.eq(at),
             ))
             .execute(conn)?,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{Location, RawLocation};
+use super::model::{ImportSummary, Location, RawLocation};
 use crate::ids::LocationId;
 use crate::validation::Violation;
 
@@ -215,6 +215,26 @@ pub struct ImportReport {
     pub updated: usize,
     pub skipped: usize,
     pub rows: Vec<ImportRow>,
+}
+
+impl From<ImportSummary> for ImportReport {
+    fn from(s: ImportSummary) -> Self {
+        ImportReport {
+            created: s.created,
+            updated: s.updated,
+            skipped: s.skipped,
+            rows: s
+                .rows
+                .into_iter()
+                .map(|r| ImportRow {
+                    row: r.row,
+                    code: r.code,
+                    outcome: r.outcome.as_str().to_string(),
+                    errors: r.errors,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The locations a manager may see.

@@ -1,26 +1,40 @@
 //! `/api/v1/locations`: admins write; every role reads, managers only their own locations.
 
-use std::collections::HashSet;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 
 use super::dto::{
-    CreateLocationRequest, ImportQuery, ImportReport, ImportRow, ListLocationsQuery,
-    LocationResponse, ManagerLocations, UpdateLocationRequest,
+    CreateLocationRequest, ImportQuery, ImportReport, ListLocationsQuery, LocationResponse,
+    ManagerLocations, UpdateLocationRequest,
 };
-use super::import::{ParsedRow, parse_csv};
-use super::model::{Location, check, parse_tag};
+use super::import::parse_csv;
+use super::model::parse_tag;
+use super::service::{self, LocationError};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
-use crate::db::locations::{self as store, LocationFilter};
-use crate::db::{self, identity, is_unique_violation, write_transaction};
+use crate::db::locations::LocationFilter;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, CsvBody};
 use crate::ids::{LocationId, UserId};
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::validation::Violation;
+
+impl From<LocationError> for ApiError {
+    fn from(e: LocationError) -> Self {
+        match e {
+            LocationError::Invalid(violations) => ApiError::validation(violations),
+            LocationError::NotFound => ApiError::not_found(),
+            e @ LocationError::CodeTaken(_) => {
+                ApiError::conflict(ErrorCode::CodeTaken, e.to_string())
+            }
+            e @ LocationError::NotAManager(_) => {
+                ApiError::conflict(ErrorCode::NotAManager, e.to_string())
+            }
+            LocationError::Db(e) => e.into(),
+        }
+    }
+}
 
 fn can_read(auth: &AuthUser) -> Result<(), ApiError> {
     auth.require_role_or_scope(&Role::ALL, Scope::LocationsRead)
@@ -32,13 +46,6 @@ fn manager_scope(auth: &AuthUser) -> Option<UserId> {
         Some(Role::Manager) => auth.user_id(),
         _ => None,
     }
-}
-
-fn code_taken(code: &str) -> ApiError {
-    ApiError::conflict(
-        ErrorCode::CodeTaken,
-        format!("another location has the code `{code}`"),
-    )
 }
 
 /// List locations, oldest first, with filters.
@@ -87,11 +94,7 @@ pub async fn list_locations(
             .map(|q| q.trim().to_string()),
         manager: manager_scope(&auth),
     };
-    let (org, fetch) = (auth.org_id, page.fetch());
-    let rows = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::list(conn, org, &filter, after, fetch)?))
-        .await?;
+    let rows = service::list(&state.db, auth.org_id, filter, after, page.fetch()).await?;
     Ok(web::Json(page.page(
         rows,
         |l| l.id.to_string(),
@@ -120,46 +123,13 @@ pub async fn create_location(
     body: ApiJson<CreateLocationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let fields = check(body.into_inner().into(), "").map_err(ApiError::validation)?;
-    let now = db::now();
-    let location = Location {
-        id: LocationId::generate(),
-        org_id: auth.org_id,
-        fields,
-        active: true,
-        created_at: now,
-        updated_at: now,
-    };
-    let stored = location.clone();
-    state
-        .db
-        .run(move |conn| match store::insert(conn, &stored) {
-            Err(e) if is_unique_violation(&e) => Err(code_taken(&stored.fields.code)),
-            other => Ok(other?),
-        })
-        .await?;
+    let location = service::create(&state.db, auth.org_id, body.into_inner().into()).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
             format!("/api/v1/locations/{}", location.id),
         ))
         .json(LocationResponse::from(location)))
-}
-
-async fn load(state: &AppState, auth: &AuthUser, id: LocationId) -> Result<Location, ApiError> {
-    let (org, manager) = (auth.org_id, manager_scope(auth));
-    state
-        .db
-        .run(move |conn| {
-            let location = store::find(conn, org, id)?.ok_or_else(ApiError::not_found)?;
-            if let Some(manager) = manager
-                && !store::manages(conn, org, manager, id)?
-            {
-                return Err(ApiError::not_found());
-            }
-            Ok(location)
-        })
-        .await
 }
 
 /// Get one location.
@@ -180,9 +150,14 @@ pub async fn get_location(
     id: web::Path<LocationId>,
 ) -> Result<web::Json<LocationResponse>, ApiError> {
     can_read(&auth)?;
-    Ok(web::Json(
-        load(&state, &auth, id.into_inner()).await?.into(),
-    ))
+    let location = service::find(
+        &state.db,
+        auth.org_id,
+        manager_scope(&auth),
+        id.into_inner(),
+    )
+    .await?;
+    Ok(web::Json(location.into()))
 }
 
 /// Change a location; `null` clears an optional field.
@@ -208,22 +183,11 @@ pub async fn update_location(
     body: ApiJson<UpdateLocationRequest>,
 ) -> Result<web::Json<LocationResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let mut location = load(&state, &auth, id.into_inner()).await?;
-    let (raw, active) = body.into_inner().apply(&location);
-    location.fields = check(raw, "").map_err(ApiError::validation)?;
-    if let Some(active) = active {
-        location.active = active;
-    }
-    location.updated_at = db::now();
-    let stored = location.clone();
-    state
-        .db
-        .run(move |conn| match store::update(conn, &stored) {
-            Err(e) if is_unique_violation(&e) => Err(code_taken(&stored.fields.code)),
-            Ok(false) => Err(ApiError::not_found()),
-            other => other.map(|_| ()).map_err(ApiError::from),
-        })
-        .await?;
+    let change = body.into_inner();
+    let location = service::update(&state.db, auth.org_id, id.into_inner(), |current| {
+        change.apply(current)
+    })
+    .await?;
     Ok(web::Json(location.into()))
 }
 
@@ -245,14 +209,7 @@ pub async fn delete_location(
     id: web::Path<LocationId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let (org, id) = (auth.org_id, id.into_inner());
-    let found = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::deactivate(conn, org, id, db::now())?))
-        .await?;
-    if !found {
-        return Err(ApiError::not_found());
-    }
+    service::deactivate(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -284,82 +241,10 @@ pub async fn import_locations(
     body: CsvBody,
 ) -> Result<web::Json<ImportReport>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let partial = query.partial.unwrap_or(false);
     let rows = parse_csv(&body.0).map_err(ApiError::validation)?;
-    let failed: Vec<Violation> = rows.iter().flat_map(|r| r.errors.iter().cloned()).collect();
-    if !failed.is_empty() && !partial {
-        return Err(ApiError::validation(failed));
-    }
-    let org = auth.org_id;
-    let report = state
-        .db
-        .run(move |conn| write_transaction(conn, |conn| upsert_rows(conn, org, rows)))
-        .await?;
-    tracing::info!(
-        created = report.created,
-        updated = report.updated,
-        skipped = report.skipped,
-        "locations imported"
-    );
-    Ok(web::Json(report))
-}
-
-fn upsert_rows(
-    conn: &mut db::DbConn,
-    org: crate::ids::OrgId,
-    rows: Vec<ParsedRow>,
-) -> Result<ImportReport, ApiError> {
-    let now = db::now();
-    let mut report = ImportReport {
-        created: 0,
-        updated: 0,
-        skipped: 0,
-        rows: Vec::with_capacity(rows.len()),
-    };
-    for row in rows {
-        let Some(fields) = row.fields else {
-            report.skipped += 1;
-            report.rows.push(ImportRow {
-                row: row.row,
-                code: row.code,
-                outcome: "skipped".into(),
-                errors: row.errors,
-            });
-            continue;
-        };
-        let code = fields.code.clone();
-        let outcome = match store::find_by_code(conn, org, &fields.code)? {
-            Some(mut existing) => {
-                existing.fields = fields;
-                existing.updated_at = now;
-                store::update(conn, &existing)?;
-                report.updated += 1;
-                "updated"
-            }
-            None => {
-                store::insert(
-                    conn,
-                    &Location {
-                        id: LocationId::generate(),
-                        org_id: org,
-                        fields,
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                report.created += 1;
-                "created"
-            }
-        };
-        report.rows.push(ImportRow {
-            row: row.row,
-            code: Some(code),
-            outcome: outcome.into(),
-            errors: Vec::new(),
-        });
-    }
-    Ok(report)
+    let partial = query.partial.unwrap_or(false);
+    let summary = service::import(&state.db, auth.org_id, rows, partial).await?;
+    Ok(web::Json(summary.into()))
 }
 
 /// The locations a manager may see.
@@ -380,14 +265,7 @@ pub async fn get_manager_locations(
     id: web::Path<UserId>,
 ) -> Result<web::Json<ManagerLocations>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let (org, id) = (auth.org_id, id.into_inner());
-    let location_ids = state
-        .db
-        .run(move |conn| {
-            identity::find_user(conn, org, id)?.ok_or_else(ApiError::not_found)?;
-            Ok::<_, ApiError>(store::manager_location_ids(conn, org, id)?)
-        })
-        .await?;
+    let location_ids = service::manager_locations(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(web::Json(ManagerLocations { location_ids }))
 }
 
@@ -414,52 +292,7 @@ pub async fn set_manager_locations(
 ) -> Result<web::Json<ManagerLocations>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let requested = body.into_inner().location_ids;
-    if requested.len() > 10_000 {
-        return Err(ApiError::validation(vec![Violation::new(
-            "/location_ids",
-            "too_many",
-            "at most 10000 locations",
-        )]));
-    }
-    let (org, id) = (auth.org_id, id.into_inner());
-    let location_ids = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let user = identity::find_user(conn, org, id)?.ok_or_else(ApiError::not_found)?;
-                if user.role != Role::Manager {
-                    return Err(ApiError::conflict(
-                        ErrorCode::NotAManager,
-                        format!(
-                            "locations are assigned to managers; this user is {}",
-                            user.role
-                        ),
-                    ));
-                }
-                let existing: HashSet<LocationId> = store::existing_ids(conn, org, &requested)?
-                    .into_iter()
-                    .collect();
-                let unknown: Vec<Violation> = requested
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| !existing.contains(l))
-                    .map(|(i, l)| {
-                        Violation::new(
-                            format!("/location_ids/{i}"),
-                            "unknown_location",
-                            format!("no location {l} in this organization"),
-                        )
-                    })
-                    .collect();
-                if !unknown.is_empty() {
-                    return Err(ApiError::validation(unknown));
-                }
-                let mut ids: Vec<LocationId> = existing.into_iter().collect();
-                ids.sort();
-                store::set_manager_locations(conn, org, id, &ids)?;
-                Ok(ids)
-            })
-        })
-        .await?;
+    let location_ids =
+        service::set_manager_locations(&state.db, auth.org_id, id.into_inner(), requested).await?;
     Ok(web::Json(ManagerLocations { location_ids }))
 }

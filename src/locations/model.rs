@@ -53,6 +53,44 @@ pub struct LocationFields {
     pub tags: Vec<String>,
 }
 
+/// What an import did with one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+    /// The row has errors and was not written.
+    Skipped,
+}
+
+impl ImportOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::Created => "created",
+            ImportOutcome::Updated => "updated",
+            ImportOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One row of an import and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRow {
+    /// 1 for the first row after the header.
+    pub row: usize,
+    pub code: Option<String>,
+    pub outcome: ImportOutcome,
+    pub errors: Vec<Violation>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub rows: Vec<ImportedRow>,
+}
+
 /// Raw fields as they arrive (JSON body or CSV row), before checking.
 #[derive(Debug, Clone, Default)]
 pub struct RawLocation {

@@ -8,17 +8,41 @@ use super::dto::{
     CreateQuestionnaireRequest, ListQuestionnairesQuery, QuestionnaireResponse,
     UpdateQuestionnaireRequest,
 };
-use super::model::{self, Questionnaire, QuestionnaireSummary, Status, is_slug};
+use super::model::{Questionnaire, QuestionnaireSummary, Status};
+use super::service::{self, QuestionnaireError, Reader};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
-use crate::db::questionnaires::{self as store, QuestionnaireFilter};
-use crate::db::{self, is_unique_violation};
+use crate::db::questionnaires::QuestionnaireFilter;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::QuestionnaireId;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
-use crate::validation::Violation;
+
+impl From<QuestionnaireError> for ApiError {
+    fn from(e: QuestionnaireError) -> Self {
+        let detail = e.to_string();
+        match e {
+            QuestionnaireError::Invalid(violations) => ApiError::validation(violations),
+            QuestionnaireError::NotFound => ApiError::not_found(),
+            QuestionnaireError::KeyTaken(_) => ApiError::conflict(ErrorCode::KeyTaken, detail),
+            QuestionnaireError::Immutable(q) => ApiError::conflict(ErrorCode::Immutable, detail)
+                .with_current_status(q.status.as_str()),
+            QuestionnaireError::InvalidTransition { current, .. } => {
+                ApiError::conflict(ErrorCode::InvalidTransition, detail)
+                    .with_current_status(current.as_str())
+            }
+            QuestionnaireError::DraftExists { version, .. } => {
+                let error = ApiError::conflict(ErrorCode::DraftExists, detail);
+                match version {
+                    Some(_) => error.with_current_status(Status::Draft.as_str()),
+                    None => error,
+                }
+            }
+            QuestionnaireError::Db(e) => e.into(),
+        }
+    }
+}
 
 /// Questionnaires can be large: up to 500 questions with their options and help texts.
 pub const QUESTIONNAIRE_JSON_LIMIT: usize = 1024 * 1024;
@@ -28,16 +52,16 @@ fn can_read(auth: &AuthUser) -> Result<(), ApiError> {
 }
 
 /// Drafts are an admin's working copies; everyone else sees published and retired versions.
-fn sees_drafts(auth: &AuthUser) -> bool {
-    auth.role() == Some(Role::Admin)
+fn reader(auth: &AuthUser) -> Reader {
+    if auth.role() == Some(Role::Admin) {
+        Reader::Admin
+    } else {
+        Reader::Other
+    }
 }
 
 fn location(q: &Questionnaire) -> String {
     format!("/api/v1/questionnaires/{}", q.id)
-}
-
-fn invalid(errors: Vec<Violation>) -> ApiError {
-    ApiError::validation(errors)
 }
 
 /// List questionnaire versions, oldest first.
@@ -61,7 +85,7 @@ pub async fn list_questionnaires(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let after = page.after_id::<QuestionnaireId>();
-    let visible = if sees_drafts(&auth) {
+    let visible = if reader(&auth) == Reader::Admin {
         vec![Status::Draft, Status::Published, Status::Retired]
     } else {
         vec![Status::Published, Status::Retired]
@@ -80,11 +104,7 @@ pub async fn list_questionnaires(
         key: query.key,
         statuses,
     };
-    let (org, fetch) = (auth.org_id, page.fetch());
-    let rows = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::list(conn, org, &filter, after, fetch)?))
-        .await?;
+    let rows = service::list(&state.db, auth.org_id, filter, after, page.fetch()).await?;
     Ok(web::Json(page.page(rows, |q| q.id.to_string(), |q| q)))
 }
 
@@ -111,73 +131,11 @@ pub async fn create_questionnaire(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let (key, content) = body.into_inner().content();
-    let mut errors = Vec::new();
-    if !is_slug(&key) {
-        errors.push(Violation::new(
-            "/key",
-            "invalid_key",
-            "a key has 1 to 64 characters of a-z, 0-9, _ and -",
-        ));
-    }
-    errors.extend(model::validate(&content));
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
-    let now = db::now();
-    let questionnaire = Questionnaire {
-        id: QuestionnaireId::generate(),
-        org_id: auth.org_id,
-        key,
-        version: 1,
-        status: Status::Draft,
-        content,
-        created_at: now,
-        updated_at: now,
-        published_at: None,
-        retired_at: None,
-    };
-    let stored = questionnaire.clone();
-    let created_by = auth.user_id();
-    state
-        .db
-        .run(move |conn| {
-            let taken = || {
-                ApiError::conflict(
-                    ErrorCode::KeyTaken,
-                    format!(
-                        "a questionnaire with key `{}` exists; add a version with POST /api/v1/questionnaires/{}/versions",
-                        stored.key, stored.key
-                    ),
-                )
-            };
-            if store::latest(conn, stored.org_id, &stored.key)?.is_some() {
-                return Err(taken());
-            }
-            match store::insert(conn, &stored, created_by) {
-                Err(e) if is_unique_violation(&e) => Err(taken()),
-                other => Ok(other?),
-            }
-        })
-        .await?;
+    let questionnaire =
+        service::create(&state.db, auth.org_id, auth.user_id(), key, content).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(&questionnaire)))
         .json(QuestionnaireResponse::from(questionnaire)))
-}
-
-async fn load(
-    state: &AppState,
-    auth: &AuthUser,
-    id: QuestionnaireId,
-) -> Result<Questionnaire, ApiError> {
-    let org = auth.org_id;
-    let found = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::find(conn, org, id)?))
-        .await?;
-    match found {
-        Some(q) if q.status != Status::Draft || sees_drafts(auth) => Ok(q),
-        _ => Err(ApiError::not_found()),
-    }
 }
 
 /// Get one version with all its sections and questions.
@@ -198,22 +156,8 @@ pub async fn get_questionnaire(
     id: web::Path<QuestionnaireId>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
     can_read(&auth)?;
-    Ok(web::Json(
-        load(&state, &auth, id.into_inner()).await?.into(),
-    ))
-}
-
-fn immutable(q: &Questionnaire) -> ApiError {
-    ApiError::conflict(
-        ErrorCode::Immutable,
-        format!(
-            "version {} of `{}` is {}; only drafts change. Add a version to make changes.",
-            q.version,
-            q.key,
-            q.status.as_str()
-        ),
-    )
-    .with_current_status(q.status.as_str())
+    let q = service::find(&state.db, auth.org_id, reader(&auth), id.into_inner()).await?;
+    Ok(web::Json(q.into()))
 }
 
 /// Change a draft. Published and retired versions never change (409).
@@ -239,56 +183,12 @@ pub async fn update_questionnaire(
     body: ApiJson<UpdateQuestionnaireRequest, QUESTIONNAIRE_JSON_LIMIT>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let mut questionnaire = load(&state, &auth, id.into_inner()).await?;
-    if questionnaire.status != Status::Draft {
-        return Err(immutable(&questionnaire));
-    }
-    body.into_inner().apply(&mut questionnaire.content);
-    let errors = model::validate(&questionnaire.content);
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
-    questionnaire.updated_at = db::now();
-    let stored = questionnaire.clone();
-    let updated = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::update_draft(conn, &stored)?))
-        .await?;
-    if !updated {
-        // Published by someone else meanwhile.
-        let current = load(&state, &auth, questionnaire.id).await?;
-        return Err(immutable(&current));
-    }
+    let change = body.into_inner();
+    let questionnaire = service::update_draft(&state.db, auth.org_id, id.into_inner(), |content| {
+        change.apply(content)
+    })
+    .await?;
     Ok(web::Json(questionnaire.into()))
-}
-
-async fn transition(
-    state: &AppState,
-    auth: &AuthUser,
-    id: QuestionnaireId,
-    from: Status,
-    to: Status,
-) -> Result<Questionnaire, ApiError> {
-    auth.require_role(&[Role::Admin])?;
-    let org = auth.org_id;
-    let moved = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(store::transition(conn, org, id, from, to, db::now())?))
-        .await?;
-    let current = load(state, auth, id).await?;
-    if !moved {
-        return Err(ApiError::conflict(
-            ErrorCode::InvalidTransition,
-            format!(
-                "only a {} version can become {}; this one is {}",
-                from.as_str(),
-                to.as_str(),
-                current.status.as_str()
-            ),
-        )
-        .with_current_status(current.status.as_str()));
-    }
-    Ok(current)
 }
 
 /// Publish a draft. From then on it is immutable and shoppers can answer it.
@@ -309,15 +209,8 @@ pub async fn publish_questionnaire(
     state: web::Data<AppState>,
     id: web::Path<QuestionnaireId>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
-    let q = transition(
-        &state,
-        &auth,
-        id.into_inner(),
-        Status::Draft,
-        Status::Published,
-    )
-    .await?;
-    tracing::info!(questionnaire = %q.id, key = %q.key, version = q.version, "questionnaire published");
+    auth.require_role(&[Role::Admin])?;
+    let q = service::publish(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(web::Json(q.into()))
 }
 
@@ -339,14 +232,8 @@ pub async fn retire_questionnaire(
     state: web::Data<AppState>,
     id: web::Path<QuestionnaireId>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
-    let q = transition(
-        &state,
-        &auth,
-        id.into_inner(),
-        Status::Published,
-        Status::Retired,
-    )
-    .await?;
+    auth.require_role(&[Role::Admin])?;
+    let q = service::retire(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(web::Json(q.into()))
 }
 
@@ -370,44 +257,8 @@ pub async fn create_version(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let key = key.into_inner();
-    let (org, created_by) = (auth.org_id, auth.user_id());
-    let draft = state
-        .db
-        .run(move |conn| {
-            let latest = store::latest(conn, org, &key)?.ok_or_else(ApiError::not_found)?;
-            if latest.status == Status::Draft {
-                return Err(ApiError::conflict(
-                    ErrorCode::DraftExists,
-                    format!(
-                        "version {} of `{key}` is still a draft; change or publish it",
-                        latest.version
-                    ),
-                )
-                .with_current_status(latest.status.as_str()));
-            }
-            let now = db::now();
-            let draft = Questionnaire {
-                id: QuestionnaireId::generate(),
-                org_id: org,
-                key: latest.key,
-                version: latest.version + 1,
-                status: Status::Draft,
-                content: latest.content,
-                created_at: now,
-                updated_at: now,
-                published_at: None,
-                retired_at: None,
-            };
-            match store::insert(conn, &draft, created_by) {
-                Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
-                    ErrorCode::DraftExists,
-                    "another version was created at the same time",
-                )),
-                other => other.map(|()| draft).map_err(ApiError::from),
-            }
-        })
-        .await?;
+    let draft =
+        service::new_version(&state.db, auth.org_id, auth.user_id(), key.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(&draft)))
         .json(QuestionnaireResponse::from(draft)))
