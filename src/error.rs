@@ -335,14 +335,6 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// The one place outside `db` that names Diesel: a failed query answers like any
-/// database error (404 for a missing row, 500 otherwise).
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        DbError::Query(e).into()
-    }
-}
-
 impl From<ValidationFailed> for ApiError {
     fn from(e: ValidationFailed) -> Self {
         ApiError::validation(e.0)

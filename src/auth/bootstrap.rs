@@ -57,7 +57,7 @@ pub fn create_admin(
     let admin = User {
         id: UserId::generate(),
         org_id: org.id,
-        email: email.as_str().to_string(),
+        email,
         display_name,
         role: Role::Admin,
         active: true,
@@ -69,7 +69,7 @@ pub fn create_admin(
         identity::insert_organization(conn, &org)?;
         match identity::insert_user(conn, &admin, &hash) {
             Err(e) if is_unique_violation(&e) => {
-                Err(BootstrapError::EmailTaken(admin.email.clone()))
+                Err(BootstrapError::EmailTaken(admin.email.to_string()))
             }
             other => Ok(other?),
         }

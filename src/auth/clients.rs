@@ -6,9 +6,8 @@ use validator::Validate;
 
 use super::dto::{ClientResponse, CreateClientRequest, CreatedClientResponse, ListClientsQuery};
 use super::extractor::AuthUser;
-use super::model::{ClientId, IntegrationClient, Role, Scope, parse_display_name};
-use super::tokens;
-use crate::db::{self, identity};
+use super::model::{ClientId, Role, parse_display_name};
+use super::service;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::pagination::{Page, PageRequest};
@@ -36,11 +35,7 @@ pub async fn list_clients(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let after = page.after_id::<ClientId>();
-    let (org, fetch) = (auth.org_id, page.fetch());
-    let rows = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(identity::list_clients(conn, org, after, fetch)?))
-        .await?;
+    let rows = service::list_clients(&state.db, auth.org_id, after, page.fetch()).await?;
     Ok(web::Json(page.page(
         rows,
         |c| c.id.to_string(),
@@ -80,36 +75,8 @@ pub async fn create_client(
             "validated name missing"
         )));
     };
-    let mut scopes = body.scopes;
-    scopes.sort();
-    scopes.dedup();
-
-    let secret = tokens::random_token("smcs_");
-    let secret_hash = tokens::hash_secret(&secret);
-    let now = db::now();
-    let client = IntegrationClient {
-        id: ClientId::generate(),
-        org_id: auth.org_id,
-        name,
-        scopes,
-        active: true,
-        created_at: now,
-        updated_at: now,
-    };
-    let stored = client.clone();
-    let created_by = auth.user_id();
-    state
-        .db
-        .run(move |conn| {
-            Ok::<_, ApiError>(identity::insert_client(
-                conn,
-                &stored,
-                &secret_hash,
-                created_by,
-            )?)
-        })
-        .await?;
-    tracing::info!(client = %client.id, scopes = %Scope::join(&client.scopes), "integration client created");
+    let (client, secret) =
+        service::create_client(&state.db, auth.org_id, auth.user_id(), name, body.scopes).await?;
     let id = client.id;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -142,13 +109,6 @@ pub async fn delete_client(
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let (org, id) = (auth.org_id, id.into_inner());
-    let found = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(identity::deactivate_client(conn, org, id, db::now())?))
-        .await?;
-    if !found {
-        return Err(ApiError::not_found());
-    }
+    service::revoke_client(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -111,7 +111,7 @@ impl From<User> for UserResponse {
     fn from(u: User) -> Self {
         UserResponse {
             id: u.id,
-            email: u.email,
+            email: u.email.as_str().to_string(),
             display_name: u.display_name,
             role: u.role,
             active: u.active,

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::model::{ClientId, OrgId, Role, Scope, UserId};
-use crate::db::identity;
+use super::service;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -117,11 +117,8 @@ impl FromRequest for AuthUser {
             match claims.kind.as_str() {
                 "user" => {
                     let id: UserId = claims.sub.parse().map_err(|_| invalid_token())?;
-                    let user = state
-                        .db
-                        .run(move |conn| Ok::<_, ApiError>(identity::find_user(conn, org_id, id)?))
+                    let user = service::active_user(&state.db, org_id, id)
                         .await?
-                        .filter(|u| u.active)
                         .ok_or_else(invalid_token)?;
                     Ok(AuthUser {
                         org_id,
@@ -134,13 +131,8 @@ impl FromRequest for AuthUser {
                 }
                 "client" => {
                     let id: ClientId = claims.sub.parse().map_err(|_| invalid_token())?;
-                    let client = state
-                        .db
-                        .run(move |conn| {
-                            Ok::<_, ApiError>(identity::find_client(conn, org_id, id)?)
-                        })
+                    let client = service::active_client(&state.db, org_id, id)
                         .await?
-                        .filter(|c| c.active)
                         .ok_or_else(invalid_token)?;
                     // A client keeps only the scopes it still has and the token granted.
                     let granted = Scope::parse_list(&claims.scope).unwrap_or_default();

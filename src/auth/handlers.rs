@@ -4,29 +4,47 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::TimeDelta;
 
 use super::dto::{MeResponse, OrganizationSummary, RevokeRequest, TokenRequest, TokenResponse};
 use super::extractor::{AuthUser, Principal};
-use super::model::{ClientId, Email, OrgId, Scope, User};
+use super::model::{ClientId, Email};
 use super::rate_limit::client_ip;
-use super::{passwords, tokens};
-use crate::db::identity::{self, NewRefreshToken};
-use crate::db::{self, write_transaction};
+use super::service::{self, AuthError, IssuedTokens};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::FormOrJson;
 use crate::state::AppState;
 
-fn invalid_grant(detail: &str) -> ApiError {
-    ApiError::unauthorized(ErrorCode::InvalidGrant, detail, false)
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AuthError::InvalidGrant(_) => {
+                ApiError::unauthorized(ErrorCode::InvalidGrant, detail, false)
+            }
+            AuthError::InvalidClient => {
+                ApiError::unauthorized(ErrorCode::InvalidClient, detail, false)
+            }
+            AuthError::InvalidScope(_) => ApiError::bad_request(ErrorCode::InvalidScope, detail),
+            AuthError::Invalid(violations) => ApiError::validation(violations),
+            AuthError::NotFound => ApiError::not_found(),
+            AuthError::EmailTaken => ApiError::conflict(ErrorCode::EmailTaken, detail),
+            AuthError::LastAdmin => ApiError::conflict(ErrorCode::LastAdmin, detail),
+            AuthError::Internal(cause) => ApiError::internal(cause),
+            AuthError::Db(e) => e.into(),
+        }
+    }
 }
 
-fn invalid_client() -> ApiError {
-    ApiError::unauthorized(
-        ErrorCode::InvalidClient,
-        "the client id or secret is incorrect, or the client is revoked",
-        false,
-    )
+impl From<IssuedTokens> for TokenResponse {
+    fn from(t: IssuedTokens) -> Self {
+        TokenResponse {
+            access_token: t.access_token,
+            token_type: "Bearer".into(),
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            scope: t.scope,
+        }
+    }
 }
 
 /// Get tokens: sign in with email and password, rotate a refresh token, or authenticate an
@@ -88,7 +106,7 @@ pub async fn issue_token(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(response))
+        .json(TokenResponse::from(response)))
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
@@ -100,15 +118,11 @@ fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
     })
 }
 
-async fn password_grant(
-    state: &web::Data<AppState>,
-    body: TokenRequest,
-) -> Result<TokenResponse, ApiError> {
+async fn password_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTokens, ApiError> {
     let username = required(body.username, "username")?;
     let password = required(body.password, "password")?;
-    // An over-long password is refused before any hashing work.
-    if password.len() > super::model::PASSWORD_MAX_BYTES || username.len() > 254 {
-        return Err(invalid_grant("the email or password is incorrect"));
+    if username.len() > 254 {
+        return Err(AuthError::InvalidGrant("the email or password is incorrect").into());
     }
     let email = Email::parse(&username).ok();
     let account = email.as_ref().map_or_else(
@@ -120,162 +134,12 @@ async fn password_grant(
         .limiter
         .check_account(&account)
         .map_err(ApiError::too_many_requests)?;
-
-    let found = match email {
-        Some(email) => {
-            state
-                .db
-                .run(move |conn| {
-                    Ok::<_, ApiError>(identity::find_user_for_login(conn, email.as_str())?)
-                })
-                .await?
-        }
-        None => None,
-    };
-    // Unknown emails cost the same work as known ones, and every failure reads the same.
-    let user = web::block(move || match found {
-        Some((user, hash)) if passwords::verify(&password, &hash) && user.active => Some(user),
-        Some(_) => None,
-        None => {
-            passwords::verify_dummy(&password);
-            None
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .ok_or_else(|| invalid_grant("the email or password is incorrect"))?;
-
-    let family = uuid::Uuid::now_v7().to_string();
-    issue_user_tokens(state, user, family).await
+    Ok(service::sign_in(&state.db, &state.auth.tokens, email, password).await?)
 }
 
-/// Signs an access token for `user` and stores a new refresh token in `family`.
-async fn issue_user_tokens(
-    state: &web::Data<AppState>,
-    user: User,
-    family: String,
-) -> Result<TokenResponse, ApiError> {
-    let refresh = store_refresh_token(state, &user, family).await?;
-    user_token_response(state, &user, refresh)
-}
-
-fn user_token_response(
-    state: &AppState,
-    user: &User,
-    refresh: String,
-) -> Result<TokenResponse, ApiError> {
-    let scope = Scope::join(&user.role.scopes());
-    let (access_token, expires_in) = state
-        .auth
-        .tokens
-        .issue(
-            user.id.to_string(),
-            user.org_id.to_string(),
-            "user",
-            Some(user.role.as_str().to_string()),
-            scope.clone(),
-        )
-        .map_err(ApiError::internal)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in,
-        refresh_token: Some(refresh),
-        scope,
-    })
-}
-
-async fn store_refresh_token(
-    state: &web::Data<AppState>,
-    user: &User,
-    family: String,
-) -> Result<String, ApiError> {
-    let token = tokens::random_token("smr_");
-    let hash = tokens::hash_secret(&token);
-    let now = db::now();
-    let expires_at =
-        now + TimeDelta::from_std(state.auth.tokens.refresh_ttl()).map_err(ApiError::internal)?;
-    let (user_id, org_id) = (user.id, user.org_id);
-    state
-        .db
-        .run(move |conn| {
-            identity::insert_refresh_token(
-                conn,
-                &NewRefreshToken {
-                    id: &uuid::Uuid::now_v7().to_string(),
-                    token_hash: &hash,
-                    family_id: &family,
-                    user_id,
-                    org_id,
-                    created_at: now,
-                    expires_at,
-                },
-            )?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    Ok(token)
-}
-
-enum Rotation {
-    Rotated(User, String),
-    Refused(&'static str),
-}
-
-async fn refresh_grant(
-    state: &web::Data<AppState>,
-    body: TokenRequest,
-) -> Result<TokenResponse, ApiError> {
+async fn refresh_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTokens, ApiError> {
     let presented = required(body.refresh_token, "refresh_token")?;
-    let hash = tokens::hash_secret(&presented);
-    let new_token = tokens::random_token("smr_");
-    let new_hash = tokens::hash_secret(&new_token);
-    let ttl = TimeDelta::from_std(state.auth.tokens.refresh_ttl()).map_err(ApiError::internal)?;
-    let outcome = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let now = db::now();
-                let Some(stored) = identity::find_refresh_token(conn, &hash)? else {
-                    return Ok::<_, ApiError>(Rotation::Refused("the refresh token is not valid"));
-                };
-                if stored.revoked {
-                    return Ok(Rotation::Refused("the refresh token was revoked"));
-                }
-                if stored.used || !identity::consume_refresh_token(conn, &stored.id, now)? {
-                    // A used token presented again means it was copied: end the session
-                    // for everyone holding a token of this family.
-                    let revoked = identity::revoke_refresh_family(conn, &stored.family_id, now)?;
-                    tracing::warn!(family = %stored.family_id, revoked, "refresh token reused; session revoked");
-                    return Ok(Rotation::Refused("the refresh token was already used; the session has been ended"));
-                }
-                if stored.expires_at <= now {
-                    return Ok(Rotation::Refused("the refresh token has expired"));
-                }
-                let Some(user) = identity::find_user(conn, stored.org_id, stored.user_id)?.filter(|u| u.active) else {
-                    identity::revoke_refresh_family(conn, &stored.family_id, now)?;
-                    return Ok(Rotation::Refused("the account is deactivated"));
-                };
-                identity::insert_refresh_token(
-                    conn,
-                    &NewRefreshToken {
-                        id: &uuid::Uuid::now_v7().to_string(),
-                        token_hash: &new_hash,
-                        family_id: &stored.family_id,
-                        user_id: user.id,
-                        org_id: user.org_id,
-                        created_at: now,
-                        expires_at: now + ttl,
-                    },
-                )?;
-                Ok(Rotation::Rotated(user, new_token))
-            })
-        })
-        .await?;
-    match outcome {
-        Rotation::Rotated(user, token) => user_token_response(state, &user, token),
-        Rotation::Refused(reason) => Err(invalid_grant(reason)),
-    }
+    Ok(service::rotate_refresh(&state.db, &state.auth.tokens, &presented).await?)
 }
 
 /// Client id and secret from HTTP Basic auth (RFC 6749 2.3.1) or from the body.
@@ -296,67 +160,30 @@ fn client_credentials(req: &HttpRequest, body: &TokenRequest) -> Option<(String,
 }
 
 async fn client_grant(
-    state: &web::Data<AppState>,
+    state: &AppState,
     req: &HttpRequest,
     body: TokenRequest,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<IssuedTokens, ApiError> {
     let (id, secret) = client_credentials(req, &body).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::InvalidRequest,
             "`client_id` and `client_secret` are required for this grant",
         )
     })?;
-    let id: ClientId = id.trim().parse().map_err(|_| invalid_client())?;
+    let id: ClientId = id.trim().parse().map_err(|_| AuthError::InvalidClient)?;
     state
         .auth
         .limiter
         .check_account(&format!("client:{id}"))
         .map_err(ApiError::too_many_requests)?;
-    let found = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(identity::find_client_for_auth(conn, id)?))
-        .await?;
-    let client = match found {
-        Some((client, hash))
-            if client.active && tokens::constant_time_eq(&tokens::hash_secret(&secret), &hash) =>
-        {
-            client
-        }
-        _ => return Err(invalid_client()),
-    };
-    let scopes = match body.scope.as_deref().filter(|s| !s.trim().is_empty()) {
-        None => client.scopes.clone(),
-        Some(requested) => {
-            let requested = Scope::parse_list(requested)
-                .map_err(|e| ApiError::bad_request(ErrorCode::InvalidScope, e))?;
-            if let Some(extra) = requested.iter().find(|s| !client.scopes.contains(s)) {
-                return Err(ApiError::bad_request(
-                    ErrorCode::InvalidScope,
-                    format!("this client was not granted `{}`", extra.as_str()),
-                ));
-            }
-            requested
-        }
-    };
-    let scope = Scope::join(&scopes);
-    let (access_token, expires_in) = state
-        .auth
-        .tokens
-        .issue(
-            client.id.to_string(),
-            client.org_id.to_string(),
-            "client",
-            None,
-            scope.clone(),
-        )
-        .map_err(ApiError::internal)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in,
-        refresh_token: None,
-        scope,
-    })
+    Ok(service::client_token(
+        &state.db,
+        &state.auth.tokens,
+        id,
+        secret,
+        body.scope.as_deref(),
+    )
+    .await?)
 }
 
 /// Revoke a refresh token (sign out): the whole sign-in session it belongs to ends.
@@ -391,16 +218,7 @@ pub async fn revoke_token(
             ),
         ]));
     }
-    let hash = tokens::hash_secret(&body.0.token);
-    state
-        .db
-        .run(move |conn| {
-            if let Some(stored) = identity::find_refresh_token(conn, &hash)? {
-                identity::revoke_refresh_family(conn, &stored.family_id, db::now())?;
-            }
-            Ok::<_, ApiError>(())
-        })
-        .await?;
+    service::revoke(&state.db, &body.0.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -417,40 +235,20 @@ pub async fn get_me(
     auth: AuthUser,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MeResponse>, ApiError> {
-    let org_id: OrgId = auth.org_id;
-    let principal = auth.principal;
-    let (org, name, email, id) = state
-        .db
-        .run(move |conn| {
-            let org = identity::find_organization(conn, org_id)?.ok_or_else(ApiError::not_found)?;
-            let (name, email, id) = match principal {
-                Principal::User { id, .. } => {
-                    let user =
-                        identity::find_user(conn, org_id, id)?.ok_or_else(ApiError::not_found)?;
-                    (user.display_name, Some(user.email), id.0)
-                }
-                Principal::Client { id } => {
-                    let client =
-                        identity::find_client(conn, org_id, id)?.ok_or_else(ApiError::not_found)?;
-                    (client.name, None, id.0)
-                }
-            };
-            Ok::<_, ApiError>((org, name, email, id))
-        })
-        .await?;
+    let me = service::whoami(&state.db, &auth).await?;
     Ok(web::Json(MeResponse {
         kind: match auth.principal {
             Principal::User { .. } => "user".into(),
             Principal::Client { .. } => "client".into(),
         },
-        id,
+        id: me.id,
         organization: OrganizationSummary {
-            id: org.id,
-            name: org.name,
+            id: me.organization.id,
+            name: me.organization.name,
         },
         role: auth.role(),
-        email,
-        name,
+        email: me.email.map(|e| e.as_str().to_string()),
+        name: me.name,
         scopes: auth.scopes,
     }))
 }

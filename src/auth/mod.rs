@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod model;
 pub mod passwords;
 pub mod rate_limit;
+pub mod service;
 pub mod tokens;
 pub mod users;
 

@@ -244,7 +244,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, String> {
 pub struct User {
     pub id: UserId,
     pub org_id: OrgId,
-    pub email: String,
+    pub email: Email,
     pub display_name: String,
     pub role: Role,
     pub active: bool,

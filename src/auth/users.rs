@@ -6,36 +6,14 @@ use validator::Validate;
 
 use super::dto::{CreateUserRequest, ListUsersQuery, UpdateUserRequest, UserResponse};
 use super::extractor::AuthUser;
-use super::model::{Email, Password, Role, User, UserId, parse_display_name};
-use super::passwords;
-use crate::db::identity::{self, UserFilter};
-use crate::db::{self, is_unique_violation, write_transaction};
-use crate::error::{ApiError, ErrorCode, Problem};
+use super::model::{Email, Password, Role, UserId, parse_display_name};
+use super::service::{self, NewUser, UserChange};
+use crate::db::identity::UserFilter;
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::validation::Violations;
-
-fn email_taken() -> ApiError {
-    ApiError::conflict(
-        ErrorCode::EmailTaken,
-        "a user with this email already exists",
-    )
-}
-
-fn last_admin() -> ApiError {
-    ApiError::conflict(
-        ErrorCode::LastAdmin,
-        "this is the organization's last active admin; make another user admin first",
-    )
-}
-
-async fn hash_password(password: Password) -> Result<String, ApiError> {
-    web::block(move || passwords::hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-}
 
 /// List the organization's users, oldest first.
 #[utoipa::path(
@@ -62,12 +40,7 @@ pub async fn list_users(
         role: query.role,
         active: query.active,
     };
-    let org = auth.org_id;
-    let fetch = page.fetch();
-    let rows = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(identity::list_users(conn, org, &filter, after, fetch)?))
-        .await?;
+    let rows = service::list_users(&state.db, auth.org_id, filter, after, page.fetch()).await?;
     Ok(web::Json(page.page(
         rows,
         |u| u.id.to_string(),
@@ -119,30 +92,13 @@ pub async fn create_user(
         )));
     };
 
-    let hash = hash_password(password).await?;
-    let now = db::now();
-    let user = User {
-        id: UserId::generate(),
-        org_id: auth.org_id,
-        email: email.as_str().to_string(),
+    let new = NewUser {
+        email,
         display_name,
         role: body.role,
-        active: true,
-        created_at: now,
-        updated_at: now,
+        password,
     };
-    let stored = user.clone();
-    state
-        .db
-        .run(
-            move |conn| match identity::insert_user(conn, &stored, &hash) {
-                Ok(()) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(email_taken()),
-                Err(e) => Err(e.into()),
-            },
-        )
-        .await?;
-    tracing::info!(user = %user.id, role = %user.role, "user created");
+    let user = service::create_user(&state.db, auth.org_id, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(UserResponse::from(user)))
@@ -166,47 +122,8 @@ pub async fn get_user(
     id: web::Path<UserId>,
 ) -> Result<web::Json<UserResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let (org, id) = (auth.org_id, id.into_inner());
-    let user = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(identity::find_user(conn, org, id)?))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let user = service::find_user(&state.db, auth.org_id, id.into_inner()).await?;
     Ok(web::Json(user.into()))
-}
-
-/// Applies `change` to a user inside one transaction that also guards the last admin and
-/// ends the user's sessions when they lose access.
-async fn change_user(
-    state: &AppState,
-    org: crate::auth::model::OrgId,
-    id: UserId,
-    change: impl FnOnce(&mut User) + Send + 'static,
-    password_hash: Option<String>,
-) -> Result<User, ApiError> {
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                identity::lock_organization(conn, org)?;
-                let before = identity::find_user(conn, org, id)?.ok_or_else(ApiError::not_found)?;
-                let mut after = before.clone();
-                change(&mut after);
-                let was_admin = before.active && before.role == Role::Admin;
-                let is_admin = after.active && after.role == Role::Admin;
-                if was_admin && !is_admin && identity::count_active_admins(conn, org)? <= 1 {
-                    return Err(last_admin());
-                }
-                let now = db::now();
-                after.updated_at = now;
-                identity::update_user(conn, &after, password_hash.as_deref())?;
-                if (before.active && !after.active) || password_hash.is_some() {
-                    identity::revoke_user_refresh_tokens(conn, id, now)?;
-                }
-                Ok(after)
-            })
-        })
-        .await
 }
 
 /// Change a user: name, role, active flag or password.
@@ -249,29 +166,13 @@ pub async fn update_user(
         None => None,
     };
     violations.finish()?;
-    let password_hash = match password {
-        Some(p) => Some(hash_password(p).await?),
-        None => None,
+    let change = UserChange {
+        display_name: name,
+        role: body.role,
+        active: body.active,
+        password,
     };
-    let (role, active) = (body.role, body.active);
-    let user = change_user(
-        &state,
-        auth.org_id,
-        id.into_inner(),
-        move |user| {
-            if let Some(name) = name {
-                user.display_name = name;
-            }
-            if let Some(role) = role {
-                user.role = role;
-            }
-            if let Some(active) = active {
-                user.active = active;
-            }
-        },
-        password_hash,
-    )
-    .await?;
+    let user = service::change_user(&state.db, auth.org_id, id.into_inner(), change).await?;
     Ok(web::Json(user.into()))
 }
 
@@ -295,13 +196,10 @@ pub async fn delete_user(
     id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    change_user(
-        &state,
-        auth.org_id,
-        id.into_inner(),
-        |user| user.active = false,
-        None,
-    )
-    .await?;
+    let change = UserChange {
+        active: Some(false),
+        ..UserChange::default()
+    };
+    service::change_user(&state.db, auth.org_id, id.into_inner(), change).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,17 +1,27 @@
 //! Organizations, users, integration clients and refresh tokens. Every function that reads
-//! tenant data takes the organization and filters on it.
+//! tenant data takes the organization and filters on it, except the three sign-in lookups
+//! that find the organization (by email, client id or refresh token hash).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::schema::{integration_clients, organizations, refresh_tokens, user_emails, users};
-use super::{DbConn, bad_data, parse_stored};
+use super::{DbConn, bad_data};
 use crate::auth::model::{
-    ClientId, IntegrationClient, OrgId, Organization, Role, Scope, User, UserId,
+    ClientId, Email, IntegrationClient, OrgId, Organization, Role, Scope, User, UserId,
 };
+use crate::ids::{FamilyId, TokenId};
 
 // ---------------------------------------------------------------- organizations
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+struct OrganizationRow {
+    id: OrgId,
+    name: String,
+    created_at: NaiveDateTime,
+}
 
 pub fn count_organizations(conn: &mut DbConn) -> QueryResult<i64> {
     organizations::table.count().get_result(conn)
@@ -21,7 +31,7 @@ pub fn insert_organization(conn: &mut DbConn, org: &Organization) -> QueryResult
     let at = org.created_at.naive_utc();
     diesel::insert_into(organizations::table)
         .values((
-            organizations::id.eq(org.id.to_string()),
+            organizations::id.eq(org.id),
             organizations::name.eq(&org.name),
             organizations::created_at.eq(at),
             organizations::updated_at.eq(at),
@@ -31,23 +41,16 @@ pub fn insert_organization(conn: &mut DbConn, org: &Organization) -> QueryResult
 }
 
 pub fn find_organization(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<Organization>> {
-    organizations::table
-        .find(id.to_string())
-        .select((
-            organizations::id,
-            organizations::name,
-            organizations::created_at,
-        ))
-        .first::<(String, String, NaiveDateTime)>(conn)
+    Ok(organizations::table
+        .filter(organizations::id.eq(id))
+        .select(OrganizationRow::as_select())
+        .first(conn)
         .optional()?
-        .map(|(id, name, created_at)| {
-            Ok(Organization {
-                id: parse_stored(&id)?,
-                name,
-                created_at: created_at.and_utc(),
-            })
-        })
-        .transpose()
+        .map(|row| Organization {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at.and_utc(),
+        }))
 }
 
 /// Serialises changes that must see a consistent set of an organization's rows (such as
@@ -64,46 +67,29 @@ pub fn lock_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<()> {
 
 // ---------------------------------------------------------------- users
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
 struct UserRow {
-    id: String,
-    org_id: String,
+    id: UserId,
+    org_id: OrgId,
     email: String,
     display_name: String,
-    role: String,
+    role: Role,
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
 
-const USER_COLUMNS: (
-    users::id,
-    users::org_id,
-    users::email,
-    users::display_name,
-    users::role,
-    users::active,
-    users::created_at,
-    users::updated_at,
-) = (
-    users::id,
-    users::org_id,
-    users::email,
-    users::display_name,
-    users::role,
-    users::active,
-    users::created_at,
-    users::updated_at,
-);
-
 impl UserRow {
     fn into_user(self) -> QueryResult<User> {
+        let id = self.id;
         Ok(User {
-            id: parse_stored(&self.id)?,
-            org_id: parse_stored(&self.org_id)?,
-            email: self.email,
+            id,
+            org_id: self.org_id,
+            email: Email::parse(&self.email)
+                .map_err(|e| bad_data(format!("user {id}: stored email: {e}")))?,
             display_name: self.display_name,
-            role: self.role.parse::<Role>().map_err(bad_data)?,
+            role: self.role,
             active: self.active,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -111,55 +97,87 @@ impl UserRow {
     }
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUser<'a> {
+    id: UserId,
+    org_id: OrgId,
+    email: &'a str,
+    display_name: &'a str,
+    password_hash: &'a str,
+    role: Role,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// What an admin changes of a user (the password hash only when it is set anew).
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct UserChanges<'a> {
+    display_name: &'a str,
+    role: Role,
+    active: bool,
+    updated_at: NaiveDateTime,
+    password_hash: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_emails)]
+struct UserEmailRow<'a> {
+    email: &'a str,
+    org_id: OrgId,
+    user_id: UserId,
+}
+
 /// Stores a new user and its sign-in email; a taken email is a unique violation.
 pub fn insert_user(conn: &mut DbConn, user: &User, password_hash: &str) -> QueryResult<()> {
     conn.transaction(|conn| {
         diesel::insert_into(user_emails::table)
-            .values((
-                user_emails::email.eq(&user.email),
-                user_emails::org_id.eq(user.org_id.to_string()),
-                user_emails::user_id.eq(user.id.to_string()),
-            ))
+            .values(UserEmailRow {
+                email: user.email.as_str(),
+                org_id: user.org_id,
+                user_id: user.id,
+            })
             .execute(conn)?;
-        insert_user_row(conn, user, password_hash)
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                id: user.id,
+                org_id: user.org_id,
+                email: user.email.as_str(),
+                display_name: &user.display_name,
+                password_hash,
+                role: user.role,
+                active: user.active,
+                created_at: user.created_at.naive_utc(),
+                updated_at: user.updated_at.naive_utc(),
+            })
+            .execute(conn)?;
+        Ok(())
     })
-}
-
-fn insert_user_row(conn: &mut DbConn, user: &User, password_hash: &str) -> QueryResult<()> {
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(user.id.to_string()),
-            users::org_id.eq(user.org_id.to_string()),
-            users::email.eq(&user.email),
-            users::display_name.eq(&user.display_name),
-            users::password_hash.eq(password_hash),
-            users::role.eq(user.role.as_str()),
-            users::active.eq(user.active),
-            users::created_at.eq(user.created_at.naive_utc()),
-            users::updated_at.eq(user.updated_at.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 pub fn find_user(conn: &mut DbConn, org: OrgId, id: UserId) -> QueryResult<Option<User>> {
     users::table
-        .filter(users::id.eq(id.to_string()))
-        .filter(users::org_id.eq(org.to_string()))
-        .select(USER_COLUMNS)
-        .first::<UserRow>(conn)
+        .filter(users::org_id.eq(org))
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
         .optional()?
         .map(UserRow::into_user)
         .transpose()
 }
 
 /// The user with this email and their password hash, whatever their organization.
-pub fn find_user_for_login(conn: &mut DbConn, email: &str) -> QueryResult<Option<(User, String)>> {
+pub fn find_user_for_login(
+    conn: &mut DbConn,
+    email: &Email,
+) -> QueryResult<Option<(User, String)>> {
     // The email's organization first, from the global lookup; then the user's row there.
     let Some((org, id)) = user_emails::table
-        .filter(user_emails::email.eq(email))
+        .filter(user_emails::email.eq(email.as_str()))
         .select((user_emails::org_id, user_emails::user_id))
-        .first::<(String, String)>(conn)
+        .first::<(OrgId, UserId)>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -167,7 +185,7 @@ pub fn find_user_for_login(conn: &mut DbConn, email: &str) -> QueryResult<Option
     let row = users::table
         .filter(users::org_id.eq(org))
         .filter(users::id.eq(id))
-        .select((USER_COLUMNS, users::password_hash))
+        .select((UserRow::as_select(), users::password_hash))
         .first::<(UserRow, String)>(conn)
         .optional()?;
     row.map(|(user, hash)| Ok((user.into_user()?, hash)))
@@ -180,7 +198,7 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-/// A page of users in creation order, after the cursor.
+/// A page of users in id (creation) order, after the cursor.
 pub fn list_users(
     conn: &mut DbConn,
     org: OrgId,
@@ -189,16 +207,16 @@ pub fn list_users(
     limit: i64,
 ) -> QueryResult<Vec<User>> {
     let mut query = users::table
-        .filter(users::org_id.eq(org.to_string()))
-        .select(USER_COLUMNS)
+        .filter(users::org_id.eq(org))
+        .select(UserRow::as_select())
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(users::id.gt(after.to_string()));
+        query = query.filter(users::id.gt(after));
     }
     if let Some(role) = filter.role {
-        query = query.filter(users::role.eq(role.as_str()));
+        query = query.filter(users::role.eq(role));
     }
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
@@ -213,31 +231,24 @@ pub fn list_users(
 /// Writes the changeable fields of `user` (and the password hash when given).
 pub fn update_user(conn: &mut DbConn, user: &User, password_hash: Option<&str>) -> QueryResult<()> {
     let target = users::table
-        .filter(users::id.eq(user.id.to_string()))
-        .filter(users::org_id.eq(user.org_id.to_string()));
+        .filter(users::org_id.eq(user.org_id))
+        .filter(users::id.eq(user.id));
     diesel::update(target)
-        .set((
-            users::display_name.eq(&user.display_name),
-            users::role.eq(user.role.as_str()),
-            users::active.eq(user.active),
-            users::updated_at.eq(user.updated_at.naive_utc()),
-        ))
+        .set(UserChanges {
+            display_name: &user.display_name,
+            role: user.role,
+            active: user.active,
+            updated_at: user.updated_at.naive_utc(),
+            password_hash,
+        })
         .execute(conn)?;
-    if let Some(hash) = password_hash {
-        let target = users::table
-            .filter(users::id.eq(user.id.to_string()))
-            .filter(users::org_id.eq(user.org_id.to_string()));
-        diesel::update(target)
-            .set(users::password_hash.eq(hash))
-            .execute(conn)?;
-    }
     Ok(())
 }
 
 pub fn count_active_admins(conn: &mut DbConn, org: OrgId) -> QueryResult<i64> {
     users::table
-        .filter(users::org_id.eq(org.to_string()))
-        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::org_id.eq(org))
+        .filter(users::role.eq(Role::Admin))
         .filter(users::active.eq(true))
         .count()
         .get_result(conn)
@@ -245,47 +256,47 @@ pub fn count_active_admins(conn: &mut DbConn, org: OrgId) -> QueryResult<i64> {
 
 // ---------------------------------------------------------------- integration clients
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = integration_clients)]
 struct ClientRow {
-    id: String,
-    org_id: String,
+    id: ClientId,
+    org_id: OrgId,
     name: String,
+    /// Space-separated, as in an OAuth2 `scope`.
     scopes: String,
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
 
-const CLIENT_COLUMNS: (
-    integration_clients::id,
-    integration_clients::org_id,
-    integration_clients::name,
-    integration_clients::scopes,
-    integration_clients::active,
-    integration_clients::created_at,
-    integration_clients::updated_at,
-) = (
-    integration_clients::id,
-    integration_clients::org_id,
-    integration_clients::name,
-    integration_clients::scopes,
-    integration_clients::active,
-    integration_clients::created_at,
-    integration_clients::updated_at,
-);
-
 impl ClientRow {
     fn into_client(self) -> QueryResult<IntegrationClient> {
+        let id = self.id;
         Ok(IntegrationClient {
-            id: parse_stored(&self.id)?,
-            org_id: parse_stored(&self.org_id)?,
+            id,
+            org_id: self.org_id,
             name: self.name,
-            scopes: Scope::parse_list(&self.scopes).map_err(bad_data)?,
+            scopes: Scope::parse_list(&self.scopes)
+                .map_err(|e| bad_data(format!("client {id}: stored scopes: {e}")))?,
             active: self.active,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
         })
     }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = integration_clients)]
+struct NewClient<'a> {
+    id: ClientId,
+    org_id: OrgId,
+    name: &'a str,
+    scopes: String,
+    secret_hash: &'a str,
+    active: bool,
+    created_by: Option<UserId>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 pub fn insert_client(
@@ -295,17 +306,17 @@ pub fn insert_client(
     created_by: Option<UserId>,
 ) -> QueryResult<()> {
     diesel::insert_into(integration_clients::table)
-        .values((
-            integration_clients::id.eq(client.id.to_string()),
-            integration_clients::org_id.eq(client.org_id.to_string()),
-            integration_clients::name.eq(&client.name),
-            integration_clients::scopes.eq(Scope::join(&client.scopes)),
-            integration_clients::secret_hash.eq(secret_hash),
-            integration_clients::active.eq(client.active),
-            integration_clients::created_by.eq(created_by.map(|id| id.to_string())),
-            integration_clients::created_at.eq(client.created_at.naive_utc()),
-            integration_clients::updated_at.eq(client.updated_at.naive_utc()),
-        ))
+        .values(NewClient {
+            id: client.id,
+            org_id: client.org_id,
+            name: &client.name,
+            scopes: Scope::join(&client.scopes),
+            secret_hash,
+            active: client.active,
+            created_by,
+            created_at: client.created_at.naive_utc(),
+            updated_at: client.updated_at.naive_utc(),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -316,10 +327,10 @@ pub fn find_client(
     id: ClientId,
 ) -> QueryResult<Option<IntegrationClient>> {
     integration_clients::table
-        .filter(integration_clients::id.eq(id.to_string()))
-        .filter(integration_clients::org_id.eq(org.to_string()))
-        .select(CLIENT_COLUMNS)
-        .first::<ClientRow>(conn)
+        .filter(integration_clients::org_id.eq(org))
+        .filter(integration_clients::id.eq(id))
+        .select(ClientRow::as_select())
+        .first(conn)
         .optional()?
         .map(ClientRow::into_client)
         .transpose()
@@ -331,8 +342,8 @@ pub fn find_client_for_auth(
     id: ClientId,
 ) -> QueryResult<Option<(IntegrationClient, String)>> {
     let row = integration_clients::table
-        .filter(integration_clients::id.eq(id.to_string()))
-        .select((CLIENT_COLUMNS, integration_clients::secret_hash))
+        .filter(integration_clients::id.eq(id))
+        .select((ClientRow::as_select(), integration_clients::secret_hash))
         .first::<(ClientRow, String)>(conn)
         .optional()?;
     row.map(|(client, hash)| Ok((client.into_client()?, hash)))
@@ -346,13 +357,13 @@ pub fn list_clients(
     limit: i64,
 ) -> QueryResult<Vec<IntegrationClient>> {
     let mut query = integration_clients::table
-        .filter(integration_clients::org_id.eq(org.to_string()))
-        .select(CLIENT_COLUMNS)
+        .filter(integration_clients::org_id.eq(org))
+        .select(ClientRow::as_select())
         .order(integration_clients::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(integration_clients::id.gt(after.to_string()));
+        query = query.filter(integration_clients::id.gt(after));
     }
     query
         .load::<ClientRow>(conn)?
@@ -369,8 +380,8 @@ pub fn deactivate_client(
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let target = integration_clients::table
-        .filter(integration_clients::id.eq(id.to_string()))
-        .filter(integration_clients::org_id.eq(org.to_string()));
+        .filter(integration_clients::org_id.eq(org))
+        .filter(integration_clients::id.eq(id));
     let found = diesel::update(target)
         .set((
             integration_clients::active.eq(false),
@@ -385,8 +396,8 @@ pub fn deactivate_client(
 /// A stored refresh token, looked up by the hash of the presented value.
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
-    pub id: String,
-    pub family_id: String,
+    pub id: TokenId,
+    pub family_id: FamilyId,
     pub user_id: UserId,
     pub org_id: OrgId,
     pub expires_at: DateTime<Utc>,
@@ -394,27 +405,34 @@ pub struct RefreshToken {
     pub revoked: bool,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct RefreshTokenRow {
+    id: TokenId,
+    family_id: FamilyId,
+    user_id: UserId,
+    org_id: OrgId,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+/// A refresh token to store: only the hash of its value is kept.
+#[derive(Insertable)]
+#[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken<'a> {
-    pub id: &'a str,
+    pub id: TokenId,
     pub token_hash: &'a str,
-    pub family_id: &'a str,
+    pub family_id: FamilyId,
     pub user_id: UserId,
     pub org_id: OrgId,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
 }
 
 pub fn insert_refresh_token(conn: &mut DbConn, token: &NewRefreshToken<'_>) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::id.eq(token.id),
-            refresh_tokens::token_hash.eq(token.token_hash),
-            refresh_tokens::family_id.eq(token.family_id),
-            refresh_tokens::user_id.eq(token.user_id.to_string()),
-            refresh_tokens::org_id.eq(token.org_id.to_string()),
-            refresh_tokens::created_at.eq(token.created_at.naive_utc()),
-            refresh_tokens::expires_at.eq(token.expires_at.naive_utc()),
-        ))
+        .values(token)
         .execute(conn)?;
     Ok(())
 }
@@ -423,49 +441,32 @@ pub fn find_refresh_token(
     conn: &mut DbConn,
     token_hash: &str,
 ) -> QueryResult<Option<RefreshToken>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    );
-    let row = refresh_tokens::table
+    Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((
-            refresh_tokens::id,
-            refresh_tokens::family_id,
-            refresh_tokens::user_id,
-            refresh_tokens::org_id,
-            refresh_tokens::expires_at,
-            refresh_tokens::used_at,
-            refresh_tokens::revoked_at,
-        ))
-        .first::<Row>(conn)
-        .optional()?;
-    row.map(
-        |(id, family_id, user_id, org_id, expires_at, used_at, revoked_at)| {
-            Ok(RefreshToken {
-                id,
-                family_id,
-                user_id: parse_stored(&user_id)?,
-                org_id: parse_stored(&org_id)?,
-                expires_at: expires_at.and_utc(),
-                used: used_at.is_some(),
-                revoked: revoked_at.is_some(),
-            })
-        },
-    )
-    .transpose()
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|row| RefreshToken {
+            id: row.id,
+            family_id: row.family_id,
+            user_id: row.user_id,
+            org_id: row.org_id,
+            expires_at: row.expires_at.and_utc(),
+            used: row.used_at.is_some(),
+            revoked: row.revoked_at.is_some(),
+        }))
 }
 
 /// Marks a token as used if nobody used or revoked it first. Exactly one of several
 /// concurrent callers gets `true`.
-pub fn consume_refresh_token(conn: &mut DbConn, id: &str, at: DateTime<Utc>) -> QueryResult<bool> {
+pub fn consume_refresh_token(
+    conn: &mut DbConn,
+    token: &RefreshToken,
+    at: DateTime<Utc>,
+) -> QueryResult<bool> {
     let target = refresh_tokens::table
-        .filter(refresh_tokens::id.eq(id))
+        .filter(refresh_tokens::org_id.eq(token.org_id))
+        .filter(refresh_tokens::id.eq(token.id))
         .filter(refresh_tokens::used_at.is_null())
         .filter(refresh_tokens::revoked_at.is_null());
     let updated = diesel::update(target)
@@ -474,13 +475,16 @@ pub fn consume_refresh_token(conn: &mut DbConn, id: &str, at: DateTime<Utc>) -> 
     Ok(updated == 1)
 }
 
+/// Revokes every token of a sign-in session; returns how many were still live.
 pub fn revoke_refresh_family(
     conn: &mut DbConn,
-    family_id: &str,
+    org: OrgId,
+    family: FamilyId,
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let target = refresh_tokens::table
-        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::org_id.eq(org))
+        .filter(refresh_tokens::family_id.eq(family))
         .filter(refresh_tokens::revoked_at.is_null());
     diesel::update(target)
         .set(refresh_tokens::revoked_at.eq(at.naive_utc()))
@@ -489,11 +493,13 @@ pub fn revoke_refresh_family(
 
 pub fn revoke_user_refresh_tokens(
     conn: &mut DbConn,
+    org: OrgId,
     user: UserId,
     at: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let target = refresh_tokens::table
-        .filter(refresh_tokens::user_id.eq(user.to_string()))
+        .filter(refresh_tokens::org_id.eq(org))
+        .filter(refresh_tokens::user_id.eq(user))
         .filter(refresh_tokens::revoked_at.is_null());
     diesel::update(target)
         .set(refresh_tokens::revoked_at.eq(at.naive_utc()))
