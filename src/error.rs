@@ -370,6 +370,15 @@ mod tests {
     }
 
     #[test]
+    fn a_panicked_database_task_answers_an_opaque_500() {
+        let err = ApiError::from(DbError::Panicked("secret detail".into()));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let problem = err.problem();
+        assert_eq!(problem.code, ErrorCode::InternalError);
+        assert!(!format!("{problem:?}").contains("secret detail"));
+    }
+
+    #[test]
     fn error_codes_are_unique_snake_case_and_serialize_as_named() {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {

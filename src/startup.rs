@@ -34,6 +34,8 @@ pub enum StartupError {
     Pool(#[from] db::DbError),
     #[error("bootstrap failed: {0}")]
     Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -63,14 +65,10 @@ pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupErr
     if let Some(secret) = &config.jwt_secret {
         return Ok(secret.clone());
     }
+    let generated = tokens::random_token("").map_err(|e| StartupError::Random(e.to_string()))?;
     let mut conn = db.get()?;
-    let stored = db::settings::get_or_insert(
-        &mut conn,
-        JWT_SECRET_SETTING,
-        &tokens::random_token(""),
-        db::now(),
-    )
-    .map_err(db::DbError::Query)?;
+    let stored = db::settings::get_or_insert(&mut conn, JWT_SECRET_SETTING, &generated, db::now())
+        .map_err(db::DbError::Query)?;
     Ok(Secret::new(stored.value))
 }
 

@@ -21,11 +21,10 @@ pub fn verify(password: &str, hash: &str) -> bool {
     PasswordVerifier::<str>::verify_password(&Argon2::default(), password.as_bytes(), hash).is_ok()
 }
 
-/// A hash of a random password, verified against when the email is unknown so that the
-/// answer takes as long as for a known email.
+/// A hash verified against when the email is unknown, so that the answer takes as long as
+/// for a known email. Its password does not matter: the outcome is always a failure.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let random = super::tokens::random_token("dummy_");
-    Password::parse(random)
+    Password::parse("no account has this password".to_string())
         .ok()
         .and_then(|p| hash(&p).ok())
         .unwrap_or_default()

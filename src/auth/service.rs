@@ -56,6 +56,11 @@ pub struct IssuedTokens {
     pub scope: String,
 }
 
+fn random_token(prefix: &str) -> Result<String, AuthError> {
+    tokens::random_token(prefix)
+        .map_err(|e| AuthError::Internal(anyhow::anyhow!("random source failed: {e}")))
+}
+
 /// Runs CPU-heavy work (argon2) off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
@@ -127,7 +132,7 @@ pub async fn sign_in(
     .await?
     .ok_or(AuthError::InvalidGrant(WRONG_PASSWORD))?;
 
-    let refresh = tokens::random_token("smr_");
+    let refresh = random_token("smr_")?;
     let token_hash = tokens::hash_secret(&refresh);
     let now = db::now();
     let expires_at = now + refresh_expiry(tokens)?;
@@ -164,7 +169,7 @@ pub async fn rotate_refresh(
     presented: &str,
 ) -> Result<IssuedTokens, AuthError> {
     let hash = tokens::hash_secret(presented);
-    let new_token = tokens::random_token("smr_");
+    let new_token = random_token("smr_")?;
     let new_hash = tokens::hash_secret(&new_token);
     let ttl = refresh_expiry(tokens)?;
     let outcome = db
@@ -464,7 +469,7 @@ pub async fn create_client(
 ) -> Result<(IntegrationClient, String), AuthError> {
     scopes.sort();
     scopes.dedup();
-    let secret = tokens::random_token("smcs_");
+    let secret = random_token("smcs_")?;
     let secret_hash = tokens::hash_secret(&secret);
     let now = db::now();
     let client = IntegrationClient {

@@ -126,7 +126,14 @@ impl TokenService {
             scope,
             iat: now,
             exp: now + ttl,
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: {
+                let mut bytes = [0u8; 16];
+                getrandom::fill(&mut bytes)
+                    .map_err(|e| anyhow::anyhow!("random source failed: {e}"))?;
+                uuid::Builder::from_random_bytes(bytes)
+                    .into_uuid()
+                    .to_string()
+            },
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.kid.clone());
@@ -147,11 +154,12 @@ impl TokenService {
     }
 }
 
-/// `prefix` followed by 256 random bits, URL-safe base64.
-pub fn random_token(prefix: &str) -> String {
+/// `prefix` followed by 256 random bits, URL-safe base64. Fails only when the operating
+/// system's random source does, which callers answer as an internal error.
+pub fn random_token(prefix: &str) -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random source works");
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// The stored form of an opaque secret: its SHA-256, hex. The secrets are 256-bit random,
@@ -231,8 +239,8 @@ mod tests {
 
     #[test]
     fn opaque_secrets_are_random_and_hashed() {
-        let a = random_token("smr_");
-        let b = random_token("smr_");
+        let a = random_token("smr_").unwrap();
+        let b = random_token("smr_").unwrap();
         assert_ne!(a, b);
         assert_eq!(a.len(), 4 + 43);
         assert_eq!(hash_secret(&a).len(), 64);

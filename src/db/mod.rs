@@ -236,6 +236,9 @@ pub enum DbError {
     Unavailable(#[source] r2d2::PoolError),
     #[error("database query failed")]
     Query(#[from] diesel::result::Error),
+    /// The code run with the connection panicked; the connection was dropped.
+    #[error("a database task panicked: {0}")]
+    Panicked(String),
     #[error("database task was cancelled")]
     Cancelled,
 }
@@ -298,6 +301,16 @@ impl DbError {
     /// True when a query found no row where one was required.
     pub fn is_not_found(&self) -> bool {
         matches!(self, DbError::Query(diesel::result::Error::NotFound))
+    }
+}
+
+/// The message a panic was raised with, when it is text.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map_or_else(|| "(no message)".to_string(), |m| m.to_string()),
     }
 }
 
@@ -403,7 +416,13 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|_| E::from(DbError::Cancelled))?
+        .map_err(|e| {
+            E::from(if e.is_panic() {
+                DbError::Panicked(panic_message(e.into_panic()))
+            } else {
+                DbError::Cancelled
+            })
+        })?
     }
 
     /// Whether the database can serve requests: reachable, and every embedded migration
@@ -477,6 +496,32 @@ mod tests {
         ] {
             assert!(DatabaseUrl::parse(url).is_err(), "{url}");
         }
+    }
+
+    #[actix_web::test]
+    async fn a_panic_while_holding_a_connection_is_reported_as_a_panic() {
+        let dir = std::env::temp_dir().join(format!("secondmile-panic-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = DatabaseConfig {
+            url: DatabaseUrl::Sqlite(dir.join("t.db").display().to_string()),
+            pool_size: 1,
+            connection_timeout: Duration::from_secs(5),
+        };
+        let db = Db::connect(&config).unwrap();
+        let err = db
+            .run(|_conn| -> Result<(), DbError> { panic!("index out of bounds in a query") })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, DbError::Panicked(m) if m.contains("index out of bounds")),
+            "{err:?}"
+        );
+        // The pool goes on serving.
+        let ok = db
+            .run(|conn| -> Result<(), DbError> { Ok(conn.batch_execute("SELECT 1")?) })
+            .await;
+        assert!(ok.is_ok(), "{ok:?}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -3,4 +3,5 @@
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod rules;
 pub mod service;

@@ -1,9 +1,8 @@
 //! The use cases of questionnaire versions: drafts, publishing, retiring, new versions.
 //! Each owns its database work and answers with domain results or a [`QuestionnaireError`].
 
-use super::model::{
-    self, Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status, is_slug,
-};
+use super::model::{Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status, is_slug};
+use super::rules;
 use crate::db::questionnaires::{self as store, QuestionnaireFilter};
 use crate::db::{self, Db, DbError, QueryError, is_unique_violation};
 use crate::ids::{OrgId, QuestionnaireId, UserId};
@@ -98,7 +97,7 @@ pub async fn create(
             "a key has 1 to 64 characters of a-z, 0-9, _ and -",
         ));
     }
-    errors.extend(model::validate(&content));
+    errors.extend(rules::validate(&content));
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }
@@ -142,7 +141,7 @@ pub async fn update_draft(
         return Err(QuestionnaireError::Immutable(Box::new(questionnaire)));
     }
     change(&mut questionnaire.content);
-    let errors = model::validate(&questionnaire.content);
+    let errors = rules::validate(&questionnaire.content);
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }

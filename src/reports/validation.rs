@@ -392,3 +392,206 @@ fn is_option(q: &Question, value: &str) -> bool {
         .as_ref()
         .is_some_and(|o| o.iter().any(|o| o.value == value))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, FixedOffset};
+    use serde_json::json;
+
+    use super::*;
+    use crate::ids::{LocationId, OrgId, QuestionnaireId, ReportId};
+    use crate::locations::model::LocationFields;
+    use crate::questionnaires::model::tests::example;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-20T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn at(rfc3339: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap()
+    }
+
+    fn location() -> Location {
+        Location {
+            id: LocationId::generate(),
+            org_id: OrgId::generate(),
+            fields: LocationFields {
+                code: "S-1".into(),
+                name: "Chiado".into(),
+                address_lines: vec![],
+                city: None,
+                postal_code: None,
+                country: None,
+                region: None,
+                timezone: chrono_tz::Europe::Lisbon,
+                latitude: Some(38.7111),
+                longitude: Some(-9.1421),
+                tags: vec![],
+            },
+            active: true,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn questionnaire(status: Status) -> Questionnaire {
+        Questionnaire {
+            id: QuestionnaireId::generate(),
+            org_id: OrgId::generate(),
+            key: "store-visit".into(),
+            version: 1,
+            status,
+            content: example(),
+            created_at: now(),
+            updated_at: now(),
+            published_at: None,
+            retired_at: None,
+        }
+    }
+
+    /// A complete first-mile visit to the example questionnaire, an hour before `now()`.
+    fn submission() -> ReportSubmission {
+        serde_json::from_value(json!({
+            "id": ReportId::generate(),
+            "location_id": LocationId::generate(),
+            "questionnaire_id": QuestionnaireId::generate(),
+            "visit": {"started_at": "2026-11-20T11:00:00+00:00", "ended_at": "2026-11-20T11:17:00+00:00"},
+            "answers": [
+                {"question": "greeted", "value": true},
+                {"question": "eye_contact", "value": true},
+                {"question": "smiled", "value": true},
+                {"question": "on_phone", "value": false},
+                {"question": "courtesy", "value": 5},
+                {"question": "appearance", "value": true},
+                {"question": "wait_time", "value": 95},
+                {"question": "had_issue", "value": "no"},
+                {"question": "purchase_smooth", "value": true},
+                {"question": "clean_inside", "value": 4},
+                {"question": "clean_outside", "value": true},
+                {"question": "remembered_name", "value": false},
+                {"question": "unexpressed_need", "value": false},
+                {"question": "companion", "value": "alone"},
+                {"question": "follow_up", "value": false},
+                {"question": "beyond_task", "value": false},
+                {"question": "highlights", "value": "Quick, friendly service."}
+            ]
+        }))
+        .unwrap()
+    }
+
+    /// The (pointer, code) of every violation of `sub` against a published example at an
+    /// active location.
+    fn violations(sub: &ReportSubmission) -> Vec<(String, String)> {
+        let (location, questionnaire) = (location(), questionnaire(Status::Published));
+        let ctx = Context {
+            now: now(),
+            max_age_days: 90,
+            checkin_radius_m: 500.0,
+            location: Some(&location),
+            questionnaire: Some(&questionnaire),
+        };
+        validate(sub, &ctx)
+            .into_iter()
+            .map(|v| (v.pointer, v.code))
+            .collect()
+    }
+
+    /// Replaces the answer to `question` with `answer` (its other fields).
+    fn answer(sub: &mut ReportSubmission, question: &str, mut answer: serde_json::Value) {
+        answer["question"] = json!(question);
+        let slot = sub
+            .answers
+            .iter_mut()
+            .find(|a| a.question == question)
+            .unwrap();
+        *slot = serde_json::from_value(answer).unwrap();
+    }
+
+    fn pair(pointer: &str, code: &str) -> (String, String) {
+        (pointer.to_string(), code.to_string())
+    }
+
+    #[test]
+    fn a_complete_visit_has_no_violation() {
+        assert_eq!(violations(&submission()), vec![]);
+    }
+
+    #[test]
+    fn the_location_and_questionnaire_must_exist_be_active_and_published() {
+        let sub = submission();
+        let inactive = Location {
+            active: false,
+            ..location()
+        };
+        let draft = questionnaire(Status::Draft);
+        let codes = |location: Option<&Location>, questionnaire: Option<&Questionnaire>| {
+            let ctx = Context {
+                now: now(),
+                max_age_days: 90,
+                checkin_radius_m: 500.0,
+                location,
+                questionnaire,
+            };
+            validate(&sub, &ctx)
+                .into_iter()
+                .map(|v| v.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            codes(None, None),
+            ["unknown_location", "unknown_questionnaire"]
+        );
+        assert_eq!(
+            codes(Some(&inactive), Some(&draft)),
+            ["inactive_location", "not_published"]
+        );
+    }
+
+    #[test]
+    fn the_visit_must_be_ordered_recent_and_not_in_the_future() {
+        let mut sub = submission();
+        sub.visit.ended_at = at("2026-11-20T10:59:00+00:00");
+        assert_eq!(violations(&sub), [pair("/visit/ended_at", "before_start")]);
+        sub.visit.started_at = at("2026-11-20T12:30:00+00:00");
+        sub.visit.ended_at = at("2026-11-20T12:40:00+00:00");
+        assert!(violations(&sub).contains(&pair("/visit/started_at", "in_future")));
+        sub.visit.started_at = at("2026-08-01T10:00:00+00:00");
+        sub.visit.ended_at = at("2026-08-01T10:20:00+00:00");
+        assert_eq!(violations(&sub), [pair("/visit/started_at", "too_old")]);
+    }
+
+    #[test]
+    fn every_answer_rule_is_reported_at_its_pointer_all_at_once() {
+        let mut sub = submission();
+        answer(&mut sub, "greeted", json!({"na": true}));
+        answer(&mut sub, "courtesy", json!({"value": 6}));
+        answer(&mut sub, "smiled", json!({"value": "yes"}));
+        answer(&mut sub, "companion", json!({"value": "dog"}));
+        sub.answers.push(
+            serde_json::from_value(json!({"question": "favourite_colour", "value": "blue"}))
+                .unwrap(),
+        );
+        let found = violations(&sub);
+        for expected in [
+            pair("/answers/0/na", "na_not_allowed"),
+            pair("/answers/4/value", "out_of_range"),
+            pair("/answers/2/value", "invalid_type"),
+            pair("/answers/13/value", "unknown_option"),
+            pair("/answers/17/question", "unknown_question"),
+        ] {
+            assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+        }
+        assert_eq!(found.len(), 5, "{found:?}");
+    }
+
+    #[test]
+    fn a_required_visible_question_must_be_answered() {
+        let mut sub = submission();
+        sub.answers.retain(|a| a.question != "greeted");
+        let found = violations(&sub);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "missing_answer");
+    }
+}
