@@ -421,9 +421,9 @@ where
     body
 }
 
-/// Calls the API with a bearer token and an optional JSON body; returns the status and the
-/// body as JSON (`null` when empty).
-pub async fn call(
+/// Sends one API request with a bearer token and an optional JSON body; returns the status
+/// and the JSON body (`null` when empty).
+async fn send(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -450,6 +450,113 @@ pub async fn call(
         serde_json::from_slice(&bytes).expect("a JSON body")
     };
     (status, body)
+}
+
+/// Typed requests: the status and JSON body of each call, for tests to assert on.
+impl TestApp {
+    /// Any method, with the body optional (for tests that loop over methods or bodies).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        send(self, method, path, token, body).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        send(self, "GET", path, token, None).await
+    }
+
+    /// `GET` that must answer 200; returns the body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> serde_json::Value {
+        let (status, body) = self.get(path, token).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        send(self, "POST", path, token, Some(body)).await
+    }
+
+    /// `POST` without a body (actions such as publish).
+    pub async fn post_empty(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        send(self, "POST", path, token, None).await
+    }
+
+    pub async fn put(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        send(self, "PUT", path, token, Some(body)).await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        send(self, "PATCH", path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        send(self, "DELETE", path, token, None).await
+    }
+
+    /// Creates a location as `admin`; asserts 201 and returns it.
+    pub async fn create_location(&self, admin: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, location) = self.post("/api/v1/locations", admin, body).await;
+        assert_eq!(status, 201, "create a location: {location}");
+        location
+    }
+
+    /// Creates a questionnaire draft as `admin`; asserts 201 and returns it.
+    pub async fn create_questionnaire(
+        &self,
+        admin: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, q) = self.post("/api/v1/questionnaires", admin, body).await;
+        assert_eq!(status, 201, "create a questionnaire: {q}");
+        q
+    }
+
+    /// Moves a questionnaire version with `action` (`publish`, `retire`); asserts 200.
+    pub async fn questionnaire_action(&self, admin: &str, id: &str, action: &str) {
+        let path = format!("/api/v1/questionnaires/{id}/{action}");
+        let (status, body) = self.post_empty(&path, admin).await;
+        assert_eq!(status, 200, "{action} {id}: {body}");
+    }
+
+    /// Creates and publishes a questionnaire; returns its id.
+    pub async fn published_questionnaire(&self, admin: &str, body: serde_json::Value) -> String {
+        let q = self.create_questionnaire(admin, body).await;
+        let id = q["id"].as_str().expect("an id").to_string();
+        self.questionnaire_action(admin, &id, "publish").await;
+        id
+    }
+
+    /// Sets the locations a manager may see; asserts 200.
+    pub async fn assign_locations(&self, admin: &str, manager: &str, locations: &[&str]) {
+        let path = format!("/api/v1/users/{manager}/locations");
+        let (status, body) = self
+            .put(
+                &path,
+                admin,
+                serde_json::json!({ "location_ids": locations }),
+            )
+            .await;
+        assert_eq!(status, 200, "assign locations: {body}");
+    }
 }
 
 /// Counts rows in a table through a direct connection.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, call, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 
 async fn import(app: &TestApp, token: &str, csv: &str, partial: bool) -> (u16, Value) {
     let path = if partial {
@@ -34,7 +34,7 @@ fn location(code: &str, region: &str, tags: &[&str]) -> Value {
 }
 
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let (status, created) = call(app, "POST", "/api/v1/locations", token, Some(body)).await;
+    let (status, created) = app.post("/api/v1/locations", token, body).await;
     assert_eq!(status, 201, "{created}");
     created
 }
@@ -50,45 +50,37 @@ async fn an_admin_creates_changes_and_deactivates_locations() {
     assert_eq!(created["active"], true);
     let path = format!("/api/v1/locations/{}", created["id"].as_str().unwrap());
 
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/locations",
-        &token,
-        Some(location("S-0042", "North", &[])),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/locations",
+            &token,
+            location("S-0042", "North", &[]),
+        )
+        .await;
     assert_eq!((status, body["code"].as_str()), (409, Some("code_taken")));
 
-    let (status, changed) = call(
-        &app,
-        "PATCH",
-        &path,
-        &token,
-        Some(json!({"name": "Chiado", "latitude": null, "longitude": null, "region": null})),
-    )
-    .await;
+    let (status, changed) = app
+        .patch(
+            &path,
+            &token,
+            json!({"name": "Chiado", "latitude": null, "longitude": null, "region": null}),
+        )
+        .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["name"], "Chiado");
     assert!(changed["latitude"].is_null() && changed["region"].is_null());
     assert_eq!(changed["city"], "Lisboa", "absent fields stay");
-    let (status, body) = call(
-        &app,
-        "PATCH",
-        &path,
-        &token,
-        Some(json!({"latitude": 10.0})),
-    )
-    .await;
+    let (status, body) = app.patch(&path, &token, json!({"latitude": 10.0})).await;
     assert_eq!(
         (status, body["errors"][0]["pointer"].as_str()),
         (422, Some("/longitude"))
     );
 
-    assert_eq!(call(&app, "DELETE", &path, &token, None).await.0, 204);
-    let (_, fetched) = call(&app, "GET", &path, &token, None).await;
+    assert_eq!(app.delete(&path, &token).await.0, 204);
+    let fetched = app.get_ok(&path, &token).await;
     assert_eq!(fetched["active"], false, "deactivated, never removed");
-    let (_, reactivated) = call(&app, "PATCH", &path, &token, Some(json!({"active": true}))).await;
+    let (status, reactivated) = app.patch(&path, &token, json!({"active": true})).await;
+    assert_eq!(status, 200, "{reactivated}");
     assert_eq!(reactivated["active"], true);
 }
 
@@ -97,13 +89,7 @@ async fn invalid_locations_are_refused_with_every_violation() {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
     let token = app.access_token(&admin).await;
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/locations",
-        &token,
-        Some(json!({"code": "", "name": "X", "country": "XX", "timezone": "Mars/Olympus", "latitude": 95, "longitude": 0})),
-    )
+    let (status, body) = app.post("/api/v1/locations", &token, json!({"code": "", "name": "X", "country": "XX", "timezone": "Mars/Olympus", "latitude": 95, "longitude": 0}))
     .await;
     assert_eq!(status, 422, "{body}");
     let pointers: Vec<&str> = body["errors"]
@@ -115,14 +101,13 @@ async fn invalid_locations_are_refused_with_every_violation() {
     for p in ["/code", "/country", "/timezone", "/latitude"] {
         assert!(pointers.contains(&p), "{p} in {pointers:?}");
     }
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/locations",
-        &token,
-        Some(json!({"code": "a", "name": "b", "timezone": "UTC", "org_id": admin.org_id})),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/locations",
+            &token,
+            json!({"code": "a", "name": "b", "timezone": "UTC", "org_id": admin.org_id}),
+        )
+        .await;
     assert_eq!(
         (status, body["errors"][0]["code"].as_str()),
         (422, Some("unknown_field"))
@@ -143,14 +128,13 @@ async fn locations_are_filtered_and_paged() {
     )
     .await;
     create(&app, &token, location("S_2", "South", &[])).await;
-    call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/locations/{}", s1["id"].as_str().unwrap()),
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .delete(
+            &format!("/api/v1/locations/{}", s1["id"].as_str().unwrap()),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 204);
 
     let codes = |page: &Value| -> Vec<String> {
         page["items"]
@@ -160,41 +144,34 @@ async fn locations_are_filtered_and_paged() {
             .map(|l| l["code"].as_str().unwrap().to_string())
             .collect()
     };
-    let (_, p) = call(&app, "GET", "/api/v1/locations?region=North", &token, None).await;
+    let p = app.get_ok("/api/v1/locations?region=North", &token).await;
     assert_eq!(codes(&p), ["N-1", "N-2"]);
-    let (_, p) = call(&app, "GET", "/api/v1/locations?tag=mall", &token, None).await;
+    let p = app.get_ok("/api/v1/locations?tag=mall", &token).await;
     assert_eq!(codes(&p), ["N-1", "S-1"]);
-    let (_, p) = call(
-        &app,
-        "GET",
-        "/api/v1/locations?tag=mall&active=true",
-        &token,
-        None,
-    )
-    .await;
+    let p = app
+        .get_ok("/api/v1/locations?tag=mall&active=true", &token)
+        .await;
     assert_eq!(codes(&p), ["N-1"]);
-    let (_, p) = call(&app, "GET", "/api/v1/locations?code=S_2", &token, None).await;
+    let p = app.get_ok("/api/v1/locations?code=S_2", &token).await;
     assert_eq!(codes(&p), ["S_2"]);
-    let (_, p) = call(&app, "GET", "/api/v1/locations?q=store%20s", &token, None).await;
+    let p = app.get_ok("/api/v1/locations?q=store%20s", &token).await;
     assert_eq!(codes(&p), ["S-1", "S_2"], "case-insensitive name search");
-    let (_, p) = call(&app, "GET", "/api/v1/locations?q=_", &token, None).await;
+    let p = app.get_ok("/api/v1/locations?q=_", &token).await;
     assert_eq!(
         codes(&p),
         ["S_2"],
         "LIKE wildcards in the search are literal"
     );
 
-    let (_, first) = call(&app, "GET", "/api/v1/locations?limit=3", &token, None).await;
+    let first = app.get_ok("/api/v1/locations?limit=3", &token).await;
     assert_eq!(codes(&first).len(), 3);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, second) = call(
-        &app,
-        "GET",
-        &format!("/api/v1/locations?limit=3&cursor={cursor}"),
-        &token,
-        None,
-    )
-    .await;
+    let second = app
+        .get_ok(
+            &format!("/api/v1/locations?limit=3&cursor={cursor}"),
+            &token,
+        )
+        .await;
     assert_eq!(codes(&second), ["S_2"]);
     assert!(second["next_cursor"].is_null());
 }
@@ -222,7 +199,7 @@ async fn a_csv_import_is_all_or_nothing_unless_partial() {
         assert!(pointers.contains(&p), "{p} in {pointers:?}");
     }
     // Nothing was written.
-    let (_, list) = call(&app, "GET", "/api/v1/locations", &token, None).await;
+    let list = app.get_ok("/api/v1/locations", &token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["region"], "Old region");
 
@@ -239,7 +216,7 @@ async fn a_csv_import_is_all_or_nothing_unless_partial() {
     assert_eq!(report["rows"][0]["outcome"], "updated");
     assert_eq!(report["rows"][2]["outcome"], "skipped");
     assert!(!report["rows"][2]["errors"].as_array().unwrap().is_empty());
-    let (_, list) = call(&app, "GET", "/api/v1/locations?region=Lisbon", &token, None).await;
+    let list = app.get_ok("/api/v1/locations?region=Lisbon", &token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_eq!(list["items"][0]["tags"], json!(["flagship", "mall"]));
 
@@ -280,24 +257,19 @@ async fn managers_see_only_their_locations() {
     let manager_token = app.access_token(&manager).await;
 
     // Without locations a manager sees nothing.
-    let (_, list) = call(&app, "GET", "/api/v1/locations", &manager_token, None).await;
+    let list = app.get_ok("/api/v1/locations", &manager_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 
     let assign_path = format!("/api/v1/users/{}/locations", manager.id);
-    let (status, assigned) = call(
-        &app,
-        "PUT",
-        &assign_path,
-        &token,
-        Some(json!({"location_ids": [mine["id"]]})),
-    )
-    .await;
+    let (status, assigned) = app
+        .put(&assign_path, &token, json!({"location_ids": [mine["id"]]}))
+        .await;
     assert_eq!(status, 200, "{assigned}");
     assert_eq!(assigned["location_ids"], json!([mine["id"]]));
-    let (_, read_back) = call(&app, "GET", &assign_path, &token, None).await;
+    let read_back = app.get_ok(&assign_path, &token).await;
     assert_eq!(read_back, assigned);
 
-    let (_, list) = call(&app, "GET", "/api/v1/locations", &manager_token, None).await;
+    let list = app.get_ok("/api/v1/locations", &manager_token).await;
     let ids: Vec<&Value> = list["items"]
         .as_array()
         .unwrap()
@@ -307,37 +279,29 @@ async fn managers_see_only_their_locations() {
     assert_eq!(ids, vec![&mine["id"]]);
     let mine_path = format!("/api/v1/locations/{}", mine["id"].as_str().unwrap());
     let other_path = format!("/api/v1/locations/{}", other["id"].as_str().unwrap());
-    assert_eq!(
-        call(&app, "GET", &mine_path, &manager_token, None).await.0,
-        200
-    );
-    assert_eq!(
-        call(&app, "GET", &other_path, &manager_token, None).await.0,
-        404
-    );
+    assert_eq!(app.get(&mine_path, &manager_token).await.0, 200);
+    assert_eq!(app.get(&other_path, &manager_token).await.0, 404);
 
     // Unknown or foreign ids are refused, each with its pointer; a non-manager gets none.
-    let (status, body) = call(
-        &app,
-        "PUT",
-        &assign_path,
-        &token,
-        Some(json!({"location_ids": [mine["id"], uuid::Uuid::now_v7()]})),
-    )
-    .await;
+    let (status, body) = app
+        .put(
+            &assign_path,
+            &token,
+            json!({"location_ids": [mine["id"], uuid::Uuid::now_v7()]}),
+        )
+        .await;
     assert_eq!(
         (status, body["errors"][0]["pointer"].as_str()),
         (422, Some("/location_ids/1"))
     );
     let shopper = app.create_user(&token, "shopper").await;
-    let (status, body) = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/users/{}/locations", shopper.id),
-        &token,
-        Some(json!({"location_ids": []})),
-    )
-    .await;
+    let (status, body) = app
+        .put(
+            &format!("/api/v1/users/{}/locations", shopper.id),
+            &token,
+            json!({"location_ids": []}),
+        )
+        .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("not_a_manager"))
@@ -363,16 +327,8 @@ async fn location_endpoints_enforce_roles_and_tenants() {
 
     for (who, caller) in &callers {
         let expected_read = if who == "manager" { 404 } else { 200 };
-        assert_eq!(
-            call(&app, "GET", &path, caller, None).await.0,
-            expected_read,
-            "{who}"
-        );
-        assert_eq!(
-            call(&app, "GET", "/api/v1/locations", caller, None).await.0,
-            200,
-            "{who}"
-        );
+        assert_eq!(app.get(&path, caller).await.0, expected_read, "{who}");
+        assert_eq!(app.get("/api/v1/locations", caller).await.0, 200, "{who}");
         for (method, p, body) in [
             (
                 "POST",
@@ -392,7 +348,7 @@ async fn location_endpoints_enforce_roles_and_tenants() {
                 Some(json!({"location_ids": []})),
             ),
         ] {
-            let (status, response) = call(&app, method, &p, caller, body).await;
+            let (status, response) = app.request(method, &p, caller, body).await;
             assert_eq!(status, 403, "{who} {method} {p}: {response}");
         }
         let (status, _) = import(&app, caller, "code,name,timezone\nA,B,UTC\n", false).await;
@@ -400,12 +356,7 @@ async fn location_endpoints_enforce_roles_and_tenants() {
     }
     let (id, secret) = app.create_client(&token, &["reports:write"]).await;
     let unscoped = app.client_token(&id, &secret).await;
-    assert_eq!(
-        call(&app, "GET", "/api/v1/locations", &unscoped, None)
-            .await
-            .0,
-        403
-    );
+    assert_eq!(app.get("/api/v1/locations", &unscoped).await.0, 403);
 
     // Another organization sees none of it.
     let globex = app.create_org_with_admin("Globex");
@@ -416,38 +367,36 @@ async fn location_endpoints_enforce_roles_and_tenants() {
         ("DELETE", None),
     ] {
         assert_eq!(
-            call(&app, method, &path, &globex_token, body).await.0,
+            app.request(method, &path, &globex_token, body).await.0,
             404,
             "{method}"
         );
     }
-    let (status, _) = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/users/{}/locations", manager.id),
-        &globex_token,
-        Some(json!({"location_ids": []})),
-    )
-    .await;
+    let (status, _) = app
+        .put(
+            &format!("/api/v1/users/{}/locations", manager.id),
+            &globex_token,
+            json!({"location_ids": []}),
+        )
+        .await;
     assert_eq!(status, 404);
     let globex_manager = app.create_user(&globex_token, "manager").await;
-    let (status, body) = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/users/{}/locations", globex_manager.id),
-        &globex_token,
-        Some(json!({"location_ids": [loc["id"]]})),
-    )
-    .await;
+    let (status, body) = app
+        .put(
+            &format!("/api/v1/users/{}/locations", globex_manager.id),
+            &globex_token,
+            json!({"location_ids": [loc["id"]]}),
+        )
+        .await;
     assert_eq!(
         (status, body["errors"][0]["code"].as_str()),
         (422, Some("unknown_location"))
     );
-    let (_, list) = call(&app, "GET", "/api/v1/locations", &globex_token, None).await;
+    let list = app.get_ok("/api/v1/locations", &globex_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
     // The same code is free in another organization.
     create(&app, &globex_token, location("R-1", "North", &[])).await;
-    let (_, still) = call(&app, "GET", &path, &token, None).await;
+    let still = app.get_ok(&path, &token).await;
     assert_eq!(
         (still["name"].as_str(), still["active"].as_bool()),
         (Some("Store R-1"), Some(true))

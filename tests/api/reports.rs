@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, call, count_rows, spawn_app};
+use crate::helpers::{TestApp, count_rows, spawn_app};
 use crate::questionnaires::example;
 
 /// An organization with a location, the published example questionnaire and a shopper.
@@ -20,33 +20,15 @@ pub async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
     let admin_token = app.access_token(&admin).await;
-    let (status, location) = call(
-        &app,
-        "POST",
-        "/api/v1/locations",
-        &admin_token,
-        Some(json!({"code": "S-1", "name": "Chiado", "region": "Lisbon", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421})),
-    )
-    .await;
-    assert_eq!(status, 201, "{location}");
-    let (_, q) = call(
-        &app,
-        "POST",
-        "/api/v1/questionnaires",
-        &admin_token,
-        Some(example("store-visit")),
-    )
-    .await;
-    let questionnaire_id = q["id"].as_str().unwrap().to_string();
-    let (status, _) = call(
-        &app,
-        "POST",
-        &format!("/api/v1/questionnaires/{questionnaire_id}/publish"),
-        &admin_token,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let location = app
+        .create_location(
+            &admin_token,
+            json!({"code": "S-1", "name": "Chiado", "region": "Lisbon", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421}),
+        )
+        .await;
+    let questionnaire_id = app
+        .published_questionnaire(&admin_token, example("store-visit"))
+        .await;
     let shopper = app.create_user(&admin_token, "shopper").await;
     let shopper_token = app.access_token(&shopper).await;
     World {
@@ -102,14 +84,9 @@ pub fn set_answer(r: &mut Value, question: &str, answer: Value) {
 }
 
 pub async fn submit(w: &World, body: &Value) -> (u16, Value) {
-    call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &w.shopper_token,
-        Some(body.clone()),
-    )
-    .await
+    w.app
+        .post("/api/v1/reports", &w.shopper_token, body.clone())
+        .await
 }
 
 #[actix_web::test]
@@ -147,7 +124,7 @@ async fn a_valid_report_is_stored_scored_and_readable() {
     assert_eq!(created["score"]["mile_level"], "first");
     assert_eq!(created["flags"], json!([]));
 
-    let (status, fetched) = call(&w.app, "GET", &location, &w.shopper_token, None).await;
+    let (status, fetched) = w.app.get(&location, &w.shopper_token).await;
     assert_eq!(status, 200);
     assert_eq!(fetched, created);
 }
@@ -240,14 +217,10 @@ async fn scores_match_hand_computed_expectations() {
             "{name}: {score}"
         );
     }
-    let (_, zero) = call(
-        &w.app,
-        "GET",
-        "/api/v1/reports?mile_level=zero",
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let zero = w
+        .app
+        .get_ok("/api/v1/reports?mile_level=zero", &w.admin_token)
+        .await;
     let failures: Vec<&Value> = zero["items"]
         .as_array()
         .unwrap()
@@ -261,69 +234,46 @@ async fn scores_match_hand_computed_expectations() {
 async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
     let w = world().await;
     // A draft, a retired version, an inactive location, and another organization's ids.
-    let (_, draft) = call(
-        &w.app,
-        "POST",
-        "/api/v1/questionnaires/store-visit/versions",
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let (status, draft) = w
+        .app
+        .post_empty(
+            "/api/v1/questionnaires/store-visit/versions",
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(status, 201, "{draft}");
     let draft_id = draft["id"].as_str().unwrap().to_string();
-    let (_, inactive) = call(
-        &w.app,
-        "POST",
-        "/api/v1/locations",
-        &w.admin_token,
-        Some(json!({"code": "OLD", "name": "Old", "timezone": "UTC"})),
-    )
-    .await;
+    let inactive = w
+        .app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "OLD", "name": "Old", "timezone": "UTC"}),
+        )
+        .await;
     let inactive_id = inactive["id"].as_str().unwrap().to_string();
-    call(
-        &w.app,
-        "DELETE",
-        &format!("/api/v1/locations/{inactive_id}"),
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let (status, _) = w
+        .app
+        .delete(&format!("/api/v1/locations/{inactive_id}"), &w.admin_token)
+        .await;
+    assert_eq!(status, 204);
     let other = w.app.create_org_with_admin("Globex");
     let other_token = w.app.access_token(&other).await;
-    let (_, foreign_location) = call(
-        &w.app,
-        "POST",
-        "/api/v1/locations",
-        &other_token,
-        Some(json!({"code": "G", "name": "G", "timezone": "UTC"})),
-    )
-    .await;
+    let foreign_location = w
+        .app
+        .create_location(
+            &other_token,
+            json!({"code": "G", "name": "G", "timezone": "UTC"}),
+        )
+        .await;
     let foreign_location = foreign_location["id"].as_str().unwrap().to_string();
     let retired = {
-        let (_, q) = call(
-            &w.app,
-            "POST",
-            "/api/v1/questionnaires",
-            &w.admin_token,
-            Some(example("old-visit")),
-        )
-        .await;
-        let id = q["id"].as_str().unwrap().to_string();
-        call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/questionnaires/{id}/publish"),
-            &w.admin_token,
-            None,
-        )
-        .await;
-        call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/questionnaires/{id}/retire"),
-            &w.admin_token,
-            None,
-        )
-        .await;
+        let id = w
+            .app
+            .published_questionnaire(&w.admin_token, example("old-visit"))
+            .await;
+        w.app
+            .questionnaire_action(&w.admin_token, &id, "retire")
+            .await;
         id
     };
     let now = Utc::now();
@@ -571,7 +521,38 @@ async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
             "unknown_field",
         ),
     ];
-    assert!(cases.len() >= 25);
+    // Every rule a submission is checked against has a case here, each case once.
+    let covered: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.3).collect();
+    let names: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.0).collect();
+    assert_eq!(names.len(), cases.len(), "case names are unique");
+    assert_eq!(
+        covered.into_iter().collect::<Vec<_>>(),
+        [
+            "before_start",
+            "duplicate_answer",
+            "hidden_question",
+            "in_future",
+            "inactive_location",
+            "invalid_text",
+            "invalid_type",
+            "invalid_value",
+            "missing_answer",
+            "na_not_allowed",
+            "not_published",
+            "not_yourself",
+            "out_of_range",
+            "required",
+            "too_long",
+            "too_many",
+            "too_old",
+            "unknown_field",
+            "unknown_location",
+            "unknown_option",
+            "unknown_question",
+            "unknown_questionnaire",
+            "value_with_na",
+        ]
+    );
     for (name, change, pointer, code) in cases {
         let mut body = report(&w);
         change(&mut body);
@@ -590,11 +571,17 @@ async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
     set_answer(&mut body, "courtesy", json!({"value": 9}));
     body["narrative"] = json!("x".repeat(20_001));
     body["location_id"] = json!(uuid::Uuid::now_v7());
-    let (_, problem) = submit(&w, &body).await;
-    assert!(
-        problem["errors"].as_array().unwrap().len() >= 3,
-        "{problem}"
-    );
+    let (status, problem) = submit(&w, &body).await;
+    assert_eq!(status, 422, "{problem}");
+    let codes: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    for code in ["out_of_range", "too_long", "unknown_location"] {
+        assert!(codes.contains(&code), "{code} missing from {problem}");
+    }
 
     assert_eq!(
         count_rows(&mut w.app.db.connect(), "reports"),
@@ -620,14 +607,13 @@ async fn submissions_are_idempotent_on_their_id() {
         (status, problem["code"].as_str()),
         (409, Some("idempotency_mismatch"))
     );
-    let (_, stored) = call(
-        &w.app,
-        "GET",
-        &format!("/api/v1/reports/{}", body["id"].as_str().unwrap()),
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let stored = w
+        .app
+        .get_ok(
+            &format!("/api/v1/reports/{}", body["id"].as_str().unwrap()),
+            &w.admin_token,
+        )
+        .await;
     assert_eq!(
         stored["narrative"], "Greeted at once; tidy store.",
         "no change stored"
@@ -636,60 +622,36 @@ async fn submissions_are_idempotent_on_their_id() {
     // Another shopper replaying the same id learns nothing of the report.
     let other = w.app.create_user(&w.admin_token, "shopper").await;
     let other_token = w.app.access_token(&other).await;
-    let (status, problem) = call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &other_token,
-        Some(body.clone()),
-    )
-    .await;
+    let (status, problem) = w
+        .app
+        .post("/api/v1/reports", &other_token, body.clone())
+        .await;
     assert_eq!(status, 409, "{problem}");
     assert!(problem.get("score").is_none());
 
     // Another organization's id is a fresh id there.
     let globex = w.app.create_org_with_admin("Globex");
     let globex_token = w.app.access_token(&globex).await;
-    let (_, l) = call(
-        &w.app,
-        "POST",
-        "/api/v1/locations",
-        &globex_token,
-        Some(json!({"code": "G", "name": "G", "timezone": "UTC"})),
-    )
-    .await;
-    let (_, q) = call(
-        &w.app,
-        "POST",
-        "/api/v1/questionnaires",
-        &globex_token,
-        Some(example("visit")),
-    )
-    .await;
-    call(
-        &w.app,
-        "POST",
-        &format!(
-            "/api/v1/questionnaires/{}/publish",
-            q["id"].as_str().unwrap()
-        ),
-        &globex_token,
-        None,
-    )
-    .await;
+    let l = w
+        .app
+        .create_location(
+            &globex_token,
+            json!({"code": "G", "name": "G", "timezone": "UTC"}),
+        )
+        .await;
+    let q = w
+        .app
+        .published_questionnaire(&globex_token, example("visit"))
+        .await;
     let globex_shopper = w.app.create_user(&globex_token, "shopper").await;
     let globex_shopper_token = w.app.access_token(&globex_shopper).await;
     let mut theirs = body.clone();
     theirs["location_id"] = l["id"].clone();
-    theirs["questionnaire_id"] = q["id"].clone();
-    let (status, created) = call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &globex_shopper_token,
-        Some(theirs),
-    )
-    .await;
+    theirs["questionnaire_id"] = json!(q);
+    let (status, created) = w
+        .app
+        .post("/api/v1/reports", &globex_shopper_token, theirs)
+        .await;
     assert_eq!(status, 201, "{created}");
 }
 
@@ -742,42 +704,31 @@ async fn integration_clients_submit_for_a_named_shopper() {
         .await;
     let client_token = w.app.client_token(&id, &secret).await;
     let mut body = report(&w);
-    let (status, problem) = call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &client_token,
-        Some(body.clone()),
-    )
-    .await;
+    let (status, problem) = w
+        .app
+        .post("/api/v1/reports", &client_token, body.clone())
+        .await;
     assert_eq!(
         (status, problem["errors"][0]["pointer"].as_str()),
         (422, Some("/shopper_id"))
     );
     body["shopper_id"] = json!(uuid::Uuid::now_v7());
-    let (_, problem) = call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &client_token,
-        Some(body.clone()),
-    )
-    .await;
+    let (status, problem) = w
+        .app
+        .post("/api/v1/reports", &client_token, body.clone())
+        .await;
+    assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["code"], "unknown_shopper");
     body["shopper_id"] = json!(w.shopper_id);
-    let (status, created) = call(
-        &w.app,
-        "POST",
-        "/api/v1/reports",
-        &client_token,
-        Some(body.clone()),
-    )
-    .await;
+    let (status, created) = w
+        .app
+        .post("/api/v1/reports", &client_token, body.clone())
+        .await;
     assert_eq!(
         (status, created["shopper_id"].as_str()),
         (201, Some(w.shopper_id.as_str()))
     );
-    let (status, _) = call(&w.app, "POST", "/api/v1/reports", &client_token, Some(body)).await;
+    let (status, _) = w.app.post("/api/v1/reports", &client_token, body).await;
     assert_eq!(status, 200, "the client's retry is a replay");
 
     // Other roles do not submit.
@@ -788,12 +739,12 @@ async fn integration_clients_submit_for_a_named_shopper() {
             let user = w.app.create_user(&w.admin_token, role).await;
             w.app.access_token(&user).await
         };
-        let (status, _) = call(&w.app, "POST", "/api/v1/reports", &token, Some(report(&w))).await;
+        let (status, _) = w.app.post("/api/v1/reports", &token, report(&w)).await;
         assert_eq!(status, 403, "{role}");
     }
     let (id, secret) = w.app.create_client(&w.admin_token, &["reports:read"]).await;
     let reader = w.app.client_token(&id, &secret).await;
-    let (status, _) = call(&w.app, "POST", "/api/v1/reports", &reader, Some(report(&w))).await;
+    let (status, _) = w.app.post("/api/v1/reports", &reader, report(&w)).await;
     assert_eq!(status, 403);
 }
 
@@ -801,7 +752,8 @@ async fn integration_clients_submit_for_a_named_shopper() {
 async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted() {
     let w = world().await;
     let body = report(&w);
-    let (_, created) = submit(&w, &body).await;
+    let (status, created) = submit(&w, &body).await;
+    assert_eq!(status, 201, "{created}");
     let path = format!("/api/v1/reports/{}", created["id"].as_str().unwrap());
 
     let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
@@ -818,14 +770,9 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
     let unscoped_token = w.app.client_token(&id, &secret).await;
     let manager_token = w.app.access_token(&manager).await;
     let outsider_token = w.app.access_token(&outsider_manager).await;
-    call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/users/{}/locations", manager.id),
-        &w.admin_token,
-        Some(json!({"location_ids": [w.location_id]})),
-    )
-    .await;
+    w.app
+        .assign_locations(&w.admin_token, &manager.id, &[&w.location_id])
+        .await;
 
     for (who, token, staff_visible) in [
         ("admin", w.admin_token.clone(), true),
@@ -834,7 +781,7 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
         ("analyst", w.app.access_token(&analyst).await, false),
         ("client", client_token.clone(), false),
     ] {
-        let (status, seen) = call(&w.app, "GET", &path, &token, None).await;
+        let (status, seen) = w.app.get(&path, &token).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(seen["shopper_id"], w.shopper_id, "{who}");
         assert_eq!(
@@ -843,37 +790,31 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
             "{who}: {seen}"
         );
         assert_eq!(seen["staff_observed_redacted"], !staff_visible, "{who}");
-        let (_, list) = call(&w.app, "GET", "/api/v1/reports", &token, None).await;
+        let list = w.app.get_ok("/api/v1/reports", &token).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1, "{who}");
     }
     let other_token = w.app.access_token(&other_shopper).await;
-    assert_eq!(call(&w.app, "GET", &path, &other_token, None).await.0, 404);
-    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &other_token, None).await;
+    assert_eq!(w.app.get(&path, &other_token).await.0, 404);
+    let list = w.app.get_ok("/api/v1/reports", &other_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
-    assert_eq!(
-        call(&w.app, "GET", &path, &unscoped_token, None).await.0,
-        403
-    );
+    assert_eq!(w.app.get(&path, &unscoped_token).await.0, 403);
 
     // Before release, managers see nothing.
-    assert_eq!(
-        call(&w.app, "GET", &path, &manager_token, None).await.0,
-        404
-    );
-    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    assert_eq!(w.app.get(&path, &manager_token).await.0, 404);
+    let list = w.app.get_ok("/api/v1/reports", &manager_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 
     // Released by a reviewer.
-    let (status, _) = call(
-        &w.app,
-        "POST",
-        &format!("{path}/review"),
-        &w.admin_token,
-        Some(json!({"action": "approve"})),
-    )
-    .await;
+    let (status, _) = w
+        .app
+        .post(
+            &format!("{path}/review"),
+            &w.admin_token,
+            json!({"action": "approve"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, seen) = call(&w.app, "GET", &path, &manager_token, None).await;
+    let (status, seen) = w.app.get(&path, &manager_token).await;
     assert_eq!(status, 200);
     for hidden in [
         "shopper_id",
@@ -891,28 +832,21 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
     assert_eq!(seen["staff_observed_redacted"], true);
     assert!(seen["visit_date"].is_string());
     assert_eq!(seen["score"]["mile_level"], "first");
-    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    let list = w.app.get_ok("/api/v1/reports", &manager_token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert!(list["items"][0].get("shopper_id").is_none());
-    let (_, list) = call(
-        &w.app,
-        "GET",
-        "/api/v1/reports?status=submitted",
-        &manager_token,
-        None,
-    )
-    .await;
+    let list = w
+        .app
+        .get_ok("/api/v1/reports?status=submitted", &manager_token)
+        .await;
     assert!(list["items"].as_array().unwrap().is_empty());
-    assert_eq!(
-        call(&w.app, "GET", &path, &outsider_token, None).await.0,
-        404
-    );
+    assert_eq!(w.app.get(&path, &outsider_token).await.0, 404);
 
     // Another organization sees nothing.
     let globex = w.app.create_org_with_admin("Globex");
     let globex_token = w.app.access_token(&globex).await;
-    assert_eq!(call(&w.app, "GET", &path, &globex_token, None).await.0, 404);
-    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &globex_token, None).await;
+    assert_eq!(w.app.get(&path, &globex_token).await.0, 404);
+    let list = w.app.get_ok("/api/v1/reports", &globex_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
@@ -938,33 +872,22 @@ async fn report_lists_filter_sort_and_page() {
             .map(|r| r["id"].as_str().unwrap().to_string())
             .collect()
     };
-    let (_, all) = call(&w.app, "GET", "/api/v1/reports", token, None).await;
+    let all = w.app.get_ok("/api/v1/reports", token).await;
     assert_eq!(ids_of(&all), ids, "oldest first by default");
-    let (_, newest) = call(&w.app, "GET", "/api/v1/reports?sort=newest", token, None).await;
+    let newest = w.app.get_ok("/api/v1/reports?sort=newest", token).await;
     assert_eq!(
         ids_of(&newest),
         ids.iter().rev().cloned().collect::<Vec<_>>()
     );
-    let (_, page1) = call(&w.app, "GET", "/api/v1/reports?limit=3", token, None).await;
+    let page1 = w.app.get_ok("/api/v1/reports?limit=3", token).await;
     let cursor = page1["next_cursor"].as_str().unwrap();
-    let (_, page2) = call(
-        &w.app,
-        "GET",
-        &format!("/api/v1/reports?limit=3&cursor={cursor}"),
-        token,
-        None,
-    )
-    .await;
+    let page2 = w
+        .app
+        .get_ok(&format!("/api/v1/reports?limit=3&cursor={cursor}"), token)
+        .await;
     assert_eq!([ids_of(&page1), ids_of(&page2)].concat(), ids);
 
-    let (_, zero) = call(
-        &w.app,
-        "GET",
-        "/api/v1/reports?mile_level=zero",
-        token,
-        None,
-    )
-    .await;
+    let zero = w.app.get_ok("/api/v1/reports?mile_level=zero", token).await;
     assert_eq!(ids_of(&zero), vec![ids[3].clone()]);
     let today = Utc::now().date_naive();
     for (query, expected) in [
@@ -998,14 +921,7 @@ async fn report_lists_filter_sort_and_page() {
             0,
         ),
     ] {
-        let (status, page) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/reports?{query}"),
-            token,
-            None,
-        )
-        .await;
+        let (status, page) = w.app.get(&format!("/api/v1/reports?{query}"), token).await;
         assert_eq!(status, 200, "{query}: {page}");
         assert_eq!(page["items"].as_array().unwrap().len(), expected, "{query}");
     }
@@ -1016,14 +932,7 @@ async fn report_lists_filter_sort_and_page() {
         "cursor=abc",
         "limit=500",
     ] {
-        let (status, _) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/reports?{bad}"),
-            token,
-            None,
-        )
-        .await;
+        let (status, _) = w.app.get(&format!("/api/v1/reports?{bad}"), token).await;
         assert_eq!(status, 400, "{bad}");
     }
 }

@@ -2,18 +2,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::call;
 use crate::reports::{World, report, set_answer, submit, world};
 
 async fn review(w: &World, id: &str, token: &str, body: Value) -> (u16, Value) {
-    call(
-        &w.app,
-        "POST",
-        &format!("/api/v1/reports/{id}/review"),
-        token,
-        Some(body),
-    )
-    .await
+    w.app
+        .post(&format!("/api/v1/reports/{id}/review"), token, body)
+        .await
 }
 
 /// A new report, brought to `status` through the API; returns its id.
@@ -51,14 +45,9 @@ async fn every_allowed_transition_works_and_every_other_is_a_409() {
         for action in ["approve", "reject", "return", "reopen", "revise"] {
             let (id, body) = report_in(&w, from).await;
             let (status, response) = if action == "revise" {
-                call(
-                    &w.app,
-                    "PUT",
-                    &format!("/api/v1/reports/{id}"),
-                    &w.shopper_token,
-                    Some(body),
-                )
-                .await
+                w.app
+                    .put(&format!("/api/v1/reports/{id}"), &w.shopper_token, body)
+                    .await
             } else {
                 review(
                     &w,
@@ -102,34 +91,26 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
     );
 
     // The shopper's app finds it, with the note.
-    let (_, mine) = call(
-        &w.app,
-        "GET",
-        "/api/v1/reports?status=returned",
-        &w.shopper_token,
-        None,
-    )
-    .await;
+    let mine = w
+        .app
+        .get_ok("/api/v1/reports?status=returned", &w.shopper_token)
+        .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     assert_eq!(
         mine["items"][0]["last_review"]["note"],
         "Did anyone remember your name?"
     );
     assert_eq!(mine["items"][0]["last_review"]["action"], "return");
-    let (_, one) = call(
-        &w.app,
-        "GET",
-        &format!("/api/v1/reports/{id}"),
-        &w.shopper_token,
-        None,
-    )
-    .await;
+    let one = w
+        .app
+        .get_ok(&format!("/api/v1/reports/{id}"), &w.shopper_token)
+        .await;
     assert_eq!(one["last_review"]["note"], "Did anyone remember your name?");
 
     set_answer(&mut body, "remembered_name", json!({"value": true}));
     set_answer(&mut body, "unexpressed_need", json!({"value": true}));
     let path = format!("/api/v1/reports/{id}");
-    let (status, revised) = call(&w.app, "PUT", &path, &w.shopper_token, Some(body.clone())).await;
+    let (status, revised) = w.app.put(&path, &w.shopper_token, body.clone()).await;
     assert_eq!(status, 200, "{revised}");
     assert_eq!(
         (revised["status"].as_str(), revised["revision"].as_i64()),
@@ -138,7 +119,7 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
     assert_eq!(revised["score"]["overall"], 92.19);
     assert_eq!(revised["score"]["mile_level"], "second");
     // A retried PUT is answered with what is stored.
-    let (status, again) = call(&w.app, "PUT", &path, &w.shopper_token, Some(body)).await;
+    let (status, again) = w.app.put(&path, &w.shopper_token, body).await;
     assert_eq!((status, again["revision"].as_i64()), (200, Some(2)));
 
     let (status, approved) = review(&w, &id, &reviewer_token, json!({"action": "approve"})).await;
@@ -148,14 +129,10 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
     );
 
     // Each revision keeps its own answers and score.
-    let (_, first) = call(
-        &w.app,
-        "GET",
-        &format!("{path}/revisions/1"),
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let first = w
+        .app
+        .get_ok(&format!("{path}/revisions/1"), &w.admin_token)
+        .await;
     assert_eq!(
         (
             first["revision"].as_i64(),
@@ -164,37 +141,24 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
         (Some(1), Some(73.44))
     );
     assert_eq!(first["score"]["mile_level"], "first");
-    let (_, second) = call(
-        &w.app,
-        "GET",
-        &format!("{path}/revisions/2"),
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let second = w
+        .app
+        .get_ok(&format!("{path}/revisions/2"), &w.admin_token)
+        .await;
     assert_eq!(second["score"]["overall"], 92.19);
     assert_eq!(
-        call(
-            &w.app,
-            "GET",
-            &format!("{path}/revisions/3"),
-            &w.admin_token,
-            None
-        )
-        .await
-        .0,
+        w.app
+            .get(&format!("{path}/revisions/3"), &w.admin_token)
+            .await
+            .0,
         404
     );
 
     // The whole story is on record.
-    let (_, history) = call(
-        &w.app,
-        "GET",
-        &format!("{path}/history"),
-        &reviewer_token,
-        None,
-    )
-    .await;
+    let history = w
+        .app
+        .get_ok(&format!("{path}/history"), &reviewer_token)
+        .await;
     let steps: Vec<(String, String, i64)> = history["items"]
         .as_array()
         .unwrap()
@@ -224,14 +188,10 @@ async fn a_returned_report_is_revised_and_approved_keeping_every_revision() {
     );
 
     // The shopper sees decisions and notes, not who the reviewer was.
-    let (status, theirs) = call(
-        &w.app,
-        "GET",
-        &format!("{path}/history"),
-        &w.shopper_token,
-        None,
-    )
-    .await;
+    let (status, theirs) = w
+        .app
+        .get(&format!("{path}/history"), &w.shopper_token)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(theirs["items"].as_array().unwrap().len(), 4);
     assert!(
@@ -335,14 +295,10 @@ async fn decisions_are_checked_before_they_are_made() {
     // A revision must keep the report's id, and only a returned report is revised.
     let (id, mut body) = report_in(&w, "returned").await;
     body["id"] = json!(uuid::Uuid::new_v4());
-    let (status, problem) = call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/reports/{id}"),
-        &w.shopper_token,
-        Some(body),
-    )
-    .await;
+    let (status, problem) = w
+        .app
+        .put(&format!("/api/v1/reports/{id}"), &w.shopper_token, body)
+        .await;
     assert_eq!(
         (status, problem["errors"][0]["code"].as_str()),
         (422, Some("id_mismatch"))
@@ -369,14 +325,10 @@ async fn two_concurrent_reviews_of_one_report_make_one_decision() {
         let mut statuses = [a.0, b.0];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
-        let (_, history) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/reports/{id}/history"),
-            &w.admin_token,
-            None,
-        )
-        .await;
+        let history = w
+            .app
+            .get_ok(&format!("/api/v1/reports/{id}/history"), &w.admin_token)
+            .await;
         assert_eq!(
             history["items"].as_array().unwrap().len(),
             2,
@@ -410,37 +362,19 @@ async fn review_revision_and_history_enforce_roles_and_tenants() {
     }
     for (who, token) in &callers[..2] {
         assert_eq!(
-            call(&w.app, "GET", &format!("{path}/history"), token, None)
-                .await
-                .0,
+            w.app.get(&format!("{path}/history"), token).await.0,
             403,
             "{who} history"
         );
     }
     assert_eq!(
-        call(
-            &w.app,
-            "GET",
-            &format!("{path}/history"),
-            &callers[3].1,
-            None
-        )
-        .await
-        .0,
+        w.app.get(&format!("{path}/history"), &callers[3].1).await.0,
         403,
         "client history"
     );
     // Another shopper does not see the report at all.
     assert_eq!(
-        call(
-            &w.app,
-            "GET",
-            &format!("{path}/history"),
-            &callers[2].1,
-            None
-        )
-        .await
-        .0,
+        w.app.get(&format!("{path}/history"), &callers[2].1).await.0,
         404
     );
 
@@ -461,18 +395,10 @@ async fn review_revision_and_history_enforce_roles_and_tenants() {
     // Managers see the released report; once reopened, it is unreleased and gone for them.
     let manager = w.app.create_user(&w.admin_token, "manager").await;
     let manager_token = w.app.access_token(&manager).await;
-    call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/users/{}/locations", manager.id),
-        &w.admin_token,
-        Some(json!({"location_ids": [w.location_id]})),
-    )
-    .await;
-    assert_eq!(
-        call(&w.app, "GET", &path, &manager_token, None).await.0,
-        200
-    );
+    w.app
+        .assign_locations(&w.admin_token, &manager.id, &[&w.location_id])
+        .await;
+    assert_eq!(w.app.get(&path, &manager_token).await.0, 200);
     let (status, _) = review(
         &w,
         &id,
@@ -481,38 +407,25 @@ async fn review_revision_and_history_enforce_roles_and_tenants() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        call(&w.app, "GET", &path, &manager_token, None).await.0,
-        404
-    );
-    let (_, list) = call(&w.app, "GET", "/api/v1/reports", &manager_token, None).await;
+    assert_eq!(w.app.get(&path, &manager_token).await.0, 404);
+    let list = w.app.get_ok("/api/v1/reports", &manager_token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 
     // Only the owner revises: a reviewer may not, another shopper cannot see it.
     let (returned_id, returned_body) = report_in(&w, "returned").await;
     let returned_path = format!("/api/v1/reports/{returned_id}");
     assert_eq!(
-        call(
-            &w.app,
-            "PUT",
-            &returned_path,
-            &reviewer_token,
-            Some(returned_body.clone())
-        )
-        .await
-        .0,
+        w.app
+            .put(&returned_path, &reviewer_token, returned_body.clone())
+            .await
+            .0,
         403
     );
     assert_eq!(
-        call(
-            &w.app,
-            "PUT",
-            &returned_path,
-            &callers[2].1,
-            Some(returned_body)
-        )
-        .await
-        .0,
+        w.app
+            .put(&returned_path, &callers[2].1, returned_body)
+            .await
+            .0,
         404
     );
     let _ = body;
@@ -528,29 +441,17 @@ async fn review_revision_and_history_enforce_roles_and_tenants() {
     );
     for suffix in ["", "/history", "/revisions/1"] {
         assert_eq!(
-            call(
-                &w.app,
-                "GET",
-                &format!("{path}{suffix}"),
-                &globex_token,
-                None
-            )
-            .await
-            .0,
+            w.app.get(&format!("{path}{suffix}"), &globex_token).await.0,
             404,
             "{suffix}"
         );
     }
     let globex_shopper = w.app.create_user(&globex_token, "shopper").await;
     let globex_shopper_token = w.app.access_token(&globex_shopper).await;
-    let (status, _) = call(
-        &w.app,
-        "PUT",
-        &returned_path,
-        &globex_shopper_token,
-        Some(report(&w)),
-    )
-    .await;
+    let (status, _) = w
+        .app
+        .put(&returned_path, &globex_shopper_token, report(&w))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -562,27 +463,23 @@ async fn two_concurrent_revisions_store_one() {
     let mut other = body.clone();
     other["narrative"] = json!("A different correction");
     let (a, b) = futures_util::future::join(
-        call(&w.app, "PUT", &path, &w.shopper_token, Some(body)),
-        call(&w.app, "PUT", &path, &w.shopper_token, Some(other)),
+        w.app.put(&path, &w.shopper_token, body),
+        w.app.put(&path, &w.shopper_token, other),
     )
     .await;
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
-    let (_, current) = call(&w.app, "GET", &path, &w.admin_token, None).await;
+    let current = w.app.get_ok(&path, &w.admin_token).await;
     assert_eq!(current["revision"], 2);
     assert_eq!(
         crate::helpers::count_rows(&mut w.app.db.connect(), "report_revisions"),
         1
     );
-    let (_, history) = call(
-        &w.app,
-        "GET",
-        &format!("{path}/history"),
-        &w.admin_token,
-        None,
-    )
-    .await;
+    let history = w
+        .app
+        .get_ok(&format!("{path}/history"), &w.admin_token)
+        .await;
     assert_eq!(
         history["items"].as_array().unwrap().len(),
         3,

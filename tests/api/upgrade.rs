@@ -10,7 +10,7 @@ use secondmile::db::{DbConn, migrations, stored};
 use secondmile::reports::scoring;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestDb, call, client, count_rows, start_server};
+use crate::helpers::{TestApp, TestDb, client, count_rows, start_server};
 
 const QUESTIONNAIRE: &str = include_str!("../fixtures/stored-v1/questionnaire.json");
 const REPORTS: [&str; 2] = [
@@ -123,7 +123,7 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
         client: client(),
     };
     let admin = sign_in(&app, &fixture_email("admin")).await;
-    let (status, page) = call(&app, "GET", "/api/v1/reports", &admin, None).await;
+    let (status, page) = app.get("/api/v1/reports", &admin).await;
     assert_eq!(status, 200, "{page}");
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -139,24 +139,14 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
 
     // The revised report keeps its first revision and its whole history.
     let revised = items[1]["id"].as_str().unwrap();
-    let (status, first) = call(
-        &app,
-        "GET",
-        &format!("/api/v1/reports/{revised}/revisions/1"),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, first) = app
+        .get(&format!("/api/v1/reports/{revised}/revisions/1"), &admin)
+        .await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["score"], stored_scores[1]);
-    let (status, history) = call(
-        &app,
-        "GET",
-        &format!("/api/v1/reports/{revised}/history"),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, history) = app
+        .get(&format!("/api/v1/reports/{revised}/history"), &admin)
+        .await;
     assert_eq!(status, 200, "{history}");
     let actions: Vec<&str> = history["items"]
         .as_array()
@@ -168,30 +158,18 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
 
     // The manager still sees the released report of their location, and only that one.
     let manager = sign_in(&app, &fixture_email("manager")).await;
-    let (status, page) = call(&app, "GET", "/api/v1/reports", &manager, None).await;
+    let (status, page) = app.get("/api/v1/reports", &manager).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert!(page["items"][0].get("shopper_id").is_none());
 
     // The sign-in lookup came over: an existing email is still taken, a new one works.
     let shopper_email = fixture_email("shopper");
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/users",
-        &admin,
-        Some(json!({"email": shopper_email, "display_name": "Again", "role": "shopper", "password": PASSWORD})),
-    )
+    let (status, body) = app.post("/api/v1/users", &admin, json!({"email": shopper_email, "display_name": "Again", "role": "shopper", "password": PASSWORD}))
     .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["code"], "email_taken");
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/users",
-        &admin,
-        Some(json!({"email": "new-reviewer@example.test", "display_name": "New", "role": "reviewer", "password": PASSWORD})),
-    )
+    let (status, body) = app.post("/api/v1/users", &admin, json!({"email": "new-reviewer@example.test", "display_name": "New", "role": "reviewer", "password": PASSWORD}))
     .await;
     assert_eq!(status, 201, "{body}");
     sign_in(&app, "new-reviewer@example.test").await;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{call, expect_problem, json_body, spawn_app};
+use crate::helpers::{expect_problem, json_body, spawn_app};
 
 #[actix_web::test]
 async fn an_admin_manages_the_users_of_the_organization() {
@@ -36,18 +36,17 @@ async fn an_admin_manages_the_users_of_the_organization() {
         format!("/api/v1/users/{}", created["id"].as_str().unwrap())
     );
 
-    let (status, fetched) = call(&app, "GET", &location, &token, None).await;
+    let (status, fetched) = app.get(&location, &token).await;
     assert_eq!(status, 200);
     assert_eq!(fetched, created);
 
-    let (status, changed) = call(
-        &app,
-        "PATCH",
-        &location,
-        &token,
-        Some(json!({"display_name": "Rui M. Costa", "role": "analyst"})),
-    )
-    .await;
+    let (status, changed) = app
+        .patch(
+            &location,
+            &token,
+            json!({"display_name": "Rui M. Costa", "role": "analyst"}),
+        )
+        .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["display_name"], "Rui M. Costa");
     assert_eq!(changed["role"], "analyst");
@@ -58,14 +57,13 @@ async fn an_admin_manages_the_users_of_the_organization() {
         .token_request(json!({"grant_type": "password", "username": "rui.costa@example.test", "password": "a long passphrase"}))
         .await;
     assert_eq!(status, 200);
-    let (status, _) = call(
-        &app,
-        "PATCH",
-        &location,
-        &token,
-        Some(json!({"password": "another long passphrase"})),
-    )
-    .await;
+    let (status, _) = app
+        .patch(
+            &location,
+            &token,
+            json!({"password": "another long passphrase"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, _) = app
         .token_request(json!({"grant_type": "password", "username": "rui.costa@example.test", "password": "a long passphrase"}))
@@ -76,14 +74,14 @@ async fn an_admin_manages_the_users_of_the_organization() {
         .await;
     assert_eq!(status, 200);
 
-    let (status, _) = call(&app, "DELETE", &location, &token, None).await;
+    let (status, _) = app.delete(&location, &token).await;
     assert_eq!(status, 204);
-    let (_, fetched) = call(&app, "GET", &location, &token, None).await;
+    let fetched = app.get_ok(&location, &token).await;
     assert_eq!(
         fetched["active"], false,
         "deleting deactivates; the record stays"
     );
-    let (_, list) = call(&app, "GET", "/api/v1/users?active=false", &token, None).await;
+    let list = app.get_ok("/api/v1/users?active=false", &token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
@@ -149,17 +147,12 @@ async fn an_email_is_unique_across_the_deployment_whatever_its_case() {
     let other = app.create_org_with_admin("Globex");
     let other_token = app.access_token(&other).await;
     let user = json!({"email": "dup@example.test", "display_name": "Dup", "role": "shopper", "password": "a long passphrase"});
-    assert_eq!(
-        call(&app, "POST", "/api/v1/users", &token, Some(user.clone()))
-            .await
-            .0,
-        201
-    );
+    assert_eq!(app.post("/api/v1/users", &token, user.clone()).await.0, 201);
     let mut upper = user.clone();
     upper["email"] = json!("DUP@example.test");
-    let (status, body) = call(&app, "POST", "/api/v1/users", &token, Some(upper.clone())).await;
+    let (status, body) = app.post("/api/v1/users", &token, upper.clone()).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
-    let (status, _) = call(&app, "POST", "/api/v1/users", &other_token, Some(upper)).await;
+    let (status, _) = app.post("/api/v1/users", &other_token, upper).await;
     assert_eq!(status, 409);
 }
 
@@ -170,28 +163,23 @@ async fn the_last_active_admin_cannot_be_removed() {
     let token = app.access_token(&admin).await;
     let me = format!("/api/v1/users/{}", admin.id);
 
-    let (status, body) = call(&app, "DELETE", &me, &token, None).await;
+    let (status, body) = app.delete(&me, &token).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("last_admin")));
-    let (status, _) = call(&app, "PATCH", &me, &token, Some(json!({"role": "analyst"}))).await;
+    let (status, _) = app.patch(&me, &token, json!({"role": "analyst"})).await;
     assert_eq!(status, 409);
-    let (status, _) = call(&app, "PATCH", &me, &token, Some(json!({"active": false}))).await;
+    let (status, _) = app.patch(&me, &token, json!({"active": false})).await;
     assert_eq!(status, 409);
 
     // With a second admin, the first may step down; the role change applies at once.
     let second = app.create_user(&token, "admin").await;
-    let (status, body) = call(&app, "PATCH", &me, &token, Some(json!({"role": "analyst"}))).await;
+    let (status, body) = app.patch(&me, &token, json!({"role": "analyst"})).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call(&app, "GET", "/api/v1/users", &token, None).await;
+    let (status, _) = app.get("/api/v1/users", &token).await;
     assert_eq!(status, 403);
     let second_token = app.access_token(&second).await;
-    let (status, body) = call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/users/{}", second.id),
-        &second_token,
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .delete(&format!("/api/v1/users/{}", second.id), &second_token)
+        .await;
     assert_eq!((status, body["code"].as_str()), (409, Some("last_admin")));
 }
 
@@ -206,7 +194,7 @@ async fn user_lists_page_with_cursors() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/users?limit=2".to_string();
     loop {
-        let (status, page) = call(&app, "GET", &path, &token, None).await;
+        let (status, page) = app.get(&path, &token).await;
         assert_eq!(status, 200, "{page}");
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
@@ -222,7 +210,7 @@ async fn user_lists_page_with_cursors() {
     sorted.dedup();
     assert_eq!(sorted.len(), 5, "no user twice");
 
-    let (_, shoppers) = call(&app, "GET", "/api/v1/users?role=shopper", &token, None).await;
+    let shoppers = app.get_ok("/api/v1/users?role=shopper", &token).await;
     assert_eq!(shoppers["items"].as_array().unwrap().len(), 4);
     for bad in [
         "limit=0",
@@ -231,7 +219,7 @@ async fn user_lists_page_with_cursors() {
         "role=root",
         "active=maybe",
     ] {
-        let (status, body) = call(&app, "GET", &format!("/api/v1/users?{bad}"), &token, None).await;
+        let (status, body) = app.get(&format!("/api/v1/users?{bad}"), &token).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("invalid_query")),
@@ -289,7 +277,7 @@ async fn every_identity_endpoint_enforces_its_roles() {
         ),
     ];
     for (caller, token) in &callers {
-        let (status, body) = call(&app, "GET", "/api/v1/me", token, None).await;
+        let (status, body) = app.get("/api/v1/me", token).await;
         assert_eq!(status, 200, "{caller} GET /me: {body}");
         for (method, path, body) in &endpoints {
             let body = if path == "/api/v1/users" && *method == "POST" {
@@ -297,7 +285,7 @@ async fn every_identity_endpoint_enforces_its_roles() {
             } else {
                 body.clone()
             };
-            let (status, response) = call(&app, method, path, token, body).await;
+            let (status, response) = app.request(method, path, token, body).await;
             let expected = if caller == "admin" {
                 [200, 201]
             } else {
@@ -313,28 +301,12 @@ async fn every_identity_endpoint_enforces_its_roles() {
         }
         // The deleting endpoints last, so that the targets exist for everyone else.
         if caller != "admin" {
-            assert_eq!(
-                call(&app, "DELETE", &user_path, token, None).await.0,
-                403,
-                "{caller}"
-            );
-            assert_eq!(
-                call(&app, "DELETE", &client_path, token, None).await.0,
-                403,
-                "{caller}"
-            );
+            assert_eq!(app.delete(&user_path, token).await.0, 403, "{caller}");
+            assert_eq!(app.delete(&client_path, token).await.0, 403, "{caller}");
         }
     }
-    assert_eq!(
-        call(&app, "DELETE", &user_path, &admin_token, None).await.0,
-        204
-    );
-    assert_eq!(
-        call(&app, "DELETE", &client_path, &admin_token, None)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(app.delete(&user_path, &admin_token).await.0, 204);
+    assert_eq!(app.delete(&client_path, &admin_token).await.0, 204);
 
     // Without a token, every endpoint is a 401.
     for (method, path, _) in &endpoints {
@@ -366,7 +338,7 @@ async fn another_organizations_users_and_clients_are_invisible() {
             ("PATCH", Some(json!({"display_name": "Hijacked"}))),
             ("DELETE", None),
         ] {
-            let (status, response) = call(&app, method, &path, &globex_token, body).await;
+            let (status, response) = app.request(method, &path, &globex_token, body).await;
             assert_eq!(
                 (status, response["code"].as_str()),
                 (404, Some("not_found")),
@@ -374,17 +346,15 @@ async fn another_organizations_users_and_clients_are_invisible() {
             );
         }
     }
-    let (status, _) = call(
-        &app,
-        "DELETE",
-        &format!("/api/v1/integration-clients/{acme_client}"),
-        &globex_token,
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .delete(
+            &format!("/api/v1/integration-clients/{acme_client}"),
+            &globex_token,
+        )
+        .await;
     assert_eq!(status, 404);
 
-    let (_, users) = call(&app, "GET", "/api/v1/users", &globex_token, None).await;
+    let users = app.get_ok("/api/v1/users", &globex_token).await;
     let ids: Vec<&str> = users["items"]
         .as_array()
         .unwrap()
@@ -392,25 +362,15 @@ async fn another_organizations_users_and_clients_are_invisible() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, vec![globex.id.as_str()]);
-    let (_, clients) = call(
-        &app,
-        "GET",
-        "/api/v1/integration-clients",
-        &globex_token,
-        None,
-    )
-    .await;
+    let clients = app
+        .get_ok("/api/v1/integration-clients", &globex_token)
+        .await;
     assert!(clients["items"].as_array().unwrap().is_empty());
 
     // Acme's records are untouched.
-    let (_, user) = call(
-        &app,
-        "GET",
-        &format!("/api/v1/users/{}", acme_user.id),
-        &acme_token,
-        None,
-    )
-    .await;
+    let user = app
+        .get_ok(&format!("/api/v1/users/{}", acme_user.id), &acme_token)
+        .await;
     assert_eq!(user["display_name"], "Test shopper");
     assert_eq!(user["active"], true);
 }
@@ -420,13 +380,7 @@ async fn client_secrets_are_shown_once_and_never_listed() {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
     let token = app.access_token(&admin).await;
-    let (status, created) = call(
-        &app,
-        "POST",
-        "/api/v1/integration-clients",
-        &token,
-        Some(json!({"name": "BI export", "scopes": ["reports:read", "aggregates:read", "reports:read"]})),
-    )
+    let (status, created) = app.post("/api/v1/integration-clients", &token, json!({"name": "BI export", "scopes": ["reports:read", "aggregates:read", "reports:read"]}))
     .await;
     assert_eq!(status, 201);
     let secret = created["client_secret"].as_str().unwrap();
@@ -435,29 +389,27 @@ async fn client_secrets_are_shown_once_and_never_listed() {
         created["scopes"],
         json!(["reports:read", "aggregates:read"])
     );
-    let (_, list) = call(&app, "GET", "/api/v1/integration-clients", &token, None).await;
+    let list = app.get_ok("/api/v1/integration-clients", &token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert!(!list.to_string().contains(secret));
     assert!(list["items"][0].get("client_secret").is_none());
 
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/integration-clients",
-        &token,
-        Some(json!({"name": "", "scopes": []})),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/integration-clients",
+            &token,
+            json!({"name": "", "scopes": []}),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/api/v1/integration-clients",
-        &token,
-        Some(json!({"name": "x", "scopes": ["everything"]})),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/api/v1/integration-clients",
+            &token,
+            json!({"name": "x", "scopes": ["everything"]}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["pointer"], "/scopes/0");
 }
@@ -473,8 +425,8 @@ async fn two_admins_removing_each_other_at_once_leave_one_admin() {
     let first_path = format!("/api/v1/users/{}", first.id);
     let second_path = format!("/api/v1/users/{}", second.id);
     let (a, b) = futures_util::future::join(
-        call(&app, "DELETE", &second_path, &first_token, None),
-        call(&app, "DELETE", &first_path, &second_token, None),
+        app.delete(&second_path, &first_token),
+        app.delete(&first_path, &second_token),
     )
     .await;
     let mut statuses = [a.0, b.0];
