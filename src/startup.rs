@@ -8,7 +8,7 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{AuthState, bootstrap, rate_limit::LoginLimiter, tokens};
+use crate::auth::{bootstrap, rate_limit::LoginLimiter, tokens};
 use crate::config::{AuthConfig, Config, DatabaseConfig, Secret};
 use crate::db::{self, Db};
 use crate::extract;
@@ -17,7 +17,7 @@ use crate::middleware::observe;
 use crate::openapi::{self, OPENAPI_PATH};
 use crate::route_table::RouteTable;
 use crate::routes;
-use crate::state::AppState;
+use crate::state::{AppState, AuthState};
 
 /// Why the server could not start. Each kind maps to its own exit code.
 #[derive(Debug, thiserror::Error)]

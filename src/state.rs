@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::auth::AuthState;
-use crate::config::ReportsConfig;
+use crate::auth::{rate_limit, tokens};
+use crate::config::{ReportsConfig, TrustedProxies};
 use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::route_table::RouteTable;
@@ -15,4 +15,11 @@ pub struct AppState {
     pub routes: RouteTable,
     pub auth: AuthState,
     pub reports: ReportsConfig,
+}
+
+/// What the token endpoint and the `AuthUser` extractor need.
+pub struct AuthState {
+    pub tokens: tokens::TokenService,
+    pub limiter: rate_limit::LoginLimiter,
+    pub proxies: TrustedProxies,
 }

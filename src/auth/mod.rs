@@ -12,13 +12,4 @@ pub mod service;
 pub mod tokens;
 pub mod users;
 
-use crate::config::TrustedProxies;
-
 pub use extractor::{AuthUser, Principal};
-
-/// What the token endpoint and the `AuthUser` extractor need.
-pub struct AuthState {
-    pub tokens: tokens::TokenService,
-    pub limiter: rate_limit::LoginLimiter,
-    pub proxies: TrustedProxies,
-}
