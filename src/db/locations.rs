@@ -13,7 +13,7 @@ diesel::define_sql_function! {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = locations)]
 struct LocationRow {
     id: LocationId,
@@ -101,18 +101,6 @@ impl LocationRow {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = locations)]
-struct NewLocation {
-    id: LocationId,
-    org_id: OrgId,
-    #[diesel(embed)]
-    fields: FieldColumns,
-    active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
 #[derive(AsChangeset)]
 #[diesel(table_name = locations)]
 struct LocationChanges {
@@ -139,7 +127,7 @@ fn like_escape(s: &str) -> String {
 
 pub fn insert(conn: &mut DbConn, l: &Location) -> QueryResult<()> {
     diesel::insert_into(locations::table)
-        .values(NewLocation {
+        .values(LocationRow {
             id: l.id,
             org_id: l.org_id,
             fields: FieldColumns::of(&l.fields),

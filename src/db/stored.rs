@@ -38,6 +38,10 @@ pub enum StoredError {
     },
 }
 
+// The defaults of stored documents are their own, written down here once and never
+// changed: a document stored without a field meant these values when it was written, whatever
+// the API's defaults become later.
+
 fn format_1() -> u32 {
     1
 }

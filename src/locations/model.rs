@@ -32,6 +32,20 @@ pub struct Location {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Location {
+    /// A new, active location of `org` with checked fields.
+    pub fn new(org_id: OrgId, fields: LocationFields, now: DateTime<Utc>) -> Self {
+        Location {
+            id: LocationId::generate(),
+            org_id,
+            fields,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// The fields an admin sets, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocationFields {

@@ -71,15 +71,7 @@ pub async fn list(
 /// Creates a location from checked fields; its code must be free in the organization.
 pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, LocationError> {
     let fields = check(raw, "").map_err(LocationError::Invalid)?;
-    let now = db::now();
-    let location = Location {
-        id: LocationId::generate(),
-        org_id: org,
-        fields,
-        active: true,
-        created_at: now,
-        updated_at: now,
-    };
+    let location = Location::new(org, fields, db::now());
     let stored = location.clone();
     db.run(move |conn| match store::insert(conn, &stored) {
         Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
@@ -183,17 +175,7 @@ fn upsert_rows(
                 ImportOutcome::Updated
             }
             None => {
-                store::insert(
-                    conn,
-                    &Location {
-                        id: LocationId::generate(),
-                        org_id: org,
-                        fields,
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
+                store::insert(conn, &Location::new(org, fields, now))?;
                 summary.created += 1;
                 ImportOutcome::Created
             }
