@@ -14,24 +14,36 @@ pub struct Setting {
     pub updated_at: DateTime<Utc>,
 }
 
-type Row = (String, String, NaiveDateTime, NaiveDateTime);
+#[derive(Insertable)]
+#[diesel(table_name = settings)]
+struct SettingRow<'a> {
+    key: &'a str,
+    value: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
-fn from_row((key, value, created_at, updated_at): Row) -> Setting {
-    Setting {
-        key,
-        value,
-        created_at: created_at.and_utc(),
-        updated_at: updated_at.and_utc(),
-    }
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = settings)]
+struct StoredSetting {
+    key: String,
+    value: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<Setting>> {
-    settings::table
-        .find(key)
-        .select(settings::all_columns)
-        .first::<Row>(conn)
-        .optional()
-        .map(|row| row.map(from_row))
+    Ok(settings::table
+        .filter(settings::key.eq(key))
+        .select(StoredSetting::as_select())
+        .first(conn)
+        .optional()?
+        .map(|row| Setting {
+            key: row.key,
+            value: row.value,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }))
 }
 
 /// Stores `value` under `key` unless a value is already there, and returns what is stored.
@@ -43,12 +55,12 @@ pub fn get_or_insert(
     now: DateTime<Utc>,
 ) -> QueryResult<Setting> {
     let now = now.naive_utc();
-    let row = (
-        settings::key.eq(key),
-        settings::value.eq(value),
-        settings::created_at.eq(now),
-        settings::updated_at.eq(now),
-    );
+    let row = SettingRow {
+        key,
+        value,
+        created_at: now,
+        updated_at: now,
+    };
     on_backend!(conn, |c| diesel::insert_into(settings::table)
         .values(row)
         .on_conflict_do_nothing()
@@ -59,12 +71,12 @@ pub fn get_or_insert(
 /// Sets `key` to `value`, creating or replacing it.
 pub fn put(conn: &mut DbConn, key: &str, value: &str, now: DateTime<Utc>) -> QueryResult<()> {
     let now = now.naive_utc();
-    let row = (
-        settings::key.eq(key),
-        settings::value.eq(value),
-        settings::created_at.eq(now),
-        settings::updated_at.eq(now),
-    );
+    let row = SettingRow {
+        key,
+        value,
+        created_at: now,
+        updated_at: now,
+    };
     on_backend!(conn, |c| diesel::insert_into(settings::table)
         .values(row)
         .on_conflict(settings::key)
