@@ -95,3 +95,30 @@ fn connections_are_durable_and_enforce_foreign_keys() {
     );
     assert!(diesel::RunQueryDsl::execute(orphan, &mut conn).is_err());
 }
+
+#[actix_web::test]
+async fn a_corrupt_stored_value_is_an_error_never_a_guess() {
+    use diesel::connection::SimpleConnection;
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let location = app
+        .create_location(
+            &token,
+            serde_json::json!({"code": "S-1", "name": "Chiado", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    let path = format!("/api/v1/locations/{}", location["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &token).await.0, 200);
+
+    // A time zone this version does not know: reading it fails loudly instead of
+    // silently putting visits on UTC days.
+    app.db
+        .connect()
+        .batch_execute("UPDATE locations SET timezone = 'Mars/Olympus'")
+        .unwrap();
+    let (status, problem) = app.get(&path, &token).await;
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(problem["code"], "internal_error");
+    assert!(!problem.to_string().contains("Mars"), "{problem}");
+}
