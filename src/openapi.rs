@@ -136,6 +136,61 @@ impl Modify for CommonResponses {
                         .entry("401".to_string())
                         .or_insert_with(|| problem("Missing or invalid token").into());
                 }
+                // Any operation can be throttled, fail, or find the service unavailable.
+                let retry_after = || {
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::Integer)
+                                .minimum(Some(1)),
+                        )
+                        .description(Some("seconds to wait before retrying"))
+                        .build()
+                };
+                responses.entry("429".to_string()).or_insert_with(|| {
+                    let mut r = problem("Too many requests (`rate_limited`)");
+                    r.headers.insert("Retry-After".into(), retry_after());
+                    r.into()
+                });
+                responses.entry("500".to_string()).or_insert_with(|| {
+                    problem(
+                        "The server failed (`internal_error`); the details are logged, never sent",
+                    )
+                    .into()
+                });
+                responses.entry("503".to_string()).or_insert_with(|| {
+                    let mut r = problem(
+                        "Not available now: the database is unreachable (`database_unavailable`), \
+                         the request took too long (`request_timeout`) or migrations are pending",
+                    );
+                    r.headers.insert("Retry-After".into(), retry_after());
+                    r.into()
+                });
+            }
+        }
+    }
+}
+
+/// A `Page<T>` schema references its item schema instead of carrying a copy of it, so a
+/// generated client's page of reports holds the same `ReportResponse` type as a single read.
+struct PageItems;
+
+impl Modify for PageItems {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ArrayItems, Ref, Schema};
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        for (name, schema) in components.schemas.iter_mut() {
+            let Some(item) = name.strip_prefix("Page_") else {
+                continue;
+            };
+            let RefOr::T(Schema::Object(page)) = schema else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+                items.items = ArrayItems::RefOrSchema(Box::new(Ref::from_schema_name(item).into()));
             }
         }
     }
@@ -161,6 +216,7 @@ pub fn document() -> OpenApiDoc {
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     // After the routes added their paths: modifiers in `#[openapi]` run before that.
     CommonResponses.modify(&mut doc);
+    PageItems.modify(&mut doc);
     doc
 }
 

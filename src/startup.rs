@@ -148,7 +148,15 @@ impl Application {
                 .configure(extract::configure_extractors)
                 // Before the API scope, which would otherwise claim the document's path.
                 .route("/docs", web::get().to(docs_redirect))
-                .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, doc.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url(OPENAPI_PATH, doc.clone())
+                        // No call to the online validator: the docs work offline and
+                        // send nothing elsewhere.
+                        .config(
+                            utoipa_swagger_ui::Config::from(OPENAPI_PATH).validator_url("none"),
+                        ),
+                )
                 .into_utoipa_app()
                 .configure(routes::routes)
                 .into_app()

@@ -84,15 +84,24 @@ impl UpdateQuestionnaireRequest {
     }
 }
 
-/// A questionnaire version with all its sections and questions.
+/// A questionnaire version with all its sections and questions. (The content's fields are
+/// spelled out rather than flattened: a flattened closed schema would make the document
+/// describe an object no response can be.)
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QuestionnaireResponse {
     pub id: QuestionnaireId,
     pub key: String,
     pub version: i32,
     pub status: Status,
-    #[serde(flatten)]
-    pub content: QuestionnaireContent,
+    pub title: String,
+    pub description: String,
+    /// First-tier score (percent) a visit needs to leave the zero mile.
+    #[schema(minimum = 0, maximum = 100)]
+    pub first_mile_pass: u8,
+    /// Second-tier score (percent) that makes a visit second mile.
+    #[schema(minimum = 0, maximum = 100)]
+    pub second_mile_pass: u8,
+    pub sections: Vec<Section>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
@@ -106,7 +115,11 @@ impl From<Questionnaire> for QuestionnaireResponse {
             key: q.key,
             version: q.version,
             status: q.status,
-            content: q.content,
+            title: q.content.title,
+            description: q.content.description,
+            first_mile_pass: q.content.first_mile_pass,
+            second_mile_pass: q.content.second_mile_pass,
+            sections: q.content.sections,
             created_at: q.created_at,
             updated_at: q.updated_at,
             published_at: q.published_at,

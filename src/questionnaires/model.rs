@@ -101,9 +101,30 @@ pub struct ShowIf {
     /// Key of an earlier question (`yes_no`, `scale`, `single_choice` or `multi_choice`).
     pub question: String,
     /// The answer values that show this question (any of them; for `multi_choice`, any chosen).
-    #[schema(value_type = Vec<Object>, min_items = 1)]
+    #[schema(value_type = Vec<ConditionValue>, min_items = 1)]
     pub equals: Vec<serde_json::Value>,
 }
+
+/// The schema of a value a condition compares an answer with: a boolean (`yes_no`), a
+/// number (`scale`) or an option value (`single_choice`, `multi_choice`).
+pub struct ConditionValue;
+
+impl utoipa::PartialSchema for ConditionValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .description(Some(
+                "A boolean (`yes_no`), a number (`scale`) or an option value (`single_choice`, \
+                 `multi_choice`)",
+            ))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .into()
+    }
+}
+
+impl ToSchema for ConditionValue {}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -37,7 +37,7 @@ pub struct Answer {
     /// `duration_seconds`), an option value (`single_choice`), a list of option values
     /// (`multi_choice`) or a string (`text`, `photo`). Absent when `na` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<AnswerValue>)]
     pub value: Option<serde_json::Value>,
     /// "Not applicable" (where the question allows it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -46,6 +46,35 @@ pub struct Answer {
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
+
+/// The schema of an answer's value: a boolean, a number, a string or a list of strings,
+/// depending on the question's type. Documented as a `oneOf` of those four so that generated
+/// clients get a precise union type (`boolean | number | string | string[]`) rather than an
+/// untyped value; the questionnaire says which one a question takes.
+pub struct AnswerValue;
+
+impl utoipa::PartialSchema for AnswerValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .description(Some(
+                "`yes_no`: a boolean; `scale`: an integer; `number` and `duration_seconds`: a \
+                 number; `single_choice`: an option value; `text` and `photo`: a string; \
+                 `multi_choice`: a list of option values",
+            ))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(
+                ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .max_items(Some(50)),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for AnswerValue {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -328,8 +328,10 @@ impl TestApp {
     }
 }
 
+/// The test HTTP client: every response it receives is checked against the OpenAPI document.
 pub fn client() -> awc::Client {
     awc::Client::builder()
+        .wrap(crate::contract::ContractCheck)
         .disable_redirects()
         .timeout(Duration::from_secs(30))
         .finish()
