@@ -6,18 +6,38 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::NotReady;
+use crate::db::{Backend, NotReady};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 
 /// How long readiness waits for a database connection before answering 503.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The process answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Alive {
+    Ok,
+}
+
+/// Ready to serve requests.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ready {
+    Ready,
+}
+
+/// Which database the server uses.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
-    /// Always `ok` when the process answers.
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    pub status: Alive,
     /// Version of the running server.
     #[schema(example = "0.1.0")]
     pub version: &'static str,
@@ -25,12 +45,8 @@ pub struct HealthResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReadinessResponse {
-    /// `ready`.
-    #[schema(example = "ready")]
-    pub status: &'static str,
-    /// `sqlite` or `postgres`.
-    #[schema(example = "sqlite")]
-    pub database: &'static str,
+    pub status: Ready,
+    pub database: DatabaseKind,
 }
 
 /// Liveness: the process is up and answering.
@@ -41,7 +57,7 @@ pub struct ReadinessResponse {
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<HealthResponse> {
     web::Json(HealthResponse {
-        status: "ok",
+        status: Alive::Ok,
         version: env!("CARGO_PKG_VERSION"),
     })
 }
@@ -59,8 +75,11 @@ pub async fn healthz() -> web::Json<HealthResponse> {
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessResponse>, ApiError> {
     match state.db.readiness(READINESS_TIMEOUT).await {
         Ok(()) => Ok(web::Json(ReadinessResponse {
-            status: "ready",
-            database: state.db.backend().name(),
+            status: Ready::Ready,
+            database: match state.db.backend() {
+                Backend::Sqlite => DatabaseKind::Sqlite,
+                Backend::Postgres => DatabaseKind::Postgres,
+            },
         })),
         Err(NotReady::Unreachable(reason)) => {
             tracing::warn!(reason = %reason, "not ready: database unreachable");

@@ -171,6 +171,31 @@ impl Modify for CommonResponses {
     }
 }
 
+/// Operations that need no token say so with an empty `security` list, so that clients and
+/// linters do not have to guess.
+struct PublicOperations;
+
+impl Modify for PublicOperations {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        for item in doc.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if operation.security.is_none() {
+                    operation.security = Some(Vec::new());
+                }
+            }
+        }
+    }
+}
+
 /// A `Page<T>` schema references its item schema instead of carrying a copy of it, so a
 /// generated client's page of reports holds the same `ReportResponse` type as a single read.
 struct PageItems;
@@ -217,6 +242,15 @@ pub fn document() -> OpenApiDoc {
     // After the routes added their paths: modifiers in `#[openapi]` run before that.
     CommonResponses.modify(&mut doc);
     PageItems.modify(&mut doc);
+    PublicOperations.modify(&mut doc);
+    doc.servers = Some(vec![
+        utoipa::openapi::ServerBuilder::new()
+            .url("http://127.0.0.1:8080")
+            .description(Some(
+                "A server started with the defaults (`SECONDMILE_BIND`); point clients at your own deployment",
+            ))
+            .build(),
+    ]);
     doc
 }
 

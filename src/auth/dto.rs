@@ -8,12 +8,24 @@ use validator::Validate;
 use super::model::{ClientId, IntegrationClient, OrgId, Role, Scope, User, UserId};
 
 /// An OAuth2 token request (RFC 6749), as a form or as JSON.
+/// The OAuth2 grants the token endpoint takes (another answers 400 `unsupported_grant_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// A user signs in with email and password.
+    Password,
+    /// A user rotates a refresh token.
+    RefreshToken,
+    /// An integration client authenticates with its id and secret.
+    ClientCredentials,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"grant_type": "password", "username": "ana@example.com", "password": "correct horse battery staple"}))]
 pub struct TokenRequest {
     /// `password`, `refresh_token` or `client_credentials`.
-    #[schema(example = "password")]
+    #[schema(value_type = GrantType, example = "password")]
     pub grant_type: String,
     /// The user's email (`password` grant); `email` is accepted as an alias.
     #[serde(default, alias = "email")]
@@ -75,12 +87,18 @@ pub struct OrganizationSummary {
     pub name: String,
 }
 
+/// Whether the caller is a person or an integration client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    User,
+    Client,
+}
+
 /// The caller.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MeResponse {
-    /// `user` or `client`.
-    #[schema(example = "user")]
-    pub kind: String,
+    pub kind: PrincipalKind,
     /// The user's or the client's id.
     pub id: uuid::Uuid,
     pub organization: OrganizationSummary,

@@ -5,7 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::dto::{MeResponse, OrganizationSummary, RevokeRequest, TokenRequest, TokenResponse};
+use super::dto::{
+    MeResponse, OrganizationSummary, PrincipalKind, RevokeRequest, TokenRequest, TokenResponse,
+};
 use super::extractor::{AuthUser, Principal};
 use super::model::{ClientId, Email};
 use super::rate_limit::client_ip;
@@ -58,10 +60,8 @@ impl From<IssuedTokens> for TokenResponse {
 #[utoipa::path(
     tag = "auth",
     request_body(
-        content(
-            (TokenRequest = "application/x-www-form-urlencoded"),
-            (TokenRequest = "application/json"),
-        ),
+        content((TokenRequest = "application/x-www-form-urlencoded")),
+        description = "The OAuth2 form (RFC 6749). The same fields as a JSON object are accepted too.",
     ),
     responses(
         (status = 200, description = "Tokens issued", body = TokenResponse,
@@ -192,10 +192,8 @@ async fn client_grant(
 #[utoipa::path(
     tag = "auth",
     request_body(
-        content(
-            (RevokeRequest = "application/x-www-form-urlencoded"),
-            (RevokeRequest = "application/json"),
-        ),
+        content((RevokeRequest = "application/x-www-form-urlencoded")),
+        description = "The form of RFC 7009. The same field as a JSON object is accepted too.",
     ),
     responses(
         (status = 204, description = "The token (if it existed) and its session are revoked"),
@@ -225,7 +223,7 @@ pub async fn revoke_token(
 /// Who am I: the calling user or client, its organization, role and scopes.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller", body = MeResponse),
     )
@@ -238,8 +236,8 @@ pub async fn get_me(
     let me = service::whoami(&state.db, &auth).await?;
     Ok(web::Json(MeResponse {
         kind: match auth.principal {
-            Principal::User { .. } => "user".into(),
-            Principal::Client { .. } => "client".into(),
+            Principal::User { .. } => PrincipalKind::User,
+            Principal::Client { .. } => PrincipalKind::Client,
         },
         id: me.id,
         organization: OrganizationSummary {

@@ -298,7 +298,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                 .flags
                 .iter()
                 .map(|f| Flag {
-                    code: f.code.clone(),
+                    code: f.code.as_str().to_string(),
                     message: f.message.clone(),
                 })
                 .collect(),
@@ -385,12 +385,15 @@ impl From<ReportDoc> for r::ReportDocument {
                     })
                     .collect(),
             },
+            // A flag this version does not know is left out: flags only inform reviewers.
             flags: d
                 .flags
                 .into_iter()
-                .map(|f| r::Flag {
-                    code: f.code,
-                    message: f.message,
+                .filter_map(|f| {
+                    Some(r::Flag {
+                        code: r::FlagCode::parse(&f.code)?,
+                        message: f.message,
+                    })
                 })
                 .collect(),
             submitted_by_client: d.submitted_by_client.map(ClientId),

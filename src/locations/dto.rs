@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{ImportSummary, Location, RawLocation};
+use super::model::{ImportOutcome, ImportSummary, Location, RawLocation};
 use crate::ids::LocationId;
 use crate::validation::Violation;
 
@@ -203,8 +203,8 @@ pub struct ImportRow {
     /// 1 for the first row after the header.
     pub row: usize,
     pub code: Option<String>,
-    /// `created`, `updated` or `skipped` (the row has errors).
-    pub outcome: String,
+    /// `skipped`: the row has errors and was not written.
+    pub outcome: ImportOutcome,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Violation>,
 }
@@ -229,7 +229,7 @@ impl From<ImportSummary> for ImportReport {
                 .map(|r| ImportRow {
                     row: r.row,
                     code: r.code,
-                    outcome: r.outcome.as_str().to_string(),
+                    outcome: r.outcome,
                     errors: r.errors,
                 })
                 .collect(),

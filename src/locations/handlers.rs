@@ -51,7 +51,7 @@ fn manager_scope(auth: &AuthUser) -> Option<UserId> {
 /// List locations, oldest first, with filters.
 #[utoipa::path(
     tag = "locations",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["locations:read"])),
     params(ListLocationsQuery),
     responses(
         (status = 200, description = "A page of locations (managers: only theirs)", body = Page<LocationResponse>),
@@ -135,7 +135,7 @@ pub async fn create_location(
 /// Get one location.
 #[utoipa::path(
     tag = "locations",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["locations:read"])),
     params(("id" = LocationId, Path, description = "location id")),
     responses(
         (status = 200, description = "The location", body = LocationResponse),

@@ -68,7 +68,10 @@ pub struct LocationFields {
 }
 
 /// What an import did with one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ImportOutcome {
     Created,
     Updated,

@@ -67,7 +67,7 @@ fn location(q: &Questionnaire) -> String {
 /// List questionnaire versions, oldest first.
 #[utoipa::path(
     tag = "questionnaires",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["questionnaires:read"])),
     params(ListQuestionnairesQuery),
     responses(
         (status = 200, description = "A page of versions (without their sections)", body = Page<QuestionnaireSummary>),
@@ -141,7 +141,7 @@ pub async fn create_questionnaire(
 /// Get one version with all its sections and questions.
 #[utoipa::path(
     tag = "questionnaires",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["questionnaires:read"])),
     params(("id" = QuestionnaireId, Path, description = "version id")),
     responses(
         (status = 200, description = "The version", body = QuestionnaireResponse),

@@ -3,7 +3,7 @@
 
 use chrono::{TimeDelta, Utc};
 
-use super::model::{CLOCK_SKEW_MINUTES, Flag, ReportSubmission, SHORT_VISIT_SECONDS};
+use super::model::{CLOCK_SKEW_MINUTES, Flag, FlagCode, ReportSubmission, SHORT_VISIT_SECONDS};
 use crate::locations::model::Location;
 
 /// Great-circle distance in metres.
@@ -23,7 +23,7 @@ pub fn flags(sub: &ReportSubmission, location: &Location, radius_m: f64) -> Vec<
     let ended = sub.visit.ended_at.with_timezone(&Utc);
     if (ended - started).num_seconds() < SHORT_VISIT_SECONDS {
         flags.push(Flag {
-            code: "short_visit".into(),
+            code: FlagCode::ShortVisit,
             message: format!(
                 "the visit lasted {} s, under 2 minutes",
                 (ended - started).num_seconds()
@@ -35,7 +35,7 @@ pub fn flags(sub: &ReportSubmission, location: &Location, radius_m: f64) -> Vec<
             let distance = haversine_m(c.lat, c.lon, lat, lon);
             if distance > radius_m {
                 flags.push(Flag {
-                    code: "far_check_in".into(),
+                    code: FlagCode::FarCheckIn,
                     message: format!(
                         "checked in {distance:.0} m from the location (limit {radius_m:.0} m)"
                     ),
@@ -46,7 +46,7 @@ pub fn flags(sub: &ReportSubmission, location: &Location, radius_m: f64) -> Vec<
         // The check-in usually happens just before the visit starts; allow the same skew.
         if at < started - TimeDelta::minutes(CLOCK_SKEW_MINUTES) || at > ended {
             flags.push(Flag {
-                code: "check_in_outside_visit".into(),
+                code: FlagCode::CheckInOutsideVisit,
                 message: "the check-in time is outside the visit".into(),
             });
         }

@@ -93,7 +93,7 @@ fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
 /// in `shopper_id`.
 #[utoipa::path(
     tag = "reports",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["reports:write"])),
     request_body = ReportSubmission,
     responses(
         (status = 201, description = "Stored, validated and scored", body = ReportResponse,
@@ -127,7 +127,7 @@ pub async fn submit_report(
 /// Get one report, as the caller may see it.
 #[utoipa::path(
     tag = "reports",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["reports:read"])),
     params(("id" = String, Path, format = Uuid, description = "report id")),
     responses(
         (status = 200, description = "The report (redacted for managers, analysts and clients)", body = ReportResponse,
@@ -166,7 +166,7 @@ fn parse_cursor(key: &str) -> Option<ReportCursor> {
 /// released reports of their locations.
 #[utoipa::path(
     tag = "reports",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["reports:read"])),
     params(ListReportsQuery),
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportResponse>),

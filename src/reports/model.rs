@@ -115,9 +115,40 @@ pub struct ReportSubmission {
 /// Something a reviewer should look at; never a reason to refuse a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Flag {
-    /// `far_check_in`, `short_visit` or `check_in_outside_visit`.
-    pub code: String,
+    pub code: FlagCode,
     pub message: String,
+}
+
+/// What a plausibility flag is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagCode {
+    /// The visit lasted under two minutes.
+    ShortVisit,
+    /// The check-in was farther from the location than the configured radius.
+    FarCheckIn,
+    /// The check-in time lies outside the visit.
+    CheckInOutsideVisit,
+}
+
+impl FlagCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagCode::ShortVisit => "short_visit",
+            FlagCode::FarCheckIn => "far_check_in",
+            FlagCode::CheckInOutsideVisit => "check_in_outside_visit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            FlagCode::ShortVisit,
+            FlagCode::FarCheckIn,
+            FlagCode::CheckInOutsideVisit,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }
 
 /// Where a report is in the review workflow.

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::model::Role;
 use crate::reports::model::ReportStatus;
-use crate::reports::workflow::{Action, Transition};
+use crate::reports::workflow::{Action, ActorKind, Transition};
 
 /// A reviewer's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -50,8 +50,7 @@ pub struct ReviewRequest {
 /// Who made a change (absent for the shopper, who sees decisions but not reviewers).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ActorResponse {
-    /// `user` or `client`.
-    pub kind: String,
+    pub kind: ActorKind,
     pub id: uuid::Uuid,
 }
 
@@ -79,8 +78,8 @@ impl HistoryEntry {
             to_status: t.to,
             revision: t.revision,
             note: t.note,
-            actor: show_actor.then(|| ActorResponse {
-                kind: t.actor.kind.as_str().to_string(),
+            actor: show_actor.then_some(ActorResponse {
+                kind: t.actor.kind,
                 id: t.actor.id,
             }),
             actor_role: t.actor.role,

@@ -75,7 +75,7 @@ pub async fn review_report(
 /// revision, and goes back to review. Earlier revisions stay readable.
 #[utoipa::path(
     tag = "review",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["reports:write"])),
     params(("id" = String, Path, format = Uuid, description = "report id")),
     request_body = ReportSubmission,
     responses(
@@ -108,7 +108,7 @@ pub async fn revise_report(
 /// Read one revision of a report as it was submitted, with its own score.
 #[utoipa::path(
     tag = "review",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["reports:read"])),
     params(
         ("id" = String, Path, format = Uuid, description = "report id"),
         ("n" = i32, Path, description = "revision number, from 1"),
