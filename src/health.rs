@@ -49,7 +49,10 @@ pub struct ReadinessResponse {
     pub database: DatabaseKind,
 }
 
-/// Liveness: the process is up and answering.
+/// Liveness.
+///
+/// The process is up and answering; it does not touch the database. For load balancers and
+/// orchestrators.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "The process is alive", body = HealthResponse))
@@ -62,7 +65,10 @@ pub async fn healthz() -> web::Json<HealthResponse> {
     })
 }
 
-/// Readiness: the database is reachable and every migration is applied.
+/// Readiness.
+///
+/// The database is reachable and every migration is applied; 503 otherwise. Send traffic only
+/// to ready instances.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -98,7 +104,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessRes
     }
 }
 
-/// Metrics in the Prometheus text exposition format.
+/// Metrics.
+///
+/// Request counts and latencies by route and status, and database pool figures, in the
+/// Prometheus text exposition format.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,

@@ -29,6 +29,7 @@ scored and classified as zero, first or second mile, reviewed, and aggregated pe
 region and organization.\n\nErrors are RFC 9457 `application/problem+json` documents with a \
 stable `code`; validation errors list every violation with a JSON Pointer.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+        contact(name = "secondmile", url = "https://github.com/secondmile/secondmile"),
     ),
     components(schemas(Problem, Violation, Sort)),
     modifiers(&Security),

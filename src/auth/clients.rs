@@ -14,7 +14,10 @@ use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::validation::Violations;
 
-/// List the organization's integration clients, oldest first (secrets are never shown).
+/// List integration clients.
+///
+/// The organization's service accounts, oldest first, active and revoked. Secrets are never
+/// shown again after creation. Admins only.
 #[utoipa::path(
     tag = "integration-clients",
     security(("bearer" = [])),
@@ -43,7 +46,11 @@ pub async fn list_clients(
     )))
 }
 
-/// Create an integration client. The response carries its secret, shown this once.
+/// Create an integration client.
+///
+/// A service account for a BI tool, CRM or other app, with the scopes it may ask for. The
+/// response carries its secret: it is shown this once and stored only as a hash. The client
+/// gets tokens with the `client_credentials` grant. Admins only.
 #[utoipa::path(
     tag = "integration-clients",
     security(("bearer" = [])),
@@ -91,7 +98,10 @@ pub async fn create_client(
         }))
 }
 
-/// Revoke an integration client: it can no longer get tokens, and its tokens stop working.
+/// Revoke an integration client.
+///
+/// It can no longer get tokens, and the tokens it holds stop working at once. Its record stays
+/// (reports it submitted keep naming it). Admins only.
 #[utoipa::path(
     tag = "integration-clients",
     security(("bearer" = [])),

@@ -220,7 +220,10 @@ pub async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Who am I: the calling user or client, its organization, role and scopes.
+/// Who am I.
+///
+/// The calling user or integration client, its organization, role (users) and scopes: what an
+/// app shows after signing in.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = []), ("oauth2" = [])),

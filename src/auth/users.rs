@@ -15,7 +15,9 @@ use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
 use crate::validation::Violations;
 
-/// List the organization's users, oldest first.
+/// List users.
+///
+/// The organization's users, oldest first, filtered by role and active flag. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -48,7 +50,10 @@ pub async fn list_users(
     )))
 }
 
-/// Create a user in the caller's organization.
+/// Create a user.
+///
+/// A user of the caller's organization with a role and an initial password (12 to 1,024 bytes).
+/// Emails are unique across the deployment. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -104,7 +109,9 @@ pub async fn create_user(
         .json(UserResponse::from(user)))
 }
 
-/// Get one user of the caller's organization.
+/// Get one user.
+///
+/// A user of the caller's organization (another organization's answers 404). Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -176,8 +183,10 @@ pub async fn update_user(
     Ok(web::Json(user.into()))
 }
 
-/// Deactivate a user: they can no longer sign in and their sessions end. Their records
-/// (reports, decisions) stay.
+/// Deactivate a user.
+///
+/// They can no longer sign in and their sessions end at once. Their records (reports,
+/// decisions) stay. The organization's last active admin cannot be deactivated. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),

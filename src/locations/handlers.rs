@@ -48,7 +48,11 @@ fn manager_scope(auth: &AuthUser) -> Option<UserId> {
     }
 }
 
-/// List locations, oldest first, with filters.
+/// List locations.
+///
+/// Oldest first, filtered by region, tag, active flag, exact code or a case-insensitive name
+/// search. Managers see only the locations assigned to them; integration clients need
+/// `locations:read`.
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = []), ("oauth2" = ["locations:read"])),
@@ -103,6 +107,10 @@ pub async fn list_locations(
 }
 
 /// Create a location.
+///
+/// A place that is visited, with its organization-unique `code` (store number), address,
+/// region, IANA time zone, optional coordinates and tags. Every invalid field is listed at
+/// once. Admins only.
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = [])),
@@ -133,6 +141,9 @@ pub async fn create_location(
 }
 
 /// Get one location.
+///
+/// Managers see only the locations assigned to them (another answers 404, as does another
+/// organization's).
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = []), ("oauth2" = ["locations:read"])),
@@ -160,7 +171,10 @@ pub async fn get_location(
     Ok(web::Json(location.into()))
 }
 
-/// Change a location; `null` clears an optional field.
+/// Change a location.
+///
+/// Send only the fields to change; `null` clears an optional field. The result is checked as a
+/// whole, like a new location. Admins only.
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = [])),
@@ -191,7 +205,10 @@ pub async fn update_location(
     Ok(web::Json(location.into()))
 }
 
-/// Deactivate a location. It is never removed: its reports and aggregates stay.
+/// Deactivate a location.
+///
+/// It is never removed: its reports and aggregates stay, and PATCH with `active: true` brings
+/// it back. New reports for it are refused while it is inactive. Admins only.
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = [])),
@@ -247,7 +264,9 @@ pub async fn import_locations(
     Ok(web::Json(summary.into()))
 }
 
-/// The locations a manager may see.
+/// Get a manager's locations.
+///
+/// The ids of the locations a manager may see. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -269,7 +288,10 @@ pub async fn get_manager_locations(
     Ok(web::Json(ManagerLocations { location_ids }))
 }
 
-/// Set the locations a manager may see (replaces the whole list).
+/// Set a manager's locations.
+///
+/// Replaces the whole list; every id must be a location of the organization (unknown ones are
+/// all listed). Only managers have locations. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),

@@ -64,7 +64,11 @@ fn location(q: &Questionnaire) -> String {
     format!("/api/v1/questionnaires/{}", q.id)
 }
 
-/// List questionnaire versions, oldest first.
+/// List questionnaire versions.
+///
+/// Oldest first, filtered by key and status, without their sections. Admins also see drafts;
+/// everyone else sees published and retired versions. Integration clients need
+/// `questionnaires:read`.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = []), ("oauth2" = ["questionnaires:read"])),
@@ -108,7 +112,11 @@ pub async fn list_questionnaires(
     Ok(web::Json(page.page(rows, |q| q.id.to_string(), |q| q)))
 }
 
-/// Create a questionnaire: version 1 of a new key, as a draft.
+/// Create a questionnaire.
+///
+/// Version 1 of a new key, as a draft that admins may change until it is published. The content
+/// is checked as a whole (keys, types and their settings, tiers, critical items, conditions);
+/// every violation is listed with its pointer. Admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = [])),
@@ -138,7 +146,10 @@ pub async fn create_questionnaire(
         .json(QuestionnaireResponse::from(questionnaire)))
 }
 
-/// Get one version with all its sections and questions.
+/// Get one questionnaire version.
+///
+/// With all its sections and questions: what a shopper's app needs to show the form. Drafts are
+/// visible to admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = []), ("oauth2" = ["questionnaires:read"])),
@@ -160,7 +171,10 @@ pub async fn get_questionnaire(
     Ok(web::Json(q.into()))
 }
 
-/// Change a draft. Published and retired versions never change (409).
+/// Change a draft.
+///
+/// Send only the parts to change; the resulting content is checked as a whole. Published and
+/// retired versions never change (409 `immutable`): add a version instead. Admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = [])),
@@ -191,7 +205,10 @@ pub async fn update_questionnaire(
     Ok(web::Json(questionnaire.into()))
 }
 
-/// Publish a draft. From then on it is immutable and shoppers can answer it.
+/// Publish a draft.
+///
+/// From then on the version is immutable and shoppers can answer it; reports always point at
+/// the exact version they answered. Admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = [])),
@@ -214,7 +231,10 @@ pub async fn publish_questionnaire(
     Ok(web::Json(q.into()))
 }
 
-/// Retire a published version: no new reports may answer it; it stays readable.
+/// Retire a published version.
+///
+/// No new report may answer it; it stays readable together with the reports that used it.
+/// Admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = [])),
@@ -237,7 +257,10 @@ pub async fn retire_questionnaire(
     Ok(web::Json(q.into()))
 }
 
-/// Start a new version: a draft copied from the latest version of `key`.
+/// Start a new version.
+///
+/// A draft copied from the latest version of `key`, to change and publish. Refused (409
+/// `draft_exists`) while the latest version is still a draft. Admins only.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = [])),

@@ -124,7 +124,10 @@ pub async fn submit_report(
         .json(ReportResponse::new(report, View::Full)))
 }
 
-/// Get one report, as the caller may see it.
+/// Get one report.
+///
+/// As the caller may see it (see the list for who sees what). The `ETag` names the revision and
+/// status: send it as `If-Match` when reviewing.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("oauth2" = ["reports:read"])),
@@ -162,8 +165,12 @@ fn parse_cursor(key: &str) -> Option<ReportCursor> {
     })
 }
 
-/// List reports the caller may see, with filters; shoppers see their own, managers the
-/// released reports of their locations.
+/// List reports.
+///
+/// The reports the caller may see, with filters (location, region, status, mile level,
+/// questionnaire key, local visit dates, updated since) and cursor pagination. Shoppers see
+/// their own; managers only released reports of their locations, redacted; analysts and
+/// integration clients (`reports:read`) see no staff descriptions.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("oauth2" = ["reports:read"])),

@@ -70,9 +70,12 @@ pub async fn review_report(
     Ok(respond(report, noted.as_ref()))
 }
 
-/// Revise a returned report: the shopper (or the client that submitted it) sends the whole
-/// corrected report. It is validated and scored like a new one, stored as the next
-/// revision, and goes back to review. Earlier revisions stay readable.
+/// Revise a returned report.
+///
+/// The shopper (or the integration client that submitted it) sends the whole corrected report.
+/// It is validated and scored like a new one, stored as the next revision, and goes back to
+/// review; earlier revisions stay readable. Retrying the same revision answers the stored
+/// report.
 #[utoipa::path(
     tag = "review",
     security(("bearer" = []), ("oauth2" = ["reports:write"])),
@@ -105,7 +108,10 @@ pub async fn revise_report(
     Ok(respond(report, None))
 }
 
-/// Read one revision of a report as it was submitted, with its own score.
+/// Get one revision of a report.
+///
+/// The revision as it was submitted, with its own score; `status` is the report's current
+/// status.
 #[utoipa::path(
     tag = "review",
     security(("bearer" = []), ("oauth2" = ["reports:read"])),
@@ -131,8 +137,10 @@ pub async fn get_revision(
     Ok(web::Json(ReportResponse::new(report, view)))
 }
 
-/// The report's history: every status change, with notes. Reviewers and admins see who
-/// made each change; the shopper sees their own report's decisions and notes only.
+/// Get a report's history.
+///
+/// Every status change, oldest first, with notes. Reviewers and admins see who made each
+/// change; the shopper sees the decisions and notes on their own report only.
 #[utoipa::path(
     tag = "review",
     security(("bearer" = [])),
