@@ -72,6 +72,7 @@ pub struct TokenResponse {
 /// A token to revoke (RFC 7009).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "smr_3q2-7wEvYF0m8l6o4gG5xYb9pT1cJ2kR8sVdU0nHaZc"}))]
 pub struct RevokeRequest {
     /// The refresh token to revoke; its whole sign-in session ends.
     #[schema(max_length = 200)]
@@ -159,6 +160,7 @@ pub struct CreateUserRequest {
 /// Changes to a user; absent fields stay as they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Ana Lima", "role": "reviewer"}))]
 pub struct UpdateUserRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

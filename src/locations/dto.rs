@@ -71,6 +71,7 @@ impl From<CreateLocationRequest> for RawLocation {
 /// Changes to a location: absent fields stay, `null` clears an optional field.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Chiado (renovated)", "tags": ["flagship", "mall"], "postal_code": null}))]
 pub struct UpdateLocationRequest {
     #[schema(max_length = 64)]
     pub code: Option<String>,
@@ -240,6 +241,7 @@ impl From<ImportSummary> for ImportReport {
 /// The locations a manager may see.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"location_ids": ["0193a5f0-1111-7000-8000-000000000001", "0193a5f0-1111-7000-8000-000000000002"]}))]
 pub struct ManagerLocations {
     #[schema(max_items = 10000)]
     pub location_ids: Vec<LocationId>,

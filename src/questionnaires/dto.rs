@@ -10,6 +10,24 @@ use crate::ids::QuestionnaireId;
 /// A new questionnaire: version 1, as a draft.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "key": "store-visit",
+    "title": "Store visit",
+    "first_mile_pass": 80,
+    "second_mile_pass": 50,
+    "sections": [{
+        "key": "arrival",
+        "title": "Arrival and greeting",
+        "weight": 2,
+        "questions": [
+            {"key": "greeted", "text": "Were you greeted within a minute of entering?", "type": "yes_no", "tier": "first", "critical": true},
+            {"key": "on_phone", "text": "Was the employee busy on the phone while you waited?", "type": "yes_no", "expected": false, "tier": "first"},
+            {"key": "had_issue", "text": "Did you raise an issue?", "type": "single_choice", "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]},
+            {"key": "protocol", "text": "Was the issue handled calmly?", "type": "yes_no", "tier": "first", "show_if": {"question": "had_issue", "equals": ["yes"]}},
+            {"key": "remembered_name", "text": "Did the employee remember your name?", "type": "yes_no", "tier": "second"}
+        ]
+    }]
+}))]
 pub struct CreateQuestionnaireRequest {
     /// Unique in the organization; later versions share it.
     #[schema(
@@ -51,6 +69,7 @@ impl CreateQuestionnaireRequest {
 /// Changes to a draft; absent fields stay. `sections` replaces all sections.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Store visit (2027)", "second_mile_pass": 60}))]
 pub struct UpdateQuestionnaireRequest {
     #[schema(max_length = 200)]
     pub title: Option<String>,

@@ -82,3 +82,97 @@ async fn the_interactive_docs_work_without_internet() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
 }
+
+/// Validates `example` against `schema`, with the document's components in reach.
+fn check_example(
+    doc: &serde_json::Value,
+    at: &str,
+    schema: &serde_json::Value,
+    example: &serde_json::Value,
+) -> Option<String> {
+    let mut root = schema.clone();
+    let object = root.as_object_mut()?;
+    object.remove("example");
+    object.insert("components".into(), doc["components"].clone());
+    let validator = jsonschema::validator_for(&root).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(example)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    (!errors.is_empty()).then(|| format!("{at}: {}", errors.join("; ")))
+}
+
+/// Every example in the document (of a schema, a property, a parameter or a body).
+fn examples(
+    doc: &serde_json::Value,
+    node: &serde_json::Value,
+    at: &str,
+    found: &mut Vec<(String, serde_json::Value, serde_json::Value)>,
+) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(example) = map.get("example") {
+                let is_schema = ["type", "$ref", "oneOf", "allOf", "anyOf"]
+                    .iter()
+                    .any(|k| map.contains_key(*k));
+                if let Some(schema) = map.get("schema") {
+                    found.push((at.to_string(), schema.clone(), example.clone()));
+                } else if is_schema {
+                    found.push((at.to_string(), node.clone(), example.clone()));
+                }
+            }
+            for (key, value) in map {
+                if key != "example" {
+                    examples(doc, value, &format!("{at}/{key}"), found);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                examples(doc, item, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_example_in_the_document_is_valid_and_every_body_has_one() {
+    let doc: serde_json::Value = serde_json::from_str(&committed()).unwrap();
+    let mut found = Vec::new();
+    examples(&doc, &doc, "", &mut found);
+    assert!(found.len() >= 20, "examples were found: {}", found.len());
+    let invalid: Vec<String> = found
+        .iter()
+        .filter_map(|(at, schema, example)| check_example(&doc, at, schema, example))
+        .collect();
+    assert!(
+        invalid.is_empty(),
+        "invalid examples:\n{}",
+        invalid.join("\n")
+    );
+
+    // A body an integrator writes comes with an example to start from.
+    let schemas = &doc["components"]["schemas"];
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(content) = operation["requestBody"]["content"].as_object() else {
+                continue;
+            };
+            for (media_type, media) in content {
+                let named = media["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next())
+                    .map(|name| &schemas[name]);
+                let has = media.get("example").is_some()
+                    || media["schema"].get("example").is_some()
+                    || named.is_some_and(|s| s.get("example").is_some());
+                if !has {
+                    missing.push(format!("{method} {path} {media_type}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "bodies without an example: {missing:?}");
+}
