@@ -1,0 +1,208 @@
+// A shopper's visit, end to end, through TypeScript types generated from openapi/openapi.json
+// by openapi-typescript (no hand edits) and the openapi-fetch client: the same scenario as
+// clients/python/scenario.py. Compiled with `tsc --strict`; exits non-zero on any surprise.
+//
+// Environment: SECONDMILE_URL, SECONDMILE_ADMIN_EMAIL, SECONDMILE_ADMIN_PASSWORD.
+
+import createClient from "openapi-fetch";
+import type { components, paths } from "./generated/schema.js";
+
+type Schemas = components["schemas"];
+
+const base = env("SECONDMILE_URL");
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function check(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+/** The body of a response that must have succeeded with `status`. */
+function expect<T>(result: { data?: T; error?: unknown; response: Response }, status: number): T {
+  if (result.response.status !== status || result.data === undefined) {
+    throw new Error(
+      `${result.response.url}: expected ${status}, got ${result.response.status}: ${JSON.stringify(result.error)}`,
+    );
+  }
+  return result.data;
+}
+
+/** The OAuth2 form body of the token endpoint. */
+function form(body: Schemas["TokenRequest"]): string {
+  const fields = new URLSearchParams();
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === "string") fields.set(key, value);
+  }
+  return fields.toString();
+}
+
+async function signIn(body: Schemas["TokenRequest"]) {
+  const anonymous = createClient<paths>({ baseUrl: base });
+  const tokens = expect(
+    await anonymous.POST("/api/v1/auth/token", {
+      body,
+      bodySerializer: form,
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    }),
+    200,
+  );
+  return createClient<paths>({
+    baseUrl: base,
+    headers: { Authorization: `Bearer ${tokens.access_token}` },
+  });
+}
+
+async function main(): Promise<void> {
+  const admin = await signIn({
+    grant_type: "password",
+    username: env("SECONDMILE_ADMIN_EMAIL"),
+    password: env("SECONDMILE_ADMIN_PASSWORD"),
+  });
+  const me = expect(await admin.GET("/api/v1/me"), 200);
+  check(me.kind === "user" && me.role === "admin", "signed in as an admin");
+
+  const suffix = Math.random().toString(36).slice(2, 10);
+  const location = expect(
+    await admin.POST("/api/v1/locations", {
+      body: {
+        code: `TS-${suffix}`,
+        name: "Chiado",
+        timezone: "Europe/Lisbon",
+        region: "Lisbon",
+        latitude: 38.7111,
+        longitude: -9.1421,
+        tags: ["flagship"],
+      },
+    }),
+    201,
+  );
+
+  const questions: Schemas["Question"][] = [
+    { key: "greeted", text: "Were you greeted?", type: "yes_no", tier: "first", critical: true },
+    { key: "courtesy", text: "How courteous?", type: "scale", min: 1, max: 5, tier: "first" },
+    {
+      key: "had_issue",
+      text: "Did you raise an issue?",
+      type: "single_choice",
+      options: [
+        { value: "yes", label: "Yes" },
+        { value: "no", label: "No" },
+      ],
+    },
+    {
+      key: "calm",
+      text: "Was the issue handled calmly?",
+      type: "yes_no",
+      tier: "first",
+      show_if: { question: "had_issue", equals: ["yes"] },
+    },
+    { key: "remembered_name", text: "Were you called by name?", type: "yes_no", tier: "second" },
+  ];
+  const draft = expect(
+    await admin.POST("/api/v1/questionnaires", {
+      body: {
+        key: `ts-visit-${suffix}`,
+        title: "Store visit",
+        sections: [{ key: "visit", title: "The visit", questions }],
+      },
+    }),
+    201,
+  );
+  const published = expect(
+    await admin.POST("/api/v1/questionnaires/{id}/publish", { params: { path: { id: draft.id } } }),
+    200,
+  );
+  check(published.status === "published", "the version is published");
+
+  const shopperEmail = `shopper-${suffix}@example.test`;
+  const shopperPassword = `shopper passphrase ${suffix}`;
+  expect(
+    await admin.POST("/api/v1/users", {
+      body: { email: shopperEmail, display_name: "Mystery shopper", role: "shopper", password: shopperPassword },
+    }),
+    201,
+  );
+  const shopper = await signIn({ grant_type: "password", username: shopperEmail, password: shopperPassword });
+
+  const started = new Date(Date.now() - 60 * 60 * 1000);
+  const submission: Schemas["ReportSubmission"] = {
+    id: crypto.randomUUID(),
+    location_id: location.id,
+    questionnaire_id: published.id,
+    visit: {
+      started_at: started.toISOString(),
+      ended_at: new Date(started.getTime() + 15 * 60 * 1000).toISOString(),
+    },
+    answers: [
+      { question: "greeted", value: true },
+      { question: "courtesy", value: 5 },
+      { question: "had_issue", value: "yes" },
+      { question: "calm", value: true },
+      { question: "remembered_name", value: true, comment: "She used my name twice" },
+    ],
+    narrative: "Warm welcome.",
+  };
+  const created = expect(await shopper.POST("/api/v1/reports", { body: submission }), 201);
+  check(created.status === "submitted", "submitted");
+  check(created.score.mile_level === "second", "second mile");
+  const id = created.id;
+  const again = expect(await shopper.GET("/api/v1/reports/{id}", { params: { path: { id } } }), 200);
+  check(again.answers[1]?.value === 5, "answers read back as sent");
+
+  expect(
+    await admin.POST("/api/v1/reports/{id}/review", {
+      params: { path: { id } },
+      body: { action: "return", note: "Which employee called you by name?" },
+    }),
+    200,
+  );
+  const revised = expect(
+    await shopper.PUT("/api/v1/reports/{id}", {
+      params: { path: { id } },
+      body: { ...submission, narrative: "Warm welcome; Rita at the till called me by name." },
+    }),
+    200,
+  );
+  check(revised.revision === 2, "revision 2");
+  const approved = expect(
+    await admin.POST("/api/v1/reports/{id}/review", {
+      params: { path: { id } },
+      body: { action: "approve", revision: 2 },
+    }),
+    200,
+  );
+  check(approved.status === "approved", "approved");
+  const history = expect(await admin.GET("/api/v1/reports/{id}/history", { params: { path: { id } } }), 200);
+  check(
+    history.items.map((h) => h.action).join(",") === "submit,return,revise,approve",
+    "the history tells the story",
+  );
+
+  const page = expect(
+    await admin.GET("/api/v1/reports", { params: { query: { status: "approved", location_id: location.id } } }),
+    200,
+  );
+  check(page.items.length === 1 && page.items[0]?.id === id, "the approved report is listed");
+
+  const integration = expect(
+    await admin.POST("/api/v1/integration-clients", { body: { name: `BI ${suffix}`, scopes: ["reports:read"] } }),
+    201,
+  );
+  const bi = await signIn({
+    grant_type: "client_credentials",
+    client_id: integration.client_id,
+    client_secret: integration.client_secret,
+  });
+  const seen = expect(await bi.GET("/api/v1/reports", { params: { query: { location_id: location.id } } }), 200);
+  check(seen.items.length === 1 && seen.items[0]?.staff_observed_redacted === true, "the client sees it, redacted");
+  console.log("typescript client scenario: passed");
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
