@@ -175,3 +175,19 @@ fn every_example_in_the_document_is_valid_and_every_body_has_one() {
     }
     assert!(missing.is_empty(), "bodies without an example: {missing:?}");
 }
+
+#[actix_web::test]
+async fn the_docs_page_works_offline_and_calls_no_online_validator() {
+    let app = spawn_app().await;
+    let mut response = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let script = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
+    assert!(script.contains("/api/v1/openapi.json"), "{script}");
+    assert!(!script.contains("swagger.io"), "{script}");
+}
