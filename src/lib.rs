@@ -1,5 +1,6 @@
 //! secondmile: a REST API backend for mystery-shopper programmes.
 
+pub mod aggregates;
 pub mod auth;
 pub mod config;
 pub mod db;

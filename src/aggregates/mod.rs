@@ -1,0 +1,4 @@
+//! Aggregates for HQ: statistics of released visits, and the rollups they are read from.
+
+pub mod rollup;
+pub mod stats;
