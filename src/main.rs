@@ -37,6 +37,13 @@ enum Command {
     Openapi,
     /// Create an organization and its first admin. The password is read from standard input
     /// (one line), or prompted for without echo on a terminal; it is never printed.
+    /// Check the aggregate rollups against the released reports (`verify`: print every
+    /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
+    /// one transaction).
+    Rollups {
+        #[arg(value_enum)]
+        action: RollupAction,
+    },
     CreateAdmin {
         /// Name of the new organization.
         #[arg(long)]
@@ -48,6 +55,12 @@ enum Command {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RollupAction {
+    Verify,
+    Rebuild,
 }
 
 fn after_help() -> String {
@@ -87,6 +100,7 @@ fn main() -> ExitCode {
             email,
             display_name,
         } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
+        Command::Rollups { action } => return rollups(&config, action),
         Command::Serve | Command::Openapi => serve(config),
     };
     match result {
@@ -159,6 +173,49 @@ fn create_admin(
             eprintln!("secondmile: {e}");
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+fn rollups(config: &Config, action: RollupAction) -> ExitCode {
+    use secondmile::aggregates::maintenance;
+    let db = match startup::connect_and_migrate(&config.database) {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
+        }
+    };
+    match action {
+        RollupAction::Verify => match maintenance::verify(&db) {
+            Ok(differences) if differences.is_empty() => {
+                println!("rollups match the released reports");
+                ExitCode::SUCCESS
+            }
+            Ok(differences) => {
+                for difference in &differences {
+                    println!("{difference}");
+                }
+                println!(
+                    "{} difference(s); repair with `secondmile rollups rebuild`",
+                    differences.len()
+                );
+                ExitCode::from(EXIT_FAILURE)
+            }
+            Err(e) => {
+                eprintln!("secondmile: {e}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        },
+        RollupAction::Rebuild => match maintenance::rebuild(&db) {
+            Ok(periods) => {
+                println!("rollups rebuilt: {periods} location periods");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("secondmile: {e}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        },
     }
 }
 

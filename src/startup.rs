@@ -44,7 +44,11 @@ pub enum StartupError {
     },
 }
 
-/// Opens the pool and applies pending migrations; returns the versions applied.
+/// The version of the migration that creates the rollup tables.
+const ROLLUPS_MIGRATION: &str = "20261124000007";
+
+/// Opens the pool and applies pending migrations (building the rollups when their tables are
+/// new); returns the versions applied.
 pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>), StartupError> {
     let db = Db::connect(config).map_err(|source| StartupError::Database {
         url: config.url.to_string(),
@@ -53,6 +57,15 @@ pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>),
     let mut conn = db.get()?;
     let applied = db::migrations::run_pending(&mut conn).map_err(StartupError::Migration)?;
     drop(conn);
+    // The rollups migration creates empty tables: fill them from the reports already
+    // released, once, right after it is applied.
+    if applied.iter().any(|v| v == ROLLUPS_MIGRATION) {
+        let periods = crate::aggregates::maintenance::rebuild(&db)?;
+        tracing::info!(
+            periods,
+            "built the aggregate rollups from the released reports"
+        );
+    }
     Ok((db, applied))
 }
 

@@ -12,6 +12,7 @@ macro_rules! on_backend {
     };
 }
 
+pub mod aggregates;
 pub mod identity;
 pub mod locations;
 pub mod migrations;

@@ -166,6 +166,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rollups (org_id, location_id, questionnaire_key, period) {
+        org_id -> Text,
+        location_id -> Text,
+        questionnaire_key -> Text,
+        period -> Text,
+        visits -> BigInt,
+        scored_visits -> BigInt,
+        score_sum -> Double,
+        score_sum_sq -> Double,
+        score_min -> Nullable<Double>,
+        score_max -> Nullable<Double>,
+        zero_mile -> BigInt,
+        first_mile -> BigInt,
+        second_mile -> BigInt,
+        critical_failures -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_buckets (org_id, location_id, questionnaire_key, period, bucket) {
+        org_id -> Text,
+        location_id -> Text,
+        questionnaire_key -> Text,
+        period -> Text,
+        bucket -> Integer,
+        visits -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_sections (org_id, location_id, questionnaire_key, period, section_key) {
+        org_id -> Text,
+        location_id -> Text,
+        questionnaire_key -> Text,
+        period -> Text,
+        section_key -> Text,
+        score_sum -> Double,
+        scored -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_questions (org_id, location_id, questionnaire_key, period, question_key) {
+        org_id -> Text,
+        location_id -> Text,
+        questionnaire_key -> Text,
+        period -> Text,
+        question_key -> Text,
+        applicable -> BigInt,
+        full_points -> BigInt,
+        earned_sum -> Double,
+        possible_sum -> Double,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -179,4 +235,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     report_revisions,
     report_transitions,
+    rollups,
+    rollup_buckets,
+    rollup_sections,
+    rollup_questions,
 );

@@ -15,6 +15,7 @@ mod questionnaires;
 mod rate_limit;
 mod reports;
 mod review;
+mod rollups;
 mod schema;
 mod storage;
 mod upgrade;

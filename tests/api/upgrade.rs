@@ -115,6 +115,14 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
     assert_eq!(row_counts(&mut conn), before, "no row lost or added");
     assert_eq!(count_rows(&mut conn, "user_emails"), before["users"]);
     assert!(migrations::pending(&mut conn).unwrap().is_empty());
+    // The released report of 0.1 is in the rollups built by the upgrade.
+    let rollups = secondmile::db::aggregates::read_all(&mut conn).unwrap();
+    assert_eq!(rollups.len(), 2, "its day and its month");
+    assert!(
+        rollups
+            .values()
+            .all(|r| r.tally.visits == 1 && r.tally.second_mile == 1)
+    );
 
     let address = start_server(&db, &[], |_| {});
     let app = TestApp {
