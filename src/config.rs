@@ -107,6 +107,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "a check-in farther than this from the location is flagged for reviewers (metres)",
     ),
     (
+        "SECONDMILE_MIN_SAMPLE",
+        "5",
+        "aggregates over fewer visits are `low_sample` and get no verdict (1..=1000)",
+    ),
+    (
+        "SECONDMILE_VERDICT_ZERO_PERCENT",
+        "10",
+        "verdict `zero` when the lower bound of the zero-mile rate's 95 % interval reaches this percent",
+    ),
+    (
+        "SECONDMILE_VERDICT_SECOND_PERCENT",
+        "50",
+        "verdict `second` when the lower bound of the second-mile rate's 95 % interval reaches this percent (and no visit was zero mile)",
+    ),
+    (
         "SECONDMILE_BOOTSTRAP_ORG",
         "none",
         "with the two below: on an empty database, `serve` creates this organization and its first admin",
@@ -162,6 +177,8 @@ pub struct AuthConfig {
 pub struct ReportsConfig {
     pub max_age_days: i64,
     pub checkin_radius_m: f64,
+    /// When aggregates give a verdict.
+    pub verdict: crate::aggregates::stats::VerdictRule,
 }
 
 /// The first organization and admin to create on an empty database.
@@ -385,6 +402,13 @@ impl Config {
             max_age_days: number(&get, "SECONDMILE_MAX_REPORT_AGE_DAYS", 90, 1, 3650)? as i64,
             checkin_radius_m: number(&get, "SECONDMILE_CHECKIN_RADIUS_M", 500, 1, 1_000_000)?
                 as f64,
+            verdict: crate::aggregates::stats::VerdictRule {
+                min_sample: number(&get, "SECONDMILE_MIN_SAMPLE", 5, 1, 1000)?,
+                zero_lower: number(&get, "SECONDMILE_VERDICT_ZERO_PERCENT", 10, 0, 100)? as f64
+                    / 100.0,
+                second_lower: number(&get, "SECONDMILE_VERDICT_SECOND_PERCENT", 50, 0, 100)? as f64
+                    / 100.0,
+            },
         };
 
         Ok(Config {

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::aggregates::dto::SortBy;
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::reports::dto::Sort;
@@ -31,7 +32,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
         contact(name = "secondmile", url = "https://github.com/secondmile/secondmile"),
     ),
-    components(schemas(Problem, Violation, Sort)),
+    components(schemas(Problem, Violation, Sort, SortBy)),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
@@ -41,6 +42,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),
         (name = "reports", description = "Visit reports: idempotent submission, validation, scoring, reading by role"),
         (name = "review", description = "Review workflow: decisions, revisions of returned reports, history"),
+        (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]

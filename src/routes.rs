@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::aggregates::handlers as aggregates;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
 use crate::health;
@@ -55,7 +56,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(review::review_report)
                 .service(review::revise_report)
                 .service(review::get_revision)
-                .service(review::get_history),
+                .service(review::get_history)
+                .service(aggregates::location_summary)
+                .service(aggregates::location_leaderboard)
+                .service(aggregates::overview),
         );
 }
 

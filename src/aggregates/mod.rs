@@ -1,6 +1,9 @@
 //! Aggregates for HQ: statistics of released visits, and the rollups they are read from.
 
+pub mod dto;
 pub mod figures;
+pub mod handlers;
 pub mod maintenance;
 pub mod rollup;
+pub mod service;
 pub mod stats;

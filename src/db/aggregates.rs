@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{Datelike, Months, NaiveDate};
+
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
@@ -592,4 +594,188 @@ pub fn replace_all(conn: &mut DbConn, all: &BTreeMap<RollupKey, Rollup>) -> Quer
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- reading a range
+
+/// Which rollup rows cover the local dates `from..=to`: the months wholly inside it, and the
+/// days of the months it only touches.
+pub fn plan(from: NaiveDate, to: NaiveDate) -> (Vec<String>, Vec<(String, String)>) {
+    let mut months = Vec::new();
+    let mut days = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let first = start.with_day(1).unwrap_or(start);
+        let next = first
+            .checked_add_months(Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let last = next.pred_opt().unwrap_or(next);
+        let end = last.min(to);
+        if start == first && end == last {
+            months.push(first.format("%Y-%m").to_string());
+        } else {
+            days.push((
+                start.format("%Y-%m-%d").to_string(),
+                end.format("%Y-%m-%d").to_string(),
+            ));
+        }
+        if next == NaiveDate::MAX {
+            break;
+        }
+        start = next;
+    }
+    (months, days)
+}
+
+/// What to add up: one organization's released visits between two local dates, of some
+/// locations (all when `None`) and one questionnaire key (all when `None`).
+#[derive(Debug, Clone)]
+pub struct RangeFilter {
+    pub org: OrgId,
+    pub locations: Option<Vec<LocationId>>,
+    pub questionnaire_key: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+macro_rules! range_rows {
+    ($conn:expr, $table:ident, $row:ty, $filter:expr, $months:expr, $days:expr) => {{
+        let filter = $filter;
+        let mut rows: Vec<$row> = Vec::new();
+        let base = || {
+            let mut q = $table::table
+                .filter($table::org_id.eq(filter.org))
+                .select(<$row>::as_select())
+                .into_boxed();
+            if let Some(key) = &filter.questionnaire_key {
+                q = q.filter($table::questionnaire_key.eq(key.clone()));
+            }
+            if let Some(locations) = &filter.locations {
+                q = q.filter($table::location_id.eq_any(locations.clone()));
+            }
+            q
+        };
+        if !$months.is_empty() {
+            rows.extend(
+                base()
+                    .filter($table::period.eq_any($months.clone()))
+                    .load($conn)?,
+            );
+        }
+        for (first, last) in $days {
+            rows.extend(
+                base()
+                    .filter($table::period.ge(first.clone()))
+                    .filter($table::period.le(last.clone()))
+                    .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "length(period) = 10",
+                    ))
+                    .load($conn)?,
+            );
+        }
+        rows
+    }};
+}
+
+/// The rollups of `filter` added up per location.
+pub fn per_location(
+    conn: &mut DbConn,
+    filter: &RangeFilter,
+) -> QueryResult<BTreeMap<LocationId, Rollup>> {
+    let (months, days) = plan(filter.from, filter.to);
+    let mut out: BTreeMap<LocationId, Rollup> = BTreeMap::new();
+    for row in range_rows!(conn, rollups, RollupRow, filter, months, &days) {
+        let tally = Tally {
+            visits: row.visits.max(0) as u64,
+            scored_visits: row.scored_visits.max(0) as u64,
+            score_sum: row.score_sum,
+            score_sum_sq: row.score_sum_sq,
+            score_min: row.score_min,
+            score_max: row.score_max,
+            zero_mile: row.zero_mile.max(0) as u64,
+            first_mile: row.first_mile.max(0) as u64,
+            second_mile: row.second_mile.max(0) as u64,
+            critical_failures: row.critical_failures.max(0) as u64,
+            histogram: [0; BUCKETS],
+        };
+        out.entry(row.location_id).or_default().tally.merge(&tally);
+    }
+    for row in range_rows!(conn, rollup_buckets, BucketRow, filter, months, &days) {
+        let entry = out.entry(row.location_id).or_default();
+        if let Some(slot) = usize::try_from(row.bucket)
+            .ok()
+            .and_then(|b| entry.tally.histogram.get_mut(b))
+        {
+            *slot += row.visits.max(0) as u64;
+        }
+    }
+    for row in range_rows!(conn, rollup_sections, SectionRow, filter, months, &days) {
+        let s = out
+            .entry(row.location_id)
+            .or_default()
+            .sections
+            .entry(row.section_key)
+            .or_default();
+        s.score_sum += row.score_sum;
+        s.scored += row.scored.max(0) as u64;
+    }
+    for row in range_rows!(conn, rollup_questions, QuestionRow, filter, months, &days) {
+        let q = out
+            .entry(row.location_id)
+            .or_default()
+            .questions
+            .entry(row.question_key)
+            .or_default();
+        q.applicable += row.applicable.max(0) as u64;
+        q.full_points += row.full_points.max(0) as u64;
+        q.earned_sum += row.earned_sum;
+        q.possible_sum += row.possible_sum;
+    }
+    Ok(out)
+}
+
+/// The latest local date a released visit of `location` falls on within the range.
+pub fn last_visit_date(conn: &mut DbConn, filter: &RangeFilter) -> QueryResult<Option<NaiveDate>> {
+    let mut q = reports::table
+        .filter(reports::org_id.eq(filter.org))
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .filter(reports::visit_local_date.ge(filter.from.format("%Y-%m-%d").to_string()))
+        .filter(reports::visit_local_date.le(filter.to.format("%Y-%m-%d").to_string()))
+        .select(diesel::dsl::max(reports::visit_local_date))
+        .into_boxed();
+    if let Some(key) = &filter.questionnaire_key {
+        q = q.filter(reports::questionnaire_key.eq(key.clone()));
+    }
+    if let Some(locations) = &filter.locations {
+        q = q.filter(reports::location_id.eq_any(locations.clone()));
+    }
+    let latest: Option<String> = q.first(conn)?;
+    Ok(latest.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_and_its_ragged_days() {
+        let (months, days) = plan(d("2026-01-15"), d("2026-04-10"));
+        assert_eq!(months, ["2026-02", "2026-03"]);
+        assert_eq!(
+            days,
+            [
+                ("2026-01-15".to_string(), "2026-01-31".to_string()),
+                ("2026-04-01".to_string(), "2026-04-10".to_string())
+            ]
+        );
+        let (months, days) = plan(d("2026-02-01"), d("2026-02-28"));
+        assert_eq!((months, days.len()), (vec!["2026-02".to_string()], 0));
+        let (months, days) = plan(d("2026-03-05"), d("2026-03-05"));
+        assert!(months.is_empty());
+        assert_eq!(days, [("2026-03-05".to_string(), "2026-03-05".to_string())]);
+    }
 }

@@ -227,3 +227,23 @@ pub fn transition(
     };
     Ok(updated == 1)
 }
+
+/// Section titles by key, from every version of the organization's questionnaires (a later
+/// version's title wins).
+pub fn section_titles(
+    conn: &mut DbConn,
+    org: OrgId,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let rows = questionnaires::table
+        .filter(questionnaires::org_id.eq(org))
+        .order((questionnaires::key.asc(), questionnaires::version.asc()))
+        .select(QuestionnaireRow::as_select())
+        .load(conn)?;
+    let mut titles = std::collections::HashMap::new();
+    for row in rows {
+        for section in row.into_questionnaire()?.content.sections {
+            titles.insert(section.key, section.title);
+        }
+    }
+    Ok(titles)
+}

@@ -1,0 +1,242 @@
+//! Queries and responses of the aggregate endpoints.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::figures::Figures;
+use super::service::{self, LeaderboardSort, Overview, SectionMean, Standing, VerdictCounts};
+use crate::ids::LocationId;
+use crate::locations::model::Location;
+
+/// The range of an aggregate.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// First local visit date, inclusive (default: 89 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// Last local visit date, inclusive (default: today, UTC). At most 3 years after `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// Only reports answering this questionnaire (default: every key).
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+}
+
+/// How the leaderboard is ordered; the best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Highest mean score first (the default).
+    MeanScore,
+    /// Highest second-mile rate first.
+    SecondMileRate,
+    /// Lowest zero-mile rate first.
+    ZeroMileRate,
+    /// Most visits first.
+    Visits,
+}
+
+impl From<SortBy> for LeaderboardSort {
+    fn from(s: SortBy) -> Self {
+        match s {
+            SortBy::MeanScore => LeaderboardSort::MeanScore,
+            SortBy::SecondMileRate => LeaderboardSort::SecondMileRate,
+            SortBy::ZeroMileRate => LeaderboardSort::ZeroMileRate,
+            SortBy::Visits => LeaderboardSort::Visits,
+        }
+    }
+}
+
+/// Which locations an organization-wide aggregate covers, and over which range.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    /// Only locations of this region.
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    /// Only locations with this tag.
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
+    pub sort: Option<SortBy>,
+    /// Leave out locations with fewer visits (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub min_visits: Option<u64>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A section's mean score.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SectionMeanResponse {
+    pub key: String,
+    pub title: String,
+    /// Mean of the section's scores (percent), `null` when no visit scored it.
+    pub mean_score: Option<f64>,
+    /// Visits that scored the section.
+    pub n: u64,
+}
+
+impl From<SectionMean> for SectionMeanResponse {
+    fn from(s: SectionMean) -> Self {
+        SectionMeanResponse {
+            key: s.key,
+            title: s.title,
+            mean_score: s.mean_score,
+            n: s.n,
+        }
+    }
+}
+
+/// The range an aggregate covers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RangeResponse {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    /// `null`: every questionnaire.
+    pub questionnaire_key: Option<String>,
+}
+
+impl From<service::Range> for RangeResponse {
+    fn from(r: service::Range) -> Self {
+        RangeResponse {
+            from: r.from,
+            to: r.to,
+            questionnaire_key: r.questionnaire_key,
+        }
+    }
+}
+
+/// A location as the aggregates name it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocationRef {
+    pub id: LocationId,
+    pub code: String,
+    pub name: String,
+    pub region: Option<String>,
+}
+
+impl From<&Location> for LocationRef {
+    fn from(l: &Location) -> Self {
+        LocationRef {
+            id: l.id,
+            code: l.fields.code.clone(),
+            name: l.fields.name.clone(),
+            region: l.fields.region.clone(),
+        }
+    }
+}
+
+/// A location's figures over a range.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocationSummaryResponse {
+    pub location: LocationRef,
+    pub range: RangeResponse,
+    pub figures: Figures,
+    pub sections: Vec<SectionMeanResponse>,
+    /// The latest local date of a released visit in the range.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub last_visit_date: Option<NaiveDate>,
+}
+
+impl From<service::LocationSummary> for LocationSummaryResponse {
+    fn from(s: service::LocationSummary) -> Self {
+        LocationSummaryResponse {
+            location: (&s.location).into(),
+            range: s.range.into(),
+            figures: s.figures,
+            sections: s.sections.into_iter().map(Into::into).collect(),
+            last_visit_date: s.last_visit_date,
+        }
+    }
+}
+
+/// One location on the leaderboard.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LeaderboardRow {
+    /// Standard competition ranking: ties share a rank (1, 2, 2, 4).
+    pub rank: u64,
+    pub location: LocationRef,
+    pub figures: Figures,
+}
+
+impl From<Standing> for LeaderboardRow {
+    fn from(s: Standing) -> Self {
+        LeaderboardRow {
+            rank: s.rank,
+            location: (&s.location).into(),
+            figures: s.figures,
+        }
+    }
+}
+
+/// How many locations got each verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerdictCountsResponse {
+    pub zero: u64,
+    pub first: u64,
+    pub second: u64,
+    pub insufficient_data: u64,
+}
+
+impl From<VerdictCounts> for VerdictCountsResponse {
+    fn from(v: VerdictCounts) -> Self {
+        VerdictCountsResponse {
+            zero: v.zero,
+            first: v.first,
+            second: v.second,
+            insufficient_data: v.insufficient_data,
+        }
+    }
+}
+
+/// The organization's figures, its locations' verdicts and its section means.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OverviewResponse {
+    pub range: RangeResponse,
+    pub figures: Figures,
+    pub verdicts: VerdictCountsResponse,
+    pub sections: Vec<SectionMeanResponse>,
+}
+
+impl From<Overview> for OverviewResponse {
+    fn from(o: Overview) -> Self {
+        OverviewResponse {
+            range: o.range.into(),
+            figures: o.figures,
+            verdicts: o.verdicts.into(),
+            sections: o.sections.into_iter().map(Into::into).collect(),
+        }
+    }
+}

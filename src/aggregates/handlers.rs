@@ -1,0 +1,194 @@
+//! `/api/v1/locations/{id}/summary`, `/api/v1/aggregates/locations` and
+//! `/api/v1/aggregates/overview`: figures of released visits, read from the rollups.
+
+use actix_web::{get, web};
+
+use super::dto::{
+    LeaderboardQuery, LeaderboardRow, LocationSummaryResponse, OverviewQuery, OverviewResponse,
+    RangeQuery, SortBy,
+};
+use super::service::{self, AggregateError, Coverage, Range};
+use crate::auth::AuthUser;
+use crate::auth::model::{Role, Scope};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::ids::{LocationId, UserId};
+use crate::locations::model::parse_tag;
+use crate::pagination::{Page, PageRequest};
+use crate::state::AppState;
+use crate::validation::Violation;
+
+impl From<AggregateError> for ApiError {
+    fn from(e: AggregateError) -> Self {
+        match e {
+            AggregateError::Invalid(violations) => {
+                ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
+                    .with_violations(violations)
+            }
+            AggregateError::NotFound => ApiError::not_found(),
+            AggregateError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// HQ roles and clients with `aggregates:read`; managers for their own locations (the
+/// returned id). Shoppers: 403.
+fn reader(auth: &AuthUser) -> Result<Option<UserId>, ApiError> {
+    auth.require_role_or_scope(
+        &[Role::Admin, Role::Reviewer, Role::Analyst, Role::Manager],
+        Scope::AggregatesRead,
+    )?;
+    Ok(match auth.role() {
+        Some(Role::Manager) => auth.user_id(),
+        _ => None,
+    })
+}
+
+fn coverage(
+    manager: Option<UserId>,
+    region: Option<String>,
+    tag: Option<String>,
+) -> Result<Coverage, ApiError> {
+    let tag = match tag.as_deref().map(parse_tag).transpose() {
+        Ok(tag) => tag,
+        Err(message) => {
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidQuery,
+                "a query parameter is invalid",
+            )
+            .with_violations(vec![Violation::new(
+                "/query/tag",
+                "invalid_value",
+                message,
+            )]));
+        }
+    };
+    Ok(Coverage {
+        region: region.filter(|r| !r.trim().is_empty()),
+        tag,
+        manager,
+    })
+}
+
+/// Summary of one location.
+///
+/// The location's figures over a range of local visit dates (default: the last 90 days),
+/// from its released (approved) reports: visits, score statistics with the 95 % interval of
+/// the mean, the zero, first and second mile rates with their Wilson intervals, the verdict,
+/// section means and the date of the last visit. Managers: their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(("id" = String, Path, format = Uuid, description = "location id"), RangeQuery),
+    responses(
+        (status = 200, description = "The location's figures", body = LocationSummaryResponse),
+        (status = 400, description = "Invalid range or key (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such location visible to the caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/locations/{id}/summary")]
+pub async fn location_summary(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<LocationId>,
+    query: web::Query<RangeQuery>,
+) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let summary = service::location_summary(
+        &state.db,
+        auth.org_id,
+        manager,
+        id.into_inner(),
+        range,
+        state.reports.verdict,
+    )
+    .await?;
+    Ok(web::Json(summary.into()))
+}
+
+/// Leaderboard of locations.
+///
+/// One row per location with its figures and its rank (standard competition ranking: ties
+/// share a rank, 1 2 2 4), best first by `sort`; `min_visits` leaves out thin samples;
+/// `region` and `tag` narrow the locations. Managers see their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(LeaderboardQuery),
+    responses(
+        (status = 200, description = "A page of the leaderboard", body = Page<LeaderboardRow>),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/locations")]
+pub async fn location_leaderboard(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<LeaderboardQuery>,
+) -> Result<web::Json<Page<LeaderboardRow>>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let page =
+        PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| k.parse::<usize>().is_ok())?;
+    let skip = page.after_id::<usize>().map_or(0, |last| last + 1);
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let standings = service::leaderboard(
+        &state.db,
+        auth.org_id,
+        coverage(manager, q.region, q.tag)?,
+        range,
+        q.sort.unwrap_or(SortBy::MeanScore).into(),
+        q.min_visits.unwrap_or(0),
+        state.reports.verdict,
+    )
+    .await?;
+    let rows: Vec<(usize, _)> = standings
+        .into_iter()
+        .enumerate()
+        .skip(skip)
+        .take(page.fetch() as usize)
+        .collect();
+    Ok(web::Json(page.page(
+        rows,
+        |(position, _)| position.to_string(),
+        |(_, standing)| standing.into(),
+    )))
+}
+
+/// Overview of the organization.
+///
+/// The figures of all covered locations' released visits together, how many locations got
+/// each verdict, and the section means. `region` and `tag` narrow the locations; managers
+/// see their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(OverviewQuery),
+    responses(
+        (status = 200, description = "The organization's figures", body = OverviewResponse),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/overview")]
+pub async fn overview(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<OverviewQuery>,
+) -> Result<web::Json<OverviewResponse>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let overview = service::overview(
+        &state.db,
+        auth.org_id,
+        coverage(manager, q.region, q.tag)?,
+        range,
+        state.reports.verdict,
+    )
+    .await?;
+    Ok(web::Json(overview.into()))
+}

@@ -1,0 +1,382 @@
+//! The use cases of aggregates: a location's summary, the leaderboard of locations and the
+//! organization's overview, all read from the rollups of released reports.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, TimeDelta, Utc};
+
+use super::figures::{Figures, VerdictName};
+use super::stats::VerdictRule;
+use crate::db::aggregates::{self as store, RangeFilter, Rollup};
+use crate::db::locations::{self as locations_store, LocationFilter};
+use crate::db::{Db, DbError, QueryError, questionnaires};
+use crate::ids::{LocationId, OrgId, UserId};
+use crate::locations::model::Location;
+use crate::validation::Violation;
+
+/// The longest range an aggregate covers.
+pub const MAX_RANGE_DAYS: i64 = 3 * 366;
+/// The default range: the last 90 days.
+pub const DEFAULT_RANGE_DAYS: i64 = 90;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn ranges_default_to_90_days_and_refuse_what_they_cannot_cover() {
+        let r = Range::parse(None, Some(d("2026-11-23")), None).unwrap();
+        assert_eq!(r.from, d("2026-08-26"));
+        assert!(Range::parse(Some(d("2026-02-01")), Some(d("2026-01-01")), None).is_err());
+        assert!(Range::parse(Some(d("2020-01-01")), Some(d("2023-12-31")), None).is_err());
+        assert!(Range::parse(Some(d("2023-01-01")), Some(d("2025-12-31")), None).is_ok());
+        assert!(Range::parse(None, Some(NaiveDate::MIN), None).is_err());
+        assert!(Range::parse(Some(NaiveDate::MAX), Some(NaiveDate::MAX), None).is_ok());
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggregateError {
+    #[error("invalid query")]
+    Invalid(Vec<Violation>),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<QueryError> for AggregateError {
+    fn from(e: QueryError) -> Self {
+        AggregateError::Db(e.into())
+    }
+}
+
+/// Local dates, inclusive, and the questionnaire key to count (all when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub questionnaire_key: Option<String>,
+}
+
+impl Range {
+    /// Checks a requested range; the default is the last 90 days to today (UTC).
+    pub fn parse(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        questionnaire_key: Option<String>,
+    ) -> Result<Range, AggregateError> {
+        let to = to.unwrap_or_else(|| Utc::now().date_naive());
+        let Some(from) =
+            from.or_else(|| to.checked_sub_signed(TimeDelta::days(DEFAULT_RANGE_DAYS - 1)))
+        else {
+            return Err(AggregateError::Invalid(vec![Violation::new(
+                "/query/to",
+                "out_of_range",
+                "`to` is too early for the default range; give `from` too",
+            )]));
+        };
+        let mut violations = Vec::new();
+        if from > to {
+            violations.push(Violation::new(
+                "/query/from",
+                "out_of_range",
+                "`from` is after `to`",
+            ));
+        } else if (to - from).num_days() >= MAX_RANGE_DAYS {
+            violations.push(Violation::new(
+                "/query/to",
+                "out_of_range",
+                "a range covers at most 3 years",
+            ));
+        }
+        if questionnaire_key
+            .as_ref()
+            .is_some_and(|k| !crate::questionnaires::model::is_slug(k))
+        {
+            violations.push(Violation::new(
+                "/query/questionnaire_key",
+                "invalid_key",
+                "a key has 1 to 64 characters of a-z, 0-9, _ and -",
+            ));
+        }
+        if violations.is_empty() {
+            Ok(Range {
+                from,
+                to,
+                questionnaire_key,
+            })
+        } else {
+            Err(AggregateError::Invalid(violations))
+        }
+    }
+}
+
+/// A section's mean score over a set of visits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionMean {
+    pub key: String,
+    pub title: String,
+    pub mean_score: Option<f64>,
+    pub n: u64,
+}
+
+fn section_means(rollup: &Rollup, titles: &HashMap<String, String>) -> Vec<SectionMean> {
+    rollup
+        .sections
+        .iter()
+        .map(|(key, sums)| SectionMean {
+            key: key.clone(),
+            title: titles.get(key).cloned().unwrap_or_else(|| key.clone()),
+            mean_score: super::stats::mean(sums.score_sum, sums.scored)
+                .and_then(|m| super::stats::round(m, 2)),
+            n: sums.scored,
+        })
+        .collect()
+}
+
+fn merge_all<'a>(rollups: impl Iterator<Item = &'a Rollup>) -> Rollup {
+    let mut total = Rollup::default();
+    for r in rollups {
+        total.tally.merge(&r.tally);
+        for (key, s) in &r.sections {
+            let t = total.sections.entry(key.clone()).or_default();
+            t.score_sum += s.score_sum;
+            t.scored += s.scored;
+        }
+        for (key, q) in &r.questions {
+            let t = total.questions.entry(key.clone()).or_default();
+            t.applicable += q.applicable;
+            t.full_points += q.full_points;
+            t.earned_sum += q.earned_sum;
+            t.possible_sum += q.possible_sum;
+        }
+    }
+    total
+}
+
+/// A location's figures over a range.
+pub struct LocationSummary {
+    pub location: Location,
+    pub range: Range,
+    pub figures: Figures,
+    pub sections: Vec<SectionMean>,
+    pub last_visit_date: Option<NaiveDate>,
+}
+
+pub async fn location_summary(
+    db: &Db,
+    org: OrgId,
+    manager: Option<UserId>,
+    id: LocationId,
+    range: Range,
+    rule: VerdictRule,
+) -> Result<LocationSummary, AggregateError> {
+    db.run(move |conn| {
+        let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
+        if let Some(m) = manager
+            && !locations_store::manages(conn, org, m, id)?
+        {
+            return Err(AggregateError::NotFound);
+        }
+        let filter = RangeFilter {
+            org,
+            locations: Some(vec![id]),
+            questionnaire_key: range.questionnaire_key.clone(),
+            from: range.from,
+            to: range.to,
+        };
+        let rollup = store::per_location(conn, &filter)?
+            .remove(&id)
+            .unwrap_or_default();
+        let titles = questionnaires::section_titles(conn, org)?;
+        let last_visit_date = store::last_visit_date(conn, &filter)?;
+        Ok(LocationSummary {
+            location,
+            figures: Figures::of(&rollup.tally, &rule),
+            sections: section_means(&rollup, &titles),
+            last_visit_date,
+            range,
+        })
+    })
+    .await
+}
+
+/// Which locations an organization-wide aggregate covers.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub region: Option<String>,
+    pub tag: Option<String>,
+    /// A manager sees only their locations.
+    pub manager: Option<UserId>,
+}
+
+/// The most locations an organization-wide aggregate reads.
+const MAX_LOCATIONS: i64 = 100_000;
+
+/// The locations covered, each with its rollup over the range.
+async fn covered(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    range: &Range,
+) -> Result<(Vec<(Location, Rollup)>, HashMap<String, String>), AggregateError> {
+    let range = range.clone();
+    db.run(move |conn| {
+        let filter = LocationFilter {
+            region: coverage.region,
+            tag: coverage.tag,
+            active: None,
+            code: None,
+            name_contains: None,
+            manager: coverage.manager,
+        };
+        let locations = locations_store::list(conn, org, &filter, None, MAX_LOCATIONS)?;
+        let ids: Vec<LocationId> = locations.iter().map(|l| l.id).collect();
+        let mut rollups = store::per_location(
+            conn,
+            &RangeFilter {
+                org,
+                locations: Some(ids),
+                questionnaire_key: range.questionnaire_key.clone(),
+                from: range.from,
+                to: range.to,
+            },
+        )?;
+        let titles = questionnaires::section_titles(conn, org)?;
+        let rows = locations
+            .into_iter()
+            .map(|l| {
+                let r = rollups.remove(&l.id).unwrap_or_default();
+                (l, r)
+            })
+            .collect();
+        Ok::<_, AggregateError>((rows, titles))
+    })
+    .await
+}
+
+/// How the leaderboard is ordered (the best first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaderboardSort {
+    MeanScore,
+    SecondMileRate,
+    ZeroMileRate,
+    Visits,
+}
+
+/// One location on the leaderboard.
+pub struct Standing {
+    pub rank: u64,
+    pub location: Location,
+    pub figures: Figures,
+}
+
+/// The key a standing is ordered by: higher is better (a lower zero-mile rate is better);
+/// locations with nothing to compare come last.
+fn sort_key(figures: &Figures, sort: LeaderboardSort) -> Option<f64> {
+    match sort {
+        LeaderboardSort::MeanScore => figures.mean_score,
+        LeaderboardSort::SecondMileRate => figures.second_mile.rate,
+        LeaderboardSort::ZeroMileRate => figures.zero_mile.rate.map(|r| -r),
+        LeaderboardSort::Visits => Some(figures.visits as f64),
+    }
+}
+
+/// Orders standings best first and ranks them with standard competition ranking (ties
+/// share a rank: 1 2 2 4); locations without a value share the last rank.
+pub fn rank(mut rows: Vec<(Location, Figures)>, sort: LeaderboardSort) -> Vec<Standing> {
+    rows.sort_by(|(la, a), (lb, b)| {
+        let (ka, kb) = (sort_key(a, sort), sort_key(b, sort));
+        match (ka, kb) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| la.fields.code.cmp(&lb.fields.code))
+    });
+    let mut standings = Vec::with_capacity(rows.len());
+    let mut previous: Option<(Option<f64>, u64)> = None;
+    for (i, (location, figures)) in rows.into_iter().enumerate() {
+        let key = sort_key(&figures, sort);
+        let rank = match previous {
+            Some((k, r)) if k == key => r,
+            _ => i as u64 + 1,
+        };
+        previous = Some((key, rank));
+        standings.push(Standing {
+            rank,
+            location,
+            figures,
+        });
+    }
+    standings
+}
+
+/// The leaderboard of the covered locations with at least `min_visits` visits.
+pub async fn leaderboard(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    range: Range,
+    sort: LeaderboardSort,
+    min_visits: u64,
+    rule: VerdictRule,
+) -> Result<Vec<Standing>, AggregateError> {
+    let (rows, _) = covered(db, org, coverage, &range).await?;
+    let rows = rows
+        .into_iter()
+        .filter(|(_, r)| r.tally.visits >= min_visits)
+        .map(|(l, r)| (l, Figures::of(&r.tally, &rule)))
+        .collect();
+    Ok(rank(rows, sort))
+}
+
+/// How many locations got each verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerdictCounts {
+    pub zero: u64,
+    pub first: u64,
+    pub second: u64,
+    pub insufficient_data: u64,
+}
+
+pub struct Overview {
+    pub range: Range,
+    pub figures: Figures,
+    pub verdicts: VerdictCounts,
+    pub sections: Vec<SectionMean>,
+}
+
+/// The organization's figures (the covered locations together), the verdict counts of its
+/// locations and its section means.
+pub async fn overview(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    range: Range,
+    rule: VerdictRule,
+) -> Result<Overview, AggregateError> {
+    let (rows, titles) = covered(db, org, coverage, &range).await?;
+    let mut verdicts = VerdictCounts::default();
+    for (_, r) in &rows {
+        match Figures::of(&r.tally, &rule).verdict {
+            VerdictName::Zero => verdicts.zero += 1,
+            VerdictName::First => verdicts.first += 1,
+            VerdictName::Second => verdicts.second += 1,
+            VerdictName::InsufficientData => verdicts.insufficient_data += 1,
+        }
+    }
+    let total = merge_all(rows.iter().map(|(_, r)| r));
+    Ok(Overview {
+        figures: Figures::of(&total.tally, &rule),
+        sections: section_means(&total, &titles),
+        verdicts,
+        range,
+    })
+}

@@ -1,0 +1,239 @@
+//! Aggregates: figures of released visits only, verdicts, ranking, who may ask, tenants.
+
+use serde_json::{Value, json};
+
+use crate::reports::{World, report, set_answer, submit, world};
+
+async fn approved(w: &World, body: &Value) -> Value {
+    let (status, created) = submit(w, body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, decided) = w
+        .app
+        .post(
+            &format!("/api/v1/reports/{id}/review"),
+            &w.admin_token,
+            json!({"action": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
+    decided
+}
+
+fn second_mile(w: &World, location: &str) -> Value {
+    let mut body = report(w);
+    body["location_id"] = json!(location);
+    set_answer(&mut body, "remembered_name", json!({"value": true}));
+    set_answer(&mut body, "unexpressed_need", json!({"value": true}));
+    body
+}
+
+fn zero_mile(w: &World, location: &str) -> Value {
+    let mut body = report(w);
+    body["location_id"] = json!(location);
+    set_answer(&mut body, "on_phone", json!({"value": true}));
+    body
+}
+
+#[actix_web::test]
+async fn a_location_summary_counts_released_visits_only() {
+    let w = world().await;
+    let a = approved(&w, &second_mile(&w, &w.location_id)).await;
+    let b = approved(&w, &report(&w)).await;
+    // Submitted but never released: not counted.
+    let (status, _) = submit(&w, &zero_mile(&w, &w.location_id)).await;
+    assert_eq!(status, 201);
+
+    let path = format!("/api/v1/locations/{}/summary", w.location_id);
+    let summary = w.app.get_ok(&path, &w.admin_token).await;
+    let f = &summary["figures"];
+    assert_eq!(f["visits"], 2);
+    let scores = [
+        a["score"]["overall"].as_f64().unwrap(),
+        b["score"]["overall"].as_f64().unwrap(),
+    ];
+    let mean = (scores[0] + scores[1]) / 2.0;
+    assert!(
+        (f["mean_score"].as_f64().unwrap() - mean).abs() < 0.006,
+        "{f}"
+    );
+    assert_eq!(f["min_score"].as_f64().unwrap(), scores[0].min(scores[1]));
+    assert_eq!(f["second_mile"]["count"], 1);
+    assert_eq!(f["zero_mile"]["count"], 0);
+    assert_eq!(f["second_mile"]["rate"], 0.5);
+    assert_eq!(f["low_sample"], true);
+    assert_eq!(f["verdict"], "insufficient_data");
+    assert_eq!(summary["last_visit_date"], a["visit_date"]);
+    assert!(!summary["sections"].as_array().unwrap().is_empty());
+    assert_eq!(summary["sections"][0]["title"], "Arrival and greeting");
+}
+
+#[actix_web::test]
+async fn verdicts_ranking_and_the_overview_tell_second_from_zero_mile_stores() {
+    let w = world().await;
+    let problem = w
+        .app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "S-2", "name": "Baixa", "region": "Lisbon", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    let problem_id = problem["id"].as_str().unwrap().to_string();
+    for _ in 0..5 {
+        approved(&w, &second_mile(&w, &w.location_id)).await;
+        approved(&w, &zero_mile(&w, &problem_id)).await;
+    }
+    let board = w
+        .app
+        .get_ok("/api/v1/aggregates/locations", &w.admin_token)
+        .await;
+    let items = board["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["location"]["code"], "S-1");
+    assert_eq!(items[0]["rank"], 1);
+    assert_eq!(items[0]["figures"]["verdict"], "second");
+    assert_eq!(items[1]["figures"]["verdict"], "zero");
+    assert_eq!(items[1]["rank"], 2);
+    // Sorted by visits, both have 5: they share rank 1.
+    let by_visits = w
+        .app
+        .get_ok("/api/v1/aggregates/locations?sort=visits", &w.admin_token)
+        .await;
+    let ranks: Vec<&Value> = by_visits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["rank"])
+        .collect();
+    assert_eq!(ranks, [&json!(1), &json!(1)]);
+    // Pages of one.
+    let first = w
+        .app
+        .get_ok("/api/v1/aggregates/locations?limit=1", &w.admin_token)
+        .await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = w
+        .app
+        .get_ok(
+            &format!("/api/v1/aggregates/locations?limit=1&cursor={cursor}"),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(second["items"][0]["location"]["code"], "S-2");
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    let overview = w
+        .app
+        .get_ok("/api/v1/aggregates/overview", &w.admin_token)
+        .await;
+    assert_eq!(overview["figures"]["visits"], 10);
+    assert_eq!(
+        overview["verdicts"],
+        json!({"zero": 1, "first": 0, "second": 1, "insufficient_data": 0})
+    );
+    // `min_visits` leaves out thin samples; an empty range has no visits.
+    let thin = w
+        .app
+        .get_ok("/api/v1/aggregates/locations?min_visits=6", &w.admin_token)
+        .await;
+    assert_eq!(thin["items"], json!([]));
+    let empty = w
+        .app
+        .get_ok(
+            "/api/v1/aggregates/overview?from=2020-01-01&to=2020-12-31",
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(empty["figures"]["visits"], 0);
+    assert_eq!(empty["figures"]["mean_score"], Value::Null);
+}
+
+#[actix_web::test]
+async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
+    let w = world().await;
+    approved(&w, &report(&w)).await;
+    let summary = format!("/api/v1/locations/{}/summary", w.location_id);
+    let other = w
+        .app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "S-9", "name": "Other", "timezone": "UTC"}),
+        )
+        .await;
+    let other_summary = format!(
+        "/api/v1/locations/{}/summary",
+        other["id"].as_str().unwrap()
+    );
+    let paths = [
+        summary.as_str(),
+        "/api/v1/aggregates/locations",
+        "/api/v1/aggregates/overview",
+    ];
+
+    for role in ["reviewer", "analyst"] {
+        let user = w.app.create_user(&w.admin_token, role).await;
+        let token = w.app.access_token(&user).await;
+        for path in paths {
+            assert_eq!(w.app.get(path, &token).await.0, 200, "{role} {path}");
+        }
+    }
+    for path in paths {
+        assert_eq!(
+            w.app.get(path, &w.shopper_token).await.0,
+            403,
+            "shopper {path}"
+        );
+    }
+    let (id, secret) = w.app.create_client(&w.admin_token, &["reports:read"]).await;
+    let unscoped = w.app.client_token(&id, &secret).await;
+    let (id, secret) = w
+        .app
+        .create_client(&w.admin_token, &["aggregates:read"])
+        .await;
+    let scoped = w.app.client_token(&id, &secret).await;
+    for path in paths {
+        assert_eq!(w.app.get(path, &unscoped).await.0, 403, "client {path}");
+        assert_eq!(w.app.get(path, &scoped).await.0, 200, "client {path}");
+    }
+
+    // A manager sees their own location only, and org-wide figures over it alone.
+    let manager = w.app.create_user(&w.admin_token, "manager").await;
+    w.app
+        .assign_locations(
+            &w.admin_token,
+            &manager.id,
+            &[other["id"].as_str().unwrap()],
+        )
+        .await;
+    let token = w.app.access_token(&manager).await;
+    assert_eq!(w.app.get(&summary, &token).await.0, 404);
+    assert_eq!(w.app.get(&other_summary, &token).await.0, 200);
+    let board = w.app.get_ok("/api/v1/aggregates/locations", &token).await;
+    assert_eq!(board["items"].as_array().unwrap().len(), 1);
+    let overview = w.app.get_ok("/api/v1/aggregates/overview", &token).await;
+    assert_eq!(
+        overview["figures"]["visits"], 0,
+        "the released visit is at another location"
+    );
+
+    // Another organization: 404 for this one's location, nothing of it in its figures.
+    let globex = w.app.create_org_with_admin("Globex");
+    let globex_token = w.app.access_token(&globex).await;
+    assert_eq!(w.app.get(&summary, &globex_token).await.0, 404);
+    let theirs = w
+        .app
+        .get_ok("/api/v1/aggregates/overview", &globex_token)
+        .await;
+    assert_eq!(theirs["figures"]["visits"], 0);
+
+    // Ranges: `from` after `to`, and more than 3 years, are refused.
+    for bad in [
+        "from=2026-05-01&to=2026-04-01",
+        "from=2020-01-01&to=2026-01-01",
+        "questionnaire_key=Bad%20Key",
+    ] {
+        let (status, problem) = w.app.get(&format!("{summary}?{bad}"), &w.admin_token).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+        assert_eq!(problem["code"], "invalid_query");
+    }
+}
