@@ -17,6 +17,7 @@ from http import HTTPStatus
 from typing import TypeVar
 
 from secondmile_client import AuthenticatedClient, Client
+from secondmile_client.api.aggregates import location_summary
 from secondmile_client.api.auth import get_me, issue_token
 from secondmile_client.api.integration_clients import create_client
 from secondmile_client.api.locations import create_location
@@ -223,6 +224,16 @@ def main() -> None:
     assert approved.status == ReportStatus.APPROVED
     history = expect(get_history.sync_detailed(created.id, client=admin), HTTPStatus.OK, HistoryResponse)
     assert [h.action.value for h in history.items] == ["submit", "return", "revise", "approve"]
+
+    from secondmile_client.models import LocationSummaryResponse, VerdictName
+
+    summary = expect(
+        location_summary.sync_detailed(location.id, client=admin),
+        HTTPStatus.OK,
+        LocationSummaryResponse,
+    )
+    assert summary.figures.visits == 1 and summary.figures.second_mile.count == 1
+    assert summary.figures.verdict == VerdictName.INSUFFICIENT_DATA
 
     page = expect(
         list_reports.sync_detailed(client=admin, status=ReportStatus.APPROVED, location_id=location.id),

@@ -182,6 +182,13 @@ async function main(): Promise<void> {
     "the history tells the story",
   );
 
+  const summary = expect(
+    await admin.GET("/api/v1/locations/{id}/summary", { params: { path: { id: location.id } } }),
+    200,
+  );
+  check(summary.figures.visits === 1 && summary.figures.second_mile.count === 1, "the summary counts the visit");
+  check(summary.figures.verdict === "insufficient_data", "one visit gives no verdict");
+
   const page = expect(
     await admin.GET("/api/v1/reports", { params: { query: { status: "approved", location_id: location.id } } }),
     200,

@@ -9,7 +9,7 @@ use super::stats::{self, Tally, Verdict, VerdictRule};
 
 /// A count, its share of the visits and the Wilson 95 % interval of that share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Rate {
+pub struct Proportion {
     pub count: u64,
     /// `count / visits`, or `null` with no visit.
     pub rate: Option<f64>,
@@ -73,10 +73,10 @@ pub struct Figures {
     /// Student-t 95 % interval of the mean: `[low, high]`.
     #[schema(value_type = Option<Vec<f64>>, min_items = 2, max_items = 2)]
     pub mean_ci95: Option<[f64; 2]>,
-    pub zero_mile: Rate,
-    pub first_mile: Rate,
-    pub second_mile: Rate,
-    pub critical_failures: Rate,
+    pub zero_mile: Proportion,
+    pub first_mile: Proportion,
+    pub second_mile: Proportion,
+    pub critical_failures: Proportion,
     /// Fewer visits than the minimum sample.
     pub low_sample: bool,
     pub verdict: VerdictName,
@@ -87,8 +87,8 @@ fn pair(interval: Option<(f64, f64)>, places: i32) -> Option<[f64; 2]> {
     Some([stats::round(low, places)?, stats::round(high, places)?])
 }
 
-fn rate(count: u64, visits: u64) -> Rate {
-    Rate {
+fn rate(count: u64, visits: u64) -> Proportion {
+    Proportion {
         count,
         rate: (visits > 0)
             .then(|| count as f64 / visits as f64)
