@@ -58,6 +58,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(review::get_revision)
                 .service(review::get_history)
                 .service(aggregates::location_summary)
+                .service(aggregates::location_trend)
+                .service(aggregates::region_aggregates)
+                .service(aggregates::question_aggregates)
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview),
         );

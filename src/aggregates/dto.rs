@@ -240,3 +240,123 @@ impl From<Overview> for OverviewResponse {
         }
     }
 }
+
+/// Week (ISO, Monday to Sunday) or month buckets of local dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BucketBy {
+    Week,
+    Month,
+}
+
+impl From<BucketBy> for service::BucketSize {
+    fn from(b: BucketBy) -> Self {
+        match b {
+            BucketBy::Week => service::BucketSize::Week,
+            BucketBy::Month => service::BucketSize::Month,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    /// `week` (default) or `month`.
+    pub bucket: Option<BucketBy>,
+}
+
+/// One bucket of a trend: its local dates (clipped to the range) and figures.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrendBucketResponse {
+    #[schema(value_type = String, format = Date)]
+    pub start: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub end: NaiveDate,
+    pub figures: Figures,
+}
+
+/// A location's figures bucket by bucket, empty buckets included.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrendResponse {
+    pub location: LocationRef,
+    pub range: RangeResponse,
+    pub bucket: BucketBy,
+    pub buckets: Vec<TrendBucketResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RegionsQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
+    pub sort: Option<SortBy>,
+}
+
+/// One region's figures and rank.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegionRow {
+    pub rank: u64,
+    /// `null`: the locations without a region.
+    pub region: Option<String>,
+    /// Locations in the region.
+    pub locations: u64,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegionsResponse {
+    pub range: RangeResponse,
+    pub items: Vec<RegionRow>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuestionsQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// Only this location.
+    pub location_id: Option<LocationId>,
+}
+
+/// A question's record over the covered visits.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuestionRow {
+    pub key: String,
+    pub text: String,
+    /// Visits where the question counted (visible, answered, not N/A, scored).
+    pub n: u64,
+    /// Visits where it earned all its points (a bonus question: any points).
+    pub full_points: super::figures::Proportion,
+    /// Points earned over points possible, percent.
+    pub mean_points: Option<f64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuestionsResponse {
+    pub range: RangeResponse,
+    pub items: Vec<QuestionRow>,
+}

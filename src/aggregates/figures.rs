@@ -87,6 +87,11 @@ fn pair(interval: Option<(f64, f64)>, places: i32) -> Option<[f64; 2]> {
     Some([stats::round(low, places)?, stats::round(high, places)?])
 }
 
+/// `count` of `n` with its rate and Wilson interval.
+pub fn proportion(count: u64, n: u64) -> Proportion {
+    rate(count, n)
+}
+
 fn rate(count: u64, visits: u64) -> Proportion {
     Proportion {
         count,

@@ -4,8 +4,9 @@
 use actix_web::{get, web};
 
 use super::dto::{
-    LeaderboardQuery, LeaderboardRow, LocationSummaryResponse, OverviewQuery, OverviewResponse,
-    RangeQuery, SortBy,
+    BucketBy, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse, OverviewQuery,
+    OverviewResponse, QuestionRow, QuestionsQuery, QuestionsResponse, RangeQuery, RegionRow,
+    RegionsQuery, RegionsResponse, SortBy, TrendBucketResponse, TrendQuery, TrendResponse,
 };
 use super::service::{self, AggregateError, Coverage, Range};
 use crate::auth::AuthUser;
@@ -191,4 +192,150 @@ pub async fn overview(
     )
     .await?;
     Ok(web::Json(overview.into()))
+}
+
+/// Trend of one location.
+///
+/// The location's figures bucket by bucket, in its local calendar: ISO weeks (Monday to
+/// Sunday, the default) or months, each clipped to the range; buckets without a visit are
+/// present with `visits: 0`. Managers: their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(("id" = String, Path, format = Uuid, description = "location id"), TrendQuery),
+    responses(
+        (status = 200, description = "The location's buckets", body = TrendResponse),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such location visible to the caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/locations/{id}/trend")]
+pub async fn location_trend(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<LocationId>,
+    query: web::Query<TrendQuery>,
+) -> Result<web::Json<TrendResponse>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let bucket = q.bucket.unwrap_or(BucketBy::Week);
+    let (location, buckets) = service::trend(
+        &state.db,
+        auth.org_id,
+        manager,
+        id.into_inner(),
+        range.clone(),
+        bucket.into(),
+        state.reports.verdict,
+    )
+    .await?;
+    Ok(web::Json(TrendResponse {
+        location: (&location).into(),
+        range: range.into(),
+        bucket,
+        buckets: buckets
+            .into_iter()
+            .map(|b| TrendBucketResponse {
+                start: b.start,
+                end: b.end,
+                figures: b.figures,
+            })
+            .collect(),
+    }))
+}
+
+/// Regions.
+///
+/// One row per region of the covered locations with their figures together and a rank
+/// (ties share a rank), best first by `sort`. Managers: their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(RegionsQuery),
+    responses(
+        (status = 200, description = "One row per region", body = RegionsResponse),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/regions")]
+pub async fn region_aggregates(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<RegionsQuery>,
+) -> Result<web::Json<RegionsResponse>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let items = service::regions(
+        &state.db,
+        auth.org_id,
+        coverage(manager, None, q.tag)?,
+        range.clone(),
+        q.sort.unwrap_or(SortBy::MeanScore).into(),
+        state.reports.verdict,
+    )
+    .await?;
+    Ok(web::Json(RegionsResponse {
+        range: range.into(),
+        items: items
+            .into_iter()
+            .map(|r| RegionRow {
+                rank: r.rank,
+                region: r.region,
+                locations: r.locations,
+                figures: r.figures,
+            })
+            .collect(),
+    }))
+}
+
+/// Questions.
+///
+/// Per question key over the covered released visits: how often it counted, how often it
+/// earned all its points (with the Wilson 95 % interval) and the share of its points earned.
+/// `location_id` narrows to one location. Managers: their own locations only.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(QuestionsQuery),
+    responses(
+        (status = 200, description = "One row per question key", body = QuestionsResponse),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`location_id` names no location visible to the caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/questions")]
+pub async fn question_aggregates(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<QuestionsQuery>,
+) -> Result<web::Json<QuestionsResponse>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let items = service::questions(
+        &state.db,
+        auth.org_id,
+        coverage(manager, q.region, q.tag)?,
+        q.location_id,
+        range.clone(),
+    )
+    .await?;
+    Ok(web::Json(QuestionsResponse {
+        range: range.into(),
+        items: items
+            .into_iter()
+            .map(|q| QuestionRow {
+                key: q.key,
+                text: q.text,
+                n: q.n,
+                full_points: q.full_points,
+                mean_points: q.mean_points,
+            })
+            .collect(),
+    }))
 }

@@ -1,7 +1,7 @@
 //! The use cases of aggregates: a location's summary, the leaderboard of locations and the
 //! organization's overview, all read from the rollups of released reports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 
@@ -287,10 +287,14 @@ fn sort_key(figures: &Figures, sort: LeaderboardSort) -> Option<f64> {
     }
 }
 
-/// Orders standings best first and ranks them with standard competition ranking (ties
-/// share a rank: 1 2 2 4); locations without a value share the last rank.
-pub fn rank(mut rows: Vec<(Location, Figures)>, sort: LeaderboardSort) -> Vec<Standing> {
-    rows.sort_by(|(la, a), (lb, b)| {
+/// Orders rows best first (ties in name order, by `name`) and ranks them with standard
+/// competition ranking (ties share a rank: 1 2 2 4); rows without a value share the last.
+fn ranked<T>(
+    mut rows: Vec<(T, Figures)>,
+    sort: LeaderboardSort,
+    name: impl Fn(&T) -> String,
+) -> Vec<(u64, T, Figures)> {
+    rows.sort_by(|(ta, a), (tb, b)| {
         let (ka, kb) = (sort_key(a, sort), sort_key(b, sort));
         match (ka, kb) {
             (Some(x), Some(y)) => y.total_cmp(&x),
@@ -298,24 +302,32 @@ pub fn rank(mut rows: Vec<(Location, Figures)>, sort: LeaderboardSort) -> Vec<St
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         }
-        .then_with(|| la.fields.code.cmp(&lb.fields.code))
+        .then_with(|| name(ta).cmp(&name(tb)))
     });
-    let mut standings = Vec::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
     let mut previous: Option<(Option<f64>, u64)> = None;
-    for (i, (location, figures)) in rows.into_iter().enumerate() {
+    for (i, (item, figures)) in rows.into_iter().enumerate() {
         let key = sort_key(&figures, sort);
         let rank = match previous {
             Some((k, r)) if k == key => r,
             _ => i as u64 + 1,
         };
         previous = Some((key, rank));
-        standings.push(Standing {
+        out.push((rank, item, figures));
+    }
+    out
+}
+
+/// Orders standings best first and ranks them (see [`ranked`]).
+pub fn rank(rows: Vec<(Location, Figures)>, sort: LeaderboardSort) -> Vec<Standing> {
+    ranked(rows, sort, |l| l.fields.code.clone())
+        .into_iter()
+        .map(|(rank, location, figures)| Standing {
             rank,
             location,
             figures,
-        });
-    }
-    standings
+        })
+        .collect()
 }
 
 /// The leaderboard of the covered locations with at least `min_visits` visits.
@@ -379,4 +391,190 @@ pub async fn overview(
         verdicts,
         range,
     })
+}
+
+/// One region's figures and rank.
+pub struct RegionStanding {
+    pub rank: u64,
+    /// `None`: locations without a region.
+    pub region: Option<String>,
+    pub locations: u64,
+    pub figures: Figures,
+}
+
+/// One row per region of the covered locations, ranked like the leaderboard.
+pub async fn regions(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    range: Range,
+    sort: LeaderboardSort,
+    rule: VerdictRule,
+) -> Result<Vec<RegionStanding>, AggregateError> {
+    let (rows, _) = covered(db, org, coverage, &range).await?;
+    let mut by_region: BTreeMap<Option<String>, (u64, Rollup)> = BTreeMap::new();
+    for (location, rollup) in rows {
+        let entry = by_region.entry(location.fields.region.clone()).or_default();
+        entry.0 += 1;
+        entry.1 = merge_all([&entry.1, &rollup].into_iter());
+    }
+    let rows: Vec<((Option<String>, u64), Figures)> = by_region
+        .into_iter()
+        .map(|(region, (n, r))| ((region, n), Figures::of(&r.tally, &rule)))
+        .collect();
+    Ok(
+        ranked(rows, sort, |(region, _)| region.clone().unwrap_or_default())
+            .into_iter()
+            .map(|(rank, (region, locations), figures)| RegionStanding {
+                rank,
+                region,
+                locations,
+                figures,
+            })
+            .collect(),
+    )
+}
+
+/// A question's record over the covered visits.
+pub struct QuestionFigures {
+    pub key: String,
+    pub text: String,
+    /// Visits where it counted.
+    pub n: u64,
+    pub full_points: super::figures::Proportion,
+    /// Earned over possible points, percent.
+    pub mean_points: Option<f64>,
+}
+
+/// Per question key: how often it counted, how often it earned all its points (with the
+/// Wilson interval), and the mean share of its points earned.
+pub async fn questions(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    location: Option<LocationId>,
+    range: Range,
+) -> Result<Vec<QuestionFigures>, AggregateError> {
+    let (rows, _) = covered(db, org, coverage, &range).await?;
+    if let Some(id) = location
+        && !rows.iter().any(|(l, _)| l.id == id)
+    {
+        return Err(AggregateError::NotFound);
+    }
+    let total = merge_all(
+        rows.iter()
+            .filter(|(l, _)| location.is_none_or(|id| l.id == id))
+            .map(|(_, r)| r),
+    );
+    let texts = db
+        .run(move |conn| Ok::<_, DbError>(questionnaires::question_texts(conn, org)?))
+        .await?;
+    Ok(total
+        .questions
+        .into_iter()
+        .map(|(key, q)| QuestionFigures {
+            text: texts.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            n: q.applicable,
+            full_points: super::figures::proportion(q.full_points, q.applicable),
+            mean_points: (q.possible_sum > 0.0)
+                .then(|| q.earned_sum / q.possible_sum * 100.0)
+                .and_then(|m| super::stats::round(m, 2)),
+            key,
+        })
+        .collect())
+}
+
+/// A bucket of a trend.
+pub struct TrendBucket {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub figures: Figures,
+}
+
+/// Week (ISO, starting Monday) or month buckets of local dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketSize {
+    Week,
+    Month,
+}
+
+/// The bucket that holds `date`: its first and last day.
+pub fn bucket_of(date: NaiveDate, size: BucketSize) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    match size {
+        BucketSize::Week => {
+            let back = i64::from(date.weekday().num_days_from_monday());
+            let start = date
+                .checked_sub_signed(TimeDelta::days(back))
+                .unwrap_or(date);
+            (
+                start,
+                start
+                    .checked_add_signed(TimeDelta::days(6))
+                    .unwrap_or(NaiveDate::MAX),
+            )
+        }
+        BucketSize::Month => {
+            let start = date.with_day(1).unwrap_or(date);
+            let end = start
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(NaiveDate::MAX);
+            (start, end)
+        }
+    }
+}
+
+/// A location's buckets over the range (each clipped to the range), empty ones included.
+pub async fn trend(
+    db: &Db,
+    org: OrgId,
+    manager: Option<UserId>,
+    id: LocationId,
+    range: Range,
+    size: BucketSize,
+    rule: VerdictRule,
+) -> Result<(Location, Vec<TrendBucket>), AggregateError> {
+    let filter_range = range.clone();
+    let (location, days) = db
+        .run(move |conn| {
+            let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
+            if let Some(m) = manager
+                && !locations_store::manages(conn, org, m, id)?
+            {
+                return Err(AggregateError::NotFound);
+            }
+            let days = store::per_day(
+                conn,
+                &RangeFilter {
+                    org,
+                    locations: Some(vec![id]),
+                    questionnaire_key: filter_range.questionnaire_key.clone(),
+                    from: filter_range.from,
+                    to: filter_range.to,
+                },
+            )?;
+            Ok((location, days))
+        })
+        .await?;
+    let mut buckets = Vec::new();
+    let mut start = range.from;
+    while start <= range.to {
+        let (_, bucket_end) = bucket_of(start, size);
+        let end = bucket_end.min(range.to);
+        let mut tally = super::stats::Tally::default();
+        for (_, t) in days.range(start..=end) {
+            tally.merge(t);
+        }
+        buckets.push(TrendBucket {
+            start,
+            end,
+            figures: Figures::of(&tally, &rule),
+        });
+        match end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    Ok((location, buckets))
 }

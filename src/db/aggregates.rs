@@ -734,6 +734,48 @@ pub fn per_location(
     Ok(out)
 }
 
+/// The day rows of `filter` (whatever the months), added up per local date.
+pub fn per_day(conn: &mut DbConn, filter: &RangeFilter) -> QueryResult<BTreeMap<NaiveDate, Tally>> {
+    let days = [(
+        filter.from.format("%Y-%m-%d").to_string(),
+        filter.to.format("%Y-%m-%d").to_string(),
+    )];
+    let none: Vec<String> = Vec::new();
+    let mut out: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+    let date = |p: &str| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok();
+    for row in range_rows!(conn, rollups, RollupRow, filter, none, &days) {
+        let Some(day) = date(&row.period) else {
+            continue;
+        };
+        out.entry(day).or_default().merge(&Tally {
+            visits: row.visits.max(0) as u64,
+            scored_visits: row.scored_visits.max(0) as u64,
+            score_sum: row.score_sum,
+            score_sum_sq: row.score_sum_sq,
+            score_min: row.score_min,
+            score_max: row.score_max,
+            zero_mile: row.zero_mile.max(0) as u64,
+            first_mile: row.first_mile.max(0) as u64,
+            second_mile: row.second_mile.max(0) as u64,
+            critical_failures: row.critical_failures.max(0) as u64,
+            histogram: [0; BUCKETS],
+        });
+    }
+    for row in range_rows!(conn, rollup_buckets, BucketRow, filter, none, &days) {
+        let Some(day) = date(&row.period) else {
+            continue;
+        };
+        let tally = out.entry(day).or_default();
+        if let Some(slot) = usize::try_from(row.bucket)
+            .ok()
+            .and_then(|b| tally.histogram.get_mut(b))
+        {
+            *slot += row.visits.max(0) as u64;
+        }
+    }
+    Ok(out)
+}
+
 /// The latest local date a released visit of `location` falls on within the range.
 pub fn last_visit_date(conn: &mut DbConn, filter: &RangeFilter) -> QueryResult<Option<NaiveDate>> {
     let mut q = reports::table

@@ -247,3 +247,24 @@ pub fn section_titles(
     }
     Ok(titles)
 }
+
+/// Question texts by key, from every version (a later version's text wins).
+pub fn question_texts(
+    conn: &mut DbConn,
+    org: OrgId,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let rows = questionnaires::table
+        .filter(questionnaires::org_id.eq(org))
+        .order((questionnaires::key.asc(), questionnaires::version.asc()))
+        .select(QuestionnaireRow::as_select())
+        .load(conn)?;
+    let mut texts = std::collections::HashMap::new();
+    for row in rows {
+        for section in row.into_questionnaire()?.content.sections {
+            for question in section.questions {
+                texts.insert(question.key, question.text);
+            }
+        }
+    }
+    Ok(texts)
+}

@@ -237,3 +237,135 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
         assert_eq!(problem["code"], "invalid_query");
     }
 }
+
+#[actix_web::test]
+async fn a_trend_buckets_visits_on_local_dates_and_shows_empty_buckets() {
+    let w = world().await;
+    // Auckland is UTC+13 in November: 11:30 UTC on the 16th is 00:30 on the 17th there.
+    let auckland = w
+        .app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "AKL", "name": "Auckland", "region": "Pacific", "timezone": "Pacific/Auckland"}),
+        )
+        .await;
+    let id = auckland["id"].as_str().unwrap();
+    // A visit recorded in UTC counts on its Auckland date, which is often the next day.
+    let mut body = report(&w);
+    body["location_id"] = json!(id);
+    body.as_object_mut().unwrap().remove("check_in");
+    let started =
+        chrono::DateTime::parse_from_rfc3339(body["visit"]["started_at"].as_str().unwrap())
+            .unwrap();
+    let local = started
+        .with_timezone(&chrono_tz::Pacific::Auckland)
+        .date_naive();
+    let decided = approved(&w, &body).await;
+    let visit_date =
+        chrono::NaiveDate::parse_from_str(decided["visit_date"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+    assert_eq!(visit_date, local);
+
+    let from = visit_date - chrono::Duration::days(20);
+    let path = format!("/api/v1/locations/{id}/trend?bucket=week&from={from}&to={visit_date}");
+    let trend = w.app.get_ok(&path, &w.admin_token).await;
+    let buckets = trend["buckets"].as_array().unwrap();
+    assert!(buckets.len() >= 3, "{trend}");
+    assert_eq!(
+        buckets[0]["start"],
+        json!(from.to_string()),
+        "clipped to the range"
+    );
+    assert_eq!(
+        buckets.last().unwrap()["end"],
+        json!(visit_date.to_string())
+    );
+    let visits: Vec<u64> = buckets
+        .iter()
+        .map(|b| b["figures"]["visits"].as_u64().unwrap())
+        .collect();
+    assert_eq!(visits.iter().sum::<u64>(), 1, "{visits:?}");
+    assert_eq!(*visits.last().unwrap(), 1, "the visit is in the last week");
+    assert!(visits.contains(&0), "empty buckets are present");
+    // Monday starts every bucket but the clipped first one.
+    for b in &buckets[1..] {
+        let start =
+            chrono::NaiveDate::parse_from_str(b["start"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        assert_eq!(chrono::Datelike::weekday(&start), chrono::Weekday::Mon);
+    }
+    let monthly = w
+        .app
+        .get_ok(
+            &format!("/api/v1/locations/{id}/trend?bucket=month&from={from}&to={visit_date}"),
+            &w.admin_token,
+        )
+        .await;
+    let total: u64 = monthly["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["figures"]["visits"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 1);
+}
+
+#[actix_web::test]
+async fn regions_and_questions_add_up_the_released_visits() {
+    let w = world().await;
+    approved(&w, &second_mile(&w, &w.location_id)).await;
+    approved(&w, &report(&w)).await;
+    let regions = w
+        .app
+        .get_ok("/api/v1/aggregates/regions", &w.admin_token)
+        .await;
+    assert_eq!(regions["items"][0]["region"], "Lisbon");
+    assert_eq!(regions["items"][0]["locations"], 1);
+    assert_eq!(regions["items"][0]["figures"]["visits"], 2);
+    assert_eq!(regions["items"][0]["rank"], 1);
+
+    let questions = w
+        .app
+        .get_ok("/api/v1/aggregates/questions", &w.admin_token)
+        .await;
+    let items = questions["items"].as_array().unwrap();
+    let remembered = items
+        .iter()
+        .find(|q| q["key"] == "remembered_name")
+        .unwrap();
+    assert_eq!(remembered["n"], 2);
+    assert_eq!(remembered["full_points"]["count"], 1);
+    assert_eq!(remembered["full_points"]["rate"], 0.5);
+    assert_eq!(remembered["mean_points"], 50.0);
+    assert_eq!(
+        remembered["text"],
+        "Did an employee use or remember your name?"
+    );
+    let only = w
+        .app
+        .get_ok(
+            &format!("/api/v1/aggregates/questions?location_id={}", w.location_id),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(only["items"], questions["items"]);
+    let (status, _) = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/aggregates/questions?location_id={}",
+                uuid::Uuid::now_v7()
+            ),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        w.app
+            .get("/api/v1/aggregates/regions", &w.shopper_token)
+            .await
+            .0,
+        403
+    );
+    let path = format!("/api/v1/locations/{}/trend", w.location_id);
+    assert_eq!(w.app.get(&path, &w.shopper_token).await.0, 403);
+}
