@@ -185,8 +185,15 @@ fn rollups(config: &Config, action: RollupAction) -> ExitCode {
             return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
         }
     };
+    let mut progress = match maintenance::released(&db) {
+        Ok(total) => maintenance::Progress::for_stderr(total),
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
+        }
+    };
     match action {
-        RollupAction::Verify => match maintenance::verify(&db) {
+        RollupAction::Verify => match maintenance::verify(&db, &mut progress) {
             Ok(differences) if differences.is_empty() => {
                 println!("rollups match the released reports");
                 ExitCode::SUCCESS
@@ -206,7 +213,7 @@ fn rollups(config: &Config, action: RollupAction) -> ExitCode {
                 ExitCode::from(EXIT_FAILURE)
             }
         },
-        RollupAction::Rebuild => match maintenance::rebuild(&db) {
+        RollupAction::Rebuild => match maintenance::rebuild(&db, &mut progress) {
             Ok(periods) => {
                 println!("rollups rebuilt: {periods} location periods");
                 ExitCode::SUCCESS

@@ -60,7 +60,8 @@ pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>),
     // The rollups migration creates empty tables: fill them from the reports already
     // released, once, right after it is applied.
     if applied.iter().any(|v| v == ROLLUPS_MIGRATION) {
-        let periods = crate::aggregates::maintenance::rebuild(&db)?;
+        let mut quiet = crate::aggregates::maintenance::Progress::Silent;
+        let periods = crate::aggregates::maintenance::rebuild(&db, &mut quiet)?;
         tracing::info!(
             periods,
             "built the aggregate rollups from the released reports"

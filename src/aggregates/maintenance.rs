@@ -122,22 +122,77 @@ pub fn differences(
     found
 }
 
-/// The differences between the rollups and a recomputation from the released reports.
-pub fn verify(db: &Db) -> Result<Vec<String>, DbError> {
+/// How a long pass over the reports tells its progress: a bar on a terminal, a plain line
+/// every 10,000 reports otherwise, or nothing.
+pub enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines { every: u64, next: u64 },
+    Silent,
+}
+
+impl Progress {
+    /// A bar when standard error is a terminal, plain lines otherwise.
+    pub fn for_stderr(total: u64) -> Self {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} released reports")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                every: 10_000,
+                next: 10_000,
+            }
+        }
+    }
+
+    fn report(&mut self, read: u64) {
+        match self {
+            Progress::Bar(bar) => bar.set_position(read),
+            Progress::Lines { every, next } => {
+                if read >= *next {
+                    eprintln!("read {read} released reports");
+                    *next = read + *every;
+                }
+            }
+            Progress::Silent => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// How many released reports there are, for the progress bar's length.
+pub fn released(db: &Db) -> Result<u64, DbError> {
     let mut conn = db.get()?;
-    let expected = store::recompute(&mut conn)?;
+    Ok(store::released_count(&mut conn)?.max(0) as u64)
+}
+
+/// The differences between the rollups and a recomputation from the released reports.
+pub fn verify(db: &Db, progress: &mut Progress) -> Result<Vec<String>, DbError> {
+    let mut conn = db.get()?;
+    let expected = store::recompute(&mut conn, &mut |read| progress.report(read))?;
+    progress.finish();
     let stored = store::read_all(&mut conn)?;
     Ok(differences(&expected, &stored))
 }
 
 /// Rebuilds every rollup from the released reports in one transaction; returns how many
 /// rollup periods there are now.
-pub fn rebuild(db: &Db) -> Result<usize, DbError> {
+pub fn rebuild(db: &Db, progress: &mut Progress) -> Result<usize, DbError> {
     let mut conn = db.get()?;
     let rows = db::write_transaction(&mut conn, |conn| {
-        let expected = store::recompute(conn)?;
+        let expected = store::recompute(conn, &mut |read| progress.report(read))?;
         store::replace_all(conn, &expected)?;
         Ok::<_, db::QueryError>(expected.len())
     })?;
+    progress.finish();
     Ok(rows)
 }

@@ -383,8 +383,21 @@ pub fn remove(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
     Ok(())
 }
 
-/// The rollups recomputed from every released report, read in pages.
-pub fn recompute(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
+/// How many reports are released, for progress reports.
+pub fn released_count(conn: &mut DbConn) -> QueryResult<i64> {
+    reports::table
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .count()
+        .get_result(conn)
+}
+
+/// The rollups recomputed from every released report, read in pages; `progress` is told
+/// how many reports have been read so far after each page.
+pub fn recompute(
+    conn: &mut DbConn,
+    progress: &mut dyn FnMut(u64),
+) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
+    let mut read = 0u64;
     let mut expected: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
     let mut after: Option<(OrgId, ReportId)> = None;
     loop {
@@ -405,6 +418,7 @@ pub fn recompute(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> 
         let Some(last) = ids.last().copied() else {
             break;
         };
+        let page = ids.len() as u64;
         for (org, id) in ids {
             if let Some(report) = super::reports::find(conn, org, id)? {
                 let c = contribution(&report);
@@ -414,6 +428,8 @@ pub fn recompute(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> 
             }
         }
         after = Some(last);
+        read += page;
+        progress(read);
     }
     Ok(expected)
 }
