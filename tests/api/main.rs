@@ -3,6 +3,7 @@
 //! points at a server.
 
 mod aggregates;
+mod aggregates_property;
 mod auth;
 mod cli;
 mod contract;
