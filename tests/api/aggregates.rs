@@ -369,3 +369,72 @@ async fn regions_and_questions_add_up_the_released_visits() {
     let path = format!("/api/v1/locations/{}/trend", w.location_id);
     assert_eq!(w.app.get(&path, &w.shopper_token).await.0, 403);
 }
+
+#[actix_web::test]
+async fn trend_buckets_follow_the_local_calendar_across_a_dst_change() {
+    // Fixed dates in 2026: reports of visits up to ten years old are accepted here.
+    let w = crate::reports::world_with(&[("SECONDMILE_MAX_REPORT_AGE_DAYS", "3650")]).await;
+    let ny = w
+        .app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "NYC", "name": "New York", "timezone": "America/New_York"}),
+        )
+        .await;
+    let id = ny["id"].as_str().unwrap();
+    // New York left daylight saving time at 02:00 on Sunday 1 November 2026 (UTC-4 before,
+    // UTC-5 after). Local dates: 31 Oct 23:30, 1 Nov 00:30, and 1 Nov 23:30 (which a
+    // fixed UTC-4 offset would wrongly put on Monday 2 November, in the next week).
+    for (started, local) in [
+        ("2026-11-01T03:30:00Z", "2026-10-31"),
+        ("2026-11-01T04:30:00Z", "2026-11-01"),
+        ("2026-11-02T04:30:00Z", "2026-11-01"),
+    ] {
+        let mut body = report(&w);
+        body["location_id"] = json!(id);
+        body.as_object_mut().unwrap().remove("check_in");
+        let start = chrono::DateTime::parse_from_rfc3339(started).unwrap();
+        body["visit"] = json!({
+            "started_at": started,
+            "ended_at": (start + chrono::Duration::minutes(15)).to_rfc3339(),
+        });
+        let decided = approved(&w, &body).await;
+        assert_eq!(decided["visit_date"], local, "{started}");
+    }
+    let weeks = w
+        .app
+        .get_ok(
+            &format!("/api/v1/locations/{id}/trend?bucket=week&from=2026-10-26&to=2026-11-08"),
+            &w.admin_token,
+        )
+        .await;
+    let summary: Vec<(String, u64)> = weeks["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_string(),
+                b["figures"]["visits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("2026-10-26".to_string(), 3), ("2026-11-02".to_string(), 0)]
+    );
+    let months = w
+        .app
+        .get_ok(
+            &format!("/api/v1/locations/{id}/trend?bucket=month&from=2026-10-01&to=2026-11-30"),
+            &w.admin_token,
+        )
+        .await;
+    let visits: Vec<u64> = months["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["figures"]["visits"].as_u64().unwrap())
+        .collect();
+    assert_eq!(visits, [1, 2]);
+}

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, count_rows, spawn_app};
+use crate::helpers::{TestApp, count_rows};
 use crate::questionnaires::example;
 
 /// An organization with a location, the published example questionnaire and a shopper.
@@ -17,7 +17,12 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
+    world_with(&[]).await
+}
+
+/// A world whose server runs with extra settings.
+pub async fn world_with(vars: &[(&str, &str)]) -> World {
+    let app = crate::helpers::spawn_app_with(vars, |_| {}).await;
     let admin = app.create_org_with_admin("Acme");
     let admin_token = app.access_token(&admin).await;
     let location = app
