@@ -72,6 +72,25 @@ struct QuestionRow {
     possible_sum: f64,
 }
 
+impl RollupRow {
+    /// The row's tally (its histogram lives in `rollup_buckets`).
+    fn tally(&self) -> Tally {
+        Tally {
+            visits: self.visits.max(0) as u64,
+            scored_visits: self.scored_visits.max(0) as u64,
+            score_sum: self.score_sum,
+            score_sum_sq: self.score_sum_sq,
+            score_min: self.score_min,
+            score_max: self.score_max,
+            zero_mile: self.zero_mile.max(0) as u64,
+            first_mile: self.first_mile.max(0) as u64,
+            second_mile: self.second_mile.max(0) as u64,
+            critical_failures: self.critical_failures.max(0) as u64,
+            histogram: [0; BUCKETS],
+        }
+    }
+}
+
 fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -701,20 +720,7 @@ pub fn per_location(
     let (months, days) = plan(filter.from, filter.to);
     let mut out: BTreeMap<LocationId, Rollup> = BTreeMap::new();
     for row in range_rows!(conn, rollups, RollupRow, filter, months, &days) {
-        let tally = Tally {
-            visits: row.visits.max(0) as u64,
-            scored_visits: row.scored_visits.max(0) as u64,
-            score_sum: row.score_sum,
-            score_sum_sq: row.score_sum_sq,
-            score_min: row.score_min,
-            score_max: row.score_max,
-            zero_mile: row.zero_mile.max(0) as u64,
-            first_mile: row.first_mile.max(0) as u64,
-            second_mile: row.second_mile.max(0) as u64,
-            critical_failures: row.critical_failures.max(0) as u64,
-            histogram: [0; BUCKETS],
-        };
-        out.entry(row.location_id).or_default().tally.merge(&tally);
+        out.entry(row.location_id).or_default().tally.merge(&row.tally());
     }
     for row in range_rows!(conn, rollup_buckets, BucketRow, filter, months, &days) {
         let entry = out.entry(row.location_id).or_default();
@@ -763,19 +769,7 @@ pub fn per_day(conn: &mut DbConn, filter: &RangeFilter) -> QueryResult<BTreeMap<
         let Some(day) = date(&row.period) else {
             continue;
         };
-        out.entry(day).or_default().merge(&Tally {
-            visits: row.visits.max(0) as u64,
-            scored_visits: row.scored_visits.max(0) as u64,
-            score_sum: row.score_sum,
-            score_sum_sq: row.score_sum_sq,
-            score_min: row.score_min,
-            score_max: row.score_max,
-            zero_mile: row.zero_mile.max(0) as u64,
-            first_mile: row.first_mile.max(0) as u64,
-            second_mile: row.second_mile.max(0) as u64,
-            critical_failures: row.critical_failures.max(0) as u64,
-            histogram: [0; BUCKETS],
-        });
+        out.entry(day).or_default().merge(&row.tally());
     }
     for row in range_rows!(conn, rollup_buckets, BucketRow, filter, none, &days) {
         let Some(day) = date(&row.period) else {
