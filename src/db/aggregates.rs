@@ -720,7 +720,10 @@ pub fn per_location(
     let (months, days) = plan(filter.from, filter.to);
     let mut out: BTreeMap<LocationId, Rollup> = BTreeMap::new();
     for row in range_rows!(conn, rollups, RollupRow, filter, months, &days) {
-        out.entry(row.location_id).or_default().tally.merge(&row.tally());
+        out.entry(row.location_id)
+            .or_default()
+            .tally
+            .merge(&row.tally());
     }
     for row in range_rows!(conn, rollup_buckets, BucketRow, filter, months, &days) {
         let entry = out.entry(row.location_id).or_default();
