@@ -193,7 +193,7 @@ pub async fn location_summary(
         let rollup = store::per_location(conn, &filter)?
             .remove(&id)
             .unwrap_or_default();
-        let titles = questionnaires::section_titles(conn, org)?;
+        let titles = questionnaires::wording(conn, org)?.sections;
         let last_visit_date = store::last_visit_date(conn, &filter)?;
         Ok(LocationSummary {
             location,
@@ -224,7 +224,7 @@ async fn covered(
     org: OrgId,
     coverage: Coverage,
     range: &Range,
-) -> Result<(Vec<(Location, Rollup)>, HashMap<String, String>), AggregateError> {
+) -> Result<Vec<(Location, Rollup)>, AggregateError> {
     let range = range.clone();
     db.run(move |conn| {
         let filter = LocationFilter {
@@ -247,7 +247,6 @@ async fn covered(
                 to: range.to,
             },
         )?;
-        let titles = questionnaires::section_titles(conn, org)?;
         let rows = locations
             .into_iter()
             .map(|l| {
@@ -255,7 +254,7 @@ async fn covered(
                 (l, r)
             })
             .collect();
-        Ok::<_, AggregateError>((rows, titles))
+        Ok::<_, AggregateError>(rows)
     })
     .await
 }
@@ -340,7 +339,7 @@ pub async fn leaderboard(
     min_visits: u64,
     rule: VerdictRule,
 ) -> Result<Vec<Standing>, AggregateError> {
-    let (rows, _) = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range).await?;
     let rows = rows
         .into_iter()
         .filter(|(_, r)| r.tally.visits >= min_visits)
@@ -374,7 +373,10 @@ pub async fn overview(
     range: Range,
     rule: VerdictRule,
 ) -> Result<Overview, AggregateError> {
-    let (rows, titles) = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range).await?;
+    let titles = db
+        .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org)?.sections))
+        .await?;
     let mut verdicts = VerdictCounts::default();
     for (_, r) in &rows {
         match Figures::of(&r.tally, &rule).verdict {
@@ -411,7 +413,7 @@ pub async fn regions(
     sort: LeaderboardSort,
     rule: VerdictRule,
 ) -> Result<Vec<RegionStanding>, AggregateError> {
-    let (rows, _) = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range).await?;
     let mut by_region: BTreeMap<Option<String>, (u64, Rollup)> = BTreeMap::new();
     for (location, rollup) in rows {
         let entry = by_region.entry(location.fields.region.clone()).or_default();
@@ -455,7 +457,7 @@ pub async fn questions(
     location: Option<LocationId>,
     range: Range,
 ) -> Result<Vec<QuestionFigures>, AggregateError> {
-    let (rows, _) = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range).await?;
     if let Some(id) = location
         && !rows.iter().any(|(l, _)| l.id == id)
     {
@@ -467,7 +469,7 @@ pub async fn questions(
             .map(|(_, r)| r),
     );
     let texts = db
-        .run(move |conn| Ok::<_, DbError>(questionnaires::question_texts(conn, org)?))
+        .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org)?.questions))
         .await?;
     Ok(total
         .questions

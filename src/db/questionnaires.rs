@@ -228,43 +228,28 @@ pub fn transition(
     Ok(updated == 1)
 }
 
-/// Section titles by key, from every version of the organization's questionnaires (a later
-/// version's title wins).
-pub fn section_titles(
-    conn: &mut DbConn,
-    org: OrgId,
-) -> QueryResult<std::collections::HashMap<String, String>> {
-    let rows = questionnaires::table
-        .filter(questionnaires::org_id.eq(org))
-        .order((questionnaires::key.asc(), questionnaires::version.asc()))
-        .select(QuestionnaireRow::as_select())
-        .load(conn)?;
-    let mut titles = std::collections::HashMap::new();
-    for row in rows {
-        for section in row.into_questionnaire()?.content.sections {
-            titles.insert(section.key, section.title);
-        }
-    }
-    Ok(titles)
+/// Section titles and question texts by key, from every version of the organization's
+/// questionnaires (a later version's wording wins).
+#[derive(Debug, Default)]
+pub struct Wording {
+    pub sections: std::collections::HashMap<String, String>,
+    pub questions: std::collections::HashMap<String, String>,
 }
 
-/// Question texts by key, from every version (a later version's text wins).
-pub fn question_texts(
-    conn: &mut DbConn,
-    org: OrgId,
-) -> QueryResult<std::collections::HashMap<String, String>> {
+pub fn wording(conn: &mut DbConn, org: OrgId) -> QueryResult<Wording> {
     let rows = questionnaires::table
         .filter(questionnaires::org_id.eq(org))
         .order((questionnaires::key.asc(), questionnaires::version.asc()))
         .select(QuestionnaireRow::as_select())
         .load(conn)?;
-    let mut texts = std::collections::HashMap::new();
+    let mut wording = Wording::default();
     for row in rows {
         for section in row.into_questionnaire()?.content.sections {
             for question in section.questions {
-                texts.insert(question.key, question.text);
+                wording.questions.insert(question.key, question.text);
             }
+            wording.sections.insert(section.key, section.title);
         }
     }
-    Ok(texts)
+    Ok(wording)
 }
