@@ -21,14 +21,21 @@ use crate::validation::Violation;
 impl From<AggregateError> for ApiError {
     fn from(e: AggregateError) -> Self {
         match e {
-            AggregateError::Invalid(violations) => {
-                ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
-                    .with_violations(violations)
-            }
+            AggregateError::Invalid(violations) => invalid_query(violations),
             AggregateError::NotFound => ApiError::not_found(),
             AggregateError::Db(e) => e.into(),
         }
     }
+}
+
+/// Longest region filter, as documented.
+const MAX_REGION_CHARS: usize = 100;
+/// Largest `min_visits`, as documented.
+const MAX_MIN_VISITS: u64 = 1_000_000;
+
+fn invalid_query(violations: Vec<Violation>) -> ApiError {
+    ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
+        .with_violations(violations)
 }
 
 /// HQ roles and clients with `aggregates:read`; managers for their own locations (the
@@ -49,20 +56,27 @@ fn coverage(
     region: Option<String>,
     tag: Option<String>,
 ) -> Result<Coverage, ApiError> {
+    let mut violations = Vec::new();
     let tag = match tag.as_deref().map(parse_tag).transpose() {
         Ok(tag) => tag,
         Err(message) => {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidQuery,
-                "a query parameter is invalid",
-            )
-            .with_violations(vec![Violation::new(
-                "/query/tag",
-                "invalid_value",
-                message,
-            )]));
+            violations.push(Violation::new("/query/tag", "invalid_value", message));
+            None
         }
     };
+    if region
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REGION_CHARS)
+    {
+        violations.push(Violation::new(
+            "/query/region",
+            "too_long",
+            format!("a region has at most {MAX_REGION_CHARS} characters"),
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(invalid_query(violations));
+    }
     Ok(Coverage {
         region: region.filter(|r| !r.trim().is_empty()),
         tag,
@@ -135,6 +149,14 @@ pub async fn location_leaderboard(
     let page =
         PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| k.parse::<usize>().is_ok())?;
     let skip = page.after_id::<usize>().map_or(0, |last| last + 1);
+    let min_visits = q.min_visits.unwrap_or(0);
+    if min_visits > MAX_MIN_VISITS {
+        return Err(invalid_query(vec![Violation::new(
+            "/query/min_visits",
+            "out_of_range",
+            format!("min_visits is at most {MAX_MIN_VISITS}"),
+        )]));
+    }
     let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
     let standings = service::leaderboard(
         &state.db,
@@ -142,7 +164,7 @@ pub async fn location_leaderboard(
         coverage(manager, q.region, q.tag)?,
         range,
         q.sort.unwrap_or(SortBy::MeanScore).into(),
-        q.min_visits.unwrap_or(0),
+        min_visits,
         state.reports.verdict,
     )
     .await?;

@@ -164,10 +164,14 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
         "/api/v1/locations/{}/summary",
         other["id"].as_str().unwrap()
     );
+    let trend = format!("/api/v1/locations/{}/trend", w.location_id);
     let paths = [
         summary.as_str(),
+        trend.as_str(),
         "/api/v1/aggregates/locations",
         "/api/v1/aggregates/overview",
+        "/api/v1/aggregates/regions",
+        "/api/v1/aggregates/questions",
     ];
 
     for role in ["reviewer", "analyst"] {
@@ -220,12 +224,46 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
     let globex = w.app.create_org_with_admin("Globex");
     let globex_token = w.app.access_token(&globex).await;
     assert_eq!(w.app.get(&summary, &globex_token).await.0, 404);
+    assert_eq!(w.app.get(&trend, &globex_token).await.0, 404);
+    let (status, _) = w
+        .app
+        .get(
+            &format!("/api/v1/aggregates/questions?location_id={}", w.location_id),
+            &globex_token,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let regions = w
+        .app
+        .get_ok("/api/v1/aggregates/regions", &globex_token)
+        .await;
+    assert_eq!(regions["items"], json!([]));
     let theirs = w
         .app
         .get_ok("/api/v1/aggregates/overview", &globex_token)
         .await;
     assert_eq!(theirs["figures"]["visits"], 0);
 
+    // Documented limits are enforced.
+    let long_region = "r".repeat(101);
+    for (path, pointer) in [
+        (
+            format!("/api/v1/aggregates/overview?region={long_region}"),
+            "/query/region",
+        ),
+        (
+            "/api/v1/aggregates/locations?min_visits=1000001".to_string(),
+            "/query/min_visits",
+        ),
+        (
+            "/api/v1/aggregates/regions?tag=a%7Cb".to_string(),
+            "/query/tag",
+        ),
+    ] {
+        let (status, problem) = w.app.get(&path, &w.admin_token).await;
+        assert_eq!(status, 400, "{path}: {problem}");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+    }
     // Ranges: `from` after `to`, and more than 3 years, are refused.
     for bad in [
         "from=2026-05-01&to=2026-04-01",
