@@ -44,8 +44,8 @@ pub enum StartupError {
     },
 }
 
-/// The version of the migration that creates the rollup tables.
-const ROLLUPS_MIGRATION: &str = "20261124000007";
+/// The versions of the migrations that (re)create the rollup tables empty.
+const ROLLUPS_MIGRATIONS: [&str; 2] = ["20261124000007", "20261125000008"];
 
 /// Opens the pool and applies pending migrations (building the rollups when their tables are
 /// new); returns the versions applied.
@@ -57,9 +57,12 @@ pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>),
     let mut conn = db.get()?;
     let applied = db::migrations::run_pending(&mut conn).map_err(StartupError::Migration)?;
     drop(conn);
-    // The rollups migration creates empty tables: fill them from the reports already
-    // released, once, right after it is applied.
-    if applied.iter().any(|v| v == ROLLUPS_MIGRATION) {
+    // The rollups migrations create empty tables: fill them from the reports already
+    // released, once, right after one is applied.
+    if applied
+        .iter()
+        .any(|v| ROLLUPS_MIGRATIONS.contains(&v.as_str()))
+    {
         let mut quiet = crate::aggregates::maintenance::Progress::Silent;
         let periods = crate::aggregates::maintenance::rebuild(&db, &mut quiet)?;
         tracing::info!(

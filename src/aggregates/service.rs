@@ -7,7 +7,7 @@ use chrono::{NaiveDate, TimeDelta, Utc};
 
 use super::figures::{Figures, VerdictName};
 use super::stats::VerdictRule;
-use crate::db::aggregates::{self as store, RangeFilter, Rollup};
+use crate::db::aggregates::{self as store, Parts, Rollup, Scope};
 use crate::db::locations::{self as locations_store, LocationFilter};
 use crate::db::{Db, DbError, QueryError, questionnaires};
 use crate::ids::{LocationId, OrgId, UserId};
@@ -35,7 +35,9 @@ mod tests {
         assert!(Range::parse(Some(d("2020-01-01")), Some(d("2023-12-31")), None).is_err());
         assert!(Range::parse(Some(d("2023-01-01")), Some(d("2025-12-31")), None).is_ok());
         assert!(Range::parse(None, Some(NaiveDate::MIN), None).is_err());
-        assert!(Range::parse(Some(NaiveDate::MAX), Some(NaiveDate::MAX), None).is_ok());
+        assert!(Range::parse(Some(NaiveDate::MAX), Some(NaiveDate::MAX), None).is_err());
+        assert!(Range::parse(Some(d("9999-12-01")), Some(d("9999-12-31")), None).is_ok());
+        assert!(Range::parse(Some(d("1899-12-31")), Some(d("1900-01-31")), None).is_err());
     }
 }
 
@@ -63,6 +65,10 @@ pub struct Range {
     pub questionnaire_key: Option<String>,
 }
 
+/// The dates a range may cover.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 impl Range {
     /// Checks a requested range; the default is the last 90 days to today (UTC).
     pub fn parse(
@@ -81,7 +87,18 @@ impl Range {
             )]));
         };
         let mut violations = Vec::new();
-        if from > to {
+        for (pointer, date) in [("/query/from", from), ("/query/to", to)] {
+            if !(EARLIEST..=LATEST).contains(&date) {
+                violations.push(Violation::new(
+                    pointer,
+                    "out_of_range",
+                    "dates are between 1900-01-01 and 9999-12-31",
+                ));
+            }
+        }
+        if !violations.is_empty() {
+            // Nothing more to say about dates out of bounds.
+        } else if from > to {
             violations.push(Violation::new(
                 "/query/from",
                 "out_of_range",
@@ -142,19 +159,7 @@ fn section_means(rollup: &Rollup, titles: &HashMap<String, String>) -> Vec<Secti
 fn merge_all<'a>(rollups: impl Iterator<Item = &'a Rollup>) -> Rollup {
     let mut total = Rollup::default();
     for r in rollups {
-        total.tally.merge(&r.tally);
-        for (key, s) in &r.sections {
-            let t = total.sections.entry(key.clone()).or_default();
-            t.score_sum += s.score_sum;
-            t.scored += s.scored;
-        }
-        for (key, q) in &r.questions {
-            let t = total.questions.entry(key.clone()).or_default();
-            t.applicable += q.applicable;
-            t.full_points += q.full_points;
-            t.earned_sum += q.earned_sum;
-            t.possible_sum += q.possible_sum;
-        }
+        total.merge(r);
     }
     total
 }
@@ -183,18 +188,20 @@ pub async fn location_summary(
         {
             return Err(AggregateError::NotFound);
         }
-        let filter = RangeFilter {
+        let scope = Scope {
             org,
             locations: Some(vec![id]),
             questionnaire_key: range.questionnaire_key.clone(),
-            from: range.from,
-            to: range.to,
         };
-        let rollup = store::per_location(conn, &filter)?
+        let parts = Parts {
+            sections: true,
+            questions: false,
+        };
+        let rollup = store::per_location(conn, &scope, range.from, range.to, parts)?
             .remove(&id)
             .unwrap_or_default();
         let titles = questionnaires::wording(conn, org)?.sections;
-        let last_visit_date = store::last_visit_date(conn, &filter)?;
+        let last_visit_date = store::last_visit_date(conn, &scope, range.from, range.to)?;
         Ok(LocationSummary {
             location,
             figures: Figures::of(&rollup.tally, &rule),
@@ -224,9 +231,12 @@ async fn covered(
     org: OrgId,
     coverage: Coverage,
     range: &Range,
+    parts: Parts,
 ) -> Result<Vec<(Location, Rollup)>, AggregateError> {
     let range = range.clone();
     db.run(move |conn| {
+        let everywhere =
+            coverage.region.is_none() && coverage.tag.is_none() && coverage.manager.is_none();
         let filter = LocationFilter {
             region: coverage.region,
             tag: coverage.tag,
@@ -236,17 +246,13 @@ async fn covered(
             manager: coverage.manager,
         };
         let locations = locations_store::list(conn, org, &filter, None, MAX_LOCATIONS)?;
-        let ids: Vec<LocationId> = locations.iter().map(|l| l.id).collect();
-        let mut rollups = store::per_location(
-            conn,
-            &RangeFilter {
-                org,
-                locations: Some(ids),
-                questionnaire_key: range.questionnaire_key.clone(),
-                from: range.from,
-                to: range.to,
-            },
-        )?;
+        // The whole organization needs no list of locations in the query.
+        let scope = Scope {
+            org,
+            locations: (!everywhere).then(|| locations.iter().map(|l| l.id).collect()),
+            questionnaire_key: range.questionnaire_key.clone(),
+        };
+        let mut rollups = store::per_location(conn, &scope, range.from, range.to, parts)?;
         let rows = locations
             .into_iter()
             .map(|l| {
@@ -339,7 +345,7 @@ pub async fn leaderboard(
     min_visits: u64,
     rule: VerdictRule,
 ) -> Result<Vec<Standing>, AggregateError> {
-    let rows = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range, Parts::default()).await?;
     let rows = rows
         .into_iter()
         .filter(|(_, r)| r.tally.visits >= min_visits)
@@ -373,7 +379,11 @@ pub async fn overview(
     range: Range,
     rule: VerdictRule,
 ) -> Result<Overview, AggregateError> {
-    let rows = covered(db, org, coverage, &range).await?;
+    let parts = Parts {
+        sections: true,
+        questions: false,
+    };
+    let rows = covered(db, org, coverage, &range, parts).await?;
     let titles = db
         .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org)?.sections))
         .await?;
@@ -413,12 +423,12 @@ pub async fn regions(
     sort: LeaderboardSort,
     rule: VerdictRule,
 ) -> Result<Vec<RegionStanding>, AggregateError> {
-    let rows = covered(db, org, coverage, &range).await?;
+    let rows = covered(db, org, coverage, &range, Parts::default()).await?;
     let mut by_region: BTreeMap<Option<String>, (u64, Rollup)> = BTreeMap::new();
     for (location, rollup) in rows {
         let entry = by_region.entry(location.fields.region.clone()).or_default();
         entry.0 += 1;
-        entry.1 = merge_all([&entry.1, &rollup].into_iter());
+        entry.1.merge(&rollup);
     }
     let rows: Vec<((Option<String>, u64), Figures)> = by_region
         .into_iter()
@@ -457,7 +467,11 @@ pub async fn questions(
     location: Option<LocationId>,
     range: Range,
 ) -> Result<Vec<QuestionFigures>, AggregateError> {
-    let rows = covered(db, org, coverage, &range).await?;
+    let parts = Parts {
+        sections: false,
+        questions: true,
+    };
+    let rows = covered(db, org, coverage, &range, parts).await?;
     if let Some(id) = location
         && !rows.iter().any(|(l, _)| l.id == id)
     {
@@ -537,8 +551,24 @@ pub async fn trend(
     size: BucketSize,
     rule: VerdictRule,
 ) -> Result<(Location, Vec<TrendBucket>), AggregateError> {
-    let filter_range = range.clone();
-    let (location, days) = db
+    let mut ranges = Vec::new();
+    let mut start = range.from;
+    while start <= range.to {
+        let (_, bucket_end) = bucket_of(start, size);
+        let end = bucket_end.min(range.to);
+        ranges.push((start, end));
+        match end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    let scope = Scope {
+        org,
+        locations: Some(vec![id]),
+        questionnaire_key: range.questionnaire_key.clone(),
+    };
+    let asked = ranges.clone();
+    let (location, tallies) = db
         .run(move |conn| {
             let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
             if let Some(m) = manager
@@ -546,37 +576,17 @@ pub async fn trend(
             {
                 return Err(AggregateError::NotFound);
             }
-            let days = store::per_day(
-                conn,
-                &RangeFilter {
-                    org,
-                    locations: Some(vec![id]),
-                    questionnaire_key: filter_range.questionnaire_key.clone(),
-                    from: filter_range.from,
-                    to: filter_range.to,
-                },
-            )?;
-            Ok((location, days))
+            Ok((location, store::per_range(conn, &scope, &asked)?))
         })
         .await?;
-    let mut buckets = Vec::new();
-    let mut start = range.from;
-    while start <= range.to {
-        let (_, bucket_end) = bucket_of(start, size);
-        let end = bucket_end.min(range.to);
-        let mut tally = super::stats::Tally::default();
-        for (_, t) in days.range(start..=end) {
-            tally.merge(t);
-        }
-        buckets.push(TrendBucket {
+    let buckets = ranges
+        .into_iter()
+        .zip(tallies)
+        .map(|((start, end), tally)| TrendBucket {
             start,
             end,
             figures: Figures::of(&tally, &rule),
-        });
-        match end.succ_opt() {
-            Some(next) => start = next,
-            None => break,
-        }
-    }
+        })
+        .collect();
     Ok((location, buckets))
 }

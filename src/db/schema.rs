@@ -167,7 +167,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollups (org_id, location_id, questionnaire_key, period) {
+    rollups (org_id, period, location_id, questionnaire_key) {
         org_id -> Text,
         location_id -> Text,
         questionnaire_key -> Text,
@@ -182,22 +182,31 @@ diesel::table! {
         first_mile -> BigInt,
         second_mile -> BigInt,
         critical_failures -> BigInt,
+        h00 -> BigInt,
+        h01 -> BigInt,
+        h02 -> BigInt,
+        h03 -> BigInt,
+        h04 -> BigInt,
+        h05 -> BigInt,
+        h06 -> BigInt,
+        h07 -> BigInt,
+        h08 -> BigInt,
+        h09 -> BigInt,
+        h10 -> BigInt,
+        h11 -> BigInt,
+        h12 -> BigInt,
+        h13 -> BigInt,
+        h14 -> BigInt,
+        h15 -> BigInt,
+        h16 -> BigInt,
+        h17 -> BigInt,
+        h18 -> BigInt,
+        h19 -> BigInt,
     }
 }
 
 diesel::table! {
-    rollup_buckets (org_id, location_id, questionnaire_key, period, bucket) {
-        org_id -> Text,
-        location_id -> Text,
-        questionnaire_key -> Text,
-        period -> Text,
-        bucket -> Integer,
-        visits -> BigInt,
-    }
-}
-
-diesel::table! {
-    rollup_sections (org_id, location_id, questionnaire_key, period, section_key) {
+    rollup_sections (org_id, period, location_id, questionnaire_key, section_key) {
         org_id -> Text,
         location_id -> Text,
         questionnaire_key -> Text,
@@ -209,7 +218,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollup_questions (org_id, location_id, questionnaire_key, period, question_key) {
+    rollup_questions (org_id, period, location_id, questionnaire_key, question_key) {
         org_id -> Text,
         location_id -> Text,
         questionnaire_key -> Text,
@@ -236,7 +245,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_revisions,
     report_transitions,
     rollups,
-    rollup_buckets,
     rollup_sections,
     rollup_questions,
 );

@@ -60,8 +60,17 @@ fn stored_documents_of_format_one_load_and_score_exactly_as_they_did() {
 /// Applies version 0.1's migrations only, then its data.
 fn first_schema_database(db: &TestDb) -> DbConn {
     let mut conn = db.connect();
-    for _ in 0..FIRST_SCHEMA_MIGRATIONS {
-        match &mut conn {
+    apply_next_migrations(&mut conn, FIRST_SCHEMA_MIGRATIONS);
+    if let DbConn::Sqlite(_) = conn {
+        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    }
+    conn.batch_execute(DATABASE).expect("the 0.1 data loads");
+    conn
+}
+
+fn apply_next_migrations(conn: &mut DbConn, n: usize) {
+    for _ in 0..n {
+        match conn {
             DbConn::Pg(pg) => {
                 pg.run_next_migration(migrations::POSTGRES).unwrap();
             }
@@ -70,11 +79,6 @@ fn first_schema_database(db: &TestDb) -> DbConn {
             }
         }
     }
-    if let DbConn::Sqlite(_) = conn {
-        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
-    }
-    conn.batch_execute(DATABASE).expect("the 0.1 data loads");
-    conn
 }
 
 fn row_counts(conn: &mut DbConn) -> BTreeMap<&'static str, i64> {
@@ -117,7 +121,7 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
     assert!(migrations::pending(&mut conn).unwrap().is_empty());
     // The released report of 0.1 is in the rollups built by the upgrade.
     let rollups = secondmile::db::aggregates::read_all(&mut conn).unwrap();
-    assert_eq!(rollups.len(), 2, "its day and its month");
+    assert_eq!(rollups.len(), 3, "its day, its week and its month");
     assert!(
         rollups
             .values()
@@ -182,4 +186,60 @@ async fn a_database_written_by_the_first_schema_upgrades_without_losing_a_row() 
     assert_eq!(status, 201, "{body}");
     sign_in(&app, "new-reviewer@example.test").await;
     sign_in(&app, &shopper_email).await;
+}
+
+/// The rollups of the schema before 2026-11-25-000008 (day and month rows, one row per
+/// histogram bucket) of the fixture's released report, as that version wrote them.
+const TWO_GRAIN_ROLLUPS: &str = "
+    INSERT INTO rollups
+        SELECT org_id, location_id, questionnaire_key, visit_local_date, 1, 1, overall_score,
+            overall_score * overall_score, overall_score, overall_score, 0, 0, 1, 0
+        FROM reports WHERE status = 'approved';
+    INSERT INTO rollups
+        SELECT org_id, location_id, questionnaire_key, substr(visit_local_date, 1, 7), 1, 1,
+            overall_score, overall_score * overall_score, overall_score, overall_score, 0, 0, 1, 0
+        FROM reports WHERE status = 'approved';
+    INSERT INTO rollup_buckets
+        SELECT org_id, location_id, questionnaire_key, period, 19, 1 FROM rollups;";
+
+#[actix_web::test]
+async fn two_grain_rollups_are_rebuilt_at_three_grains_by_the_upgrade() {
+    let db = TestDb::create();
+    let mut conn = first_schema_database(&db);
+    // Up to the two-grain rollups (2026-11-24-000007), holding the released report.
+    apply_next_migrations(&mut conn, 2);
+    conn.batch_execute(TWO_GRAIN_ROLLUPS)
+        .expect("the two-grain rollups load");
+    let score: f64 = serde_json::from_str::<Value>(REPORTS[0]).unwrap()["score"]["overall"]
+        .as_f64()
+        .unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile migrate");
+    assert!(output.status.success(), "{output:?}");
+    let mut conn = db.connect();
+    let rollups = secondmile::db::aggregates::read_all(&mut conn).unwrap();
+    let periods: Vec<usize> = rollups.keys().map(|k| k.period.len()).collect();
+    assert_eq!(periods.len(), 3, "{rollups:?}");
+    assert!(periods.contains(&7) && periods.contains(&8) && periods.contains(&10));
+    for r in rollups.values() {
+        assert_eq!((r.tally.visits, r.tally.second_mile), (1, 1));
+        assert_eq!(
+            (r.tally.score_min, r.tally.score_max),
+            (Some(score), Some(score))
+        );
+        assert_eq!(r.tally.histogram.iter().sum::<u64>(), 1);
+        assert!(!r.questions.is_empty(), "the questions are rolled up too");
+    }
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(["rollups", "verify"])
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile rollups verify");
+    assert!(verify.status.success(), "{verify:?}");
 }
