@@ -14,10 +14,12 @@ use crate::locations::model::Location;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// First local visit date, inclusive (default: 89 days before `to`).
+    /// First local visit date, inclusive (default: 89 days before `to`); 1900-01-01 to
+    /// 9999-12-31.
     #[param(value_type = Option<String>, format = Date)]
     pub from: Option<NaiveDate>,
-    /// Last local visit date, inclusive (default: today, UTC). At most 3 years after `from`.
+    /// Last local visit date, inclusive (default: today, UTC); 1900-01-01 to 9999-12-31, at
+    /// most 3 years after `from`.
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
     /// Only reports answering this questionnaire (default: every key).

@@ -201,7 +201,14 @@ pub async fn location_summary(
             .remove(&id)
             .unwrap_or_default();
         let titles = questionnaires::wording(conn, org)?.sections;
-        let last_visit_date = store::last_visit_date(conn, &scope, range.from, range.to)?;
+        let last_visit_date = store::last_visit_date(
+            conn,
+            org,
+            id,
+            range.questionnaire_key.as_deref(),
+            range.from,
+            range.to,
+        )?;
         Ok(LocationSummary {
             location,
             figures: Figures::of(&rollup.tally, &rule),

@@ -17,6 +17,12 @@ pub enum BootstrapError {
     Internal(#[from] anyhow::Error),
 }
 
+impl crate::db::TransactionError for BootstrapError {
+    fn retryable(&self) -> bool {
+        matches!(self, BootstrapError::Database(e) if e.retryable())
+    }
+}
+
 impl From<db::QueryError> for BootstrapError {
     fn from(e: db::QueryError) -> Self {
         BootstrapError::Database(DbError::Query(e))

@@ -39,6 +39,12 @@ pub enum AuthError {
     Db(#[from] DbError),
 }
 
+impl crate::db::TransactionError for AuthError {
+    fn retryable(&self) -> bool {
+        matches!(self, AuthError::Db(e) if e.retryable())
+    }
+}
+
 impl From<QueryError> for AuthError {
     fn from(e: QueryError) -> Self {
         AuthError::Db(e.into())
@@ -420,7 +426,7 @@ pub async fn change_user(
             identity::lock_organization(conn, org)?;
             let before = identity::find_user(conn, org, id)?.ok_or(AuthError::NotFound)?;
             let mut after = before.clone();
-            if let Some(name) = name {
+            if let Some(name) = name.clone() {
                 after.display_name = name;
             }
             if let Some(role) = role {

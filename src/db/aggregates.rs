@@ -709,26 +709,29 @@ pub fn per_range(
     Ok(out)
 }
 
-/// The latest local date a released visit of `scope` falls on within `from..=to`.
+/// The latest local date within `from..=to` that a released visit of `location` (of one
+/// questionnaire key when given) falls on: one step down `reports_location_day_idx`.
 pub fn last_visit_date(
     conn: &mut DbConn,
-    scope: &Scope,
+    org: OrgId,
+    location: LocationId,
+    questionnaire_key: Option<&str>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Option<NaiveDate>> {
     let mut q = reports::table
-        .filter(reports::org_id.eq(scope.org))
-        .filter(reports::status.eq(ReportStatus::Approved))
+        .filter(reports::org_id.eq(org))
+        .filter(reports::location_id.eq(location))
         .filter(reports::visit_local_date.ge(rollup::day(from)))
         .filter(reports::visit_local_date.le(rollup::day(to)))
-        .select(diesel::dsl::max(reports::visit_local_date))
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .select(reports::visit_local_date)
+        .order(reports::visit_local_date.desc())
+        .limit(1)
         .into_boxed();
-    if let Some(key) = &scope.questionnaire_key {
-        q = q.filter(reports::questionnaire_key.eq(key.clone()));
+    if let Some(key) = questionnaire_key {
+        q = q.filter(reports::questionnaire_key.eq(key.to_string()));
     }
-    if let Some(locations) = &scope.locations {
-        q = q.filter(reports::location_id.eq_any(locations.clone()));
-    }
-    let latest: Option<String> = q.first(conn)?;
+    let latest: Option<String> = q.first(conn).optional()?;
     Ok(latest.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
 }

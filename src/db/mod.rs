@@ -263,18 +263,69 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+/// True when `e` means "run the transaction again": PostgreSQL gave up on it because a
+/// concurrent transaction won (a serialization failure, SQLSTATE 40001, or a deadlock,
+/// 40P01, which diesel reports only by its message).
+pub fn is_retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().starts_with("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// An error a transaction's body may end with: it tells whether the transaction is worth
+/// running again (see [`is_retryable`]).
+pub trait TransactionError: From<diesel::result::Error> {
+    fn retryable(&self) -> bool;
+}
+
+impl TransactionError for diesel::result::Error {
+    fn retryable(&self) -> bool {
+        is_retryable(self)
+    }
+}
+
+impl TransactionError for DbError {
+    fn retryable(&self) -> bool {
+        matches!(self, DbError::Query(e) if is_retryable(e))
+    }
+}
+
+/// How often a PostgreSQL transaction runs at most when it keeps losing to concurrent ones.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
 /// Runs `f` in a transaction that holds the write lock from its first statement. On SQLite
 /// this is `BEGIN IMMEDIATE`, so a transaction that reads and then writes cannot fail
 /// half-way because another writer got in first; on PostgreSQL it is a plain transaction
-/// (use row locks where a read must not change before the write).
-pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+/// (use row locks where a read must not change before the write), run again (with a short,
+/// growing, jittered pause) when PostgreSQL aborts it on a serialization failure or a
+/// deadlock, up to [`TRANSACTION_ATTEMPTS`] times; `f` must therefore be safe to run again.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: TransactionError,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     if let DbConn::Pg(_) = conn {
-        return conn.transaction(f);
+        let mut attempt = 1;
+        loop {
+            match conn.transaction(&mut f) {
+                Err(e) if e.retryable() && attempt < TRANSACTION_ATTEMPTS => {
+                    tracing::info!(
+                        attempt,
+                        "transaction lost to a concurrent one; running it again"
+                    );
+                    let jitter = u64::from(getrandom::u32().unwrap_or(0) % 10);
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        5 * u64::from(attempt) + jitter,
+                    ));
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
     if let DbConn::Sqlite(c) = conn {
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;

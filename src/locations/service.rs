@@ -30,6 +30,12 @@ pub enum LocationError {
     Db(#[from] DbError),
 }
 
+impl crate::db::TransactionError for LocationError {
+    fn retryable(&self) -> bool {
+        matches!(self, LocationError::Db(e) if e.retryable())
+    }
+}
+
 impl From<QueryError> for LocationError {
     fn from(e: QueryError) -> Self {
         LocationError::Db(e.into())
@@ -131,7 +137,7 @@ pub async fn import(
         return Err(LocationError::Invalid(failed));
     }
     let summary = db
-        .run(move |conn| db::write_transaction(conn, |conn| upsert_rows(conn, org, rows)))
+        .run(move |conn| db::write_transaction(conn, |conn| upsert_rows(conn, org, &rows)))
         .await?;
     tracing::info!(
         created = summary.created,
@@ -145,7 +151,7 @@ pub async fn import(
 fn upsert_rows(
     conn: &mut DbConn,
     org: OrgId,
-    rows: Vec<ParsedRow>,
+    rows: &[ParsedRow],
 ) -> Result<ImportSummary, LocationError> {
     let now = db::now();
     let mut summary = ImportSummary {
@@ -155,13 +161,13 @@ fn upsert_rows(
         rows: Vec::with_capacity(rows.len()),
     };
     for row in rows {
-        let Some(fields) = row.fields else {
+        let Some(fields) = row.fields.clone() else {
             summary.skipped += 1;
             summary.rows.push(ImportedRow {
                 row: row.row,
-                code: row.code,
+                code: row.code.clone(),
                 outcome: ImportOutcome::Skipped,
-                errors: row.errors,
+                errors: row.errors.clone(),
             });
             continue;
         };

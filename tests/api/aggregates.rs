@@ -264,11 +264,14 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
         assert_eq!(status, 400, "{path}: {problem}");
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
     }
-    // Ranges: `from` after `to`, and more than 3 years, are refused.
+    // Ranges: `from` after `to`, more than 3 years, and dates outside 1900 to 9999 are
+    // refused.
     for bad in [
         "from=2026-05-01&to=2026-04-01",
         "from=2020-01-01&to=2026-01-01",
         "questionnaire_key=Bad%20Key",
+        "from=1899-12-25&to=1900-01-05",
+        "from=+10000-01-01&to=+10000-01-02",
     ] {
         let (status, problem) = w.app.get(&format!("{summary}?{bad}"), &w.admin_token).await;
         assert_eq!(status, 400, "{bad}: {problem}");

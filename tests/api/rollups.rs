@@ -174,3 +174,60 @@ async fn twenty_concurrent_approvals_into_one_row_lose_nothing() {
         (true, "rollups match the released reports\n".into())
     );
 }
+
+/// Two PostgreSQL transactions that each wait for the other's row: PostgreSQL aborts one as
+/// a deadlock, and `write_transaction` runs it again, so both commit and no update is lost.
+/// (SQLite's write transactions hold the database's write lock from their first statement:
+/// writers there never wait on each other's rows, so there is nothing to run again.)
+#[test]
+fn a_transaction_that_loses_a_deadlock_runs_again() {
+    use std::sync::{Arc, Barrier};
+
+    use diesel::Connection;
+    use secondmile::db::{Backend, DbConn, write_transaction};
+
+    let db = TestDb::create();
+    if db.backend() == Backend::Sqlite {
+        return;
+    }
+    db.connect()
+        .batch_execute(
+            "CREATE TABLE probe (id INT PRIMARY KEY, n INT NOT NULL);
+             INSERT INTO probe VALUES (1, 0), (2, 0);",
+        )
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = [(1, 2), (2, 1)]
+        .into_iter()
+        .map(|(first, second)| {
+            let (barrier, url) = (barrier.clone(), db.url());
+            std::thread::spawn(move || {
+                let mut conn = DbConn::Pg(diesel::PgConnection::establish(&url).unwrap());
+                let mut attempts = 0;
+                write_transaction(&mut conn, |conn| {
+                    attempts += 1;
+                    conn.batch_execute(&format!("UPDATE probe SET n = n + 1 WHERE id = {first}"))?;
+                    if attempts == 1 {
+                        // Both hold their first row before either asks for the other's.
+                        barrier.wait();
+                    }
+                    conn.batch_execute(&format!("UPDATE probe SET n = n + 1 WHERE id = {second}"))
+                })
+                .expect("both transactions commit");
+                attempts
+            })
+        })
+        .collect();
+    let mut attempts: Vec<u32> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    attempts.sort();
+    assert_eq!(attempts, [1, 2], "the deadlock's loser ran once more");
+    db.connect()
+        .batch_execute(
+            "DO $$ BEGIN
+                 IF (SELECT array_agg(n ORDER BY id) FROM probe) <> ARRAY[2, 2] THEN
+                     RAISE EXCEPTION 'an update was lost';
+                 END IF;
+             END $$;",
+        )
+        .expect("every update counted");
+}

@@ -1,3 +1,4 @@
+DROP INDEX reports_location_day_idx;
 -- Back to the two-grain rollups of 2026-11-24-000007, empty: run `secondmile rollups rebuild`
 -- with the older binary afterwards.
 DROP TABLE rollup_questions;

@@ -79,3 +79,7 @@ CREATE TABLE rollup_questions (
     PRIMARY KEY (org_id, period, location_id, questionnaire_key, question_key),
     FOREIGN KEY (org_id, location_id) REFERENCES locations (org_id, id)
 );
+
+-- A location's latest released visit in a range (the summary's `last_visit_date`) is one step
+-- down this index, however many reports the location has.
+CREATE INDEX reports_location_day_idx ON reports (org_id, location_id, visit_local_date);
