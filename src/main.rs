@@ -30,13 +30,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations, then serve the HTTP API until SIGINT/SIGTERM (the default).
-    Serve,
+    Serve(ServeArgs),
+    /// Load the demo organization (40 stores, 2 questionnaires, users of every role, an
+    /// integration client, about 3,000 visit reports over six months) into an empty database,
+    /// then print its credentials once.
+    Demo(DemoArgs),
     /// Apply pending database migrations and exit; does nothing on an up-to-date database.
     Migrate,
     /// Print the OpenAPI 3.1 document (JSON) to standard output.
     Openapi,
-    /// Create an organization and its first admin. The password is read from standard input
-    /// (one line), or prompted for without echo on a terminal; it is never printed.
     /// Check the aggregate rollups against the released reports (`verify`: print every
     /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
     /// one transaction).
@@ -44,6 +46,8 @@ enum Command {
         #[arg(value_enum)]
         action: RollupAction,
     },
+    /// Create an organization and its first admin. The password is read from standard input
+    /// (one line), or prompted for without echo on a terminal; it is never printed.
     CreateAdmin {
         /// Name of the new organization.
         #[arg(long)]
@@ -55,6 +59,48 @@ enum Command {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Load the demo organization first when the database has no organization.
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    options: DemoOptionArgs,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    options: DemoOptionArgs,
+    /// Add the demo organization even when the database already has organizations.
+    #[arg(long)]
+    force_new_org: bool,
+}
+
+#[derive(clap::Args, Default)]
+struct DemoOptionArgs {
+    /// The demo's random seed: the same seed gives the same reports and figures.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One password for every demo user (default: a generated password each, printed once).
+    #[arg(long)]
+    password: Option<String>,
+    /// Visits per store on average (smaller demos for quick tests).
+    #[arg(long, default_value_t = secondmile::demo::VISITS_PER_STORE, hide = true)]
+    visits_per_store: u32,
+}
+
+impl DemoOptionArgs {
+    fn options(self, force_new_org: bool) -> secondmile::demo::DemoOptions {
+        secondmile::demo::DemoOptions {
+            seed: self.seed,
+            password: self.password,
+            force_new_org,
+            visits_per_store: self.visits_per_store,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -78,7 +124,9 @@ fn after_help() -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
     if let Command::Openapi = command {
         print!("{}", openapi::document_json());
         return ExitCode::SUCCESS;
@@ -101,7 +149,9 @@ fn main() -> ExitCode {
             display_name,
         } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
         Command::Rollups { action } => return rollups(&config, action),
-        Command::Serve | Command::Openapi => serve(config),
+        Command::Demo(args) => return demo(&config, args.options.options(args.force_new_org)),
+        Command::Serve(args) => serve(config, args.demo.then(|| args.options.options(false))),
+        Command::Openapi => unreachable!("answered above"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,7 +291,60 @@ fn migrate(config: &Config) -> Result<(), StartupError> {
     Ok(())
 }
 
-fn serve(config: Config) -> Result<(), StartupError> {
+/// Loads the demo and prints its credentials; exit 65 when the database is not empty.
+fn demo(config: &Config, options: secondmile::demo::DemoOptions) -> ExitCode {
+    let db = match startup::connect_and_migrate(&config.database) {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
+        }
+    };
+    let started = std::time::Instant::now();
+    let reports = config.reports.clone();
+    let loaded = actix_web::rt::System::new().block_on(async move {
+        let mut progress = secondmile::demo::Shown::for_stderr();
+        let today = chrono::Utc::now().date_naive();
+        secondmile::demo::load(&db, &reports, &options, today, &mut progress).await
+    });
+    match loaded {
+        Ok(loaded) => {
+            print!("{}", secondmile::demo::credentials_table(&loaded));
+            eprintln!("demo loaded in {:.1} s", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(
+            e
+            @ (secondmile::demo::DemoError::NotEmpty(_) | secondmile::demo::DemoError::Invalid(_)),
+        ) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_DATA)
+        }
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn serve(config: Config, demo: Option<secondmile::demo::DemoOptions>) -> Result<(), StartupError> {
+    if let Some(options) = demo {
+        let (db, _) = startup::connect_and_migrate(&config.database)?;
+        let empty =
+            secondmile::demo::is_empty(&db).map_err(|e| StartupError::Demo(e.to_string()))?;
+        if empty {
+            let reports = config.reports.clone();
+            let loaded = actix_web::rt::System::new().block_on(async move {
+                let mut progress = secondmile::demo::Shown::for_stderr();
+                let today = chrono::Utc::now().date_naive();
+                secondmile::demo::load(&db, &reports, &options, today, &mut progress).await
+            });
+            let loaded = loaded.map_err(|e| StartupError::Demo(e.to_string()))?;
+            print!("{}", secondmile::demo::credentials_table(&loaded));
+        } else {
+            tracing::info!("the database has an organization; the demo is not loaded");
+        }
+    }
     actix_web::rt::System::new().block_on(async move {
         let bind = config.server.bind;
         let database = config.database.url.to_string();

@@ -22,6 +22,8 @@ use crate::state::{AppState, AuthState};
 /// Why the server could not start. Each kind maps to its own exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("cannot load the demo: {0}")]
+    Demo(String),
     #[error("cannot connect to the database {url}: {source}")]
     Database {
         url: String,

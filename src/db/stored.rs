@@ -664,11 +664,9 @@ pub fn questionnaire_from_json(json: &str) -> Result<q::QuestionnaireContent, St
 mod tests {
     use super::*;
 
-    const QUESTIONNAIRE: &str = include_str!("../../examples/questionnaire.json");
-
     #[test]
     fn questionnaire_content_round_trips() {
-        let content: q::QuestionnaireContent = serde_json::from_str(QUESTIONNAIRE).unwrap();
+        let content = crate::questionnaires::model::tests::example();
         let stored = questionnaire_to_json(&content);
         assert!(stored.contains("\"format\":1"), "{stored}");
         assert_eq!(questionnaire_from_json(&stored).unwrap(), content);

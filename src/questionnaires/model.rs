@@ -321,9 +321,13 @@ pub fn is_slug(s: &str) -> bool {
 pub(crate) mod tests {
     use super::*;
 
-    /// The example questionnaire shipped in `examples/`.
+    /// The example questionnaire shipped in `examples/` (a request body: key and content).
     pub fn example() -> QuestionnaireContent {
-        serde_json::from_str(include_str!("../../examples/questionnaire.json"))
-            .expect("the example parses")
+        serde_json::from_str::<crate::questionnaires::dto::CreateQuestionnaireRequest>(
+            include_str!("../../examples/questionnaire.json"),
+        )
+        .expect("the example parses")
+        .content()
+        .1
     }
 }

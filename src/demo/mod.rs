@@ -1,0 +1,726 @@
+//! `secondmile demo` and `serve --demo`: a living demo organization (Hearth & Home, a chain
+//! of 40 antique and home-goods stores) with six months of visit reports. Every report goes
+//! through the same use cases as the API (validation, scoring, review, rollups); only the
+//! choices a shopper and a reviewer would make come from a seeded random source, so a seed
+//! always gives the same figures.
+
+pub mod visits;
+pub mod world;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::auth::bootstrap::{self, BootstrapError};
+use crate::auth::extractor::{AuthUser, Principal};
+use crate::auth::model::{Email, Password, Role, Scope};
+use crate::auth::service::{self as auth_service, AuthError, NewUser};
+use crate::config::ReportsConfig;
+use crate::db::{Db, DbError, identity};
+use crate::ids::{ClientId, LocationId, OrgId, ReportId, UserId};
+use crate::locations::model::RawLocation;
+use crate::locations::service::{self as locations_service, LocationError};
+use crate::questionnaires::dto::CreateQuestionnaireRequest;
+use crate::questionnaires::model::Questionnaire;
+use crate::questionnaires::service::{self as questionnaires_service, QuestionnaireError};
+use crate::reports::model::{CheckIn, ClientInfo, ReportSubmission, StaffObserved, Visit};
+use crate::reports::service::{self as reports_service, Decision, ReportError};
+use crate::reports::workflow::Action;
+
+/// The example questionnaires shipped in `examples/`.
+const STORE_VISIT: &str = include_str!("../../examples/questionnaire.json");
+const PHONE_SUPPORT: &str = include_str!("../../examples/phone-support.json");
+
+/// Days of history, ending two days before today (so no visit is in the future anywhere).
+const HISTORY_DAYS: i64 = 182;
+/// Visits per store over the history, on average (40 stores: about 3,000 reports).
+pub const VISITS_PER_STORE: u32 = 75;
+/// Share of visits that are phone calls (the second questionnaire).
+const PHONE_SHARE: f64 = 0.2;
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub seed: u64,
+    /// One password for every demo user (otherwise each gets a generated one).
+    pub password: Option<String>,
+    /// Add the demo organization even when the database has organizations.
+    pub force_new_org: bool,
+    /// Visits per store on average ([`VISITS_PER_STORE`]; fewer for quick tests).
+    pub visits_per_store: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "the database already has {0} organization(s); the demo goes into an empty database (or pass --force-new-org)"
+    )]
+    NotEmpty(i64),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("demo data refused by the API's own rules: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<BootstrapError> for DemoError {
+    fn from(e: BootstrapError) -> Self {
+        match e {
+            BootstrapError::Database(e) => DemoError::Db(e),
+            other => DemoError::Invalid(other.to_string()),
+        }
+    }
+}
+
+macro_rules! refused {
+    ($($t:ty),*) => {$(
+        impl From<$t> for DemoError {
+            fn from(e: $t) -> Self {
+                DemoError::Refused(format!("{e:?}"))
+            }
+        }
+    )*};
+}
+refused!(
+    AuthError,
+    LocationError,
+    QuestionnaireError,
+    ReportError,
+    serde_json::Error
+);
+
+/// A demo user's credentials, printed once.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+    pub note: String,
+}
+
+/// What the demo created.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub accounts: Vec<Account>,
+    pub client_id: ClientId,
+    pub client_secret: String,
+    pub locations: usize,
+    pub reports: Tally,
+}
+
+/// How the demo's reports ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub submitted: u64,
+    pub approved: u64,
+    pub rejected: u64,
+    pub returned: u64,
+    /// Returned, revised by the shopper, then decided.
+    pub revised: u64,
+}
+
+impl Tally {
+    pub fn total(&self) -> u64 {
+        self.submitted + self.approved + self.rejected + self.returned
+    }
+}
+
+/// Progress of the reports, for a bar or plain lines.
+pub trait Progress {
+    fn start(&mut self, total: u64);
+    fn advance(&mut self, done: u64);
+    fn finish(&mut self);
+}
+
+/// No progress shown.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&mut self, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+/// A bar on a terminal, a line every 500 reports otherwise (on standard error).
+pub enum Shown {
+    Bar(indicatif::ProgressBar),
+    Lines(u64),
+}
+
+impl Shown {
+    pub fn for_stderr() -> Self {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} demo visit reports")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Shown::Bar(bar)
+        } else {
+            Shown::Lines(0)
+        }
+    }
+}
+
+impl Progress for Shown {
+    fn start(&mut self, total: u64) {
+        match self {
+            Shown::Bar(bar) => bar.set_length(total),
+            Shown::Lines(_) => eprintln!("loading {total} demo visit reports"),
+        }
+    }
+
+    fn advance(&mut self, done: u64) {
+        match self {
+            Shown::Bar(bar) => bar.set_position(done),
+            Shown::Lines(last) => {
+                if done >= *last + 500 {
+                    eprintln!("{done} demo visit reports loaded");
+                    *last = done;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Shown::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Whether the database has no organization yet.
+pub fn is_empty(db: &Db) -> Result<bool, DemoError> {
+    let mut conn = db.get()?;
+    Ok(identity::count_organizations(&mut conn).map_err(DbError::Query)? == 0)
+}
+
+/// A password of 20 random characters (never derived from the seed).
+fn generated_password() -> Result<String, DemoError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| DemoError::Invalid(e.to_string()))?;
+    let chars: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    Ok(format!(
+        "{}-{}-{}-{}",
+        &chars[0..5],
+        &chars[5..10],
+        &chars[10..15],
+        &chars[15..20]
+    ))
+}
+
+fn caller(org: OrgId, id: UserId, role: Role) -> AuthUser {
+    AuthUser {
+        org_id: org,
+        principal: Principal::User { id, role },
+        scopes: role.scopes(),
+    }
+}
+
+/// The demo's users: role, email local part, display name, what they are for.
+const USERS: [(Role, &str, &str, &str); 10] = [
+    (
+        Role::Reviewer,
+        "reviewer",
+        "Rosa Reviewer",
+        "works the review queue",
+    ),
+    (
+        Role::Analyst,
+        "analyst",
+        "Ana Analyst",
+        "HQ analytics, read-only",
+    ),
+    (
+        Role::Manager,
+        "manager.europe",
+        "Marta Manager",
+        "manages the Europe stores",
+    ),
+    (
+        Role::Manager,
+        "manager.east",
+        "Mike Manager",
+        "manages the US East Coast stores",
+    ),
+    (Role::Shopper, "shopper1", "Sam Shopper", "mystery shopper"),
+    (
+        Role::Shopper,
+        "shopper2",
+        "Sasha Shopper",
+        "mystery shopper",
+    ),
+    (Role::Shopper, "shopper3", "Sol Shopper", "mystery shopper"),
+    (Role::Shopper, "shopper4", "Suki Shopper", "mystery shopper"),
+    (Role::Shopper, "shopper5", "Sven Shopper", "mystery shopper"),
+    (
+        Role::Shopper,
+        "shopper6",
+        "Simone Shopper",
+        "mystery shopper",
+    ),
+];
+
+/// Loads the demo organization. `today` anchors the six months of history.
+pub async fn load(
+    db: &Db,
+    rules: &ReportsConfig,
+    options: &DemoOptions,
+    today: NaiveDate,
+    progress: &mut dyn Progress,
+) -> Result<Loaded, DemoError> {
+    let existing = {
+        let mut conn = db.get()?;
+        identity::count_organizations(&mut conn).map_err(DbError::Query)?
+    };
+    if existing > 0 && !options.force_new_org {
+        return Err(DemoError::NotEmpty(existing));
+    }
+    if let Some(p) = &options.password {
+        Password::parse(p.clone()).map_err(|e| DemoError::Invalid(format!("--password: {e}")))?;
+    }
+    let password = |_: &str| match &options.password {
+        Some(p) => Ok(p.clone()),
+        None => generated_password(),
+    };
+    // A second demo organization gets its own email domain (emails are unique).
+    let domain = if existing == 0 {
+        "hearth-home.example".to_string()
+    } else {
+        format!("hearth-home-{}.example", existing + 1)
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+
+    // The organization, its admin and its people.
+    let admin_password = password("admin")?;
+    let (org, admin) = {
+        let db = db.clone();
+        let (email, pw) = (format!("admin@{domain}"), admin_password.clone());
+        actix_web::rt::task::spawn_blocking(move || {
+            bootstrap::create_admin(&db, "Hearth & Home", &email, Some("Ada Admin"), pw)
+        })
+        .await
+        .map_err(|_| DemoError::Invalid("creating the admin was cancelled".into()))??
+    };
+    let mut accounts = vec![Account {
+        role: Role::Admin,
+        email: admin.email.to_string(),
+        password: admin_password,
+        note: "manages users, locations, questionnaires".into(),
+    }];
+    let mut people: Vec<(Role, UserId)> = Vec::new();
+    for (role, local, name, note) in USERS {
+        let pw = password(local)?;
+        let email = format!("{local}@{domain}");
+        let user = auth_service::create_user(
+            db,
+            org.id,
+            NewUser {
+                email: Email::parse(&email).map_err(DemoError::Invalid)?,
+                display_name: name.to_string(),
+                role,
+                password: Password::parse(pw.clone()).map_err(DemoError::Invalid)?,
+            },
+        )
+        .await?;
+        people.push((role, user.id));
+        accounts.push(Account {
+            role,
+            email,
+            password: pw,
+            note: note.to_string(),
+        });
+    }
+    let (client, client_secret) = auth_service::create_client(
+        db,
+        org.id,
+        Some(admin.id),
+        "HQ business intelligence".to_string(),
+        vec![
+            Scope::ReportsRead,
+            Scope::AggregatesRead,
+            Scope::LocationsRead,
+            Scope::QuestionnairesRead,
+        ],
+    )
+    .await?;
+
+    // The stores.
+    let mut stores: Vec<(LocationId, &world::Store)> = Vec::new();
+    for store in &world::STORES {
+        let location = locations_service::create(
+            db,
+            org.id,
+            RawLocation {
+                code: store.code.to_string(),
+                name: format!("Hearth & Home {}", store.name),
+                address_lines: Vec::new(),
+                city: Some(store.city.to_string()),
+                postal_code: None,
+                country: Some(store.country.to_string()),
+                region: Some(store.region.to_string()),
+                timezone: store.timezone.to_string(),
+                latitude: Some(store.latitude),
+                longitude: Some(store.longitude),
+                tags: store.tags.iter().map(|t| t.to_string()).collect(),
+            },
+        )
+        .await?;
+        stores.push((location.id, store));
+    }
+    let managed = |prefixes: &[&str]| -> Vec<LocationId> {
+        stores
+            .iter()
+            .filter(|(_, s)| prefixes.iter().any(|p| s.code.starts_with(p)))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let managers: Vec<UserId> = people
+        .iter()
+        .filter(|(r, _)| *r == Role::Manager)
+        .map(|(_, id)| *id)
+        .collect();
+    if let [europe, east] = managers[..] {
+        locations_service::set_manager_locations(db, org.id, europe, managed(&["EU-"])).await?;
+        let east_coast = stores
+            .iter()
+            .filter(|(_, s)| s.timezone == "America/New_York")
+            .map(|(id, _)| *id)
+            .collect();
+        locations_service::set_manager_locations(db, org.id, east, east_coast).await?;
+    }
+
+    // The questionnaires, published.
+    let mut questionnaires: Vec<Questionnaire> = Vec::new();
+    for raw in [STORE_VISIT, PHONE_SUPPORT] {
+        let request: CreateQuestionnaireRequest = serde_json::from_str(raw)?;
+        let (key, content) = request.content();
+        let draft =
+            questionnaires_service::create(db, org.id, Some(admin.id), key, content).await?;
+        questionnaires.push(questionnaires_service::publish(db, org.id, draft.id).await?);
+    }
+
+    // The visits: planned first (all the randomness, in a fixed order), then submitted
+    // and reviewed through the use cases.
+    let shoppers: Vec<UserId> = people
+        .iter()
+        .filter(|(r, _)| *r == Role::Shopper)
+        .map(|(_, id)| *id)
+        .collect();
+    let reviewer = people
+        .iter()
+        .find(|(r, _)| *r == Role::Reviewer)
+        .map(|(_, id)| *id)
+        .ok_or_else(|| DemoError::Invalid("no reviewer".into()))?;
+    let last = today - Duration::days(2);
+    let first = last - Duration::days(HISTORY_DAYS - 1);
+    let mut plans = Vec::new();
+    for (location_id, store) in &stores {
+        let per_store = options.visits_per_store.max(1);
+        let visits = rng.random_range(per_store * 2 / 3..=per_store * 4 / 3);
+        for _ in 0..visits {
+            let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
+            let phone = rng.random_bool(PHONE_SHARE);
+            let questionnaire = &questionnaires[usize::from(phone)];
+            let shopper = shoppers[rng.random_range(0..shoppers.len())];
+            plans.push(plan_visit(
+                &mut rng,
+                *location_id,
+                store,
+                questionnaire,
+                shopper,
+                day,
+                (day - first).num_days() as f64 / HISTORY_DAYS as f64,
+                last,
+            ));
+        }
+    }
+    // Wider than the API's default age limit: the demo backfills six months.
+    let rules = ReportsConfig {
+        max_age_days: rules.max_age_days.max(HISTORY_DAYS + 7),
+        ..rules.clone()
+    };
+    let review = caller(org.id, reviewer, Role::Reviewer);
+    let mut tally = Tally::default();
+    progress.start(plans.len() as u64);
+    for (done, plan) in plans.into_iter().enumerate() {
+        run_visit(
+            db,
+            &rules,
+            org.id,
+            &review,
+            plan,
+            &questionnaires,
+            &mut tally,
+        )
+        .await?;
+        progress.advance(done as u64 + 1);
+    }
+    progress.finish();
+    Ok(Loaded {
+        org_id: org.id,
+        org_name: org.name,
+        accounts,
+        client_id: client.id,
+        client_secret,
+        locations: stores.len(),
+        reports: tally,
+    })
+}
+
+/// What happens to one visit's report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fate {
+    /// Still waiting in the review queue.
+    Pending,
+    Approve,
+    Reject(usize),
+    /// Returned with a note; revised and approved, or still with the shopper.
+    Return {
+        note: usize,
+        revised: bool,
+    },
+}
+
+struct Plan {
+    shopper: UserId,
+    submission: ReportSubmission,
+    fate: Fate,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_visit(
+    rng: &mut ChaCha8Rng,
+    location_id: LocationId,
+    store: &world::Store,
+    questionnaire: &Questionnaire,
+    shopper: UserId,
+    day: NaiveDate,
+    progress: f64,
+    last: NaiveDate,
+) -> Plan {
+    let quality = store.profile.quality(progress);
+    let phone = questionnaire.key == "phone-support";
+    let tz: chrono_tz::Tz = store.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local = day.and_time(
+        NaiveTime::from_hms_opt(rng.random_range(9..19), rng.random_range(0..60), 0)
+            .unwrap_or_default(),
+    );
+    let started: DateTime<Utc> = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(local + Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local));
+    let short = rng.random_bool(0.01);
+    let minutes = if phone {
+        rng.random_range(3..13)
+    } else {
+        rng.random_range(8..36)
+    };
+    let length = if short {
+        Duration::seconds(rng.random_range(50..110))
+    } else {
+        Duration::minutes(minutes)
+    };
+    let far = !phone && rng.random_bool(0.012);
+    let answers_first = rng.random_bool(quality.second);
+    let highlight = match (answers_first, rng.random_bool(0.4)) {
+        (_, false) => None,
+        (true, true) => Some(world::PRAISE[rng.random_range(0..world::PRAISE.len())]),
+        (false, true) => Some(world::NEUTRAL[rng.random_range(0..world::NEUTRAL.len())]),
+    };
+    let answers = visits::answers(&questionnaire.content, quality, highlight, rng);
+    let score = crate::reports::scoring::score(&questionnaire.content, &answers);
+    let narrative = match score.mile_level {
+        crate::reports::scoring::MileLevel::Zero => {
+            world::COMPLAINTS[rng.random_range(0..world::COMPLAINTS.len())]
+        }
+        crate::reports::scoring::MileLevel::First => {
+            world::NEUTRAL[rng.random_range(0..world::NEUTRAL.len())]
+        }
+        crate::reports::scoring::MileLevel::Second => {
+            world::PRAISE[rng.random_range(0..world::PRAISE.len())]
+        }
+    };
+    let check_in = (!phone).then(|| {
+        let (dlat, dlon) = if far {
+            (0.03, -0.02)
+        } else {
+            (
+                rng.random_range(-0.0002..0.0002),
+                rng.random_range(-0.0002..0.0002),
+            )
+        };
+        CheckIn {
+            lat: store.latitude + dlat,
+            lon: store.longitude + dlon,
+            accuracy_m: Some(f64::from(rng.random_range(5..30))),
+            at: (started + Duration::seconds(rng.random_range(0..90))).fixed_offset(),
+        }
+    });
+    let staff_observed = if !phone && rng.random_bool(0.3) {
+        vec![StaffObserved {
+            description: [
+                "Clerk with a green apron at the till",
+                "Tall man with glasses near the clocks",
+                "Young woman at the delivery desk",
+            ][rng.random_range(0..3)]
+            .to_string(),
+            role: Some("sales associate".to_string()),
+        }]
+    } else {
+        Vec::new()
+    };
+    let mut id = [0u8; 16];
+    rng.fill(&mut id);
+    let recent = (last - day).num_days() < 14;
+    let fate = if far && rng.random_bool(0.7) {
+        Fate::Reject(0)
+    } else if recent && rng.random_bool(0.45) {
+        Fate::Pending
+    } else {
+        let r: f64 = rng.random();
+        if r < 0.02 {
+            Fate::Reject(1)
+        } else if r < 0.08 {
+            Fate::Return {
+                note: rng.random_range(0..world::RETURN_NOTES.len()),
+                revised: !(recent && rng.random_bool(0.5)),
+            }
+        } else {
+            Fate::Approve
+        }
+    };
+    Plan {
+        shopper,
+        fate,
+        submission: ReportSubmission {
+            id: ReportId(uuid::Builder::from_random_bytes(id).into_uuid()),
+            location_id,
+            questionnaire_id: questionnaire.id,
+            shopper_id: None,
+            visit: Visit {
+                started_at: started.fixed_offset(),
+                ended_at: (started + length).fixed_offset(),
+            },
+            answers,
+            narrative: narrative.to_string(),
+            check_in,
+            staff_observed,
+            client: Some(ClientInfo {
+                app: "secondmile-shopper".to_string(),
+                version: "3.4.1".to_string(),
+                device_id: None,
+            }),
+        },
+    }
+}
+
+async fn run_visit(
+    db: &Db,
+    rules: &ReportsConfig,
+    org: OrgId,
+    review: &AuthUser,
+    plan: Plan,
+    questionnaires: &[Questionnaire],
+    tally: &mut Tally,
+) -> Result<(), DemoError> {
+    let shopper = caller(org, plan.shopper, Role::Shopper);
+    let id = plan.submission.id;
+    let content = questionnaires
+        .iter()
+        .find(|q| q.id == plan.submission.questionnaire_id)
+        .map(|q| q.content.clone());
+    let corrected = content
+        .as_ref()
+        .map(|c| visits::corrected(c, &plan.submission.answers));
+    let first = plan.submission.clone();
+    reports_service::submit(db, rules, &shopper, first).await?;
+    let decide = |action: Action, note: Option<&str>| Decision {
+        action,
+        note: note.map(str::to_string),
+        revision: None,
+        if_match: None,
+    };
+    match plan.fate {
+        Fate::Pending => tally.submitted += 1,
+        Fate::Approve => {
+            reports_service::decide(db, review, id, decide(Action::Approve, None)).await?;
+            tally.approved += 1;
+        }
+        Fate::Reject(note) => {
+            let note = world::REJECT_NOTES[note % world::REJECT_NOTES.len()];
+            reports_service::decide(db, review, id, decide(Action::Reject, Some(note))).await?;
+            tally.rejected += 1;
+        }
+        Fate::Return { note, revised } => {
+            let note = world::RETURN_NOTES[note % world::RETURN_NOTES.len()];
+            reports_service::decide(db, review, id, decide(Action::Return, Some(note))).await?;
+            if revised {
+                let mut again = plan.submission;
+                if let Some(answers) = corrected {
+                    again.answers = answers;
+                }
+                reports_service::revise(db, rules, &shopper, id, again).await?;
+                reports_service::decide(db, review, id, decide(Action::Approve, None)).await?;
+                tally.revised += 1;
+                tally.approved += 1;
+            } else {
+                tally.returned += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The credentials table printed once at the end.
+pub fn credentials_table(loaded: &Loaded) -> String {
+    let mut out = format!(
+        "Demo organization \"{}\" ({}): {} locations, {} visit reports ({} approved, {} awaiting review, {} returned, {} rejected; {} revised).\n\n",
+        loaded.org_name,
+        loaded.org_id,
+        loaded.locations,
+        loaded.reports.total(),
+        loaded.reports.approved,
+        loaded.reports.submitted,
+        loaded.reports.returned,
+        loaded.reports.rejected,
+        loaded.reports.revised,
+    );
+    let width = loaded
+        .accounts
+        .iter()
+        .map(|a| a.email.len())
+        .max()
+        .unwrap_or(5);
+    out.push_str(&format!(
+        "{:<9} {:<width$} {:<24} {}\n",
+        "role", "email", "password", "what for"
+    ));
+    for a in &loaded.accounts {
+        out.push_str(&format!(
+            "{:<9} {:<width$} {:<24} {}\n",
+            a.role.as_str(),
+            a.email,
+            a.password,
+            a.note
+        ));
+    }
+    out.push_str(&format!(
+        "\nIntegration client \"HQ business intelligence\" (reports, aggregates, locations, questionnaires: read)\n  client_id:     {}\n  client_secret: {}\n\nThese passwords and the secret are shown only now.\n",
+        loaded.client_id, loaded.client_secret
+    ));
+    out
+}

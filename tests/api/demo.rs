@@ -1,0 +1,140 @@
+//! `secondmile demo`: the same seed gives the same figures, every report went through the
+//! API's own rules (the rollups verify clean), and a database that has an organization is
+//! refused unless `--force-new-org`. Run as the binary, on the test backend.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestDb, client, start_server};
+
+const PASSWORD: &str = "demo passphrase for tests";
+/// A small demo (about 8 visits per store, 320 reports) keeps the test quick.
+const VISITS: &str = "8";
+
+fn secondmile(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile")
+}
+
+fn demo(db: &TestDb, seed: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "demo",
+        "--seed",
+        seed,
+        "--password",
+        PASSWORD,
+        "--visits-per-store",
+        VISITS,
+    ];
+    args.extend_from_slice(extra);
+    secondmile(db, &args)
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let (status, body) = app
+        .token_request(json!({"grant_type": "password", "username": email, "password": PASSWORD}))
+        .await;
+    assert_eq!(status, 200, "{email}: {body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// The leaderboard over the demo's whole six months, without ids (which are new each time).
+async fn standings(db: TestDb) -> (Vec<Value>, Value) {
+    let app = TestApp {
+        address: start_server(&db, &[], |_| {}),
+        db,
+        client: client(),
+    };
+    let token = sign_in(&app, "analyst@hearth-home.example").await;
+    let today = chrono::Utc::now().date_naive();
+    let range = format!("from={}&to={}", today - chrono::Duration::days(190), today);
+    let (status, page) = app
+        .get(
+            &format!("/api/v1/aggregates/locations?limit=100&{range}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let rows = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| json!([row["location"]["code"], row["rank"], row["figures"]]))
+        .collect();
+    let (status, overview) = app
+        .get(&format!("/api/v1/aggregates/overview?{range}"), &token)
+        .await;
+    assert_eq!(status, 200, "{overview}");
+    (rows, overview)
+}
+
+#[actix_web::test]
+async fn the_same_seed_gives_the_same_figures() {
+    let (a, b) = (TestDb::create(), TestDb::create());
+    for db in [&a, &b] {
+        let out = demo(db, "7", &[]);
+        assert!(out.status.success(), "{out:?}");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.contains("admin@hearth-home.example"), "{printed}");
+        assert!(printed.contains("client_secret: smcs_"), "{printed}");
+        // Every report went through the same scoring and rollups as the API's.
+        let verify = secondmile(db, &["rollups", "verify"]);
+        assert!(verify.status.success(), "{verify:?}");
+    }
+    let other = TestDb::create();
+    assert!(demo(&other, "8", &[]).status.success());
+
+    let (first, overview) = standings(a).await;
+    let (second, overview_again) = standings(b).await;
+    let (different, _) = standings(other).await;
+    assert_eq!(first.len(), 40, "every store is on the leaderboard");
+    assert_eq!(first, second, "same seed, same figures");
+    assert_eq!(overview, overview_again);
+    assert_ne!(first, different, "another seed, other visits");
+
+    // The believable patterns: the stars on top, the problem sites at the bottom.
+    let codes: Vec<&str> = first.iter().map(|r| r[0].as_str().unwrap()).collect();
+    for star in ["NA-BOS1", "EU-LON1", "AP-TYO1"] {
+        let at = codes.iter().position(|c| *c == star).unwrap();
+        assert!(at < 5, "{star} ranks {at}: {codes:?}");
+    }
+    for problem in ["NA-CHI2", "EU-BER1"] {
+        let at = codes.iter().position(|c| *c == problem).unwrap();
+        assert!(at >= 34, "{problem} ranks {at}: {codes:?}");
+    }
+    let visits = overview["figures"]["visits"].as_u64().unwrap();
+    assert!((200..=400).contains(&visits), "{overview}");
+}
+
+#[actix_web::test]
+async fn the_demo_refuses_a_database_with_an_organization_unless_forced() {
+    let db = TestDb::create();
+    assert!(demo(&db, "1", &[]).status.success());
+    let again = demo(&db, "1", &[]);
+    assert_eq!(again.status.code(), Some(65), "{again:?}");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("--force-new-org"), "{said}");
+    // A weak --password is refused like any password.
+    let weak = secondmile(&TestDb::create(), &["demo", "--password", "short"]);
+    assert_eq!(weak.status.code(), Some(65), "{weak:?}");
+
+    let forced = demo(&db, "1", &["--force-new-org"]);
+    assert!(forced.status.success(), "{forced:?}");
+    let printed = String::from_utf8_lossy(&forced.stdout);
+    assert!(printed.contains("admin@hearth-home-2.example"), "{printed}");
+    let app = TestApp {
+        address: start_server(&db, &[], |_| {}),
+        db,
+        client: client(),
+    };
+    // Each organization sees only its own stores.
+    for email in ["admin@hearth-home.example", "admin@hearth-home-2.example"] {
+        let token = sign_in(&app, email).await;
+        let (status, page) = app.get("/api/v1/locations?limit=100", &token).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), 40);
+    }
+}
