@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 use crate::aggregates::dto::{BucketBy, SortBy};
 use crate::auth::model::Scope;
 use crate::error::Problem;
+use crate::exports::dto::ExportLayout;
 use crate::reports::dto::Sort;
 use crate::routes::{API_BASE, routes};
 use crate::validation::Violation;
@@ -32,7 +33,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
         contact(name = "secondmile", url = "https://github.com/secondmile/secondmile"),
     ),
-    components(schemas(Problem, Violation, Sort, SortBy, BucketBy)),
+    components(schemas(Problem, Violation, Sort, SortBy, BucketBy, ExportLayout)),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),

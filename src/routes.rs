@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::aggregates::handlers as aggregates;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
+use crate::exports::handlers as exports;
 use crate::health;
 use crate::locations::handlers as locations;
 use crate::questionnaires::handlers as questionnaires;
@@ -52,6 +53,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(locations::set_manager_locations)
                 .service(reports::submit_report)
                 .service(reports::list_reports)
+                .service(exports::export_reports)
                 .service(reports::get_report)
                 .service(review::review_report)
                 .service(review::revise_report)
@@ -61,6 +63,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::location_trend)
                 .service(aggregates::region_aggregates)
                 .service(aggregates::question_aggregates)
+                .service(aggregates::location_leaderboard_csv)
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview),
         );

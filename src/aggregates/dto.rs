@@ -97,6 +97,28 @@ pub struct LeaderboardQuery {
     pub cursor: Option<String>,
 }
 
+/// The leaderboard's filters and order, for the CSV (which has no pages).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardCsvQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
+    pub sort: Option<SortBy>,
+    /// Leave out locations with fewer visits (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub min_visits: Option<u64>,
+}
+
 /// A section's mean score.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SectionMeanResponse {

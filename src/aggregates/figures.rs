@@ -28,6 +28,17 @@ pub enum VerdictName {
     InsufficientData,
 }
 
+impl VerdictName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictName::Zero => "zero",
+            VerdictName::First => "first",
+            VerdictName::Second => "second",
+            VerdictName::InsufficientData => "insufficient_data",
+        }
+    }
+}
+
 impl From<Verdict> for VerdictName {
     fn from(v: Verdict) -> Self {
         match v {

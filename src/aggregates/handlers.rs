@@ -1,17 +1,20 @@
 //! `/api/v1/locations/{id}/summary`, `/api/v1/aggregates/locations` and
 //! `/api/v1/aggregates/overview`: figures of released visits, read from the rollups.
 
-use actix_web::{get, web};
+use actix_web::{HttpResponse, get, web};
 
 use super::dto::{
-    BucketBy, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse, OverviewQuery,
-    OverviewResponse, QuestionRow, QuestionsQuery, QuestionsResponse, RangeQuery, RegionRow,
-    RegionsQuery, RegionsResponse, SortBy, TrendBucketResponse, TrendQuery, TrendResponse,
+    BucketBy, LeaderboardCsvQuery, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse,
+    OverviewQuery, OverviewResponse, QuestionRow, QuestionsQuery, QuestionsResponse, RangeQuery,
+    RegionRow, RegionsQuery, RegionsResponse, SortBy, TrendBucketResponse, TrendQuery,
+    TrendResponse,
 };
 use super::service::{self, AggregateError, Coverage, Range};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
+use crate::exports::handlers as exports;
+use crate::exports::rows;
 use crate::ids::{LocationId, UserId};
 use crate::locations::model::parse_tag;
 use crate::pagination::{Page, PageRequest};
@@ -179,6 +182,67 @@ pub async fn location_leaderboard(
         |(position, _)| position.to_string(),
         |(_, standing)| standing.into(),
     )))
+}
+
+/// Leaderboard of locations as CSV.
+///
+/// The whole leaderboard (the same filters, sort and `min_visits` as
+/// `GET /aggregates/locations`, no pages) as CSV (UTF-8, a header row): rank, location code,
+/// name and region, then the figures with their intervals flattened into columns
+/// (`mean_ci95_low`, `zero_mile_rate`, ...), `low_sample` and `verdict`. Empty cells mean
+/// `null`. Text cells a spreadsheet would evaluate get a leading apostrophe.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(LeaderboardCsvQuery),
+    responses(
+        (status = 200, description = "The leaderboard as CSV", content_type = "text/csv; charset=utf-8", body = String,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"leaderboard.csv\"`"))),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/locations.csv")]
+pub async fn location_leaderboard_csv(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<LeaderboardCsvQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let min_visits = q.min_visits.unwrap_or(0);
+    if min_visits > MAX_MIN_VISITS {
+        return Err(invalid_query(vec![Violation::new(
+            "/query/min_visits",
+            "out_of_range",
+            format!("min_visits is at most {MAX_MIN_VISITS}"),
+        )]));
+    }
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let standings = service::leaderboard(
+        &state.db,
+        auth.org_id,
+        coverage(manager, q.region, q.tag)?,
+        range,
+        q.sort.unwrap_or(SortBy::MeanScore).into(),
+        min_visits,
+        state.reports.verdict,
+    )
+    .await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut write = |record: Vec<String>| writer.write_record(&record).map_err(ApiError::internal);
+    write(rows::standing_header())?;
+    for s in &standings {
+        write(rows::standing_record(s.rank, &s.location, &s.figures))?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+    Ok(HttpResponse::Ok()
+        .content_type(exports::CSV)
+        .insert_header(exports::attachment("leaderboard.csv"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .body(body))
 }
 
 /// Overview of the organization.

@@ -1,0 +1,133 @@
+//! HTTP handlers of the report export.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+
+use super::dto::{ExportLayout, ReportExportQuery};
+use super::service::{self, Layout, ReportExport};
+use crate::auth::AuthUser;
+use crate::auth::model::Role;
+use crate::db::reports::ReportFilter;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::reports::handlers::visibility;
+use crate::state::AppState;
+use crate::validation::Violation;
+
+/// The value of `Content-Disposition` for a CSV download named `name`.
+pub fn attachment(name: &str) -> (header::HeaderName, String) {
+    (
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{name}\""),
+    )
+}
+
+/// `text/csv` in UTF-8.
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// Export reports as CSV.
+///
+/// The reports the caller may see (the same filters and visibility as `GET /reports`),
+/// streamed as CSV (UTF-8, a header row): one row per report with its location, questionnaire
+/// version, local visit date, status, overall / first-tier / second-tier scores, mile level,
+/// critical failures and, with `questionnaire_key`, a score column per section; or with
+/// `layout=answers` one row per answer (section, question, value, N/A, points earned and
+/// possible, comment). The shopper's identity and the staff descriptions are never included,
+/// except for an admin who asks with `include_personal=true`. Text cells that a spreadsheet
+/// would evaluate (beginning with `=`, `+`, `-`, `@`, a tab or a carriage return) get a
+/// leading apostrophe.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("oauth2" = ["reports:read"])),
+    params(ReportExportQuery),
+    responses(
+        (status = 200, description = "The CSV, streamed", content_type = "text/csv; charset=utf-8", body = String,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"reports.csv\"`"))),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_personal` by a non-admin, or a client without `reports:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/exports/reports.csv")]
+pub async fn export_reports(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<ReportExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = visibility(&auth)?;
+    let q = query.into_inner();
+    let personal = q.include_personal.unwrap_or(false);
+    if personal && auth.role() != Some(Role::Admin) {
+        return Err(ApiError::forbidden(
+            "only admins may export personal data (`include_personal`)",
+        ));
+    }
+    let mut violations = Vec::new();
+    if q.region.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        violations.push(Violation::new(
+            "/query/region",
+            "too_long",
+            "a region has at most 100 characters",
+        ));
+    }
+    if q.questionnaire_key
+        .as_ref()
+        .is_some_and(|k| !crate::questionnaires::model::is_slug(k))
+    {
+        violations.push(Violation::new(
+            "/query/questionnaire_key",
+            "invalid_key",
+            "a key has 1 to 64 characters of a-z, 0-9, _ and -",
+        ));
+    }
+    if let (Some(from), Some(to)) = (q.visit_from, q.visit_to)
+        && from > to
+    {
+        violations.push(Violation::new(
+            "/query/visit_from",
+            "out_of_range",
+            "`visit_from` is after `visit_to`",
+        ));
+    }
+    if !violations.is_empty() {
+        return Err(
+            ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
+                .with_violations(violations),
+        );
+    }
+    let layout = match q.layout.unwrap_or(ExportLayout::Reports) {
+        ExportLayout::Reports => Layout::Reports,
+        ExportLayout::Answers => Layout::Answers,
+    };
+    let sections = match (&q.questionnaire_key, layout) {
+        (Some(key), Layout::Reports) => {
+            service::section_keys(&state.db, auth.org_id, key.clone()).await?
+        }
+        _ => Vec::new(),
+    };
+    let name = match layout {
+        Layout::Reports => "reports.csv",
+        Layout::Answers => "report-answers.csv",
+    };
+    let export = ReportExport {
+        org: auth.org_id,
+        scope,
+        filter: ReportFilter {
+            location: q.location_id,
+            region: q.region,
+            statuses: q.status.into_iter().collect(),
+            mile_level: q.mile_level,
+            questionnaire_key: q.questionnaire_key,
+            visit_from: q.visit_from,
+            visit_to: q.visit_to,
+            updated_since: q.updated_since,
+            shopper: None,
+            manager: None,
+        },
+        layout,
+        personal,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(CSV)
+        .insert_header(attachment(name))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .streaming(service::report_csv(state.db.clone(), export, sections)))
+}
