@@ -9,6 +9,7 @@ mod cli;
 mod contract;
 mod demo;
 mod errors;
+mod exports;
 mod health;
 mod helpers;
 mod locations;
