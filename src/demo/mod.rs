@@ -8,6 +8,7 @@ pub mod visits;
 pub mod world;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use futures_util::StreamExt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -35,6 +36,8 @@ const PHONE_SUPPORT: &str = include_str!("../../examples/phone-support.json");
 const HISTORY_DAYS: i64 = 182;
 /// Visits per store over the history, on average (40 stores: about 3,000 reports).
 pub const VISITS_PER_STORE: u32 = 75;
+/// Stores whose visits load at the same time.
+const STORES_AT_ONCE: usize = 6;
 /// Share of visits that are phone calls (the second questionnaire).
 const PHONE_SHARE: f64 = 0.2;
 
@@ -422,16 +425,17 @@ pub async fn load(
         .ok_or_else(|| DemoError::Invalid("no reviewer".into()))?;
     let last = today - Duration::days(2);
     let first = last - Duration::days(HISTORY_DAYS - 1);
-    let mut plans = Vec::new();
+    let mut plans: Vec<Vec<Plan>> = Vec::new();
     for (location_id, store) in &stores {
         let per_store = options.visits_per_store.max(1);
         let visits = rng.random_range(per_store * 2 / 3..=per_store * 4 / 3);
+        let mut here = Vec::new();
         for _ in 0..visits {
             let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
             let phone = rng.random_bool(PHONE_SHARE);
             let questionnaire = &questionnaires[usize::from(phone)];
             let shopper = shoppers[rng.random_range(0..shoppers.len())];
-            plans.push(plan_visit(
+            here.push(plan_visit(
                 &mut rng,
                 *location_id,
                 store,
@@ -442,6 +446,7 @@ pub async fn load(
                 last,
             ));
         }
+        plans.push(here);
     }
     // Wider than the API's default age limit: the demo backfills six months.
     let rules = ReportsConfig {
@@ -450,20 +455,31 @@ pub async fn load(
     };
     let review = caller(org.id, reviewer, Role::Reviewer);
     let mut tally = Tally::default();
-    progress.start(plans.len() as u64);
-    for (done, plan) in plans.into_iter().enumerate() {
-        run_visit(
-            db,
-            &rules,
-            org.id,
-            &review,
-            plan,
-            &questionnaires,
-            &mut tally,
-        )
-        .await?;
-        progress.advance(done as u64 + 1);
+    progress.start(plans.iter().map(|p| p.len() as u64).sum());
+    // Stores load side by side (their commits overlap, which PostgreSQL needs to be quick);
+    // each store's visits load in their planned order, so every rollup row adds up its
+    // reports in the same order whatever the timing, and the figures are the same.
+    let mut stores_loading = futures_util::stream::iter(plans.into_iter().map(|visits| {
+        let (rules, review, questionnaires) = (&rules, &review, &questionnaires);
+        async move {
+            let mut here = Tally::default();
+            for plan in visits {
+                run_visit(db, rules, org.id, review, plan, questionnaires, &mut here).await?;
+            }
+            Ok::<_, DemoError>(here)
+        }
+    }))
+    .buffer_unordered(STORES_AT_ONCE);
+    while let Some(here) = stores_loading.next().await {
+        let here = here?;
+        tally.submitted += here.submitted;
+        tally.approved += here.approved;
+        tally.rejected += here.rejected;
+        tally.returned += here.returned;
+        tally.revised += here.revised;
+        progress.advance(tally.total());
     }
+    drop(stores_loading);
     progress.finish();
     Ok(Loaded {
         org_id: org.id,

@@ -61,11 +61,14 @@ pub async fn export_reports(
         ));
     }
     let mut violations = Vec::new();
-    if q.region.as_ref().is_some_and(|r| r.chars().count() > 100) {
+    if q.region
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control))
+    {
         violations.push(Violation::new(
             "/query/region",
-            "too_long",
-            "a region has at most 100 characters",
+            "invalid_region",
+            "a region has at most 100 characters and no control characters",
         ));
     }
     if q.questionnaire_key
