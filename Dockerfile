@@ -13,6 +13,7 @@ COPY build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
+COPY examples ./examples
 COPY README.md ./
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
