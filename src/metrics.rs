@@ -66,9 +66,12 @@ impl Metrics {
         }
     }
 
+    /// Records one request. Labels come from closed sets (so no client can grow the series
+    /// without bound): the standard methods, else `other`; the route template, else
+    /// `unmatched` (the caller's job); the status code the server itself answered.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();
-        let labels = [method, route, status.as_str()];
+        let labels = [method_label(method), route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
     }
@@ -87,6 +90,17 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// The metrics label of a request method: a standard method, or `other`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
 }
 
 impl Default for Metrics {

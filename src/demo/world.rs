@@ -1,6 +1,6 @@
 //! The demo organization's world: Hearth & Home, a chain of antique and home-goods stores
 //! (the seed article's antique shop, where an employee carried a customer's box to the
-//! counter), in three regions and nine time zones.
+//! counter), in three regions and eighteen time zones.
 
 /// How a location behaves over the demo's six months.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -70,7 +70,7 @@ fn location_of(report: &Report) -> String {
 }
 
 /// 403 unless the caller is a shopper or a client with `reports:write`.
-fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
+pub fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
     match auth.principal {
         Principal::User {
             role: Role::Shopper,

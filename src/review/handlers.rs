@@ -83,7 +83,7 @@ pub async fn review_report(
     request_body = ReportSubmission,
     responses(
         (status = 200, description = "The revised report, `submitted` again", body = ReportResponse),
-        (status = 403, description = "Not the report's shopper or submitting client", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the report's shopper or submitting client, or a client without `reports:write`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The report is not returned (`invalid_transition`, with `current_status`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
@@ -97,6 +97,7 @@ pub async fn revise_report(
     id: web::Path<ReportId>,
     body: ApiJson<ReportSubmission, REPORT_JSON_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::reports::handlers::require_submitter(&auth)?;
     let report = service::revise(
         &state.db,
         &state.reports,

@@ -64,6 +64,33 @@ async fn readyz_answers_503_when_a_migration_is_not_applied() {
     );
 }
 
+/// Made-up HTTP methods (no token needed) must not each become a series: the method label
+/// comes from a closed set, so `/metrics` stays small whatever clients send.
+#[actix_web::test]
+async fn made_up_methods_share_one_metrics_label() {
+    let app = spawn_app().await;
+    let plain = awc::Client::default();
+    for i in 0..200 {
+        let method = actix_web::http::Method::from_bytes(format!("X{i}FOO").as_bytes()).unwrap();
+        let path = if i % 2 == 0 {
+            "/healthz"
+        } else {
+            "/api/v1/reports"
+        };
+        let response = plain.request(method, app.url(path)).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let mut response = plain.get(app.url("/metrics")).send().await.unwrap();
+    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("secondmile_http_requests_total{"))
+        .count();
+    assert!(series <= 4, "{series} series: {text}");
+}
+
 #[actix_web::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;

@@ -486,3 +486,49 @@ async fn two_concurrent_revisions_store_one() {
         "submit, return, one revise"
     );
 }
+
+/// A client's token narrowed to `locations:read` cannot revise the report that client
+/// submitted: `PUT /reports/{id}` checks the `reports:write` scope it documents.
+#[actix_web::test]
+async fn revising_needs_the_reports_write_scope() {
+    let w = world().await;
+    let (id, secret) = w
+        .app
+        .create_client(&w.admin_token, &["reports:write", "locations:read"])
+        .await;
+    let full = w.app.client_token(&id, &secret).await;
+    let (status, narrowed) = w
+        .app
+        .token_request(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "locations:read"}))
+        .await;
+    assert_eq!(status, 200, "{narrowed}");
+    assert_eq!(narrowed["scope"], "locations:read");
+    let narrowed = narrowed["access_token"].as_str().unwrap().to_string();
+
+    let mut body = report(&w);
+    body["shopper_id"] = json!(w.shopper_id);
+    let (status, stored) = w.app.post("/api/v1/reports", &full, body.clone()).await;
+    assert_eq!(status, 201, "{stored}");
+    let path = format!("/api/v1/reports/{}", stored["id"].as_str().unwrap());
+    let (status, returned) = w
+        .app
+        .post(
+            &format!("{path}/review"),
+            &w.admin_token,
+            json!({"action": "return", "note": "please check the wait"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{returned}");
+
+    let (status, problem) = w.app.put(&path, &narrowed, body.clone()).await;
+    assert_eq!(status, 403, "{problem}");
+    let (status, unchanged) = w.app.get(&path, &w.admin_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (unchanged["status"].as_str(), unchanged["revision"].as_i64()),
+        (Some("returned"), Some(1))
+    );
+    let (status, revised) = w.app.put(&path, &full, body).await;
+    assert_eq!(status, 200, "{revised}");
+    assert_eq!(revised["revision"], 2);
+}
