@@ -200,15 +200,67 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Parses a complete JSON document into `T`, reporting where a mismatch is.
+/// Parses a complete JSON document into `T`, reporting where a mismatch is. A string (or
+/// key) with a control character other than tab, line feed and carriage return is refused
+/// first, every one listed: no text input stores one, on either backend.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+    let document: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| json_error(String::new(), &e))?;
+    let mut violations = Vec::new();
+    control_characters(&document, &mut String::new(), &mut violations);
+    if !violations.is_empty() {
+        return Err(ApiError::validation(violations));
+    }
+    serde_path_to_error::deserialize::<_, T>(document).map_err(|e| {
         let pointer = pointer_of(e.path());
         json_error(pointer, e.inner())
-    })?;
-    de.end().map_err(|e| json_error(String::new(), &e))?;
-    Ok(value)
+    })
+}
+
+/// The most control-character violations listed for one body.
+const MAX_CONTROL_VIOLATIONS: usize = 100;
+
+/// Whether text may hold `c`: no control characters but tab, line feed and carriage return.
+pub fn is_refused_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn control_characters(value: &serde_json::Value, pointer: &mut String, out: &mut Vec<Violation>) {
+    if out.len() >= MAX_CONTROL_VIOLATIONS {
+        return;
+    }
+    let refuse = |pointer: &str, out: &mut Vec<Violation>| {
+        out.push(Violation::new(
+            pointer.to_string(),
+            "control_character",
+            "text may not contain control characters (other than tab and line breaks)",
+        ));
+    };
+    match value {
+        serde_json::Value::String(s) if s.chars().any(is_refused_control) => refuse(pointer, out),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                control_characters(item, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape(key));
+                if key.chars().any(is_refused_control) {
+                    refuse(pointer, out);
+                } else {
+                    control_characters(item, pointer, out);
+                }
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn json_error(pointer: String, e: &serde_json::Error) -> ApiError {

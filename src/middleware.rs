@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::UNMATCHED_ROUTE;
 use crate::state::AppState;
+use crate::validation::Violation;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -173,6 +174,54 @@ impl ResponseError for WithRequestId {
         }
         response
     }
+}
+
+/// Refuses a request whose path or query string holds a control character (a NUL, an escape,
+/// ...) once percent-decoded, before any handler or database sees it, the same on every
+/// backend: in the path it is 404 (nothing is named so), in the query 400 with a pointer per
+/// offending parameter (`/query/{name}`).
+pub async fn refuse_control_characters(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if path_has_control_characters(req.path()) {
+        return Err(ApiError::not_found().into());
+    }
+    let violations = query_control_characters(req.query_string());
+    if !violations.is_empty() {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidQuery,
+            "a query parameter holds a control character",
+        )
+        .with_violations(violations)
+        .into());
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Whether a raw (percent-encoded) path holds a control character.
+pub fn path_has_control_characters(path: &str) -> bool {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .chars()
+        .any(char::is_control)
+}
+
+/// The violations of a raw (percent-encoded) query string.
+pub fn query_control_characters(query: &str) -> Vec<Violation> {
+    let refused = |text: &str| text.chars().any(char::is_control);
+    let mut violations = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if refused(&name) || refused(&value) {
+            let name: String = name.chars().filter(|c| !c.is_control()).collect();
+            violations.push(Violation::new(
+                format!("/query/{name}"),
+                "control_character",
+                "a query parameter may not contain control characters",
+            ));
+        }
+    }
+    violations
 }
 
 #[cfg(test)]

@@ -161,6 +161,7 @@ impl Application {
 
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(crate::middleware::refuse_control_characters))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe))
                 .app_data(state.clone())

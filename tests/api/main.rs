@@ -7,6 +7,7 @@ mod aggregates_property;
 mod auth;
 mod cli;
 mod contract;
+mod control;
 mod demo;
 mod errors;
 mod exports;
