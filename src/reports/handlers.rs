@@ -25,6 +25,11 @@ impl From<ReportError> for ApiError {
             ReportError::Invalid(violations) => ApiError::validation(violations),
             ReportError::NotFound => ApiError::not_found(),
             ReportError::Forbidden(why) => ApiError::forbidden(why),
+            ReportError::OwnReport => ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                ErrorCode::OwnReport,
+                "nobody reviews a report they submitted; another reviewer decides on it",
+            ),
             ReportError::IdempotencyMismatch => ApiError::conflict(
                 ErrorCode::IdempotencyMismatch,
                 "a different report was already submitted with this id; generate a new id for a new report",

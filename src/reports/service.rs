@@ -44,6 +44,9 @@ pub enum ReportError {
         revision: i32,
         current: ReportStatus,
     },
+    /// A reviewer deciding on a report they submitted themselves (segregation of duties).
+    #[error("nobody reviews a report they submitted")]
+    OwnReport,
     /// `If-Match` named a state the report is no longer in.
     #[error("the report changed since it was read")]
     ChangedSinceRead { current: ReportStatus },
@@ -415,6 +418,9 @@ pub async fn decide(
     let action = decision.action;
     let note = checked_note(action, decision.note)?;
     let current = load(db, caller.org_id, id).await?;
+    if caller.user_id() == Some(current.shopper_id) {
+        return Err(ReportError::OwnReport);
+    }
     if let Some(expected) = decision.if_match.as_deref()
         && expected.trim() != "*"
         && expected.trim().trim_start_matches("W/") != etag(&current)

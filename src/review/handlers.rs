@@ -38,7 +38,7 @@ fn respond(report: Report, transition: Option<&Transition>) -> HttpResponse {
     responses(
         (status = 200, description = "The report after the decision", body = ReportResponse,
             headers(("ETag" = String, description = "the report's new ETag"))),
-        (status = 403, description = "Not a reviewer or admin (reopen: admins only)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer or admin (reopen: admins only); or the caller submitted the report (`own_report`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current status (`invalid_transition`), changed meanwhile, or another revision (`stale_revision`); `current_status` says where it is", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match the report's ETag", body = Problem, content_type = "application/problem+json"),

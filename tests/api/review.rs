@@ -532,3 +532,36 @@ async fn revising_needs_the_reports_write_scope() {
     assert_eq!(status, 200, "{revised}");
     assert_eq!(revised["revision"], 2);
 }
+
+/// Segregation of duties: a shopper who became a reviewer cannot decide on a report they
+/// submitted (403 `own_report`); another reviewer can.
+#[actix_web::test]
+async fn nobody_reviews_a_report_they_submitted() {
+    let w = world().await;
+    let (status, stored) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{stored}");
+    let (status, changed) = w
+        .app
+        .patch(
+            &format!("/api/v1/users/{}", w.shopper_id),
+            &w.admin_token,
+            json!({"role": "reviewer"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    let path = format!("/api/v1/reports/{}/review", stored["id"].as_str().unwrap());
+    let (status, problem) = w
+        .app
+        .post(&path, &w.shopper_token, json!({"action": "approve"}))
+        .await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["code"], "own_report");
+    let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
+    let reviewer = w.app.access_token(&reviewer).await;
+    let (status, approved) = w
+        .app
+        .post(&path, &reviewer, json!({"action": "approve"}))
+        .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["status"], "approved");
+}
