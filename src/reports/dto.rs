@@ -46,8 +46,16 @@ pub struct ReportResponse {
     /// absent for managers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_review: Option<ReviewNote>,
+    /// When the report was first received; managers see only the day (midnight UTC).
     pub created_at: DateTime<Utc>,
+    /// When the report last changed; managers see only the day (midnight UTC).
     pub updated_at: DateTime<Utc>,
+}
+
+/// The start (UTC) of the day of `at`: what a manager sees of a report's timestamps, so the
+/// exact time of a visit cannot be inferred from when it was received.
+fn day_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// A reviewer's decision and note, as the shopper's app shows it.
@@ -99,8 +107,16 @@ impl ReportResponse {
             flags: (!manager).then_some(doc.flags),
             score: doc.score,
             last_review: None,
-            created_at: report.created_at,
-            updated_at: report.updated_at,
+            created_at: if manager {
+                day_of(report.created_at)
+            } else {
+                report.created_at
+            },
+            updated_at: if manager {
+                day_of(report.updated_at)
+            } else {
+                report.updated_at
+            },
         }
     }
 }

@@ -837,7 +837,15 @@ async fn each_role_sees_what_it_may_and_managers_see_released_reports_redacted()
     assert_eq!(seen["staff_observed_redacted"], true);
     assert!(seen["visit_date"].is_string());
     assert_eq!(seen["score"]["mile_level"], "first");
+    // No exact timestamps either: only the day they fall on, as the visit.
+    let exact = w.app.get_ok(&path, &w.admin_token).await;
+    for stamp in ["created_at", "updated_at"] {
+        let day = &exact[stamp].as_str().unwrap()[..10];
+        assert_eq!(seen[stamp], format!("{day}T00:00:00Z"), "{stamp}: {seen}");
+        assert_ne!(seen[stamp], exact[stamp], "{stamp}");
+    }
     let list = w.app.get_ok("/api/v1/reports", &manager_token).await;
+    assert_eq!(list["items"][0]["created_at"], seen["created_at"]);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert!(list["items"][0].get("shopper_id").is_none());
     let list = w
