@@ -202,10 +202,19 @@ fn too_large(limit: usize) -> ApiError {
 
 /// Parses a complete JSON document into `T`, reporting where a mismatch is. A string (or
 /// key) with a control character other than tab, line feed and carriage return is refused
-/// first, every one listed: no text input stores one, on either backend.
+/// first, every one listed: no text input stores one, on either backend. Every body of the
+/// API is a JSON object: an array is refused rather than read field by field in order (as
+/// serde would read it into a struct).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let document: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| json_error(String::new(), &e))?;
+    if !document.is_object() {
+        return Err(ApiError::validation(vec![Violation::new(
+            "",
+            "invalid_type",
+            "the body is a JSON object",
+        )]));
+    }
     let mut violations = Vec::new();
     control_characters(&document, &mut String::new(), &mut violations);
     if !violations.is_empty() {

@@ -565,3 +565,25 @@ async fn nobody_reviews_a_report_they_submitted() {
     assert_eq!(status, 200, "{approved}");
     assert_eq!(approved["status"], "approved");
 }
+
+/// A body is a JSON object: `["approve"]` is not read as `{"action": "approve"}`.
+#[actix_web::test]
+async fn a_body_given_as_an_array_is_refused() {
+    let w = world().await;
+    let (status, stored) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{stored}");
+    let path = format!("/api/v1/reports/{}", stored["id"].as_str().unwrap());
+    let (status, problem) = w
+        .app
+        .post(
+            &format!("{path}/review"),
+            &w.admin_token,
+            json!(["approve"]),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "");
+    assert_eq!(problem["errors"][0]["code"], "invalid_type");
+    let (_, now) = w.app.get(&path, &w.admin_token).await;
+    assert_eq!(now["status"], "submitted", "nothing decided");
+}
