@@ -15,6 +15,7 @@ use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::exports::handlers as exports;
 use crate::exports::rows;
+use crate::exports::service as exports_service;
 use crate::ids::{LocationId, UserId};
 use crate::locations::model::parse_tag;
 use crate::pagination::{Page, PageRequest};
@@ -147,30 +148,20 @@ pub async fn location_leaderboard(
     state: web::Data<AppState>,
     query: web::Query<LeaderboardQuery>,
 ) -> Result<web::Json<Page<LeaderboardRow>>, ApiError> {
-    let manager = reader(&auth)?;
     let q = query.into_inner();
     let page =
         PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| k.parse::<usize>().is_ok())?;
     let skip = page.after_id::<usize>().map_or(0, |last| last + 1);
-    let min_visits = q.min_visits.unwrap_or(0);
-    if min_visits > MAX_MIN_VISITS {
-        return Err(invalid_query(vec![Violation::new(
-            "/query/min_visits",
-            "out_of_range",
-            format!("min_visits is at most {MAX_MIN_VISITS}"),
-        )]));
-    }
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
-    let standings = service::leaderboard(
-        &state.db,
-        auth.org_id,
-        coverage(manager, q.region, q.tag)?,
-        range,
-        q.sort.unwrap_or(SortBy::MeanScore).into(),
-        min_visits,
-        state.reports.verdict,
-    )
-    .await?;
+    let filters = LeaderboardCsvQuery {
+        from: q.from,
+        to: q.to,
+        questionnaire_key: q.questionnaire_key,
+        region: q.region,
+        tag: q.tag,
+        sort: q.sort,
+        min_visits: q.min_visits,
+    };
+    let standings = standings(&auth, &state, filters).await?;
     let rows: Vec<(usize, _)> = standings
         .into_iter()
         .enumerate()
@@ -182,6 +173,35 @@ pub async fn location_leaderboard(
         |(position, _)| position.to_string(),
         |(_, standing)| standing.into(),
     )))
+}
+
+/// The leaderboard the caller may see with these filters, ranked (the JSON pages it, the CSV
+/// gives it whole).
+async fn standings(
+    auth: &AuthUser,
+    state: &AppState,
+    q: LeaderboardCsvQuery,
+) -> Result<Vec<service::Standing>, ApiError> {
+    let manager = reader(auth)?;
+    let min_visits = q.min_visits.unwrap_or(0);
+    if min_visits > MAX_MIN_VISITS {
+        return Err(invalid_query(vec![Violation::new(
+            "/query/min_visits",
+            "out_of_range",
+            format!("min_visits is at most {MAX_MIN_VISITS}"),
+        )]));
+    }
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    Ok(service::leaderboard(
+        &state.db,
+        auth.org_id,
+        coverage(manager, q.region, q.tag)?,
+        range,
+        q.sort.unwrap_or(SortBy::MeanScore).into(),
+        min_visits,
+        state.reports.verdict,
+    )
+    .await?)
 }
 
 /// Leaderboard of locations as CSV.
@@ -208,36 +228,13 @@ pub async fn location_leaderboard_csv(
     state: web::Data<AppState>,
     query: web::Query<LeaderboardCsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let manager = reader(&auth)?;
-    let q = query.into_inner();
-    let min_visits = q.min_visits.unwrap_or(0);
-    if min_visits > MAX_MIN_VISITS {
-        return Err(invalid_query(vec![Violation::new(
-            "/query/min_visits",
-            "out_of_range",
-            format!("min_visits is at most {MAX_MIN_VISITS}"),
-        )]));
-    }
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
-    let standings = service::leaderboard(
-        &state.db,
-        auth.org_id,
-        coverage(manager, q.region, q.tag)?,
-        range,
-        q.sort.unwrap_or(SortBy::MeanScore).into(),
-        min_visits,
-        state.reports.verdict,
-    )
-    .await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut write = |record: Vec<String>| writer.write_record(&record).map_err(ApiError::internal);
-    write(rows::standing_header())?;
-    for s in &standings {
-        write(rows::standing_record(s.rank, &s.location, &s.figures))?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+    let standings = standings(&auth, &state, query.into_inner()).await?;
+    let records = std::iter::once(rows::standing_header()).chain(
+        standings
+            .iter()
+            .map(|s| rows::standing_record(s.rank, &s.location, &s.figures)),
+    );
+    let body = exports_service::csv_bytes(records).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(exports::CSV)
         .insert_header(exports::attachment("leaderboard.csv"))

@@ -96,15 +96,14 @@ impl Range {
                 ));
             }
         }
-        if !violations.is_empty() {
-            // Nothing more to say about dates out of bounds.
-        } else if from > to {
+        let in_bounds = violations.is_empty();
+        if in_bounds && from > to {
             violations.push(Violation::new(
                 "/query/from",
                 "out_of_range",
                 "`from` is after `to`",
             ));
-        } else if (to - from).num_days() >= MAX_RANGE_DAYS {
+        } else if in_bounds && (to - from).num_days() >= MAX_RANGE_DAYS {
             violations.push(Violation::new(
                 "/query/to",
                 "out_of_range",

@@ -290,7 +290,7 @@ pub async fn load(
     if let Some(p) = &options.password {
         Password::parse(p.clone()).map_err(|e| DemoError::Invalid(format!("--password: {e}")))?;
     }
-    let password = |_: &str| match &options.password {
+    let password = || match &options.password {
         Some(p) => Ok(p.clone()),
         None => generated_password(),
     };
@@ -303,7 +303,7 @@ pub async fn load(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
 
     // The organization, its admin and its people.
-    let admin_password = password("admin")?;
+    let admin_password = password()?;
     let (org, admin) = {
         let db = db.clone();
         let (email, pw) = (format!("admin@{domain}"), admin_password.clone());
@@ -321,7 +321,7 @@ pub async fn load(
     }];
     let mut people: Vec<(Role, UserId)> = Vec::new();
     for (role, local, name, note) in USERS {
-        let pw = password(local)?;
+        let pw = password()?;
         let email = format!("{local}@{domain}");
         let user = auth_service::create_user(
             db,
@@ -551,8 +551,8 @@ fn plan_visit(
         Duration::minutes(minutes)
     };
     let far = !phone && rng.random_bool(0.012);
-    let answers_first = rng.random_bool(quality.second);
-    let highlight = match (answers_first, rng.random_bool(0.4)) {
+    let delighted = rng.random_bool(quality.second);
+    let highlight = match (delighted, rng.random_bool(0.4)) {
         (_, false) => None,
         (true, true) => Some(world::PRAISE[rng.random_range(0..world::PRAISE.len())]),
         (false, true) => Some(world::NEUTRAL[rng.random_range(0..world::NEUTRAL.len())]),

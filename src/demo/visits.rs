@@ -170,6 +170,7 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
+    use super::super::world::Profile;
     use super::*;
     use crate::reports::scoring::MileLevel;
 
@@ -201,12 +202,12 @@ mod tests {
     #[test]
     fn stars_are_second_mile_and_problem_sites_often_zero() {
         let count = |levels: &[MileLevel], l: MileLevel| levels.iter().filter(|x| **x == l).count();
-        let star = levels(super::super::world::Profile::Star.quality(0.5), 1);
+        let star = levels(Profile::Star.quality(0.5), 1);
         assert!(count(&star, MileLevel::Second) > 150, "{star:?}");
         assert!(count(&star, MileLevel::Zero) <= 1, "{star:?}");
-        let problem = levels(super::super::world::Profile::Problem.quality(0.5), 1);
+        let problem = levels(Profile::Problem.quality(0.5), 1);
         assert!(count(&problem, MileLevel::Zero) > 40, "{problem:?}");
-        let steady = levels(super::super::world::Profile::Steady(0.0).quality(0.5), 1);
+        let steady = levels(Profile::Steady(0.0).quality(0.5), 1);
         assert!(count(&steady, MileLevel::First) > 100, "{steady:?}");
     }
 
@@ -225,6 +226,4 @@ mod tests {
             assert!(a.iter().all(|x| shown[x.question.as_str()]));
         }
     }
-
-    use super::super::world::Profile;
 }

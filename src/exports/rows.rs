@@ -130,11 +130,9 @@ pub fn answer_header(personal: bool) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
+    h.push("comment".into());
     if personal {
-        h.push("comment".into());
         h.push("shopper_id".into());
-    } else {
-        h.push("comment".into());
     }
     h
 }

@@ -52,7 +52,8 @@ struct State {
     versions: HashMap<QuestionnaireId, Option<Version>>,
 }
 
-fn csv_bytes(records: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, std::io::Error> {
+/// CSV records as bytes (RFC 4180 quoting).
+pub fn csv_bytes(records: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, std::io::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for record in records {
         writer
@@ -100,13 +101,13 @@ pub fn report_csv(
         if state.done {
             return Ok(None);
         }
-        let page = next_page(&mut state).await.map_err(std::io::Error::other)?;
+        let page = next_page(&mut state).await?;
         Ok(Some((page, state)))
     });
     futures_util::StreamExt::chain(first, pages)
 }
 
-async fn next_page(state: &mut State) -> Result<Bytes, ReportError> {
+async fn next_page(state: &mut State) -> Result<Bytes, std::io::Error> {
     let e = &state.export;
     let (reports, _, _) = reports_service::list_visible(
         &state.db,
@@ -117,13 +118,16 @@ async fn next_page(state: &mut State) -> Result<Bytes, ReportError> {
         false,
         PAGE,
     )
-    .await?;
+    .await
+    .map_err(std::io::Error::other)?;
     state.done = (reports.len() as i64) < PAGE;
     state.after = reports.last().map(|r| ReportCursor {
         created_at: r.created_at,
         id: r.id,
     });
-    lookup(state, &reports).await?;
+    lookup(state, &reports)
+        .await
+        .map_err(std::io::Error::other)?;
     let mut records = Vec::new();
     for r in &reports {
         let location = state.locations.get(&r.location_id).and_then(Option::as_ref);
@@ -144,7 +148,7 @@ async fn next_page(state: &mut State) -> Result<Bytes, ReportError> {
             }
         }
     }
-    csv_bytes(records).map_err(|e| ReportError::Db(DbError::Panicked(e.to_string())))
+    csv_bytes(records)
 }
 
 /// Loads the locations and questionnaire versions of `reports` not seen yet.

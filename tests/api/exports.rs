@@ -300,6 +300,15 @@ async fn exports_follow_roles_scopes_and_tenants_and_keep_personal_data_back() {
     let read = csv_get(app, path, &reader).await;
     assert_eq!(read.records.len(), 4);
     assert!(!read.records[0].contains(&"staff_observed".to_string()));
+    // ... and the leaderboard `aggregates:read`.
+    let board = "/api/v1/aggregates/locations.csv";
+    assert_eq!(csv_get(app, board, &reader).await.status, 403);
+    let (id, secret) = app
+        .create_client(&w.admin_token, &["aggregates:read"])
+        .await;
+    let analytics = app.client_token(&id, &secret).await;
+    assert_eq!(csv_get(app, board, &analytics).await.records.len(), 3);
+    assert_eq!(csv_get(app, path, &analytics).await.status, 403);
 
     // Another organization's admin sees none of them.
     let stranger = app.create_org_with_admin("Elsewhere");
