@@ -61,6 +61,7 @@ error_codes! {
     MissingToken => "missing_token",
     NotAManager => "not_a_manager",
     NotFound => "not_found",
+    OrganizationRequired => "organization_required",
     OwnReport => "own_report",
     PayloadTooLarge => "payload_too_large",
     PreconditionFailed => "precondition_failed",

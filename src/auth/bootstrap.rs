@@ -69,6 +69,7 @@ pub fn create_admin(
         active: true,
         created_at: now,
         updated_at: now,
+        sessions_valid_after: None,
     };
     let mut conn = db.get()?;
     write_transaction(&mut conn, |conn| {

@@ -35,6 +35,12 @@ pub struct TokenRequest {
     #[serde(default)]
     #[schema(max_length = 1024)]
     pub password: Option<String>,
+    /// The organization to sign in to (`password` grant), by id. Needed only when the email
+    /// and password open accounts in several organizations (400 `organization_required`
+    /// lists them); accounts are per organization.
+    #[serde(default)]
+    #[schema(format = Uuid, max_length = 36)]
+    pub organization: Option<String>,
     /// The refresh token to rotate (`refresh_token` grant).
     #[serde(default)]
     #[schema(max_length = 200)]

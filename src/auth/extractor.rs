@@ -120,6 +120,13 @@ impl FromRequest for AuthUser {
                     let user = service::active_user(&state.db, org_id, id)
                         .await?
                         .ok_or_else(invalid_token)?;
+                    // A password change, role change or deactivation ends earlier tokens.
+                    if let Some(after) = user.sessions_valid_after {
+                        let issued = i64::try_from(claims.iat).unwrap_or(i64::MAX);
+                        if issued < after.timestamp() {
+                            return Err(invalid_token());
+                        }
+                    }
                     Ok(AuthUser {
                         org_id,
                         principal: Principal::User {

@@ -9,12 +9,13 @@ use super::dto::{
     MeResponse, OrganizationSummary, PrincipalKind, RevokeRequest, TokenRequest, TokenResponse,
 };
 use super::extractor::{AuthUser, Principal};
-use super::model::{ClientId, Email};
+use super::model::{ClientId, Email, OrgId};
 use super::rate_limit::client_ip;
 use super::service::{self, AuthError, IssuedTokens};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::FormOrJson;
 use crate::state::AppState;
+use crate::validation::Violation;
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
@@ -31,6 +32,19 @@ impl From<AuthError> for ApiError {
             AuthError::NotFound => ApiError::not_found(),
             AuthError::EmailTaken => ApiError::conflict(ErrorCode::EmailTaken, detail),
             AuthError::LastAdmin => ApiError::conflict(ErrorCode::LastAdmin, detail),
+            AuthError::OrganizationRequired(orgs) => {
+                ApiError::bad_request(ErrorCode::OrganizationRequired, detail).with_violations(
+                    orgs.into_iter()
+                        .map(|org| {
+                            Violation::new(
+                                "/organization",
+                                "organization_required",
+                                format!("{}: {}", org.id, org.name),
+                            )
+                        })
+                        .collect(),
+                )
+            }
             AuthError::Internal(cause) => ApiError::internal(cause),
             AuthError::Db(e) => e.into(),
         }
@@ -124,6 +138,15 @@ async fn password_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTo
     if username.len() > 254 {
         return Err(AuthError::InvalidGrant("the email or password is incorrect").into());
     }
+    let organization = match body.organization.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<OrgId>().map_err(|_| {
+            ApiError::bad_request(
+                ErrorCode::InvalidRequest,
+                "`organization` is an organization id (a UUID)",
+            )
+        })?),
+    };
     let email = Email::parse(&username).ok();
     let account = email.as_ref().map_or_else(
         || username.trim().to_lowercase(),
@@ -134,7 +157,7 @@ async fn password_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTo
         .limiter
         .check_account(&account)
         .map_err(ApiError::too_many_requests)?;
-    Ok(service::sign_in(&state.db, &state.auth.tokens, email, password).await?)
+    Ok(service::sign_in(&state.db, &state.auth.tokens, email, organization, password).await?)
 }
 
 async fn refresh_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTokens, ApiError> {

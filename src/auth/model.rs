@@ -155,31 +155,67 @@ impl FromStr for Scope {
     }
 }
 
-/// An email address, trimmed and lower-cased so that it is unique however it is typed.
+/// An email address, trimmed, in Unicode NFC and lower-cased, so that it is unique (within an
+/// organization) however it is typed. Look-alike tricks are refused: invisible format
+/// characters (zero-width spaces and joiners, direction marks), `..`, a dot at either end of
+/// the local part, IP-literal or numeric domains and malformed domain labels.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
+        use unicode_general_category::{GeneralCategory, get_general_category};
+        use unicode_normalization::UnicodeNormalization;
+
+        let shown = raw.trim();
+        let invalid = || format!("`{shown}` is not a valid email address");
+        let email: String = shown.nfc().collect::<String>().to_lowercase();
         if email.len() > 254 {
             return Err("an email address has at most 254 characters".into());
+        }
+        if email
+            .chars()
+            .any(|c| get_general_category(c) == GeneralCategory::Format)
+        {
+            return Err(format!(
+                "`{}` contains an invisible character (such as a zero-width space)",
+                shown.escape_unicode()
+            ));
         }
         let Some((local, domain)) = email.split_once('@') else {
             return Err("an email address needs an `@`".into());
         };
-        let valid = !local.is_empty()
+        if domain.starts_with('[') || domain.parse::<std::net::IpAddr>().is_ok() {
+            return Err(format!(
+                "`{shown}` names an IP address; an email address needs a domain name"
+            ));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels
+                .iter()
+                .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+            && labels
+                .last()
+                .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
+            && !domain.contains(['@', '[', ']', '(', ')', ',', ';', ':', '<', '>', '"', '\\']);
+        let local_ok = !local.is_empty()
             && local.len() <= 64
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if valid {
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..");
+        let chars_ok = !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if domain_ok && local_ok && chars_ok {
             Ok(Email(email))
         } else {
-            Err(format!("`{}` is not a valid email address", raw.trim()))
+            Err(invalid())
         }
+    }
+
+    /// An email as stored: read back without re-validation, so that a row written under
+    /// older rules stays readable.
+    pub fn stored(email: String) -> Self {
+        Email(email)
     }
 
     pub fn as_str(&self) -> &str {
@@ -250,6 +286,9 @@ pub struct User {
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Access tokens issued before this instant are refused (set by a password change, a
+    /// role change or a deactivation).
+    pub sessions_valid_after: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An integration client (never with its secret hash).
@@ -281,6 +320,15 @@ mod tests {
             Email::parse("  Ana.Lima@Example.COM ").unwrap().as_str(),
             "ana.lima@example.com"
         );
+        // NFC: a decomposed accent (e + U+0301) is the same address as the composed one.
+        assert_eq!(
+            Email::parse("Jose\u{301}@Example.com").unwrap(),
+            Email::parse("jos\u{e9}@example.com").unwrap()
+        );
+        assert_eq!(
+            Email::parse("ana@b\u{fc}cher.example").unwrap().as_str(),
+            "ana@b\u{fc}cher.example"
+        );
         for bad in [
             "",
             "ana",
@@ -290,6 +338,18 @@ mod tests {
             "a b@example.com",
             "a@b@c.com",
             "ana@.com",
+            "ana..lima@example.com",
+            ".ana@example.com",
+            "ana.@example.com",
+            "ana@example..com",
+            "ana@[127.0.0.1]",
+            "ana@127.0.0.1",
+            "ana@example.123",
+            "ana@-example.com",
+            "an\u{200b}a@example.com",
+            "ana@exa\u{200d}mple.com",
+            "ana\u{feff}@example.com",
+            "ana@\u{202e}moc.example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -33,6 +33,12 @@ pub enum AuthError {
     EmailTaken,
     #[error("this is the organization's last active admin; make another user admin first")]
     LastAdmin,
+    /// The email and password open accounts in these organizations: the caller must name one.
+    #[error(
+        "this email and password open accounts in {} organizations; name one in `organization`",
+        .0.len()
+    )]
+    OrganizationRequired(Vec<Organization>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
     #[error(transparent)]
@@ -109,11 +115,14 @@ const WRONG_PASSWORD: &str = "the email or password is incorrect";
 
 /// Signs a user in with email and password: a new session (refresh token family) and an
 /// access token. Unknown emails cost the same work as known ones, and every failure reads
-/// the same.
+/// the same. An email may have an account in several organizations: `organization` names
+/// one; without it, the one account whose password matches signs in, and when the password
+/// opens several, the caller must choose (`organization_required`).
 pub async fn sign_in(
     db: &Db,
     tokens: &TokenService,
     email: Option<Email>,
+    organization: Option<OrgId>,
     password: String,
 ) -> Result<IssuedTokens, AuthError> {
     // An over-long password is refused before any hashing work.
@@ -122,21 +131,41 @@ pub async fn sign_in(
     }
     let found = match email {
         Some(email) => {
-            db.run(move |conn| Ok::<_, DbError>(identity::find_user_for_login(conn, &email)?))
-                .await?
+            db.run(move |conn| {
+                Ok::<_, DbError>(identity::find_users_for_login(conn, &email, organization)?)
+            })
+            .await?
         }
-        None => None,
+        None => Vec::new(),
     };
-    let user = blocking(move || match found {
-        Some((user, hash)) if passwords::verify(&password, &hash) && user.active => Some(user),
-        Some(_) => None,
-        None => {
+    let mut opened = blocking(move || {
+        if found.is_empty() {
             passwords::verify_dummy(&password);
-            None
         }
+        found
+            .into_iter()
+            .filter(|(user, hash)| passwords::verify(&password, hash) && user.active)
+            .map(|(user, _)| user)
+            .collect::<Vec<_>>()
     })
-    .await?
-    .ok_or(AuthError::InvalidGrant(WRONG_PASSWORD))?;
+    .await?;
+    if opened.len() > 1 {
+        // Only someone who knows the password of every one of these accounts gets here.
+        let orgs: Vec<OrgId> = opened.iter().map(|u| u.org_id).collect();
+        let named = db
+            .run(move |conn| {
+                let mut named = Vec::new();
+                for org in &orgs {
+                    named.extend(identity::find_organization(conn, *org)?);
+                }
+                Ok::<_, DbError>(named)
+            })
+            .await?;
+        return Err(AuthError::OrganizationRequired(named));
+    }
+    let user = opened
+        .pop()
+        .ok_or(AuthError::InvalidGrant(WRONG_PASSWORD))?;
 
     let refresh = random_token("smr_")?;
     let token_hash = tokens::hash_secret(&refresh);
@@ -372,7 +401,8 @@ pub struct NewUser {
     pub password: Password,
 }
 
-/// Creates a user; the email must be free across the deployment.
+/// Creates a user; the email must be free in the organization (other organizations may
+/// have a user with the same email: accounts are per organization).
 pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, AuthError> {
     let hash = hash_password(new.password).await?;
     let now = db::now();
@@ -385,6 +415,7 @@ pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, Auth
         active: true,
         created_at: now,
         updated_at: now,
+        sessions_valid_after: None,
     };
     let stored = user.clone();
     db.run(
@@ -442,6 +473,11 @@ pub async fn change_user(
             }
             let now = db::now();
             after.updated_at = now;
+            // Access tokens issued before a change of what the user may do stop working at
+            // once (JWT times are whole seconds: a token of this same second stays valid).
+            if password_hash.is_some() || after.role != before.role || !after.active {
+                after.sessions_valid_after = Some(now);
+            }
             identity::update_user(conn, &after, password_hash.as_deref())?;
             if (before.active && !after.active) || password_hash.is_some() {
                 identity::revoke_user_refresh_tokens(conn, org, id, now)?;

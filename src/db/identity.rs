@@ -78,22 +78,22 @@ struct UserRow {
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    sessions_valid_after: Option<NaiveDateTime>,
 }
 
 impl UserRow {
-    fn into_user(self) -> QueryResult<User> {
-        let id = self.id;
-        Ok(User {
-            id,
+    fn into_user(self) -> User {
+        User {
+            id: self.id,
             org_id: self.org_id,
-            email: Email::parse(&self.email)
-                .map_err(|e| bad_data(format!("user {id}: stored email: {e}")))?,
+            email: Email::stored(self.email),
             display_name: self.display_name,
             role: self.role,
             active: self.active,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
-        })
+            sessions_valid_after: self.sessions_valid_after.map(|t| t.and_utc()),
+        }
     }
 }
 
@@ -109,6 +109,7 @@ struct NewUser<'a> {
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    sessions_valid_after: Option<NaiveDateTime>,
 }
 
 /// What an admin changes of a user (the password hash only when it is set anew).
@@ -120,6 +121,7 @@ struct UserChanges<'a> {
     active: bool,
     updated_at: NaiveDateTime,
     password_hash: Option<&'a str>,
+    sessions_valid_after: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -130,7 +132,8 @@ struct UserEmailRow<'a> {
     user_id: UserId,
 }
 
-/// Stores a new user and its sign-in email; a taken email is a unique violation.
+/// Stores a new user and its sign-in email; an email taken in the same organization is a
+/// unique violation.
 pub fn insert_user(conn: &mut DbConn, user: &User, password_hash: &str) -> QueryResult<()> {
     conn.transaction(|conn| {
         diesel::insert_into(user_emails::table)
@@ -151,45 +154,66 @@ pub fn insert_user(conn: &mut DbConn, user: &User, password_hash: &str) -> Query
                 active: user.active,
                 created_at: user.created_at.naive_utc(),
                 updated_at: user.updated_at.naive_utc(),
+                sessions_valid_after: user.sessions_valid_after.map(|t| t.naive_utc()),
             })
             .execute(conn)?;
         Ok(())
     })
 }
 
+/// Whether `org` has a user with this email (the per-organization uniqueness check).
+pub fn email_exists(conn: &mut DbConn, org: OrgId, email: &Email) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        user_emails::table
+            .filter(user_emails::email.eq(email.as_str()))
+            .filter(user_emails::org_id.eq(org)),
+    ))
+    .get_result(conn)
+}
+
 pub fn find_user(conn: &mut DbConn, org: OrgId, id: UserId) -> QueryResult<Option<User>> {
-    users::table
+    Ok(users::table
         .filter(users::org_id.eq(org))
         .filter(users::id.eq(id))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?
-        .map(UserRow::into_user)
-        .transpose()
+        .map(UserRow::into_user))
 }
 
-/// The user with this email and their password hash, whatever their organization.
-pub fn find_user_for_login(
+/// At most this many accounts share one email across organizations for sign-in purposes.
+pub const MAX_ACCOUNTS_PER_EMAIL: i64 = 20;
+
+/// The users with this email and their password hashes: in `org` only when it is given,
+/// else in every organization (an email is unique within an organization only).
+pub fn find_users_for_login(
     conn: &mut DbConn,
     email: &Email,
-) -> QueryResult<Option<(User, String)>> {
-    // The email's organization first, from the global lookup; then the user's row there.
-    let Some((org, id)) = user_emails::table
+    org: Option<OrgId>,
+) -> QueryResult<Vec<(User, String)>> {
+    // The email's organizations first, from the global lookup; then the user's row in each.
+    let mut lookup = user_emails::table
         .filter(user_emails::email.eq(email.as_str()))
         .select((user_emails::org_id, user_emails::user_id))
-        .first::<(OrgId, UserId)>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let row = users::table
-        .filter(users::org_id.eq(org))
-        .filter(users::id.eq(id))
-        .select((UserRow::as_select(), users::password_hash))
-        .first::<(UserRow, String)>(conn)
-        .optional()?;
-    row.map(|(user, hash)| Ok((user.into_user()?, hash)))
-        .transpose()
+        .order(user_emails::org_id.asc())
+        .limit(MAX_ACCOUNTS_PER_EMAIL)
+        .into_boxed();
+    if let Some(org) = org {
+        lookup = lookup.filter(user_emails::org_id.eq(org));
+    }
+    let mut found = Vec::new();
+    for (org, id) in lookup.load::<(OrgId, UserId)>(conn)? {
+        let row = users::table
+            .filter(users::org_id.eq(org))
+            .filter(users::id.eq(id))
+            .select((UserRow::as_select(), users::password_hash))
+            .first::<(UserRow, String)>(conn)
+            .optional()?;
+        if let Some((user, hash)) = row {
+            found.push((user.into_user(), hash));
+        }
+    }
+    Ok(found)
 }
 
 #[derive(Debug, Default, Clone)]
@@ -221,11 +245,11 @@ pub fn list_users(
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
-    query
+    Ok(query
         .load::<UserRow>(conn)?
         .into_iter()
         .map(UserRow::into_user)
-        .collect()
+        .collect())
 }
 
 /// Writes the changeable fields of `user` (and the password hash when given).
@@ -240,6 +264,7 @@ pub fn update_user(conn: &mut DbConn, user: &User, password_hash: Option<&str>) 
             active: user.active,
             updated_at: user.updated_at.naive_utc(),
             password_hash,
+            sessions_valid_after: user.sessions_valid_after.map(|t| t.naive_utc()),
         })
         .execute(conn)?;
     Ok(())

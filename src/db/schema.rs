@@ -31,6 +31,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sessions_valid_after -> Nullable<Timestamp>,
     }
 }
 
@@ -63,8 +64,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// The global sign-in lookup: which organization's user an email belongs to.
-    user_emails (email) {
+    /// The global sign-in lookup: which organizations have a user with an email (one row
+    /// per organization; an email is unique within an organization only).
+    user_emails (email, org_id) {
         email -> Text,
         org_id -> Text,
         user_id -> Text,

@@ -524,6 +524,73 @@ async fn a_deactivated_users_tokens_stop_working_at_once() {
     );
 }
 
+/// Waits until the clock is in a later whole second than `since`: token times are whole
+/// seconds, so a change in the same second as a sign-in cannot tell them apart.
+async fn next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let rest = 1_000 - u64::from(now.subsec_millis());
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(rest + 50)).await;
+}
+
+#[actix_web::test]
+async fn a_password_change_role_change_or_deactivation_ends_earlier_access_tokens() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let admin_token = app.access_token(&admin).await;
+    let mut user = app.create_user(&admin_token, "reviewer").await;
+    let path = format!("/api/v1/users/{}", user.id);
+
+    let changes = [
+        json!({"password": "a brand new passphrase"}),
+        json!({"role": "analyst"}),
+        json!({"display_name": "Renamed only"}),
+        json!({"active": false}),
+    ];
+    let mut parked = None;
+    for change in changes {
+        let before = app.access_token(&user).await;
+        next_second().await;
+        let (status, body) = app.patch(&path, &admin_token, change.clone()).await;
+        assert_eq!(status, 200, "{change}: {body}");
+        if let Some(password) = change["password"].as_str() {
+            user.password = password.to_string();
+        }
+        let (status, body) = me(&app, &before).await;
+        if change.get("display_name").is_some() {
+            // A rename changes nothing the token stands for.
+            assert_eq!(status, 200, "{change}: {body}");
+        } else {
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (401, Some("invalid_token")),
+                "{change}: {body}"
+            );
+        }
+        if change.get("active").is_some() {
+            parked = Some(before);
+        } else {
+            // Signing in again works at once.
+            let fresh = app.access_token(&user).await;
+            assert_eq!(me(&app, &fresh).await.0, 200, "{change}");
+        }
+    }
+    // Reactivating the user does not bring back the token from before the deactivation.
+    let (status, body) = app
+        .patch(&path, &admin_token, json!({"active": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(me(&app, &parked.unwrap()).await.0, 401);
+    let fresh = app.access_token(&user).await;
+    let (status, body) = me(&app, &fresh).await;
+    assert_eq!(
+        (status, body["role"].as_str()),
+        (200, Some("analyst")),
+        "{body}"
+    );
+}
+
 #[actix_web::test]
 async fn a_generated_signing_secret_survives_a_restart() {
     let app = spawn_app_with(&[("SECONDMILE_JWT_SECRET", "")], |_| {}).await;

@@ -140,20 +140,144 @@ async fn invalid_users_are_refused_with_every_violation() {
 }
 
 #[actix_web::test]
-async fn an_email_is_unique_across_the_deployment_whatever_its_case() {
+async fn an_email_is_unique_within_its_organization_only() {
+    let app = spawn_app().await;
+    let acme = app.create_org_with_admin("Acme");
+    let acme_token = app.access_token(&acme).await;
+    let globex = app.create_org_with_admin("Globex");
+    let globex_token = app.access_token(&globex).await;
+    let user = |password: &str| json!({"email": "dup@example.test", "display_name": "Dup", "role": "shopper", "password": password});
+    let (status, body) = app
+        .post("/api/v1/users", &acme_token, user("acme passphrase 1"))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut upper = user("acme passphrase 2");
+    upper["email"] = json!("DUP@example.test");
+    let (status, body) = app.post("/api/v1/users", &acme_token, upper).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
+
+    // Another organization can neither learn that Acme has this address nor be blocked by it.
+    let (status, body) = app
+        .post("/api/v1/users", &globex_token, user("globex passphrase"))
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Each password opens its own organization's account.
+    let sign_in = |password: &'static str, organization: Option<&str>| {
+        let mut grant =
+            json!({"grant_type": "password", "username": "Dup@Example.test", "password": password});
+        if let Some(org) = organization {
+            grant["organization"] = json!(org);
+        }
+        app.token_request(grant)
+    };
+    for (password, org) in [
+        ("acme passphrase 1", &acme.org_id),
+        ("globex passphrase", &globex.org_id),
+    ] {
+        let (status, body) = sign_in(password, None).await;
+        assert_eq!(status, 200, "{body}");
+        let me = app
+            .get_ok("/api/v1/me", body["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(me["organization"]["id"].as_str(), Some(org.as_str()));
+    }
+    let (status, body) = sign_in("globex passphrase", Some(&acme.org_id)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("invalid_grant")),
+        "{body}"
+    );
+
+    // The same password in both: the caller must choose, and is told the choices.
+    let globex_dup = app
+        .get_ok("/api/v1/users?role=shopper", &globex_token)
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/users/{globex_dup}"),
+            &globex_token,
+            json!({"password": "acme passphrase 1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = sign_in("acme passphrase 1", None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("organization_required")),
+        "{body}"
+    );
+    let choices: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(choices.len(), 2, "{body}");
+    assert!(
+        choices
+            .iter()
+            .any(|c| c.starts_with(&acme.org_id) && c.ends_with("Acme")),
+        "{body}"
+    );
+    assert!(
+        choices
+            .iter()
+            .any(|c| c.starts_with(&globex.org_id) && c.ends_with("Globex")),
+        "{body}"
+    );
+    for org in [&acme.org_id, &globex.org_id] {
+        let (status, body) = sign_in("acme passphrase 1", Some(org)).await;
+        assert_eq!(status, 200, "{body}");
+        let me = app
+            .get_ok("/api/v1/me", body["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(me["organization"]["id"].as_str(), Some(org.as_str()));
+    }
+    let (status, body) = sign_in("acme passphrase 1", Some("not-an-id")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn emails_are_normalised_and_look_alike_tricks_refused() {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
     let token = app.access_token(&admin).await;
-    let other = app.create_org_with_admin("Globex");
-    let other_token = app.access_token(&other).await;
-    let user = json!({"email": "dup@example.test", "display_name": "Dup", "role": "shopper", "password": "a long passphrase"});
-    assert_eq!(app.post("/api/v1/users", &token, user.clone()).await.0, 201);
-    let mut upper = user.clone();
-    upper["email"] = json!("DUP@example.test");
-    let (status, body) = app.post("/api/v1/users", &token, upper.clone()).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
-    let (status, _) = app.post("/api/v1/users", &other_token, upper).await;
-    assert_eq!(status, 409);
+    let user = |email: &str| json!({"email": email, "display_name": "Look", "role": "shopper", "password": "a long passphrase"});
+    for bad in [
+        "an\u{200b}a@example.test",
+        "ana@exa\u{200d}mple.test",
+        "\u{feff}ana@example.test",
+        "ana..lima@example.test",
+        "ana@example..test",
+        "ana@[127.0.0.1]",
+        "ana@127.0.0.1",
+    ] {
+        let (status, body) = app.post("/api/v1/users", &token, user(bad)).await;
+        assert_eq!(status, 422, "{bad:?}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], "/email", "{bad:?}: {body}");
+    }
+    // A decomposed accent is the same address as the composed one (Unicode NFC).
+    let (status, body) = app
+        .post("/api/v1/users", &token, user("Jose\u{301}@Example.test"))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["email"], "jos\u{e9}@example.test");
+    let (status, body) = app
+        .post("/api/v1/users", &token, user("jos\u{e9}@example.test"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("email_taken")),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
