@@ -9,7 +9,9 @@ use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::{Location, LocationFields};
 
 diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends (ASCII at least), so a name search ignores case.
+    /// SQL `lower()`, so a name search ignores case. SQLite's own folds ASCII only: every
+    /// SQLite connection replaces it with Rust's Unicode lowercasing (see `ConnectionManager`),
+    /// as PostgreSQL's does in a UTF-8 database.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 

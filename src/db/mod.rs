@@ -192,6 +192,11 @@ impl ConnectionManager {
                 let mut conn = SqliteConnection::establish(path)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                // Unicode case folding for `lower()`, as on PostgreSQL (SQLite's folds ASCII).
+                locations::lower_utils::register_impl(&mut conn, |text: String| {
+                    text.to_lowercase()
+                })
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
             }
         }

@@ -115,6 +115,35 @@ async fn invalid_locations_are_refused_with_every_violation() {
 }
 
 #[actix_web::test]
+async fn the_name_search_ignores_case_beyond_ascii() {
+    let app = spawn_app().await;
+    let admin = app.create_org_with_admin("Acme");
+    let token = app.access_token(&admin).await;
+    let mut evora = location("E-1", "South", &[]);
+    evora["name"] = json!("Loja Évora Ünterstraße");
+    create(&app, &token, evora).await;
+    create(&app, &token, location("N-1", "North", &[])).await;
+    // The same on both backends: simple case mapping, as PostgreSQL's lower().
+    for q in [
+        "%C3%89VORA",
+        "%C3%A9vora",
+        "%C3%9CNTERSTRA%C3%9FE",
+        "%C3%BCnter",
+    ] {
+        let page = app
+            .get_ok(&format!("/api/v1/locations?q={q}"), &token)
+            .await;
+        let codes: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["E-1"], "search for {q}: {page}");
+    }
+}
+
+#[actix_web::test]
 async fn locations_are_filtered_and_paged() {
     let app = spawn_app().await;
     let admin = app.create_org_with_admin("Acme");
