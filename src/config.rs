@@ -97,6 +97,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "comma-separated proxy IPs or CIDRs whose `X-Forwarded-For` is believed; otherwise it is ignored",
     ),
     (
+        "SECONDMILE_CORS_ORIGINS",
+        "none",
+        "comma-separated origins (`https://app.example.com`) whose browser pages may call the API; none: no cross-origin access",
+    ),
+    (
         "SECONDMILE_MAX_REPORT_AGE_DAYS",
         "90",
         "reports of visits older than this are refused (offline apps submit late; 1..=3650)",
@@ -251,6 +256,8 @@ pub struct ServerConfig {
     pub workers: Option<usize>,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// Origins allowed to call the API from a browser (CORS); empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -372,6 +379,12 @@ impl Config {
             })?,
         };
 
+        let cors_origins = parse_origins(&get("SECONDMILE_CORS_ORIGINS").unwrap_or_default())
+            .map_err(|message| ConfigError {
+                variable: "SECONDMILE_CORS_ORIGINS",
+                message,
+            })?;
+
         let bootstrap_vars = [
             "SECONDMILE_BOOTSTRAP_ORG",
             "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL",
@@ -425,6 +438,7 @@ impl Config {
                 workers,
                 request_timeout: Duration::from_secs(request_timeout),
                 shutdown_timeout: Duration::from_secs(shutdown_timeout),
+                cors_origins,
             },
             log: LogConfig { filter, format },
         })
@@ -448,6 +462,29 @@ fn number(
             message: format!("`{raw}` is not a whole number from {min} to {max}"),
         }),
     }
+}
+
+/// Browser origins for CORS: `scheme://host[:port]`, comma-separated, no path and no `*`.
+fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !valid {
+            return Err(format!(
+                "`{origin}` is not an origin; write it as https://host or https://host:port"
+            ));
+        }
+        origins.push(origin.to_ascii_lowercase());
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]
@@ -495,6 +532,9 @@ mod tests {
             ("SECONDMILE_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("SECONDMILE_MAX_REPORT_AGE_DAYS", "0"),
             ("SECONDMILE_CHECKIN_RADIUS_M", "far"),
+            ("SECONDMILE_CORS_ORIGINS", "app.example.com"),
+            ("SECONDMILE_CORS_ORIGINS", "https://app.example.com/path"),
+            ("SECONDMILE_CORS_ORIGINS", "*"),
         ];
         for (variable, value) in cases {
             let err = config(&[(variable, value)]).unwrap_err();

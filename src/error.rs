@@ -43,6 +43,7 @@ error_codes! {
     DraftExists => "draft_exists",
     EmailTaken => "email_taken",
     Forbidden => "forbidden",
+    HeadersTooLarge => "headers_too_large",
     IdempotencyMismatch => "idempotency_mismatch",
     Immutable => "immutable",
     InternalError => "internal_error",
@@ -215,6 +216,33 @@ impl ApiError {
     }
 
     /// 500 with an opaque body; `cause` is logged, never sent.
+    /// The problem for an error status that came without a body (from a component that is
+    /// not ours, such as the docs' file server), so every error answers problem+json.
+    pub fn for_status(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            400 => ErrorCode::InvalidRequest,
+            401 => ErrorCode::MissingToken,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::RequestTimeout,
+            413 => ErrorCode::PayloadTooLarge,
+            415 => ErrorCode::UnsupportedMediaType,
+            429 => ErrorCode::RateLimited,
+            431 => ErrorCode::HeadersTooLarge,
+            s if s >= 500 => ErrorCode::InternalError,
+            _ => ErrorCode::InvalidRequest,
+        };
+        if code == ErrorCode::NotFound {
+            return Self::not_found();
+        }
+        let detail = status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_lowercase();
+        Self::new(status, code, detail)
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         ApiError(Box::new(Inner {
             status: StatusCode::INTERNAL_SERVER_ERROR,

@@ -206,7 +206,7 @@ fn too_large(limit: usize) -> ApiError {
 /// API is a JSON object: an array is refused rather than read field by field in order (as
 /// serde would read it into a struct).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let document: serde_json::Value =
+    let mut document: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| json_error(String::new(), &e))?;
     if !document.is_object() {
         return Err(ApiError::validation(vec![Violation::new(
@@ -220,10 +220,58 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if !violations.is_empty() {
         return Err(ApiError::validation(violations));
     }
+    integral_floats(&mut document);
     serde_path_to_error::deserialize::<_, T>(document).map_err(|e| {
         let pointer = pointer_of(e.path());
         json_error(pointer, e.inner())
     })
+}
+
+/// Largest magnitude below which every integer is exactly a float (2^53).
+const EXACT_FLOAT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Integer-valued floats (`5.0`, `1e2`) become integers, so a field documented as an integer
+/// accepts them, as JavaScript clients send numbers; `5.5` stays a float and is refused there
+/// with "expected an integer". Fields that take any number read both alike.
+fn integral_floats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < EXACT_FLOAT_INTEGERS
+            {
+                // Exact: |f| < 2^53, so the cast neither truncates nor saturates.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = f as i64;
+                *value = serde_json::Value::from(integer);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_floats),
+        _ => {}
+    }
+}
+
+/// serde's names of Rust number types, as a client reads them.
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 8] = [
+        ("expected u8", "expected an integer from 0 to 255"),
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u32", "expected an integer from 0 to 4294967295"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected i32", "expected an integer"),
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+    ];
+    let mut out = message.to_string();
+    for (rust, plain) in NAMES {
+        if out.ends_with(rust) {
+            out.truncate(out.len() - rust.len());
+            out.push_str(plain);
+        }
+    }
+    out
 }
 
 /// The most control-character violations listed for one body.
@@ -274,7 +322,7 @@ fn control_characters(value: &serde_json::Value, pointer: &mut String, out: &mut
 
 fn json_error(pointer: String, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
-    let message = strip_position(&e.to_string());
+    let message = plain_types(&strip_position(&e.to_string()));
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
             ErrorCode::MalformedJson,

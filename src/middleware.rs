@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError, web};
 use tracing::Instrument;
@@ -176,6 +177,147 @@ impl ResponseError for WithRequestId {
     }
 }
 
+/// Most header fields a request may carry, and most bytes of all its header lines together.
+/// Beyond these the answer is 431 as problem+json. (The HTTP codec's own limits, 96 fields
+/// or about 128 KiB of head, are higher: a request past them is refused before any
+/// middleware runs, with a bodiless 431.)
+pub const MAX_HEADER_FIELDS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Longest query string accepted (400 `invalid_query` beyond).
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
+/// The Swagger UI's policy: its own scripts and styles (the UI sets inline styles), nothing
+/// from elsewhere, never framed.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// Every other answer is data, never a page: nothing may load or frame it.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// HTTP hygiene around every request: header and query limits, `HEAD` answered as `GET`
+/// without the body, a problem document for any error that came without one, and the
+/// security headers (`nosniff`, no referrer, no framing, a CSP, and `Cache-Control:
+/// no-store` on answers to authenticated requests unless the handler chose a policy).
+pub async fn http_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let mut res = if headers.len() > MAX_HEADER_FIELDS || header_bytes > MAX_HEADER_BYTES {
+        let detail = format!(
+            "the request has {} header fields in {header_bytes} bytes; at most {MAX_HEADER_FIELDS} fields and {MAX_HEADER_BYTES} bytes are accepted",
+            headers.len()
+        );
+        req.error_response(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::HeadersTooLarge,
+            detail,
+        ))
+    } else if req.query_string().len() > MAX_QUERY_BYTES {
+        let detail = format!("the query string has at most {MAX_QUERY_BYTES} bytes");
+        req.error_response(
+            ApiError::bad_request(ErrorCode::InvalidQuery, detail.clone())
+                .with_violations(vec![Violation::new("/query", "too_long", detail)]),
+        )
+    } else {
+        // HEAD is GET without the body: the HTTP codec already leaves the body out of an
+        // answer to HEAD, keeping its length.
+        if req.method() == Method::HEAD {
+            req.head_mut().method = Method::GET;
+        }
+        let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+        let mut res = next.call(req).await?.map_into_boxed_body();
+        if authenticated && !res.headers().contains_key(header::CACHE_CONTROL) {
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        res
+    };
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/problem+json") || v.starts_with("application/json")
+        });
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        // An error from a component that is not ours (the docs' file server, the CORS
+        // layer) came bodiless or as text: it becomes a problem document, its short text
+        // kept as the detail.
+        let (request, response) = res.into_parts();
+        let (old, body) = response.into_parts();
+        let text = match body.size() {
+            BodySize::Sized(n) if n > 0 && n <= 300 => actix_web::body::to_bytes(body)
+                .await
+                .ok()
+                .and_then(|b| String::from_utf8(b.to_vec()).ok()),
+            _ => None,
+        };
+        let mut error = ApiError::for_status(status);
+        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+            error = ApiError::new(status, error.code(), text.trim().to_lowercase());
+        }
+        let mut problem = error.error_response();
+        for (name, value) in old.headers() {
+            if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+                problem.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        res = ServiceResponse::new(request, problem);
+    }
+    let docs = {
+        let path = res.request().path();
+        path == "/docs" || path.starts_with("/docs/")
+    };
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }),
+    );
+    Ok(res)
+}
+
+/// CORS for the browser origins in `SECONDMILE_CORS_ORIGINS` only. A request from any other
+/// origin (the server's own pages included) passes untouched and gets no CORS headers, so a
+/// browser keeps other sites' scripts from reading the answers.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .block_on_origin_mismatch(false)
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            REQUEST_ID_HEADER,
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 /// Refuses a request whose path or query string holds a control character (a NUL, an escape,
 /// ...) once percent-decoded, before any handler or database sees it, the same on every
 /// backend: in the path it is 404 (nothing is named so), in the query 400 with a pointer per
@@ -185,16 +327,17 @@ pub async fn refuse_control_characters(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if path_has_control_characters(req.path()) {
-        return Err(ApiError::not_found().into());
+        return Ok(req.error_response(ApiError::not_found()));
     }
     let violations = query_control_characters(req.query_string());
     if !violations.is_empty() {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidQuery,
-            "a query parameter holds a control character",
-        )
-        .with_violations(violations)
-        .into());
+        return Ok(req.error_response(
+            ApiError::bad_request(
+                ErrorCode::InvalidQuery,
+                "a query parameter holds a control character",
+            )
+            .with_violations(violations),
+        ));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -140,6 +140,17 @@ impl Modify for CommonResponses {
                         .entry("401".to_string())
                         .or_insert_with(|| problem("Missing or invalid token").into());
                 }
+                // Any request can have a refused query string or too many header bytes.
+                responses.entry("400".to_string()).or_insert_with(|| {
+                    problem(
+                        "A query string over 8 KiB or with a control character (`invalid_query`)",
+                    )
+                    .into()
+                });
+                responses.entry("431".to_string()).or_insert_with(|| {
+                    problem("More than 64 header fields or 32 KiB of headers (`headers_too_large`)")
+                        .into()
+                });
                 // Any operation can be throttled, fail, or find the service unavailable.
                 let retry_after = || {
                     utoipa::openapi::HeaderBuilder::new()

@@ -75,7 +75,13 @@ pub async fn fallback(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Err(match state.routes.allowed_methods(req.path()) {
-        Some(allowed) => ApiError::method_not_allowed(&allowed),
+        Some(mut allowed) => {
+            // Every GET route answers HEAD too (see `middleware::http_guard`).
+            if allowed.iter().any(|m| m == "GET") {
+                allowed.push("HEAD".into());
+            }
+            ApiError::method_not_allowed(&allowed)
+        }
         None => ApiError::not_found(),
     })
 }

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -159,10 +159,16 @@ impl Application {
             reports: config.reports.clone(),
         });
 
+        let cors_origins = config.server.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::middleware::refuse_control_characters))
                 .wrap(Compress::default())
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    crate::middleware::cors(&cors_origins),
+                ))
+                .wrap(from_fn(crate::middleware::http_guard))
                 .wrap(from_fn(observe))
                 .app_data(state.clone())
                 .configure(extract::configure_extractors)

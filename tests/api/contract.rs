@@ -111,13 +111,23 @@ impl Contract {
         if undocumented(path) {
             return Ok(());
         }
+        // A CORS preflight answered by the CORS layer (only for listed origins).
+        if method == Method::OPTIONS && status == 200 && body.is_empty() {
+            return Ok(());
+        }
         let template = self
             .templates
             .iter()
             .find(|(def, _)| def.is_match(path))
             .map(|(_, template)| template.as_str());
+        // HEAD is answered as the GET of the same path, without the body.
+        let documented = if method == Method::HEAD {
+            "get".to_string()
+        } else {
+            method.as_str().to_ascii_lowercase()
+        };
         let operation = template.and_then(|t| {
-            let item = &self.doc["paths"][t][method.as_str().to_ascii_lowercase()];
+            let item = &self.doc["paths"][t][documented.as_str()];
             item.is_object().then_some((t, item))
         });
         let Some((template, operation)) = operation else {

@@ -214,7 +214,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
                 .headers()
                 .get("allow")
                 .and_then(|v| v.to_str().ok()),
-            Some("GET"),
+            Some("GET, HEAD"),
             "{path}"
         );
         expect_problem(&mut response, 405, "method_not_allowed").await;

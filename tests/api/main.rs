@@ -13,6 +13,7 @@ mod errors;
 mod exports;
 mod health;
 mod helpers;
+mod hygiene;
 mod locations;
 mod migrations;
 mod openapi;
