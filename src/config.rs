@@ -390,8 +390,9 @@ impl Config {
             "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL",
             "SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD",
         ];
-        let values: Vec<Option<String>> = bootstrap_vars.iter().map(|v| get(v)).collect();
-        let bootstrap = match (&values[0], &values[1], &values[2]) {
+        let values = bootstrap_vars.map(&get);
+        let [org, email, password] = &values;
+        let bootstrap = match (org, email, password) {
             (None, None, None) => None,
             (Some(org), Some(email), Some(password)) => Some(BootstrapConfig {
                 org_name: org.trim().to_string(),

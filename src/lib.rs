@@ -1,4 +1,12 @@
 //! secondmile: a REST API backend for mystery-shopper programmes.
+// No panics on input: outside tests, unwrap, expect, panic! and unchecked indexing are
+// refused; the few provably safe uses carry an `#[allow]` with their reason.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod aggregates;
 pub mod auth;

@@ -1,3 +1,11 @@
+// No panics on input: outside tests, unwrap, expect, panic! and unchecked indexing are
+// refused; the few provably safe uses carry an `#[allow]` with their reason.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -21,6 +21,10 @@ pub struct Metrics {
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 impl Metrics {
+    #[allow(
+        clippy::expect_used,
+        reason = "fixed metric names and labels, valid by construction and checked by tests"
+    )]
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("secondmile".into()), None)
             .expect("a fixed, valid metrics prefix");

@@ -270,6 +270,10 @@ pub fn document() -> OpenApiDoc {
 }
 
 /// The document as committed to `openapi/openapi.json`: pretty JSON with a final newline.
+#[allow(
+    clippy::expect_used,
+    reason = "serializing a built document of strings and maps cannot fail"
+)]
 pub fn document_json() -> String {
     let mut json = document()
         .to_pretty_json()

@@ -172,7 +172,9 @@ pub fn contribution(report: &Report) -> Contribution {
         tally.score_sum_sq = overall * overall;
         tally.score_min = Some(overall);
         tally.score_max = Some(overall);
-        tally.histogram[bucket(overall)] = 1;
+        if let Some(slot) = tally.histogram.get_mut(bucket(overall)) {
+            *slot = 1;
+        }
     }
     match score.mile_level {
         MileLevel::Zero => tally.zero_mile = 1,

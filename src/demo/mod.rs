@@ -202,6 +202,18 @@ pub fn is_empty(db: &Db) -> Result<bool, DemoError> {
     Ok(identity::count_organizations(&mut conn).map_err(DbError::Query)? == 0)
 }
 
+/// One of `texts`, drawn as `texts[rng.random_range(0..len)]` (the same draw, so a seed gives
+/// the same demo as before), or "" for an empty list.
+fn pick(rng: &mut impl Rng, texts: &[&'static str]) -> &'static str {
+    if texts.is_empty() {
+        return "";
+    }
+    texts
+        .get(rng.random_range(0..texts.len()))
+        .copied()
+        .unwrap_or_default()
+}
+
 /// A password of 20 random characters (never derived from the seed).
 fn generated_password() -> Result<String, DemoError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -209,7 +221,8 @@ fn generated_password() -> Result<String, DemoError> {
     getrandom::fill(&mut bytes).map_err(|e| DemoError::Invalid(e.to_string()))?;
     let chars: String = bytes
         .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()))
+        .map(|b| char::from(*b))
         .collect();
     Ok(format!(
         "{}-{}-{}-{}",
@@ -433,8 +446,12 @@ pub async fn load(
         for _ in 0..visits {
             let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
             let phone = rng.random_bool(PHONE_SHARE);
-            let questionnaire = &questionnaires[usize::from(phone)];
-            let shopper = shoppers[rng.random_range(0..shoppers.len())];
+            let (Some(questionnaire), Some(&shopper)) = (
+                questionnaires.get(usize::from(phone)),
+                shoppers.get(rng.random_range(0..shoppers.len())),
+            ) else {
+                continue;
+            };
             here.push(plan_visit(
                 &mut rng,
                 *location_id,
@@ -554,21 +571,15 @@ fn plan_visit(
     let delighted = rng.random_bool(quality.second);
     let highlight = match (delighted, rng.random_bool(0.4)) {
         (_, false) => None,
-        (true, true) => Some(world::PRAISE[rng.random_range(0..world::PRAISE.len())]),
-        (false, true) => Some(world::NEUTRAL[rng.random_range(0..world::NEUTRAL.len())]),
+        (true, true) => Some(pick(rng, &world::PRAISE)),
+        (false, true) => Some(pick(rng, &world::NEUTRAL)),
     };
     let answers = visits::answers(&questionnaire.content, quality, highlight, rng);
     let score = crate::reports::scoring::score(&questionnaire.content, &answers);
     let narrative = match score.mile_level {
-        crate::reports::scoring::MileLevel::Zero => {
-            world::COMPLAINTS[rng.random_range(0..world::COMPLAINTS.len())]
-        }
-        crate::reports::scoring::MileLevel::First => {
-            world::NEUTRAL[rng.random_range(0..world::NEUTRAL.len())]
-        }
-        crate::reports::scoring::MileLevel::Second => {
-            world::PRAISE[rng.random_range(0..world::PRAISE.len())]
-        }
+        crate::reports::scoring::MileLevel::Zero => pick(rng, &world::COMPLAINTS),
+        crate::reports::scoring::MileLevel::First => pick(rng, &world::NEUTRAL),
+        crate::reports::scoring::MileLevel::Second => pick(rng, &world::PRAISE),
     };
     let check_in = (!phone).then(|| {
         let (dlat, dlon) = if far {
@@ -588,11 +599,14 @@ fn plan_visit(
     });
     let staff_observed = if !phone && rng.random_bool(0.3) {
         vec![StaffObserved {
-            description: [
-                "Clerk with a green apron at the till",
-                "Tall man with glasses near the clocks",
-                "Young woman at the delivery desk",
-            ][rng.random_range(0..3)]
+            description: pick(
+                rng,
+                &[
+                    "Clerk with a green apron at the till",
+                    "Tall man with glasses near the clocks",
+                    "Young woman at the delivery desk",
+                ],
+            )
             .to_string(),
             role: Some("sales associate".to_string()),
         }]
@@ -677,12 +691,18 @@ async fn run_visit(
             tally.approved += 1;
         }
         Fate::Reject(note) => {
-            let note = world::REJECT_NOTES[note % world::REJECT_NOTES.len()];
+            let note = world::REJECT_NOTES
+                .get(note % world::REJECT_NOTES.len())
+                .copied()
+                .unwrap_or_default();
             reports_service::decide(db, review, id, decide(Action::Reject, Some(note))).await?;
             tally.rejected += 1;
         }
         Fate::Return { note, revised } => {
-            let note = world::RETURN_NOTES[note % world::RETURN_NOTES.len()];
+            let note = world::RETURN_NOTES
+                .get(note % world::RETURN_NOTES.len())
+                .copied()
+                .unwrap_or_default();
             reports_service::decide(db, review, id, decide(Action::Return, Some(note))).await?;
             if revised {
                 let mut again = plan.submission;

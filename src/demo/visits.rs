@@ -114,7 +114,7 @@ pub fn answers(
                         if other >= best { other + 1 } else { other }
                     }
                 };
-                serde_json::json!(options[pick].value)
+                serde_json::json!(options.get(pick).map(|o| o.value.clone()))
             }
             QuestionType::MultiChoice => {
                 let options = q.options.as_deref().unwrap_or_default();

@@ -300,8 +300,10 @@ pub fn score(content: &QuestionnaireContent, answers: &[Answer]) -> Score {
         };
         let earned = q.weight * f;
         let possible = if q.bonus { 0.0 } else { q.weight };
-        sections[si].earned += earned;
-        sections[si].possible += possible;
+        if let Some(section) = sections.get_mut(si) {
+            section.earned += earned;
+            section.possible += possible;
+        }
         match q.tier {
             Some(Tier::First) => {
                 first.earned += earned;
