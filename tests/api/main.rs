@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod hygiene;
 mod locations;
+mod matrix;
 mod migrations;
 mod openapi;
 mod questionnaires;
