@@ -47,6 +47,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI 3.1 document (JSON) to standard output.
     Openapi,
+    /// Copy the SQLite database, while the server runs, to a new file PATH: one consistent
+    /// snapshot, checked and written atomically. (PostgreSQL: use pg_dump; see the README.)
+    Backup {
+        /// The new file (never overwritten).
+        path: std::path::PathBuf,
+    },
     /// Check the aggregate rollups against the released reports (`verify`: print every
     /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
     /// one transaction).
@@ -124,7 +130,7 @@ fn after_help() -> String {
     }
     text.push_str(
         "\nExit codes:\n  0   success\n  1   failure (migration, listening socket, server error)\n  \
-         2   invalid command line\n  65  invalid input (create-admin: bad email or password, email taken)\n  \
+         2   invalid command line\n  65  invalid input (create-admin: bad email or password, email taken; backup: the file exists, or PostgreSQL)\n  \
          69  database unreachable\n  78  invalid configuration",
     );
     text
@@ -157,6 +163,7 @@ fn main() -> ExitCode {
             display_name,
         } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
         Command::Rollups { action } => return rollups(&config, action),
+        Command::Backup { path } => return backup(&config, &path),
         Command::Demo(args) => return demo(&config, args.options.options(args.force_new_org)),
         Command::Serve(args) => serve(config, args.demo.then(|| args.options.options(false))),
         Command::Openapi => unreachable!("answered above"),
@@ -230,6 +237,30 @@ fn create_admin(
         Err(e) => {
             eprintln!("secondmile: {e}");
             ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn backup(config: &Config, path: &std::path::Path) -> ExitCode {
+    use secondmile::db::backup::{self, BackupError};
+    match backup::backup(&config.database.url, path) {
+        Ok(done) => {
+            println!(
+                "backed up {} organizations and {} reports to {} ({} bytes)",
+                done.organizations,
+                done.reports,
+                done.path.display(),
+                done.bytes
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(match e {
+                BackupError::Postgres | BackupError::Exists(_) => EXIT_DATA,
+                BackupError::Connect(_) => EXIT_DATABASE_UNAVAILABLE,
+                _ => EXIT_FAILURE,
+            })
         }
     }
 }

@@ -5,6 +5,7 @@
 mod aggregates;
 mod aggregates_property;
 mod auth;
+mod backup;
 mod cli;
 mod contract;
 mod control;
