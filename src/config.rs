@@ -107,6 +107,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "reports of visits older than this are refused (offline apps submit late; 1..=3650)",
     ),
     (
+        "SECONDMILE_SHOPPER_DAILY_REPORTS",
+        "200",
+        "most reports one shopper may submit in 24 hours; beyond it 429 with `Retry-After` (1..=1000000)",
+    ),
+    (
         "SECONDMILE_CHECKIN_RADIUS_M",
         "500",
         "a check-in farther than this from the location is flagged for reviewers (metres)",
@@ -182,6 +187,9 @@ pub struct AuthConfig {
 pub struct ReportsConfig {
     pub max_age_days: i64,
     pub checkin_radius_m: f64,
+    /// Most reports one shopper may submit in 24 hours (`None`: no limit, for the demo
+    /// loader's backfill).
+    pub daily_quota: Option<u32>,
     /// When aggregates give a verdict.
     pub verdict: crate::aggregates::stats::VerdictRule,
 }
@@ -416,6 +424,9 @@ impl Config {
             max_age_days: number(&get, "SECONDMILE_MAX_REPORT_AGE_DAYS", 90, 1, 3650)? as i64,
             checkin_radius_m: number(&get, "SECONDMILE_CHECKIN_RADIUS_M", 500, 1, 1_000_000)?
                 as f64,
+            daily_quota: Some(
+                number(&get, "SECONDMILE_SHOPPER_DAILY_REPORTS", 200, 1, 1_000_000)? as u32,
+            ),
             verdict: crate::aggregates::stats::VerdictRule {
                 min_sample: number(&get, "SECONDMILE_MIN_SAMPLE", 5, 1, 1000)?,
                 zero_lower: number(&get, "SECONDMILE_VERDICT_ZERO_PERCENT", 10, 0, 100)? as f64
@@ -533,6 +544,7 @@ mod tests {
             ("SECONDMILE_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("SECONDMILE_MAX_REPORT_AGE_DAYS", "0"),
             ("SECONDMILE_CHECKIN_RADIUS_M", "far"),
+            ("SECONDMILE_SHOPPER_DAILY_REPORTS", "0"),
             ("SECONDMILE_CORS_ORIGINS", "app.example.com"),
             ("SECONDMILE_CORS_ORIGINS", "https://app.example.com/path"),
             ("SECONDMILE_CORS_ORIGINS", "*"),

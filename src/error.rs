@@ -66,6 +66,7 @@ error_codes! {
     OwnReport => "own_report",
     PayloadTooLarge => "payload_too_large",
     PreconditionFailed => "precondition_failed",
+    QuotaExceeded => "quota_exceeded",
     RateLimited => "rate_limited",
     RequestTimeout => "request_timeout",
     StaleRevision => "stale_revision",

@@ -65,6 +65,19 @@ pub fn lock_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<()> {
     Ok(())
 }
 
+/// Serialises changes that count one user's rows (such as the daily submission quota):
+/// PostgreSQL locks the user's row until the transaction ends; SQLite already runs write
+/// transactions one at a time.
+pub fn lock_user(conn: &mut DbConn, org: OrgId, user: UserId) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind::<Text, _>(org.to_string())
+            .bind::<Text, _>(user.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- users
 
 #[derive(Queryable, Selectable)]

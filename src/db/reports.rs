@@ -174,6 +174,25 @@ impl TransitionRow {
 
 /// Stores a new report with its `submit` transition. Call inside a transaction; a report
 /// whose id is taken is a unique violation.
+/// How many reports a shopper submitted since `since`, and when the earliest of them was.
+pub fn shopper_submissions_since(
+    conn: &mut DbConn,
+    org: OrgId,
+    shopper: UserId,
+    since: DateTime<Utc>,
+) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    let (count, earliest) = reports::table
+        .filter(reports::org_id.eq(org))
+        .filter(reports::shopper_id.eq(shopper))
+        .filter(reports::created_at.gt(since.naive_utc()))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(reports::created_at),
+        ))
+        .first::<(i64, Option<NaiveDateTime>)>(conn)?;
+    Ok((count, earliest.map(|t| t.and_utc())))
+}
+
 pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
     diesel::insert_into(reports::table)
         .values(NewReport {

@@ -468,6 +468,7 @@ pub async fn load(
     // Wider than the API's default age limit: the demo backfills six months.
     let rules = ReportsConfig {
         max_age_days: rules.max_age_days.max(HISTORY_DAYS + 7),
+        daily_quota: None,
         ..rules.clone()
     };
     let review = caller(org.id, reviewer, Role::Reviewer);

@@ -24,6 +24,15 @@ impl From<ReportError> for ApiError {
         match e {
             ReportError::Invalid(violations) => ApiError::validation(violations),
             ReportError::NotFound => ApiError::not_found(),
+            e @ ReportError::QuotaExceeded { retry_after, .. } => ApiError::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::QuotaExceeded,
+                format!("{e}; a slot frees up in {retry_after} s"),
+            )
+            .with_header(
+                actix_web::http::header::RETRY_AFTER,
+                &retry_after.to_string(),
+            ),
             ReportError::Forbidden(why) => ApiError::forbidden(why),
             ReportError::OwnReport => ApiError::new(
                 actix_web::http::StatusCode::FORBIDDEN,

@@ -47,6 +47,9 @@ pub enum ReportError {
     /// A reviewer deciding on a report they submitted themselves (segregation of duties).
     #[error("nobody reviews a report they submitted")]
     OwnReport,
+    /// The shopper reached the daily submission quota; a slot frees up in `retry_after` s.
+    #[error("the shopper submitted {limit} reports in the last 24 hours, the most allowed")]
+    QuotaExceeded { limit: u32, retry_after: u64 },
     /// `If-Match` named a state the report is no longer in.
     #[error("the report changed since it was read")]
     ChangedSinceRead { current: ReportStatus },
@@ -221,19 +224,41 @@ pub async fn submit(
         at: report.created_at,
     };
     let id = report.id;
+    let quota = rules.daily_quota;
     let outcome = db
         .run(move |conn| {
-            match db::write_transaction(conn, |conn| store::insert_new(conn, &report, &submitted)) {
-                Ok(()) => Ok(Submitted::Created(report)),
+            let stored = db::write_transaction(conn, |conn| {
+                // The quota counts the shopper's reports of the last 24 hours, under a lock
+                // on the shopper so that concurrent submissions cannot both take the last slot.
+                if let Some(limit) = quota {
+                    identity::lock_user(conn, org, report.shopper_id)?;
+                    let since = report.created_at - chrono::Duration::hours(24);
+                    let (count, earliest) =
+                        store::shopper_submissions_since(conn, org, report.shopper_id, since)?;
+                    if count >= i64::from(limit) {
+                        let frees =
+                            earliest.unwrap_or(report.created_at) + chrono::Duration::hours(24);
+                        let wait = (frees - report.created_at).num_seconds().max(1);
+                        return Ok(Err(ReportError::QuotaExceeded {
+                            limit,
+                            retry_after: u64::try_from(wait).unwrap_or(1),
+                        }));
+                    }
+                }
+                store::insert_new(conn, &report, &submitted).map(Ok)
+            });
+            match stored {
+                Ok(Err(quota)) => Ok(Err(quota)),
+                Ok(Ok(())) => Ok(Ok(Submitted::Created(report))),
                 // A concurrent submission with this id won the insert: answer as a replay.
                 Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
-                    Some(existing) => Ok(Submitted::Replayed(existing)),
+                    Some(existing) => Ok(Ok(Submitted::Replayed(existing))),
                     None => Err(DbError::Query(e)),
                 },
                 Err(e) => Err(DbError::Query(e)),
             }
         })
-        .await?;
+        .await??;
     match outcome {
         Submitted::Replayed(existing) => replay(existing, &hash, caller),
         Submitted::Created(report) => {

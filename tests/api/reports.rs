@@ -961,3 +961,67 @@ async fn an_oversized_report_is_a_413() {
         (413, Some("payload_too_large"))
     );
 }
+
+#[actix_web::test]
+async fn a_shopper_over_the_daily_quota_gets_429_with_retry_after_and_nothing_is_stored() {
+    let w = world_with(&[("SECONDMILE_SHOPPER_DAILY_REPORTS", "3")]).await;
+    let mut stored = Vec::new();
+    for _ in 0..3 {
+        let body = report(&w);
+        let (status, created) = submit(&w, &body).await;
+        assert_eq!(status, 201, "{created}");
+        stored.push(body);
+    }
+    let over = report(&w);
+    let mut response = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/reports"))
+        .bearer_auth(&w.shopper_token)
+        .send_json(&over)
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: u64 = response
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((86_000..=86_400).contains(&wait), "{wait}");
+    let body = crate::helpers::json_body(&mut response).await;
+    assert_eq!(body["code"], "quota_exceeded", "{body}");
+    let id = over["id"].as_str().unwrap();
+    let (status, _) = w
+        .app
+        .get(&format!("/api/v1/reports/{id}"), &w.admin_token)
+        .await;
+    assert_eq!(status, 404, "the refused report was not stored");
+
+    // A retry of a stored report is still answered; a client submitting for the shopper is
+    // held to the same quota; another shopper is not.
+    let (status, _) = submit(&w, &stored[0]).await;
+    assert_eq!(status, 200);
+    let (client_id, secret) = w
+        .app
+        .create_client(&w.admin_token, &["reports:write"])
+        .await;
+    let client = w.app.client_token(&client_id, &secret).await;
+    let mut on_behalf = report(&w);
+    on_behalf["shopper_id"] = json!(w.shopper_id);
+    let (status, body) = w.app.post("/api/v1/reports", &client, on_behalf).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("quota_exceeded")),
+        "{body}"
+    );
+    let other = w.app.create_user(&w.admin_token, "shopper").await;
+    let other_token = w.app.access_token(&other).await;
+    let (status, body) = w
+        .app
+        .post("/api/v1/reports", &other_token, report(&w))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
