@@ -44,6 +44,7 @@ def start(binary, database_url, port):
     """Starts `secondmile serve` and waits until it is ready."""
     env = dict(os.environ, DATABASE_URL=database_url, SECONDMILE_BIND=f"127.0.0.1:{port}", SECONDMILE_LOG="warn",
                SECONDMILE_LOGIN_RATE_PER_IP="100000", SECONDMILE_LOGIN_RATE_PER_ACCOUNT="100000",
+               SECONDMILE_SHOPPER_DAILY_REPORTS="1000000",
                SECONDMILE_BOOTSTRAP_ORG="Bench", SECONDMILE_BOOTSTRAP_ADMIN_EMAIL=EMAIL,
                SECONDMILE_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD)
     env.pop("SECONDMILE_JWT_SECRET", None)
