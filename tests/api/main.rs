@@ -12,6 +12,7 @@ mod control;
 mod demo;
 mod errors;
 mod exports;
+mod fuzz_bodies;
 mod health;
 mod helpers;
 mod hygiene;
