@@ -211,6 +211,129 @@ impl Modify for PublicOperations {
     }
 }
 
+/// OpenAPI links from each create operation to what can be done next with the created
+/// resource (read, change, review, ...), so clients and stateful test tools can chain calls:
+/// the new resource's `id` (or `key`) from the response body becomes the next call's path
+/// parameter.
+struct Links;
+
+/// (path, method, status of the created answer, [(link name, operationId, path parameter,
+/// response body field)]).
+type LinkTable = [(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str, &'static str)],
+)];
+
+const LINKS: &LinkTable = &[
+    (
+        "/api/v1/reports",
+        "post",
+        "201",
+        &[
+            ("GetReport", "get_report", "id", "id"),
+            ("ReviewReport", "review_report", "id", "id"),
+            ("ReviseReport", "revise_report", "id", "id"),
+            ("GetHistory", "get_history", "id", "id"),
+            ("GetRevision", "get_revision", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/reports",
+        "post",
+        "200",
+        &[
+            ("GetReport", "get_report", "id", "id"),
+            ("GetHistory", "get_history", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/locations",
+        "post",
+        "201",
+        &[
+            ("GetLocation", "get_location", "id", "id"),
+            ("UpdateLocation", "update_location", "id", "id"),
+            ("DeleteLocation", "delete_location", "id", "id"),
+            ("LocationSummary", "location_summary", "id", "id"),
+            ("LocationTrend", "location_trend", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/questionnaires",
+        "post",
+        "201",
+        &[
+            ("GetQuestionnaire", "get_questionnaire", "id", "id"),
+            ("UpdateQuestionnaire", "update_questionnaire", "id", "id"),
+            ("PublishQuestionnaire", "publish_questionnaire", "id", "id"),
+            ("RetireQuestionnaire", "retire_questionnaire", "id", "id"),
+            ("CreateVersion", "create_version", "key", "key"),
+        ],
+    ),
+    (
+        "/api/v1/questionnaires/{key}/versions",
+        "post",
+        "201",
+        &[
+            ("GetQuestionnaire", "get_questionnaire", "id", "id"),
+            ("UpdateQuestionnaire", "update_questionnaire", "id", "id"),
+            ("PublishQuestionnaire", "publish_questionnaire", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/users",
+        "post",
+        "201",
+        &[
+            ("GetUser", "get_user", "id", "id"),
+            ("UpdateUser", "update_user", "id", "id"),
+            ("DeleteUser", "delete_user", "id", "id"),
+            ("GetManagerLocations", "get_manager_locations", "id", "id"),
+            ("SetManagerLocations", "set_manager_locations", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/integration-clients",
+        "post",
+        "201",
+        &[("DeleteClient", "delete_client", "id", "client_id")],
+    ),
+];
+
+impl Modify for Links {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::link::LinkBuilder;
+        for (path, method, status, links) in LINKS {
+            let Some(item) = doc.paths.paths.get_mut(*path) else {
+                continue;
+            };
+            let operation = match *method {
+                "post" => item.post.as_mut(),
+                _ => None,
+            };
+            let Some(RefOr::T(response)) =
+                operation.and_then(|o| o.responses.responses.get_mut(*status))
+            else {
+                continue;
+            };
+            for (name, operation_id, parameter, field) in *links {
+                let mut link = LinkBuilder::new()
+                    .operation_id(*operation_id)
+                    .parameter(*parameter, format!("$response.body#/{field}"));
+                if *operation_id == "get_revision" {
+                    link = link.parameter("n", "$response.body#/revision");
+                }
+                response
+                    .links
+                    .insert((*name).to_string(), RefOr::T(link.build()));
+            }
+        }
+    }
+}
+
 /// A `Page<T>` schema references its item schema instead of carrying a copy of it, so a
 /// generated client's page of reports holds the same `ReportResponse` type as a single read.
 struct PageItems;
@@ -258,6 +381,7 @@ pub fn document() -> OpenApiDoc {
     CommonResponses.modify(&mut doc);
     PageItems.modify(&mut doc);
     PublicOperations.modify(&mut doc);
+    Links.modify(&mut doc);
     doc.servers = Some(vec![
         utoipa::openapi::ServerBuilder::new()
             .url("http://127.0.0.1:8080")
@@ -269,7 +393,9 @@ pub fn document() -> OpenApiDoc {
     doc
 }
 
-/// The document as committed to `openapi/openapi.json`: pretty JSON with a final newline.
+/// The document as committed to `openapi/openapi.json` and served: pretty JSON with a final
+/// newline. utoipa writes a link's `operationId` as `"operation_id"` (a key nothing else in
+/// the document has); it is renamed here.
 #[allow(
     clippy::expect_used,
     reason = "serializing a built document of strings and maps cannot fail"
@@ -277,7 +403,8 @@ pub fn document() -> OpenApiDoc {
 pub fn document_json() -> String {
     let mut json = document()
         .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+        .expect("the OpenAPI document serializes")
+        .replace("\"operation_id\": ", "\"operationId\": ");
     json.push('\n');
     json
 }

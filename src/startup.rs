@@ -95,6 +95,14 @@ pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupErr
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
 /// `/docs` without the slash: the UI loads its assets relative to `/docs/`.
+/// The OpenAPI document, exactly as committed to `openapi/openapi.json`.
+async fn openapi_document() -> actix_web::HttpResponse {
+    static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(openapi::document_json);
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(DOCUMENT.as_str())
+}
+
 async fn docs_redirect() -> actix_web::HttpResponse {
     actix_web::HttpResponse::PermanentRedirect()
         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
@@ -174,9 +182,9 @@ impl Application {
                 .configure(extract::configure_extractors)
                 // Before the API scope, which would otherwise claim the document's path.
                 .route("/docs", web::get().to(docs_redirect))
+                .route(OPENAPI_PATH, web::get().to(openapi_document))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
-                        .url(OPENAPI_PATH, doc.clone())
                         // No call to the online validator: the docs work offline and
                         // send nothing elsewhere.
                         .config(

@@ -191,3 +191,73 @@ async fn the_docs_page_works_offline_and_calls_no_online_validator() {
     assert!(script.contains("/api/v1/openapi.json"), "{script}");
     assert!(!script.contains("swagger.io"), "{script}");
 }
+
+#[test]
+fn every_link_names_an_operation_and_its_parameters() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut operations = std::collections::HashMap::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.insert(id.to_string(), operation.clone());
+            }
+        }
+    }
+    let mut links = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let at = format!("{method} {path} {status} link {name}");
+                    let target = link["operationId"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{at}"));
+                    let target = operations
+                        .get(target)
+                        .unwrap_or_else(|| panic!("{at}: no operation {target}"));
+                    let declared: Vec<&str> = target["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| p["in"] == "path")
+                        .map(|p| p["name"].as_str().unwrap())
+                        .collect();
+                    for (parameter, expression) in link["parameters"].as_object().unwrap() {
+                        assert!(declared.contains(&parameter.as_str()), "{at}: {parameter}");
+                        let field = expression
+                            .as_str()
+                            .unwrap()
+                            .strip_prefix("$response.body#/")
+                            .unwrap();
+                        let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                        let schema = schema.as_str().unwrap().rsplit('/').next().unwrap();
+                        assert!(
+                            has_property(&doc, schema, field),
+                            "{at}: {schema} has no {field}"
+                        );
+                    }
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(links >= 20, "{links} links");
+}
+
+/// Whether a component schema (or one it combines with `allOf`) has a property.
+fn has_property(doc: &serde_json::Value, schema: &str, field: &str) -> bool {
+    let schema = &doc["components"]["schemas"][schema];
+    schema["properties"].get(field).is_some()
+        || schema["allOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|part| {
+                part["properties"].get(field).is_some()
+                    || part["$ref"]
+                        .as_str()
+                        .and_then(|r| r.rsplit('/').next())
+                        .is_some_and(|name| has_property(doc, name, field))
+            })
+}
