@@ -174,6 +174,25 @@ impl TransitionRow {
 
 /// Stores a new report with its `submit` transition. Call inside a transaction; a report
 /// whose id is taken is a unique violation.
+/// Dates every report of `org` to 20:00 UTC of its visit's local day, or leaves it when that
+/// is later than when it was stored (the demo's backfill, stored all at once).
+pub fn date_to_visits(conn: &mut DbConn, org: OrgId) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "UPDATE reports SET created_at = LEAST(created_at, CAST(visit_local_date AS DATE) + TIME '20:00') \
+             WHERE org_id = $1"
+        }
+        DbConn::Sqlite(_) => {
+            "UPDATE reports SET created_at = MIN(created_at, visit_local_date || ' 20:00:00') \
+             WHERE org_id = ?"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(org.to_string())
+        .execute(conn)
+}
+
 /// How many reports a shopper submitted since `since`, and when the earliest of them was.
 pub fn shopper_submissions_since(
     conn: &mut DbConn,

@@ -137,4 +137,20 @@ async fn the_demo_refuses_a_database_with_an_organization_unless_forced() {
         assert_eq!(status, 200, "{page}");
         assert_eq!(page["items"].as_array().unwrap().len(), 40);
     }
+    // The backfill is dated to its visits' evenings, not to the minute it was loaded: the
+    // demo shoppers' daily submission quota is not used up by it.
+    let token = sign_in(&app, "admin@hearth-home.example").await;
+    let (status, page) = app.get("/api/v1/reports?limit=200", &token).await;
+    assert_eq!(status, 200, "{page}");
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24)).to_rfc3339();
+    let items = page["items"].as_array().unwrap();
+    let recent = items
+        .iter()
+        .filter(|r| r["created_at"].as_str().unwrap() > day_ago.as_str())
+        .count();
+    assert!(
+        recent * 10 < items.len(),
+        "{recent} of {} stored in the last day",
+        items.len()
+    );
 }
