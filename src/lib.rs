@@ -9,6 +9,7 @@
 )]
 
 pub mod aggregates;
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod db;

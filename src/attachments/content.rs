@@ -1,0 +1,238 @@
+//! What an uploaded file is: the types accepted, the type its first bytes show (so a declared
+//! `Content-Type` cannot disguise another kind of file), the metadata removed before it is
+//! stored (a phone's JPEG carries its position and serial number in EXIF), and the
+//! `Content-Digest` (RFC 9530) a client may send to have the bytes checked.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use img_parts::{ImageEXIF, ImageICC};
+
+/// The file types an attachment may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    Jpeg,
+    Png,
+    Heic,
+    Webp,
+    Pdf,
+}
+
+impl MediaType {
+    pub const ALL: [MediaType; 5] = [
+        MediaType::Jpeg,
+        MediaType::Png,
+        MediaType::Heic,
+        MediaType::Webp,
+        MediaType::Pdf,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaType::Jpeg => "image/jpeg",
+            MediaType::Png => "image/png",
+            MediaType::Heic => "image/heic",
+            MediaType::Webp => "image/webp",
+            MediaType::Pdf => "application/pdf",
+        }
+    }
+
+    /// The type named by a `Content-Type` header (parameters ignored, case-insensitive).
+    pub fn from_content_type(header: &str) -> Option<MediaType> {
+        let essence = header.split(';').next().unwrap_or("").trim();
+        MediaType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(essence))
+    }
+
+    /// The type the file's first bytes show, if it is one of ours.
+    pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Some(MediaType::Jpeg);
+        }
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Some(MediaType::Png);
+        }
+        if bytes.starts_with(b"%PDF-") {
+            return Some(MediaType::Pdf);
+        }
+        if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+            return Some(MediaType::Webp);
+        }
+        // ISO base media: a `ftyp` box first, with a HEIF brand.
+        if bytes.get(4..8) == Some(b"ftyp") {
+            let brand = bytes.get(8..12)?;
+            const HEIF: [&[u8]; 6] = [b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"];
+            if HEIF.contains(&brand) {
+                return Some(MediaType::Heic);
+            }
+        }
+        None
+    }
+}
+
+/// JPEG APP1 segments that hold XMP (which can repeat the EXIF position) start so.
+const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// JPEG markers of metadata segments: APP1 (EXIF, XMP), APP13 (IPTC), COM (comments).
+const APP1: u8 = 0xE1;
+const APP13: u8 = 0xED;
+const COM: u8 = 0xFE;
+
+/// The file as it is stored: JPEG without EXIF, XMP, IPTC and comments (the colour profile
+/// is kept), PNG and WebP without EXIF; HEIC and PDF unchanged. An image that does not parse
+/// is refused (its type was shown by its first bytes, so it is damaged or forged).
+pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<Bytes, String> {
+    let damaged = |e: img_parts::Error| format!("the {} file cannot be read: {e}", media.as_str());
+    match media {
+        MediaType::Jpeg => {
+            let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(bytes).map_err(damaged)?;
+            let icc = jpeg.icc_profile();
+            jpeg.set_exif(None);
+            jpeg.segments_mut().retain(|segment| {
+                let marker = segment.marker();
+                !(marker == APP13
+                    || marker == COM
+                    || (marker == APP1 && segment.contents().starts_with(XMP_PREFIX)))
+            });
+            jpeg.set_icc_profile(icc);
+            Ok(jpeg.encoder().bytes())
+        }
+        MediaType::Png => {
+            let mut png = img_parts::png::Png::from_bytes(bytes).map_err(damaged)?;
+            png.set_exif(None);
+            Ok(png.encoder().bytes())
+        }
+        MediaType::Webp => {
+            let mut webp = img_parts::webp::WebP::from_bytes(bytes).map_err(damaged)?;
+            webp.set_exif(None);
+            Ok(webp.encoder().bytes())
+        }
+        MediaType::Heic | MediaType::Pdf => Ok(bytes),
+    }
+}
+
+/// The SHA-256 a `Content-Digest` header (RFC 9530) gives for the body: `sha-256=:BASE64:`,
+/// possibly beside other algorithms. `Ok(None)` when the header names no sha-256 digest it
+/// could check; `Err` when it is malformed.
+pub fn content_digest_sha256(header: &str) -> Result<Option<[u8; 32]>, String> {
+    for member in header.split(',') {
+        let Some((algorithm, value)) = member.trim().split_once('=') else {
+            return Err("Content-Digest is a list of algorithm=:base64: members".into());
+        };
+        if !algorithm.trim().eq_ignore_ascii_case("sha-256") {
+            continue;
+        }
+        let encoded = value
+            .trim()
+            .strip_prefix(':')
+            .and_then(|v| v.strip_suffix(':'))
+            .ok_or("the sha-256 digest is a byte sequence: sha-256=:BASE64:")?;
+        let bytes = STANDARD
+            .decode(encoded)
+            .map_err(|_| "the sha-256 digest is not base64".to_string())?;
+        let digest: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "a sha-256 digest has 32 bytes".to_string())?;
+        return Ok(Some(digest));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// A minimal JPEG: SOI, an APP1 EXIF segment holding a GPS-like marker text, an XMP
+    /// segment, a comment, and the rest of a (tiny) image.
+    fn jpeg_with_metadata() -> Vec<u8> {
+        let mut out = vec![0xFF, 0xD8];
+        let segment = |marker: u8, body: &[u8]| {
+            let len = u16::try_from(body.len() + 2).unwrap().to_be_bytes();
+            let mut s = vec![0xFF, marker, len[0], len[1]];
+            s.extend_from_slice(body);
+            s
+        };
+        out.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+        out.extend(segment(
+            APP1,
+            b"Exif\0\0GPSLatitude 38.7111 SerialNumber X1",
+        ));
+        let mut xmp = XMP_PREFIX.to_vec();
+        xmp.extend_from_slice(b"<x:xmpmeta>GPSLongitude</x:xmpmeta>");
+        out.extend(segment(APP1, &xmp));
+        out.extend(segment(COM, b"taken by phone 123"));
+        // A quantisation table stands in for the image; then end of image.
+        out.extend(segment(0xDB, &[0u8; 65]));
+        out.extend(segment(0xDA, &[0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]));
+        out.extend_from_slice(&[0x00, 0x11, 0x22, 0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn types_are_told_by_their_first_bytes() {
+        assert_eq!(
+            MediaType::sniff(&jpeg_with_metadata()),
+            Some(MediaType::Jpeg)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(MediaType::Png)
+        );
+        assert_eq!(MediaType::sniff(b"%PDF-1.7\n"), Some(MediaType::Pdf));
+        assert_eq!(
+            MediaType::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(MediaType::Webp)
+        );
+        assert_eq!(
+            MediaType::sniff(b"\0\0\0\x18ftypheic\0\0\0\0"),
+            Some(MediaType::Heic)
+        );
+        assert_eq!(MediaType::sniff(b"\0\0\0\x18ftypmp42\0\0\0\0"), None);
+        assert_eq!(MediaType::sniff(b"GIF89a"), None);
+        assert_eq!(MediaType::sniff(b""), None);
+        assert_eq!(
+            MediaType::from_content_type("IMAGE/JPEG; charset=binary"),
+            Some(MediaType::Jpeg)
+        );
+        assert_eq!(MediaType::from_content_type("image/gif"), None);
+    }
+
+    #[test]
+    fn jpeg_metadata_is_removed_and_the_image_kept() {
+        let original = jpeg_with_metadata();
+        let stored = strip_metadata(MediaType::Jpeg, Bytes::from(original.clone())).unwrap();
+        let text = String::from_utf8_lossy(&stored);
+        for gone in [
+            "GPSLatitude",
+            "SerialNumber",
+            "GPSLongitude",
+            "phone 123",
+            "Exif",
+        ] {
+            assert!(!text.contains(gone), "{gone} is still there");
+        }
+        assert!(text.contains("JFIF"));
+        assert!(stored.ends_with(&[0x00, 0x11, 0x22, 0xFF, 0xD9]));
+        assert!(stored.len() < original.len());
+        // Stripping again changes nothing.
+        let again = strip_metadata(MediaType::Jpeg, stored.clone()).unwrap();
+        assert_eq!(again, stored);
+        // A file that only starts like a JPEG is refused.
+        assert!(strip_metadata(MediaType::Jpeg, Bytes::from_static(&[0xFF, 0xD8, 0xFF])).is_err());
+    }
+
+    #[test]
+    fn content_digests_are_read_as_rfc_9530_says() {
+        let digest: [u8; 32] = Sha256::digest(b"hello").into();
+        let header = format!("sha-256=:{}:", STANDARD.encode(digest));
+        assert_eq!(content_digest_sha256(&header), Ok(Some(digest)));
+        let both = format!("sha-512=:AAAA:, SHA-256=:{}:", STANDARD.encode(digest));
+        assert_eq!(content_digest_sha256(&both), Ok(Some(digest)));
+        assert_eq!(content_digest_sha256("sha-512=:AAAA:"), Ok(None));
+        assert!(content_digest_sha256("sha-256=abc").is_err());
+        assert!(content_digest_sha256("sha-256=:!!!:").is_err());
+        assert!(content_digest_sha256("sha-256=:AAAA:").is_err());
+        assert!(content_digest_sha256("nonsense").is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! Where attachment files live: a local directory (the default, beside the SQLite file) or an
+//! S3-compatible bucket, through the `object_store` crate, chosen by `SECONDMILE_STORAGE_URL`.
+//! A write is atomic on both (the local store writes a staging file and renames it; an S3
+//! PUT is all or nothing), so a key either holds a whole file or nothing. Keys name the
+//! organization, the attachment and the SHA-256 of the bytes, so the same bytes land on the
+//! same key and different bytes never overwrite each other.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+/// An opened store and the key prefix everything goes under.
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    /// Where it is, for logs and errors (no credentials).
+    pub location: String,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// One stored object, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub key: String,
+    pub size: u64,
+    pub modified: chrono::DateTime<chrono::Utc>,
+}
+
+impl Storage {
+    /// Opens `file://DIR` (relative paths from the working directory; created if missing) or
+    /// `s3://BUCKET[/PREFIX]` (credentials, region and endpoint from the standard AWS
+    /// environment variables, e.g. `AWS_ENDPOINT` and `AWS_ALLOW_HTTP` for another
+    /// S3-compatible service).
+    pub fn open(url: &str) -> Result<Storage, String> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            if dir.is_empty() {
+                return Err("file:// needs a directory, e.g. file://./secondmile-files".into());
+            }
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {dir}: {e}"))?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .map_err(|e| format!("cannot open {dir}: {e}"))?
+                .with_automatic_cleanup(true);
+            return Ok(Storage {
+                store: Arc::new(store),
+                prefix: Path::default(),
+                location: url.to_string(),
+            });
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err("s3:// needs a bucket, e.g. s3://my-bucket/secondmile".into());
+            }
+            let store = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(|e| format!("cannot open {url}: {e}"))?;
+            return Ok(Storage {
+                store: Arc::new(store),
+                prefix: Path::from(prefix.trim_matches('/')),
+                location: url.to_string(),
+            });
+        }
+        Err(format!(
+            "`{url}` is not a storage URL; use file://DIR or s3://BUCKET/PREFIX"
+        ))
+    }
+
+    fn path(&self, key: &str) -> Path {
+        if self.prefix.as_ref().is_empty() {
+            Path::from(key)
+        } else {
+            Path::from(format!("{}/{key}", self.prefix.as_ref()))
+        }
+    }
+
+    fn key_of(&self, path: &Path) -> String {
+        let full = path.as_ref();
+        let prefix = self.prefix.as_ref();
+        if prefix.is_empty() {
+            full.to_string()
+        } else {
+            full.strip_prefix(prefix)
+                .map_or(full, |k| k.trim_start_matches('/'))
+                .to_string()
+        }
+    }
+
+    /// Writes `bytes` under `key`, whole or not at all; returns once the store has it.
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), object_store::Error> {
+        self.store.put(&self.path(key), bytes.into()).await?;
+        Ok(())
+    }
+
+    /// The object's size, or `None` when there is no such object.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, object_store::Error> {
+        match self.store.head(&self.path(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Bytes `range` of the object.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, object_store::Error> {
+        self.store.get_range(&self.path(key), range).await
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), object_store::Error> {
+        self.store.delete(&self.path(key)).await
+    }
+
+    /// Every object under `key_prefix`.
+    pub async fn list(&self, key_prefix: &str) -> Result<Vec<Stored>, object_store::Error> {
+        let prefix = self.path(key_prefix);
+        let mut listing = self.store.list(Some(&prefix));
+        let mut out = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            out.push(Stored {
+                key: self.key_of(&meta.location),
+                size: meta.size,
+                modified: meta.last_modified,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_store_writes_reads_lists_and_deletes() {
+        let dir = std::env::temp_dir().join(format!("secondmile-store-{}", uuid::Uuid::new_v4()));
+        let url = format!("file://{}", dir.display());
+        actix_web::rt::System::new().block_on(async {
+            let storage = Storage::open(&url).unwrap();
+            assert!(dir.is_dir(), "created at open");
+            storage
+                .put(
+                    "orgs/o1/attachments/a1/abc",
+                    Bytes::from_static(b"0123456789"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                storage.size("orgs/o1/attachments/a1/abc").await.unwrap(),
+                Some(10)
+            );
+            assert_eq!(
+                storage.size("orgs/o1/attachments/a1/nope").await.unwrap(),
+                None
+            );
+            let part = storage
+                .read("orgs/o1/attachments/a1/abc", 2..5)
+                .await
+                .unwrap();
+            assert_eq!(&part[..], b"234");
+            let listed = storage.list("orgs/o1").await.unwrap();
+            assert_eq!(listed.len(), 1);
+            assert_eq!(listed[0].key, "orgs/o1/attachments/a1/abc");
+            assert_eq!(listed[0].size, 10);
+            storage.delete("orgs/o1/attachments/a1/abc").await.unwrap();
+            assert!(storage.list("orgs/o1").await.unwrap().is_empty());
+        });
+        std::fs::remove_dir_all(dir).unwrap();
+        assert!(Storage::open("ftp://x").is_err());
+        assert!(Storage::open("file://").is_err());
+        assert!(Storage::open("s3://").is_err());
+    }
+}
