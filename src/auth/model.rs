@@ -173,13 +173,13 @@ impl Email {
         if email.len() > 254 {
             return Err("an email address has at most 254 characters".into());
         }
-        if email
+        if let Some(c) = email
             .chars()
-            .any(|c| get_general_category(c) == GeneralCategory::Format)
+            .find(|c| get_general_category(*c) == GeneralCategory::Format)
         {
             return Err(format!(
-                "`{}` contains an invisible character (such as a zero-width space)",
-                shown.escape_unicode()
+                "an email address may not contain invisible characters such as zero-width spaces (U+{:04X} here)",
+                u32::from(c)
             ));
         }
         let Some((local, domain)) = email.split_once('@') else {
