@@ -21,7 +21,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/secondmile secondmile
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/secondmile secondmile \
+    && install -d -o secondmile -g secondmile /var/lib/secondmile/secondmile-files
 COPY --from=build /src/target/release/secondmile /usr/local/bin/secondmile
 USER secondmile
 WORKDIR /var/lib/secondmile

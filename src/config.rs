@@ -102,6 +102,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "comma-separated origins (`https://app.example.com`) whose browser pages may call the API; none: no cross-origin access",
     ),
     (
+        "SECONDMILE_STORAGE_URL",
+        "a secondmile-files directory next to the SQLite file",
+        "where photos and receipts are kept: `file://DIR` (created at start) or `s3://BUCKET/PREFIX` (AWS variables); with PostgreSQL the default is file://./secondmile-files",
+    ),
+    (
+        "SECONDMILE_MAX_ATTACHMENT_BYTES",
+        "10485760",
+        "largest photo or receipt accepted, in bytes (1..=1073741824); beyond it 413",
+    ),
+    (
         "SECONDMILE_MAX_REPORT_AGE_DAYS",
         "90",
         "reports of visits older than this are refused (offline apps submit late; 1..=3650)",
@@ -281,7 +291,32 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub reports: ReportsConfig,
+    pub attachments: AttachmentsConfig,
     pub bootstrap: Option<BootstrapConfig>,
+}
+
+/// Photos and receipts: where they are kept and how big they may be.
+#[derive(Clone, Debug)]
+pub struct AttachmentsConfig {
+    /// `file://DIR` or `s3://BUCKET/PREFIX`.
+    pub storage_url: String,
+    pub max_bytes: u64,
+}
+
+/// The default storage: a `secondmile-files` directory beside the SQLite file, or in the
+/// working directory with PostgreSQL.
+fn default_storage_url(database: &DatabaseUrl) -> String {
+    match database {
+        DatabaseUrl::Sqlite(path) => {
+            let parent = std::path::Path::new(path)
+                .parent()
+                .map(|p| p.display().to_string())
+                .filter(|p| !p.is_empty() && !path.starts_with(':'))
+                .unwrap_or_else(|| ".".into());
+            format!("file://{parent}/secondmile-files")
+        }
+        DatabaseUrl::Postgres(_) => "file://./secondmile-files".into(),
+    }
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -436,9 +471,30 @@ impl Config {
             },
         };
 
+        let attachments = AttachmentsConfig {
+            storage_url: match get("SECONDMILE_STORAGE_URL").filter(|v| !v.trim().is_empty()) {
+                Some(v) if v.starts_with("file://") || v.starts_with("s3://") => v.trim().into(),
+                Some(_) => {
+                    return Err(ConfigError {
+                        variable: "SECONDMILE_STORAGE_URL",
+                        message: "use file://DIR or s3://BUCKET/PREFIX".into(),
+                    });
+                }
+                None => default_storage_url(&url),
+            },
+            max_bytes: number(
+                &get,
+                "SECONDMILE_MAX_ATTACHMENT_BYTES",
+                10 * 1024 * 1024,
+                1,
+                1024 * 1024 * 1024,
+            )?,
+        };
+
         Ok(Config {
             auth,
             reports,
+            attachments,
             bootstrap,
             database: DatabaseConfig {
                 url,
@@ -545,6 +601,8 @@ mod tests {
             ("SECONDMILE_MAX_REPORT_AGE_DAYS", "0"),
             ("SECONDMILE_CHECKIN_RADIUS_M", "far"),
             ("SECONDMILE_SHOPPER_DAILY_REPORTS", "0"),
+            ("SECONDMILE_STORAGE_URL", "/var/lib/files"),
+            ("SECONDMILE_MAX_ATTACHMENT_BYTES", "0"),
             ("SECONDMILE_CORS_ORIGINS", "app.example.com"),
             ("SECONDMILE_CORS_ORIGINS", "https://app.example.com/path"),
             ("SECONDMILE_CORS_ORIGINS", "*"),

@@ -38,6 +38,8 @@ pub enum StartupError {
     Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("the operating system's random source failed: {0}")]
     Random(String),
+    #[error("cannot open the file storage: {0}")]
+    Storage(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -130,6 +132,11 @@ impl Application {
         {
             tracing::info!(organization = %bootstrap.org_name, "created the bootstrap organization and admin");
         }
+        // Opened (and a local directory created) at start, so a wrong location stops the
+        // server now rather than failing the first upload.
+        let storage = crate::attachments::storage::Storage::open(&config.attachments.storage_url)
+            .map_err(StartupError::Storage)?;
+        tracing::info!(storage = %storage.location, "file storage ready");
         let secret = signing_secret(&db, &config.auth)?;
         let auth = AuthState {
             tokens: tokens::TokenService::new(&config.auth, &secret),
@@ -165,6 +172,8 @@ impl Application {
             routes: table,
             auth,
             reports: config.reports.clone(),
+            storage,
+            attachments: config.attachments.clone(),
         });
 
         let cors_origins = config.server.cors_origins.clone();

@@ -15,6 +15,9 @@ pub struct AppState {
     pub routes: RouteTable,
     pub auth: AuthState,
     pub reports: ReportsConfig,
+    /// Where photos and receipts are kept.
+    pub storage: crate::attachments::storage::Storage,
+    pub attachments: crate::config::AttachmentsConfig,
 }
 
 /// What the token endpoint and the `AuthUser` extractor need.

@@ -303,3 +303,50 @@ async fn serve_bootstraps_the_first_admin_from_the_environment_once() {
     assert_eq!(crate::helpers::count_rows(&mut conn, "organizations"), 1);
     assert_eq!(crate::helpers::count_rows(&mut conn, "users"), 1);
 }
+
+#[test]
+fn the_file_storage_is_made_beside_the_database_and_a_bad_one_stops_the_server() {
+    let dir = scratch_dir();
+    // A server on an SQLite file makes its files directory beside it (here: on a port that
+    // is taken, so it stops right after preparing everything).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let out = secondmile(
+        &["serve"],
+        &[
+            ("DATABASE_URL", "sqlite://data/app.db"),
+            ("SECONDMILE_BIND", &bind),
+        ],
+        &{
+            std::fs::create_dir_all(dir.join("data")).unwrap();
+            dir.clone()
+        },
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(dir.join("data/secondmile-files").is_dir(), "{out:?}");
+    // A location that cannot be a directory stops the server at start, saying why.
+    std::fs::write(dir.join("a-file"), b"x").unwrap();
+    let url = format!("file://{}/a-file/files", dir.display());
+    let out = secondmile(
+        &["serve"],
+        &[
+            ("DATABASE_URL", "sqlite://app.db"),
+            ("SECONDMILE_STORAGE_URL", &url),
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("file storage"), "{said}");
+    let out = secondmile(
+        &["serve"],
+        &[
+            ("DATABASE_URL", "sqlite://app.db"),
+            ("SECONDMILE_STORAGE_URL", "ftp://x"),
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    drop(taken);
+    std::fs::remove_dir_all(dir).unwrap();
+}

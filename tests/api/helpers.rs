@@ -109,6 +109,24 @@ impl TestDb {
         }
     }
 
+    /// Where the test server keeps files: beside the SQLite file, or a directory of its own
+    /// for a PostgreSQL database (removed with it).
+    pub fn storage_url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path, .. } => format!(
+                "file://{}",
+                path.parent()
+                    .unwrap_or(path)
+                    .join("secondmile-files")
+                    .display()
+            ),
+            TestDb::Postgres { name, .. } => format!(
+                "file://{}",
+                std::env::temp_dir().join(format!("{name}-files")).display()
+            ),
+        }
+    }
+
     /// The `DATABASE_URL` that points at this database.
     pub fn url(&self) -> String {
         match self {
@@ -156,6 +174,9 @@ impl Drop for TestDb {
         self.destroy();
         if let TestDb::Sqlite { dir, .. } = self {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        if let TestDb::Postgres { name, .. } = self {
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{name}-files")));
         }
     }
 }
@@ -365,6 +386,7 @@ pub fn start_server(db: &TestDb, vars: &[(&str, &str)], extra: ExtraRoutes) -> S
         ("SECONDMILE_JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("SECONDMILE_LOGIN_RATE_PER_IP".into(), "100000".into()),
         ("SECONDMILE_LOGIN_RATE_PER_ACCOUNT".into(), "100000".into()),
+        ("SECONDMILE_STORAGE_URL".into(), db.storage_url()),
     ]);
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
