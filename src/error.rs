@@ -40,6 +40,7 @@ macro_rules! error_codes {
 error_codes! {
     CodeTaken => "code_taken",
     DatabaseUnavailable => "database_unavailable",
+    DigestMismatch => "digest_mismatch",
     DraftExists => "draft_exists",
     EmailTaken => "email_taken",
     Forbidden => "forbidden",
@@ -70,6 +71,8 @@ error_codes! {
     RateLimited => "rate_limited",
     RequestTimeout => "request_timeout",
     StaleRevision => "stale_revision",
+    StorageUnavailable => "storage_unavailable",
+    TooManyAttachments => "too_many_attachments",
     UnreadableBody => "unreadable_body",
     UnsupportedGrantType => "unsupported_grant_type",
     UnsupportedMediaType => "unsupported_media_type",

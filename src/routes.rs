@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::aggregates::handlers as aggregates;
+use crate::attachments::handlers as attachments;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
 use crate::exports::handlers as exports;
@@ -59,6 +60,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(review::revise_report)
                 .service(review::get_revision)
                 .service(review::get_history)
+                .service(attachments::upload_attachment)
+                .service(attachments::list_attachments)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
                 .service(aggregates::region_aggregates)

@@ -1,5 +1,8 @@
-//! Photos and receipts uploaded by the shoppers' apps: what a file is (`content`) and where
-//! files are kept (`storage`).
+//! Photos and receipts uploaded by the shoppers' apps: what a file is (`content`), where
+//! files are kept (`storage`), the use cases (`service`) and the endpoints.
 
 pub mod content;
+pub mod dto;
+pub mod handlers;
+pub mod service;
 pub mod storage;

@@ -13,6 +13,7 @@ macro_rules! on_backend {
 }
 
 pub mod aggregates;
+pub mod attachments;
 pub mod backup;
 pub mod identity;
 pub mod locations;

@@ -74,6 +74,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    attachments (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        report_id -> Text,
+        revision -> Integer,
+        media_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        uploaded_sha256 -> Text,
+        storage_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     locations (org_id, id) {
         id -> Text,
         org_id -> Text,
@@ -238,6 +253,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     users,
     user_emails,
+    attachments,
     integration_clients,
     refresh_tokens,
     locations,

@@ -99,7 +99,8 @@ stored_ids!(
     ReportId,
     TransitionId,
     TokenId,
-    FamilyId
+    FamilyId,
+    AttachmentId
 );
 
 /// Closed sets stored by name: `as_str` to write, `parse` (an `Option`) to read.

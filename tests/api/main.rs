@@ -4,6 +4,7 @@
 
 mod aggregates;
 mod aggregates_property;
+mod attachments;
 mod auth;
 mod backup;
 mod cli;

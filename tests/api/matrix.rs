@@ -163,6 +163,10 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Shopper], Scope("reports:write")),
     ),
     (
+        "GET /api/v1/reports/{id}/attachments",
+        Restricted(ALL_ROLES, Scope("reports:read")),
+    ),
+    (
         "GET /api/v1/reports/{id}/history",
         Restricted(&[Admin, Reviewer, Shopper], Never),
     ),
@@ -173,6 +177,10 @@ const TABLE: &[(&str, Access)] = &[
     (
         "GET /api/v1/reports/{id}/revisions/{n}",
         Restricted(ALL_ROLES, Scope("reports:read")),
+    ),
+    (
+        "PUT /api/v1/reports/{report_id}/attachments/{attachment_id}",
+        Restricted(&[Shopper], Scope("reports:write")),
     ),
     ("GET /api/v1/users", Restricted(&[Admin], Never)),
     ("POST /api/v1/users", Restricted(&[Admin], Never)),
@@ -293,6 +301,10 @@ fn operations(doc: &Value) -> Vec<(String, Value)> {
 /// The request body the document gives as the example of an operation's body.
 fn example_body(doc: &Value, operation: &Value) -> Option<(String, Vec<u8>)> {
     let content = operation["requestBody"]["content"].as_object()?;
+    // A file upload: the smallest JPEG-looking bytes.
+    if content.contains_key("image/jpeg") {
+        return Some(("image/jpeg".into(), vec![0xFF, 0xD8, 0xFF, 0xD9]));
+    }
     let (media, declared) = content.iter().next()?;
     let example = declared.get("example").cloned().or_else(|| {
         let name = declared["schema"]["$ref"].as_str()?.rsplit('/').next()?;
@@ -473,6 +485,8 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
         template
             .replace("{id}", &id)
             .replace("{key}", "matrix-draft")
+            .replace("{report_id}", &report_id)
+            .replace("{attachment_id}", &uuid::Uuid::new_v4().to_string())
             .replace("{n}", "1")
     };
 

@@ -1,0 +1,192 @@
+//! Uploading a report's photos and receipts, and what a report expects versus has.
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::content::{self, MediaType};
+use super::storage::Storage;
+use crate::auth::{AuthUser, Principal};
+use crate::db::attachments::{self as store, Attachment};
+use crate::db::{self, Db, DbError, is_unique_violation};
+use crate::ids::{AttachmentId, ReportId};
+use crate::reports::model::{Report, Visibility};
+use crate::reports::service::{self as reports, ReportError};
+
+/// Most files one report may have.
+pub const MAX_PER_REPORT: usize = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttachmentError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error("only the report's submitter uploads its files")]
+    NotSubmitter,
+    #[error("the report names no photo or receipt with the id {0}; name it in an answer first")]
+    NotExpected(AttachmentId),
+    #[error("the file is {declared} by its Content-Type but its first bytes are {shown}")]
+    TypeMismatch {
+        declared: &'static str,
+        shown: String,
+    },
+    #[error("{0}")]
+    Damaged(String),
+    #[error("the body does not match its Content-Digest")]
+    DigestMismatch,
+    #[error("another file was already uploaded with this id")]
+    Conflict,
+    #[error("a report has at most {MAX_PER_REPORT} files")]
+    TooMany,
+    #[error("the file storage failed: {0}")]
+    Storage(#[from] object_store::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What an upload did.
+pub enum Uploaded {
+    Created(Attachment),
+    /// The same bytes again: nothing changed.
+    Replayed(Attachment),
+}
+
+/// Attachment ids a report names: its answers whose value is an id (photo questions).
+pub fn expected(report: &Report) -> Vec<AttachmentId> {
+    let mut ids = Vec::new();
+    for answer in &report.document.submission.answers {
+        if let Some(id) = answer
+            .value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<AttachmentId>().ok())
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file as sent, checked: its declared type, what its bytes show, its digest.
+pub struct Upload {
+    pub declared: MediaType,
+    pub digest: Option<[u8; 32]>,
+    pub bytes: Bytes,
+}
+
+/// Stores a file for a report, idempotently on its id: the file is stored first, then its
+/// row, so a row always has its file (a file without a row, after a crash, is found by the
+/// sweeper).
+pub async fn upload(
+    db: &Db,
+    storage: &Storage,
+    caller: &AuthUser,
+    report_id: ReportId,
+    id: AttachmentId,
+    upload: Upload,
+) -> Result<Uploaded, AttachmentError> {
+    let org = caller.org_id;
+    let scope = match caller.principal {
+        Principal::User { id, .. } => Visibility::Own(id),
+        Principal::Client { .. } => Visibility::All(crate::reports::model::View::NoStaff),
+    };
+    let (report, _, _) = reports::find_visible(db, org, scope, report_id, false).await?;
+    // A shopper uploads for their own reports; an integration client with `reports:write`
+    // acts for the organization's shoppers, as when it submits reports.
+    let submitter = match caller.principal {
+        Principal::User { id, .. } => report.shopper_id == id,
+        Principal::Client { .. } => true,
+    };
+    if !submitter {
+        return Err(AttachmentError::NotSubmitter);
+    }
+    let uploaded: [u8; 32] = Sha256::digest(&upload.bytes).into();
+    if upload.digest.is_some_and(|d| d != uploaded) {
+        return Err(AttachmentError::DigestMismatch);
+    }
+    let uploaded_hex = hex(&uploaded);
+    let existing = db
+        .run(move |conn| Ok::<_, DbError>(store::find(conn, org, id)?))
+        .await?;
+    if let Some(existing) = existing {
+        return if existing.report_id == report_id && existing.uploaded_sha256 == uploaded_hex {
+            Ok(Uploaded::Replayed(existing))
+        } else {
+            Err(AttachmentError::Conflict)
+        };
+    }
+    if !expected(&report).contains(&id) {
+        return Err(AttachmentError::NotExpected(id));
+    }
+    let shown = MediaType::sniff(&upload.bytes);
+    if shown != Some(upload.declared) {
+        return Err(AttachmentError::TypeMismatch {
+            declared: upload.declared.as_str(),
+            shown: shown.map_or("of no accepted type".into(), |t| t.as_str().to_string()),
+        });
+    }
+    let stored =
+        content::strip_metadata(upload.declared, upload.bytes).map_err(AttachmentError::Damaged)?;
+    let stored_hex = hex(&Sha256::digest(&stored));
+    let key = format!("orgs/{org}/attachments/{id}/{stored_hex}");
+    let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+    storage.put(&key, stored).await?;
+    let attachment = Attachment {
+        id,
+        org_id: org,
+        report_id,
+        revision: report.revision,
+        media_type: upload.declared.as_str().to_string(),
+        size,
+        sha256: stored_hex,
+        uploaded_sha256: uploaded_hex.clone(),
+        storage_key: key,
+        created_at: db::now(),
+    };
+    let row = attachment.clone();
+    let outcome = db
+        .run(move |conn| {
+            let result = db::write_transaction(conn, |conn| {
+                if store::for_report(conn, org, report_id)?.len() >= MAX_PER_REPORT {
+                    return Ok(false);
+                }
+                store::insert(conn, &row)?;
+                Ok(true)
+            });
+            match result {
+                Ok(true) => Ok(Ok(Uploaded::Created(row.clone()))),
+                Ok(false) => Ok(Err(AttachmentError::TooMany)),
+                // The same upload arriving twice at once: the other one stored it.
+                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
+                    Some(a) if a.report_id == report_id && a.uploaded_sha256 == uploaded_hex => {
+                        Ok(Ok(Uploaded::Replayed(a)))
+                    }
+                    Some(_) => Ok(Err(AttachmentError::Conflict)),
+                    None => Err(DbError::Query(e)),
+                },
+                Err(e) => Err(DbError::Query(e)),
+            }
+        })
+        .await??;
+    if let Uploaded::Created(a) = &outcome {
+        tracing::info!(attachment = %a.id, report = %a.report_id, bytes = a.size, "attachment stored");
+    }
+    Ok(outcome)
+}
+
+/// A report's expected files and the ones received, as the caller may see the report.
+pub async fn status(
+    db: &Db,
+    org: crate::ids::OrgId,
+    scope: Visibility,
+    report_id: ReportId,
+) -> Result<(Vec<AttachmentId>, Vec<Attachment>), AttachmentError> {
+    let (report, _, _) = reports::find_visible(db, org, scope, report_id, false).await?;
+    let received = db
+        .run(move |conn| Ok::<_, DbError>(store::for_report(conn, org, report_id)?))
+        .await?;
+    Ok((expected(&report), received))
+}

@@ -1,0 +1,99 @@
+//! Attachment rows: one per stored file, written after the file is in the storage.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::attachments;
+use crate::ids::{AttachmentId, OrgId, ReportId};
+
+/// A stored attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub org_id: OrgId,
+    pub report_id: ReportId,
+    /// The report's revision when the file arrived.
+    pub revision: i32,
+    pub media_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the stored bytes.
+    pub sha256: String,
+    /// Hex SHA-256 of the bytes as uploaded (what a retry is compared with).
+    pub uploaded_sha256: String,
+    pub storage_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+struct Row {
+    id: AttachmentId,
+    org_id: OrgId,
+    report_id: ReportId,
+    revision: i32,
+    media_type: String,
+    size: i64,
+    sha256: String,
+    uploaded_sha256: String,
+    storage_key: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<Row> for Attachment {
+    fn from(r: Row) -> Self {
+        Attachment {
+            id: r.id,
+            org_id: r.org_id,
+            report_id: r.report_id,
+            revision: r.revision,
+            media_type: r.media_type,
+            size: r.size,
+            sha256: r.sha256,
+            uploaded_sha256: r.uploaded_sha256,
+            storage_key: r.storage_key,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+pub fn insert(conn: &mut DbConn, a: &Attachment) -> QueryResult<()> {
+    diesel::insert_into(attachments::table)
+        .values(Row {
+            id: a.id,
+            org_id: a.org_id,
+            report_id: a.report_id,
+            revision: a.revision,
+            media_type: a.media_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            uploaded_sha256: a.uploaded_sha256.clone(),
+            storage_key: a.storage_key.clone(),
+            created_at: a.created_at.naive_utc(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, org: OrgId, id: AttachmentId) -> QueryResult<Option<Attachment>> {
+    Ok(attachments::table
+        .filter(attachments::org_id.eq(org))
+        .filter(attachments::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Attachment::from))
+}
+
+/// A report's attachments, oldest first.
+pub fn for_report(conn: &mut DbConn, org: OrgId, report: ReportId) -> QueryResult<Vec<Attachment>> {
+    Ok(attachments::table
+        .filter(attachments::org_id.eq(org))
+        .filter(attachments::report_id.eq(report))
+        .select(Row::as_select())
+        .order((attachments::created_at.asc(), attachments::id.asc()))
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(Attachment::from)
+        .collect())
+}
