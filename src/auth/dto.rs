@@ -150,7 +150,8 @@ impl From<User> for UserResponse {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "rui@example.com", "display_name": "Rui Costa", "role": "reviewer", "password": "a long passphrase here"}))]
 pub struct CreateUserRequest {
-    /// Unique across the deployment; stored lower-case.
+    /// Unique within the organization (other organizations may have the same email); stored
+    /// in Unicode NFC and lower case.
     #[validate(length(max = 254))]
     #[schema(max_length = 254, format = Email)]
     pub email: String,

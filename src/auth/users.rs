@@ -53,7 +53,7 @@ pub async fn list_users(
 /// Create a user.
 ///
 /// A user of the caller's organization with a role and an initial password (12 to 1,024 bytes).
-/// Emails are unique across the deployment. Admins only.
+/// Emails are unique within the organization. Admins only.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
