@@ -53,6 +53,13 @@ enum Command {
         /// The new file (never overwritten).
         path: std::path::PathBuf,
     },
+    /// Attachment files: `sweep` deletes stored files that have no row (uploads interrupted
+    /// between storing the file and writing its row) once older than `--older-than` seconds,
+    /// and prints each one. `serve` also sweeps at start and hourly.
+    Attachments {
+        #[command(subcommand)]
+        action: AttachmentsAction,
+    },
     /// Check the aggregate rollups against the released reports (`verify`: print every
     /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
     /// one transaction).
@@ -117,6 +124,17 @@ impl DemoOptionArgs {
     }
 }
 
+#[derive(Subcommand)]
+enum AttachmentsAction {
+    /// Delete the stored files without a row.
+    Sweep {
+        /// Leave files younger than this many seconds (an upload in flight has stored its
+        /// file and is about to write its row). 0 when no server is running.
+        #[arg(long, default_value_t = 3600)]
+        older_than: u64,
+    },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RollupAction {
     Verify,
@@ -164,6 +182,9 @@ fn main() -> ExitCode {
         } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
         Command::Rollups { action } => return rollups(&config, action),
         Command::Backup { path } => return backup(&config, &path),
+        Command::Attachments {
+            action: AttachmentsAction::Sweep { older_than },
+        } => return sweep(&config, older_than),
         Command::Demo(args) => return demo(&config, args.options.options(args.force_new_org)),
         Command::Serve(args) => serve(config, args.demo.then(|| args.options.options(false))),
         Command::Openapi => unreachable!("answered above"),
@@ -261,6 +282,50 @@ fn backup(config: &Config, path: &std::path::Path) -> ExitCode {
                 BackupError::Connect(_) => EXIT_DATABASE_UNAVAILABLE,
                 _ => EXIT_FAILURE,
             })
+        }
+    }
+}
+
+fn sweep(config: &Config, older_than: u64) -> ExitCode {
+    use secondmile::attachments::{storage::Storage, sweep};
+    let db = match startup::connect_and_migrate(&config.database) {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
+        }
+    };
+    let storage = match Storage::open(&config.attachments.storage_url) {
+        Ok(storage) => storage,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let grace = std::time::Duration::from_secs(older_than);
+    let swept = actix_web::rt::System::new()
+        .block_on(async move { sweep::sweep(&db, &storage, grace).await });
+    match swept {
+        Ok(s) => {
+            for key in &s.deleted {
+                println!("deleted {key} (no row)");
+            }
+            for path in &s.staging_deleted {
+                println!("deleted {path} (staging file of an interrupted write)");
+            }
+            println!(
+                "examined {} files: {} with a row, {} without a row deleted, {} without a row kept (younger than {older_than} s); {} staging files deleted",
+                s.examined,
+                s.kept,
+                s.deleted.len(),
+                s.recent,
+                s.staging_deleted.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }

@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(review::get_history)
                 .service(attachments::upload_attachment)
                 .service(attachments::list_attachments)
+                .service(attachments::download_attachment)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
                 .service(aggregates::region_aggregates)

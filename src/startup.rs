@@ -114,6 +114,8 @@ async fn docs_redirect() -> actix_web::HttpResponse {
 pub struct Application {
     port: u16,
     server: Server,
+    db: Db,
+    storage: crate::attachments::storage::Storage,
 }
 
 impl Application {
@@ -172,7 +174,7 @@ impl Application {
             routes: table,
             auth,
             reports: config.reports.clone(),
-            storage,
+            storage: storage.clone(),
             attachments: config.attachments.clone(),
         });
 
@@ -217,7 +219,12 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            db,
+            storage,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -226,7 +233,14 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
     /// to finish.
+    /// The attachment sweeper runs beside it: once at start, then hourly.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let sweeper = actix_web::rt::spawn(crate::attachments::sweep::run_periodically(
+            self.db,
+            self.storage,
+        ));
+        let served = self.server.await;
+        sweeper.abort();
+        served
     }
 }

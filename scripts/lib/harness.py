@@ -103,3 +103,34 @@ def scratch_postgres(server):
         subprocess.run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
 
     return f"{base}/{name}", drop
+
+
+def jpeg(seed):
+    """A small valid JPEG whose EXIF names a GPS position; `seed` varies its bytes."""
+    def segment(marker, body):
+        return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+    return (b"\xFF\xD8" + segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0")
+            + segment(0xE1, b"Exif\0\0GPSLatitude 38.7111 N SerialNumber 4411")
+            + segment(0xDB, bytes([7]) * 65) + segment(0xDA, bytes([1, 1, 0, 0, 0x3F, 0]))
+            + seed.to_bytes(8, "big").replace(b"\xFF", b"\x00") + b"\xFF\xD9")
+
+
+def upload(port, token, report_id, attachment_id, body, timeout=30):
+    """PUTs a photo; returns (status, parsed body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request("PUT", f"/api/v1/reports/{report_id}/attachments/{attachment_id}", body=body,
+                 headers={"content-type": "image/jpeg", "authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, (json.loads(data) if data else None)
+
+
+def download(port, token, attachment_id):
+    """GETs a file; returns (status, bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"/api/v1/attachments/{attachment_id}", headers={"authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data

@@ -37,6 +37,17 @@ impl MediaType {
         }
     }
 
+    /// The file name extension of the type.
+    pub fn extension(self) -> &'static str {
+        match self {
+            MediaType::Jpeg => "jpg",
+            MediaType::Png => "png",
+            MediaType::Heic => "heic",
+            MediaType::Webp => "webp",
+            MediaType::Pdf => "pdf",
+        }
+    }
+
     /// The type named by a `Content-Type` header (parameters ignored, case-insensitive).
     pub fn from_content_type(header: &str) -> Option<MediaType> {
         let essence = header.split(';').next().unwrap_or("").trim();

@@ -1,12 +1,14 @@
 //! Uploading a report's files and listing what a report expects versus has.
 
-use actix_web::http::header;
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentEncoding, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
 use super::content::{self, MediaType};
 use super::dto::{AttachmentResponse, AttachmentStatus};
-use super::service::{self, AttachmentError, Upload, Uploaded};
+use super::service::{self, AttachmentError, DownloadError, Upload, Uploaded};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::ids::{AttachmentId, ReportId};
@@ -18,6 +20,14 @@ impl From<AttachmentError> for ApiError {
     fn from(e: AttachmentError) -> Self {
         let detail = e.to_string();
         match e {
+            // Files follow their report: the app uploads them once the report is acknowledged.
+            AttachmentError::Report(crate::reports::service::ReportError::NotFound) => {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::ReportNotReceived,
+                    "no such report of yours has been received: submit the report first, then upload its files",
+                )
+            }
             AttachmentError::Report(e) => e.into(),
             AttachmentError::NotSubmitter => ApiError::forbidden(detail),
             AttachmentError::NotExpected(_) => {
@@ -75,7 +85,7 @@ impl From<AttachmentError> for ApiError {
         (status = 200, description = "The same file was already stored", body = AttachmentResponse),
         (status = 400, description = "The body does not match its `Content-Digest` (`digest_mismatch`), or the header is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a shopper (uploading for their own report) or an integration client with `reports:write` (for any report of the organization)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such report for this caller (submit the report first)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report for this caller (`report_not_received`: submit the report first, then its files)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another file has this id (`idempotency_mismatch`), or the report has its 20 files (`too_many_attachments`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than `SECONDMILE_MAX_ATTACHMENT_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not one of the accepted types (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
@@ -189,4 +199,189 @@ pub async fn list_attachments(
         received: received.into_iter().map(AttachmentResponse::from).collect(),
         missing,
     }))
+}
+
+impl From<DownloadError> for ApiError {
+    fn from(e: DownloadError) -> Self {
+        let detail = e.to_string();
+        match e {
+            DownloadError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
+            }
+            DownloadError::StaffPrivacy => {
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::StaffPrivacy, detail)
+            }
+            DownloadError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn storage_failed(cause: &object_store::Error) -> ApiError {
+    tracing::error!(error = %cause, "file storage failed");
+    ApiError::unavailable(
+        ErrorCode::StorageUnavailable,
+        "the file storage is not reachable; retry later",
+    )
+}
+
+/// Whether an `If-None-Match` or `If-Range` value names `etag` (or is `*`).
+fn names(value: Option<&HeaderValue>, etag: &str, star: bool) -> bool {
+    value.and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',')
+            .map(str::trim)
+            .any(|t| (star && t == "*") || t == etag || t.strip_prefix("W/") == Some(etag))
+    })
+}
+
+/// The part of a file of `size` bytes to send: `None` for all of it (no `Range`, a `Range`
+/// that is not valid syntax, several ranges, or an `If-Range` that no longer holds), or the
+/// one range asked for; `Err` when it lies outside the file (416).
+fn wanted_range(
+    req: &HttpRequest,
+    etag: &str,
+    size: u64,
+) -> Result<Option<std::ops::RangeInclusive<u64>>, ()> {
+    let Some(range) = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    if req.headers().contains_key(header::IF_RANGE)
+        && !names(req.headers().get(header::IF_RANGE), etag, false)
+    {
+        return Ok(None);
+    }
+    let Ok(parsed) = http_range_header::parse_range_header(range) else {
+        return Ok(None);
+    };
+    match parsed.validate(size) {
+        Ok(ranges) if ranges.len() == 1 => Ok(ranges.into_iter().next()),
+        Ok(_) => Ok(None),
+        // A suffix longer than the file means all of it (RFC 9110, 14.1.1).
+        Err(http_range_header::RangeUnsatisfiableError::FileSuffixOutOfBounds) if size > 0 => {
+            Ok(Some(0..=size - 1))
+        }
+        Err(_) => Err(()),
+    }
+}
+
+/// Download a photo or receipt.
+///
+/// The file as stored (JPEG metadata removed), with its type, an `ETag` (its SHA-256) for
+/// `If-None-Match`, and byte ranges (`Range: bytes=START-END`, one range; `If-Range`
+/// honoured) so an interrupted download resumes. Visible as its report is: shoppers their
+/// own reports' files, managers those of released reports of their locations, admins,
+/// reviewers, analysts and clients with `reports:read` the organization's; a photo whose
+/// question says it may show staff only to admins, reviewers and its shopper (403
+/// `staff_privacy`). Files of superseded revisions stay downloadable.
+#[utoipa::path(
+    tag = "attachments",
+    security(("bearer" = []), ("oauth2" = ["reports:read"])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "attachment id"),
+        ("Range" = Option<String>, Header, description = "`bytes=START-END`, `bytes=START-` or `bytes=-LENGTH`"),
+        ("If-Range" = Option<String>, Header, description = "the ETag: send the range only if the file is still this one"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag you have: 304 if unchanged"),
+    ),
+    responses(
+        (status = 200, description = "The whole file",
+            content(
+                (Vec<u8> = "image/jpeg"),
+                (Vec<u8> = "image/png"),
+                (Vec<u8> = "image/heic"),
+                (Vec<u8> = "image/webp"),
+                (Vec<u8> = "application/pdf"),
+            ),
+            headers(
+                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+                ("Cache-Control" = String, description = "`private, max-age=3600`"),
+                ("Content-Disposition" = String, description = "`inline` with a file name"),
+            )),
+        (status = 206, description = "The range asked for",
+            content(
+                (Vec<u8> = "image/jpeg"),
+                (Vec<u8> = "image/png"),
+                (Vec<u8> = "image/heic"),
+                (Vec<u8> = "image/webp"),
+                (Vec<u8> = "application/pdf"),
+            ),
+            headers(
+                ("Content-Range" = String, description = "`bytes START-END/SIZE`"),
+                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
+            )),
+        (status = 304, description = "`If-None-Match` names the file's ETag",
+            headers(("ETag" = String, description = "the SHA-256 of the file, quoted"))),
+        (status = 403, description = "A client without `reports:read`, or a staff photo for a caller who may not see staff (`staff_privacy`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such file visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range lies outside the file (`range_not_satisfiable`; `Content-Range: bytes */SIZE`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/attachments/{id}")]
+pub async fn download_attachment(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<AttachmentId>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = visibility(&auth)?;
+    let file = service::downloadable(&state.db, auth.org_id, scope, id.into_inner()).await?;
+    let etag = format!("\"{}\"", file.sha256);
+    let cache = (header::CACHE_CONTROL, "private, max-age=3600");
+    if names(req.headers().get(header::IF_NONE_MATCH), &etag, true) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish());
+    }
+    let size = u64::try_from(file.size).unwrap_or(0);
+    let range = wanted_range(&req, &etag, size).map_err(|()| {
+        ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorCode::RangeNotSatisfiable,
+            format!("the file has {size} bytes; ask for a range inside it"),
+        )
+        .with_header(header::CONTENT_RANGE, &format!("bytes */{size}"))
+    })?;
+    let (status, start, end) = match &range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, *r.start(), *r.end() + 1),
+        None => (StatusCode::OK, 0, size),
+    };
+    let stream = if end > start {
+        state
+            .storage
+            .stream(&file.storage_key, start..end)
+            .await
+            .map_err(|e| storage_failed(&e))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "file storage failed during a download");
+                actix_web::error::ErrorServiceUnavailable("storage")
+            })
+            .boxed_local()
+    } else {
+        futures_util::stream::empty().boxed_local()
+    };
+    let extension =
+        MediaType::from_content_type(&file.media_type).map_or("bin", MediaType::extension);
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type(file.media_type.as_str())
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{}.{extension}\"", file.id),
+        ))
+        // Photos and PDFs are compressed already; a range is of the bytes as stored.
+        .insert_header(ContentEncoding::Identity);
+    if range.is_some() {
+        response.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{size}", end.saturating_sub(1)),
+        ));
+    }
+    Ok(response.body(SizedStream::new(end - start, stream)))
 }

@@ -8,8 +8,10 @@ use super::storage::Storage;
 use crate::auth::{AuthUser, Principal};
 use crate::db::attachments::{self as store, Attachment};
 use crate::db::{self, Db, DbError, is_unique_violation};
-use crate::ids::{AttachmentId, ReportId};
-use crate::reports::model::{Report, Visibility};
+use std::collections::HashMap;
+
+use crate::ids::{AttachmentId, OrgId, ReportId};
+use crate::reports::model::{View, Visibility};
 use crate::reports::service::{self as reports, ReportError};
 
 /// Most files one report may have.
@@ -47,23 +49,6 @@ pub enum Uploaded {
     Created(Attachment),
     /// The same bytes again: nothing changed.
     Replayed(Attachment),
-}
-
-/// Attachment ids a report names: its answers whose value is an id (photo questions).
-pub fn expected(report: &Report) -> Vec<AttachmentId> {
-    let mut ids = Vec::new();
-    for answer in &report.document.submission.answers {
-        if let Some(id) = answer
-            .value
-            .as_ref()
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<AttachmentId>().ok())
-            && !ids.contains(&id)
-        {
-            ids.push(id);
-        }
-    }
-    ids
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -118,9 +103,15 @@ pub async fn upload(
             Err(AttachmentError::Conflict)
         };
     }
-    if !expected(&report).contains(&id) {
+    let Some(named) = report
+        .document
+        .attachments
+        .iter()
+        .find(|f| f.id == id)
+        .cloned()
+    else {
         return Err(AttachmentError::NotExpected(id));
-    }
+    };
     let shown = MediaType::sniff(&upload.bytes);
     if shown != Some(upload.declared) {
         return Err(AttachmentError::TypeMismatch {
@@ -144,6 +135,8 @@ pub async fn upload(
         sha256: stored_hex,
         uploaded_sha256: uploaded_hex.clone(),
         storage_key: key,
+        question: named.question,
+        shows_staff: named.shows_staff,
         created_at: db::now(),
     };
     let row = attachment.clone();
@@ -180,7 +173,7 @@ pub async fn upload(
 /// A report's expected files and the ones received, as the caller may see the report.
 pub async fn status(
     db: &Db,
-    org: crate::ids::OrgId,
+    org: OrgId,
     scope: Visibility,
     report_id: ReportId,
 ) -> Result<(Vec<AttachmentId>, Vec<Attachment>), AttachmentError> {
@@ -188,5 +181,55 @@ pub async fn status(
     let received = db
         .run(move |conn| Ok::<_, DbError>(store::for_report(conn, org, report_id)?))
         .await?;
-    Ok((expected(&report), received))
+    let expected = report.document.attachments.iter().map(|f| f.id).collect();
+    Ok((expected, received))
+}
+
+/// The ids received for each of `reports` (for the counts in report responses).
+pub async fn received_for(
+    db: &Db,
+    org: OrgId,
+    reports: Vec<ReportId>,
+) -> Result<HashMap<ReportId, Vec<AttachmentId>>, DbError> {
+    let pairs = db
+        .run(move |conn| Ok::<_, DbError>(store::received_for(conn, org, &reports)?))
+        .await?;
+    let mut map: HashMap<ReportId, Vec<AttachmentId>> = HashMap::new();
+    for (report, id) in pairs {
+        map.entry(report).or_default().push(id);
+    }
+    Ok(map)
+}
+
+/// Why a file cannot be downloaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("no such attachment visible to you")]
+    NotFound,
+    #[error("this photo may show staff: only admins, reviewers and its shopper download it")]
+    StaffPrivacy,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A file the caller may download: its row, as the report it belongs to is visible.
+pub async fn downloadable(
+    db: &Db,
+    org: OrgId,
+    scope: Visibility,
+    id: AttachmentId,
+) -> Result<Attachment, DownloadError> {
+    let attachment = db
+        .run(move |conn| Ok::<_, DbError>(store::find(conn, org, id)?))
+        .await?
+        .ok_or(DownloadError::NotFound)?;
+    let view = match reports::find_visible(db, org, scope, attachment.report_id, false).await {
+        Ok((_, view, _)) => view,
+        Err(ReportError::Db(e)) => return Err(DownloadError::Db(e)),
+        Err(_) => return Err(DownloadError::NotFound),
+    };
+    if attachment.shows_staff && view != View::Full {
+        return Err(DownloadError::StaffPrivacy);
+    }
+    Ok(attachment)
 }

@@ -19,6 +19,8 @@ pub struct Storage {
     prefix: Path,
     /// Where it is, for logs and errors (no credentials).
     pub location: String,
+    /// The directory of a local store: a write is flushed to the disk before it counts.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -55,6 +57,7 @@ impl Storage {
                 store: Arc::new(store),
                 prefix: Path::default(),
                 location: url.to_string(),
+                local_root: Some(std::path::PathBuf::from(dir)),
             });
         }
         if let Some(rest) = url.strip_prefix("s3://") {
@@ -70,6 +73,7 @@ impl Storage {
                 store: Arc::new(store),
                 prefix: Path::from(prefix.trim_matches('/')),
                 location: url.to_string(),
+                local_root: None,
             });
         }
         Err(format!(
@@ -97,10 +101,40 @@ impl Storage {
         }
     }
 
-    /// Writes `bytes` under `key`, whole or not at all; returns once the store has it.
+    /// Writes `bytes` under `key`, whole or not at all; returns once the store has it durably
+    /// (a local file and its directory are flushed to the disk; an S3 PUT is acknowledged
+    /// once stored).
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), object_store::Error> {
-        self.store.put(&self.path(key), bytes.into()).await?;
+        let path = self.path(key);
+        self.store.put(&path, bytes.into()).await?;
+        if let Some(root) = &self.local_root {
+            let file = root.join(path.as_ref());
+            actix_web::rt::task::spawn_blocking(move || flush_to_disk(&file))
+                .await
+                .map_err(|e| generic(e.to_string()))?
+                .map_err(|e| generic(format!("flushing {key}: {e}")))?;
+        }
         Ok(())
+    }
+
+    /// Bytes `range` of the object as a stream of chunks (for downloads).
+    pub async fn stream(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<
+        futures_util::stream::BoxStream<'static, Result<Bytes, object_store::Error>>,
+        object_store::Error,
+    > {
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        Ok(self
+            .store
+            .get_opts(&self.path(key), options)
+            .await?
+            .into_stream())
     }
 
     /// The object's size, or `None` when there is no such object.
@@ -119,6 +153,22 @@ impl Storage {
         range: std::ops::Range<u64>,
     ) -> Result<Bytes, object_store::Error> {
         self.store.get_range(&self.path(key), range).await
+    }
+
+    /// A local store: deletes the staging files (half-written files of interrupted writes,
+    /// never visible as objects) older than `grace`. Nothing to do on S3, where a PUT is
+    /// all or nothing.
+    pub async fn delete_stale_staging(
+        &self,
+        grace: std::time::Duration,
+    ) -> Result<Vec<String>, object_store::Error> {
+        let Some(root) = self.local_root.clone() else {
+            return Ok(Vec::new());
+        };
+        actix_web::rt::task::spawn_blocking(move || delete_staging_under(&root, grace))
+            .await
+            .map_err(|e| generic(e.to_string()))?
+            .map_err(|e| generic(format!("cleaning staging files: {e}")))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), object_store::Error> {
@@ -140,6 +190,57 @@ impl Storage {
         }
         Ok(out)
     }
+}
+
+/// A local store's staging file: `NAME#DIGITS`, written before the rename that publishes it.
+fn is_staging(name: &str) -> bool {
+    name.rsplit_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Deletes staging files under `root` older than `grace`; returns their paths.
+fn delete_staging_under(
+    root: &std::path::Path,
+    grace: std::time::Duration,
+) -> std::io::Result<Vec<String>> {
+    let mut deleted = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                dirs.push(entry.path());
+                continue;
+            }
+            let name = entry.file_name();
+            if !kind.is_file() || !is_staging(&name.to_string_lossy()) {
+                continue;
+            }
+            let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+            if age >= grace {
+                std::fs::remove_file(entry.path())?;
+                deleted.push(entry.path().display().to_string());
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+fn generic(message: String) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "local",
+        source: message.into(),
+    }
+}
+
+/// Flushes a written file and the directory entry that names it.
+fn flush_to_disk(file: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    if let Some(dir) = file.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -181,6 +282,7 @@ mod tests {
             assert!(storage.list("orgs/o1").await.unwrap().is_empty());
         });
         std::fs::remove_dir_all(dir).unwrap();
+        assert!(is_staging("abc#12") && !is_staging("abc#") && !is_staging("abc#1x"));
         assert!(Storage::open("ftp://x").is_err());
         assert!(Storage::open("file://").is_err());
         assert!(Storage::open("s3://").is_err());

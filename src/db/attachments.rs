@@ -22,6 +22,10 @@ pub struct Attachment {
     /// Hex SHA-256 of the bytes as uploaded (what a retry is compared with).
     pub uploaded_sha256: String,
     pub storage_key: String,
+    /// The photo question whose answer names the file; `None` for the receipt.
+    pub question: Option<String>,
+    /// The question's rule when the file arrived: the photo may show staff (personal data).
+    pub shows_staff: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -37,6 +41,8 @@ struct Row {
     sha256: String,
     uploaded_sha256: String,
     storage_key: String,
+    question: Option<String>,
+    shows_staff: bool,
     created_at: NaiveDateTime,
 }
 
@@ -52,6 +58,8 @@ impl From<Row> for Attachment {
             sha256: r.sha256,
             uploaded_sha256: r.uploaded_sha256,
             storage_key: r.storage_key,
+            question: r.question,
+            shows_staff: r.shows_staff,
             created_at: r.created_at.and_utc(),
         }
     }
@@ -69,6 +77,8 @@ pub fn insert(conn: &mut DbConn, a: &Attachment) -> QueryResult<()> {
             sha256: a.sha256.clone(),
             uploaded_sha256: a.uploaded_sha256.clone(),
             storage_key: a.storage_key.clone(),
+            question: a.question.clone(),
+            shows_staff: a.shows_staff,
             created_at: a.created_at.naive_utc(),
         })
         .execute(conn)?;
@@ -96,4 +106,32 @@ pub fn for_report(conn: &mut DbConn, org: OrgId, report: ReportId) -> QueryResul
         .into_iter()
         .map(Attachment::from)
         .collect())
+}
+
+/// The ids of the files received for each of `reports` (one query for a page of reports).
+pub fn received_for(
+    conn: &mut DbConn,
+    org: OrgId,
+    reports: &[ReportId],
+) -> QueryResult<Vec<(ReportId, AttachmentId)>> {
+    if reports.is_empty() {
+        return Ok(Vec::new());
+    }
+    attachments::table
+        .filter(attachments::org_id.eq(org))
+        .filter(attachments::report_id.eq_any(reports))
+        .select((attachments::report_id, attachments::id))
+        .load(conn)
+}
+
+/// Which of `keys` (a batch of storage keys, of any organization) have a row: what the
+/// sweeper keeps.
+pub fn existing_keys(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<String>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    attachments::table
+        .filter(attachments::storage_key.eq_any(keys))
+        .select(attachments::storage_key)
+        .load(conn)
 }

@@ -84,6 +84,8 @@ diesel::table! {
         sha256 -> Text,
         uploaded_sha256 -> Text,
         storage_key -> Text,
+        question -> Nullable<Text>,
+        shows_staff -> Bool,
         created_at -> Timestamp,
     }
 }

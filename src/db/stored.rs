@@ -11,7 +11,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClientId, LocationId, QuestionnaireId, ReportId, UserId};
+use crate::ids::{AttachmentId, ClientId, LocationId, QuestionnaireId, ReportId, UserId};
 use crate::questionnaires::model as q;
 use crate::reports::model as r;
 use crate::reports::scoring as s;
@@ -103,9 +103,22 @@ struct ReportDoc {
     score: Score,
     #[serde(default)]
     flags: Vec<Flag>,
+    /// Absent in documents written before attachments existed: their files are then the
+    /// answers whose value is a UUID (the only way such a report could name a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attachments: Option<Vec<File>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     submitted_by_client: Option<uuid::Uuid>,
     submitted_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    id: uuid::Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    question: Option<String>,
+    #[serde(default)]
+    shows_staff: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,6 +139,8 @@ struct Submission {
     staff_observed: Vec<Staff>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client: Option<ClientInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    receipt: Option<uuid::Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -260,6 +275,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                     version: c.version.clone(),
                     device_id: c.device_id.clone(),
                 }),
+                receipt: sub.receipt.map(|r| r.0),
             },
             score: Score {
                 overall: d.score.overall,
@@ -302,6 +318,16 @@ impl From<&r::ReportDocument> for ReportDoc {
                     message: f.message.clone(),
                 })
                 .collect(),
+            attachments: Some(
+                d.attachments
+                    .iter()
+                    .map(|f| File {
+                        id: f.id.0,
+                        question: f.question.clone(),
+                        shows_staff: f.shows_staff,
+                    })
+                    .collect(),
+            ),
             submitted_by_client: d.submitted_by_client.map(|c| c.0),
             submitted_at: d.submitted_at,
         }
@@ -311,7 +337,8 @@ impl From<&r::ReportDocument> for ReportDoc {
 impl From<ReportDoc> for r::ReportDocument {
     fn from(d: ReportDoc) -> Self {
         let sub = d.submission;
-        r::ReportDocument {
+        let files = d.attachments;
+        let mut doc = r::ReportDocument {
             submission: r::ReportSubmission {
                 id: ReportId(sub.id),
                 location_id: LocationId(sub.location_id),
@@ -351,6 +378,7 @@ impl From<ReportDoc> for r::ReportDocument {
                     version: c.version,
                     device_id: c.device_id,
                 }),
+                receipt: sub.receipt.map(AttachmentId),
             },
             score: s::Score {
                 overall: d.score.overall,
@@ -396,10 +424,45 @@ impl From<ReportDoc> for r::ReportDocument {
                     })
                 })
                 .collect(),
+            attachments: Vec::new(),
             submitted_by_client: d.submitted_by_client.map(ClientId),
             submitted_at: d.submitted_at,
+        };
+        doc.attachments = match files {
+            Some(files) => files
+                .into_iter()
+                .map(|f| r::ExpectedFile {
+                    id: AttachmentId(f.id),
+                    question: f.question,
+                    shows_staff: f.shows_staff,
+                })
+                .collect(),
+            None => files_named_by_answers(&doc.submission),
+        };
+        doc
+    }
+}
+
+/// The files of a document written before attachments existed: its answers whose value is
+/// a UUID, each once.
+fn files_named_by_answers(sub: &r::ReportSubmission) -> Vec<r::ExpectedFile> {
+    let mut files: Vec<r::ExpectedFile> = Vec::new();
+    for answer in &sub.answers {
+        if let Some(id) = answer
+            .value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<AttachmentId>().ok())
+            && !files.iter().any(|f| f.id == id)
+        {
+            files.push(r::ExpectedFile {
+                id,
+                question: Some(answer.question.clone()),
+                shows_staff: false,
+            });
         }
     }
+    files
 }
 
 /// The stored form of a report document, in the current format.
@@ -493,6 +556,8 @@ struct Question {
     options: Option<Vec<Choice>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     show_if: Option<ShowIf>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    shows_staff: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -558,6 +623,7 @@ impl From<&q::Question> for Question {
             critical: x.critical,
             na_allowed: x.na_allowed,
             bonus: x.bonus,
+            shows_staff: x.shows_staff,
             expected: x.expected,
             min: x.min,
             max: x.max,
@@ -606,6 +672,7 @@ impl From<Question> for q::Question {
             critical: x.critical,
             na_allowed: x.na_allowed,
             bonus: x.bonus,
+            shows_staff: x.shows_staff,
             expected: x.expected,
             min: x.min,
             max: x.max,

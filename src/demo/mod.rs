@@ -668,6 +668,7 @@ fn plan_visit(
                 version: "3.4.1".to_string(),
                 device_id: None,
             }),
+            receipt: None,
         },
     }
 }

@@ -178,6 +178,10 @@ pub struct Question {
     pub options: Option<Vec<ChoiceOption>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<ShowIf>,
+    /// `photo` only: the photo may show staff, so it is personal data like the staff
+    /// observed: only admins, reviewers and its shopper may download it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shows_staff: bool,
 }
 
 impl Question {

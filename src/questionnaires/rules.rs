@@ -324,6 +324,13 @@ fn validate_question(
             "only a question that earns points has a tier".into(),
         );
     }
+    if q.shows_staff && q.kind != QuestionType::Photo {
+        push(
+            format!("{qp}/shows_staff"),
+            "not_applicable",
+            "only a photo question can show staff".into(),
+        );
+    }
     if q.bonus && !scored {
         push(
             format!("{qp}/bonus"),

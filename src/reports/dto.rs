@@ -4,9 +4,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{CheckIn, ClientInfo, Flag, Report, ReportStatus, StaffObserved, View, Visit};
+use super::model::{
+    CheckIn, ClientInfo, Flag, FlagCode, Report, ReportStatus, StaffObserved, View, Visit,
+};
 use super::scoring::{Answer, MileLevel, Score};
-use crate::ids::{LocationId, QuestionnaireId, ReportId, UserId};
+use crate::ids::{AttachmentId, LocationId, QuestionnaireId, ReportId, UserId};
 use crate::reports::workflow::{Action, Transition};
 
 /// A visit report with its score, as the caller may see it.
@@ -38,9 +40,13 @@ pub struct ReportResponse {
     pub staff_observed_redacted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientInfo>,
-    /// Plausibility flags for reviewers; absent for managers.
+    /// Plausibility flags for reviewers (including `missing_attachments` while files the
+    /// report names have not arrived); absent for managers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<Flag>>,
+    /// How many files (photos and the receipt) this revision names, and how many of them
+    /// have been uploaded (`GET /api/v1/reports/{id}/attachments` lists them).
+    pub attachments: AttachmentCounts,
     pub score: Score,
     /// The latest review decision that carries a note (e.g. why the report was returned);
     /// absent for managers.
@@ -56,6 +62,15 @@ pub struct ReportResponse {
 /// exact time of a visit cannot be inferred from when it was received.
 fn day_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Files a report names versus files received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentCounts {
+    #[schema(maximum = 20)]
+    pub expected: u32,
+    #[schema(maximum = 20)]
+    pub received: u32,
 }
 
 /// A reviewer's decision and note, as the shopper's app shows it.
@@ -83,10 +98,32 @@ impl ReportResponse {
         self
     }
 
-    pub fn new(report: Report, view: View) -> Self {
+    /// The report as `view` sees it; `received` are the ids of the files uploaded for it.
+    pub fn new(report: Report, view: View, received: &[AttachmentId]) -> Self {
         let doc = report.document;
         let sub = doc.submission;
         let manager = view == View::Manager;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let attachments = AttachmentCounts {
+            expected: count(doc.attachments.len()),
+            received: count(
+                doc.attachments
+                    .iter()
+                    .filter(|f| received.contains(&f.id))
+                    .count(),
+            ),
+        };
+        let mut flags = doc.flags;
+        if attachments.received < attachments.expected {
+            flags.push(Flag {
+                code: FlagCode::MissingAttachments,
+                message: format!(
+                    "{} of the {} files the report names have not been uploaded yet",
+                    attachments.expected - attachments.received,
+                    attachments.expected
+                ),
+            });
+        }
         let staff_hidden = view != View::Full;
         ReportResponse {
             id: report.id,
@@ -104,7 +141,8 @@ impl ReportResponse {
             staff_observed: (!staff_hidden).then_some(sub.staff_observed),
             staff_observed_redacted: staff_hidden,
             client: if manager { None } else { sub.client },
-            flags: (!manager).then_some(doc.flags),
+            flags: (!manager).then_some(flags),
+            attachments,
             score: doc.score,
             last_review: None,
             created_at: if manager {

@@ -7,12 +7,13 @@ use chrono::DateTime;
 use super::dto::{ListReportsQuery, ReportResponse, Sort};
 use super::model::{Report, ReportSubmission, View, Visibility};
 use super::service::{self, ReportError, Submitted};
+use crate::attachments::service as attachments;
 use crate::auth::model::{Role, Scope};
 use crate::auth::{AuthUser, Principal};
 use crate::db::reports::{ReportCursor, ReportFilter};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
-use crate::ids::ReportId;
+use crate::ids::{AttachmentId, OrgId, ReportId};
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
 
@@ -79,6 +80,18 @@ pub fn visibility(auth: &AuthUser) -> Result<Visibility, ApiError> {
     }
 }
 
+/// The ids of the files uploaded for a report.
+pub async fn received_files(
+    state: &AppState,
+    org: OrgId,
+    report: ReportId,
+) -> Result<Vec<AttachmentId>, ApiError> {
+    Ok(attachments::received_for(&state.db, org, vec![report])
+        .await?
+        .remove(&report)
+        .unwrap_or_default())
+}
+
 fn location_of(report: &Report) -> String {
     format!("/api/v1/reports/{}", report.id)
 }
@@ -133,9 +146,10 @@ pub async fn submit_report(
             Submitted::Created(report) => (HttpResponse::Created(), report),
             Submitted::Replayed(report) => (HttpResponse::Ok(), report),
         };
+    let received = received_files(&state, report.org_id, report.id).await?;
     Ok(response
         .insert_header((header::LOCATION, location_of(&report)))
-        .json(ReportResponse::new(report, View::Full)))
+        .json(ReportResponse::new(report, View::Full, &received)))
 }
 
 /// Get one report.
@@ -162,9 +176,10 @@ pub async fn get_report(
     let scope = visibility(&auth)?;
     let (report, view, note) =
         service::find_visible(&state.db, auth.org_id, scope, id.into_inner(), true).await?;
+    let received = received_files(&state, auth.org_id, report.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, service::etag(&report)))
-        .json(ReportResponse::new(report, view).with_last_review(note.as_ref(), view)))
+        .json(ReportResponse::new(report, view, &received).with_last_review(note.as_ref(), view)))
 }
 
 fn cursor_key(r: &Report) -> String {
@@ -230,8 +245,11 @@ pub async fn list_reports(
         page.fetch(),
     )
     .await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    let received = attachments::received_for(&state.db, auth.org_id, ids).await?;
     Ok(web::Json(page.page(rows, cursor_key, |r| {
         let id = r.id;
-        ReportResponse::new(r, view).with_last_review(notes.get(&id), view)
+        let files = received.get(&id).map_or(&[][..], Vec::as_slice);
+        ReportResponse::new(r, view, files).with_last_review(notes.get(&id), view)
     })))
 }

@@ -110,6 +110,64 @@ pub struct ReportSubmission {
     pub staff_observed: Vec<StaffObserved>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientInfo>,
+    /// The id of the proof-of-purchase file (photo or PDF of the receipt) the app will
+    /// upload to `PUT /api/v1/reports/{id}/attachments/{receipt}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::ids::AttachmentId>,
+}
+
+/// A file a report names and expects to be uploaded: a `photo` answer whose value is an id
+/// (a UUID), or the receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedFile {
+    pub id: crate::ids::AttachmentId,
+    /// The photo question; `None` for the receipt.
+    pub question: Option<String>,
+    /// The question says the photo may show staff (personal data).
+    pub shows_staff: bool,
+}
+
+/// The files a submission names, in answer order then the receipt; an id named twice is
+/// listed once (validation refuses that anyway).
+pub fn expected_files(
+    content: &crate::questionnaires::model::QuestionnaireContent,
+    sub: &ReportSubmission,
+) -> Vec<ExpectedFile> {
+    use crate::questionnaires::model::QuestionType;
+    let mut files: Vec<ExpectedFile> = Vec::new();
+    for answer in &sub.answers {
+        let Some(question) = content
+            .sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .find(|q| q.key == answer.question && q.kind == QuestionType::Photo)
+        else {
+            continue;
+        };
+        if let Some(id) = answer
+            .value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<crate::ids::AttachmentId>().ok())
+            && !files.iter().any(|f| f.id == id)
+        {
+            files.push(ExpectedFile {
+                id,
+                question: Some(question.key.clone()),
+                shows_staff: question.shows_staff,
+            });
+        }
+    }
+    if let Some(id) = sub.receipt
+        && !files.iter().any(|f| f.id == id)
+    {
+        files.push(ExpectedFile {
+            id,
+            question: None,
+            shows_staff: false,
+        });
+    }
+    files
 }
 
 /// Something a reviewer should look at; never a reason to refuse a report.
@@ -129,6 +187,8 @@ pub enum FlagCode {
     FarCheckIn,
     /// The check-in time lies outside the visit.
     CheckInOutsideVisit,
+    /// Photos or the receipt the report names have not been uploaded yet.
+    MissingAttachments,
 }
 
 impl FlagCode {
@@ -137,6 +197,7 @@ impl FlagCode {
             FlagCode::ShortVisit => "short_visit",
             FlagCode::FarCheckIn => "far_check_in",
             FlagCode::CheckInOutsideVisit => "check_in_outside_visit",
+            FlagCode::MissingAttachments => "missing_attachments",
         }
     }
 
@@ -145,6 +206,7 @@ impl FlagCode {
             FlagCode::ShortVisit,
             FlagCode::FarCheckIn,
             FlagCode::CheckInOutsideVisit,
+            FlagCode::MissingAttachments,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -193,6 +255,8 @@ pub struct ReportDocument {
     pub submission: ReportSubmission,
     pub score: scoring::Score,
     pub flags: Vec<Flag>,
+    /// The files this revision names (photos and the receipt).
+    pub attachments: Vec<ExpectedFile>,
     /// The integration client that submitted it on the shopper's behalf, if any.
     pub submitted_by_client: Option<crate::ids::ClientId>,
     /// When this revision was received.

@@ -162,6 +162,7 @@ async fn prepare(
 
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
+    let attachments = model::expected_files(&questionnaire.content, &submission);
     let now = db::now();
     Ok(Prepared::New(Box::new(Report {
         id: submission.id,
@@ -178,6 +179,7 @@ async fn prepare(
             submission,
             score,
             flags,
+            attachments,
             submitted_by_client: client,
             submitted_at: now,
         },

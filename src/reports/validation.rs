@@ -7,6 +7,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::*;
 use super::scoring::{self, Answer};
+use crate::attachments::service::MAX_PER_REPORT;
+use crate::ids::AttachmentId;
 use crate::locations::model::Location;
 use crate::questionnaires::model::{Question, QuestionType, Questionnaire, Status};
 use crate::validation::Violation;
@@ -147,8 +149,68 @@ pub fn validate(sub: &ReportSubmission, ctx: &Context<'_>) -> Vec<Violation> {
         );
     } else if let Some(q) = ctx.questionnaire {
         check_answers(&sub.answers, q, &mut push);
+        check_files(sub, q, &mut push);
     }
     errors
+}
+
+/// Each file id is named once (by one photo answer or the receipt), and a report names at
+/// most as many files as it may have.
+fn check_files(
+    sub: &ReportSubmission,
+    q: &Questionnaire,
+    push: &mut impl FnMut(String, &str, String),
+) {
+    let mut seen: Vec<AttachmentId> = Vec::new();
+    for (i, answer) in sub.answers.iter().enumerate() {
+        let photo = q
+            .content
+            .sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .any(|x| x.key == answer.question && x.kind == QuestionType::Photo);
+        let Some(id) = answer
+            .value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<AttachmentId>().ok())
+        else {
+            continue;
+        };
+        if !photo {
+            continue;
+        }
+        if seen.contains(&id) {
+            push(
+                format!("/answers/{i}/value"),
+                "duplicate_attachment",
+                "another answer names the same file; each photo has its own id".into(),
+            );
+        } else {
+            seen.push(id);
+        }
+    }
+    if let Some(receipt) = sub.receipt {
+        if seen.contains(&receipt) {
+            push(
+                "/receipt".into(),
+                "duplicate_attachment",
+                "a photo answer names the same file; the receipt has its own id".into(),
+            );
+        } else {
+            seen.push(receipt);
+        }
+    }
+    if seen.len() > MAX_PER_REPORT {
+        push(
+            "/answers".into(),
+            "too_many_attachments",
+            format!(
+                "the report names {} files; a report has at most {MAX_PER_REPORT}",
+                seen.len()
+            ),
+        );
+    }
 }
 
 fn check_visit(visit: &Visit, ctx: &Context<'_>, push: &mut impl FnMut(String, &str, String)) {
@@ -516,6 +578,60 @@ mod tests {
     #[test]
     fn a_complete_visit_has_no_violation() {
         assert_eq!(violations(&submission()), vec![]);
+    }
+
+    #[test]
+    fn a_report_names_at_most_twenty_files_each_once() {
+        // A questionnaire with 21 optional photo questions, all answered with ids.
+        let mut q = questionnaire(Status::Published);
+        let photos: Vec<Question> = (0..21)
+            .map(|i| {
+                serde_json::from_value(json!({"key": format!("p{i}"), "text": "Photo", "type": "photo", "required": false}))
+                    .unwrap()
+            })
+            .collect();
+        q.content.sections[0].questions.extend(photos);
+        let mut sub = submission();
+        let ids: Vec<AttachmentId> = (0..21).map(|_| AttachmentId::generate()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            sub.answers.push(
+                serde_json::from_value(json!({"question": format!("p{i}"), "value": id})).unwrap(),
+            );
+        }
+        let location = location();
+        let ctx = Context {
+            now: now(),
+            max_age_days: 90,
+            checkin_radius_m: 500.0,
+            location: Some(&location),
+            questionnaire: Some(&q),
+        };
+        let codes = |sub: &ReportSubmission| -> Vec<(String, String)> {
+            validate(sub, &ctx)
+                .into_iter()
+                .map(|v| (v.pointer, v.code))
+                .collect()
+        };
+        assert_eq!(codes(&sub), vec![pair("/answers", "too_many_attachments")]);
+        assert_eq!(expected_files(&q.content, &sub).len(), 21);
+        // Twenty is the limit; the same id twice is refused where it repeats.
+        sub.answers.pop();
+        assert_eq!(codes(&sub), vec![]);
+        let last = sub.answers.len() - 1;
+        sub.answers[last].value = Some(json!(ids[0]));
+        assert_eq!(
+            codes(&sub),
+            vec![pair(
+                &format!("/answers/{last}/value"),
+                "duplicate_attachment"
+            )]
+        );
+        // A text answer that looks like an id names no file.
+        assert!(
+            expected_files(&q.content, &submission())
+                .iter()
+                .all(|f| f.question.as_deref() == Some("storefront_photo"))
+        );
     }
 
     #[test]

@@ -10,16 +10,24 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::ids::ReportId;
 use crate::reports::dto::ReportResponse;
-use crate::reports::handlers::{REPORT_JSON_LIMIT, visibility};
+use crate::reports::handlers::{REPORT_JSON_LIMIT, received_files, visibility};
 use crate::reports::model::{Report, ReportSubmission, View};
 use crate::reports::service::{self, Decision};
 use crate::reports::workflow::{Action, Transition};
 use crate::state::AppState;
 
-fn respond(report: Report, transition: Option<&Transition>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn respond(
+    state: &AppState,
+    report: Report,
+    transition: Option<&Transition>,
+) -> Result<HttpResponse, ApiError> {
+    let received = received_files(state, report.org_id, report.id).await?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, service::etag(&report)))
-        .json(ReportResponse::new(report, View::Full).with_last_review(transition, View::Full))
+        .json(
+            ReportResponse::new(report, View::Full, &received)
+                .with_last_review(transition, View::Full),
+        ))
 }
 
 /// Review a report: approve (release), reject, return for revision, or reopen.
@@ -67,7 +75,7 @@ pub async fn review_report(
             .map(str::to_string),
     };
     let (report, noted) = service::decide(&state.db, &auth, id.into_inner(), decision).await?;
-    Ok(respond(report, noted.as_ref()))
+    respond(&state, report, noted.as_ref()).await
 }
 
 /// Revise a returned report.
@@ -106,7 +114,7 @@ pub async fn revise_report(
         body.into_inner(),
     )
     .await?;
-    Ok(respond(report, None))
+    respond(&state, report, None).await
 }
 
 /// Get one revision of a report.
@@ -135,7 +143,8 @@ pub async fn get_revision(
     let scope = visibility(&auth)?;
     let (id, n) = path.into_inner();
     let (report, view) = service::revision(&state.db, auth.org_id, scope, id, n).await?;
-    Ok(web::Json(ReportResponse::new(report, view)))
+    let received = received_files(&state, auth.org_id, id).await?;
+    Ok(web::Json(ReportResponse::new(report, view, &received)))
 }
 
 /// Get a report's history.

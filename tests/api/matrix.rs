@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 use crate::questionnaires::example;
-use crate::reports::{report, world};
+use crate::reports::{report, set_answer, world};
 
 /// A user role, as in the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,10 @@ use Client::{Any, Never, Scope};
 /// The table. Keep it in the document's order; a new operation fails the test until it is
 /// added here with its access rules.
 const TABLE: &[(&str, Access)] = &[
+    (
+        "GET /api/v1/attachments/{id}",
+        Restricted(ALL_ROLES, Scope("reports:read")),
+    ),
     (
         "GET /api/v1/aggregates/locations",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
@@ -463,10 +467,30 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
         .as_str()
         .unwrap()
         .to_string();
-    let body = report(&w);
+    let mut body = report(&w);
+    let photo = uuid::Uuid::new_v4().to_string();
+    set_answer(
+        &mut body,
+        "storefront_photo",
+        serde_json::json!({"value": photo}),
+    );
     let (status, submitted) = app.post("/api/v1/reports", &w.shopper_token, body).await;
     assert_eq!(status, 201, "{submitted}");
     let report_id = submitted["id"].as_str().unwrap().to_string();
+    let mut uploaded = app
+        .client
+        .put(app.url(&format!("/api/v1/reports/{report_id}/attachments/{photo}")))
+        .bearer_auth(&w.shopper_token)
+        .insert_header(("content-type", "image/jpeg"))
+        .send_body(crate::attachments::jpeg_with_gps())
+        .await
+        .unwrap();
+    assert_eq!(
+        uploaded.status().as_u16(),
+        201,
+        "{:?}",
+        uploaded.body().await
+    );
 
     let concrete = |template: &str| -> String {
         let id = if template.starts_with("/api/v1/users/{id}/locations") {
@@ -479,6 +503,8 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
             w.location_id.clone()
         } else if template.starts_with("/api/v1/questionnaires/") {
             draft.clone()
+        } else if template.starts_with("/api/v1/attachments/") {
+            photo.clone()
         } else {
             report_id.clone()
         };

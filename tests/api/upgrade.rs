@@ -57,6 +57,33 @@ fn stored_documents_of_format_one_load_and_score_exactly_as_they_did() {
     assert_eq!(zero.score.critical_failures, ["on_phone"]);
 }
 
+#[test]
+fn a_document_from_before_attachments_expects_the_files_its_answers_name() {
+    // Format 1 had no `attachments` and no `receipt`: a photo answer whose value is an id is
+    // the file the report expects; other references expect nothing.
+    let mut raw: Value = serde_json::from_str(REPORTS[0]).unwrap();
+    assert!(raw.get("attachments").is_none());
+    let photo = uuid::Uuid::new_v4();
+    raw["submission"]["answers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"question": "storefront_photo", "value": photo.to_string()}));
+    let doc = stored::report_from_json(&raw.to_string()).expect("report loads");
+    assert_eq!(doc.attachments.len(), 1);
+    assert_eq!(doc.attachments[0].id.0, photo);
+    assert_eq!(
+        doc.attachments[0].question.as_deref(),
+        Some("storefront_photo")
+    );
+    assert!(!doc.attachments[0].shows_staff);
+    assert_eq!(doc.submission.receipt, None);
+    let untouched = stored::report_from_json(REPORTS[0]).unwrap();
+    assert!(untouched.attachments.is_empty());
+    // Written again, the list is kept as it was derived.
+    let again = stored::report_from_json(&stored::report_to_json(&doc)).unwrap();
+    assert_eq!(again, doc);
+}
+
 /// Applies version 0.1's migrations only, then its data.
 fn first_schema_database(db: &TestDb) -> DbConn {
     let mut conn = db.connect();
