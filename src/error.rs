@@ -38,6 +38,7 @@ macro_rules! error_codes {
 }
 
 error_codes! {
+    AssignmentTaken => "assignment_taken",
     CodeTaken => "code_taken",
     DatabaseUnavailable => "database_unavailable",
     DigestMismatch => "digest_mismatch",
@@ -57,6 +58,7 @@ error_codes! {
     InvalidTransition => "invalid_transition",
     KeyTaken => "key_taken",
     LastAdmin => "last_admin",
+    LockoutPeriod => "lockout_period",
     MalformedJson => "malformed_json",
     MethodNotAllowed => "method_not_allowed",
     MigrationsPending => "migrations_pending",
@@ -72,6 +74,7 @@ error_codes! {
     RateLimited => "rate_limited",
     ReportNotReceived => "report_not_received",
     RequestTimeout => "request_timeout",
+    ShopperExcluded => "shopper_excluded",
     StaffPrivacy => "staff_privacy",
     StaleRevision => "stale_revision",
     StorageUnavailable => "storage_unavailable",
@@ -80,6 +83,9 @@ error_codes! {
     UnsupportedGrantType => "unsupported_grant_type",
     UnsupportedMediaType => "unsupported_media_type",
     ValidationFailed => "validation_failed",
+    WaveClosed => "wave_closed",
+    WaveStarted => "wave_started",
+    YearlyVisitLimit => "yearly_visit_limit",
 }
 
 impl fmt::Display for ErrorCode {
@@ -118,6 +124,10 @@ pub struct Problem {
     /// For a refused state change (409): the state the resource is in now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
+    /// For a visit a lockout rule refuses (409): the first local date it would be allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub frees_on: Option<chrono::NaiveDate>,
 }
 
 /// An error answered to the client. Build it with the constructors; a 5xx built from a
@@ -132,6 +142,7 @@ pub struct Inner {
     detail: Option<String>,
     errors: Vec<Violation>,
     current_status: Option<String>,
+    frees_on: Option<chrono::NaiveDate>,
     headers: Vec<(HeaderName, HeaderValue)>,
     source: Option<anyhow::Error>,
 }
@@ -144,6 +155,7 @@ impl ApiError {
             detail: Some(detail.into()),
             errors: Vec::new(),
             current_status: None,
+            frees_on: None,
             headers: Vec::new(),
             source: None,
         }))
@@ -257,6 +269,7 @@ impl ApiError {
             detail: Some("the server failed to handle this request; it has been logged".into()),
             errors: Vec::new(),
             current_status: None,
+            frees_on: None,
             headers: Vec::new(),
             source: Some(cause.into()),
         }))
@@ -265,6 +278,12 @@ impl ApiError {
     /// Names the state a resource is in, for a refused state change.
     pub fn with_current_status(mut self, status: &str) -> Self {
         self.current_status = Some(status.to_string());
+        self
+    }
+
+    /// Names the first date a refused visit would be allowed.
+    pub fn with_frees_on(mut self, day: Option<chrono::NaiveDate>) -> Self {
+        self.frees_on = day;
         self
     }
 
@@ -299,6 +318,7 @@ impl ApiError {
             code: self.code,
             errors: self.errors.clone(),
             current_status: self.current_status.clone(),
+            frees_on: self.frees_on,
         }
     }
 }

@@ -50,6 +50,36 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for ApiJson<
     }
 }
 
+/// A JSON array of objects (a batch) of at most `LIMIT` bytes, read as `Vec<T>`; the errors
+/// of [`ApiJson`], with pointers that start at the item's index.
+#[derive(Debug)]
+pub struct ApiJsonList<T, const LIMIT: usize = DEFAULT_JSON_LIMIT>(pub Vec<T>);
+
+impl<T, const LIMIT: usize> ApiJsonList<T, LIMIT> {
+    pub fn into_inner(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for ApiJsonList<T, LIMIT> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = LIMIT;
+        let content_type_ok = is_json(req);
+        let declared_length = declared_length(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(unsupported_media_type());
+            }
+            let body = read_body(&mut payload, declared_length, limit).await?;
+            parse_json_list(&body).map(ApiJsonList)
+        })
+    }
+}
+
 /// Largest OAuth2-style form or JSON body (token requests are small).
 const FORM_LIMIT: usize = 16 * 1024;
 
@@ -206,9 +236,38 @@ fn too_large(limit: usize) -> ApiError {
 /// API is a JSON object: an array is refused rather than read field by field in order (as
 /// serde would read it into a struct).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    parse_document(body, false)
+}
+
+/// Parses a JSON array of objects (a batch) into `Vec<T>`, with the checks of `parse_json`
+/// on each item; pointers start at the item's index (`/3/field`).
+pub fn parse_json_list<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
+    parse_document(body, true)
+}
+
+fn parse_document<T: DeserializeOwned>(body: &[u8], list: bool) -> Result<T, ApiError> {
     let mut document: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| json_error(String::new(), &e))?;
-    if !document.is_object() {
+    if list {
+        let Some(items) = document.as_array() else {
+            return Err(ApiError::validation(vec![Violation::new(
+                "",
+                "invalid_type",
+                "the body is a JSON array of objects",
+            )]));
+        };
+        let not_objects: Vec<Violation> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| !item.is_object())
+            .map(|(i, _)| {
+                Violation::new(format!("/{i}"), "invalid_type", "an item is a JSON object")
+            })
+            .collect();
+        if !not_objects.is_empty() {
+            return Err(ApiError::validation(not_objects));
+        }
+    } else if !document.is_object() {
         return Err(ApiError::validation(vec![Violation::new(
             "",
             "invalid_type",

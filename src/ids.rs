@@ -42,6 +42,14 @@ id_type!(
     AttachmentId
 );
 id_type!(
+    /// Identifies a wave of the visit programme.
+    WaveId
+);
+id_type!(
+    /// Identifies a planned visit (an assignment).
+    AssignmentId
+);
+id_type!(
     /// Identifies an organization (tenant).
     OrgId
 );

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod programme;
 pub mod questionnaires;
 pub mod reports;
 pub mod review;

@@ -44,6 +44,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "reports", description = "Visit reports: idempotent submission, validation, scoring, reading by role"),
         (name = "review", description = "Review workflow: decisions, revisions of returned reports, history"),
         (name = "attachments", description = "Photos and receipts of reports, uploaded by the shoppers' apps"),
+        (name = "programme", description = "Planning visits: waves, assignments for shoppers, lockout rules and coverage"),
         (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::exports::handlers as exports;
 use crate::health;
 use crate::locations::handlers as locations;
+use crate::programme::handlers as programme;
 use crate::questionnaires::handlers as questionnaires;
 use crate::reports::handlers as reports;
 use crate::review::handlers as review;
@@ -63,6 +64,27 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(attachments::upload_attachment)
                 .service(attachments::list_attachments)
                 .service(attachments::download_attachment)
+                .service(programme::get_settings)
+                .service(programme::put_settings)
+                .service(programme::get_exclusions)
+                .service(programme::put_exclusions)
+                .service(programme::list_waves)
+                .service(programme::create_wave)
+                .service(programme::get_wave)
+                .service(programme::update_wave)
+                .service(programme::close_wave)
+                .service(programme::add_assignments)
+                .service(programme::generate)
+                .service(programme::wave_assignments)
+                .service(programme::coverage)
+                .service(programme::get_assignment)
+                .service(programme::update_assignment)
+                .service(programme::cancel_assignment)
+                .service(programme::accept)
+                .service(programme::decline)
+                .service(programme::claim)
+                .service(programme::my_assignments)
+                .service(programme::claimable)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
                 .service(aggregates::region_aggregates)

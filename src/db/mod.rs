@@ -18,6 +18,7 @@ pub mod backup;
 pub mod identity;
 pub mod locations;
 pub mod migrations;
+pub mod programme;
 pub mod questionnaires;
 pub mod reports;
 pub mod schema;

@@ -500,3 +500,27 @@ pub fn latest_notes(
     }
     Ok(latest)
 }
+
+/// Approved reports per location of a questionnaire key with a local visit date from `from`
+/// to `to` (inclusive, `YYYY-MM-DD`): the visits a wave has completed.
+pub fn approved_counts(
+    conn: &mut DbConn,
+    org: OrgId,
+    questionnaire_key: &str,
+    from: &str,
+    to: &str,
+) -> QueryResult<HashMap<LocationId, u32>> {
+    let rows: Vec<(LocationId, i64)> = reports::table
+        .filter(reports::org_id.eq(org))
+        .filter(reports::questionnaire_key.eq(questionnaire_key))
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .filter(reports::visit_local_date.ge(from))
+        .filter(reports::visit_local_date.le(to))
+        .group_by(reports::location_id)
+        .select((reports::location_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(l, n)| (l, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
+}

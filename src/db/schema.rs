@@ -250,6 +250,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    programme_settings (org_id) {
+        org_id -> Text,
+        lockout_days -> Nullable<Integer>,
+        max_visits_per_location_per_year -> Nullable<Integer>,
+        require_assignment -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shopper_exclusions (org_id, shopper_id, location_id) {
+        org_id -> Text,
+        shopper_id -> Text,
+        location_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waves (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        name -> Text,
+        starts_on -> Text,
+        ends_on -> Text,
+        questionnaire_key -> Text,
+        visits_per_location -> Integer,
+        region -> Nullable<Text>,
+        tag -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        wave_id -> Text,
+        location_id -> Text,
+        shopper_id -> Nullable<Text>,
+        visit_from -> Text,
+        visit_to -> Text,
+        slot -> Nullable<Text>,
+        instructions -> Text,
+        status -> Text,
+        report_id -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -267,4 +322,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollups,
     rollup_sections,
     rollup_questions,
+    programme_settings,
+    shopper_exclusions,
+    waves,
+    assignments,
 );

@@ -11,7 +11,9 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AttachmentId, ClientId, LocationId, QuestionnaireId, ReportId, UserId};
+use crate::ids::{
+    AssignmentId, AttachmentId, ClientId, LocationId, QuestionnaireId, ReportId, UserId,
+};
 use crate::questionnaires::model as q;
 use crate::reports::model as r;
 use crate::reports::scoring as s;
@@ -141,6 +143,8 @@ struct Submission {
     client: Option<ClientInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     receipt: Option<uuid::Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assignment_id: Option<uuid::Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -276,6 +280,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                     device_id: c.device_id.clone(),
                 }),
                 receipt: sub.receipt.map(|r| r.0),
+                assignment_id: sub.assignment_id.map(|a| a.0),
             },
             score: Score {
                 overall: d.score.overall,
@@ -379,6 +384,7 @@ impl From<ReportDoc> for r::ReportDocument {
                     device_id: c.device_id,
                 }),
                 receipt: sub.receipt.map(AttachmentId),
+                assignment_id: sub.assignment_id.map(AssignmentId),
             },
             score: s::Score {
                 overall: d.score.overall,

@@ -100,7 +100,9 @@ stored_ids!(
     TransitionId,
     TokenId,
     FamilyId,
-    AttachmentId
+    AttachmentId,
+    WaveId,
+    AssignmentId
 );
 
 /// Closed sets stored by name: `as_str` to write, `parse` (an `Option`) to read.
@@ -123,4 +125,6 @@ stored_names!(
     crate::reports::workflow::ActorKind,
     crate::questionnaires::model::Status,
     crate::auth::model::Role,
+    crate::programme::model::AssignmentStatus,
+    crate::programme::schedule::Slot,
 );

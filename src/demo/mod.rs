@@ -669,6 +669,7 @@ fn plan_visit(
                 device_id: None,
             }),
             receipt: None,
+            assignment_id: None,
         },
     }
 }

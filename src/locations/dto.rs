@@ -9,7 +9,7 @@ use crate::ids::LocationId;
 use crate::validation::Violation;
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -59,6 +59,9 @@ impl From<ReportError> for ApiError {
                 "the report changed since it was read; read it again",
             )
             .with_current_status(current.as_str()),
+            ReportError::Rule(breach) => {
+                crate::programme::handlers::breach_error(&[(String::new(), breach)])
+            }
             ReportError::Db(e) => e.into(),
         }
     }
@@ -128,7 +131,7 @@ pub fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
         (status = 200, description = "An identical retry: the stored report", body = ReportResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a shopper nor a client with `reports:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The id is taken by a different report (`idempotency_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id is taken by a different report (`idempotency_mismatch`), or a lockout rule refuses the visit (`lockout_period`, `yearly_visit_limit`, `shopper_excluded`, with `frees_on`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid report: every violation with its pointer and code", body = Problem, content_type = "application/problem+json"),

@@ -114,6 +114,10 @@ pub struct ReportSubmission {
     /// upload to `PUT /api/v1/reports/{id}/attachments/{receipt}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<crate::ids::AttachmentId>,
+    /// The planned visit this report completes (`GET /api/v1/me/assignments`): it must be
+    /// the shopper's, for this location and questionnaire key, with the visit in its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment_id: Option<crate::ids::AssignmentId>,
 }
 
 /// A file a report names and expects to be uploaded: a `photo` answer whose value is an id

@@ -50,6 +50,9 @@ pub enum ReportError {
     /// The shopper reached the daily submission quota; a slot frees up in `retry_after` s.
     #[error("the shopper submitted {limit} reports in the last 24 hours, the most allowed")]
     QuotaExceeded { limit: u32, retry_after: u64 },
+    /// A lockout rule or an exclusion refuses the visit.
+    #[error("{}", .0.message())]
+    Rule(crate::programme::rules::Breach),
     /// `If-Match` named a state the report is no longer in.
     #[error("the report changed since it was read")]
     ChangedSinceRead { current: ReportStatus },
@@ -120,6 +123,8 @@ async fn prepare(
     };
     let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
     let report_id = submission.id;
+    let named_assignment = submission.assignment_id;
+    let visit_day = submission.visit.started_at.with_timezone(&Utc).date_naive();
     let loaded = db
         .run(move |conn| {
             if look_for_stored && let Some(stored) = store::find(conn, org, report_id)? {
@@ -132,10 +137,22 @@ async fn prepare(
                     .is_some_and(|u| u.active && u.role == Role::Shopper),
                 None => true,
             };
-            Ok(Ok((location, questionnaire, shopper_ok)))
+            let programme = match shopper {
+                Some(id) => Some(crate::programme::service::report_context(
+                    conn,
+                    org,
+                    id,
+                    location_id,
+                    named_assignment,
+                    report_id,
+                    visit_day,
+                )?),
+                None => None,
+            };
+            Ok(Ok((location, questionnaire, shopper_ok, programme)))
         })
         .await?;
-    let (location, questionnaire, shopper_ok) = match loaded {
+    let (location, questionnaire, shopper_ok, programme) = match loaded {
         Ok(context) => context,
         Err(stored) => return Ok(Prepared::Stored(Box::new(stored))),
     };
@@ -154,11 +171,33 @@ async fn prepare(
         questionnaire: questionnaire.as_ref(),
     };
     violations.extend(validation::validate(&submission, &ctx));
+    // The programme: the assignment the report names (or the organization's requirement of
+    // one), then the lockout rules.
+    let mut breach = None;
+    if let (Some(shopper), Some(location), Some(questionnaire), Some(programme)) =
+        (shopper, &location, &questionnaire, &programme)
+    {
+        let (found, broken) = crate::programme::service::check_report(
+            programme,
+            named_assignment,
+            shopper,
+            location.id,
+            &questionnaire.key,
+            report_id,
+            model::local_date(submission.visit.started_at, location.fields.timezone),
+            Utc::now(),
+        );
+        violations.extend(found);
+        breach = broken;
+    }
     let (Some(shopper), Some(location), Some(questionnaire), true) =
         (shopper, location, questionnaire, violations.is_empty())
     else {
         return Err(ReportError::Invalid(violations));
     };
+    if let Some(breach) = breach {
+        return Err(ReportError::Rule(breach));
+    }
 
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
@@ -247,11 +286,26 @@ pub async fn submit(
                         }));
                     }
                 }
-                store::insert_new(conn, &report, &submitted).map(Ok)
+                store::insert_new(conn, &report, &submitted)?;
+                // The assignment it names is completed in the same transaction.
+                if let Some(assignment) = report.document.submission.assignment_id
+                    && !crate::programme::service::complete(conn, org, assignment, report.id)?
+                {
+                    // Changed since it was checked: nothing of this submission is kept.
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                Ok(Ok(()))
             });
             match stored {
                 Ok(Err(quota)) => Ok(Err(quota)),
                 Ok(Ok(())) => Ok(Ok(Submitted::Created(report))),
+                Err(diesel::result::Error::RollbackTransaction) => {
+                    Ok(Err(ReportError::Invalid(vec![Violation::new(
+                        "/assignment_id",
+                        "assignment_not_active",
+                        "the assignment changed meanwhile; read it again",
+                    )])))
+                }
                 // A concurrent submission with this id won the insert: answer as a replay.
                 Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
                     Some(existing) => Ok(Ok(Submitted::Replayed(existing))),
@@ -347,6 +401,13 @@ pub async fn revise(
             "/shopper_id",
             "shopper_changed",
             "a revision keeps the report's shopper",
+        )]));
+    }
+    if submission.assignment_id != current.document.submission.assignment_id {
+        return Err(ReportError::Invalid(vec![Violation::new(
+            "/assignment_id",
+            "assignment_changed",
+            "a revision keeps the report's assignment",
         )]));
     }
     let mut revised = match prepare(db, rules, caller, submission, hash, false).await? {
@@ -488,6 +549,9 @@ pub async fn decide(
                 if !store::record_transition(conn, &recorded)? {
                     // Someone else decided first.
                     return Ok(None);
+                }
+                if recorded.to == ReportStatus::Rejected {
+                    crate::programme::service::reopen_for_rejected(conn, org, id)?;
                 }
                 store::find(conn, org, id)
             })

@@ -21,6 +21,7 @@ mod locations;
 mod matrix;
 mod migrations;
 mod openapi;
+mod programme;
 mod questionnaires;
 mod rate_limit;
 mod reports;

@@ -202,6 +202,75 @@ const TABLE: &[(&str, Access)] = &[
     ("GET /healthz", Public),
     ("GET /metrics", Public),
     ("GET /readyz", Public),
+    (
+        "GET /api/v1/programme/settings",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "PUT /api/v1/programme/settings",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "GET /api/v1/users/{id}/excluded-locations",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "PUT /api/v1/users/{id}/excluded-locations",
+        Restricted(&[Admin], Never),
+    ),
+    ("GET /api/v1/waves", Restricted(&[Admin], Never)),
+    ("POST /api/v1/waves", Restricted(&[Admin], Never)),
+    ("GET /api/v1/waves/{id}", Restricted(&[Admin], Never)),
+    ("PATCH /api/v1/waves/{id}", Restricted(&[Admin], Never)),
+    ("POST /api/v1/waves/{id}/close", Restricted(&[Admin], Never)),
+    (
+        "GET /api/v1/waves/{id}/assignments",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "POST /api/v1/waves/{id}/assignments",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "POST /api/v1/waves/{id}/assignments/generate",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "GET /api/v1/waves/{id}/coverage",
+        Restricted(
+            &[Admin, Reviewer, Analyst, Manager],
+            Scope("aggregates:read"),
+        ),
+    ),
+    (
+        "GET /api/v1/assignments/{id}",
+        Restricted(&[Admin, Shopper], Never),
+    ),
+    (
+        "PATCH /api/v1/assignments/{id}",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "POST /api/v1/assignments/{id}/cancel",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "POST /api/v1/assignments/{id}/accept",
+        Restricted(&[Shopper], Never),
+    ),
+    (
+        "POST /api/v1/assignments/{id}/decline",
+        Restricted(&[Shopper], Never),
+    ),
+    (
+        "POST /api/v1/assignments/{id}/claim",
+        Restricted(&[Shopper], Never),
+    ),
+    ("GET /api/v1/me/assignments", Restricted(&[Shopper], Never)),
+    (
+        "GET /api/v1/me/claimable-assignments",
+        Restricted(&[Shopper], Never),
+    ),
 ];
 
 /// One caller of the matrix.
@@ -492,8 +561,33 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
         uploaded.body().await
     );
 
+    // A wave that starts tomorrow, with one open assignment.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    let (status, wave) = app
+        .post(
+            "/api/v1/waves",
+            &admin,
+            serde_json::json!({"name": "Matrix", "starts_on": tomorrow, "ends_on": tomorrow + chrono::Duration::days(30), "questionnaire_key": "store-visit", "visits_per_location": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{wave}");
+    let wave_id = wave["id"].as_str().unwrap().to_string();
+    let (status, planned) = app
+        .post(
+            &format!("/api/v1/waves/{wave_id}/assignments"),
+            &admin,
+            serde_json::json!([{"location_id": w.location_id}]),
+        )
+        .await;
+    assert_eq!(status, 201, "{planned}");
+    let assignment_id = planned[0]["id"].as_str().unwrap().to_string();
+
     let concrete = |template: &str| -> String {
-        let id = if template.starts_with("/api/v1/users/{id}/locations") {
+        let id = if template.starts_with("/api/v1/waves/") {
+            wave_id.clone()
+        } else if template.starts_with("/api/v1/assignments/") {
+            assignment_id.clone()
+        } else if template.starts_with("/api/v1/users/{id}/locations") {
             manager_id.clone()
         } else if template.starts_with("/api/v1/users/") {
             victim.id.clone()

@@ -1,0 +1,9 @@
+//! The visit programme: waves (a period with a number of visits per location), assignments
+//! (planned visits for shoppers), lockout rules and coverage. `rules` and `schedule` are pure.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod rules;
+pub mod schedule;
+pub mod service;
