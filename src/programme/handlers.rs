@@ -27,7 +27,9 @@ impl From<ProgrammeError> for ApiError {
             ProgrammeError::Invalid(errors) => ApiError::validation(errors),
             ProgrammeError::Rules(breaches) => breach_error(&breaches),
             ProgrammeError::WaveStarted => ApiError::conflict(ErrorCode::WaveStarted, detail),
-            ProgrammeError::WaveClosed => ApiError::conflict(ErrorCode::WaveClosed, detail),
+            ProgrammeError::WaveClosed | ProgrammeError::WaveEnded => {
+                ApiError::conflict(ErrorCode::WaveClosed, detail)
+            }
             ProgrammeError::Transition { current, .. } => {
                 ApiError::conflict(ErrorCode::InvalidTransition, detail)
                     .with_current_status(current.as_str())
@@ -393,7 +395,7 @@ pub async fn add_assignments(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such wave in this organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The wave is closed (`wave_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The wave is closed or has ended (`wave_closed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, all listed", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -37,6 +37,8 @@ pub enum ProgrammeError {
     WaveStarted,
     #[error("the wave is closed")]
     WaveClosed,
+    #[error("the wave has ended: there is nothing left to plan")]
+    WaveEnded,
     #[error("{detail}")]
     Transition {
         current: AssignmentStatus,
@@ -652,6 +654,9 @@ pub async fn generate(
             let settings = store::settings(conn, org)?;
             let now = db::now();
             let today = earliest_local_date(now);
+            if today > wave.ends_on {
+                return Ok(Err(ProgrammeError::WaveEnded));
+            }
             // What is left of the window.
             let window = DateRange::new(wave.starts_on.max(today.min(wave.ends_on)), wave.ends_on);
             let existing = store::wave_assignments(conn, org, wave_id)?;
@@ -1318,7 +1323,6 @@ pub fn report_context(
 
 /// A report against the programme: the violations of the assignment it names (or of the
 /// organization's `require_assignment`), and the lockout rule its visit breaks, if any.
-#[allow(clippy::too_many_arguments)]
 pub fn check_report(
     ctx: &ReportContext,
     named: Option<AssignmentId>,
@@ -1327,7 +1331,6 @@ pub fn check_report(
     questionnaire_key: &str,
     report: crate::ids::ReportId,
     visit_date: NaiveDate,
-    now: DateTime<Utc>,
 ) -> (Vec<Violation>, Option<Breach>) {
     let mut errors = Vec::new();
     match (named, &ctx.assignment) {
@@ -1352,8 +1355,10 @@ pub fn check_report(
                     "the assignment is not the shopper's (claim or accept it first)",
                 ));
             } else if !completed_by_this
+                // An app that was offline may send the report after the window ended: what
+                // counts is that the visit fell inside it (checked below), not when it arrives.
                 && !matches!(
-                    a.status_at(now),
+                    a.status,
                     AssignmentStatus::Assigned | AssignmentStatus::Accepted
                 )
             {
@@ -1362,7 +1367,7 @@ pub fn check_report(
                     "assignment_not_active",
                     format!(
                         "the assignment is {}; only an assigned or accepted one is completed by a report",
-                        a.status_at(now).as_str()
+                        a.status.as_str()
                     ),
                 ));
             }

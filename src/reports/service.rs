@@ -185,7 +185,6 @@ async fn prepare(
             &questionnaire.key,
             report_id,
             model::local_date(submission.visit.started_at, location.fields.timezone),
-            Utc::now(),
         );
         violations.extend(found);
         breach = broken;

@@ -705,3 +705,61 @@ async fn submitting_checks_the_lockout_and_the_required_assignment() {
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["errors"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn a_report_sent_after_its_window_ended_still_completes_the_assignment() {
+    let w = world().await;
+    let wave = create_wave(
+        &w.app,
+        &w.admin_token,
+        json!({"name": "Last week", "starts_on": day(-9), "ends_on": day(-2), "questionnaire_key": "store-visit", "visits_per_location": 1}),
+    )
+    .await;
+    let (status, created) = w
+        .app
+        .post(
+            &format!("/api/v1/waves/{wave}/assignments"),
+            &w.admin_token,
+            json!([{"location_id": w.location_id, "shopper_id": w.shopper_id}]),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(created[0]["status"], "expired");
+    let overdue = w
+        .app
+        .get_ok(
+            &format!("/api/v1/waves/{wave}/assignments?status=expired"),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    // Nothing is left to plan in a wave that has ended.
+    let (status, body) = w
+        .app
+        .post(
+            &format!("/api/v1/waves/{wave}/assignments/generate"),
+            &w.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("wave_closed")),
+        "{body}"
+    );
+
+    // The visit happened five days ago; the app was offline until now.
+    let mut body = report(&w);
+    let started = Utc::now() - Duration::days(5);
+    body["visit"] = json!({"started_at": started.to_rfc3339(), "ended_at": (started + Duration::minutes(17)).to_rfc3339()});
+    body["check_in"]["at"] = json!((started - Duration::seconds(30)).to_rfc3339());
+    body["assignment_id"] = json!(id);
+    let (status, stored) = submit(&w, &body).await;
+    assert_eq!(status, 201, "{stored}");
+    let done = w
+        .app
+        .get_ok(&format!("/api/v1/assignments/{id}"), &w.shopper_token)
+        .await;
+    assert_eq!(done["status"], "completed");
+}

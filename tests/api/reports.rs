@@ -12,6 +12,8 @@ pub struct World {
     pub admin_token: String,
     pub shopper_token: String,
     pub shopper_id: String,
+    /// The shopper's credentials (to sign in again, e.g. after a role change).
+    pub shopper: crate::helpers::TestUser,
     pub location_id: String,
     pub questionnaire_id: String,
 }
@@ -40,7 +42,8 @@ pub async fn world_with(vars: &[(&str, &str)]) -> World {
         app,
         admin_token,
         shopper_token,
-        shopper_id: shopper.id,
+        shopper_id: shopper.id.clone(),
+        shopper,
         location_id: location["id"].as_str().unwrap().to_string(),
         questionnaire_id,
     }

@@ -549,10 +549,12 @@ async fn nobody_reviews_a_report_they_submitted() {
         )
         .await;
     assert_eq!(status, 200, "{changed}");
+    // A role change ends the user's sessions: they sign in again, now as a reviewer.
+    let as_reviewer = w.app.access_token(&w.shopper).await;
     let path = format!("/api/v1/reports/{}/review", stored["id"].as_str().unwrap());
     let (status, problem) = w
         .app
-        .post(&path, &w.shopper_token, json!({"action": "approve"}))
+        .post(&path, &as_reviewer, json!({"action": "approve"}))
         .await;
     assert_eq!(status, 403, "{problem}");
     assert_eq!(problem["code"], "own_report");
