@@ -21,6 +21,9 @@ use crate::db::{Db, DbError, identity};
 use crate::ids::{ClientId, LocationId, OrgId, ReportId, UserId};
 use crate::locations::model::RawLocation;
 use crate::locations::service::{self as locations_service, LocationError};
+use crate::programme::dto::{CreateWaveRequest, GenerateRequest, SettingsBody};
+use crate::programme::rules::{self, DateRange};
+use crate::programme::service as programme_service;
 use crate::questionnaires::dto::CreateQuestionnaireRequest;
 use crate::questionnaires::model::Questionnaire;
 use crate::questionnaires::service::{self as questionnaires_service, QuestionnaireError};
@@ -30,6 +33,15 @@ use crate::reports::workflow::Action;
 
 /// The example questionnaires shipped in `examples/`.
 const STORE_VISIT: &str = include_str!("../../examples/questionnaire.json");
+/// Shoppers of the field team besides the six named ones: enough for the six months of
+/// visits to respect the demo's lockout rules ([`DEMO_RULES`]).
+const FIELD_SHOPPERS: usize = 40;
+/// The demo organization's lockout rules: 90 days between a shopper's visits to a store,
+/// at most 4 a year.
+const DEMO_RULES: crate::programme::rules::LockoutRules = crate::programme::rules::LockoutRules {
+    lockout_days: Some(90),
+    max_visits_per_location_per_year: Some(4),
+};
 const PHONE_SUPPORT: &str = include_str!("../../examples/phone-support.json");
 
 /// Days of history, ending two days before today (so no visit is in the future anywhere).
@@ -355,6 +367,23 @@ pub async fn load(
             note: note.to_string(),
         });
     }
+    // The field team: they wrote the history; their passwords are the demo's (with
+    // `--password`) or generated and not shown.
+    for i in 1..=FIELD_SHOPPERS {
+        let user = auth_service::create_user(
+            db,
+            org.id,
+            NewUser {
+                email: Email::parse(&format!("field{i:02}@{domain}"))
+                    .map_err(DemoError::Invalid)?,
+                display_name: format!("Field shopper {i}"),
+                role: Role::Shopper,
+                password: Password::parse(password()?).map_err(DemoError::Invalid)?,
+            },
+        )
+        .await?;
+        people.push((Role::Shopper, user.id));
+    }
     let (client, client_secret) = auth_service::create_client(
         db,
         org.id,
@@ -426,10 +455,13 @@ pub async fn load(
 
     // The visits: planned first (all the randomness, in a fixed order), then submitted
     // and reviewed through the use cases.
+    // `shopper1` is new to the programme (no visits yet: the README's tour submits as them);
+    // the other named shoppers and the field team wrote the history.
     let shoppers: Vec<UserId> = people
         .iter()
         .filter(|(r, _)| *r == Role::Shopper)
         .map(|(_, id)| *id)
+        .skip(1)
         .collect();
     let reviewer = people
         .iter()
@@ -443,15 +475,25 @@ pub async fn load(
         let per_store = options.visits_per_store.max(1);
         let visits = rng.random_range(per_store * 2 / 3..=per_store * 4 / 3);
         let mut here = Vec::new();
+        let mut seen: std::collections::HashMap<UserId, Vec<DateRange>> =
+            std::collections::HashMap::new();
         for _ in 0..visits {
             let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
             let phone = rng.random_bool(PHONE_SHARE);
-            let (Some(questionnaire), Some(&shopper)) = (
-                questionnaires.get(usize::from(phone)),
-                shoppers.get(rng.random_range(0..shoppers.len())),
-            ) else {
+            // The drawn shopper, or the next one the lockout rules allow at this store.
+            let drawn = rng.random_range(0..shoppers.len());
+            let allowed = (0..shoppers.len())
+                .filter_map(|n| shoppers.get((drawn + n) % shoppers.len()))
+                .find(|s| {
+                    let others = seen.get(s).map_or(&[][..], Vec::as_slice);
+                    rules::check(DEMO_RULES, false, others, DateRange::day(day)).is_ok()
+                });
+            let (Some(questionnaire), Some(&shopper)) =
+                (questionnaires.get(usize::from(phone)), allowed)
+            else {
                 continue;
             };
+            seen.entry(shopper).or_default().push(DateRange::day(day));
             here.push(plan_visit(
                 &mut rng,
                 *location_id,
@@ -511,6 +553,47 @@ pub async fn load(
         .await
         .map_err(|e| DemoError::Invalid(format!("dating the reports: {e}")))??;
     }
+    // The programme: the lockout rules the history follows, and this month's wave planned
+    // for the shoppers who have visited before (`shopper1` is new and may claim open ones).
+    let refused = |e: crate::programme::service::ProgrammeError| DemoError::Refused(e.to_string());
+    programme_service::put_settings(
+        db,
+        org.id,
+        SettingsBody {
+            lockout_days: DEMO_RULES.lockout_days,
+            max_visits_per_location_per_year: DEMO_RULES.max_visits_per_location_per_year,
+            require_assignment: false,
+        },
+    )
+    .await
+    .map_err(refused)?;
+    let wave = programme_service::create_wave(
+        db,
+        org.id,
+        CreateWaveRequest {
+            name: "This month's visits".to_string(),
+            starts_on: today - Duration::days(1),
+            ends_on: today + Duration::days(27),
+            questionnaire_key: "store-visit".to_string(),
+            visits_per_location: 1,
+            region: None,
+            tag: None,
+        },
+    )
+    .await
+    .map_err(refused)?;
+    programme_service::generate(
+        db,
+        org.id,
+        wave.id,
+        GenerateRequest {
+            assign: Some(true),
+            shopper_ids: Some(shoppers.clone()),
+            instructions: "Buy one item and ask how to return it.".to_string(),
+        },
+    )
+    .await
+    .map_err(refused)?;
     progress.finish();
     Ok(Loaded {
         org_id: org.id,

@@ -153,4 +153,55 @@ async fn the_demo_refuses_a_database_with_an_organization_unless_forced() {
         "{recent} of {} stored in the last day",
         items.len()
     );
+
+    // The programme: the demo's lockout rules, which its history respects, and this
+    // month's wave, planned.
+    let settings = app.get_ok("/api/v1/programme/settings", &token).await;
+    assert_eq!(settings["lockout_days"], 90);
+    assert_eq!(settings["max_visits_per_location_per_year"], 4);
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get_ok(&format!("/api/v1/reports?limit=200{cursor}"), &token)
+            .await;
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut visits: std::collections::HashMap<(String, String), Vec<chrono::NaiveDate>> =
+        std::collections::HashMap::new();
+    for r in &all {
+        visits
+            .entry((
+                r["shopper_id"].as_str().unwrap().to_string(),
+                r["location_id"].as_str().unwrap().to_string(),
+            ))
+            .or_default()
+            .push(r["visit_date"].as_str().unwrap().parse().unwrap());
+    }
+    for (pair, mut days) in visits {
+        days.sort();
+        for w in days.windows(2) {
+            assert!((w[1] - w[0]).num_days() >= 90, "{pair:?}: {days:?}");
+        }
+    }
+    let waves = app.get_ok("/api/v1/waves", &token).await;
+    let wave = waves["items"][0]["id"].as_str().unwrap();
+    let coverage = app
+        .get_ok(&format!("/api/v1/waves/{wave}/coverage"), &token)
+        .await;
+    assert_eq!(coverage["totals"]["required"], 40, "{coverage}");
+    assert_eq!(
+        coverage["totals"]["assigned"].as_u64().unwrap()
+            + coverage["totals"]["open"].as_u64().unwrap(),
+        40,
+        "{coverage}"
+    );
+    // shopper1 is new: no reports, no assignments.
+    let shopper1 = sign_in(&app, "shopper1@hearth-home.example").await;
+    let mine = app.get_ok("/api/v1/me/assignments", &shopper1).await;
+    assert_eq!(mine, json!([]));
 }
