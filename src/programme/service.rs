@@ -487,6 +487,35 @@ fn active_shopper(conn: &mut DbConn, org: OrgId, id: UserId) -> diesel::QueryRes
     Ok(identity::find_user(conn, org, id)?.is_some_and(|u| u.active && u.role == Role::Shopper))
 }
 
+/// The questionnaire key a wave's visits answer (what an assignment response shows).
+fn wave_key(conn: &mut DbConn, org: OrgId, wave: WaveId) -> diesel::QueryResult<String> {
+    Ok(store::find_wave(conn, org, wave)?
+        .map(|w| w.questionnaire_key)
+        .unwrap_or_default())
+}
+
+/// The violations of a visit window against its wave (pointers under `prefix`).
+fn check_window(wave: &Wave, window: DateRange, prefix: &str) -> Vec<Violation> {
+    if window.to < window.from {
+        vec![Violation::new(
+            format!("{prefix}/visit_to"),
+            "before_start",
+            "the window ends before it starts",
+        )]
+    } else if window.from < wave.starts_on || window.to > wave.ends_on {
+        vec![Violation::new(
+            format!("{prefix}/visit_from"),
+            "outside_wave",
+            format!(
+                "the window lies within the wave, {} to {}",
+                wave.starts_on, wave.ends_on
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Adds planned visits to a wave, all or none.
 pub async fn add_assignments(
     db: &Db,
@@ -528,22 +557,7 @@ pub async fn add_assignments(
                         "no active location with this id in the wave's scope",
                     ));
                 }
-                if window.to < window.from {
-                    errors.push(Violation::new(
-                        p("visit_to"),
-                        "before_start",
-                        "the window ends before it starts",
-                    ));
-                } else if window.from < wave.starts_on || window.to > wave.ends_on {
-                    errors.push(Violation::new(
-                        p("visit_from"),
-                        "outside_wave",
-                        format!(
-                            "the window lies within the wave, {} to {}",
-                            wave.starts_on, wave.ends_on
-                        ),
-                    ));
-                }
+                errors.extend(check_window(&wave, window, &format!("/{i}")));
                 if chars(&item.instructions) > 2000 {
                     errors.push(Violation::new(
                         p("instructions"),
@@ -846,9 +860,7 @@ fn visible(
     {
         return Ok(Err(ProgrammeError::NotFound("assignment")));
     }
-    let key = store::find_wave(conn, org, a.wave_id)?
-        .map(|w| w.questionnaire_key)
-        .unwrap_or_default();
+    let key = wave_key(conn, org, a.wave_id)?;
     Ok(Ok((a, key)))
 }
 
@@ -889,22 +901,7 @@ pub async fn update_assignment(
                 from: req.visit_from.unwrap_or(a.visit_from),
                 to: req.visit_to.unwrap_or(a.visit_to),
             };
-            if window.to < window.from {
-                errors.push(Violation::new(
-                    "/visit_to",
-                    "before_start",
-                    "the window ends before it starts",
-                ));
-            } else if window.from < wave.starts_on || window.to > wave.ends_on {
-                errors.push(Violation::new(
-                    "/visit_from",
-                    "outside_wave",
-                    format!(
-                        "the window lies within the wave, {} to {}",
-                        wave.starts_on, wave.ends_on
-                    ),
-                ));
-            }
+            errors.extend(check_window(&wave, window, ""));
             if req.instructions.as_ref().is_some_and(|i| chars(i) > 2000) {
                 errors.push(Violation::new(
                     "/instructions",
@@ -1000,9 +997,7 @@ pub async fn step(
             let found = if matches!(step, Step::Claim) {
                 match store::find_assignment(conn, org, id)? {
                     Some(a) => {
-                        let key = store::find_wave(conn, org, a.wave_id)?
-                            .map(|w| w.questionnaire_key)
-                            .unwrap_or_default();
+                        let key = wave_key(conn, org, a.wave_id)?;
                         Ok((a, key))
                     }
                     None => Err(ProgrammeError::NotFound("assignment")),
@@ -1285,9 +1280,7 @@ pub fn report_context(
     let assignment = match named {
         Some(id) => match store::find_assignment(conn, org, id)? {
             Some(a) => {
-                let key = store::find_wave(conn, org, a.wave_id)?
-                    .map(|w| w.questionnaire_key)
-                    .unwrap_or_default();
+                let key = wave_key(conn, org, a.wave_id)?;
                 Some((a, key))
             }
             None => None,
