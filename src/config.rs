@@ -142,6 +142,41 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "verdict `second` when the lower bound of the second-mile rate's 95 % interval reaches this percent (and no visit was zero mile)",
     ),
     (
+        "SECONDMILE_WEBHOOK_ALLOW_HTTP",
+        "false",
+        "`true` lets webhooks use plain `http://` URLs (otherwise `https://` only)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_ALLOW_PRIVATE",
+        "false",
+        "`true` lets webhooks reach loopback, private and link-local addresses (otherwise refused at creation and at delivery)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_TIMEOUT_SECS",
+        "10",
+        "how long a webhook receiver may take to answer (connecting: at most 5 s; 1..=60)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_RETRY_BASE_MS",
+        "10000",
+        "pause after a delivery's first failed attempt; each further failure doubles it, up to 2 hours (10..=3600000)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_RETRY_WINDOW_SECS",
+        "86400",
+        "how long a delivery is retried before it is marked failed (1..=604800)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_DISABLE_AFTER_SECS",
+        "259200",
+        "a webhook whose every attempt failed for this long is disabled (1..=2592000)",
+    ),
+    (
+        "SECONDMILE_WEBHOOK_POLL_MS",
+        "1000",
+        "how often the delivery worker looks for due deliveries besides being woken by new events (10..=60000)",
+    ),
+    (
         "SECONDMILE_BOOTSTRAP_ORG",
         "none",
         "with the two below: on an empty database, `serve` creates this organization and its first admin",
@@ -284,6 +319,15 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// Webhook deliveries: which URLs, how long to wait, how to retry.
+#[derive(Clone, Debug)]
+pub struct WebhooksConfig {
+    pub urls: crate::events::webhook::UrlRules,
+    pub timeout: Duration,
+    pub retry: crate::events::webhook::RetryPolicy,
+    pub poll_interval: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -292,6 +336,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub reports: ReportsConfig,
     pub attachments: AttachmentsConfig,
+    pub webhooks: WebhooksConfig,
     pub bootstrap: Option<BootstrapConfig>,
 }
 
@@ -491,10 +536,56 @@ impl Config {
             )?,
         };
 
+        let webhooks = WebhooksConfig {
+            urls: crate::events::webhook::UrlRules {
+                allow_http: flag(&get, "SECONDMILE_WEBHOOK_ALLOW_HTTP")?,
+                allow_private: flag(&get, "SECONDMILE_WEBHOOK_ALLOW_PRIVATE")?,
+            },
+            timeout: Duration::from_secs(number(
+                &get,
+                "SECONDMILE_WEBHOOK_TIMEOUT_SECS",
+                10,
+                1,
+                60,
+            )?),
+            retry: crate::events::webhook::RetryPolicy {
+                base: Duration::from_millis(number(
+                    &get,
+                    "SECONDMILE_WEBHOOK_RETRY_BASE_MS",
+                    10_000,
+                    10,
+                    3_600_000,
+                )?),
+                max_pause: Duration::from_secs(2 * 3600),
+                window: Duration::from_secs(number(
+                    &get,
+                    "SECONDMILE_WEBHOOK_RETRY_WINDOW_SECS",
+                    86_400,
+                    1,
+                    604_800,
+                )?),
+                disable_after: Duration::from_secs(number(
+                    &get,
+                    "SECONDMILE_WEBHOOK_DISABLE_AFTER_SECS",
+                    259_200,
+                    1,
+                    2_592_000,
+                )?),
+            },
+            poll_interval: Duration::from_millis(number(
+                &get,
+                "SECONDMILE_WEBHOOK_POLL_MS",
+                1000,
+                10,
+                60_000,
+            )?),
+        };
+
         Ok(Config {
             auth,
             reports,
             attachments,
+            webhooks,
             bootstrap,
             database: DatabaseConfig {
                 url,
@@ -528,6 +619,24 @@ fn number(
         _ => Err(ConfigError {
             variable,
             message: format!("`{raw}` is not a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+/// A yes/no variable: `true`/`false` (or `1`/`0`, `yes`/`no`); absent means false.
+fn flag(
+    get: &impl Fn(&'static str) -> Option<String>,
+    variable: &'static str,
+) -> Result<bool, ConfigError> {
+    match get(variable)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError {
+            variable,
+            message: format!("`{other}` is neither true nor false"),
         }),
     }
 }

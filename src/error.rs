@@ -79,12 +79,14 @@ error_codes! {
     StaleRevision => "stale_revision",
     StorageUnavailable => "storage_unavailable",
     TooManyAttachments => "too_many_attachments",
+    TooManyWebhooks => "too_many_webhooks",
     UnreadableBody => "unreadable_body",
     UnsupportedGrantType => "unsupported_grant_type",
     UnsupportedMediaType => "unsupported_media_type",
     ValidationFailed => "validation_failed",
     WaveClosed => "wave_closed",
     WaveStarted => "wave_started",
+    WebhookDisabled => "webhook_disabled",
     YearlyVisitLimit => "yearly_visit_limit",
 }
 

@@ -50,6 +50,22 @@ id_type!(
     AssignmentId
 );
 id_type!(
+    /// Identifies an event of the outbox (the same id in the feed and in webhook deliveries).
+    EventId
+);
+id_type!(
+    /// Identifies a webhook subscription.
+    WebhookId
+);
+id_type!(
+    /// Identifies a delivery of one event to one webhook.
+    DeliveryId
+);
+id_type!(
+    /// Identifies one attempt at a delivery.
+    AttemptId
+);
+id_type!(
     /// Identifies an organization (tenant).
     OrgId
 );

@@ -2,8 +2,8 @@
 //! Each application owns its registry, so several instances in one process never mix.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::db::PoolState;
@@ -14,6 +14,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    webhooks: crate::events::worker::WebhookMetrics,
 }
 
 /// Label used for requests that matched no route, so unknown paths cannot blow up the
@@ -51,11 +52,43 @@ impl Metrics {
         .expect("valid metric definition");
         let pool_max = IntGauge::new("db_pool_max_connections", "Largest size of the pool")
             .expect("valid metric definition");
+        let webhooks = crate::events::worker::WebhookMetrics {
+            attempts: IntCounterVec::new(
+                Opts::new(
+                    "webhook_attempts_total",
+                    "Webhook delivery attempts by outcome: succeeded, failed (retried), gave_up",
+                ),
+                &["outcome"],
+            )
+            .expect("valid metric definition"),
+            lag: Histogram::with_opts(
+                HistogramOpts::new(
+                    "webhook_delivery_lag_seconds",
+                    "Time from an event to its successful delivery",
+                )
+                .buckets(vec![
+                    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0,
+                    86400.0,
+                ]),
+            )
+            .expect("valid metric definition"),
+            oldest_pending: IntGauge::new(
+                "webhook_oldest_pending_seconds",
+                "Age of the oldest event not yet delivered to a webhook (0: none pending)",
+            )
+            .expect("valid metric definition"),
+        };
+        for outcome in ["succeeded", "failed", "gave_up"] {
+            webhooks.attempts.with_label_values(&[outcome]);
+        }
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
+            Box::new(webhooks.attempts.clone()),
+            Box::new(webhooks.lag.clone()),
+            Box::new(webhooks.oldest_pending.clone()),
         ] {
             registry
                 .register(collector)
@@ -67,7 +100,13 @@ impl Metrics {
             latency,
             pool_connections,
             pool_max,
+            webhooks,
         }
+    }
+
+    /// The delivery worker's metrics (shared handles into this registry).
+    pub fn webhooks(&self) -> crate::events::worker::WebhookMetrics {
+        self.webhooks.clone()
     }
 
     /// Records one request. Labels come from closed sets (so no client can grow the series

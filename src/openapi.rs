@@ -46,6 +46,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "attachments", description = "Photos and receipts of reports, uploaded by the shoppers' apps"),
         (name = "programme", description = "Planning visits: waves, assignments for shoppers, lockout rules and coverage"),
         (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
+        (name = "events", description = "The event feed (every state change, in commit order) and signed webhooks with retries"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -368,6 +369,7 @@ fn scope_description(scope: Scope) -> &'static str {
         Scope::AggregatesRead => "read location, region and organization aggregates",
         Scope::LocationsRead => "read locations",
         Scope::QuestionnairesRead => "read published questionnaires",
+        Scope::EventsRead => "read the event feed and the webhooks' deliveries",
     }
 }
 

@@ -8,6 +8,7 @@ use crate::aggregates::handlers as aggregates;
 use crate::attachments::handlers as attachments;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
+use crate::events::handlers as events;
 use crate::exports::handlers as exports;
 use crate::health;
 use crate::locations::handlers as locations;
@@ -91,7 +92,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::question_aggregates)
                 .service(aggregates::location_leaderboard_csv)
                 .service(aggregates::location_leaderboard)
-                .service(aggregates::overview),
+                .service(aggregates::overview)
+                .service(events::feed)
+                .service(events::create_webhook)
+                .service(events::list_webhooks)
+                .service(events::get_webhook)
+                .service(events::update_webhook)
+                .service(events::delete_webhook)
+                .service(events::rotate_secret)
+                .service(events::ping)
+                .service(events::list_deliveries)
+                .service(events::get_delivery)
+                .service(events::redeliver),
         );
 }
 

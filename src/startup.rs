@@ -116,6 +116,8 @@ pub struct Application {
     server: Server,
     db: Db,
     storage: crate::attachments::storage::Storage,
+    webhooks: crate::config::WebhooksConfig,
+    webhook_metrics: crate::events::worker::WebhookMetrics,
 }
 
 impl Application {
@@ -167,15 +169,18 @@ impl Application {
                 ("/docs/{_:.*}", &["GET"]),
             ],
         );
+        let metrics = Metrics::new();
+        let webhook_metrics = metrics.webhooks();
         let state = web::Data::new(AppState {
             db: db.clone(),
-            metrics: Metrics::new(),
+            metrics,
             request_timeout: config.server.request_timeout,
             routes: table,
             auth,
             reports: config.reports.clone(),
             storage: storage.clone(),
             attachments: config.attachments.clone(),
+            webhooks: config.webhooks.clone(),
         });
 
         let cors_origins = config.server.cors_origins.clone();
@@ -224,6 +229,8 @@ impl Application {
             server,
             db,
             storage,
+            webhooks: config.webhooks,
+            webhook_metrics,
         })
     }
 
@@ -233,14 +240,28 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
     /// to finish.
-    /// The attachment sweeper runs beside it: once at start, then hourly.
+    /// The attachment sweeper runs beside it (once at start, then hourly), and the webhook
+    /// delivery worker: after the server stopped, the worker finishes the deliveries in
+    /// flight (each bounded by the receiver timeout) and stops; the others stay due.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = actix_web::rt::spawn(crate::attachments::sweep::run_periodically(
-            self.db,
+            self.db.clone(),
             self.storage,
+        ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let grace = self.webhooks.timeout + std::time::Duration::from_secs(5);
+        let worker = actix_web::rt::spawn(crate::events::worker::run(
+            self.db,
+            self.webhooks,
+            self.webhook_metrics,
+            stopped,
         ));
         let served = self.server.await;
         sweeper.abort();
+        let _ = stop.send(true);
+        if tokio::time::timeout(grace, worker).await.is_err() {
+            tracing::warn!("webhook deliveries still in flight at shutdown are left for retry");
+        }
         served
     }
 }

@@ -18,6 +18,7 @@ pub struct AppState {
     /// Where photos and receipts are kept.
     pub storage: crate::attachments::storage::Storage,
     pub attachments: crate::config::AttachmentsConfig,
+    pub webhooks: crate::config::WebhooksConfig,
 }
 
 /// What the token endpoint and the `AuthUser` extractor need.

@@ -147,6 +147,7 @@ pub async fn upload(
                     return Ok(false);
                 }
                 store::insert(conn, &row)?;
+                db::events::record(conn, &crate::events::model::attachment(&row))?;
                 Ok(true)
             });
             match result {

@@ -57,6 +57,7 @@ impl Role {
                 AggregatesRead,
                 LocationsRead,
                 QuestionnairesRead,
+                EventsRead,
             ],
             Role::Reviewer => vec![ReportsRead, LocationsRead, QuestionnairesRead],
             Role::Analyst => vec![
@@ -102,15 +103,18 @@ pub enum Scope {
     LocationsRead,
     #[serde(rename = "questionnaires:read")]
     QuestionnairesRead,
+    #[serde(rename = "events:read")]
+    EventsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ReportsWrite,
         Scope::ReportsRead,
         Scope::AggregatesRead,
         Scope::LocationsRead,
         Scope::QuestionnairesRead,
+        Scope::EventsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +124,7 @@ impl Scope {
             Scope::AggregatesRead => "aggregates:read",
             Scope::LocationsRead => "locations:read",
             Scope::QuestionnairesRead => "questionnaires:read",
+            Scope::EventsRead => "events:read",
         }
     }
 

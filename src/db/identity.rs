@@ -37,7 +37,7 @@ pub fn insert_organization(conn: &mut DbConn, org: &Organization) -> QueryResult
             organizations::updated_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(())
+    super::events::start_sequence(conn, org.id)
 }
 
 pub fn find_organization(conn: &mut DbConn, id: OrgId) -> QueryResult<Option<Organization>> {

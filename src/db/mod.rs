@@ -15,6 +15,7 @@ macro_rules! on_backend {
 pub mod aggregates;
 pub mod attachments;
 pub mod backup;
+pub mod events;
 pub mod identity;
 pub mod locations;
 pub mod migrations;
@@ -395,6 +396,9 @@ pub struct PoolState {
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
+    /// Counts the calls that wrote events (or made deliveries due): long-polls and the
+    /// delivery worker wait on it instead of polling.
+    bell: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl fmt::Debug for Db {
@@ -420,6 +424,7 @@ impl Db {
         Ok(Db {
             pool,
             url: config.url.clone(),
+            bell: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -429,6 +434,17 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.url.backend()
+    }
+
+    /// A receiver that changes after each committed call that wrote an event or made a
+    /// delivery due (in this process; other instances are found by polling).
+    pub fn event_bell(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.bell.subscribe()
+    }
+
+    /// Wakes whoever waits on [`Db::event_bell`].
+    pub fn ring(&self) {
+        self.bell.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub fn pool_state(&self) -> PoolState {
@@ -467,13 +483,18 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::rt::task::spawn_blocking(move || {
+        let (result, wrote_event) = actix_web::rt::task::spawn_blocking(move || {
             let conn = match timeout {
                 Some(t) => pool.get_timeout(t),
                 None => pool.get(),
             };
-            let mut conn = conn.map_err(DbError::Unavailable)?;
-            f(&mut conn)
+            let mut conn = match conn {
+                Ok(conn) => conn,
+                Err(e) => return (Err(E::from(DbError::Unavailable(e))), false),
+            };
+            events::take_wrote_event();
+            let result = f(&mut conn);
+            (result, events::take_wrote_event())
         })
         .await
         .map_err(|e| {
@@ -482,7 +503,11 @@ impl Db {
             } else {
                 DbError::Cancelled
             })
-        })?
+        })?;
+        if wrote_event && result.is_ok() {
+            self.ring();
+        }
+        result
     }
 
     /// Whether the database can serve requests: reachable, and every embedded migration

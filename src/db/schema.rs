@@ -305,6 +305,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_sequences (org_id) {
+        org_id -> Text,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (org_id, seq) {
+        org_id -> Text,
+        seq -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Nullable<Timestamp>,
+        occurred_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        delivery_id -> Text,
+        attempted_at -> Timestamp,
+        response_status -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+        succeeded -> Bool,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -326,4 +398,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     shopper_exclusions,
     waves,
     assignments,
+    event_sequences,
+    events,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -102,7 +102,11 @@ stored_ids!(
     FamilyId,
     AttachmentId,
     WaveId,
-    AssignmentId
+    AssignmentId,
+    EventId,
+    WebhookId,
+    DeliveryId,
+    AttemptId
 );
 
 /// Closed sets stored by name: `as_str` to write, `parse` (an `Option`) to read.

@@ -394,6 +394,7 @@ pub async fn load(
             Scope::AggregatesRead,
             Scope::LocationsRead,
             Scope::QuestionnairesRead,
+            Scope::EventsRead,
         ],
     )
     .await?;
@@ -786,7 +787,8 @@ async fn run_visit(
     match plan.fate {
         Fate::Pending => tally.submitted += 1,
         Fate::Approve => {
-            reports_service::decide(db, review, id, decide(Action::Approve, None)).await?;
+            reports_service::decide(db, rules.verdict, review, id, decide(Action::Approve, None))
+                .await?;
             tally.approved += 1;
         }
         Fate::Reject(note) => {
@@ -794,7 +796,14 @@ async fn run_visit(
                 .get(note % world::REJECT_NOTES.len())
                 .copied()
                 .unwrap_or_default();
-            reports_service::decide(db, review, id, decide(Action::Reject, Some(note))).await?;
+            reports_service::decide(
+                db,
+                rules.verdict,
+                review,
+                id,
+                decide(Action::Reject, Some(note)),
+            )
+            .await?;
             tally.rejected += 1;
         }
         Fate::Return { note, revised } => {
@@ -802,14 +811,28 @@ async fn run_visit(
                 .get(note % world::RETURN_NOTES.len())
                 .copied()
                 .unwrap_or_default();
-            reports_service::decide(db, review, id, decide(Action::Return, Some(note))).await?;
+            reports_service::decide(
+                db,
+                rules.verdict,
+                review,
+                id,
+                decide(Action::Return, Some(note)),
+            )
+            .await?;
             if revised {
                 let mut again = plan.submission;
                 if let Some(answers) = corrected {
                     again.answers = answers;
                 }
                 reports_service::revise(db, rules, &shopper, id, again).await?;
-                reports_service::decide(db, review, id, decide(Action::Approve, None)).await?;
+                reports_service::decide(
+                    db,
+                    rules.verdict,
+                    review,
+                    id,
+                    decide(Action::Approve, None),
+                )
+                .await?;
                 tally.revised += 1;
                 tally.approved += 1;
             } else {

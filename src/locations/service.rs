@@ -8,6 +8,7 @@ use super::model::{ImportOutcome, ImportSummary, ImportedRow, Location, RawLocat
 use crate::auth::model::Role;
 use crate::db::locations::{self as store, LocationFilter};
 use crate::db::{self, Db, DbConn, DbError, QueryError, identity, is_unique_violation};
+use crate::events::model::{self as event, EventType};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::validation::Violation;
 
@@ -79,9 +80,16 @@ pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, L
     let fields = check(raw, "").map_err(LocationError::Invalid)?;
     let location = Location::new(org, fields, db::now());
     let stored = location.clone();
-    db.run(move |conn| match store::insert(conn, &stored) {
-        Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
-        other => Ok(other?),
+    db.run(move |conn| {
+        let written = db::write_transaction(conn, |conn| {
+            store::insert(conn, &stored)?;
+            db::events::record(conn, &event::location(EventType::LocationCreated, &stored))?;
+            Ok::<_, diesel::result::Error>(())
+        });
+        match written {
+            Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
+            other => Ok(other?),
+        }
     })
     .await?;
     Ok(location)
@@ -98,15 +106,29 @@ pub async fn update(
     let mut location = find(db, org, None, id).await?;
     let (raw, active) = change(&location);
     location.fields = check(raw, "").map_err(LocationError::Invalid)?;
+    let kind = if location.active && active == Some(false) {
+        EventType::LocationDeactivated
+    } else {
+        EventType::LocationUpdated
+    };
     if let Some(active) = active {
         location.active = active;
     }
     location.updated_at = db::now();
     let stored = location.clone();
-    db.run(move |conn| match store::update(conn, &stored) {
-        Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
-        Ok(false) => Err(LocationError::NotFound),
-        other => Ok(other.map(|_| ())?),
+    db.run(move |conn| {
+        let written = db::write_transaction(conn, |conn| {
+            if !store::update(conn, &stored)? {
+                return Ok(false);
+            }
+            db::events::record(conn, &event::location(kind, &stored))?;
+            Ok::<_, diesel::result::Error>(true)
+        });
+        match written {
+            Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
+            Ok(false) => Err(LocationError::NotFound),
+            other => Ok(other.map(|_| ())?),
+        }
     })
     .await?;
     Ok(location)
@@ -115,7 +137,28 @@ pub async fn update(
 /// Deactivates a location. It is never removed: its reports and aggregates stay.
 pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), LocationError> {
     let found = db
-        .run(move |conn| Ok::<_, DbError>(store::deactivate(conn, org, id, db::now())?))
+        .run(move |conn| {
+            let done = db::write_transaction(conn, |conn| {
+                let Some(mut location) = store::find(conn, org, id)? else {
+                    return Ok(false);
+                };
+                let was_active = location.active;
+                let now = db::now();
+                if !store::deactivate(conn, org, id, now)? {
+                    return Ok(false);
+                }
+                if was_active {
+                    location.active = false;
+                    location.updated_at = now;
+                    db::events::record(
+                        conn,
+                        &event::location(EventType::LocationDeactivated, &location),
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(true)
+            })?;
+            Ok::<_, DbError>(done)
+        })
         .await?;
     if found {
         Ok(())
@@ -177,11 +220,17 @@ fn upsert_rows(
                 existing.fields = fields;
                 existing.updated_at = now;
                 store::update(conn, &existing)?;
+                db::events::record(
+                    conn,
+                    &event::location(EventType::LocationUpdated, &existing),
+                )?;
                 summary.updated += 1;
                 ImportOutcome::Updated
             }
             None => {
-                store::insert(conn, &Location::new(org, fields, now))?;
+                let created = Location::new(org, fields, now);
+                store::insert(conn, &created)?;
+                db::events::record(conn, &event::location(EventType::LocationCreated, &created))?;
                 summary.created += 1;
                 ImportOutcome::Created
             }

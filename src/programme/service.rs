@@ -13,6 +13,7 @@ use crate::db::identity::{self, UserFilter};
 use crate::db::locations::{self as location_store, LocationFilter};
 use crate::db::programme as store;
 use crate::db::{self, Db, DbConn, DbError};
+use crate::events::model::{self as event, EventType};
 use crate::ids::{AssignmentId, LocationId, OrgId, UserId, WaveId};
 use crate::locations::model::Location;
 use crate::validation::Violation;
@@ -301,7 +302,11 @@ pub async fn create_wave(
             created_at: now,
             updated_at: now,
         };
-        store::insert_wave(conn, &wave)?;
+        db::write_transaction(conn, |conn| {
+            store::insert_wave(conn, &wave)?;
+            db::events::record(conn, &event::wave(EventType::WaveCreated, &wave))?;
+            Ok::<_, diesel::result::Error>(())
+        })?;
         Ok(Ok(wave))
     })
     .await?
@@ -390,6 +395,7 @@ pub async fn update_wave(
             wave.tag = fields.tag;
             wave.updated_at = now;
             store::update_wave(conn, &wave)?;
+            db::events::record(conn, &event::wave(EventType::WaveUpdated, &wave))?;
             Ok(Ok(wave))
         })
         .map_err(DbError::Query)
@@ -413,12 +419,18 @@ pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, Program
                     let before = (a.status, a.shopper_id);
                     a.status = AssignmentStatus::Cancelled;
                     a.updated_at = now;
-                    store::update_assignment_if(conn, &a, before)?;
+                    if store::update_assignment_if(conn, &a, before)? {
+                        db::events::record(
+                            conn,
+                            &event::assignment(EventType::AssignmentCancelled, &a),
+                        )?;
+                    }
                 }
             }
             wave.closed_at = Some(now);
             wave.updated_at = now;
             store::update_wave(conn, &wave)?;
+            db::events::record(conn, &event::wave(EventType::WaveClosed, &wave))?;
             Ok(Ok(wave))
         })
         .map_err(DbError::Query)
@@ -627,6 +639,7 @@ pub async fn add_assignments(
             }
             for a in &created {
                 store::insert_assignment(conn, a)?;
+                db::events::record(conn, &event::assignment(EventType::AssignmentCreated, a))?;
             }
             Ok(Ok((wave, created)))
         })
@@ -795,6 +808,7 @@ pub async fn generate(
                         updated_at: now,
                     };
                     store::insert_assignment(conn, &a)?;
+                    db::events::record(conn, &event::assignment(EventType::AssignmentCreated, &a))?;
                     created.push(a);
                 }
             }
@@ -958,6 +972,7 @@ pub async fn update_assignment(
             if !store::update_assignment_if(conn, &a, before)? {
                 return Ok(Err(ProgrammeError::Taken));
             }
+            db::events::record(conn, &event::assignment(EventType::AssignmentUpdated, &a))?;
             Ok(Ok((a, wave.questionnaire_key)))
         })
         .map_err(DbError::Query)
@@ -1068,6 +1083,13 @@ pub async fn step(
             if !store::update_assignment_if(conn, &a, before)? {
                 return Ok(Err(ProgrammeError::Taken));
             }
+            let kind = match step {
+                Step::Accept => EventType::AssignmentAccepted,
+                Step::Decline(_) => EventType::AssignmentDeclined,
+                Step::Claim => EventType::AssignmentClaimed,
+                Step::Cancel => EventType::AssignmentCancelled,
+            };
+            db::events::record(conn, &event::assignment(kind, &a))?;
             Ok(Ok((a, key)))
         })
         .map_err(DbError::Query)
@@ -1418,7 +1440,11 @@ pub fn complete(
     a.status = AssignmentStatus::Completed;
     a.report_id = Some(report);
     a.updated_at = db::now();
-    store::update_assignment_if(conn, &a, before)
+    if !store::update_assignment_if(conn, &a, before)? {
+        return Ok(false);
+    }
+    db::events::record(conn, &event::assignment(EventType::AssignmentCompleted, &a))?;
+    Ok(true)
 }
 
 /// A rejected report gives its assignment's slot back: the assignment is open again, for
@@ -1434,7 +1460,9 @@ pub fn reopen_for_rejected(
         a.shopper_id = None;
         a.report_id = None;
         a.updated_at = db::now();
-        store::update_assignment_if(conn, &a, before)?;
+        if store::update_assignment_if(conn, &a, before)? {
+            db::events::record(conn, &event::assignment(EventType::AssignmentReopened, &a))?;
+        }
     }
     Ok(())
 }

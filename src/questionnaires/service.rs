@@ -5,6 +5,7 @@ use super::model::{Questionnaire, QuestionnaireContent, QuestionnaireSummary, St
 use super::rules;
 use crate::db::questionnaires::{self as store, QuestionnaireFilter};
 use crate::db::{self, Db, DbError, QueryError, is_unique_violation};
+use crate::events::model::EventType;
 use crate::ids::{OrgId, QuestionnaireId, UserId};
 use crate::validation::Violation;
 
@@ -166,7 +167,22 @@ async fn transition(
     to: Status,
 ) -> Result<Questionnaire, QuestionnaireError> {
     let moved = db
-        .run(move |conn| Ok::<_, DbError>(store::transition(conn, org, id, from, to, db::now())?))
+        .run(move |conn| {
+            let moved = db::write_transaction(conn, |conn| {
+                if !store::transition(conn, org, id, from, to, db::now())? {
+                    return Ok(false);
+                }
+                let kind = match to {
+                    Status::Published => EventType::QuestionnairePublished,
+                    Status::Retired => EventType::QuestionnaireRetired,
+                    Status::Draft => return Ok(true),
+                };
+                let q = store::find(conn, org, id)?.ok_or(diesel::result::Error::NotFound)?;
+                db::events::record(conn, &crate::events::model::questionnaire(kind, &q))?;
+                Ok::<_, diesel::result::Error>(true)
+            })?;
+            Ok::<_, DbError>(moved)
+        })
         .await?;
     let current = find(db, org, Reader::Admin, id).await?;
     if !moved {

@@ -12,12 +12,14 @@ use super::model::{
 use super::validation::{self, Context};
 use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Transition};
 use super::{flags, scoring};
+use crate::aggregates::stats::VerdictRule;
 use crate::auth::model::Role;
 use crate::auth::{AuthUser, Principal};
 use crate::config::ReportsConfig;
 use crate::db::reports::{self as store, ReportCursor, ReportFilter};
 use crate::db::{self, Db, DbError, identity, is_unique_violation, locations, questionnaires};
-use crate::ids::{OrgId, ReportId, TransitionId};
+use crate::events::model::{self as event, EventType};
+use crate::ids::{LocationId, OrgId, ReportId, TransitionId};
 use crate::validation::Violation;
 
 /// Why a report use case refused or failed.
@@ -286,6 +288,7 @@ pub async fn submit(
                     }
                 }
                 store::insert_new(conn, &report, &submitted)?;
+                db::events::record(conn, &event::report(EventType::ReportSubmitted, &report))?;
                 // The assignment it names is completed in the same transaction.
                 if let Some(assignment) = report.document.submission.assignment_id
                     && !crate::programme::service::complete(conn, org, assignment, report.id)?
@@ -433,7 +436,13 @@ pub async fn revise(
                 if !store::replace_content(conn, &current, &stored)? {
                     return Ok(false);
                 }
-                store::record_transition(conn, &transition)
+                if !store::record_transition(conn, &transition)? {
+                    return Ok(false);
+                }
+                let now = store::find(conn, stored.org_id, stored.id)?
+                    .ok_or(diesel::result::Error::NotFound)?;
+                db::events::record(conn, &event::report(EventType::ReportRevised, &now))?;
+                Ok(true)
             })
             .map_err(DbError::Query)
         })
@@ -498,6 +507,7 @@ fn checked_note(action: Action, note: Option<String>) -> Result<Option<String>, 
 /// the decision itself when it carries a note.
 pub async fn decide(
     db: &Db,
+    rule: VerdictRule,
     caller: &AuthUser,
     id: ReportId,
     decision: Decision,
@@ -542,9 +552,17 @@ pub async fn decide(
     };
     let recorded = transition.clone();
     let org = current.org_id;
+    let location = current.location_id;
     let updated = db
         .run(move |conn| {
             db::write_transaction(conn, |conn| {
+                // A release or its withdrawal may change the location's verdict.
+                let released = |s: Option<ReportStatus>| s == Some(ReportStatus::Approved);
+                let counts = released(recorded.from) != released(Some(recorded.to));
+                let before = match counts {
+                    true => Some(location_verdict(conn, org, location, &rule)?),
+                    false => None,
+                };
                 if !store::record_transition(conn, &recorded)? {
                     // Someone else decided first.
                     return Ok(None);
@@ -552,7 +570,30 @@ pub async fn decide(
                 if recorded.to == ReportStatus::Rejected {
                     crate::programme::service::reopen_for_rejected(conn, org, id)?;
                 }
-                store::find(conn, org, id)
+                let report = store::find(conn, org, id)?.ok_or(diesel::result::Error::NotFound)?;
+                let kind = match recorded.action {
+                    Action::Approve => EventType::ReportApproved,
+                    Action::Reject => EventType::ReportRejected,
+                    Action::Return => EventType::ReportReturned,
+                    Action::Reopen => EventType::ReportReopened,
+                    Action::Submit => EventType::ReportSubmitted,
+                    Action::Revise => EventType::ReportRevised,
+                };
+                db::events::record(conn, &event::report(kind, &report))?;
+                if let Some(mut change) = before {
+                    let after = location_verdict(conn, org, location, &rule)?;
+                    if after.verdict != change.verdict {
+                        change.previous = change.verdict;
+                        change.verdict = after.verdict;
+                        change.visits = after.visits;
+                        change.mean_score = after.mean_score;
+                        db::events::record(
+                            conn,
+                            &event::verdict_changed(org, location, id, &change),
+                        )?;
+                    }
+                }
+                Ok(Some(report))
             })
             .map_err(DbError::Query)
         })
@@ -570,6 +611,42 @@ pub async fn decide(
             })
         }
     }
+}
+
+/// Days of the trailing window whose verdict `location.verdict_changed` follows.
+pub const VERDICT_WINDOW_DAYS: i64 = 90;
+
+/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending today (UTC), all
+/// questionnaires, from the rollups as the aggregates read them.
+fn location_verdict(
+    conn: &mut db::DbConn,
+    org: OrgId,
+    location: LocationId,
+    rule: &VerdictRule,
+) -> diesel::QueryResult<event::VerdictChange> {
+    let to = chrono::Utc::now().date_naive();
+    let from = to - chrono::TimeDelta::days(VERDICT_WINDOW_DAYS - 1);
+    let scope = crate::db::aggregates::Scope {
+        org,
+        locations: Some(vec![location]),
+        questionnaire_key: None,
+    };
+    let parts = crate::db::aggregates::Parts {
+        sections: false,
+        questions: false,
+    };
+    let rollup = crate::db::aggregates::per_location(conn, &scope, from, to, parts)?
+        .remove(&location)
+        .unwrap_or_default();
+    let figures = crate::aggregates::figures::Figures::of(&rollup.tally, rule);
+    Ok(event::VerdictChange {
+        from,
+        to,
+        previous: figures.verdict.as_str(),
+        verdict: figures.verdict.as_str(),
+        visits: figures.visits,
+        mean_score: figures.mean_score,
+    })
 }
 
 /// The report if `scope` may see it, how much of it, and (with `with_note`, for any view

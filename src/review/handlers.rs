@@ -74,7 +74,14 @@ pub async fn review_report(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    let (report, noted) = service::decide(&state.db, &auth, id.into_inner(), decision).await?;
+    let (report, noted) = service::decide(
+        &state.db,
+        state.reports.verdict,
+        &auth,
+        id.into_inner(),
+        decision,
+    )
+    .await?;
     respond(&state, report, noted.as_ref()).await
 }
 

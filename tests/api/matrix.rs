@@ -271,6 +271,41 @@ const TABLE: &[(&str, Access)] = &[
         "GET /api/v1/me/claimable-assignments",
         Restricted(&[Shopper], Never),
     ),
+    (
+        "GET /api/v1/events",
+        Restricted(&[Admin], Scope("events:read")),
+    ),
+    (
+        "GET /api/v1/webhooks",
+        Restricted(&[Admin], Scope("events:read")),
+    ),
+    ("POST /api/v1/webhooks", Restricted(&[Admin], Never)),
+    (
+        "GET /api/v1/webhooks/{id}",
+        Restricted(&[Admin], Scope("events:read")),
+    ),
+    ("PATCH /api/v1/webhooks/{id}", Restricted(&[Admin], Never)),
+    ("DELETE /api/v1/webhooks/{id}", Restricted(&[Admin], Never)),
+    (
+        "POST /api/v1/webhooks/{id}/rotate-secret",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "POST /api/v1/webhooks/{id}/ping",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "GET /api/v1/webhooks/{id}/deliveries",
+        Restricted(&[Admin], Scope("events:read")),
+    ),
+    (
+        "GET /api/v1/webhooks/{id}/deliveries/{delivery_id}",
+        Restricted(&[Admin], Scope("events:read")),
+    ),
+    (
+        "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        Restricted(&[Admin], Never),
+    ),
 ];
 
 /// One caller of the matrix.
@@ -582,9 +617,27 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
     assert_eq!(status, 201, "{planned}");
     let assignment_id = planned[0]["id"].as_str().unwrap().to_string();
 
+    // A webhook with one delivery (a ping).
+    let (status, created) = app
+        .post(
+            "/api/v1/webhooks",
+            &admin,
+            serde_json::json!({"url": "https://hooks.example.com/matrix"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let webhook_id = created["webhook"]["id"].as_str().unwrap().to_string();
+    let (status, pinged) = app
+        .post_empty(&format!("/api/v1/webhooks/{webhook_id}/ping"), &admin)
+        .await;
+    assert_eq!(status, 202, "{pinged}");
+    let delivery_id = pinged["id"].as_str().unwrap().to_string();
+
     let concrete = |template: &str| -> String {
         let id = if template.starts_with("/api/v1/waves/") {
             wave_id.clone()
+        } else if template.starts_with("/api/v1/webhooks/") {
+            webhook_id.clone()
         } else if template.starts_with("/api/v1/assignments/") {
             assignment_id.clone()
         } else if template.starts_with("/api/v1/users/{id}/locations") {
@@ -608,6 +661,7 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
             .replace("{report_id}", &report_id)
             .replace("{attachment_id}", &uuid::Uuid::new_v4().to_string())
             .replace("{n}", "1")
+            .replace("{delivery_id}", &delivery_id)
     };
 
     let mut cells = 0;

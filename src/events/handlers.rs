@@ -1,0 +1,505 @@
+//! Endpoints of the event feed and the webhooks.
+
+use std::time::Duration;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+
+use super::dto::*;
+use super::model::EventType;
+use super::service::{self, EventsError, WebhookFields};
+use super::webhook::DeliveryStatus;
+use crate::auth::AuthUser;
+use crate::auth::model::{Role, Scope};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::extract::ApiJson;
+use crate::ids::{DeliveryId, WebhookId};
+use crate::pagination::{Page, PageRequest};
+use crate::state::AppState;
+use crate::validation::Violation;
+
+impl From<EventsError> for ApiError {
+    fn from(e: EventsError) -> Self {
+        let detail = e.to_string();
+        match e {
+            EventsError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
+            }
+            EventsError::Invalid(errors) => ApiError::validation(errors),
+            EventsError::TooMany => ApiError::conflict(ErrorCode::TooManyWebhooks, detail),
+            EventsError::Disabled => ApiError::conflict(ErrorCode::WebhookDisabled, detail),
+            EventsError::Random(_) => ApiError::internal(anyhow::anyhow!(detail)),
+            EventsError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Most events in one answer of the feed.
+const MAX_FEED_LIMIT: u32 = 500;
+const DEFAULT_FEED_LIMIT: u32 = 100;
+/// Longest long-poll, in seconds.
+const MAX_WAIT_SECS: u32 = 30;
+
+/// Admins and clients with `events:read` read; only admins change.
+fn reader(auth: &AuthUser) -> Result<(), ApiError> {
+    auth.require_role_or_scope(&[Role::Admin], Scope::EventsRead)
+}
+
+fn admin(auth: &AuthUser) -> Result<(), ApiError> {
+    auth.require_role(&[Role::Admin])
+}
+
+/// Checks the feed's query; every problem is listed (as 400: they are query parameters).
+fn feed_query(q: &FeedQuery) -> Result<(i64, Vec<EventType>, u32, u32), ApiError> {
+    let mut errors = Vec::new();
+    let after = match q.after.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => 0,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if n >= 0 && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => {
+                errors.push(Violation::new(
+                    "/query/after",
+                    "invalid_cursor",
+                    "`after` is a cursor this feed returned",
+                ));
+                0
+            }
+        },
+    };
+    let mut types = Vec::new();
+    for name in q
+        .types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match EventType::parse(name) {
+            Some(t) if !types.contains(&t) => types.push(t),
+            Some(_) => {}
+            None => errors.push(Violation::new(
+                "/query/types",
+                "unknown_event_type",
+                format!(
+                    "`{}` is not an event type",
+                    name.chars().take(64).collect::<String>()
+                ),
+            )),
+        }
+    }
+    let limit = q.limit.unwrap_or(DEFAULT_FEED_LIMIT);
+    if !(1..=MAX_FEED_LIMIT).contains(&limit) {
+        errors.push(Violation::new(
+            "/query/limit",
+            "out_of_range",
+            format!("limit is 1 to {MAX_FEED_LIMIT}"),
+        ));
+    }
+    let wait = q.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        errors.push(Violation::new(
+            "/query/wait",
+            "out_of_range",
+            format!("wait is 0 to {MAX_WAIT_SECS} seconds"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok((after, types, limit, wait))
+    } else {
+        Err(
+            ApiError::bad_request(ErrorCode::InvalidQuery, "invalid query parameters")
+                .with_violations(errors),
+        )
+    }
+}
+
+/// Read the event feed.
+///
+/// The organization's events in commit order: every state change (reports submitted,
+/// revised and decided; questionnaires published; locations created, changed, deactivated
+/// and their 90-day verdict changing; attachments uploaded; waves and assignments) is written
+/// in the same transaction as the change, so the feed holds nothing that did not happen and
+/// misses nothing that did. Keep `next_cursor` and pass it as `after`; `has_more` says to ask
+/// again at once. With `wait`, an empty answer is held until an event arrives (at most
+/// `wait` seconds, and never past the server's request timeout). Events are kept; the same
+/// cursor always gives the same events. Admins and clients with `events:read`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["events:read"])),
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "Events after the cursor, oldest first", body = FeedResponse),
+        (status = 400, description = "Invalid query (every problem listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+pub async fn feed(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<FeedQuery>,
+) -> Result<web::Json<FeedResponse>, ApiError> {
+    reader(&auth)?;
+    let (after, types, limit, wait) = feed_query(&query)?;
+    // Answer (empty) a second before the request timeout would.
+    let wait = Duration::from_secs(u64::from(wait))
+        .min(state.request_timeout.saturating_sub(Duration::from_secs(1)));
+    let page = service::feed(&state.db, auth.org_id, after, types, limit, wait).await?;
+    Ok(web::Json(FeedResponse {
+        events: page.events.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor.to_string(),
+        has_more: page.has_more,
+    }))
+}
+
+fn fields(
+    url: Option<String>,
+    event_types: Option<Vec<String>>,
+    description: Option<String>,
+    active: Option<bool>,
+) -> WebhookFields {
+    WebhookFields {
+        url,
+        event_types,
+        description,
+        active,
+    }
+}
+
+/// Create a webhook.
+///
+/// Events of the chosen types are posted to `url` as JSON, signed after the Standard
+/// Webhooks specification: headers `webhook-id` (the event id: deduplicate on it),
+/// `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,` and the base64
+/// HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the secret's base64-decoded
+/// bytes after `whsec_`). A 2xx answer within the timeout is a success; anything else is
+/// retried with growing, jittered pauses for 24 hours, then the delivery is marked failed;
+/// a webhook whose every attempt failed for 3 days, or that answered 410, is disabled.
+/// Delivery is at least once, in no guaranteed order. The secret is in this answer only.
+/// At most 20 webhooks per organization. Admins only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    request_body = CreateWebhookBody,
+    responses(
+        (status = 201, description = "Created; the secret is shown this once", body = WebhookSecretResponse,
+            headers(("Location" = String, description = "The webhook's URL"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organization has 20 webhooks (`too_many_webhooks`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid URL (not https, a private address), unknown event types, too long (all listed)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks")]
+pub async fn create_webhook(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: ApiJson<CreateWebhookBody>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&auth)?;
+    let b = body.into_inner();
+    let hook = service::create(
+        &state.db,
+        auth.org_id,
+        state.webhooks.urls,
+        fields(Some(b.url), b.event_types, b.description, b.active),
+    )
+    .await?;
+    let secret = hook.secret.clone();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/webhooks/{}", hook.id)))
+        .json(WebhookSecretResponse {
+            webhook: hook.into(),
+            secret,
+        }))
+}
+
+/// List the webhooks.
+///
+/// Admins and clients with `events:read` (secrets are never shown).
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["events:read"])),
+    responses(
+        (status = 200, description = "The organization's webhooks, oldest first", body = WebhookListResponse),
+        (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks")]
+pub async fn list_webhooks(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<web::Json<WebhookListResponse>, ApiError> {
+    reader(&auth)?;
+    let list = service::list(&state.db, auth.org_id).await?;
+    Ok(web::Json(WebhookListResponse {
+        items: list.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Get one webhook: whether it is active, and why not.
+///
+/// Admins and clients with `events:read`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["events:read"])),
+    params(("id" = WebhookId, Path, description = "webhook id")),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookResponse),
+        (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks/{id}")]
+pub async fn get_webhook(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+) -> Result<web::Json<WebhookResponse>, ApiError> {
+    reader(&auth)?;
+    Ok(web::Json(
+        service::find(&state.db, auth.org_id, id.into_inner())
+            .await?
+            .into(),
+    ))
+}
+
+/// Change a webhook: its URL, event types, description, or whether it is active.
+///
+/// Enabling a disabled webhook clears why it was disabled; disabling one marks its pending
+/// deliveries failed. Admins only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(("id" = WebhookId, Path, description = "webhook id")),
+    request_body = UpdateWebhookBody,
+    responses(
+        (status = 200, description = "The changed webhook", body = WebhookResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values (all listed)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/webhooks/{id}")]
+pub async fn update_webhook(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+    body: ApiJson<UpdateWebhookBody>,
+) -> Result<web::Json<WebhookResponse>, ApiError> {
+    admin(&auth)?;
+    let b = body.into_inner();
+    let hook = service::update(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        state.webhooks.urls,
+        fields(b.url, b.event_types, b.description, b.active),
+    )
+    .await?;
+    Ok(web::Json(hook.into()))
+}
+
+/// Delete a webhook with its deliveries.
+///
+/// Admins only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(("id" = WebhookId, Path, description = "webhook id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/webhooks/{id}")]
+pub async fn delete_webhook(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&auth)?;
+    service::delete(&state.db, auth.org_id, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate a webhook's signing secret.
+///
+/// The new secret is in this answer only. For `overlap_seconds` (default one day) the old
+/// secret signs too: `webhook-signature` carries both signatures, so receivers can switch
+/// when they are ready. Admins only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(("id" = WebhookId, Path, description = "webhook id")),
+    request_body = RotateSecretBody,
+    responses(
+        (status = 200, description = "The new secret, shown this once", body = WebhookSecretResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Overlap out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+    body: ApiJson<RotateSecretBody>,
+) -> Result<web::Json<WebhookSecretResponse>, ApiError> {
+    admin(&auth)?;
+    let overlap = Duration::from_secs(body.into_inner().overlap_seconds.unwrap_or(86_400));
+    let hook = service::rotate_secret(&state.db, auth.org_id, id.into_inner(), overlap).await?;
+    let secret = hook.secret.clone();
+    Ok(web::Json(WebhookSecretResponse {
+        webhook: hook.into(),
+        secret,
+    }))
+}
+
+/// Send a `ping` to a webhook.
+///
+/// A `ping` message goes through the same queue, signature and retries as events (it is
+/// not in the feed); follow it in the deliveries. Admins only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(("id" = WebhookId, Path, description = "webhook id")),
+    responses(
+        (status = 202, description = "Queued", body = DeliveryResponse),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The webhook is disabled (`webhook_disabled`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/ping")]
+pub async fn ping(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&auth)?;
+    let view = service::ping(&state.db, auth.org_id, id.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(DeliveryResponse::from(view)))
+}
+
+/// List a webhook's deliveries, newest first, each with its attempts.
+///
+/// Admins and clients with `events:read`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["events:read"])),
+    params(("id" = WebhookId, Path, description = "webhook id"), DeliveryListQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = Page<DeliveryResponse>),
+        (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn list_deliveries(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<WebhookId>,
+    query: web::Query<DeliveryListQuery>,
+) -> Result<web::Json<Page<DeliveryResponse>>, ApiError> {
+    reader(&auth)?;
+    let query = query.into_inner();
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(ErrorCode::InvalidQuery, "invalid query parameters")
+                .with_violations(vec![Violation::new(
+                    "/query/status",
+                    "invalid_value",
+                    "status is pending, succeeded or failed",
+                )])
+        })?),
+    };
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let before = page
+        .after
+        .as_deref()
+        .and_then(|k| k.parse::<DeliveryId>().ok());
+    let rows = service::deliveries(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        status,
+        before,
+        page.fetch(),
+    )
+    .await?;
+    Ok(web::Json(page.page(
+        rows,
+        |v| v.delivery.id.to_string(),
+        DeliveryResponse::from,
+    )))
+}
+
+/// Get one delivery with its attempts.
+///
+/// Admins and clients with `events:read`.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = []), ("oauth2" = ["events:read"])),
+    params(
+        ("id" = WebhookId, Path, description = "webhook id"),
+        ("delivery_id" = DeliveryId, Path, description = "delivery id"),
+    ),
+    responses(
+        (status = 200, description = "The delivery", body = DeliveryResponse),
+        (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook or delivery in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/webhooks/{id}/deliveries/{delivery_id}")]
+pub async fn get_delivery(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(WebhookId, DeliveryId)>,
+) -> Result<web::Json<DeliveryResponse>, ApiError> {
+    reader(&auth)?;
+    let (id, delivery) = path.into_inner();
+    Ok(web::Json(
+        service::delivery(&state.db, auth.org_id, id, delivery)
+            .await?
+            .into(),
+    ))
+}
+
+/// Send a delivery again.
+///
+/// It becomes due now with a fresh 24-hour retry window, whatever its state (e.g. failed
+/// while the receiver was down). The receiver gets the same `webhook-id` and body. Admins
+/// only.
+#[utoipa::path(
+    tag = "events",
+    security(("bearer" = [])),
+    params(
+        ("id" = WebhookId, Path, description = "webhook id"),
+        ("delivery_id" = DeliveryId, Path, description = "delivery id"),
+    ),
+    responses(
+        (status = 202, description = "Queued again", body = DeliveryResponse),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook or delivery in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The webhook is disabled (`webhook_disabled`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+pub async fn redeliver(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<(WebhookId, DeliveryId)>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&auth)?;
+    let (id, delivery) = path.into_inner();
+    let view = service::redeliver(&state.db, auth.org_id, id, delivery).await?;
+    Ok(HttpResponse::Accepted().json(DeliveryResponse::from(view)))
+}

@@ -1,0 +1,287 @@
+//! What an event is: its type, its subject and its small payload. Payloads carry ids,
+//! statuses, dates and scores, never a name, email, note or comment of a shopper or of
+//! staff, so an event can go to any integration without a privacy review.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::db::attachments::Attachment;
+use crate::ids::{EventId, LocationId, OrgId, ReportId};
+use crate::locations::model::Location;
+use crate::programme::model::{Assignment, Wave};
+use crate::questionnaires::model::Questionnaire;
+use crate::reports::model::Report;
+
+macro_rules! event_types {
+    ($($variant:ident => $name:literal, $subject:literal;)+) => {
+        /// Every kind of event, by the name integrations filter on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventType {
+            $($variant,)+
+        }
+
+        impl EventType {
+            pub const ALL: &[EventType] = &[$(EventType::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)+
+                }
+            }
+
+            /// What the event is about (`report`, `location`, ...).
+            pub fn subject_type(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $subject,)+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some(EventType::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    ReportSubmitted => "report.submitted", "report";
+    ReportRevised => "report.revised", "report";
+    ReportApproved => "report.approved", "report";
+    ReportRejected => "report.rejected", "report";
+    ReportReturned => "report.returned", "report";
+    ReportReopened => "report.reopened", "report";
+    QuestionnairePublished => "questionnaire.published", "questionnaire";
+    QuestionnaireRetired => "questionnaire.retired", "questionnaire";
+    LocationCreated => "location.created", "location";
+    LocationUpdated => "location.updated", "location";
+    LocationDeactivated => "location.deactivated", "location";
+    LocationVerdictChanged => "location.verdict_changed", "location";
+    AttachmentUploaded => "attachment.uploaded", "attachment";
+    WaveCreated => "wave.created", "wave";
+    WaveUpdated => "wave.updated", "wave";
+    WaveClosed => "wave.closed", "wave";
+    AssignmentCreated => "assignment.created", "assignment";
+    AssignmentUpdated => "assignment.updated", "assignment";
+    AssignmentAccepted => "assignment.accepted", "assignment";
+    AssignmentDeclined => "assignment.declined", "assignment";
+    AssignmentClaimed => "assignment.claimed", "assignment";
+    AssignmentCancelled => "assignment.cancelled", "assignment";
+    AssignmentCompleted => "assignment.completed", "assignment";
+    AssignmentReopened => "assignment.reopened", "assignment";
+    Ping => "ping", "webhook";
+}
+
+/// An event about to be written, in the transaction of its change.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub org_id: OrgId,
+    pub event_type: EventType,
+    pub subject_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+impl NewEvent {
+    pub fn new(org_id: OrgId, event_type: EventType, subject_id: String, data: Value) -> Self {
+        NewEvent {
+            id: EventId::generate(),
+            org_id,
+            event_type,
+            subject_id,
+            occurred_at: crate::db::now(),
+            data,
+        }
+    }
+}
+
+/// An event as stored: with its place in the organization's commit order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub id: EventId,
+    pub org_id: OrgId,
+    pub event_type: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+impl Event {
+    /// The JSON an integration receives, in the feed and as a webhook body alike.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.event_type,
+            "occurred_at": self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "organization_id": self.org_id,
+            "subject": {"type": self.subject_type, "id": self.subject_id},
+            "cursor": self.seq.to_string(),
+            "data": self.data,
+        })
+    }
+}
+
+/// A report's event: where, what, its revision, status and scores.
+pub fn report(event_type: EventType, report: &Report) -> NewEvent {
+    let score = &report.document.score;
+    NewEvent::new(
+        report.org_id,
+        event_type,
+        report.id.to_string(),
+        json!({
+            "report_id": report.id,
+            "location_id": report.location_id,
+            "questionnaire_id": report.questionnaire_id,
+            "questionnaire_key": report.questionnaire_key,
+            "assignment_id": report.document.submission.assignment_id,
+            "status": report.status.as_str(),
+            "revision": report.revision,
+            "visit_date": report.visit_local_date,
+            "score": score.overall,
+            "first_tier": score.first_tier,
+            "second_tier": score.second_tier,
+            "mile_level": score.mile_level.as_str(),
+            "critical_failures": score.critical_failures.len(),
+        }),
+    )
+}
+
+/// An uploaded file's event: its report, type, size and checksum (never the file).
+pub fn attachment(a: &Attachment) -> NewEvent {
+    NewEvent::new(
+        a.org_id,
+        EventType::AttachmentUploaded,
+        a.id.to_string(),
+        json!({
+            "attachment_id": a.id,
+            "report_id": a.report_id,
+            "revision": a.revision,
+            "content_type": a.media_type,
+            "size": a.size,
+            "sha256": a.sha256,
+        }),
+    )
+}
+
+/// A location's 90-day verdict changed because a report was released or withdrawn.
+pub fn verdict_changed(
+    org_id: OrgId,
+    location_id: LocationId,
+    report_id: ReportId,
+    change: &VerdictChange,
+) -> NewEvent {
+    NewEvent::new(
+        org_id,
+        EventType::LocationVerdictChanged,
+        location_id.to_string(),
+        json!({
+            "location_id": location_id,
+            "report_id": report_id,
+            "from": change.from,
+            "to": change.to,
+            "previous_verdict": change.previous,
+            "verdict": change.verdict,
+            "visits": change.visits,
+            "mean_score": change.mean_score,
+        }),
+    )
+}
+
+/// A location's verdict before and after a release, over the trailing days ending today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerdictChange {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub previous: &'static str,
+    pub verdict: &'static str,
+    pub visits: u64,
+    pub mean_score: Option<f64>,
+}
+
+/// A questionnaire version's event: its key, version and title.
+pub fn questionnaire(event_type: EventType, q: &Questionnaire) -> NewEvent {
+    NewEvent::new(
+        q.org_id,
+        event_type,
+        q.id.to_string(),
+        json!({
+            "questionnaire_id": q.id,
+            "key": q.key,
+            "version": q.version,
+            "title": q.content.title,
+            "status": q.status.as_str(),
+        }),
+    )
+}
+
+/// A location's event: its code, name, region and whether it is active.
+pub fn location(event_type: EventType, location: &Location) -> NewEvent {
+    NewEvent::new(
+        location.org_id,
+        event_type,
+        location.id.to_string(),
+        json!({
+            "location_id": location.id,
+            "code": location.fields.code,
+            "name": location.fields.name,
+            "region": location.fields.region,
+            "active": location.active,
+        }),
+    )
+}
+
+/// A wave's event: its period, questionnaire key and whether it is closed.
+pub fn wave(event_type: EventType, wave: &Wave) -> NewEvent {
+    NewEvent::new(
+        wave.org_id,
+        event_type,
+        wave.id.to_string(),
+        json!({
+            "wave_id": wave.id,
+            "name": wave.name,
+            "starts_on": wave.starts_on,
+            "ends_on": wave.ends_on,
+            "questionnaire_key": wave.questionnaire_key,
+            "visits_per_location": wave.visits_per_location,
+            "closed": wave.closed_at.is_some(),
+        }),
+    )
+}
+
+/// An assignment's event: its wave, location, window and status (not who the shopper is).
+pub fn assignment(event_type: EventType, a: &Assignment) -> NewEvent {
+    NewEvent::new(
+        a.org_id,
+        event_type,
+        a.id.to_string(),
+        json!({
+            "assignment_id": a.id,
+            "wave_id": a.wave_id,
+            "location_id": a.location_id,
+            "visit_from": a.visit_from,
+            "visit_to": a.visit_to,
+            "status": a.status.as_str(),
+            "has_shopper": a.shopper_id.is_some(),
+            "report_id": a.report_id,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_reads_back_from_its_name() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(*t));
+            assert!(t.as_str().len() <= 64 && t.subject_type().len() <= 32);
+        }
+        assert_eq!(EventType::parse("report.deleted"), None);
+    }
+}

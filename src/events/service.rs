@@ -1,0 +1,523 @@
+//! The pull feed (with long-polling) and the management of webhook subscriptions.
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use serde_json::json;
+
+use super::model::{Event, EventType};
+use super::webhook::{self, Attempt, Delivery, DeliveryStatus, UrlRules, Webhook};
+use crate::db::events as store;
+use crate::db::{self, Db, DbError};
+use crate::ids::{DeliveryId, EventId, OrgId, WebhookId};
+use crate::validation::Violation;
+
+/// Most subscriptions an organization may have.
+pub const MAX_WEBHOOKS: i64 = 20;
+/// Longest description of a subscription, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Longest overlap of a rotated secret: 7 days.
+pub const MAX_OVERLAP_SECS: u64 = 7 * 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventsError {
+    #[error("no such {0} in this organization")]
+    NotFound(&'static str),
+    #[error("the request has invalid values")]
+    Invalid(Vec<Violation>),
+    #[error("an organization has at most {MAX_WEBHOOKS} webhooks")]
+    TooMany,
+    #[error("the webhook is disabled; enable it first (PATCH with `active: true`)")]
+    Disabled,
+    #[error("cannot make a signing secret: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for EventsError {
+    fn from(e: diesel::result::Error) -> Self {
+        EventsError::Db(DbError::Query(e))
+    }
+}
+
+// ---------------------------------------------------------------------------- feed
+
+/// One page of the feed.
+pub struct FeedPage {
+    pub events: Vec<Event>,
+    /// Where to continue: after the last event returned, or (when the feed was read to
+    /// its end) after the last event committed so far, whatever its type.
+    pub next_cursor: i64,
+    pub has_more: bool,
+}
+
+/// The organization's events after `after` (of `types`, all when empty), at most `limit`;
+/// when there is none yet and `wait` is not zero, waits up to `wait` for one.
+pub async fn feed(
+    db: &Db,
+    org: OrgId,
+    after: i64,
+    types: Vec<EventType>,
+    limit: u32,
+    wait: Duration,
+) -> Result<FeedPage, EventsError> {
+    let deadline = Instant::now() + wait;
+    // Subscribed before the first read, so an event committed in between still wakes us.
+    let mut bell = db.event_bell();
+    loop {
+        bell.mark_unchanged();
+        let types = types.clone();
+        let (mut events, upto) = db
+            .run(move |conn| {
+                let upto = store::last_seq(conn, org)?;
+                if after > upto {
+                    return Ok::<_, EventsError>((None, upto));
+                }
+                let events = store::feed(conn, org, after, upto, &types, i64::from(limit) + 1)?;
+                Ok((Some(events), upto))
+            })
+            .await?;
+        let Some(mut found) = events.take() else {
+            return Err(EventsError::Invalid(vec![Violation::new(
+                "/query/after",
+                "invalid_cursor",
+                "the cursor is beyond the organization's last event",
+            )]));
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if !found.is_empty() || remaining.is_zero() {
+            let has_more = found.len() > limit as usize;
+            found.truncate(limit as usize);
+            let next_cursor = match found.last() {
+                Some(last) if has_more => last.seq,
+                _ => upto,
+            };
+            return Ok(FeedPage {
+                events: found,
+                next_cursor,
+                has_more,
+            });
+        }
+        // Another instance's commits ring no bell here: look again at least every second.
+        tokio::select! {
+            _ = bell.changed() => {}
+            _ = tokio::time::sleep(remaining.min(Duration::from_secs(1))) => {}
+        }
+    }
+}
+
+// ------------------------------------------------------------------------ webhooks
+
+/// A subscription as asked for (create, or the changed fields of an update).
+#[derive(Debug, Default)]
+pub struct WebhookFields {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// The given fields, checked (`None`: not given).
+struct Checked {
+    url: Option<String>,
+    event_types: Option<Vec<EventType>>,
+    description: Option<String>,
+}
+
+/// Checks the given fields; every problem is listed.
+fn check(fields: &WebhookFields, rules: UrlRules) -> Result<Checked, EventsError> {
+    let mut violations = Vec::new();
+    let url =
+        fields
+            .url
+            .as_deref()
+            .map(str::trim)
+            .and_then(|raw| match webhook::check_url(raw, rules) {
+                Ok(url) => Some(url.to_string()),
+                Err(p) => {
+                    violations.push(Violation::new("/url", p.code, p.message));
+                    None
+                }
+            });
+    let event_types = fields.event_types.as_ref().map(|names| {
+        let mut types = Vec::new();
+        if names.len() > EventType::ALL.len() {
+            violations.push(Violation::new(
+                "/event_types",
+                "too_many",
+                format!("at most {} event types", EventType::ALL.len()),
+            ));
+        }
+        for (i, name) in names.iter().enumerate() {
+            match EventType::parse(name) {
+                Some(t) if !types.contains(&t) => types.push(t),
+                Some(_) => violations.push(Violation::new(
+                    format!("/event_types/{i}"),
+                    "duplicate",
+                    format!("`{name}` is listed twice"),
+                )),
+                None => violations.push(Violation::new(
+                    format!("/event_types/{i}"),
+                    "unknown_event_type",
+                    format!(
+                        "`{}` is not an event type; see the `EventType` schema",
+                        name.chars().take(64).collect::<String>()
+                    ),
+                )),
+            }
+        }
+        types.sort();
+        types
+    });
+    let description = fields.description.as_ref().map(|d| d.trim().to_string());
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
+    {
+        violations.push(Violation::new(
+            "/description",
+            "too_long",
+            format!("a description has at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    if violations.is_empty() {
+        Ok(Checked {
+            url,
+            event_types,
+            description,
+        })
+    } else {
+        Err(EventsError::Invalid(violations))
+    }
+}
+
+/// Resolves a webhook URL's host name (at most 3 seconds) and refuses it when it resolves
+/// to a forbidden address. A name that does not resolve yet is accepted: deliveries check
+/// again, after resolution, every time.
+async fn check_resolved(url: &str, rules: UrlRules) -> Result<(), EventsError> {
+    if rules.allow_private {
+        return Ok(());
+    }
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Ok(());
+    };
+    let Some(url::Host::Domain(host)) = parsed.host() else {
+        return Ok(());
+    };
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::net::lookup_host((host, port));
+    let Ok(Ok(found)) = tokio::time::timeout(Duration::from_secs(3), lookup).await else {
+        return Ok(());
+    };
+    if found
+        .into_iter()
+        .any(|a| webhook::is_forbidden_address(a.ip()))
+    {
+        return Err(EventsError::Invalid(vec![Violation::new(
+            "/url",
+            "private_address",
+            format!("{host} resolves to a loopback, private, link-local or reserved address"),
+        )]));
+    }
+    Ok(())
+}
+
+fn secret() -> Result<String, EventsError> {
+    webhook::generate_secret().map_err(|e| EventsError::Random(e.to_string()))
+}
+
+/// Creates a subscription; its secret is in the answer, and only there.
+pub async fn create(
+    db: &Db,
+    org: OrgId,
+    rules: UrlRules,
+    fields: WebhookFields,
+) -> Result<Webhook, EventsError> {
+    let Checked {
+        url,
+        event_types,
+        description,
+    } = check(&fields, rules)?;
+    let Some(url) = url else {
+        return Err(EventsError::Invalid(vec![Violation::new(
+            "/url",
+            "required",
+            "a webhook needs a url",
+        )]));
+    };
+    check_resolved(&url, rules).await?;
+    let now = db::now();
+    let hook = Webhook {
+        id: WebhookId::generate(),
+        org_id: org,
+        url,
+        description: description.unwrap_or_default(),
+        event_types: event_types.unwrap_or_default(),
+        secret: secret()?,
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        active: fields.active.unwrap_or(true),
+        disabled_reason: None,
+        disabled_at: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = hook.clone();
+    db.run(move |conn| {
+        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+            if store::count_webhooks(conn, org)? >= MAX_WEBHOOKS {
+                return Ok(Err(EventsError::TooMany));
+            }
+            store::insert_webhook(conn, &stored)?;
+            Ok(Ok(()))
+        })
+        .map_err(EventsError::from)?
+    })
+    .await?;
+    tracing::info!(webhook = %hook.id, "webhook created");
+    Ok(hook)
+}
+
+pub async fn list(db: &Db, org: OrgId) -> Result<Vec<Webhook>, EventsError> {
+    Ok(db
+        .run(move |conn| Ok::<_, DbError>(store::list_webhooks(conn, org)?))
+        .await?)
+}
+
+pub async fn find(db: &Db, org: OrgId, id: WebhookId) -> Result<Webhook, EventsError> {
+    db.run(move |conn| Ok::<_, DbError>(store::find_webhook(conn, org, id)?))
+        .await?
+        .ok_or(EventsError::NotFound("webhook"))
+}
+
+/// Changes the given fields. Enabling a disabled subscription clears why it was disabled
+/// (its failed deliveries can then be sent again with redeliver).
+pub async fn update(
+    db: &Db,
+    org: OrgId,
+    id: WebhookId,
+    rules: UrlRules,
+    fields: WebhookFields,
+) -> Result<Webhook, EventsError> {
+    let Checked {
+        url,
+        event_types,
+        description,
+    } = check(&fields, rules)?;
+    if let Some(url) = &url {
+        check_resolved(url, rules).await?;
+    }
+    let active = fields.active;
+    db.run(move |conn| {
+        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+            let Some(mut hook) = store::find_webhook(conn, org, id)? else {
+                return Ok(Err(EventsError::NotFound("webhook")));
+            };
+            if let Some(url) = &url {
+                hook.url.clone_from(url);
+            }
+            if let Some(types) = &event_types {
+                hook.event_types.clone_from(types);
+            }
+            if let Some(d) = &description {
+                hook.description.clone_from(d);
+            }
+            let now = db::now();
+            match active {
+                Some(true) if !hook.active => {
+                    hook.active = true;
+                    hook.disabled_at = None;
+                    hook.disabled_reason = None;
+                    hook.failing_since = None;
+                }
+                Some(false) if hook.active => {
+                    hook.active = false;
+                    hook.disabled_at = Some(now);
+                    hook.disabled_reason = Some("disabled by an admin".into());
+                    store::fail_pending(conn, org, id, "the webhook was disabled by an admin")?;
+                }
+                _ => {}
+            }
+            hook.updated_at = now;
+            store::update_webhook(conn, &hook)?;
+            Ok(Ok(hook))
+        })
+        .map_err(EventsError::from)?
+    })
+    .await
+}
+
+pub async fn delete(db: &Db, org: OrgId, id: WebhookId) -> Result<(), EventsError> {
+    let deleted = db
+        .run(move |conn| {
+            db::write_transaction(conn, |conn| store::delete_webhook(conn, org, id))
+                .map_err(DbError::Query)
+        })
+        .await?;
+    if deleted {
+        Ok(())
+    } else {
+        Err(EventsError::NotFound("webhook"))
+    }
+}
+
+/// A new signing secret; the old one keeps signing (a second signature) for `overlap`.
+pub async fn rotate_secret(
+    db: &Db,
+    org: OrgId,
+    id: WebhookId,
+    overlap: Duration,
+) -> Result<Webhook, EventsError> {
+    if overlap.as_secs() > MAX_OVERLAP_SECS {
+        return Err(EventsError::Invalid(vec![Violation::new(
+            "/overlap_seconds",
+            "out_of_range",
+            format!("the overlap is 0 to {MAX_OVERLAP_SECS} seconds"),
+        )]));
+    }
+    let fresh = secret()?;
+    db.run(move |conn| {
+        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+            let Some(mut hook) = store::find_webhook(conn, org, id)? else {
+                return Ok(Err(EventsError::NotFound("webhook")));
+            };
+            let now = db::now();
+            let until = now + TimeDelta::from_std(overlap).unwrap_or(TimeDelta::zero());
+            hook.previous_secret =
+                (!overlap.is_zero()).then(|| std::mem::replace(&mut hook.secret, fresh.clone()));
+            hook.secret.clone_from(&fresh);
+            hook.previous_secret_expires_at = (!overlap.is_zero()).then_some(until);
+            hook.updated_at = now;
+            store::update_webhook(conn, &hook)?;
+            Ok(Ok(hook))
+        })
+        .map_err(EventsError::from)?
+    })
+    .await
+}
+
+/// A delivery with its attempts, oldest first.
+pub struct DeliveryView {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Sends a `ping` to the subscription (through the worker, like any delivery).
+pub async fn ping(db: &Db, org: OrgId, id: WebhookId) -> Result<DeliveryView, EventsError> {
+    db.run(move |conn| {
+        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+            let Some(hook) = store::find_webhook(conn, org, id)? else {
+                return Ok(Err(EventsError::NotFound("webhook")));
+            };
+            if !hook.active {
+                return Ok(Err(EventsError::Disabled));
+            }
+            let message = EventId::generate();
+            let now = db::now();
+            let body = json!({
+                "id": message,
+                "type": EventType::Ping.as_str(),
+                "occurred_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "organization_id": org,
+                "subject": {"type": "webhook", "id": hook.id},
+                "cursor": null,
+                "data": {"webhook_id": hook.id},
+            });
+            let delivery = store::insert_ping(conn, &hook, message, &body.to_string(), now)?;
+            let found = store::find_delivery(conn, org, id, delivery)?
+                .ok_or(diesel::result::Error::NotFound)?;
+            Ok(Ok(DeliveryView {
+                delivery: found,
+                attempts: Vec::new(),
+            }))
+        })
+        .map_err(EventsError::from)?
+    })
+    .await
+}
+
+/// A page of a subscription's deliveries, newest first, with their attempts.
+pub async fn deliveries(
+    db: &Db,
+    org: OrgId,
+    id: WebhookId,
+    status: Option<DeliveryStatus>,
+    before: Option<DeliveryId>,
+    fetch: i64,
+) -> Result<Vec<DeliveryView>, EventsError> {
+    db.run(move |conn| {
+        if store::find_webhook(conn, org, id)?.is_none() {
+            return Err(EventsError::NotFound("webhook"));
+        }
+        let list = store::list_deliveries(conn, org, id, status, before, fetch)?;
+        with_attempts(conn, org, list)
+    })
+    .await
+}
+
+fn with_attempts(
+    conn: &mut db::DbConn,
+    org: OrgId,
+    list: Vec<Delivery>,
+) -> Result<Vec<DeliveryView>, EventsError> {
+    let ids: Vec<DeliveryId> = list.iter().map(|d| d.id).collect();
+    let mut attempts = store::attempts_of(conn, org, &ids)?;
+    Ok(list
+        .into_iter()
+        .map(|delivery| {
+            let (mine, rest) = attempts
+                .drain(..)
+                .partition(|a: &Attempt| a.delivery_id == delivery.id);
+            attempts = rest;
+            DeliveryView {
+                delivery,
+                attempts: mine,
+            }
+        })
+        .collect())
+}
+
+pub async fn delivery(
+    db: &Db,
+    org: OrgId,
+    id: WebhookId,
+    delivery: DeliveryId,
+) -> Result<DeliveryView, EventsError> {
+    db.run(move |conn| {
+        let found = store::find_delivery(conn, org, id, delivery)?
+            .ok_or(EventsError::NotFound("delivery"))?;
+        with_attempts(conn, org, vec![found])?
+            .pop()
+            .ok_or(EventsError::NotFound("delivery"))
+    })
+    .await
+}
+
+/// Makes a delivery due again now, with a fresh retry window (e.g. after the receiver was
+/// fixed). The subscription must be active.
+pub async fn redeliver(
+    db: &Db,
+    org: OrgId,
+    id: WebhookId,
+    delivery: DeliveryId,
+) -> Result<DeliveryView, EventsError> {
+    db.run(move |conn| {
+        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+            let Some(hook) = store::find_webhook(conn, org, id)? else {
+                return Ok(Err(EventsError::NotFound("webhook")));
+            };
+            if !hook.active {
+                return Ok(Err(EventsError::Disabled));
+            }
+            if !store::redeliver(conn, org, id, delivery)? {
+                return Ok(Err(EventsError::NotFound("delivery")));
+            }
+            Ok(Ok(()))
+        })
+        .map_err(EventsError::from)?
+    })
+    .await?;
+    self::delivery(db, org, id, delivery).await
+}

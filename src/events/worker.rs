@@ -1,0 +1,361 @@
+//! The delivery worker: a task inside `serve` that takes due deliveries, posts them signed
+//! to their receivers and records each attempt. Several instances may run against one
+//! database: a delivery is taken by one of them for a lease; if that instance dies before
+//! recording the attempt, the delivery falls due again when the lease ends (at least once).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use prometheus::{Histogram, IntCounterVec, IntGauge};
+
+use super::webhook::{self, Attempt, UrlRules};
+use crate::config::WebhooksConfig;
+use crate::db::events::{self as store, AttemptOutcome, Claimed};
+use crate::db::{self, Db, DbError};
+use crate::ids::AttemptId;
+
+/// At most this much of a receiver's answer is read.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// At most this many deliveries are in flight at once per instance.
+const BATCH: i64 = 8;
+/// Of a receiver's answer, this many characters are kept with a failed attempt.
+const ERROR_EXCERPT_CHARS: usize = 200;
+
+/// What the worker exports to `/metrics`.
+#[derive(Clone)]
+pub struct WebhookMetrics {
+    /// Attempts by outcome: `succeeded`, `failed` (to be retried), `gave_up`.
+    pub attempts: IntCounterVec,
+    /// Seconds from an event to its successful delivery.
+    pub lag: Histogram,
+    /// Age in seconds of the oldest event not yet delivered (0 when none is pending).
+    pub oldest_pending: IntGauge,
+}
+
+/// Resolves receivers' host names and keeps only public addresses, so a name that
+/// resolves (or is re-pointed) to a private address is never connected to.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|a| !webhook::is_forbidden_address(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} resolves only to loopback, private, link-local or reserved addresses"
+                )
+                .into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Sends deliveries.
+pub struct Sender {
+    client: reqwest::Client,
+    rules: UrlRules,
+}
+
+/// How one attempt went, before it is recorded.
+#[derive(Debug)]
+pub struct Sent {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency: Duration,
+}
+
+impl Sent {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+impl Sender {
+    pub fn new(config: &WebhooksConfig) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .timeout(config.timeout)
+            .user_agent(concat!("secondmile-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !config.urls.allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        Ok(Sender {
+            client: builder.build().map_err(|e| e.to_string())?,
+            rules: config.urls,
+        })
+    }
+
+    /// Posts one message, signed with `secrets`, and reads at most [`MAX_RESPONSE_BYTES`]
+    /// of the answer.
+    pub async fn send(
+        &self,
+        url: &str,
+        secrets: &[&str],
+        message_id: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Sent {
+        let started = Instant::now();
+        // Checked again at each attempt: the rules may have changed since it was created.
+        let url = match webhook::check_url(url, self.rules) {
+            Ok(url) => url,
+            Err(problem) => {
+                return Sent {
+                    status: None,
+                    error: Some(format!("refused URL: {}", problem.message)),
+                    latency: started.elapsed(),
+                };
+            }
+        };
+        let timestamp = now.timestamp();
+        let request = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", message_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                webhook::signature_header(secrets, message_id, timestamp, body),
+            )
+            .body(body.to_string());
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Sent {
+                    status: None,
+                    error: Some(describe(&e)),
+                    latency: started.elapsed(),
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        let mut read = Vec::new();
+        let mut read_error = None;
+        while read.len() < MAX_RESPONSE_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = MAX_RESPONSE_BYTES - read.len();
+                    read.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&chunk));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    read_error = Some(describe(&e));
+                    break;
+                }
+            }
+        }
+        let latency = started.elapsed();
+        let error = if (200..300).contains(&status) {
+            None
+        } else {
+            let text: String = String::from_utf8_lossy(&read)
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(ERROR_EXCERPT_CHARS)
+                .collect();
+            Some(if text.trim().is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {}", text.trim())
+            })
+        };
+        Sent {
+            status: Some(status),
+            // A 2xx whose body broke off still counts as received.
+            error: error.or(read_error.filter(|_| !(200..300).contains(&status))),
+            latency,
+        }
+    }
+}
+
+/// A short, secret-free description of a transport error.
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let cause: String = cause.chars().take(ERROR_EXCERPT_CHARS).collect();
+    if cause.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {cause}")
+    }
+}
+
+/// A number in [0, 1) from the operating system's random source (0 if it fails).
+fn jitter() -> f64 {
+    f64::from(getrandom::u32().unwrap_or(0)) / (f64::from(u32::MAX) + 1.0)
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// Decides what an attempt means for its delivery: done, retry then, or give up.
+pub fn outcome(
+    claimed: &Claimed,
+    sent: &Sent,
+    at: DateTime<Utc>,
+    policy: &webhook::RetryPolicy,
+) -> AttemptOutcome {
+    let succeeded = sent.succeeded();
+    let failed_so_far = u32::try_from(claimed.delivery.attempts).unwrap_or(0) + 1;
+    let give_up_at = claimed.delivery.give_up_at.unwrap_or(at);
+    let retry_at = if succeeded {
+        None
+    } else {
+        policy.next_attempt(failed_so_far, at, give_up_at, jitter())
+    };
+    let disable = (sent.status == Some(410))
+        .then(|| "the receiver answered 410 Gone: it no longer wants these events".to_string());
+    AttemptOutcome {
+        attempt: Attempt {
+            id: AttemptId::generate(),
+            org_id: claimed.delivery.org_id,
+            delivery_id: claimed.delivery.id,
+            attempted_at: at,
+            response_status: sent.status,
+            latency_ms: u64::try_from(sent.latency.as_millis()).unwrap_or(u64::MAX),
+            error: sent.error.clone(),
+            succeeded,
+        },
+        retry_at: if disable.is_some() { None } else { retry_at },
+        disable,
+    }
+}
+
+/// Takes due deliveries and sends them until `stop` turns true; deliveries in flight then
+/// are finished and recorded (each is bounded by the receiver timeout), the rest stay due.
+pub async fn run(
+    db: Db,
+    config: WebhooksConfig,
+    metrics: WebhookMetrics,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let sender = match Sender::new(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the webhook HTTP client; no deliveries");
+            return;
+        }
+    };
+    let mut bell = db.event_bell();
+    // Long enough for the slowest attempt and its recording.
+    let lease = delta(config.timeout) + TimeDelta::seconds(30);
+    let window = delta(config.retry.window);
+    let disable_after = delta(config.retry.disable_after);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        bell.mark_unchanged();
+        let now = db::now();
+        let claimed = db
+            .run(move |conn| {
+                db::write_transaction(conn, |conn| {
+                    store::claim_due(conn, now, lease, window, BATCH)
+                })
+                .map_err(DbError::Query)
+            })
+            .await;
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read due webhook deliveries");
+                Vec::new()
+            }
+        };
+        if !claimed.is_empty() {
+            let sends = claimed.into_iter().map(|c| {
+                let sender = &sender;
+                async move {
+                    let at = db::now();
+                    let secrets = c.webhook.signing_secrets(at);
+                    let sent = sender
+                        .send(
+                            &c.webhook.url,
+                            &secrets,
+                            &c.delivery.event_id.to_string(),
+                            &c.delivery.body,
+                            at,
+                        )
+                        .await;
+                    (c, sent, at)
+                }
+            });
+            for (claimed, sent, at) in futures_util::future::join_all(sends).await {
+                let decided = outcome(&claimed, &sent, at, &config.retry);
+                let label = match (decided.attempt.succeeded, decided.retry_at) {
+                    (true, _) => "succeeded",
+                    (false, Some(_)) => "failed",
+                    (false, None) => "gave_up",
+                };
+                metrics.attempts.with_label_values(&[label]).inc();
+                if decided.attempt.succeeded {
+                    let lag = (at - claimed.delivery.occurred_at).num_milliseconds();
+                    metrics.lag.observe(lag.max(0) as f64 / 1000.0);
+                }
+                if let Some(error) = &decided.attempt.error {
+                    tracing::info!(
+                        delivery = %claimed.delivery.id,
+                        webhook = %claimed.webhook.id,
+                        attempt = claimed.delivery.attempts + 1,
+                        error = %error,
+                        retry_at = ?decided.retry_at,
+                        "webhook delivery failed"
+                    );
+                }
+                let delivery = claimed.delivery.clone();
+                let recorded = db
+                    .run(move |conn| {
+                        db::write_transaction(conn, |conn| {
+                            store::record_attempt(conn, &delivery, &decided, disable_after)
+                        })
+                        .map_err(DbError::Query)
+                    })
+                    .await;
+                if let Err(e) = recorded {
+                    // The lease runs out and the delivery is sent again: at least once.
+                    tracing::warn!(error = %e, "cannot record a webhook attempt");
+                }
+            }
+            continue;
+        }
+        let oldest = db
+            .run(|conn| Ok::<_, DbError>(store::oldest_pending(conn)?))
+            .await;
+        if let Ok(oldest) = oldest {
+            let age = oldest.map_or(0, |t| (db::now() - t).num_seconds().max(0));
+            metrics.oldest_pending.set(age);
+        }
+        tokio::select! {
+            _ = bell.changed() => {}
+            _ = tokio::time::sleep(config.poll_interval) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
