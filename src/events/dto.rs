@@ -122,7 +122,7 @@ pub struct CreateWebhookBody {
     pub url: String,
     /// Event types to deliver; all (but `ping`) when absent or empty.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<EventTypeName>>, max_items = 24)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, max_items = 25)]
     pub event_types: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -138,7 +138,7 @@ pub struct UpdateWebhookBody {
     #[schema(max_length = 2048)]
     pub url: Option<String>,
     /// Event types to deliver; `[]` for all.
-    #[schema(value_type = Option<Vec<EventTypeName>>, max_items = 24)]
+    #[schema(value_type = Option<Vec<EventTypeName>>, max_items = 25)]
     pub event_types: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,

@@ -26,6 +26,11 @@ impl From<EventsError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
             }
             EventsError::Invalid(errors) => ApiError::validation(errors),
+            EventsError::CursorAhead => {
+                ApiError::bad_request(ErrorCode::InvalidQuery, detail.clone()).with_violations(
+                    vec![Violation::new("/query/after", "invalid_cursor", detail)],
+                )
+            }
             EventsError::TooMany => ApiError::conflict(ErrorCode::TooManyWebhooks, detail),
             EventsError::Disabled => ApiError::conflict(ErrorCode::WebhookDisabled, detail),
             EventsError::Random(_) => ApiError::internal(anyhow::anyhow!(detail)),

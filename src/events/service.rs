@@ -25,6 +25,8 @@ pub enum EventsError {
     NotFound(&'static str),
     #[error("the request has invalid values")]
     Invalid(Vec<Violation>),
+    #[error("the cursor is beyond the organization's last event")]
+    CursorAhead,
     #[error("an organization has at most {MAX_WEBHOOKS} webhooks")]
     TooMany,
     #[error("the webhook is disabled; enable it first (PATCH with `active: true`)")]
@@ -79,11 +81,7 @@ pub async fn feed(
             })
             .await?;
         let Some(mut found) = events.take() else {
-            return Err(EventsError::Invalid(vec![Violation::new(
-                "/query/after",
-                "invalid_cursor",
-                "the cursor is beyond the organization's last event",
-            )]));
+            return Err(EventsError::CursorAhead);
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || remaining.is_zero() {

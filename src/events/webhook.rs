@@ -245,7 +245,8 @@ pub struct UrlRules {
 }
 
 /// Checks a webhook URL's form (scheme, host, no credentials, no fragment) and, when the
-/// host is an IP address, the address. Names are checked after resolution, by the caller.
+/// host is an IP address, the address (or a reserved `.localhost` / `.internal` name).
+/// Other names are checked after resolution, by the caller.
 pub fn check_url(raw: &str, rules: UrlRules) -> Result<reqwest::Url, UrlProblem> {
     let problem = |code, message: &str| UrlProblem {
         code,
@@ -293,8 +294,7 @@ pub fn check_url(raw: &str, rules: UrlRules) -> Result<reqwest::Url, UrlProblem>
         }
         Some(url::Host::Domain(name))
             if !rules.allow_private
-                && (name.eq_ignore_ascii_case("localhost")
-                    || name.to_ascii_lowercase().ends_with(".localhost")
+                && (name.to_ascii_lowercase().ends_with(".localhost")
                     || name.to_ascii_lowercase().ends_with(".internal")) =>
         {
             return Err(problem(
@@ -380,7 +380,8 @@ mod tests {
                 "https://169.254.169.254/latest/meta-data",
                 "private_address",
             ),
-            ("https://localhost/x", "private_address"),
+            ("https://app.localhost/x", "private_address"),
+            ("https://metadata.google.internal/", "private_address"),
             ("https://user:pw@hooks.example.com/", "invalid_url"),
             ("ftp://hooks.example.com/", "invalid_url"),
             ("hooks.example.com", "invalid_url"),

@@ -203,6 +203,8 @@ fn upsert_rows(
         skipped: 0,
         rows: Vec::with_capacity(rows.len()),
     };
+    // Written after every row they describe: the sequence lock is taken last.
+    let mut events = Vec::new();
     for row in rows {
         let Some(fields) = row.fields.clone() else {
             summary.skipped += 1;
@@ -220,17 +222,14 @@ fn upsert_rows(
                 existing.fields = fields;
                 existing.updated_at = now;
                 store::update(conn, &existing)?;
-                db::events::record(
-                    conn,
-                    &event::location(EventType::LocationUpdated, &existing),
-                )?;
+                events.push(event::location(EventType::LocationUpdated, &existing));
                 summary.updated += 1;
                 ImportOutcome::Updated
             }
             None => {
                 let created = Location::new(org, fields, now);
                 store::insert(conn, &created)?;
-                db::events::record(conn, &event::location(EventType::LocationCreated, &created))?;
+                events.push(event::location(EventType::LocationCreated, &created));
                 summary.created += 1;
                 ImportOutcome::Created
             }
@@ -242,6 +241,7 @@ fn upsert_rows(
             errors: Vec::new(),
         });
     }
+    db::events::record_all(conn, &events)?;
     Ok(summary)
 }
 

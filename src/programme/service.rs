@@ -414,23 +414,24 @@ pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, Program
                 return Ok(Ok(wave));
             }
             let now = db::now();
+            // The events are written after every row they describe (the sequence lock is
+            // taken last, as everywhere, so concurrent writers do not deadlock on it).
+            let mut events = Vec::new();
             for mut a in store::wave_assignments(conn, org, id)? {
                 if a.status.is_active() || a.status == AssignmentStatus::Declined {
                     let before = (a.status, a.shopper_id);
                     a.status = AssignmentStatus::Cancelled;
                     a.updated_at = now;
                     if store::update_assignment_if(conn, &a, before)? {
-                        db::events::record(
-                            conn,
-                            &event::assignment(EventType::AssignmentCancelled, &a),
-                        )?;
+                        events.push(event::assignment(EventType::AssignmentCancelled, &a));
                     }
                 }
             }
             wave.closed_at = Some(now);
             wave.updated_at = now;
             store::update_wave(conn, &wave)?;
-            db::events::record(conn, &event::wave(EventType::WaveClosed, &wave))?;
+            events.push(event::wave(EventType::WaveClosed, &wave));
+            db::events::record_all(conn, &events)?;
             Ok(Ok(wave))
         })
         .map_err(DbError::Query)

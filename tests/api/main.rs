@@ -12,6 +12,7 @@ mod contract;
 mod control;
 mod demo;
 mod errors;
+mod events;
 mod exports;
 mod fuzz_bodies;
 mod health;

@@ -1,0 +1,1043 @@
+//! Events: the outbox, the pull feed with long-poll, and webhooks delivered to a real
+//! receiver on 127.0.0.1, their signatures verified with the Standard Webhooks reference
+//! library (the `standardwebhooks` crate), not only with our own code.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::questionnaires::example;
+use crate::reports::{World, report, set_answer, submit, world_with};
+
+/// Settings that let webhooks reach a receiver on this machine, quickly.
+pub const LOCAL_WEBHOOKS: &[(&str, &str)] = &[
+    ("SECONDMILE_WEBHOOK_ALLOW_HTTP", "true"),
+    ("SECONDMILE_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ("SECONDMILE_WEBHOOK_POLL_MS", "50"),
+    ("SECONDMILE_WEBHOOK_RETRY_BASE_MS", "300"),
+    ("SECONDMILE_WEBHOOK_TIMEOUT_SECS", "5"),
+    ("SECONDMILE_MIN_SAMPLE", "1"),
+];
+
+/// One request the receiver got.
+#[derive(Clone)]
+pub struct Received {
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn id(&self) -> String {
+        self.headers["webhook-id"].to_str().unwrap().to_string()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    received: Vec<Received>,
+    /// Statuses to answer first, in order; then 200.
+    script: VecDeque<u16>,
+}
+
+/// A webhook receiver on 127.0.0.1 that records every request.
+pub struct Receiver {
+    pub url: String,
+    state: Arc<Mutex<ReceiverState>>,
+}
+
+async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Arc<Mutex<ReceiverState>>>,
+) -> HttpResponse {
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in req.headers() {
+        headers.append(
+            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+            reqwest::header::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        );
+    }
+    let mut state = state.lock().unwrap();
+    state.received.push(Received {
+        headers,
+        body: body.to_vec(),
+        at: Instant::now(),
+    });
+    let status = state.script.pop_front().unwrap_or(200);
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .body(format!("answered {status}"))
+}
+
+impl Receiver {
+    pub fn start(script: &[u16]) -> Receiver {
+        let state = Arc::new(Mutex::new(ReceiverState {
+            received: Vec::new(),
+            script: script.iter().copied().collect(),
+        }));
+        let data = web::Data::new(state.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            state,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+}
+
+/// Waits (up to `secs`) until `done` holds; false when it never did.
+pub async fn eventually<F, Fut>(secs: u64, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if done().await {
+            return true;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    done().await
+}
+
+/// Every event of the feed after `after`, in order (following `has_more`).
+pub async fn feed_after(app: &TestApp, token: &str, after: &str) -> (Vec<Value>, String) {
+    let mut events = Vec::new();
+    let mut cursor = after.to_string();
+    loop {
+        let page = app
+            .get_ok(&format!("/api/v1/events?after={cursor}&limit=500"), token)
+            .await;
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            return (events, cursor);
+        }
+    }
+}
+
+pub async fn create_webhook(app: &TestApp, admin: &str, body: Value) -> (String, String) {
+    let (status, created) = app.post("/api/v1/webhooks", admin, body).await;
+    assert_eq!(status, 201, "{created}");
+    (
+        created["webhook"]["id"].as_str().unwrap().to_string(),
+        created["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Verifies a delivery with the Standard Webhooks reference library.
+fn verify(secret: &str, r: &Received) {
+    let wh = standardwebhooks::Webhook::new(secret).unwrap();
+    wh.verify(&r.body, &r.headers)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&r.body)));
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(offset))
+        .date_naive()
+        .to_string()
+}
+
+async fn ok(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
+    let (status, answer) = match (method, body) {
+        ("POST", Some(b)) => app.post(path, token, b).await,
+        ("POST", None) => app.post_empty(path, token).await,
+        ("PATCH", Some(b)) => app.patch(path, token, b).await,
+        ("PUT", Some(b)) => app.put(path, token, b).await,
+        ("DELETE", _) => app.delete(path, token).await,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {answer}"
+    );
+    answer
+}
+
+/// Drives every kind of state change once (and the report through its whole workflow).
+async fn every_change(w: &World) {
+    let app = &w.app;
+    let admin = &w.admin_token;
+    let shopper = &w.shopper_token;
+    // Locations.
+    let loc = app
+        .create_location(
+            admin,
+            json!({"code": "S-2", "name": "Baixa", "region": "Lisbon", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    let loc = loc["id"].as_str().unwrap().to_string();
+    ok(
+        app,
+        "PATCH",
+        &format!("/api/v1/locations/{loc}"),
+        admin,
+        Some(json!({"name": "Baixa-Chiado"})),
+    )
+    .await;
+    ok(
+        app,
+        "DELETE",
+        &format!("/api/v1/locations/{loc}"),
+        admin,
+        None,
+    )
+    .await;
+    // A questionnaire published, then retired.
+    let q = app.create_questionnaire(admin, example("events-q")).await;
+    let q = q["id"].as_str().unwrap().to_string();
+    app.questionnaire_action(admin, &q, "publish").await;
+    app.questionnaire_action(admin, &q, "retire").await;
+    // A wave with four assignments.
+    let wave = ok(
+        app,
+        "POST",
+        "/api/v1/waves",
+        admin,
+        Some(json!({"name": "Now", "starts_on": day(-5), "ends_on": day(10), "questionnaire_key": "store-visit", "visits_per_location": 4})),
+    )
+    .await;
+    let wave = wave["id"].as_str().unwrap().to_string();
+    ok(
+        app,
+        "PATCH",
+        &format!("/api/v1/waves/{wave}"),
+        admin,
+        Some(json!({"name": "This fortnight"})),
+    )
+    .await;
+    let created = ok(
+        app,
+        "POST",
+        &format!("/api/v1/waves/{wave}/assignments"),
+        admin,
+        Some(json!([
+            {"location_id": w.location_id, "shopper_id": w.shopper_id},
+            {"location_id": w.location_id, "shopper_id": w.shopper_id},
+            {"location_id": w.location_id},
+            {"location_id": w.location_id}
+        ])),
+    )
+    .await;
+    let ids: Vec<String> = created
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/assignments/{}/accept", ids[0]),
+        shopper,
+        None,
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/assignments/{}/decline", ids[1]),
+        shopper,
+        Some(json!({"reason": "I know the staff there"})),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/assignments/{}/claim", ids[2]),
+        shopper,
+        None,
+    )
+    .await;
+    ok(
+        app,
+        "PATCH",
+        &format!("/api/v1/assignments/{}", ids[3]),
+        admin,
+        Some(json!({"instructions": "Ask for the manager"})),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/assignments/{}/cancel", ids[3]),
+        admin,
+        None,
+    )
+    .await;
+    // A report for the accepted assignment, with a photo, through its whole review.
+    let mut body = report(w);
+    let photo = uuid::Uuid::new_v4().to_string();
+    set_answer(&mut body, "storefront_photo", json!({"value": photo}));
+    body["assignment_id"] = json!(ids[0]);
+    let (status, stored) = submit(w, &body).await;
+    assert_eq!(status, 201, "{stored}");
+    let id = stored["id"].as_str().unwrap().to_string();
+    let mut uploaded = app
+        .client
+        .put(app.url(&format!("/api/v1/reports/{id}/attachments/{photo}")))
+        .bearer_auth(shopper)
+        .insert_header(("content-type", "image/jpeg"))
+        .send_body(crate::attachments::jpeg_with_gps())
+        .await
+        .unwrap();
+    assert_eq!(
+        uploaded.status().as_u16(),
+        201,
+        "{:?}",
+        uploaded.body().await
+    );
+    let review = format!("/api/v1/reports/{id}/review");
+    ok(
+        app,
+        "POST",
+        &review,
+        admin,
+        Some(json!({"action": "return", "note": "Which till?"})),
+    )
+    .await;
+    set_answer(&mut body, "courtesy", json!({"value": 4}));
+    ok(
+        app,
+        "PUT",
+        &format!("/api/v1/reports/{id}"),
+        shopper,
+        Some(body),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &review,
+        admin,
+        Some(json!({"action": "approve"})),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &review,
+        admin,
+        Some(json!({"action": "reopen", "note": "A second look"})),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &review,
+        admin,
+        Some(json!({"action": "reject", "note": "Wrong store"})),
+    )
+    .await;
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/waves/{wave}/close"),
+        admin,
+        None,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn every_event_type_arrives_signed_and_the_feed_has_the_same_events_in_order() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    let receiver = Receiver::start(&[]);
+    // What happened before the webhook existed is in the feed only.
+    let (before, start) = feed_after(app, &w.admin_token, "0").await;
+    let types: Vec<&str> = before.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"location.created"), "{types:?}");
+    assert!(types.contains(&"questionnaire.published"), "{types:?}");
+    let (hook, secret) = create_webhook(
+        app,
+        &w.admin_token,
+        json!({"url": receiver.url, "description": "all"}),
+    )
+    .await;
+
+    every_change(&w).await;
+
+    let (events, _) = feed_after(app, &w.admin_token, &start).await;
+    let expected: BTreeSet<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let arrived = eventually(20, || async {
+        let got: BTreeSet<String> = receiver.received().iter().map(Received::id).collect();
+        got.is_superset(&expected)
+    })
+    .await;
+    assert!(
+        arrived,
+        "{} of {} events delivered",
+        receiver.received().len(),
+        expected.len()
+    );
+
+    // Every type the document lists (but `ping`) happened, each in the feed.
+    let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let documented: BTreeSet<&str> = doc["components"]["schemas"]["EventTypeName"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .filter(|t| *t != "ping")
+        .collect();
+    let seen: BTreeSet<&str> = before
+        .iter()
+        .chain(&events)
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    let missing: Vec<_> = documented.difference(&seen).collect();
+    assert!(
+        missing.is_empty(),
+        "event types never produced: {missing:?}"
+    );
+
+    // Each delivery is signed (the reference library agrees) and its body is the feed's
+    // event; ordered by cursor, the deliveries are the feed.
+    let mut delivered: Vec<Value> = Vec::new();
+    let mut ids = BTreeSet::new();
+    for r in receiver.received() {
+        verify(&secret, &r);
+        assert_eq!(r.headers["content-type"], "application/json");
+        let event = r.json();
+        assert_eq!(event["id"].as_str().unwrap(), r.id());
+        if ids.insert(r.id()) {
+            delivered.push(event);
+        }
+    }
+    delivered.sort_by_key(|e| e["cursor"].as_str().unwrap().parse::<i64>().unwrap());
+    assert_eq!(delivered, events);
+
+    // Payloads carry no personal data: no names, emails, notes or comments.
+    let text = serde_json::to_string(&events).unwrap();
+    for secret_word in [
+        "Which till?",
+        "Wrong store",
+        "I know the staff",
+        "@",
+        "shopper_id",
+    ] {
+        assert!(!text.contains(secret_word), "{secret_word} leaked: {text}");
+    }
+    // The verdict change names the location, the verdicts and the report.
+    let verdicts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "location.verdict_changed")
+        .collect();
+    assert_eq!(verdicts.len(), 2, "released, then withdrawn: {verdicts:?}");
+    assert_eq!(verdicts[0]["data"]["previous_verdict"], "insufficient_data");
+    assert_ne!(verdicts[0]["data"]["verdict"], "insufficient_data");
+    assert_eq!(verdicts[1]["data"]["verdict"], "insufficient_data");
+    assert_eq!(verdicts[0]["subject"]["id"], w.location_id.as_str());
+
+    // The deliveries list shows each one succeeded (once the worker recorded what the
+    // receiver already has), with its attempt.
+    let deliveries = format!("/api/v1/webhooks/{hook}/deliveries?limit=200");
+    let recorded = eventually(10, || async {
+        let page = app.get_ok(&deliveries, &w.admin_token).await;
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "succeeded")
+    })
+    .await;
+    assert!(recorded);
+    let page = app.get_ok(&deliveries, &w.admin_token).await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), events.len());
+    for d in items {
+        assert_eq!(d["status"], "succeeded", "{d}");
+        assert_eq!(d["attempts"][0]["response_status"], 200, "{d}");
+        assert!(d["attempts"][0]["latency_ms"].is_u64());
+    }
+}
+
+#[actix_web::test]
+async fn a_failing_receiver_gets_the_event_again_with_growing_pauses_until_it_answers() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    let receiver = Receiver::start(&[500, 500, 500]);
+    let (hook, secret) = create_webhook(
+        app,
+        &w.admin_token,
+        json!({"url": receiver.url, "event_types": ["location.created"]}),
+    )
+    .await;
+    app.create_location(
+        &w.admin_token,
+        json!({"code": "S-9", "name": "Belem", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    assert!(eventually(20, || async { receiver.received().len() >= 4 }).await);
+    // Give a fifth (wrong) attempt the time to arrive, if it were to.
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 4, "three failures, then one success");
+    let id = got[0].id();
+    for r in &got {
+        assert_eq!(r.id(), id, "the same message each time");
+        assert_eq!(r.body, got[0].body);
+        verify(&secret, r);
+    }
+    let gaps: Vec<Duration> = got.windows(2).map(|p| p[1].at - p[0].at).collect();
+    assert!(gaps[0] >= Duration::from_millis(200), "{gaps:?}");
+    assert!(
+        gaps[0] < gaps[1] && gaps[1] < gaps[2],
+        "pauses grow: {gaps:?}"
+    );
+
+    let page = app
+        .get_ok(
+            &format!("/api/v1/webhooks/{hook}/deliveries"),
+            &w.admin_token,
+        )
+        .await;
+    let d = &page["items"][0];
+    assert_eq!(d["status"], "succeeded");
+    let codes: Vec<u64> = d["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["response_status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 500, 500, 200]);
+    assert_eq!(d["attempts"][0]["error"], "HTTP 500: answered 500");
+    // The webhook is healthy again.
+    let hook_now = app
+        .get_ok(&format!("/api/v1/webhooks/{hook}"), &w.admin_token)
+        .await;
+    assert_eq!(hook_now["failing_since"], Value::Null);
+    assert_eq!(hook_now["active"], true);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("secondmile_webhook_attempts_total{outcome=\"failed\"} 3"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("secondmile_webhook_attempts_total{outcome=\"succeeded\"} 1"));
+    assert!(metrics.contains("secondmile_webhook_delivery_lag_seconds_count 1"));
+}
+
+#[actix_web::test]
+async fn a_delivery_gives_up_after_its_window_and_a_webhook_failing_long_enough_is_disabled() {
+    let mut vars = LOCAL_WEBHOOKS.to_vec();
+    vars.extend([
+        ("SECONDMILE_WEBHOOK_RETRY_WINDOW_SECS", "1"),
+        ("SECONDMILE_WEBHOOK_DISABLE_AFTER_SECS", "1"),
+        ("SECONDMILE_WEBHOOK_RETRY_BASE_MS", "100"),
+    ]);
+    let w = world_with(&vars).await;
+    let app = &w.app;
+    let receiver = Receiver::start(&[503; 100]);
+    let (hook, _) = create_webhook(app, &w.admin_token, json!({"url": receiver.url})).await;
+    let path = format!("/api/v1/webhooks/{hook}");
+    let failed = |n: usize| {
+        let path = path.clone();
+        let token = w.admin_token.clone();
+        async move {
+            let page = app
+                .get_ok(&format!("{path}/deliveries?status=failed"), &token)
+                .await;
+            page["items"].as_array().unwrap().len() >= n
+        }
+    };
+    // The first delivery is retried within its one-second window, then given up.
+    app.create_location(
+        &w.admin_token,
+        json!({"code": "S-8", "name": "Alfama", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    assert!(eventually(20, || failed(1)).await);
+    let page = app
+        .get_ok(&format!("{path}/deliveries?status=failed"), &w.admin_token)
+        .await;
+    let d = &page["items"][0];
+    assert!(d["attempts"].as_array().unwrap().len() >= 2, "{d}");
+    assert_eq!(d["next_attempt_at"], Value::Null);
+    assert!(d["last_error"].as_str().unwrap().contains("503"), "{d}");
+    // The next event's attempts fail too, a second after the first failure: disabled.
+    app.create_location(
+        &w.admin_token,
+        json!({"code": "S-10", "name": "Estrela", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    let disabled = eventually(20, || async {
+        app.get_ok(&path, &w.admin_token).await["active"] == false
+    })
+    .await;
+    assert!(disabled);
+    let now = app.get_ok(&path, &w.admin_token).await;
+    let reason = now["disabled_reason"].as_str().unwrap();
+    assert!(reason.contains("HTTP 503"), "{reason}");
+    assert!(now["disabled_at"].is_string());
+    assert!(eventually(5, || failed(2)).await);
+    let page = app
+        .get_ok(&format!("{path}/deliveries?status=failed"), &w.admin_token)
+        .await;
+    let d = &page["items"][1];
+    // Disabled: nothing more is sent, and a redelivery or ping is refused until enabled.
+    let sent = receiver.received().len();
+    let delivery = d["id"].as_str().unwrap();
+    let (status, body) = app
+        .post_empty(
+            &format!("{path}/deliveries/{delivery}/redeliver"),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("webhook_disabled"))
+    );
+    let (status, _) = app
+        .post_empty(&format!("{path}/ping"), &w.admin_token)
+        .await;
+    assert_eq!(status, 409);
+    app.create_location(
+        &w.admin_token,
+        json!({"code": "S-7", "name": "Graça", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), sent);
+    // Enabled again, the failed delivery goes out when asked.
+    let enabled = ok(
+        app,
+        "PATCH",
+        &path,
+        &w.admin_token,
+        Some(json!({"active": true})),
+    )
+    .await;
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    let again = ok(
+        app,
+        "POST",
+        &format!("{path}/deliveries/{delivery}/redeliver"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(again["status"], "pending");
+    assert!(eventually(10, || async { receiver.received().len() > sent }).await);
+}
+
+#[actix_web::test]
+async fn a_ping_and_a_rotated_secret_sign_with_both_secrets_during_the_overlap() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    let receiver = Receiver::start(&[]);
+    let (hook, old) = create_webhook(app, &w.admin_token, json!({"url": receiver.url})).await;
+    let rotated = ok(
+        app,
+        "POST",
+        &format!("/api/v1/webhooks/{hook}/rotate-secret"),
+        &w.admin_token,
+        Some(json!({"overlap_seconds": 3600})),
+    )
+    .await;
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert!(new.starts_with("whsec_"));
+    assert!(rotated["webhook"]["previous_secret_expires_at"].is_string());
+    let ping = ok(
+        app,
+        "POST",
+        &format!("/api/v1/webhooks/{hook}/ping"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(ping["event_type"], "ping");
+    assert!(eventually(10, || async { !receiver.received().is_empty() }).await);
+    let r = &receiver.received()[0];
+    assert_eq!(r.json()["type"], "ping");
+    verify(&new, r);
+    verify(&old, r);
+    assert_eq!(
+        r.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        2
+    );
+    // Without an overlap, the old secret signs no more.
+    let rotated = ok(
+        app,
+        "POST",
+        &format!("/api/v1/webhooks/{hook}/rotate-secret"),
+        &w.admin_token,
+        Some(json!({"overlap_seconds": 0})),
+    )
+    .await;
+    let newest = rotated["secret"].as_str().unwrap().to_string();
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/webhooks/{hook}/ping"),
+        &w.admin_token,
+        None,
+    )
+    .await;
+    assert!(eventually(10, || async { receiver.received().len() == 2 }).await);
+    let r = &receiver.received()[1];
+    verify(&newest, r);
+    assert!(
+        standardwebhooks::Webhook::new(&new)
+            .unwrap()
+            .verify(&r.body, &r.headers)
+            .is_err()
+    );
+    // Pings are not events of the feed.
+    let (events, _) = feed_after(app, &w.admin_token, "0").await;
+    assert!(events.iter().all(|e| e["type"] != "ping"));
+}
+
+#[actix_web::test]
+async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_commits() {
+    let w = world_with(&[]).await;
+    let app = &w.app;
+    let admin = w.admin_token.clone();
+    let (all, end) = feed_after(app, &admin, "0").await;
+    assert!(!all.is_empty());
+    // Cursors count up in commit order.
+    let cursors: Vec<i64> = all
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(cursors, (1..=all.len() as i64).collect::<Vec<_>>());
+    // Pages of one.
+    let page = app.get_ok("/api/v1/events?limit=1", &admin).await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["has_more"], true);
+    assert_eq!(page["next_cursor"], "1");
+    // A filter; the cursor still moves to the end.
+    let page = app
+        .get_ok("/api/v1/events?types=questionnaire.published", &admin)
+        .await;
+    let types: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["questionnaire.published"]);
+    assert_eq!(page["next_cursor"].as_str().unwrap(), end);
+    // Bad queries: each problem listed.
+    let (status, body) = app
+        .get(
+            "/api/v1/events?after=x&types=report.eaten&limit=0&wait=31",
+            &admin,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/query/after",
+            "/query/types",
+            "/query/limit",
+            "/query/wait"
+        ]
+    );
+    let (status, body) = app.get("/api/v1/events?after=999999", &admin).await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
+
+    // Nothing new: an immediate answer is empty; a long-poll returns when an event commits.
+    let page = app
+        .get_ok(&format!("/api/v1/events?after={end}"), &admin)
+        .await;
+    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["next_cursor"].as_str().unwrap(), end);
+    let started = Instant::now();
+    let writer = async {
+        actix_web::rt::time::sleep(Duration::from_millis(700)).await;
+        app.create_location(
+            &admin,
+            json!({"code": "S-5", "name": "Rossio", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    };
+    let long_poll = format!("/api/v1/events?after={end}&wait=20");
+    let poll = app.get_ok(&long_poll, &admin);
+    let (page, ()) = futures_util::join!(poll, writer);
+    let took = started.elapsed();
+    assert_eq!(page["events"][0]["type"], "location.created", "{page}");
+    assert!(took >= Duration::from_millis(600), "{took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "answered when the event came: {took:?}"
+    );
+    // A long-poll with nothing arriving answers empty after its wait.
+    let started = Instant::now();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let page = app
+        .get_ok(&format!("/api/v1/events?after={cursor}&wait=1"), &admin)
+        .await;
+    assert_eq!(page["events"], json!([]));
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[actix_web::test]
+async fn webhook_urls_must_be_https_and_public_unless_allowed() {
+    let w = world_with(&[]).await;
+    let app = &w.app;
+    for (url, code) in [
+        ("http://hooks.example.com/in", "https_required"),
+        ("https://127.0.0.1/in", "private_address"),
+        ("https://10.0.0.8/in", "private_address"),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "private_address",
+        ),
+        ("https://[::1]/in", "private_address"),
+        ("https://[::ffff:192.168.1.1]/in", "private_address"),
+        ("https://localhost/in", "private_address"),
+        ("https://user:pw@hooks.example.com/in", "invalid_url"),
+        ("not a url", "invalid_url"),
+    ] {
+        let (status, body) = app
+            .post("/api/v1/webhooks", &w.admin_token, json!({"url": url}))
+            .await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], "/url", "{url}");
+        assert_eq!(body["errors"][0]["code"], code, "{url}: {body}");
+    }
+    // Every problem at once.
+    let (status, body) = app
+        .post(
+            "/api/v1/webhooks",
+            &w.admin_token,
+            json!({"url": "http://10.1.1.1/", "event_types": ["report.approved", "report.eaten", "report.approved"], "description": "x".repeat(501)}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "https_required",
+            "unknown_event_type",
+            "duplicate",
+            "too_long"
+        ]
+    );
+    // A public https URL is accepted (it need not resolve yet), and changing it is checked too.
+    let (hook, _) = create_webhook(
+        app,
+        &w.admin_token,
+        json!({"url": "https://hooks.example.com/in", "event_types": ["report.approved"]}),
+    )
+    .await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/webhooks/{hook}"),
+            &w.admin_token,
+            json!({"url": "https://192.168.0.10/in"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (422, Some("private_address"))
+    );
+    // At most 20 per organization.
+    for i in 1..20 {
+        create_webhook(
+            app,
+            &w.admin_token,
+            json!({"url": format!("https://hooks.example.com/{i}")}),
+        )
+        .await;
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/webhooks",
+            &w.admin_token,
+            json!({"url": "https://hooks.example.com/21"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("too_many_webhooks"))
+    );
+    // The list never shows a secret.
+    let list = app.get_ok("/api/v1/webhooks", &w.admin_token).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 20);
+    assert!(!list.to_string().contains("whsec_"));
+}
+
+#[actix_web::test]
+async fn a_receiver_on_a_private_address_is_not_reached_when_private_targets_are_not_allowed() {
+    // Plain http allowed, private addresses not: a name resolving to 127.0.0.1 is refused at
+    // creation, and a delivery to such a name (stored while it resolved elsewhere) is refused
+    // after resolution, at sending.
+    let receiver = Receiver::start(&[]);
+    let w = world_with(&[
+        ("SECONDMILE_WEBHOOK_ALLOW_HTTP", "true"),
+        ("SECONDMILE_WEBHOOK_POLL_MS", "50"),
+    ])
+    .await;
+    let app = &w.app;
+    let port = receiver.url.rsplit(':').next().unwrap().to_string();
+    let by_name = format!("http://localhost:{port}");
+    let (status, body) = app
+        .post("/api/v1/webhooks", &w.admin_token, json!({"url": by_name}))
+        .await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (422, Some("private_address")),
+        "{body}"
+    );
+    // Stored as if created under other rules: the worker still refuses to send.
+    let (hook, _) = create_webhook(
+        app,
+        &w.admin_token,
+        json!({"url": "https://hooks.example.com/x"}),
+    )
+    .await;
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = w.app.db.connect();
+        let updated = diesel::sql_query(format!(
+            "UPDATE webhooks SET url = '{by_name}/hooks' WHERE id = '{hook}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        assert_eq!(updated, 1);
+    }
+    app.create_location(
+        &w.admin_token,
+        json!({"code": "S-6", "name": "Lapa", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    let path = format!("/api/v1/webhooks/{hook}/deliveries");
+    let refused = eventually(10, || async {
+        let page = app.get_ok(&path, &w.admin_token).await;
+        page["items"][0]["attempts"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("resolves only to loopback"))
+    })
+    .await;
+    assert!(refused, "{}", app.get_ok(&path, &w.admin_token).await);
+    assert!(receiver.received().is_empty());
+}
+
+#[actix_web::test]
+async fn events_and_webhooks_stay_inside_their_organization() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    let receiver = Receiver::start(&[]);
+    let (hook, _) = create_webhook(app, &w.admin_token, json!({"url": receiver.url})).await;
+    let other = app.create_org_with_admin("Globex");
+    let other_admin = app.access_token(&other).await;
+    let other_receiver = Receiver::start(&[]);
+    create_webhook(app, &other_admin, json!({"url": other_receiver.url})).await;
+    // Globex's change reaches Globex only.
+    app.create_location(
+        &other_admin,
+        json!({"code": "G-1", "name": "Globex One", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    assert!(eventually(10, || async { !other_receiver.received().is_empty() }).await);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty());
+    let (theirs, _) = feed_after(app, &other_admin, "0").await;
+    let (ours, _) = feed_after(app, &w.admin_token, "0").await;
+    assert!(
+        theirs
+            .iter()
+            .all(|e| e["organization_id"] != ours[0]["organization_id"])
+    );
+    assert!(!ours.iter().any(|e| e["data"]["code"] == "G-1"));
+    // Another organization's webhook is not found, whatever the operation.
+    for (method, path) in [
+        ("GET", format!("/api/v1/webhooks/{hook}")),
+        ("GET", format!("/api/v1/webhooks/{hook}/deliveries")),
+        ("POST", format!("/api/v1/webhooks/{hook}/ping")),
+        ("POST", format!("/api/v1/webhooks/{hook}/rotate-secret")),
+        ("DELETE", format!("/api/v1/webhooks/{hook}")),
+    ] {
+        let (status, _) = match method {
+            "GET" => app.get(&path, &other_admin).await,
+            "DELETE" => app.delete(&path, &other_admin).await,
+            _ => app.post(&path, &other_admin, json!({})).await,
+        };
+        assert_eq!(status, 404, "{method} {path}");
+    }
+    let list = app.get_ok("/api/v1/webhooks", &other_admin).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // A client with events:read reads the feed and the webhooks, but changes nothing.
+    let (id, secret) = app.create_client(&w.admin_token, &["events:read"]).await;
+    let client = app.client_token(&id, &secret).await;
+    let page = app.get_ok("/api/v1/events", &client).await;
+    assert!(!page["events"].as_array().unwrap().is_empty());
+    let one = app
+        .get_ok(&format!("/api/v1/webhooks/{hook}"), &client)
+        .await;
+    assert!(one.get("secret").is_none());
+    let (status, _) = app
+        .post_empty(&format!("/api/v1/webhooks/{hook}/ping"), &client)
+        .await;
+    assert_eq!(status, 403);
+    // Deleting a webhook removes its deliveries.
+    let (status, _) = app
+        .delete(&format!("/api/v1/webhooks/{hook}"), &w.admin_token)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/webhooks/{hook}/deliveries"),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
