@@ -591,6 +591,16 @@ pub struct Claimed {
     pub webhook: Webhook,
 }
 
+/// Whether any delivery is due (a read, so an idle worker never takes SQLite's write lock).
+pub fn has_due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(webhook_deliveries::next_attempt_at.le(now.naive_utc())),
+    ))
+    .get_result(conn)
+}
+
 /// Takes up to `limit` due deliveries of active subscriptions, in the order they fell due,
 /// and pushes them `lease` into the future: if this process dies before recording the
 /// attempt, they fall due again then. On PostgreSQL rows another instance is taking are

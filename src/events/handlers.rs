@@ -57,10 +57,11 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
 /// Checks the feed's query; every problem is listed (as 400: they are query parameters).
 fn feed_query(q: &FeedQuery) -> Result<(i64, Vec<EventType>, u32, u32), ApiError> {
     let mut errors = Vec::new();
-    let after = match q.after.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    // Exactly the documented pattern: 1 to 18 digits.
+    let after = match q.after.as_deref() {
         None => 0,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if n >= 0 && raw.len() <= 18 && raw.bytes().all(|b| b.is_ascii_digit()) => n,
+            Ok(n) if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => {
                 errors.push(Violation::new(
                     "/query/after",

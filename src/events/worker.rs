@@ -276,6 +276,9 @@ pub async fn run(
         let now = db::now();
         let claimed = db
             .run(move |conn| {
+                if !store::has_due(conn, now)? {
+                    return Ok(Vec::new());
+                }
                 db::write_transaction(conn, |conn| {
                     store::claim_due(conn, now, lease, window, BATCH)
                 })

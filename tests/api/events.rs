@@ -26,6 +26,7 @@ pub const LOCAL_WEBHOOKS: &[(&str, &str)] = &[
 /// One request the receiver got.
 #[derive(Clone)]
 pub struct Received {
+    pub path: String,
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
     pub at: Instant,
@@ -68,12 +69,15 @@ async fn receive(
     }
     let mut state = state.lock().unwrap();
     state.received.push(Received {
+        path: req.path().to_string(),
         headers,
         body: body.to_vec(),
         at: Instant::now(),
     });
     let status = state.script.pop_front().unwrap_or(200);
+    // Redirects point elsewhere on this receiver: following one would show as a request there.
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .insert_header(("location", "/elsewhere"))
         .body(format!("answered {status}"))
 }
 
@@ -479,22 +483,31 @@ async fn every_event_type_arrives_signed_and_the_feed_has_the_same_events_in_ord
     }
 }
 
-#[actix_web::test]
-async fn a_failing_receiver_gets_the_event_again_with_growing_pauses_until_it_answers() {
+/// A world whose webhook (for `location.created`) goes to a receiver answering `script`
+/// first, and one location created: returns the world, the receiver, the webhook id and
+/// its secret.
+async fn one_location_event(script: &[u16]) -> (World, Receiver, String, String) {
     let w = world_with(LOCAL_WEBHOOKS).await;
-    let app = &w.app;
-    let receiver = Receiver::start(&[500, 500, 500]);
+    let receiver = Receiver::start(script);
     let (hook, secret) = create_webhook(
-        app,
+        &w.app,
         &w.admin_token,
         json!({"url": receiver.url, "event_types": ["location.created"]}),
     )
     .await;
-    app.create_location(
-        &w.admin_token,
-        json!({"code": "S-9", "name": "Belem", "timezone": "Europe/Lisbon"}),
-    )
-    .await;
+    w.app
+        .create_location(
+            &w.admin_token,
+            json!({"code": "S-9", "name": "Belem", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    (w, receiver, hook, secret)
+}
+
+#[actix_web::test]
+async fn a_failing_receiver_gets_the_event_again_with_growing_pauses_until_it_answers() {
+    let (w, receiver, hook, secret) = one_location_event(&[500, 500, 500]).await;
+    let app = &w.app;
     assert!(eventually(20, || async { receiver.received().len() >= 4 }).await);
     // Give a fifth (wrong) attempt the time to arrive, if it were to.
     actix_web::rt::time::sleep(Duration::from_millis(800)).await;
@@ -1040,4 +1053,50 @@ async fn events_and_webhooks_stay_inside_their_organization() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn two_instances_on_one_database_deliver_each_event_once() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    // A second server on the same database: its worker competes for the same deliveries.
+    crate::helpers::start_server(&app.db, LOCAL_WEBHOOKS, |_| {});
+    let receiver = Receiver::start(&[]);
+    create_webhook(
+        app,
+        &w.admin_token,
+        json!({"url": receiver.url, "event_types": ["location.created"]}),
+    )
+    .await;
+    for i in 0..20 {
+        app.create_location(
+            &w.admin_token,
+            json!({"code": format!("T-{i}"), "name": format!("Twin {i}"), "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    }
+    assert!(eventually(20, || async { receiver.received().len() >= 20 }).await);
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let ids: Vec<String> = receiver.received().iter().map(Received::id).collect();
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 20);
+    assert_eq!(ids.len(), 20, "each event once, whichever instance sent it");
+}
+
+#[actix_web::test]
+async fn a_redirect_is_not_followed_but_retried_as_a_failure() {
+    let (w, receiver, hook, _) = one_location_event(&[307]).await;
+    let app = &w.app;
+    assert!(eventually(10, || async { receiver.received().len() >= 2 }).await);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let paths: Vec<String> = receiver.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/hooks", "/hooks"], "the redirect was not followed");
+    let page = app
+        .get_ok(
+            &format!("/api/v1/webhooks/{hook}/deliveries"),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(page["items"][0]["attempts"][0]["response_status"], 307);
+    assert_eq!(page["items"][0]["attempts"][0]["succeeded"], false);
 }
