@@ -19,7 +19,7 @@ use crate::ids::AttemptId;
 /// At most this much of a receiver's answer is read.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// At most this many deliveries are in flight at once per instance.
-const BATCH: i64 = 8;
+const BATCH: i64 = 32;
 /// Of a receiver's answer, this many characters are kept with a failed attempt.
 const ERROR_EXCERPT_CHARS: usize = 200;
 
@@ -310,6 +310,7 @@ pub async fn run(
                     (c, sent, at)
                 }
             });
+            let mut outcomes = Vec::new();
             for (claimed, sent, at) in futures_util::future::join_all(sends).await {
                 let decided = outcome(&claimed, &sent, at, &config.retry);
                 let label = match (decided.attempt.succeeded, decided.retry_at) {
@@ -332,19 +333,23 @@ pub async fn run(
                         "webhook delivery failed"
                     );
                 }
-                let delivery = claimed.delivery.clone();
-                let recorded = db
-                    .run(move |conn| {
-                        db::write_transaction(conn, |conn| {
-                            store::record_attempt(conn, &delivery, &decided, disable_after)
-                        })
-                        .map_err(DbError::Query)
+                outcomes.push((claimed.delivery, decided));
+            }
+            // The whole batch in one transaction (one commit, one turn of SQLite's writer).
+            let recorded = db
+                .run(move |conn| {
+                    db::write_transaction(conn, |conn| {
+                        for (delivery, decided) in &outcomes {
+                            store::record_attempt(conn, delivery, decided, disable_after)?;
+                        }
+                        Ok(())
                     })
-                    .await;
-                if let Err(e) = recorded {
-                    // The lease runs out and the delivery is sent again: at least once.
-                    tracing::warn!(error = %e, "cannot record a webhook attempt");
-                }
+                    .map_err(DbError::Query)
+                })
+                .await;
+            if let Err(e) = recorded {
+                // The leases run out and the deliveries are sent again: at least once.
+                tracing::warn!(error = %e, "cannot record webhook attempts");
             }
             continue;
         }
