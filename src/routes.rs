@@ -93,6 +93,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::location_leaderboard_csv)
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview)
+                .service(aggregates::recognition)
                 .service(events::feed)
                 .service(events::create_webhook)
                 .service(events::list_webhooks)

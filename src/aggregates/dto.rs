@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::figures::Figures;
+use super::recognition::Moment;
 use super::service::{self, LeaderboardSort, Overview, SectionMean, Standing, VerdictCounts};
-use crate::ids::LocationId;
+use crate::ids::{LocationId, ReportId};
 use crate::locations::model::Location;
 
 /// The range of an aggregate.
@@ -383,4 +384,86 @@ pub struct QuestionRow {
 pub struct QuestionsResponse {
     pub range: RangeResponse,
     pub items: Vec<QuestionRow>,
+}
+
+/// Which moments the recognition feed shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecognitionQuery {
+    /// First local visit date, inclusive (default: 89 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// Last local visit date, inclusive (default: today, UTC); at most 3 years after `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// Only visits answering this questionnaire.
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    /// Only this location's visits.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub location_id: Option<LocationId>,
+    /// Only visits of locations in this region.
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 100)]
+    pub cursor: Option<String>,
+}
+
+/// A second-tier behaviour a visit met.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourResponse {
+    /// The question's key.
+    pub question: String,
+    /// The question as the shopper read it, e.g. "Did an employee use or remember your name?".
+    pub text: String,
+    /// The shopper's comment on it.
+    pub comment: Option<String>,
+}
+
+/// A released second-mile visit: what the staff did beyond expectations.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecognitionMoment {
+    pub report_id: ReportId,
+    pub location: LocationRef,
+    /// The visit's local date.
+    pub visit_date: NaiveDate,
+    pub questionnaire_key: String,
+    /// Overall percent.
+    pub score: Option<f64>,
+    /// Second-tier percent.
+    pub second_tier: Option<f64>,
+    /// The second-tier behaviours met, in questionnaire order.
+    pub behaviours: Vec<BehaviourResponse>,
+    /// The shopper's own words: the answer to the questionnaire's `highlights` question.
+    pub highlights: Option<String>,
+}
+
+impl From<Moment> for RecognitionMoment {
+    fn from(m: Moment) -> Self {
+        RecognitionMoment {
+            report_id: m.report.id,
+            location: LocationRef::from(&m.location),
+            visit_date: m.report.visit_local_date,
+            questionnaire_key: m.report.questionnaire_key.clone(),
+            score: m.report.document.score.overall,
+            second_tier: m.report.document.score.second_tier,
+            behaviours: m
+                .behaviours
+                .into_iter()
+                .map(|b| BehaviourResponse {
+                    question: b.question,
+                    text: b.text,
+                    comment: b.comment,
+                })
+                .collect(),
+            highlights: m.highlights,
+        }
+    }
 }

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, web};
 use super::dto::{
     BucketBy, LeaderboardCsvQuery, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse,
     OverviewQuery, OverviewResponse, QuestionRow, QuestionsQuery, QuestionsResponse, RangeQuery,
-    RegionRow, RegionsQuery, RegionsResponse, SortBy, TrendBucketResponse, TrendQuery,
-    TrendResponse,
+    RecognitionMoment, RecognitionQuery, RegionRow, RegionsQuery, RegionsResponse, SortBy,
+    TrendBucketResponse, TrendQuery, TrendResponse,
 };
 use super::service::{self, AggregateError, Coverage, Range};
 use crate::auth::AuthUser;
@@ -421,4 +421,55 @@ pub async fn question_aggregates(
             })
             .collect(),
     }))
+}
+
+/// The recognition feed: released second-mile visits, newest first.
+///
+/// Each visit where staff went beyond expectations, with its location and local date, the
+/// second-tier behaviours that were met (the questions' texts) and the shopper's own words
+/// about them (their comments, and the answer to the questionnaire's `highlights` question):
+/// the material to acknowledge and reward those employees. The shopper is never named, and
+/// staff descriptions are not shown. Filters: range (default the last 90 days), location,
+/// region, questionnaire key. Managers see their locations only. Same roles as the other
+/// aggregates.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(RecognitionQuery),
+    responses(
+        (status = 200, description = "A page of moments, newest first", body = Page<RecognitionMoment>),
+        (status = 400, description = "Invalid query (`invalid_query`, every problem listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/aggregates/recognition")]
+pub async fn recognition(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<RecognitionQuery>,
+) -> Result<web::Json<Page<RecognitionMoment>>, ApiError> {
+    let manager = reader(&auth)?;
+    let q = query.into_inner();
+    let covered = coverage(manager, q.region, None)?;
+    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
+        crate::reports::handlers::parse_cursor(k).is_some()
+    })?;
+    let after = page
+        .after
+        .as_deref()
+        .and_then(crate::reports::handlers::parse_cursor);
+    let filter = super::recognition::RecognitionFilter {
+        location: q.location_id,
+        region: covered.region,
+        manager,
+    };
+    let moments =
+        super::recognition::moments(&state.db, auth.org_id, filter, range, after, page.fetch())
+            .await?;
+    Ok(web::Json(page.page(
+        moments,
+        |m| crate::reports::handlers::cursor_key(&m.report),
+        RecognitionMoment::from,
+    )))
 }

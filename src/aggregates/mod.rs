@@ -4,6 +4,7 @@ pub mod dto;
 pub mod figures;
 pub mod handlers;
 pub mod maintenance;
+pub mod recognition;
 pub mod rollup;
 pub mod service;
 pub mod stats;

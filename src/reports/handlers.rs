@@ -185,11 +185,13 @@ pub async fn get_report(
         .json(ReportResponse::new(report, view, &received).with_last_review(note.as_ref(), view)))
 }
 
-fn cursor_key(r: &Report) -> String {
+/// A report's place in the (created_at, id) order, as a cursor key.
+pub(crate) fn cursor_key(r: &Report) -> String {
     format!("{}:{}", r.created_at.timestamp_micros(), r.id)
 }
 
-fn parse_cursor(key: &str) -> Option<ReportCursor> {
+/// The position a [`cursor_key`] names.
+pub(crate) fn parse_cursor(key: &str) -> Option<ReportCursor> {
     let (micros, id) = key.split_once(':')?;
     Some(ReportCursor {
         created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,

@@ -25,6 +25,7 @@ mod openapi;
 mod programme;
 mod questionnaires;
 mod rate_limit;
+mod recognition;
 mod reports;
 mod review;
 mod rollups;

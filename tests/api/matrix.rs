@@ -77,6 +77,10 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
     (
+        "GET /api/v1/aggregates/recognition",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
+    (
         "GET /api/v1/aggregates/regions",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
