@@ -24,6 +24,7 @@ pub mod locations;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod organization;
 pub mod pagination;
 pub mod programme;
 pub mod questionnaires;

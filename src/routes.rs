@@ -12,6 +12,7 @@ use crate::events::handlers as events;
 use crate::exports::handlers as exports;
 use crate::health;
 use crate::locations::handlers as locations;
+use crate::organization::handlers as organization;
 use crate::programme::handlers as programme;
 use crate::questionnaires::handlers as questionnaires;
 use crate::reports::handlers as reports;
@@ -94,6 +95,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview)
                 .service(aggregates::recognition)
+                .service(organization::get_settings)
+                .service(organization::put_settings)
                 .service(events::feed)
                 .service(events::create_webhook)
                 .service(events::list_webhooks)

@@ -443,6 +443,17 @@ pub struct RecognitionMoment {
     pub behaviours: Vec<BehaviourResponse>,
     /// The shopper's own words: the answer to the questionnaire's `highlights` question.
     pub highlights: Option<String>,
+    /// Staff the shopper named, by first name only; empty unless the organization allows
+    /// names (`PUT /api/v1/organization/settings`, `recognition_names`).
+    pub staff: Vec<StaffRecognized>,
+}
+
+/// A member of staff to thank.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRecognized {
+    pub first_name: String,
+    pub role: Option<String>,
 }
 
 impl From<Moment> for RecognitionMoment {
@@ -464,6 +475,11 @@ impl From<Moment> for RecognitionMoment {
                 })
                 .collect(),
             highlights: m.highlights,
+            staff: m
+                .staff
+                .into_iter()
+                .map(|(first_name, role)| StaffRecognized { first_name, role })
+                .collect(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The recognition feed: released second-mile visits, newest first, with the second-tier
 //! behaviours that were met and the shopper's own words about them. The seeds' advice is to
 //! acknowledge publicly the staff who go the extra mile; this is the data for it. The
-//! shopper is never named, and neither are staff (descriptions are personal data).
+//! shopper is never named; staff only by the first name the shopper reported, and only when
+//! the organization allows it (`recognition_names`); staff descriptions never.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -37,6 +38,8 @@ pub struct Moment {
     pub location: Location,
     pub behaviours: Vec<Behaviour>,
     pub highlights: Option<String>,
+    /// Staff by first name and role, only when the organization allows names.
+    pub staff: Vec<(String, Option<String>)>,
 }
 
 /// What a released second-mile visit met: the second-tier questions that earned their
@@ -115,6 +118,7 @@ pub async fn moments(
     limit: i64,
 ) -> Result<Vec<Moment>, AggregateError> {
     db.run(move |conn| {
+        let names = crate::db::settings::organization(conn, org)?.recognition_names;
         let reports = report_store::list(
             conn,
             org,
@@ -152,10 +156,24 @@ pub async fn moments(
                 continue;
             };
             let (behaviours, highlights) = moment_of(&report, content);
+            let staff = match names {
+                true => report
+                    .document
+                    .submission
+                    .staff_observed
+                    .iter()
+                    .filter_map(|s| {
+                        let name = s.first_name.as_deref()?.trim();
+                        Some((name.to_string(), s.role.clone()))
+                    })
+                    .collect(),
+                false => Vec::new(),
+            };
             out.push(Moment {
                 location: location.clone(),
                 behaviours,
                 highlights,
+                staff,
                 report,
             });
         }

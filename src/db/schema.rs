@@ -377,6 +377,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organization_settings (org_id) {
+        org_id -> Text,
+        recognition_names -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -403,4 +411,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    organization_settings,
 );

@@ -1,10 +1,12 @@
-//! Deployment-wide key/value settings (generated secrets and similar).
+//! Deployment-wide key/value settings (generated secrets and similar), and each
+//! organization's own settings.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::settings;
+use super::schema::{organization_settings, settings};
+use crate::ids::OrgId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting {
@@ -83,5 +85,49 @@ pub fn put(conn: &mut DbConn, key: &str, value: &str, now: DateTime<Utc>) -> Que
         .do_update()
         .set((settings::value.eq(value), settings::updated_at.eq(now)))
         .execute(c))?;
+    Ok(())
+}
+
+/// An organization's own choices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrganizationSettings {
+    /// The recognition feed shows staff first names.
+    pub recognition_names: bool,
+}
+
+/// The organization's settings (the defaults when it never changed them).
+pub fn organization(conn: &mut DbConn, org: OrgId) -> QueryResult<OrganizationSettings> {
+    Ok(organization_settings::table
+        .filter(organization_settings::org_id.eq(org))
+        .select(organization_settings::recognition_names)
+        .first::<bool>(conn)
+        .optional()?
+        .map(|recognition_names| OrganizationSettings { recognition_names })
+        .unwrap_or_default())
+}
+
+/// Stores the organization's settings (update, else insert; call in a write transaction).
+pub fn put_organization(
+    conn: &mut DbConn,
+    org: OrgId,
+    s: OrganizationSettings,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let updated =
+        diesel::update(organization_settings::table.filter(organization_settings::org_id.eq(org)))
+            .set((
+                organization_settings::recognition_names.eq(s.recognition_names),
+                organization_settings::updated_at.eq(at.naive_utc()),
+            ))
+            .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(organization_settings::table)
+            .values((
+                organization_settings::org_id.eq(org),
+                organization_settings::recognition_names.eq(s.recognition_names),
+                organization_settings::updated_at.eq(at.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }

@@ -178,6 +178,9 @@ struct Staff {
     description: String,
     #[serde(default)]
     role: Option<String>,
+    /// Added with the recognition feed; absent in older documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -272,6 +275,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                     .map(|st| Staff {
                         description: st.description.clone(),
                         role: st.role.clone(),
+                        first_name: st.first_name.clone(),
                     })
                     .collect(),
                 client: sub.client.as_ref().map(|c| ClientInfo {
@@ -376,6 +380,7 @@ impl From<ReportDoc> for r::ReportDocument {
                     .map(|st| r::StaffObserved {
                         description: st.description,
                         role: st.role,
+                        first_name: st.first_name,
                     })
                     .collect(),
                 client: sub.client.map(|c| r::ClientInfo {

@@ -707,6 +707,7 @@ fn plan_visit(
             )
             .to_string(),
             role: Some("sales associate".to_string()),
+            first_name: None,
         }]
     } else {
         Vec::new()

@@ -53,6 +53,11 @@ pub struct StaffObserved {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub role: Option<String>,
+    /// The employee's first name, if the shopper learned it (a name badge). Shown in the
+    /// recognition feed only when the organization allows it (`recognition_names`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
+    pub first_name: Option<String>,
 }
 
 /// The app that sent the report, for support.

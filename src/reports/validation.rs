@@ -121,6 +121,16 @@ pub fn validate(sub: &ReportSubmission, ctx: &Context<'_>) -> Vec<Violation> {
                 "a role has at most 100 characters".into(),
             );
         }
+        if s.first_name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty() || chars(n) > 50)
+        {
+            push(
+                format!("/staff_observed/{i}/first_name"),
+                "invalid_text",
+                "a first name has 1 to 50 characters".into(),
+            );
+        }
     }
     if let Some(c) = &sub.client {
         for (field, value, max) in [("app", &c.app, 100), ("version", &c.version, 50)] {

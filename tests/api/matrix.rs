@@ -276,6 +276,14 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Shopper], Never),
     ),
     (
+        "GET /api/v1/organization/settings",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "PUT /api/v1/organization/settings",
+        Restricted(&[Admin], Never),
+    ),
+    (
         "GET /api/v1/events",
         Restricted(&[Admin], Scope("events:read")),
     ),

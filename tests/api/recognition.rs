@@ -28,6 +28,10 @@ async fn visit(w: &World, location: &str, second: bool, approve: bool) -> String
             "highlights",
             json!({"value": "  The best service I had this year.  "}),
         );
+        body["staff_observed"] = json!([
+            {"description": "Tall man with a beard at the till", "role": "cashier", "first_name": "Rui"},
+            {"description": "Woman in the garden section"}
+        ]);
     }
     let (status, stored) = submit(w, &body).await;
     assert_eq!(status, 201, "{stored}");
@@ -221,4 +225,76 @@ async fn managers_see_their_locations_shoppers_nothing_and_other_organizations_n
         .get_ok("/api/v1/aggregates/recognition", &globex_token)
         .await;
     assert_eq!(ids(&page).len(), 0);
+}
+
+#[actix_web::test]
+async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
+    let w = world().await;
+    let app = &w.app;
+    visit(&w, &w.location_id, true, true).await;
+    let settings = app
+        .get_ok("/api/v1/organization/settings", &w.admin_token)
+        .await;
+    assert_eq!(settings, json!({"recognition_names": false}));
+    let page = app
+        .get_ok("/api/v1/aggregates/recognition", &w.admin_token)
+        .await;
+    assert_eq!(page["items"][0]["staff"], json!([]));
+    assert!(!page.to_string().contains("Rui"), "{page}");
+
+    // Only admins change the setting; every field is required and typed.
+    let manager = app.create_user(&w.admin_token, "manager").await;
+    let manager_token = app.access_token(&manager).await;
+    let (status, _) = app
+        .put(
+            "/api/v1/organization/settings",
+            &manager_token,
+            json!({"recognition_names": true}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    for bad in [
+        json!({}),
+        json!({"recognition_names": "yes"}),
+        json!({"recognition_names": true, "x": 1}),
+    ] {
+        let (status, body) = app
+            .put("/api/v1/organization/settings", &w.admin_token, bad.clone())
+            .await;
+        assert!(matches!(status, 400 | 422), "{bad}: {status} {body}");
+    }
+    let (status, body) = app
+        .put(
+            "/api/v1/organization/settings",
+            &w.admin_token,
+            json!({"recognition_names": true}),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"recognition_names": true})));
+    let page = app
+        .get_ok("/api/v1/aggregates/recognition", &w.admin_token)
+        .await;
+    assert_eq!(
+        page["items"][0]["staff"],
+        json!([{"first_name": "Rui", "role": "cashier"}])
+    );
+    // Descriptions stay out, and another organization's setting is its own.
+    assert!(!page.to_string().contains("beard"), "{page}");
+    assert!(!page.to_string().contains("garden"), "{page}");
+    let globex = app.create_org_with_admin("Globex");
+    let globex_token = app.access_token(&globex).await;
+    let theirs = app
+        .get_ok("/api/v1/organization/settings", &globex_token)
+        .await;
+    assert_eq!(theirs["recognition_names"], false);
+
+    // A first name is checked like the other staff fields.
+    let mut body = report(&w);
+    body["staff_observed"] = json!([{"description": "Clerk", "first_name": " "}]);
+    let (status, refused) = submit(&w, &body).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        refused["errors"][0]["pointer"],
+        "/staff_observed/0/first_name"
+    );
 }

@@ -1,0 +1,93 @@
+//! `GET/PUT /api/v1/organization/settings`.
+
+use actix_web::{get, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::auth::model::Role;
+use crate::db::settings::{self, OrganizationSettings};
+use crate::db::{self, DbError};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// The organization's settings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"recognition_names": false}))]
+pub struct OrganizationSettingsBody {
+    /// The recognition feed names staff by the first name the shopper reported (default
+    /// false: staff are never named). Descriptions of staff are never shown there.
+    pub recognition_names: bool,
+}
+
+impl From<OrganizationSettings> for OrganizationSettingsBody {
+    fn from(s: OrganizationSettings) -> Self {
+        OrganizationSettingsBody {
+            recognition_names: s.recognition_names,
+        }
+    }
+}
+
+/// The organization's settings.
+///
+/// Admins only.
+#[utoipa::path(
+    tag = "organization",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The settings (defaults until an admin changes them)", body = OrganizationSettingsBody),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organization/settings")]
+pub async fn get_settings(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<web::Json<OrganizationSettingsBody>, ApiError> {
+    auth.require_role(&[Role::Admin])?;
+    let org = auth.org_id;
+    let found = state
+        .db
+        .run(move |conn| Ok::<_, DbError>(settings::organization(conn, org)?))
+        .await?;
+    Ok(web::Json(found.into()))
+}
+
+/// Change the organization's settings.
+///
+/// The whole set is given. Admins only.
+#[utoipa::path(
+    tag = "organization",
+    security(("bearer" = [])),
+    request_body = OrganizationSettingsBody,
+    responses(
+        (status = 200, description = "The new settings", body = OrganizationSettingsBody),
+        (status = 400, description = "Malformed JSON or a missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value of the wrong type", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/organization/settings")]
+pub async fn put_settings(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: ApiJson<OrganizationSettingsBody>,
+) -> Result<web::Json<OrganizationSettingsBody>, ApiError> {
+    auth.require_role(&[Role::Admin])?;
+    let org = auth.org_id;
+    let wanted = OrganizationSettings {
+        recognition_names: body.into_inner().recognition_names,
+    };
+    state
+        .db
+        .run(move |conn| {
+            db::write_transaction(conn, |conn| {
+                settings::put_organization(conn, org, wanted, db::now())
+            })
+            .map_err(DbError::Query)
+        })
+        .await?;
+    Ok(web::Json(wanted.into()))
+}

@@ -1,0 +1,3 @@
+//! The organization's own settings (admins): choices that change what the API shows.
+
+pub mod handlers;
