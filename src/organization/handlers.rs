@@ -42,7 +42,7 @@ impl From<OrganizationSettings> for OrganizationSettingsBody {
     )
 )]
 #[get("/organization/settings")]
-pub async fn get_settings(
+pub async fn get_organization_settings(
     auth: AuthUser,
     state: web::Data<AppState>,
 ) -> Result<web::Json<OrganizationSettingsBody>, ApiError> {
@@ -70,7 +70,7 @@ pub async fn get_settings(
     )
 )]
 #[put("/organization/settings")]
-pub async fn put_settings(
+pub async fn put_organization_settings(
     auth: AuthUser,
     state: web::Data<AppState>,
     body: ApiJson<OrganizationSettingsBody>,

@@ -197,6 +197,23 @@ async fn the_docs_page_works_offline_and_calls_no_online_validator() {
 }
 
 #[test]
+fn every_operation_id_is_unique() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            if let Some(first) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                clashes.push(format!("{id}: {first} and {method} {path}"));
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "operationIds used twice: {clashes:?}");
+}
+
+#[test]
 fn every_link_names_an_operation_and_its_parameters() {
     let doc: serde_json::Value =
         serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
