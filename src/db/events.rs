@@ -206,14 +206,6 @@ pub fn feed(
         .collect()
 }
 
-/// How many events the organization has (for tests and the crash check).
-pub fn count(conn: &mut DbConn, org: OrgId) -> QueryResult<i64> {
-    events::table
-        .filter(events::org_id.eq(org))
-        .count()
-        .get_result(conn)
-}
-
 // ------------------------------------------------------------------------ webhooks
 
 #[derive(Queryable, Selectable, Insertable)]

@@ -159,20 +159,6 @@ pub async fn feed(
     }))
 }
 
-fn fields(
-    url: Option<String>,
-    event_types: Option<Vec<String>>,
-    description: Option<String>,
-    active: Option<bool>,
-) -> WebhookFields {
-    WebhookFields {
-        url,
-        event_types,
-        description,
-        active,
-    }
-}
-
 /// Create a webhook.
 ///
 /// Events of the chosen types are posted to `url` as JSON, signed after the Standard
@@ -209,7 +195,12 @@ pub async fn create_webhook(
         &state.db,
         auth.org_id,
         state.webhooks.urls,
-        fields(Some(b.url), b.event_types, b.description, b.active),
+        WebhookFields {
+            url: Some(b.url),
+            event_types: b.event_types,
+            description: b.description,
+            active: b.active,
+        },
     )
     .await?;
     let secret = hook.secret.clone();
@@ -302,7 +293,12 @@ pub async fn update_webhook(
         auth.org_id,
         id.into_inner(),
         state.webhooks.urls,
-        fields(b.url, b.event_types, b.description, b.active),
+        WebhookFields {
+            url: b.url,
+            event_types: b.event_types,
+            description: b.description,
+            active: b.active,
+        },
     )
     .await?;
     Ok(web::Json(hook.into()))

@@ -112,17 +112,10 @@ pub struct Event {
 }
 
 impl Event {
-    /// The JSON an integration receives, in the feed and as a webhook body alike.
+    /// The JSON an integration receives, in the feed and as a webhook body alike (one shape:
+    /// the feed's [`EventResponse`](super::dto::EventResponse)).
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "type": self.event_type,
-            "occurred_at": self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "organization_id": self.org_id,
-            "subject": {"type": self.subject_type, "id": self.subject_id},
-            "cursor": self.seq.to_string(),
-            "data": self.data,
-        })
+        serde_json::to_value(super::dto::EventResponse::from(self.clone())).unwrap_or(Value::Null)
     }
 }
 

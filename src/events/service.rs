@@ -70,7 +70,7 @@ pub async fn feed(
     loop {
         bell.mark_unchanged();
         let types = types.clone();
-        let (mut events, upto) = db
+        let (found, upto) = db
             .run(move |conn| {
                 let upto = store::last_seq(conn, org)?;
                 if after > upto {
@@ -80,9 +80,7 @@ pub async fn feed(
                 Ok((Some(events), upto))
             })
             .await?;
-        let Some(mut found) = events.take() else {
-            return Err(EventsError::CursorAhead);
-        };
+        let mut found = found.ok_or(EventsError::CursorAhead)?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || remaining.is_zero() {
             let has_more = found.len() > limit as usize;
@@ -414,16 +412,20 @@ pub async fn ping(db: &Db, org: OrgId, id: WebhookId) -> Result<DeliveryView, Ev
             }
             let message = EventId::generate();
             let now = db::now();
-            let body = json!({
-                "id": message,
-                "type": EventType::Ping.as_str(),
-                "occurred_at": now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "organization_id": org,
-                "subject": {"type": "webhook", "id": hook.id},
-                "cursor": null,
-                "data": {"webhook_id": hook.id},
-            });
-            let delivery = store::insert_ping(conn, &hook, message, &body.to_string(), now)?;
+            let body = serde_json::to_string(&super::dto::EventResponse {
+                id: message,
+                type_: EventType::Ping.as_str().into(),
+                occurred_at: now,
+                organization_id: org,
+                subject: super::dto::SubjectResponse {
+                    type_: EventType::Ping.subject_type().into(),
+                    id: hook.id.to_string(),
+                },
+                cursor: None,
+                data: json!({"webhook_id": hook.id}),
+            })
+            .map_err(|e| db::bad_data(e.to_string()))?;
+            let delivery = store::insert_ping(conn, &hook, message, &body, now)?;
             let found = store::find_delivery(conn, org, id, delivery)?
                 .ok_or(diesel::result::Error::NotFound)?;
             Ok(Ok(DeliveryView {
