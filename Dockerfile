@@ -14,6 +14,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
 COPY examples ./examples
+COPY dashboard ./dashboard
 COPY README.md ./
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 

@@ -12,6 +12,7 @@ pub mod aggregates;
 pub mod attachments;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -190,6 +190,10 @@ pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// from elsewhere, never framed.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The dashboard's policy: its own files only (no inline script or style, no eval), and
+/// calls to its own API.
+const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /// Every other answer is data, never a page: nothing may load or frame it.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -269,9 +273,15 @@ pub async fn http_guard(
         }
         res = ServiceResponse::new(request, problem);
     }
-    let docs = {
+    let policy = {
         let path = res.request().path();
-        path == "/docs" || path.starts_with("/docs/")
+        if path == "/docs" || path.starts_with("/docs/") {
+            DOCS_CSP
+        } else if path.starts_with(crate::dashboard::APP_PATH) {
+            APP_CSP
+        } else {
+            API_CSP
+        }
     };
     let headers = res.headers_mut();
     headers.insert(
@@ -285,7 +295,7 @@ pub async fn http_guard(
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if docs { DOCS_CSP } else { API_CSP }),
+        HeaderValue::from_static(policy),
     );
     Ok(res)
 }

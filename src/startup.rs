@@ -167,6 +167,9 @@ impl Application {
                 (OPENAPI_PATH, &["GET"]),
                 ("/docs", &["GET"]),
                 ("/docs/{_:.*}", &["GET"]),
+                ("/", &["GET"]),
+                ("/app", &["GET"]),
+                ("/app/{_:.*}", &["GET"]),
             ],
         );
         let metrics = Metrics::new();
@@ -198,6 +201,7 @@ impl Application {
                 .configure(extract::configure_extractors)
                 // Before the API scope, which would otherwise claim the document's path.
                 .route("/docs", web::get().to(docs_redirect))
+                .configure(crate::dashboard::configure)
                 .route(OPENAPI_PATH, web::get().to(openapi_document))
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")

@@ -27,6 +27,9 @@ const BODY_LIMIT: usize = 64 * 1024 * 1024;
 fn undocumented(path: &str) -> bool {
     path == "/docs"
         || path.starts_with("/docs/")
+        || path == "/"
+        || path == "/app"
+        || path.starts_with("/app/")
         || path == "/api/v1/openapi.json"
         || path.starts_with("/probe/")
 }

@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod contract;
 mod control;
+mod dashboard;
 mod demo;
 mod errors;
 mod events;

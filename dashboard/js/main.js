@@ -1,0 +1,179 @@
+// The dashboard's shell: sign-in, the navigation each role gets, and the hash router.
+
+import { h, mount, announce, problemBox } from './dom.js';
+import * as api from './api.js';
+import { link, parseHash } from './route.js';
+import overview from './pages/overview.js';
+import leaderboard from './pages/leaderboard.js';
+import location from './pages/location.js';
+import { queue, reviewReport } from './pages/queue.js';
+
+const HQ = ['admin', 'analyst', 'manager', 'reviewer'];
+const PAGES = {
+  overview: { title: 'Overview', render: overview, roles: HQ, nav: true },
+  leaderboard: { title: 'Leaderboard', render: leaderboard, roles: HQ, nav: true },
+  location: { title: 'Location', render: location, roles: HQ },
+  queue: { title: 'Review queue', render: (ctx) => (ctx.arg ? reviewReport(ctx) : queue(ctx)), roles: ['admin', 'reviewer'], nav: true },
+};
+
+const main = document.getElementById('main');
+let me = null;
+let sequence = 0;
+let cleanups = [];
+
+function home() {
+  return me && me.role === 'reviewer' ? 'queue' : 'overview';
+}
+
+function renderChrome() {
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  const signedIn = me !== null;
+  nav.hidden = !signedIn;
+  who.hidden = !signedIn;
+  if (!signedIn) return;
+  const current = parseHash().page || home();
+  const usable = me.kind === 'user' && HQ.includes(me.role);
+  mount(nav, usable ? Object.entries(PAGES)
+    .filter(([, page]) => page.nav && page.roles.includes(me.role))
+    .map(([name, page]) => h('a', {
+      href: link(name),
+      'aria-current': name === current || (name === 'leaderboard' && current === 'location') ? 'page' : null,
+    }, page.title)) : []);
+  mount(who,
+    h('span', { class: 'name' }, me.name, ' ', h('span', { class: 'role' }, me.role || me.kind), ' · ', me.organization.name),
+    h('button', { type: 'button', class: 'quiet', id: 'sign-out', onclick: signOut }, 'Sign out'));
+}
+
+async function signOut() {
+  await api.signOut();
+  me = null;
+  announce('Signed out.');
+  window.location.hash = '#/';
+  route();
+}
+
+function signInPage(reason) {
+  const error = h('div', { id: 'sign-in-error' });
+  const organization = h('div', { id: 'organization-choice' });
+  const form = h('form', { class: 'panel sign-in', id: 'sign-in', novalidate: true },
+    h('h1', {}, 'Sign in'),
+    h('p', { class: 'muted' }, 'Programme results for HQ, analysts, franchise managers and reviewers.'),
+    reason ? h('p', { class: 'notice' }, reason) : null,
+    h('label', { for: 'email' }, 'Email'),
+    h('input', { id: 'email', name: 'username', type: 'email', autocomplete: 'username', required: true, maxlength: 254 }),
+    h('label', { for: 'password' }, 'Password'),
+    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 }),
+    organization,
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const username = String(data.get('username') || '').trim();
+    const password = String(data.get('password') || '');
+    if (!username || !password) {
+      mount(error, problemBox({ message: 'Enter your email and password.' }));
+      return;
+    }
+    mount(error);
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await api.signIn(username, password, data.get('organization'));
+      await route();
+    } catch (e) {
+      if (e.code === 'organization_required') {
+        // The same email and password open accounts in several organizations: choose one.
+        mount(organization,
+          h('label', { for: 'organization' }, 'Organization'),
+          h('select', { id: 'organization', name: 'organization' },
+            e.violations.map((v) => {
+              const [id, ...name] = v.message.split(': ');
+              return h('option', { value: id }, name.join(': ') || id);
+            })));
+        mount(error, h('p', { class: 'notice' }, 'This email has accounts in several organizations; choose one.'));
+      } else {
+        mount(error, problemBox(e));
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function notForYou() {
+  return h('section', { class: 'panel', id: 'not-for-you' },
+    h('h1', {}, 'This dashboard is not for shoppers'),
+    h('p', {}, me.kind === 'user'
+      ? `You are signed in as a ${me.role}. The dashboard shows programme results to HQ, analysts, franchise managers and reviewers; shoppers submit their visits from the mobile app, where their assignments and reports are.`
+      : 'Integration clients use the API directly; see the API documentation.'),
+    h('p', {}, h('a', { href: '/docs/' }, 'API documentation')));
+}
+
+async function route() {
+  const token = ++sequence;
+  for (const fn of cleanups) fn();
+  cleanups = [];
+  if (!api.hasSession()) {
+    me = null;
+    renderChrome();
+    document.title = 'Sign in · secondmile';
+    mount(main, signInPage());
+    main.querySelector('#email').focus();
+    return;
+  }
+  if (!me) {
+    try {
+      me = await api.get('me');
+    } catch (e) {
+      if (token === sequence && api.hasSession()) mount(main, problemBox(e));
+      return;
+    }
+  }
+  renderChrome();
+  if (me.kind !== 'user' || !HQ.includes(me.role)) {
+    document.title = 'secondmile';
+    mount(main, notForYou());
+    return;
+  }
+  const { page, arg, params } = parseHash();
+  const def = PAGES[page];
+  if (!def || !def.roles.includes(me.role)) {
+    window.location.replace(link(home()));
+    return;
+  }
+  document.title = `${def.title} · secondmile`;
+  mount(main, h('p', { class: 'loading' }, 'Loading…'));
+  const ctx = {
+    me,
+    arg,
+    params,
+    current: () => token === sequence,
+    onLeave: (fn) => cleanups.push(fn),
+    refresh: () => route(),
+  };
+  try {
+    const view = await def.render(ctx);
+    if (token !== sequence) return;
+    mount(main, view);
+    main.dataset.page = page;
+    const heading = main.querySelector('h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  } catch (e) {
+    if (token === sequence && api.hasSession()) mount(main, problemBox(e));
+  }
+}
+
+api.onSessionEnd(() => {
+  me = null;
+  renderChrome();
+  mount(main, signInPage('Your session has ended; sign in again.'));
+});
+
+window.addEventListener('hashchange', route);
+route();

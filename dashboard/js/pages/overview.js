@@ -1,0 +1,79 @@
+// The organization at a glance: its figures, the verdicts of its locations, the trend of the
+// mean with its confidence band, and the regions.
+
+import { h } from '../dom.js';
+import * as api from '../api.js';
+import * as fmt from '../fmt.js';
+import { link } from '../route.js';
+import { trendChart } from '../charts.js';
+import { filterOptions, aggregateFields } from '../data.js';
+import { aggregateQuery, ciBar, figureCards, meter, filterBar, rangeOf, scroller, section, thinMark, verdictBadge } from '../widgets.js';
+
+/** Weeks for a range up to about three months, calendar months beyond. */
+export function buckets(from, to) {
+  const days = (Date.parse(to) - Date.parse(from)) / 86400000 + 1;
+  const out = [];
+  if (days <= 100) {
+    for (let start = from; start <= to; start = fmt.addDays(start, 7)) {
+      const end = fmt.addDays(start, 6);
+      out.push({ start, end: end > to ? to : end });
+    }
+  } else {
+    let start = from;
+    while (start <= to) {
+      const d = new Date(`${start}T00:00:00Z`);
+      const monthEnd = fmt.isoDay(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)));
+      const end = monthEnd > to ? to : monthEnd;
+      out.push({ start, end });
+      start = fmt.addDays(end, 1);
+    }
+  }
+  return out;
+}
+
+export default async function overview(ctx) {
+  const { params, me } = ctx;
+  const options = await filterOptions(me);
+  const query = aggregateQuery(params, ['questionnaire_key', 'region', 'tag']);
+  const { from, to } = rangeOf(params);
+  const periods = buckets(from, to);
+  const [summary, regions, trend] = await Promise.all([
+    api.get('aggregates/overview', query),
+    api.get('aggregates/regions', aggregateQuery(params, ['questionnaire_key', 'tag'])),
+    Promise.all(periods.map(async (p) => ({ ...p, figures: (await api.get('aggregates/overview', { ...query, from: p.start, to: p.end })).figures }))),
+  ]);
+  const v = summary.verdicts;
+  const verdicts = h('ul', { class: 'verdicts', id: 'verdict-counts' },
+    [['second', v.second], ['first', v.first], ['zero', v.zero], ['insufficient_data', v.insufficient_data]]
+      .map(([name, count]) => h('li', {}, verdictBadge(name), h('strong', {}, fmt.int(count)), ' locations')));
+  const regionRows = regions.items.map((r) => h('tr', {},
+    h('td', { class: 'num' }, fmt.int(r.rank)),
+    h('th', { scope: 'row' }, r.region
+      ? h('a', { href: link('leaderboard', null, { region: r.region, from: params.get('from'), to: params.get('to'), period: params.get('period') }) }, r.region)
+      : h('span', { class: 'muted' }, 'No region')),
+    h('td', { class: 'num' }, fmt.int(r.locations)),
+    h('td', { class: 'num' }, fmt.int(r.figures.visits), ' ', thinMark(r.figures)),
+    h('td', { class: 'num' }, fmt.score(r.figures.mean_score)),
+    h('td', {}, ciBar(r.figures.mean_score, r.figures.mean_ci95)),
+    h('td', { class: 'num' }, fmt.pct(r.figures.second_mile.rate)),
+    h('td', { class: 'num' }, fmt.pct(r.figures.zero_mile.rate)),
+    h('td', {}, verdictBadge(r.figures.verdict))));
+  const sections = summary.sections.map((s) => h('tr', {},
+    h('th', { scope: 'row' }, s.title),
+    h('td', { class: 'num' }, fmt.int(s.n)),
+    h('td', { class: 'num' }, fmt.score(s.mean_score)),
+    h('td', {}, meter(s.mean_score, s.title))));
+  return h('div', { class: 'page' },
+    h('h1', {}, me.role === 'manager' ? 'Your locations' : me.organization.name),
+    h('p', { class: 'muted' }, `${fmt.date(summary.range.from)} – ${fmt.date(summary.range.to)}, released visits only`),
+    filterBar(params, aggregateFields(options), (values) => { window.location.hash = link('overview', null, values); }),
+    figureCards(summary.figures),
+    section('Verdicts of the locations', verdicts),
+    section('Trend', trendChart(trend, `Mean score per ${periods.length && (Date.parse(periods[0].end) - Date.parse(periods[0].start)) <= 6 * 86400000 ? 'week' : 'month'} with its 95% confidence interval`)),
+    section('Regions', scroller(h('table', { class: 'grid', id: 'regions' },
+      h('thead', {}, h('tr', {}, ['#', 'Region', 'Locations', 'Visits', 'Mean', '95% CI', 'Second mile', 'Zero mile', 'Verdict'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, regionRows)), 'Regions')),
+    section('Sections', scroller(h('table', { class: 'grid' },
+      h('thead', {}, h('tr', {}, ['Section', 'Visits', 'Mean', ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, sections)), 'Section means')));
+}

@@ -1,0 +1,355 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright against a server
+loaded with the demo organization. Fails on any console error, any failed request, or any
+step whose result is not what a user would see. Writes a screenshot of each page.
+
+Usage: browser_check.py BASE_URL PASSWORD OUT_DIR [--docs DIR]
+"""
+
+import argparse
+import base64
+import gzip
+import json
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+WEIGHT_LIMIT = 300 * 1024
+TIMEOUT_MS = 30_000
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base")
+    parser.add_argument("password")
+    parser.add_argument("out")
+    parser.add_argument("--docs", help="also write the README's screenshots here")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+BASE = ARGS.base.rstrip("/")
+OUT = Path(ARGS.out)
+OUT.mkdir(parents=True, exist_ok=True)
+EMAIL = "{}@hearth-home.example"
+problems = []
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def api(method, path, token=None, body=None, form=None):
+    headers = {"accept": "application/json"}
+    data = None
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["content-type"] = "application/json"
+        data = json.dumps(body).encode()
+    if form is not None:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(BASE + "/api/v1" + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return response.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def token_for(user):
+    status, body = api("POST", "/auth/token", form={
+        "grant_type": "password", "username": EMAIL.format(user), "password": ARGS.password})
+    check(status == 200, f"sign-in of {user} through the API: {status} {body}")
+    return body["access_token"]
+
+
+def open_page(browser, name, locale="en-US", width=1280):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+
+    def on_console(message):
+        if message.type == "error":
+            problems.append(f"[{name}] console error: {message.text}")
+
+    def on_response(response):
+        if response.status >= 400:
+            problems.append(f"[{name}] {response.request.method} {response.url} answered {response.status}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"[{name}] page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"[{name}] request failed: {request.url} {request.failure}"))
+    page.on("response", on_response)
+    return context, page
+
+
+def sign_in(page, user):
+    page.goto(BASE + "/")
+    check(page.url.startswith(BASE + "/app/"), f"/ leads to the dashboard, not {page.url}")
+    page.fill("#email", EMAIL.format(user))
+    page.fill("#password", ARGS.password)
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#sign-out")).to_be_visible()
+
+
+def shot(page, name):
+    path = OUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_page(page, name):
+    expect(page.locator(f"main[data-page='{name}']")).to_be_attached()
+    page.wait_for_load_state("networkidle")
+
+
+def chart_drawn(page, selector):
+    """The chart's canvas exists and has ink on it (not just an empty frame)."""
+    expect(page.locator(f"{selector}[data-drawn]")).to_be_attached()
+    inked = page.evaluate("""(selector) => {
+        const canvas = document.querySelector(selector + ' canvas');
+        if (!canvas || !canvas.width) return 0;
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let inked = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked += 1;
+        return inked;
+    }""", selector)
+    check(inked > 2000, f"{selector} has {inked} painted pixels")
+    return inked
+
+
+def no_sideways_scroll(page, what):
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    check(overflow <= 1, f"{what} scrolls sideways by {overflow}px at {page.viewport_size['width']}px")
+
+
+def visits_column(page):
+    return [int(v) for v in page.locator("#leaderboard tbody td[data-visits]").evaluate_all(
+        "cells => cells.map(c => c.dataset.visits)")]
+
+
+def figure(page, name):
+    text = page.locator(f"#location-figures [data-figure='{name}'] .value").inner_text()
+    return int(re.sub(r"\D", "", text))
+
+
+def analyst(browser):
+    context, page = open_page(browser, "analyst")
+    sign_in(page, "analyst")
+    wait_page(page, "overview")
+    chart_drawn(page, "#trend-chart")
+    expect(page.locator("#regions tbody tr")).to_have_count(3)
+    # What a first visit downloads: the page and its files, compressed as sent.
+    weight = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const files = performance.getEntriesByType('resource').filter(e => e.name.includes('/app/'));
+        const api = performance.getEntriesByType('resource').filter(e => e.name.includes('/api/'));
+        const sum = (list) => list.reduce((n, e) => n + e.transferSize, 0);
+        return { page: nav.transferSize + sum(files), files: files.length + 1,
+                 decoded: nav.decodedBodySize + files.reduce((n, e) => n + e.decodedBodySize, 0),
+                 api: sum(api), calls: api.length };
+    }""")
+    print(f"first load: {weight['page'] / 1024:.1f} KB compressed in {weight['files']} files "
+          f"({weight['decoded'] / 1024:.1f} KB uncompressed); the overview's data {weight['api'] / 1024:.1f} KB "
+          f"in {weight['calls']} API calls; limit {WEIGHT_LIMIT // 1024} KB")
+    check(weight["page"] < WEIGHT_LIMIT, f"the page weighs {weight['page']} bytes")
+    shot(page, "overview")
+
+    page.click("#nav >> text=Leaderboard")
+    wait_page(page, "leaderboard")
+    rows = page.locator("#leaderboard tbody tr")
+    expect(rows).to_have_count(40)
+    page.click("button[data-sort=visits]")
+    visits = visits_column(page)
+    check(visits == sorted(visits, reverse=True), f"sorted by visits, descending: {visits}")
+    expect(page.locator("th:has(button[data-sort=visits])")).to_have_attribute("aria-sort", "descending")
+    page.click("button[data-sort=visits]")
+    visits = visits_column(page)
+    check(visits == sorted(visits), f"sorted by visits, ascending: {visits}")
+    check(visits[0] < visits[-1], "the demo's locations differ in visits")
+    if ARGS.docs:
+        page.click("button[data-sort=rank]")
+        page.evaluate("document.getElementById('status').textContent = ''")
+        page.set_viewport_size({"width": 1280, "height": 820})
+        page.screenshot(path=str(Path(ARGS.docs) / "dashboard-leaderboard.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "leaderboard")
+
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    csv_path = OUT / "leaderboard.csv"
+    download.save_as(csv_path)
+    lines = csv_path.read_text(encoding="utf-8").strip().splitlines()
+    check(len(lines) == 41, f"the CSV has a header and 40 rows, not {len(lines)} lines")
+    check("mean" in lines[0].lower(), f"CSV header: {lines[0]}")
+    print(f"CSV downloaded: {download.suggested_filename}, {len(lines) - 1} rows")
+
+    # A location from the middle of the table (the top ones are all second mile).
+    chosen = page.locator("#leaderboard tbody tr").nth(20)
+    name = chosen.locator("th a").inner_text()
+    chosen.locator("th a").click()
+    wait_page(page, "location")
+    expect(page.locator("#location-name")).to_have_text(name)
+    weekly = chart_drawn(page, "#trend-chart")
+    chart_drawn(page, "#mix-chart")
+    expect(page.locator("#questions tbody tr").first).to_be_visible()
+    shot(page, "location-week")
+    if ARGS.docs:
+        page.evaluate("document.getElementById('status').textContent = ''")
+        page.set_viewport_size({"width": 1280, "height": 1250})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(Path(ARGS.docs) / "dashboard-location.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("#bucket-month")
+    expect(page.locator("#bucket-month")).to_have_attribute("aria-current", "true")
+    wait_page(page, "location")
+    monthly = chart_drawn(page, "#trend-chart")
+    print(f"location {name}: trend drawn ({weekly} px weekly, {monthly} px monthly), mile mix drawn")
+    shot(page, "location-month")
+
+    # A phone's width: no sideways scrolling of the page (wide tables scroll in their box).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    chart_drawn(page, "#trend-chart")
+    no_sideways_scroll(page, "the location page")
+    shot(page, "location-390")
+    page.click("#nav >> text=Leaderboard")
+    wait_page(page, "leaderboard")
+    no_sideways_scroll(page, "the leaderboard")
+    shot(page, "leaderboard-390")
+
+    # Signing out revokes the refresh token on the server.
+    refresh = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["refresh"]
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    status, _ = api("POST", "/auth/token", form={"grant_type": "refresh_token", "refresh_token": refresh})
+    check(status in (400, 401), f"the refresh token still works after signing out ({status})")
+    print("analyst: signed in, sorted, downloaded the CSV, opened a location, signed out (refresh token revoked)")
+    context.close()
+
+
+def reviewer(browser):
+    context, page = open_page(browser, "reviewer")
+    sign_in(page, "reviewer")
+    wait_page(page, "queue")
+    rows = page.locator("#queue tbody tr")
+    expect(rows.first).to_be_visible()
+    waiting = rows.count()
+    dates = rows.locator("td:first-child a").all_inner_texts()
+    shot(page, "queue")
+    # The keyboard: j moves to the first report, Enter opens it.
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    wait_page(page, "queue")
+    expect(page.locator("#approve-report")).to_be_visible()
+    report_id = page.evaluate("decodeURIComponent(location.hash.split('/')[2])")
+    location_href = page.locator("#location-link").get_attribute("href")
+    location_id = location_href.split("/")[2]
+    shot(page, "review")
+    page.click("#location-link")
+    wait_page(page, "location")
+    before = figure(page, "visits")
+    page.go_back()
+    wait_page(page, "queue")
+    expect(page.locator("#approve-report")).to_be_visible()
+    page.fill("#note", "Clear and complete, thank you.")
+    page.locator("h1").click()
+    page.keyboard.press("a")
+    expect(page.locator("#status")).to_contain_text("Approved")
+    wait_page(page, "queue")
+    check(page.evaluate("location.hash").find(report_id) < 0, "the queue moved on from the approved report")
+    page.goto(f"{BASE}/app/#/location/{location_id}")
+    wait_page(page, "location")
+    after = figure(page, "visits")
+    check(after == before + 1, f"the location's visits went from {before} to {after} after approving")
+    token = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["access"]
+    status, report = api("GET", f"/reports/{report_id}", token=token)
+    check(status == 200 and report["status"] == "approved", f"the report is {report.get('status')}")
+    check(report["last_review"]["note"] == "Clear and complete, thank you.", "the note was kept")
+    page.goto(f"{BASE}/app/#/queue")
+    wait_page(page, "queue")
+    expect(page.locator("#queue tbody tr")).to_have_count(waiting - 1)
+    print(f"reviewer: approved the oldest of {waiting} waiting reports ({dates[0]}) with the keyboard; "
+          f"its location's visits {before} -> {after}")
+    context.close()
+
+
+def manager(browser):
+    context, page = open_page(browser, "manager", locale="de-DE")
+    sign_in(page, "manager.europe")
+    wait_page(page, "overview")
+    check(page.locator("#nav a", has_text="Review queue").count() == 0, "managers get no review queue")
+    page.click("#nav >> text=Leaderboard")
+    wait_page(page, "leaderboard")
+    token = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["access"]
+    status, body = api("GET", "/aggregates/locations?limit=200", token=token)
+    check(status == 200, f"manager leaderboard through the API: {status}")
+    assigned = {item["location"]["id"] for item in body["items"]}
+    shown = set(page.locator("#leaderboard tbody tr").evaluate_all("rows => rows.map(r => r.dataset.location)"))
+    check(shown == assigned, f"the manager sees {len(shown)} locations, assigned {len(assigned)}")
+    check(0 < len(shown) < 40, f"the manager sees {len(shown)} of 40 locations")
+    regions = set(page.locator("#leaderboard tbody tr td:nth-child(3)").all_inner_texts())
+    check(regions == {"Europe"}, f"regions shown to the Europe manager: {regions}")
+    # Numbers follow the browser's locale: German uses a decimal comma.
+    means = page.locator("#leaderboard tbody tr td:nth-child(5)").all_inner_texts()
+    check(any("," in m for m in means) and not any("." in m for m in means), f"German number format: {means[:5]}")
+    shot(page, "manager-leaderboard")
+    print(f"manager: sees only the {len(shown)} assigned locations (Europe), numbers in de-DE ({means[0]})")
+    context.close()
+
+
+def shopper(browser):
+    context, page = open_page(browser, "shopper")
+    sign_in(page, "shopper1")
+    expect(page.locator("#not-for-you")).to_be_visible()
+    shot(page, "shopper")
+    print("shopper: told the dashboard is not for them")
+    context.close()
+
+
+def headers():
+    request = urllib.request.Request(BASE + "/app/")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        csp = response.headers["content-security-policy"]
+    check("script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp, f"CSP: {csp}")
+
+
+def main():
+    headers()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=ARGS.chromium, args=CHROMIUM_ARGS)
+        print(f"Chromium {browser.version}")
+        try:
+            for step in (analyst, reviewer, manager, shopper):
+                step(browser)
+        finally:
+            browser.close()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"browser check passed; screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # noqa: BLE001 (any failure ends the check with what was seen)
+        print(f"browser check failed: {type(error).__name__}: {error}", file=sys.stderr)
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
