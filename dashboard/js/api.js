@@ -30,7 +30,8 @@ function read() {
 function keep(token) {
   session = {
     access: token.access_token,
-    refresh: token.refresh_token,
+    // A refresh answer without a new refresh token keeps the one that still works.
+    refresh: token.refresh_token || (session && session.refresh) || null,
     // Refreshed a minute early, so a request never leaves with a token about to expire.
     expiresAt: Date.now() + (token.expires_in - 60) * 1000,
   };

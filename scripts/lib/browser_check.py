@@ -233,8 +233,22 @@ def analyst(browser):
     no_sideways_scroll(page, "the leaderboard")
     shot(page, "leaderboard-390")
 
+    # An access token about to run out is refreshed with the refresh token, unseen.
+    before = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))
+    page.evaluate("""(() => {
+        const s = JSON.parse(sessionStorage.getItem('secondmile.session'));
+        s.expiresAt = 0;
+        sessionStorage.setItem('secondmile.session', JSON.stringify(s));
+    })()""")
+    page.reload()
+    wait_page(page, "leaderboard")
+    expect(page.locator("#leaderboard tbody tr")).to_have_count(40)
+    after = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))
+    check(after["access"] != before["access"] and after["expiresAt"] > 0, "the access token was refreshed")
+    print("analyst: an expiring access token was refreshed without signing in again")
+
     # Signing out revokes the refresh token on the server.
-    refresh = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["refresh"]
+    refresh = after["refresh"]
     page.click("#sign-out")
     expect(page.locator("#sign-in")).to_be_visible()
     status, _ = api("POST", "/auth/token", form={"grant_type": "refresh_token", "refresh_token": refresh})
@@ -273,6 +287,15 @@ def reviewer(browser):
     expect(page.locator("#status")).to_contain_text("Approved")
     wait_page(page, "queue")
     check(page.evaluate("location.hash").find(report_id) < 0, "the queue moved on from the approved report")
+    # The next report: returning it needs a note (asked for before anything is sent).
+    expect(page.locator("#return-report")).to_be_visible()
+    returned_id = page.evaluate("decodeURIComponent(location.hash.split('/')[2])")
+    page.locator("h1").click()
+    page.keyboard.press("r")
+    expect(page.locator("#review-result")).to_contain_text("needs a note")
+    page.fill("#note", "Please add the waiting time at the counter.")
+    page.click("#return-report")
+    expect(page.locator("#status")).to_contain_text("Returned")
     page.goto(f"{BASE}/app/#/location/{location_id}")
     wait_page(page, "location")
     after = figure(page, "visits")
@@ -281,11 +304,13 @@ def reviewer(browser):
     status, report = api("GET", f"/reports/{report_id}", token=token)
     check(status == 200 and report["status"] == "approved", f"the report is {report.get('status')}")
     check(report["last_review"]["note"] == "Clear and complete, thank you.", "the note was kept")
+    status, returned = api("GET", f"/reports/{returned_id}", token=token)
+    check(status == 200 and returned["status"] == "returned", f"the second report is {returned.get('status')}")
     page.goto(f"{BASE}/app/#/queue")
     wait_page(page, "queue")
-    expect(page.locator("#queue tbody tr")).to_have_count(waiting - 1)
-    print(f"reviewer: approved the oldest of {waiting} waiting reports ({dates[0]}) with the keyboard; "
-          f"its location's visits {before} -> {after}")
+    expect(page.locator("#queue tbody tr")).to_have_count(waiting - 2)
+    print(f"reviewer: approved the oldest of {waiting} waiting reports ({dates[0]}) with the keyboard, "
+          f"its location's visits {before} -> {after}; returned the next one with a note")
     context.close()
 
 

@@ -75,8 +75,13 @@ export async function queue(ctx) {
       h('tbody', {}, rows)), 'Submitted reports') : null);
 }
 
-function answerText(value) {
+function answerText(value, question) {
   if (value === null || value === undefined) return fmt.DASH;
+  // A choice is shown by its label, as the shopper saw it.
+  const options = (question && question.options) || [];
+  const label = (v) => (options.find((o) => o.value === v) || {}).label || v;
+  if (options.length && Array.isArray(value)) return value.map(label).join(', ');
+  if (options.length && typeof value === 'string') return label(value);
   if (value === true) return 'Yes';
   if (value === false) return 'No';
   if (typeof value === 'number') return fmt.score(value, Number.isInteger(value) ? 0 : 1);
@@ -106,7 +111,7 @@ export async function reviewReport(ctx) {
           const p = points.get(q.key);
           return [
             h('dt', {}, q.text),
-            h('dd', {}, a ? (a.na ? 'Not applicable' : answerText(a.value)) : h('span', { class: 'muted' }, 'not answered'),
+            h('dd', {}, a ? (a.na ? 'Not applicable' : answerText(a.value, q)) : h('span', { class: 'muted' }, 'not answered'),
               p && p.counted && p.possible > 0 ? h('span', { class: 'muted' }, ` · ${fmt.score(p.earned, 0)} / ${fmt.score(p.possible, 0)} points`) : null,
               a && a.comment ? h('div', { class: 'comment' }, `“${a.comment}”`) : null),
           ];
