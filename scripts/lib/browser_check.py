@@ -34,6 +34,7 @@ def parse_args():
     parser.add_argument("out")
     parser.add_argument("--docs", help="also write the README's screenshots here")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--axe", help="axe-core's axe.min.js: check each page for accessibility")
     return parser.parse_args()
 
 
@@ -100,13 +101,40 @@ def open_page(browser, name, locale="en-US", width=1280):
 def sign_in(page, user):
     page.goto(BASE + "/")
     check(page.url.startswith(BASE + "/app/"), f"/ leads to the dashboard, not {page.url}")
+    expect(page.locator("#sign-in")).to_be_visible()
+    if user == "analyst":
+        audit(page, "sign-in")
     page.fill("#email", EMAIL.format(user))
     page.fill("#password", ARGS.password)
     page.click("#sign-in button[type=submit]")
     expect(page.locator("#sign-out")).to_be_visible()
 
 
+AXE_SOURCE = Path(ARGS.axe).read_text(encoding="utf-8") if ARGS.axe else None
+audited = []
+
+
+def audit(page, name):
+    """axe-core's WCAG 2.1 A and AA rules on the page as it is (contrast, names, labels,
+    landmarks, keyboard reachability of what is interactive). Evaluated through the
+    debugging protocol, which the page's own policy does not govern."""
+    if AXE_SOURCE is None:
+        return
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE + "\n;0")
+    result = page.evaluate("""() => axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        resultTypes: ['violations'],
+    }).then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary.split('\\n').slice(1, 2).join('')) })))""")
+    for violation in result:
+        problems.append(f"[axe {name}] {violation['id']} ({violation['impact']}): {violation['help']}: "
+                        + "; ".join(violation["nodes"]))
+    audited.append(name)
+
+
 def shot(page, name):
+    audit(page, name)
     path = OUT / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
@@ -304,6 +332,10 @@ def reviewer(browser):
     status, report = api("GET", f"/reports/{report_id}", token=token)
     check(status == 200 and report["status"] == "approved", f"the report is {report.get('status')}")
     check(report["last_review"]["note"] == "Clear and complete, thank you.", "the note was kept")
+    # Opened again, a decided report says so and offers no decision.
+    page.goto(f"{BASE}/app/#/queue/{report_id}")
+    expect(page.locator("#decided")).to_contain_text("approved")
+    check(page.locator("#approve-report").count() == 0, "a decided report offers no decision")
     status, returned = api("GET", f"/reports/{returned_id}", token=token)
     check(status == 200 and returned["status"] == "returned", f"the second report is {returned.get('status')}")
     page.goto(f"{BASE}/app/#/queue")
@@ -367,6 +399,8 @@ def main():
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(1)
+    if audited:
+        print(f"accessibility (axe-core, WCAG 2.1 A and AA): no violation on {len(audited)} views: {', '.join(audited)}")
     print(f"browser check passed; screenshots in {OUT}")
 
 

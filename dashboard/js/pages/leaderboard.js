@@ -61,7 +61,9 @@ export default async function leaderboard(ctx) {
         h('button', { type: 'button', class: 'sort', dataset: { sort: c.key }, onclick: () => sortBy(c) },
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.dir === 'asc' ? ' ▲' : ' ▼') : '')));
     }));
-    mount(tbody, rows.map((r) => h('tr', { dataset: { location: r.location.id } },
+    if (!rows.length) {
+      mount(tbody, h('tr', {}, h('td', { colspan: COLUMNS.length, class: 'muted' }, 'No location has released visits for these filters.')));
+    } else mount(tbody, rows.map((r) => h('tr', { dataset: { location: r.location.id } },
       h('td', { class: 'num' }, fmt.int(r.rank)),
       h('th', { scope: 'row' }, h('a', { href: link('location', r.location.id, carry(params)) }, r.location.name), h('div', { class: 'muted small' }, r.location.code)),
       h('td', {}, r.location.region || h('span', { class: 'muted' }, '—')),

@@ -43,14 +43,35 @@ export async function queue(ctx) {
   const options = await filterOptions(me);
   const page = await api.get('reports', { status: 'submitted', sort: 'oldest', limit: 200 });
   order = page.items.map((r) => r.id);
-  const rows = page.items.map((r) => h('tr', { dataset: { report: r.id } },
+  const row = (r) => h('tr', { dataset: { report: r.id } },
     h('td', {}, h('a', { href: link('queue', r.id), class: 'open' }, fmt.date(r.visit_date))),
     h('td', {}, locationName(options, r.location_id)),
     h('td', {}, r.questionnaire_key),
     h('td', { class: 'num' }, fmt.score(r.score.overall)),
     h('td', {}, mileBadge(r.score.mile_level)),
     h('td', {}, fmt.age(r.created_at)),
-    h('td', {}, flagList(r.flags))));
+    h('td', {}, flagList(r.flags)));
+  const tbody = h('tbody', {}, page.items.map(row));
+  let cursor = page.next_cursor;
+  const more = h('button', { type: 'button', id: 'more-reports', onclick: async () => {
+    more.disabled = true;
+    try {
+      const next = await api.get('reports', { status: 'submitted', sort: 'oldest', limit: 200, cursor });
+      order.push(...next.items.map((r) => r.id));
+      tbody.append(...next.items.map(row));
+      cursor = next.next_cursor;
+      more.hidden = !cursor;
+      count.textContent = summary();
+    } catch (e) {
+      more.after(problemBox(e));
+    } finally {
+      more.disabled = false;
+    }
+  } }, 'Show more');
+  more.hidden = !cursor;
+  const flaggedCount = () => [...tbody.querySelectorAll('tr')].filter((tr) => tr.querySelector('.flags')).length;
+  const summary = () => `${fmt.int(order.length)}${cursor ? '+' : ''} submitted reports, oldest first; ${fmt.int(flaggedCount())} flagged. Keys: j / k to move, Enter to open.`;
+  const count = h('p', { class: 'muted' }, page.items.length ? summary() : 'Nothing is waiting for review.');
   shortcuts(ctx, (event) => {
     if (typing(event)) return;
     const links = [...document.querySelectorAll('#queue a.open')];
@@ -64,15 +85,13 @@ export async function queue(ctx) {
       links[Math.max(0, at - 1)].focus();
     }
   });
-  const flagged = page.items.filter((r) => r.flags.length).length;
   return h('div', { class: 'page' },
     h('h1', {}, 'Review queue'),
-    h('p', { class: 'muted' }, page.items.length
-      ? `${fmt.int(page.items.length)}${page.next_cursor ? '+' : ''} submitted reports, oldest first; ${fmt.int(flagged)} flagged. Keys: j / k to move, Enter to open.`
-      : 'Nothing is waiting for review.'),
+    count,
     page.items.length ? scroller(h('table', { class: 'grid', id: 'queue' },
       h('thead', {}, h('tr', {}, ['Visit', 'Location', 'Questionnaire', 'Score', 'Mile', 'Submitted', 'Flags'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows)), 'Submitted reports') : null);
+      tbody), 'Submitted reports') : null,
+    more);
 }
 
 function answerText(value, question) {
@@ -155,6 +174,7 @@ export async function reviewReport(ctx) {
       label, h('kbd', {}, key)));
   }
   const at = order.indexOf(id);
+  const waiting = report.status === 'submitted';
   shortcuts(ctx, (event) => {
     if (event.key === 'Escape') {
       if (typing(event)) event.target.blur();
@@ -163,7 +183,7 @@ export async function reviewReport(ctx) {
     }
     if (typing(event)) return;
     const keys = { a: 'approve', r: 'return', x: 'reject' };
-    if (keys[event.key]) {
+    if (keys[event.key] && waiting) {
       event.preventDefault();
       decide(keys[event.key]);
     } else if (event.key === 'n') {
@@ -193,7 +213,10 @@ export async function reviewReport(ctx) {
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Second tier'), h('div', { class: 'value' }, fmt.score(report.score.second_tier)))),
     report.flags.length ? section('Flags', flagList(report.flags)) : null,
     report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, c)))) : null,
-    h('section', { class: 'panel decide' },
+    report.status !== 'submitted' ? h('section', { class: 'panel', id: 'decided' },
+      h('h2', {}, 'Decision'),
+      h('p', {}, `This report is ${report.status}`, report.last_review ? ` (${fmt.dateTime(report.last_review.at)})` : '', '; nothing is waiting for a decision.'),
+      report.last_review && report.last_review.note ? h('blockquote', {}, report.last_review.note) : null) : h('section', { class: 'panel decide' },
       h('h2', {}, 'Decision'),
       h('label', { for: 'note' }, 'Note for the shopper'),
       note,
