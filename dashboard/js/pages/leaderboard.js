@@ -119,7 +119,7 @@ export default async function leaderboard(ctx) {
     h('h1', {}, 'Leaderboard'),
     h('p', { class: 'muted' }, `${fmt.date(range.from)} – ${fmt.date(range.to)}. The bar shows each mean's 95% confidence interval; locations with few visits are marked as thin samples.`),
     filterBar(params, aggregateFields(options).concat([{ name: 'min_visits', label: 'Min. visits', type: 'number', maxlength: 7 }]),
-      (values) => { window.location.hash = link('leaderboard', null, values); }),
+      (values) => { window.location.hash = link('leaderboard', null, { ...values, sort: state.sort, dir: state.dir }); }),
     h('div', { class: 'toolbar' }, count, download),
     error,
     scroller(table, 'Leaderboard'));
