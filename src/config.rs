@@ -177,6 +177,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "how often the delivery worker looks for due deliveries besides being woken by new events (10..=60000)",
     ),
     (
+        "SECONDMILE_EVENT_RETENTION_DAYS",
+        "90",
+        "events, and finished webhook deliveries with their attempts, are deleted once older than this (`serve` prunes at start and hourly); 0 keeps them forever (0..=3650)",
+    ),
+    (
         "SECONDMILE_BOOTSTRAP_ORG",
         "none",
         "with the two below: on an empty database, `serve` creates this organization and its first admin",
@@ -326,6 +331,8 @@ pub struct WebhooksConfig {
     pub timeout: Duration,
     pub retry: crate::events::webhook::RetryPolicy,
     pub poll_interval: Duration,
+    /// How long events and finished deliveries are kept; `None`: forever.
+    pub retention: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -579,6 +586,10 @@ impl Config {
                 10,
                 60_000,
             )?),
+            retention: match number(&get, "SECONDMILE_EVENT_RETENTION_DAYS", 90, 0, 3650)? {
+                0 => None,
+                days => Some(Duration::from_secs(days * 86_400)),
+            },
         };
 
         Ok(Config {

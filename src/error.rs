@@ -44,6 +44,7 @@ error_codes! {
     DigestMismatch => "digest_mismatch",
     DraftExists => "draft_exists",
     EmailTaken => "email_taken",
+    EventsPruned => "events_pruned",
     Forbidden => "forbidden",
     HeadersTooLarge => "headers_too_large",
     IdempotencyMismatch => "idempotency_mismatch",

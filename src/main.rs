@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         action: AttachmentsAction,
     },
+    /// Events: `prune` deletes events, and finished webhook deliveries with their attempts,
+    /// older than `--older-than-days` (default: SECONDMILE_EVENT_RETENTION_DAYS), and prints
+    /// how many. `serve` also prunes at start and hourly unless the retention is 0.
+    Events {
+        #[command(subcommand)]
+        action: EventsAction,
+    },
     /// Check the aggregate rollups against the released reports (`verify`: print every
     /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
     /// one transaction).
@@ -135,6 +142,16 @@ enum AttachmentsAction {
     },
 }
 
+#[derive(Subcommand)]
+enum EventsAction {
+    /// Delete events and finished deliveries past the retention period.
+    Prune {
+        /// Delete what is older than this many days (0: everything up to now).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=36500))]
+        older_than_days: Option<u64>,
+    },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RollupAction {
     Verify,
@@ -185,6 +202,9 @@ fn main() -> ExitCode {
         Command::Attachments {
             action: AttachmentsAction::Sweep { older_than },
         } => return sweep(&config, older_than),
+        Command::Events {
+            action: EventsAction::Prune { older_than_days },
+        } => return prune_events(&config, older_than_days),
         Command::Demo(args) => return demo(&config, args.options.options(args.force_new_org)),
         Command::Serve(args) => serve(config, args.demo.then(|| args.options.options(false))),
         Command::Openapi => unreachable!("answered above"),
@@ -282,6 +302,48 @@ fn backup(config: &Config, path: &std::path::Path) -> ExitCode {
                 BackupError::Connect(_) => EXIT_DATABASE_UNAVAILABLE,
                 _ => EXIT_FAILURE,
             })
+        }
+    }
+}
+
+fn prune_events(config: &Config, older_than_days: Option<u64>) -> ExitCode {
+    use secondmile::events::retention;
+    let period = match older_than_days {
+        Some(days) => std::time::Duration::from_secs(days * 86_400),
+        None => match config.webhooks.retention {
+            Some(period) => period,
+            None => {
+                println!(
+                    "SECONDMILE_EVENT_RETENTION_DAYS is 0: events are kept; give --older-than-days to prune"
+                );
+                return ExitCode::SUCCESS;
+            }
+        },
+    };
+    let db = match startup::connect_and_migrate(&config.database) {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
+        }
+    };
+    let cutoff = retention::cutoff(period);
+    let pruned =
+        actix_web::rt::System::new().block_on(async move { retention::prune(&db, cutoff).await });
+    match pruned {
+        Ok(p) => {
+            println!(
+                "deleted {} events, {} finished deliveries and {} attempts from before {}",
+                p.events,
+                p.deliveries,
+                p.attempts,
+                cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("secondmile: {e}");
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }

@@ -244,7 +244,8 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
     /// to finish.
-    /// The attachment sweeper runs beside it (once at start, then hourly), and the webhook
+    /// The attachment sweeper and the event retention run beside it (once at start, then
+    /// hourly), and the webhook
     /// delivery worker: after the server stopped, the worker finishes the deliveries in
     /// flight (each bounded by the receiver timeout) and stops; the others stay due.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -252,6 +253,12 @@ impl Application {
             self.db.clone(),
             self.storage,
         ));
+        let retention = self.webhooks.retention.map(|period| {
+            actix_web::rt::spawn(crate::events::retention::run_periodically(
+                self.db.clone(),
+                period,
+            ))
+        });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let grace = self.webhooks.timeout + std::time::Duration::from_secs(5);
         let worker = actix_web::rt::spawn(crate::events::worker::run(
@@ -262,6 +269,9 @@ impl Application {
         ));
         let served = self.server.await;
         sweeper.abort();
+        if let Some(retention) = retention {
+            retention.abort();
+        }
         let _ = stop.send(true);
         if tokio::time::timeout(grace, worker).await.is_err() {
             tracing::warn!("webhook deliveries still in flight at shutdown are left for retry");

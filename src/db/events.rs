@@ -132,14 +132,116 @@ fn insert_delivery(
     Ok(())
 }
 
-/// The last sequence number committed in the organization (0 before its first event).
-pub fn last_seq(conn: &mut DbConn, org: OrgId) -> QueryResult<i64> {
+/// Where the organization's feed starts and ends: events up to the first number were
+/// removed by retention; the second is the last number given.
+pub fn bounds(conn: &mut DbConn, org: OrgId) -> QueryResult<(i64, i64)> {
     Ok(event_sequences::table
         .filter(event_sequences::org_id.eq(org))
-        .select(event_sequences::last_seq)
+        .select((event_sequences::pruned_through, event_sequences::last_seq))
         .first(conn)
         .optional()?
-        .unwrap_or(0))
+        .unwrap_or((0, 0)))
+}
+
+/// Rows removed per transaction, so retention never holds the write lock for long.
+pub const PRUNE_BATCH: i64 = 500;
+
+/// Per organization with events older than `cutoff`: its id, where its feed starts now and
+/// the number up to which retention may delete (the last event before the first one at or
+/// after the cutoff). Events are numbered in commit order and stamped as they are written, so
+/// their times rise with their numbers: the boundary is found by bisection on the primary
+/// key, not by scanning.
+pub fn prune_plan(
+    conn: &mut DbConn,
+    cutoff: DateTime<Utc>,
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    let cutoff = cutoff.naive_utc();
+    let sequences: Vec<(String, i64, i64)> = event_sequences::table
+        .select((
+            event_sequences::org_id,
+            event_sequences::pruned_through,
+            event_sequences::last_seq,
+        ))
+        .load(conn)?;
+    let mut plan = Vec::new();
+    for (org, through, last) in sequences {
+        // The first number whose event is at or after the cutoff, in (through, last + 1].
+        let (mut low, mut high) = (through + 1, last + 1);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let at: Option<NaiveDateTime> = events::table
+                .filter(events::org_id.eq(&org))
+                .filter(events::seq.eq(middle))
+                .select(events::occurred_at)
+                .first(conn)
+                .optional()?;
+            if at.is_some_and(|at| at >= cutoff) {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        let upto = low - 1;
+        if upto > through {
+            plan.push((org, through, upto));
+        }
+    }
+    Ok(plan)
+}
+
+/// Deletes the organization's events numbered in `(from, to]` and moves the start of its
+/// feed to `to` (only ever forward). Call in a write transaction.
+pub fn prune_events(conn: &mut DbConn, org: &str, from: i64, to: i64) -> QueryResult<usize> {
+    let deleted = diesel::delete(
+        events::table
+            .filter(events::org_id.eq(org))
+            .filter(events::seq.gt(from))
+            .filter(events::seq.le(to)),
+    )
+    .execute(conn)?;
+    diesel::update(
+        event_sequences::table
+            .filter(event_sequences::org_id.eq(org))
+            .filter(event_sequences::pruned_through.lt(to)),
+    )
+    .set(event_sequences::pruned_through.eq(to))
+    .execute(conn)?;
+    Ok(deleted)
+}
+
+/// Deletes up to [`PRUNE_BATCH`] finished (succeeded or failed) deliveries last changed
+/// before `cutoff`, with their attempts; pending deliveries are kept whatever their age.
+/// Answers (deliveries, attempts) deleted. Call in a write transaction.
+pub fn prune_deliveries(conn: &mut DbConn, cutoff: DateTime<Utc>) -> QueryResult<(usize, usize)> {
+    let finished = || {
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending.as_str()))
+            .filter(webhook_deliveries::updated_at.lt(cutoff.naive_utc()))
+    };
+    let done: Vec<(String, String)> = finished()
+        .select((webhook_deliveries::org_id, webhook_deliveries::id))
+        .limit(PRUNE_BATCH)
+        .load(conn)?;
+    let mut by_org: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (org, id) in &done {
+        by_org.entry(org).or_default().push(id);
+    }
+    let (mut deliveries, mut attempts) = (0, 0);
+    for (org, ids) in by_org {
+        attempts += diesel::delete(
+            webhook_attempts::table
+                .filter(webhook_attempts::org_id.eq(org))
+                .filter(webhook_attempts::delivery_id.eq_any(&ids)),
+        )
+        .execute(conn)?;
+        deliveries += diesel::delete(
+            finished()
+                .filter(webhook_deliveries::org_id.eq(org))
+                .filter(webhook_deliveries::id.eq_any(&ids)),
+        )
+        .execute(conn)?;
+    }
+    Ok((deliveries, attempts))
 }
 
 type EventRow = (

@@ -309,6 +309,7 @@ diesel::table! {
     event_sequences (org_id) {
         org_id -> Text,
         last_seq -> BigInt,
+        pruned_through -> BigInt,
     }
 }
 

@@ -29,8 +29,8 @@ impl ToSchema for EventTypeName {}
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// `next_cursor` of the previous answer (or an event's `cursor`); from the first event
-    /// when absent.
+    /// `next_cursor` of the previous answer (or an event's `cursor`); from the oldest event
+    /// kept when absent.
     #[param(max_length = 20, pattern = "^[0-9]{1,18}$")]
     pub after: Option<String>,
     /// Comma-separated event types to return (all when absent), e.g.

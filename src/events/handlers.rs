@@ -31,6 +31,9 @@ impl From<EventsError> for ApiError {
                     vec![Violation::new("/query/after", "invalid_cursor", detail)],
                 )
             }
+            EventsError::Pruned(_) => {
+                ApiError::new(StatusCode::GONE, ErrorCode::EventsPruned, detail)
+            }
             EventsError::TooMany => ApiError::conflict(ErrorCode::TooManyWebhooks, detail),
             EventsError::Disabled => ApiError::conflict(ErrorCode::WebhookDisabled, detail),
             EventsError::Random(_) => ApiError::internal(anyhow::anyhow!(detail)),
@@ -55,20 +58,22 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
 }
 
 /// Checks the feed's query; every problem is listed (as 400: they are query parameters).
-fn feed_query(q: &FeedQuery) -> Result<(i64, Vec<EventType>, u32, u32), ApiError> {
+fn feed_query(q: &FeedQuery) -> Result<(Option<i64>, Vec<EventType>, u32, u32), ApiError> {
     let mut errors = Vec::new();
     // Exactly the documented pattern: 1 to 18 digits.
     let after = match q.after.as_deref() {
-        None => 0,
+        None => None,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) => n,
+            Ok(n) if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(n)
+            }
             _ => {
                 errors.push(Violation::new(
                     "/query/after",
                     "invalid_cursor",
                     "`after` is a cursor this feed returned",
                 ));
-                0
+                None
             }
         },
     };
@@ -128,8 +133,11 @@ fn feed_query(q: &FeedQuery) -> Result<(i64, Vec<EventType>, u32, u32), ApiError
 /// in the same transaction as the change, so the feed holds nothing that did not happen and
 /// misses nothing that did. Keep `next_cursor` and pass it as `after`; `has_more` says to ask
 /// again at once. With `wait`, an empty answer is held until an event arrives (at most
-/// `wait` seconds, and never past the server's request timeout). Events are kept; the same
-/// cursor always gives the same events. Admins and clients with `events:read`.
+/// `wait` seconds, and never past the server's request timeout). The same cursor always gives
+/// the same events. Events are kept for the retention period (`SECONDMILE_EVENT_RETENTION_DAYS`,
+/// 90 days by default): without `after` the feed starts at the oldest event kept, and a cursor
+/// older than that answers 410 `events_pruned` naming where to read on. Admins and clients
+/// with `events:read`.
 #[utoipa::path(
     tag = "events",
     security(("bearer" = []), ("oauth2" = ["events:read"])),
@@ -138,6 +146,7 @@ fn feed_query(q: &FeedQuery) -> Result<(i64, Vec<EventType>, u32, u32), ApiError
         (status = 200, description = "Events after the cursor, oldest first", body = FeedResponse),
         (status = 400, description = "Invalid query (every problem listed)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`events_pruned`: events after the cursor were deleted after the retention period", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events")]

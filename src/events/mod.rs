@@ -5,6 +5,7 @@
 pub mod dto;
 pub mod handlers;
 pub mod model;
+pub mod retention;
 pub mod service;
 pub mod webhook;
 pub mod worker;

@@ -27,6 +27,10 @@ pub enum EventsError {
     Invalid(Vec<Violation>),
     #[error("the cursor is beyond the organization's last event")]
     CursorAhead,
+    #[error(
+        "events up to {0} were deleted after the retention period; read on from after={0}, or leave `after` out to start at the oldest event kept"
+    )]
+    Pruned(i64),
     #[error("an organization has at most {MAX_WEBHOOKS} webhooks")]
     TooMany,
     #[error("the webhook is disabled; enable it first (PATCH with `active: true`)")]
@@ -59,7 +63,7 @@ pub struct FeedPage {
 pub async fn feed(
     db: &Db,
     org: OrgId,
-    after: i64,
+    after: Option<i64>,
     types: Vec<EventType>,
     limit: u32,
     wait: Duration,
@@ -72,15 +76,24 @@ pub async fn feed(
         let types = types.clone();
         let (found, upto) = db
             .run(move |conn| {
-                let upto = store::last_seq(conn, org)?;
-                if after > upto {
-                    return Ok::<_, EventsError>((None, upto));
-                }
+                let (through, upto) = store::bounds(conn, org)?;
+                // No cursor: the oldest event kept. A cursor older than that missed events
+                // that retention deleted, and is told so rather than skipped past them.
+                let after = match after {
+                    None => through,
+                    Some(after) if after < through => {
+                        return Ok::<_, EventsError>(Err(EventsError::Pruned(through)));
+                    }
+                    Some(after) if after > upto => {
+                        return Ok(Err(EventsError::CursorAhead));
+                    }
+                    Some(after) => after,
+                };
                 let events = store::feed(conn, org, after, upto, &types, i64::from(limit) + 1)?;
-                Ok((Some(events), upto))
+                Ok(Ok((events, upto)))
             })
-            .await?;
-        let mut found = found.ok_or(EventsError::CursorAhead)?;
+            .await??;
+        let mut found = found;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || remaining.is_zero() {
             let has_more = found.len() > limit as usize;

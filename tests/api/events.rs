@@ -1100,3 +1100,109 @@ async fn a_redirect_is_not_followed_but_retried_as_a_failure() {
     assert_eq!(page["items"][0]["attempts"][0]["response_status"], 307);
     assert_eq!(page["items"][0]["attempts"][0]["succeeded"], false);
 }
+
+fn prune(app: &TestApp, older_than_days: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(["events", "prune", "--older-than-days", older_than_days])
+        .env("DATABASE_URL", app.db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile events prune");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[actix_web::test]
+async fn retention_deletes_old_events_and_finished_deliveries_and_the_feed_says_where_it_starts() {
+    let w = world_with(LOCAL_WEBHOOKS).await;
+    let app = &w.app;
+    let admin = &w.admin_token;
+    let answering = Receiver::start(&[]);
+    let failing = Receiver::start(&[500; 200]);
+    let (delivered, _) = create_webhook(
+        app,
+        admin,
+        json!({"url": answering.url, "event_types": ["location.created"]}),
+    )
+    .await;
+    let (pending, _) = create_webhook(
+        app,
+        admin,
+        json!({"url": failing.url, "event_types": ["location.created"]}),
+    )
+    .await;
+    for code in ["R-1", "R-2", "R-3"] {
+        app.create_location(
+            admin,
+            json!({"code": code, "name": code, "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    }
+    assert!(eventually(20, || async { answering.received().len() == 3 }).await);
+    assert!(eventually(20, || async { !failing.received().is_empty() }).await);
+    let (all, last) = feed_after(app, admin, "0").await;
+    assert!(all.len() >= 3);
+
+    // Nothing is 30 days old: nothing goes.
+    let out = prune(app, "30");
+    assert!(
+        out.starts_with("deleted 0 events, 0 finished deliveries"),
+        "{out}"
+    );
+    assert_eq!(feed_after(app, admin, "0").await.0.len(), all.len());
+
+    // Everything up to now goes, but the deliveries still being tried.
+    let out = prune(app, "0");
+    assert!(
+        out.starts_with(&format!(
+            "deleted {} events, 3 finished deliveries and 3 attempts",
+            all.len()
+        )),
+        "{out}"
+    );
+    let (status, problem) = app.get("/api/v1/events?after=0", admin).await;
+    assert_eq!(status, 410, "{problem}");
+    assert_eq!(problem["code"], "events_pruned");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("after={last}")),
+        "{problem}"
+    );
+    // Without a cursor the feed starts at the oldest event kept; the last cursor still works.
+    let page = app.get_ok("/api/v1/events", admin).await;
+    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["next_cursor"], last.as_str());
+    assert_eq!(feed_after(app, admin, &last).await.0, Vec::<Value>::new());
+    let done = app
+        .get_ok(&format!("/api/v1/webhooks/{delivered}/deliveries"), admin)
+        .await;
+    assert_eq!(done["items"], json!([]), "succeeded deliveries are deleted");
+    let waiting = app
+        .get_ok(&format!("/api/v1/webhooks/{pending}/deliveries"), admin)
+        .await;
+    let waiting = waiting["items"].as_array().unwrap();
+    assert_eq!(waiting.len(), 3, "deliveries still being tried are kept");
+    assert!(waiting.iter().all(|d| d["status"] == "pending"));
+
+    // Later events follow on from the last number.
+    app.create_location(
+        admin,
+        json!({"code": "R-4", "name": "R-4", "timezone": "Europe/Lisbon"}),
+    )
+    .await;
+    let (after, _) = feed_after(app, admin, &last).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["type"], "location.created");
+    let page = app.get_ok("/api/v1/events", admin).await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    // A second pass finds nothing new to delete before the cutoff it is given.
+    let out = prune(app, "30");
+    assert!(out.starts_with("deleted 0 events"), "{out}");
+}

@@ -1,0 +1,107 @@
+//! Retention: events, and finished webhook deliveries with their attempts, are deleted once
+//! older than the configured period, by `serve` at start and hourly or by
+//! `secondmile events prune`. Each batch is its own short transaction.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::db::events::{self as store, PRUNE_BATCH};
+use crate::db::{self, Db, DbError};
+
+/// How often `serve` prunes.
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// What a retention pass deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub events: usize,
+    pub deliveries: usize,
+    pub attempts: usize,
+}
+
+/// The moment before which rows go: `older_than` ago.
+pub fn cutoff(older_than: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(older_than)
+        .ok()
+        .and_then(|age| db::now().checked_sub_signed(age))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Deletes what is older than `cutoff`.
+pub async fn prune(db: &Db, cutoff: DateTime<Utc>) -> Result<Pruned, DbError> {
+    let mut pruned = Pruned::default();
+    let plan = db
+        .run(move |conn| Ok::<_, DbError>(store::prune_plan(conn, cutoff)?))
+        .await?;
+    for (org, through, upto) in plan {
+        let mut from = through;
+        while from < upto {
+            let to = (from + PRUNE_BATCH).min(upto);
+            let org = org.clone();
+            pruned.events += db
+                .run(move |conn| {
+                    db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+                        store::prune_events(conn, &org, from, to)
+                    })
+                    .map_err(DbError::Query)
+                })
+                .await?;
+            from = to;
+        }
+    }
+    loop {
+        let (deliveries, attempts) = db
+            .run(move |conn| {
+                db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
+                    store::prune_deliveries(conn, cutoff)
+                })
+                .map_err(DbError::Query)
+            })
+            .await?;
+        pruned.deliveries += deliveries;
+        pruned.attempts += attempts;
+        if (deliveries as i64) < PRUNE_BATCH {
+            return Ok(pruned);
+        }
+    }
+}
+
+/// Prunes at start, then every hour, while the server runs.
+pub async fn run_periodically(db: Db, retention: Duration) {
+    let mut interval = actix_web::rt::time::interval(EVERY);
+    loop {
+        interval.tick().await;
+        match prune(&db, cutoff(retention)).await {
+            Ok(p) => tracing::info!(
+                events = p.events,
+                deliveries = p.deliveries,
+                attempts = p.attempts,
+                "event retention pass done"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "event retention pass failed; retried in an hour")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_the_period_ago_and_never_overflows() {
+        let day = cutoff(Duration::from_secs(86_400));
+        let expected = db::now() - TimeDelta::days(1);
+        assert!(
+            (day - expected).num_seconds().abs() <= 1,
+            "{day} {expected}"
+        );
+        assert!((db::now() - cutoff(Duration::ZERO)).num_seconds() <= 1);
+        assert_eq!(
+            cutoff(Duration::from_secs(u64::MAX)),
+            DateTime::<Utc>::MIN_UTC
+        );
+    }
+}
