@@ -170,6 +170,10 @@ async function route() {
 }
 
 api.onSessionEnd(() => {
+  // The page that was open stops listening (its keyboard shortcuts among them).
+  sequence += 1;
+  for (const fn of cleanups) fn();
+  cleanups = [];
   me = null;
   renderChrome();
   mount(main, signInPage('Your session has ended; sign in again.'));

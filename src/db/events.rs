@@ -149,8 +149,9 @@ pub const PRUNE_BATCH: i64 = 500;
 /// Per organization with events older than `cutoff`: its id, where its feed starts now and
 /// the number up to which retention may delete (the last event before the first one at or
 /// after the cutoff). Events are numbered in commit order and stamped as they are written, so
-/// their times rise with their numbers: the boundary is found by bisection on the primary
-/// key, not by scanning.
+/// their times rise with their numbers (to within the moments a transaction waits for the
+/// counter, nothing next to a retention of days): the boundary is found by bisection on the
+/// primary key, not by scanning.
 pub fn prune_plan(
     conn: &mut DbConn,
     cutoff: DateTime<Utc>,
