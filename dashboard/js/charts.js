@@ -14,6 +14,10 @@ const COLOURS = {
 };
 
 const dayOf = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
+/** A chart's x value (seconds) as the local calendar date it stands for. */
+const dayText = (seconds, style) => fmt.date(new Date(seconds * 1000).toISOString().slice(0, 10), style);
+/** The x series: each period by its first day. */
+const FROM = { label: 'From', value: (u, v) => (v === null ? '' : dayText(v)) };
 
 /** Mounts a uPlot chart in a figure once it is laid out; `build(width)` answers the options. */
 function chart(figure, build, data, label) {
@@ -37,7 +41,7 @@ function chart(figure, build, data, label) {
 function axes(yLabel, yFormat) {
   return [
     { stroke: '#344054', grid: { stroke: '#eaecf0' }, ticks: { stroke: '#d0d5dd' }, space: 90,
-      values: (u, splits) => splits.map((s) => fmt.date(new Date(s * 1000).toISOString().slice(0, 10), 'short')) },
+      values: (u, splits) => splits.map((s) => dayText(s, 'short')) },
     { stroke: '#344054', grid: { stroke: '#eaecf0' }, ticks: { stroke: '#d0d5dd' }, label: yLabel, size: 56,
       values: (u, splits) => splits.map(yFormat) },
   ];
@@ -65,7 +69,7 @@ export function trendChart(buckets, title = 'Mean score with its 95% confidence 
     scales: { x: { time: true }, y: { range: [bottom, top] } },
     axes: axes('Score', (v) => fmt.score(v, 0)),
     series: [
-      { label: 'From', value: (u, v) => (v === null ? '' : fmt.date(new Date(v * 1000).toISOString().slice(0, 10))) },
+      FROM,
       { label: 'Mean', stroke: COLOURS.mean, width: 2, points: { show: true, size: 6 }, value: (u, v) => fmt.score(v) },
       { label: 'CI low', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false }, value: (u, v) => fmt.score(v) },
       { label: 'CI high', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false }, value: (u, v) => fmt.score(v) },
@@ -102,7 +106,7 @@ export function mileMixChart(buckets) {
     scales: { x: { time: true, range: (u, min, max) => [min - 86400, max + (buckets.length > 1 ? (x[1] - x[0]) : 7 * 86400)] }, y: { range: [0, 100] } },
     axes: axes('% of visits', (v) => fmt.pct(v / 100)),
     series: [
-      { label: 'From', value: (u, v) => (v === null ? '' : fmt.date(new Date(v * 1000).toISOString().slice(0, 10))) },
+      FROM,
       { label: 'Second mile', stroke: COLOURS.second, fill: 'rgba(6, 118, 71, 0.75)', width: 1, value, paths: bars },
       { label: 'First mile', stroke: COLOURS.first, fill: 'rgba(233, 196, 106, 0.95)', width: 1, value, paths: bars },
       { label: 'Zero mile', stroke: COLOURS.zero, fill: 'rgba(180, 35, 24, 0.85)', width: 1, value, paths: bars },

@@ -33,11 +33,17 @@ export async function filterOptions(me) {
 }
 
 /** The filter fields of the aggregate pages. */
-export function aggregateFields(options, { region = true } = {}) {
-  const fields = [];
-  if (options.questionnaires.length) fields.push({ name: 'questionnaire_key', label: 'Questionnaire', options: options.questionnaires });
-  else fields.push({ name: 'questionnaire_key', label: 'Questionnaire key', type: 'text', maxlength: 64 });
-  if (region) fields.push({ name: 'region', label: 'Region', options: options.regions });
-  fields.push({ name: 'tag', label: 'Tag', options: options.tags });
-  return fields;
+export function aggregateFields(options) {
+  return [
+    questionnaireField(options),
+    { name: 'region', label: 'Region', options: options.regions },
+    { name: 'tag', label: 'Tag', options: options.tags },
+  ];
+}
+
+/** The questionnaire filter: a list where the caller may read questionnaires, else the key. */
+export function questionnaireField(options) {
+  return options.questionnaires.length
+    ? { name: 'questionnaire_key', label: 'Questionnaire', options: options.questionnaires }
+    : { name: 'questionnaire_key', label: 'Questionnaire key', type: 'text', maxlength: 64 };
 }

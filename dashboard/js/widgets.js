@@ -42,6 +42,13 @@ export function meter(value, label) {
   return bar;
 }
 
+/** A report's flags (short visit, far check-in…), each explained on hover. */
+export function flagList(flags) {
+  return flags.length
+    ? h('ul', { class: 'flags' }, flags.map((f) => h('li', { class: 'flag', title: f.message }, f.code.replaceAll('_', ' '))))
+    : null;
+}
+
 export function thinMark(figures) {
   return figures.low_sample
     ? h('span', { class: 'thin', title: 'Few visits: the interval is wide and the verdict is withheld or tentative' }, 'thin sample')

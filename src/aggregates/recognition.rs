@@ -156,8 +156,8 @@ pub async fn moments(
                 continue;
             };
             let (behaviours, highlights) = moment_of(&report, content);
-            let staff = match names {
-                true => report
+            let staff = if names {
+                report
                     .document
                     .submission
                     .staff_observed
@@ -166,8 +166,9 @@ pub async fn moments(
                         let name = s.first_name.as_deref()?.trim();
                         Some((name.to_string(), s.role.clone()))
                     })
-                    .collect(),
-                false => Vec::new(),
+                    .collect()
+            } else {
+                Vec::new()
             };
             out.push(Moment {
                 location: location.clone(),

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use crate::reports::{World, report, set_answer, submit, world};
 
-async fn approved(w: &World, body: &Value) -> Value {
+/// Submits the report and approves it; answers the approved report.
+pub async fn approved(w: &World, body: &Value) -> Value {
     let (status, created) = submit(w, body).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();

@@ -8,8 +8,8 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { mileMixChart, trendChart } from '../charts.js';
 import { carry } from './leaderboard.js';
-import { aggregateQuery, ciBar, figureCards, filterBar, meter, mileBadge, rangeOf, scroller, section } from '../widgets.js';
-import { filterOptions } from '../data.js';
+import { aggregateQuery, ciBar, figureCards, filterBar, flagList, meter, mileBadge, rangeOf, scroller, section } from '../widgets.js';
+import { filterOptions, questionnaireField } from '../data.js';
 
 export default async function location(ctx) {
   const { params, me, arg: id } = ctx;
@@ -55,7 +55,7 @@ export default async function location(ctx) {
       h('td', {}, r.questionnaire_key),
       h('td', { class: 'num' }, fmt.score(r.score.overall)),
       h('td', {}, mileBadge(r.score.mile_level)),
-      h('td', {}, r.flags.map((f) => h('span', { class: 'flag', title: f.message }, f.code.replaceAll('_', ' '))))));
+      h('td', {}, flagList(r.flags))));
     const table = h('table', { class: 'grid', id: 'recent-reports' },
       h('thead', {}, h('tr', {}, ['Visit', 'Questionnaire', 'Score', 'Mile', 'Flags'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows));
@@ -77,9 +77,7 @@ export default async function location(ctx) {
     h('h1', { id: 'location-name' }, loc.name),
     h('p', { class: 'muted' }, `${loc.code}${loc.region ? ` · ${loc.region}` : ''} · ${fmt.date(range.from)} – ${fmt.date(range.to)}`,
       summary.last_visit_date ? ` · last visit ${fmt.date(summary.last_visit_date)}` : ''),
-    filterBar(params, options.questionnaires.length
-      ? [{ name: 'questionnaire_key', label: 'Questionnaire', options: options.questionnaires }]
-      : [{ name: 'questionnaire_key', label: 'Questionnaire key', type: 'text', maxlength: 64 }],
+    filterBar(params, [questionnaireField(options)],
     (values) => { window.location.hash = link('location', id, { ...values, bucket: params.get('bucket') }); }),
     h('div', { id: 'location-figures' }, figureCards(summary.figures)),
     section('Trend', bucketSwitch, trendChart(trend.buckets, `Mean score per ${bucket} with its 95% confidence interval`)),

@@ -10,10 +10,11 @@ import { filterOptions, aggregateFields } from '../data.js';
 import { aggregateQuery, ciBar, figureCards, meter, filterBar, rangeOf, scroller, section, thinMark, verdictBadge } from '../widgets.js';
 
 /** Weeks for a range up to about three months, calendar months beyond. */
-export function buckets(from, to) {
+function buckets(from, to) {
   const days = (Date.parse(to) - Date.parse(from)) / 86400000 + 1;
   const out = [];
-  if (days <= 100) {
+  const unit = days <= 100 ? 'week' : 'month';
+  if (unit === 'week') {
     for (let start = from; start <= to; start = fmt.addDays(start, 7)) {
       const end = fmt.addDays(start, 6);
       out.push({ start, end: end > to ? to : end });
@@ -28,7 +29,7 @@ export function buckets(from, to) {
       start = fmt.addDays(end, 1);
     }
   }
-  return out;
+  return { unit, periods: out };
 }
 
 export default async function overview(ctx) {
@@ -36,7 +37,7 @@ export default async function overview(ctx) {
   const options = await filterOptions(me);
   const query = aggregateQuery(params, ['questionnaire_key', 'region', 'tag']);
   const { from, to } = rangeOf(params);
-  const periods = buckets(from, to);
+  const { unit, periods } = buckets(from, to);
   const [summary, regions, trend] = await Promise.all([
     api.get('aggregates/overview', query),
     api.get('aggregates/regions', aggregateQuery(params, ['questionnaire_key', 'tag'])),
@@ -69,7 +70,7 @@ export default async function overview(ctx) {
     filterBar(params, aggregateFields(options), (values) => { window.location.hash = link('overview', null, values); }),
     figureCards(summary.figures),
     section('Verdicts of the locations', verdicts),
-    section('Trend', trendChart(trend, `Mean score per ${periods.length && (Date.parse(periods[0].end) - Date.parse(periods[0].start)) <= 6 * 86400000 ? 'week' : 'month'} with its 95% confidence interval`)),
+    section('Trend', trendChart(trend, `Mean score per ${unit} with its 95% confidence interval`)),
     section('Regions', scroller(h('table', { class: 'grid', id: 'regions' },
       h('thead', {}, h('tr', {}, ['#', 'Region', 'Locations', 'Visits', 'Mean', '95% CI', 'Second mile', 'Zero mile', 'Verdict'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, regionRows)), 'Regions')),

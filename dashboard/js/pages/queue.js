@@ -8,7 +8,7 @@ import * as api from '../api.js';
 import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
-import { mileBadge, scroller, section } from '../widgets.js';
+import { flagList, mileBadge, scroller, section } from '../widgets.js';
 
 // The queue's order as last listed, so a decision can move on to the next report.
 let order = [];
@@ -32,12 +32,6 @@ function locationName(options, id) {
   return loc ? `${loc.name} (${loc.code})` : id;
 }
 
-function flagList(flags) {
-  return flags.length
-    ? h('ul', { class: 'flags' }, flags.map((f) => h('li', { class: 'flag', title: f.message }, f.code.replaceAll('_', ' '))))
-    : null;
-}
-
 export async function queue(ctx) {
   const { me } = ctx;
   const options = await filterOptions(me);
@@ -53,6 +47,8 @@ export async function queue(ctx) {
     h('td', {}, flagList(r.flags)));
   const tbody = h('tbody', {}, page.items.map(row));
   let cursor = page.next_cursor;
+  const countFlagged = (items) => items.filter((r) => r.flags.length).length;
+  let flagged = countFlagged(page.items);
   const more = h('button', { type: 'button', id: 'more-reports', onclick: async () => {
     more.disabled = true;
     try {
@@ -60,6 +56,7 @@ export async function queue(ctx) {
       order.push(...next.items.map((r) => r.id));
       tbody.append(...next.items.map(row));
       cursor = next.next_cursor;
+      flagged += countFlagged(next.items);
       more.hidden = !cursor;
       count.textContent = summary();
     } catch (e) {
@@ -69,8 +66,7 @@ export async function queue(ctx) {
     }
   } }, 'Show more');
   more.hidden = !cursor;
-  const flaggedCount = () => [...tbody.querySelectorAll('tr')].filter((tr) => tr.querySelector('.flags')).length;
-  const summary = () => `${fmt.int(order.length)}${cursor ? '+' : ''} submitted reports, oldest first; ${fmt.int(flaggedCount())} flagged. Keys: j / k to move, Enter to open.`;
+  const summary = () => `${fmt.int(order.length)}${cursor ? '+' : ''} submitted reports, oldest first; ${fmt.int(flagged)} flagged. Keys: j / k to move, Enter to open.`;
   const count = h('p', { class: 'muted' }, page.items.length ? summary() : 'Nothing is waiting for review.');
   shortcuts(ctx, (event) => {
     if (typing(event)) return;
