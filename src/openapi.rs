@@ -215,14 +215,14 @@ impl Modify for PublicOperations {
     }
 }
 
-/// OpenAPI links from each create operation to what can be done next with the created
-/// resource (read, change, review, ...), so clients and stateful test tools can chain calls:
-/// the new resource's `id` (or `key`) from the response body becomes the next call's path
-/// parameter.
+/// OpenAPI links from each create operation (and from a decision or revision of a report) to
+/// what can be done next with the resource (read, change, review, revise, ...), so clients
+/// and stateful test tools can chain calls: the resource's `id` (or `key`) from the response
+/// body becomes the next call's path parameter.
 struct Links;
 
-/// (path, method, status of the created answer, [(link name, operationId, path parameter,
-/// response body field)]).
+/// (path, method, status of the answer, [(link name, operationId, path parameter, JSON
+/// pointer into the response body without its leading `/`)]).
 type LinkTable = [(
     &'static str,
     &'static str,
@@ -238,9 +238,9 @@ const LINKS: &LinkTable = &[
         &[
             ("GetReport", "get_report", "id", "id"),
             ("ReviewReport", "review_report", "id", "id"),
-            ("ReviseReport", "revise_report", "id", "id"),
             ("GetHistory", "get_history", "id", "id"),
             ("GetRevision", "get_revision", "id", "id"),
+            ("ListAttachments", "list_attachments", "id", "id"),
         ],
     ),
     (
@@ -250,6 +250,77 @@ const LINKS: &LinkTable = &[
         &[
             ("GetReport", "get_report", "id", "id"),
             ("GetHistory", "get_history", "id", "id"),
+            ("ListAttachments", "list_attachments", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/reports/{id}/review",
+        "post",
+        "200",
+        &[
+            // A returned report is revised by its shopper; a decided one can be reopened.
+            ("ReviseReport", "revise_report", "id", "id"),
+            ("ReviewReport", "review_report", "id", "id"),
+            ("GetReport", "get_report", "id", "id"),
+            ("GetHistory", "get_history", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/reports/{id}",
+        "put",
+        "200",
+        &[
+            ("GetReport", "get_report", "id", "id"),
+            ("ReviewReport", "review_report", "id", "id"),
+            ("GetHistory", "get_history", "id", "id"),
+            ("GetRevision", "get_revision", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/waves",
+        "post",
+        "201",
+        &[
+            ("GetWave", "get_wave", "id", "id"),
+            ("UpdateWave", "update_wave", "id", "id"),
+            ("GenerateAssignments", "generate", "id", "id"),
+            ("AddAssignments", "add_assignments", "id", "id"),
+            ("WaveAssignments", "wave_assignments", "id", "id"),
+            ("WaveCoverage", "coverage", "id", "id"),
+            ("CloseWave", "close_wave", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/waves/{id}/assignments/generate",
+        "post",
+        "201",
+        &[
+            ("GetAssignment", "get_assignment", "id", "created/0/id"),
+            (
+                "UpdateAssignment",
+                "update_assignment",
+                "id",
+                "created/0/id",
+            ),
+            (
+                "CancelAssignment",
+                "cancel_assignment",
+                "id",
+                "created/0/id",
+            ),
+        ],
+    ),
+    (
+        "/api/v1/webhooks",
+        "post",
+        "201",
+        &[
+            ("GetWebhook", "get_webhook", "id", "webhook/id"),
+            ("UpdateWebhook", "update_webhook", "id", "webhook/id"),
+            ("PingWebhook", "ping", "id", "webhook/id"),
+            ("ListDeliveries", "list_deliveries", "id", "webhook/id"),
+            ("RotateSecret", "rotate_secret", "id", "webhook/id"),
+            ("DeleteWebhook", "delete_webhook", "id", "webhook/id"),
         ],
     ),
     (
@@ -316,6 +387,7 @@ impl Modify for Links {
             };
             let operation = match *method {
                 "post" => item.post.as_mut(),
+                "put" => item.put.as_mut(),
                 _ => None,
             };
             let Some(RefOr::T(response)) =

@@ -266,19 +266,29 @@ fn every_link_names_an_operation_and_its_parameters() {
     assert!(links >= 20, "{links} links");
 }
 
-/// Whether a component schema (or one it combines with `allOf`) has a property.
-fn has_property(doc: &serde_json::Value, schema: &str, field: &str) -> bool {
-    let schema = &doc["components"]["schemas"][schema];
-    schema["properties"].get(field).is_some()
+/// Whether a component schema has what a JSON pointer (`webhook/id`, `created/0/id`) names:
+/// properties of objects (also in an `allOf` part), items of arrays, through `$ref`s.
+fn has_property(doc: &serde_json::Value, schema: &str, pointer: &str) -> bool {
+    let segments: Vec<&str> = pointer.split('/').collect();
+    resolves(doc, &doc["components"]["schemas"][schema], &segments)
+}
+
+fn resolves(doc: &serde_json::Value, schema: &serde_json::Value, segments: &[&str]) -> bool {
+    let Some((first, rest)) = segments.split_first() else {
+        return true;
+    };
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        return resolves(doc, &doc["components"]["schemas"][name], segments);
+    }
+    if first.parse::<usize>().is_ok() && schema["items"].is_object() {
+        return resolves(doc, &schema["items"], rest);
+    }
+    schema["properties"]
+        .get(*first)
+        .is_some_and(|property| resolves(doc, property, rest))
         || schema["allOf"]
             .as_array()
             .into_iter()
             .flatten()
-            .any(|part| {
-                part["properties"].get(field).is_some()
-                    || part["$ref"]
-                        .as_str()
-                        .and_then(|r| r.rsplit('/').next())
-                        .is_some_and(|name| has_property(doc, name, field))
-            })
+            .any(|part| resolves(doc, part, segments))
 }
