@@ -1448,6 +1448,33 @@ pub fn complete(
     Ok(true)
 }
 
+/// A rejected report that an admin reopens takes its assignment back while the slot is still
+/// open: completed again with the report, for the report's shopper. A slot that was claimed
+/// or given to someone else meanwhile stays theirs (the report then completes none).
+pub fn restore_for_reopened(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: AssignmentId,
+    report: crate::ids::ReportId,
+    shopper: UserId,
+) -> diesel::QueryResult<()> {
+    let Some(mut a) = store::find_assignment(conn, org, id)? else {
+        return Ok(());
+    };
+    if a.status != AssignmentStatus::Open || a.shopper_id.is_some() {
+        return Ok(());
+    }
+    let before = (a.status, a.shopper_id);
+    a.status = AssignmentStatus::Completed;
+    a.shopper_id = Some(shopper);
+    a.report_id = Some(report);
+    a.updated_at = db::now();
+    if store::update_assignment_if(conn, &a, before)? {
+        db::events::record(conn, &event::assignment(EventType::AssignmentCompleted, &a))?;
+    }
+    Ok(())
+}
+
 /// A rejected report gives its assignment's slot back: the assignment is open again, for
 /// any shopper to claim (or expired, once its window has ended).
 pub fn reopen_for_rejected(

@@ -553,6 +553,10 @@ pub async fn decide(
     let recorded = transition.clone();
     let org = current.org_id;
     let location = current.location_id;
+    let (assignment, shopper) = (
+        current.document.submission.assignment_id,
+        current.shopper_id,
+    );
     let updated = db
         .run(move |conn| {
             db::write_transaction(conn, |conn| {
@@ -569,6 +573,14 @@ pub async fn decide(
                 }
                 if recorded.to == ReportStatus::Rejected {
                     crate::programme::service::reopen_for_rejected(conn, org, id)?;
+                }
+                if let (Some(assignment), Some(ReportStatus::Rejected)) =
+                    (assignment, recorded.from)
+                    && recorded.action == Action::Reopen
+                {
+                    crate::programme::service::restore_for_reopened(
+                        conn, org, assignment, id, shopper,
+                    )?;
                 }
                 let report = store::find(conn, org, id)?.ok_or(diesel::result::Error::NotFound)?;
                 let kind = match recorded.action {

@@ -660,6 +660,49 @@ async fn a_report_naming_its_assignment_completes_it_and_a_rejection_reopens_the
             .iter()
             .any(|a| a["id"] == json!(ids[0]))
     );
+
+    // Reopened by an admin while the slot is still open: the report completes it again.
+    let decide = |action: &'static str, token: String| {
+        let app = &w.app;
+        let path = format!("/api/v1/reports/{report_id}/review");
+        async move {
+            let (status, body) = app
+                .post(
+                    &path,
+                    &token,
+                    json!({"action": action, "note": "Checked again"}),
+                )
+                .await;
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+    };
+    decide("reopen", w.admin_token.clone()).await;
+    let restored = w
+        .app
+        .get_ok(&format!("/api/v1/assignments/{}", ids[0]), &w.admin_token)
+        .await;
+    assert_eq!(restored["status"], "completed", "{restored}");
+    assert_eq!(restored["report_id"], json!(report_id));
+    assert_eq!(restored["shopper_id"], json!(w.shopper_id));
+
+    // Rejected again and claimed by another shopper: reopening leaves the slot to them.
+    decide("reject", reviewer_token.clone()).await;
+    let (status, claimed) = w
+        .app
+        .post_empty(
+            &format!("/api/v1/assignments/{}/claim", ids[0]),
+            &other_token,
+        )
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    decide("reopen", w.admin_token.clone()).await;
+    let kept = w
+        .app
+        .get_ok(&format!("/api/v1/assignments/{}", ids[0]), &w.admin_token)
+        .await;
+    assert_eq!(kept["status"], "accepted", "{kept}");
+    assert_eq!(kept["shopper_id"], json!(other.id));
+    assert!(kept.get("report_id").is_none(), "{kept}");
 }
 
 #[actix_web::test]
