@@ -34,7 +34,9 @@ async fn respond(
 ///
 /// Concurrent reviews of one report: exactly one succeeds; the others answer 409 with the
 /// current status. Send the revision you read (`revision`, or `If-Match` with the ETag of
-/// `GET /api/v1/reports/{id}`) to be sure you decide on what you saw.
+/// `GET /api/v1/reports/{id}`) to be sure you decide on what you saw. Rejecting a report
+/// that completed a planned visit opens the visit again for shoppers to claim; an admin
+/// reopening that report takes the visit back while nobody else has taken it.
 #[utoipa::path(
     tag = "review",
     security(("bearer" = [])),
