@@ -1431,14 +1431,27 @@ pub fn complete(
     id: AssignmentId,
     report: crate::ids::ReportId,
 ) -> diesel::QueryResult<bool> {
-    let Some(mut a) = store::find_assignment(conn, org, id)? else {
+    let Some(a) = store::find_assignment(conn, org, id)? else {
         return Ok(false);
     };
     if a.status == AssignmentStatus::Completed && a.report_id == Some(report) {
         return Ok(true);
     }
+    let shopper = a.shopper_id;
+    mark_completed(conn, a, shopper, report)
+}
+
+/// Completes `a` with the report, for the shopper, unless it changed since it was read;
+/// records the event. False when it changed.
+fn mark_completed(
+    conn: &mut DbConn,
+    mut a: Assignment,
+    shopper: Option<UserId>,
+    report: crate::ids::ReportId,
+) -> diesel::QueryResult<bool> {
     let before = (a.status, a.shopper_id);
     a.status = AssignmentStatus::Completed;
+    a.shopper_id = shopper;
     a.report_id = Some(report);
     a.updated_at = db::now();
     if !store::update_assignment_if(conn, &a, before)? {
@@ -1458,21 +1471,12 @@ pub fn restore_for_reopened(
     report: crate::ids::ReportId,
     shopper: UserId,
 ) -> diesel::QueryResult<()> {
-    let Some(mut a) = store::find_assignment(conn, org, id)? else {
-        return Ok(());
-    };
-    if a.status != AssignmentStatus::Open || a.shopper_id.is_some() {
-        return Ok(());
+    match store::find_assignment(conn, org, id)? {
+        Some(a) if a.status == AssignmentStatus::Open && a.shopper_id.is_none() => {
+            mark_completed(conn, a, Some(shopper), report).map(drop)
+        }
+        _ => Ok(()),
     }
-    let before = (a.status, a.shopper_id);
-    a.status = AssignmentStatus::Completed;
-    a.shopper_id = Some(shopper);
-    a.report_id = Some(report);
-    a.updated_at = db::now();
-    if store::update_assignment_if(conn, &a, before)? {
-        db::events::record(conn, &event::assignment(EventType::AssignmentCompleted, &a))?;
-    }
-    Ok(())
 }
 
 /// A rejected report gives its assignment's slot back: the assignment is open again, for

@@ -634,19 +634,22 @@ async fn a_report_naming_its_assignment_completes_it_and_a_rejection_reopens_the
     // Rejected: the slot is open again, for anyone to claim.
     let reviewer = w.app.create_user(&w.admin_token, "reviewer").await;
     let reviewer_token = w.app.access_token(&reviewer).await;
-    let (status, reviewed) = w
-        .app
-        .post(
-            &format!("/api/v1/reports/{report_id}/review"),
-            &reviewer_token,
-            json!({"action": "reject", "note": "The receipt is from another store"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{reviewed}");
-    let reopened = w
-        .app
-        .get_ok(&format!("/api/v1/assignments/{}", ids[0]), &w.admin_token)
-        .await;
+    let decide = |action: &'static str, token: &str| {
+        let (app, token) = (&w.app, token.to_string());
+        let path = format!("/api/v1/reports/{report_id}/review");
+        async move {
+            let decision = json!({"action": action, "note": "The receipt is from another store"});
+            let (status, body) = app.post(&path, &token, decision).await;
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+    };
+    let slot = || {
+        let (app, token) = (&w.app, w.admin_token.as_str());
+        let path = format!("/api/v1/assignments/{}", ids[0]);
+        async move { app.get_ok(&path, token).await }
+    };
+    decide("reject", &reviewer_token).await;
+    let reopened = slot().await;
     assert_eq!(reopened["status"], "open");
     assert!(reopened.get("shopper_id").is_none() && reopened.get("report_id").is_none());
     let claimable = w
@@ -662,31 +665,14 @@ async fn a_report_naming_its_assignment_completes_it_and_a_rejection_reopens_the
     );
 
     // Reopened by an admin while the slot is still open: the report completes it again.
-    let decide = |action: &'static str, token: String| {
-        let app = &w.app;
-        let path = format!("/api/v1/reports/{report_id}/review");
-        async move {
-            let (status, body) = app
-                .post(
-                    &path,
-                    &token,
-                    json!({"action": action, "note": "Checked again"}),
-                )
-                .await;
-            assert_eq!(status, 200, "{action}: {body}");
-        }
-    };
-    decide("reopen", w.admin_token.clone()).await;
-    let restored = w
-        .app
-        .get_ok(&format!("/api/v1/assignments/{}", ids[0]), &w.admin_token)
-        .await;
+    decide("reopen", &w.admin_token).await;
+    let restored = slot().await;
     assert_eq!(restored["status"], "completed", "{restored}");
     assert_eq!(restored["report_id"], json!(report_id));
     assert_eq!(restored["shopper_id"], json!(w.shopper_id));
 
     // Rejected again and claimed by another shopper: reopening leaves the slot to them.
-    decide("reject", reviewer_token.clone()).await;
+    decide("reject", &reviewer_token).await;
     let (status, claimed) = w
         .app
         .post_empty(
@@ -695,11 +681,8 @@ async fn a_report_naming_its_assignment_completes_it_and_a_rejection_reopens_the
         )
         .await;
     assert_eq!(status, 200, "{claimed}");
-    decide("reopen", w.admin_token.clone()).await;
-    let kept = w
-        .app
-        .get_ok(&format!("/api/v1/assignments/{}", ids[0]), &w.admin_token)
-        .await;
+    decide("reopen", &w.admin_token).await;
+    let kept = slot().await;
     assert_eq!(kept["status"], "accepted", "{kept}");
     assert_eq!(kept["shopper_id"], json!(other.id));
     assert!(kept.get("report_id").is_none(), "{kept}");
