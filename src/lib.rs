@@ -11,6 +11,7 @@
 pub mod aggregates;
 pub mod attachments;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod db;

@@ -88,8 +88,13 @@ pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupErr
     }
     let generated = tokens::random_token("").map_err(|e| StartupError::Random(e.to_string()))?;
     let mut conn = db.get()?;
-    let stored = db::settings::get_or_insert(&mut conn, JWT_SECRET_SETTING, &generated, db::now())
-        .map_err(db::DbError::Query)?;
+    let stored = db::settings::get_or_insert(
+        &mut conn,
+        JWT_SECRET_SETTING,
+        &generated,
+        crate::clock::now(),
+    )
+    .map_err(db::DbError::Query)?;
     Ok(Secret::new(stored.value))
 }
 

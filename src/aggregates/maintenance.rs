@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregates::rollup::RollupKey;
+use crate::aggregates::rollup::{RollupKey, contribution};
 use crate::db::aggregates::{self as store, Rollup};
-use crate::db::{self, Db, DbError};
+use crate::db::{self, Db, DbConn, DbError, QueryResult, reports};
 
 /// Sums of floating-point scores may differ in their last bits after many additions and
 /// removals; anything beyond this is a real difference.
@@ -169,6 +169,35 @@ impl Progress {
     }
 }
 
+/// The rollups recomputed from every released report, read in pages; `progress` is told
+/// how many reports have been read so far after each page.
+fn recompute(
+    conn: &mut DbConn,
+    progress: &mut dyn FnMut(u64),
+) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
+    let mut read = 0u64;
+    let mut expected: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
+    let mut after = None;
+    loop {
+        let ids = store::released_page(conn, after, 500)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        read += ids.len() as u64;
+        for (org, id) in ids {
+            if let Some(report) = reports::find(conn, org, id)? {
+                let c = contribution(&report);
+                for key in &c.keys {
+                    expected.entry(key.clone()).or_default().add(&c);
+                }
+            }
+        }
+        after = Some(last);
+        progress(read);
+    }
+    Ok(expected)
+}
+
 /// How many released reports there are, for the progress bar's length.
 pub fn released(db: &Db) -> Result<u64, DbError> {
     let mut conn = db.get()?;
@@ -178,7 +207,7 @@ pub fn released(db: &Db) -> Result<u64, DbError> {
 /// The differences between the rollups and a recomputation from the released reports.
 pub fn verify(db: &Db, progress: &mut Progress) -> Result<Vec<String>, DbError> {
     let mut conn = db.get()?;
-    let expected = store::recompute(&mut conn, &mut |read| progress.report(read))?;
+    let expected = recompute(&mut conn, &mut |read| progress.report(read))?;
     progress.finish();
     let stored = store::read_all(&mut conn)?;
     Ok(differences(&expected, &stored))
@@ -189,7 +218,7 @@ pub fn verify(db: &Db, progress: &mut Progress) -> Result<Vec<String>, DbError> 
 pub fn rebuild(db: &Db, progress: &mut Progress) -> Result<usize, DbError> {
     let mut conn = db.get()?;
     let rows = db::write_transaction(&mut conn, |conn| {
-        let expected = store::recompute(conn, &mut |read| progress.report(read))?;
+        let expected = recompute(conn, &mut |read| progress.report(read))?;
         store::replace_all(conn, &expected)?;
         Ok::<_, db::QueryError>(expected.len())
     })?;

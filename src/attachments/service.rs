@@ -7,15 +7,15 @@ use super::content::{self, MediaType};
 use super::storage::Storage;
 use crate::auth::{AuthUser, Principal};
 use crate::db::attachments::{self as store, Attachment};
-use crate::db::{self, Db, DbError, is_unique_violation};
+use crate::db::{self, Db, DbError};
+use crate::events::service as events;
 use std::collections::HashMap;
 
 use crate::ids::{AttachmentId, OrgId, ReportId};
 use crate::reports::model::{View, Visibility};
 use crate::reports::service::{self as reports, ReportError};
 
-/// Most files one report may have.
-pub const MAX_PER_REPORT: usize = 20;
+pub use crate::reports::model::MAX_FILES_PER_REPORT as MAX_PER_REPORT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AttachmentError {
@@ -43,6 +43,8 @@ pub enum AttachmentError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+db::domain_error!(AttachmentError);
 
 /// What an upload did.
 pub enum Uploaded {
@@ -137,34 +139,33 @@ pub async fn upload(
         storage_key: key,
         question: named.question,
         shows_staff: named.shows_staff,
-        created_at: db::now(),
+        created_at: crate::clock::now(),
     };
     let row = attachment.clone();
-    let outcome = db
-        .run(move |conn| {
-            let result = db::write_transaction(conn, |conn| {
-                if store::for_report(conn, org, report_id)?.len() >= MAX_PER_REPORT {
-                    return Ok(false);
-                }
-                store::insert(conn, &row)?;
-                db::events::record(conn, &crate::events::model::attachment(&row))?;
-                Ok(true)
-            });
-            match result {
-                Ok(true) => Ok(Ok(Uploaded::Created(row.clone()))),
-                Ok(false) => Ok(Err(AttachmentError::TooMany)),
-                // The same upload arriving twice at once: the other one stored it.
-                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
-                    Some(a) if a.report_id == report_id && a.uploaded_sha256 == uploaded_hex => {
-                        Ok(Ok(Uploaded::Replayed(a)))
-                    }
-                    Some(_) => Ok(Err(AttachmentError::Conflict)),
-                    None => Err(DbError::Query(e)),
-                },
-                Err(e) => Err(DbError::Query(e)),
+    let stored = db
+        .write(move |tx| {
+            if store::for_report(tx, org, report_id)?.len() >= MAX_PER_REPORT {
+                return Err(AttachmentError::TooMany);
             }
+            store::insert(tx, &row)?;
+            events::record(tx, &crate::events::model::attachment(&row))?;
+            Ok(Uploaded::Created(row.clone()))
         })
-        .await??;
+        .await;
+    let outcome = match stored {
+        // The same upload arriving twice at once: the other one stored it.
+        Err(AttachmentError::Db(e)) if e.is_unique_violation() => {
+            db.run(move |conn| match store::find(conn, org, id)? {
+                Some(a) if a.report_id == report_id && a.uploaded_sha256 == uploaded_hex => {
+                    Ok(Uploaded::Replayed(a))
+                }
+                Some(_) => Err(AttachmentError::Conflict),
+                None => Err(AttachmentError::Db(e)),
+            })
+            .await?
+        }
+        other => other?,
+    };
     if let Uploaded::Created(a) = &outcome {
         tracing::info!(attachment = %a.id, report = %a.report_id, bytes = a.size, "attachment stored");
     }

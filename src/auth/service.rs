@@ -169,7 +169,7 @@ pub async fn sign_in(
 
     let refresh = random_token("smr_")?;
     let token_hash = tokens::hash_secret(&refresh);
-    let now = db::now();
+    let now = crate::clock::now();
     let expires_at = now + refresh_expiry(tokens)?;
     let (user_id, org_id) = (user.id, user.org_id);
     db.run(move |conn| {
@@ -210,7 +210,7 @@ pub async fn rotate_refresh(
     let outcome = db
         .run(move |conn| {
             db::write_transaction(conn, |conn| {
-                let now = db::now();
+                let now = crate::clock::now();
                 let Some(stored) = identity::find_refresh_token(conn, &hash)? else {
                     return Ok(Rotation::Refused("the refresh token is not valid"));
                 };
@@ -311,7 +311,12 @@ pub async fn revoke(db: &Db, presented: &str) -> Result<(), AuthError> {
     let hash = tokens::hash_secret(presented);
     db.run(move |conn| {
         if let Some(stored) = identity::find_refresh_token(conn, &hash)? {
-            identity::revoke_refresh_family(conn, stored.org_id, stored.family_id, db::now())?;
+            identity::revoke_refresh_family(
+                conn,
+                stored.org_id,
+                stored.family_id,
+                crate::clock::now(),
+            )?;
         }
         Ok::<_, DbError>(())
     })
@@ -405,7 +410,7 @@ pub struct NewUser {
 /// have a user with the same email: accounts are per organization).
 pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, AuthError> {
     let hash = hash_password(new.password).await?;
-    let now = db::now();
+    let now = crate::clock::now();
     let user = User {
         id: UserId::generate(),
         org_id: org,
@@ -471,7 +476,7 @@ pub async fn change_user(
             if was_admin && !is_admin && identity::count_active_admins(conn, org)? <= 1 {
                 return Err(AuthError::LastAdmin);
             }
-            let now = db::now();
+            let now = crate::clock::now();
             after.updated_at = now;
             // Access tokens issued before a change of what the user may do stop working at
             // once (JWT times are whole seconds: a token of this same second stays valid).
@@ -513,7 +518,7 @@ pub async fn create_client(
     scopes.dedup();
     let secret = random_token("smcs_")?;
     let secret_hash = tokens::hash_secret(&secret);
-    let now = db::now();
+    let now = crate::clock::now();
     let client = IntegrationClient {
         id: ClientId::generate(),
         org_id: org,
@@ -540,7 +545,14 @@ pub async fn create_client(
 /// Revokes an integration client: it can no longer get tokens, and its tokens stop working.
 pub async fn revoke_client(db: &Db, org: OrgId, id: ClientId) -> Result<(), AuthError> {
     let found = db
-        .run(move |conn| Ok::<_, DbError>(identity::deactivate_client(conn, org, id, db::now())?))
+        .run(move |conn| {
+            Ok::<_, DbError>(identity::deactivate_client(
+                conn,
+                org,
+                id,
+                crate::clock::now(),
+            )?)
+        })
         .await?;
     if found {
         Ok(())

@@ -1,5 +1,5 @@
 //! Rollups of released reports. [`add`] and [`remove`] run inside the transaction that
-//! releases or un-releases a report (see `reports::record_transition`); [`recompute`],
+//! releases or un-releases a report (the review use case calls [`add`] and [`remove`]);
 //! [`read_all`] and [`replace_all`] serve `secondmile rollups verify|rebuild`; the rest reads
 //! ranges, each as the rows of its [`plan`](crate::aggregates::rollup::plan).
 
@@ -12,7 +12,7 @@ use diesel::upsert::excluded;
 
 use super::DbConn;
 use super::schema::{reports, rollup_questions, rollup_sections, rollups};
-use crate::aggregates::rollup::{self, Contribution, Grain, RollupKey, contribution};
+use crate::aggregates::rollup::{self, Contribution, Grain, RollupKey};
 use crate::aggregates::stats::Tally;
 use crate::ids::{LocationId, OrgId, ReportId};
 use crate::reports::model::ReportStatus;
@@ -201,7 +201,8 @@ pub struct Rollup {
 }
 
 impl Rollup {
-    fn add(&mut self, c: &Contribution) {
+    /// Adds one released report's contribution.
+    pub fn add(&mut self, c: &Contribution) {
         self.tally.merge(&c.tally);
         for (key, score) in &c.sections {
             let s = self.sections.entry(key.clone()).or_default();
@@ -460,47 +461,26 @@ pub fn released_count(conn: &mut DbConn) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The rollups recomputed from every released report, read in pages; `progress` is told
-/// how many reports have been read so far after each page.
-pub fn recompute(
+/// A page of released reports' ids in (organization, id) order, after `after`.
+pub fn released_page(
     conn: &mut DbConn,
-    progress: &mut dyn FnMut(u64),
-) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
-    let mut read = 0u64;
-    let mut expected: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
-    let mut after: Option<(OrgId, ReportId)> = None;
-    loop {
-        let mut query = reports::table
-            .filter(reports::status.eq(ReportStatus::Approved))
-            .select((reports::org_id, reports::id))
-            .order((reports::org_id.asc(), reports::id.asc()))
-            .limit(500)
-            .into_boxed();
-        if let Some((org, id)) = after {
-            query = query.filter(
-                reports::org_id
-                    .gt(org)
-                    .or(reports::org_id.eq(org).and(reports::id.gt(id))),
-            );
-        }
-        let ids: Vec<(OrgId, ReportId)> = query.load(conn)?;
-        let Some(last) = ids.last().copied() else {
-            break;
-        };
-        let page = ids.len() as u64;
-        for (org, id) in ids {
-            if let Some(report) = super::reports::find(conn, org, id)? {
-                let c = contribution(&report);
-                for key in &c.keys {
-                    expected.entry(key.clone()).or_default().add(&c);
-                }
-            }
-        }
-        after = Some(last);
-        read += page;
-        progress(read);
+    after: Option<(OrgId, ReportId)>,
+    limit: i64,
+) -> QueryResult<Vec<(OrgId, ReportId)>> {
+    let mut query = reports::table
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .select((reports::org_id, reports::id))
+        .order((reports::org_id.asc(), reports::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((org, id)) = after {
+        query = query.filter(
+            reports::org_id
+                .gt(org)
+                .or(reports::org_id.eq(org).and(reports::id.gt(id))),
+        );
     }
-    Ok(expected)
+    query.load(conn)
 }
 
 fn key_of(

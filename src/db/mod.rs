@@ -15,6 +15,7 @@ macro_rules! on_backend {
 pub mod aggregates;
 pub mod attachments;
 pub mod backup;
+pub mod deliveries;
 pub mod events;
 pub mod identity;
 pub mod locations;
@@ -26,6 +27,7 @@ pub mod schema;
 pub mod settings;
 pub mod stored;
 mod types;
+pub mod webhooks;
 
 use std::fmt;
 use std::time::Duration;
@@ -34,10 +36,12 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, ConnectionError, QueryResult};
+use diesel::{Connection, ConnectionError};
 
 /// The error of a single query, for callers outside this module.
 pub use diesel::result::Error as QueryError;
+/// What a query function answers.
+pub type QueryResult<T> = Result<T, QueryError>;
 
 /// One connection to either backend. SQLite stays the last variant: `establish` tries the
 /// variants in order and SQLite accepts any string as a path.
@@ -45,15 +49,6 @@ pub use diesel::result::Error as QueryError;
 pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
-}
-
-/// The current time as the database stores it: UTC, truncated to microseconds so that a
-/// value read back from PostgreSQL compares equal to the one written.
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::{DurationRound, TimeDelta};
-    let now = chrono::Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(now)
 }
 
 /// Which backend a connection or URL points at.
@@ -258,6 +253,11 @@ pub(crate) fn bad_data(message: String) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(message.into())
 }
 
+/// A timestamp as stored (UTC without a zone) as the application reads it.
+pub(crate) fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    at.and_utc()
+}
+
 /// Parses a value stored as text (ids, roles) back into its type.
 pub(crate) fn parse_stored<T: std::str::FromStr>(raw: &str) -> QueryResult<T> {
     raw.parse()
@@ -289,6 +289,26 @@ pub fn is_retryable(e: &diesel::result::Error) -> bool {
 pub trait TransactionError: From<diesel::result::Error> {
     fn retryable(&self) -> bool;
 }
+
+/// Makes a use case's error (an enum with a `Db(DbError)` variant) the error of its
+/// transactions: a failed query converts into it with `?`, any error rolls the transaction
+/// back, and a lost race on PostgreSQL runs it again.
+macro_rules! domain_error {
+    ($error:ty) => {
+        impl From<$crate::db::QueryError> for $error {
+            fn from(e: $crate::db::QueryError) -> Self {
+                Self::Db($crate::db::DbError::Query(e))
+            }
+        }
+
+        impl $crate::db::TransactionError for $error {
+            fn retryable(&self) -> bool {
+                matches!(self, Self::Db(e) if $crate::db::TransactionError::retryable(e))
+            }
+        }
+    };
+}
+pub(crate) use domain_error;
 
 impl TransactionError for diesel::result::Error {
     fn retryable(&self) -> bool {
@@ -358,10 +378,62 @@ where
     }
 }
 
+/// The connection a use case's write transaction runs on (it derefs to [`DbConn`], so every
+/// query function takes it), and what the transaction did that others wait for.
+pub struct Tx<'c> {
+    conn: &'c mut DbConn,
+    wakes: bool,
+}
+
+impl Tx<'_> {
+    /// Says that this transaction wrote an event or made a delivery due: once it commits,
+    /// [`Db::write`] wakes the long-polls and the delivery worker.
+    pub fn wake_on_commit(&mut self) {
+        self.wakes = true;
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        self.conn
+    }
+}
+
+/// Runs `f` in a [`write_transaction`] on a [`Tx`]; answers its result and whether the
+/// committed transaction asked to wake waiters.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, mut f: F) -> (Result<T, E>, bool)
+where
+    F: FnMut(&mut Tx<'_>) -> Result<T, E>,
+    E: TransactionError,
+{
+    let mut wakes = false;
+    let result = write_transaction(conn, |conn| {
+        let mut tx = Tx { conn, wakes: false };
+        let result = f(&mut tx);
+        wakes = tx.wakes;
+        result
+    });
+    let wakes = wakes && result.is_ok();
+    (result, wakes)
+}
+
 impl DbError {
     /// True when a query found no row where one was required.
     pub fn is_not_found(&self) -> bool {
         matches!(self, DbError::Query(diesel::result::Error::NotFound))
+    }
+
+    /// True when a write broke a UNIQUE constraint (see [`is_unique_violation`]).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Query(e) if is_unique_violation(e))
     }
 }
 
@@ -483,18 +555,13 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let (result, wrote_event) = actix_web::rt::task::spawn_blocking(move || {
+        actix_web::rt::task::spawn_blocking(move || {
             let conn = match timeout {
                 Some(t) => pool.get_timeout(t),
                 None => pool.get(),
             };
-            let mut conn = match conn {
-                Ok(conn) => conn,
-                Err(e) => return (Err(E::from(DbError::Unavailable(e))), false),
-            };
-            events::take_wrote_event();
-            let result = f(&mut conn);
-            (result, events::take_wrote_event())
+            let mut conn = conn.map_err(|e| E::from(DbError::Unavailable(e)))?;
+            f(&mut conn)
         })
         .await
         .map_err(|e| {
@@ -503,8 +570,22 @@ impl Db {
             } else {
                 DbError::Cancelled
             })
-        })?;
-        if wrote_event && result.is_ok() {
+        })?
+    }
+
+    /// Runs `f` in one write transaction (see [`write_transaction`]) on the blocking thread
+    /// pool: it commits when `f` answers `Ok`, rolls back when it answers any error (a use
+    /// case's refusal as much as a failed query) and, on PostgreSQL, runs again when it lost
+    /// to a concurrent transaction, so `f` must be safe to run again. Wakes whoever waits on
+    /// [`Db::event_bell`] when the committed transaction asked to ([`Tx::wake_on_commit`]).
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: TransactionError + From<DbError> + Send + 'static,
+    {
+        let (result, wakes) = self.run(move |conn| Ok::<_, E>(write_tx(conn, f))).await?;
+        if wakes {
             self.ring();
         }
         result

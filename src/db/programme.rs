@@ -59,7 +59,7 @@ pub fn put_settings(conn: &mut DbConn, org: OrgId, s: &ProgrammeSettings) -> Que
         lockout_days: signed(s.rules.lockout_days),
         max_visits_per_location_per_year: signed(s.rules.max_visits_per_location_per_year),
         require_assignment: s.require_assignment,
-        updated_at: super::now().naive_utc(),
+        updated_at: crate::clock::now().naive_utc(),
     };
     // One code path for both backends: update, else insert (callers hold a write
     // transaction).
@@ -125,7 +125,7 @@ pub fn set_exclusions(
             .filter(shopper_exclusions::shopper_id.eq(shopper)),
     )
     .execute(conn)?;
-    let now = super::now().naive_utc();
+    let now = crate::clock::now().naive_utc();
     for location in locations {
         diesel::insert_into(shopper_exclusions::table)
             .values((

@@ -349,8 +349,7 @@ pub fn list(
 /// is still in `t.from` at `t.revision`, and appends `t` to its history. Returns whether it
 /// moved (of several concurrent callers exactly one does); a first submission (`t.from` is
 /// `None`) only appends. The only writer of `reports.status` after insertion. Call inside a
-/// transaction. A change into or out of `approved` (release, reopen) also adds the report to
-/// or takes it out of the rollups.
+/// transaction.
 pub fn record_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<bool> {
     if let Some(from) = t.from {
         let target = reports::table
@@ -371,17 +370,6 @@ pub fn record_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<bool>
     diesel::insert_into(report_transitions::table)
         .values(TransitionRow::of(t))
         .execute(conn)?;
-    // Releasing or un-releasing a report updates the rollups in the same transaction.
-    let released = |s: Option<ReportStatus>| s == Some(ReportStatus::Approved);
-    if released(Some(t.to)) != released(t.from) {
-        let report = find(conn, t.org_id, t.report_id)?.ok_or(diesel::result::Error::NotFound)?;
-        let share = crate::aggregates::rollup::contribution(&report);
-        if released(Some(t.to)) {
-            super::aggregates::add(conn, &share)?;
-        } else {
-            super::aggregates::remove(conn, &share)?;
-        }
-    }
     Ok(true)
 }
 

@@ -88,12 +88,7 @@ pub fn put(conn: &mut DbConn, key: &str, value: &str, now: DateTime<Utc>) -> Que
     Ok(())
 }
 
-/// An organization's own choices.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OrganizationSettings {
-    /// The recognition feed shows staff first names.
-    pub recognition_names: bool,
-}
+pub use crate::organization::model::OrganizationSettings;
 
 /// The organization's settings (the defaults when it never changed them).
 pub fn organization(conn: &mut DbConn, org: OrgId) -> QueryResult<OrganizationSettings> {

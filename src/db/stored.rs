@@ -18,6 +18,9 @@ use crate::questionnaires::model as q;
 use crate::reports::model as r;
 use crate::reports::scoring as s;
 
+mod message;
+pub use message::{message_from_json, message_to_json};
+
 /// The format of report documents this version writes.
 pub const REPORT_FORMAT: u32 = 1;
 /// The format of questionnaire content this version writes.
@@ -38,6 +41,8 @@ pub enum StoredError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("stored {kind} document is invalid: {why}")]
+    Invalid { kind: &'static str, why: String },
 }
 
 // The defaults of stored documents are their own, written down here once and never

@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{Event, EventType};
-use super::service::DeliveryView;
-use super::webhook::{Attempt, Webhook};
+use super::model::{Event, EventType, Message};
+use super::webhook::{Attempt, DeliveryView, Webhook};
 use crate::ids::{AttemptId, DeliveryId, EventId, OrgId, WebhookId};
 
 /// The name of an event type: one of a closed list (`ping` only reaches webhooks).
@@ -77,20 +76,26 @@ pub struct EventResponse {
     pub data: serde_json::Value,
 }
 
+impl From<Message> for EventResponse {
+    fn from(m: Message) -> Self {
+        EventResponse {
+            id: m.id,
+            type_: m.event_type,
+            occurred_at: m.occurred_at,
+            organization_id: m.org_id,
+            subject: SubjectResponse {
+                type_: m.subject_type,
+                id: m.subject_id,
+            },
+            cursor: m.seq.map(|s| s.to_string()),
+            data: m.data,
+        }
+    }
+}
+
 impl From<Event> for EventResponse {
     fn from(e: Event) -> Self {
-        EventResponse {
-            id: e.id,
-            type_: e.event_type,
-            occurred_at: e.occurred_at,
-            organization_id: e.org_id,
-            subject: SubjectResponse {
-                type_: e.subject_type,
-                id: e.subject_id,
-            },
-            cursor: Some(e.seq.to_string()),
-            data: e.data,
-        }
+        EventResponse::from(e.message())
     }
 }
 
@@ -183,7 +188,7 @@ pub struct WebhookResponse {
 
 impl From<Webhook> for WebhookResponse {
     fn from(w: Webhook) -> Self {
-        let now = crate::db::now();
+        let now = crate::clock::now();
         WebhookResponse {
             id: w.id,
             url: w.url,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db::attachments::Attachment;
-use crate::ids::{EventId, LocationId, OrgId, ReportId};
+use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
 use crate::locations::model::Location;
 use crate::programme::model::{Assignment, Wave};
 use crate::questionnaires::model::Questionnaire;
@@ -92,7 +92,7 @@ impl NewEvent {
             org_id,
             event_type,
             subject_id,
-            occurred_at: crate::db::now(),
+            occurred_at: crate::clock::now(),
             data,
         }
     }
@@ -112,10 +112,47 @@ pub struct Event {
 }
 
 impl Event {
-    /// The JSON an integration receives, in the feed and as a webhook body alike (one shape:
-    /// the feed's [`EventResponse`](super::dto::EventResponse)).
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(super::dto::EventResponse::from(self.clone())).unwrap_or(Value::Null)
+    /// What integrations receive of it.
+    pub fn message(&self) -> Message {
+        Message {
+            id: self.id,
+            event_type: self.event_type.clone(),
+            subject_type: self.subject_type.clone(),
+            subject_id: self.subject_id.clone(),
+            org_id: self.org_id,
+            occurred_at: self.occurred_at,
+            seq: Some(self.seq),
+            data: self.data.clone(),
+        }
+    }
+}
+
+/// What an integration receives: an event of the feed (in the feed and as a webhook body
+/// alike), or a ping, which has no place in the feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: EventId,
+    pub event_type: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub org_id: OrgId,
+    pub occurred_at: DateTime<Utc>,
+    /// The event's number in its organization's commit order; none for a ping.
+    pub seq: Option<i64>,
+    pub data: Value,
+}
+
+/// A ping to a subscription: a message with a fresh id that is no event of the feed.
+pub fn ping(org_id: OrgId, webhook_id: WebhookId, at: DateTime<Utc>) -> Message {
+    Message {
+        id: EventId::generate(),
+        event_type: EventType::Ping.as_str().into(),
+        subject_type: EventType::Ping.subject_type().into(),
+        subject_id: webhook_id.to_string(),
+        org_id,
+        occurred_at: at,
+        seq: None,
+        data: json!({ "webhook_id": webhook_id }),
     }
 }
 

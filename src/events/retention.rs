@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::db::events::{self as store, PRUNE_BATCH};
-use crate::db::{self, Db, DbError};
+use crate::db::{Db, DbError, deliveries};
 
 /// How often `serve` prunes.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -24,7 +24,7 @@ pub struct Pruned {
 pub fn cutoff(older_than: Duration) -> DateTime<Utc> {
     TimeDelta::from_std(older_than)
         .ok()
-        .and_then(|age| db::now().checked_sub_signed(age))
+        .and_then(|age| crate::clock::now().checked_sub_signed(age))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
@@ -40,24 +40,14 @@ pub async fn prune(db: &Db, cutoff: DateTime<Utc>) -> Result<Pruned, DbError> {
             let to = (from + PRUNE_BATCH).min(upto);
             let org = org.clone();
             pruned.events += db
-                .run(move |conn| {
-                    db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-                        store::prune_events(conn, &org, from, to)
-                    })
-                    .map_err(DbError::Query)
-                })
+                .write(move |tx| Ok::<_, DbError>(store::prune_events(tx, &org, from, to)?))
                 .await?;
             from = to;
         }
     }
     loop {
         let (deliveries, attempts) = db
-            .run(move |conn| {
-                db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-                    store::prune_deliveries(conn, cutoff)
-                })
-                .map_err(DbError::Query)
-            })
+            .write(move |tx| Ok::<_, DbError>(deliveries::prune_deliveries(tx, cutoff)?))
             .await?;
         pruned.deliveries += deliveries;
         pruned.attempts += attempts;
@@ -93,12 +83,12 @@ mod tests {
     #[test]
     fn the_cutoff_is_the_period_ago_and_never_overflows() {
         let day = cutoff(Duration::from_secs(86_400));
-        let expected = db::now() - TimeDelta::days(1);
+        let expected = crate::clock::now() - TimeDelta::days(1);
         assert!(
             (day - expected).num_seconds().abs() <= 1,
             "{day} {expected}"
         );
-        assert!((db::now() - cutoff(Duration::ZERO)).num_seconds() <= 1);
+        assert!((crate::clock::now() - cutoff(Duration::ZERO)).num_seconds() <= 1);
         assert_eq!(
             cutoff(Duration::from_secs(u64::MAX)),
             DateTime::<Utc>::MIN_UTC

@@ -3,13 +3,12 @@
 use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
-use serde_json::json;
 
-use super::model::{Event, EventType};
-use super::webhook::{self, Attempt, Delivery, DeliveryStatus, UrlRules, Webhook};
+use super::model::{self, Event, EventType, NewEvent};
+use super::webhook::{self, Attempt, Delivery, DeliveryStatus, DeliveryView, UrlRules, Webhook};
 use crate::db::events as store;
-use crate::db::{self, Db, DbError};
-use crate::ids::{DeliveryId, EventId, OrgId, WebhookId};
+use crate::db::{self, Db, DbError, QueryResult, Tx, deliveries, webhooks};
+use crate::ids::{DeliveryId, OrgId, WebhookId};
 use crate::validation::Violation;
 
 /// Most subscriptions an organization may have.
@@ -41,10 +40,31 @@ pub enum EventsError {
     Db(#[from] DbError),
 }
 
-impl From<diesel::result::Error> for EventsError {
-    fn from(e: diesel::result::Error) -> Self {
-        EventsError::Db(DbError::Query(e))
+db::domain_error!(EventsError);
+
+// -------------------------------------------------------------------------- outbox
+
+/// Writes an event in the transaction of the change it records (it commits, or
+/// disappears, with the change), with one delivery for every active subscription that
+/// wants it; the feed's long-polls and the delivery worker wake once it commits.
+pub fn record(tx: &mut Tx<'_>, event: &NewEvent) -> QueryResult<Event> {
+    let stored = store::insert(tx, event)?;
+    let message = stored.message();
+    for hook in webhooks::list_webhooks(tx, event.org_id)? {
+        if hook.active && hook.wants(event.event_type) {
+            deliveries::insert(tx, &hook, &message)?;
+        }
     }
+    tx.wake_on_commit();
+    Ok(stored)
+}
+
+/// Records every event of `list` (see [`record`]).
+pub fn record_all(tx: &mut Tx<'_>, list: &[NewEvent]) -> QueryResult<()> {
+    for event in list {
+        record(tx, event)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------- feed
@@ -82,17 +102,15 @@ pub async fn feed(
                 let after = match after {
                     None => through,
                     Some(after) if after < through => {
-                        return Ok::<_, EventsError>(Err(EventsError::Pruned(through)));
+                        return Err(EventsError::Pruned(through));
                     }
-                    Some(after) if after > upto => {
-                        return Ok(Err(EventsError::CursorAhead));
-                    }
+                    Some(after) if after > upto => return Err(EventsError::CursorAhead),
                     Some(after) => after,
                 };
                 let events = store::feed(conn, org, after, upto, &types, i64::from(limit) + 1)?;
-                Ok(Ok((events, upto)))
+                Ok((events, upto))
             })
-            .await??;
+            .await?;
         let mut found = found;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || remaining.is_zero() {
@@ -256,7 +274,7 @@ pub async fn create(
         )]));
     };
     check_resolved(&url, rules).await?;
-    let now = db::now();
+    let now = crate::clock::now();
     let hook = Webhook {
         id: WebhookId::generate(),
         org_id: org,
@@ -274,15 +292,12 @@ pub async fn create(
         updated_at: now,
     };
     let stored = hook.clone();
-    db.run(move |conn| {
-        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-            if store::count_webhooks(conn, org)? >= MAX_WEBHOOKS {
-                return Ok(Err(EventsError::TooMany));
-            }
-            store::insert_webhook(conn, &stored)?;
-            Ok(Ok(()))
-        })
-        .map_err(EventsError::from)?
+    db.write(move |tx| {
+        if webhooks::count_webhooks(tx, org)? >= MAX_WEBHOOKS {
+            return Err(EventsError::TooMany);
+        }
+        webhooks::insert_webhook(tx, &stored)?;
+        Ok(())
     })
     .await?;
     tracing::info!(webhook = %hook.id, "webhook created");
@@ -291,12 +306,12 @@ pub async fn create(
 
 pub async fn list(db: &Db, org: OrgId) -> Result<Vec<Webhook>, EventsError> {
     Ok(db
-        .run(move |conn| Ok::<_, DbError>(store::list_webhooks(conn, org)?))
+        .run(move |conn| Ok::<_, DbError>(webhooks::list_webhooks(conn, org)?))
         .await?)
 }
 
 pub async fn find(db: &Db, org: OrgId, id: WebhookId) -> Result<Webhook, EventsError> {
-    db.run(move |conn| Ok::<_, DbError>(store::find_webhook(conn, org, id)?))
+    db.run(move |conn| Ok::<_, DbError>(webhooks::find_webhook(conn, org, id)?))
         .await?
         .ok_or(EventsError::NotFound("webhook"))
 }
@@ -319,51 +334,45 @@ pub async fn update(
         check_resolved(url, rules).await?;
     }
     let active = fields.active;
-    db.run(move |conn| {
-        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-            let Some(mut hook) = store::find_webhook(conn, org, id)? else {
-                return Ok(Err(EventsError::NotFound("webhook")));
-            };
-            if let Some(url) = &url {
-                hook.url.clone_from(url);
+    db.write(move |tx| {
+        let Some(mut hook) = webhooks::find_webhook(tx, org, id)? else {
+            return Err(EventsError::NotFound("webhook"));
+        };
+        if let Some(url) = &url {
+            hook.url.clone_from(url);
+        }
+        if let Some(types) = &event_types {
+            hook.event_types.clone_from(types);
+        }
+        if let Some(d) = &description {
+            hook.description.clone_from(d);
+        }
+        let now = crate::clock::now();
+        match active {
+            Some(true) if !hook.active => {
+                hook.active = true;
+                hook.disabled_at = None;
+                hook.disabled_reason = None;
+                hook.failing_since = None;
             }
-            if let Some(types) = &event_types {
-                hook.event_types.clone_from(types);
+            Some(false) if hook.active => {
+                hook.active = false;
+                hook.disabled_at = Some(now);
+                hook.disabled_reason = Some("disabled by an admin".into());
+                webhooks::fail_pending(tx, org, id, "the webhook was disabled by an admin")?;
             }
-            if let Some(d) = &description {
-                hook.description.clone_from(d);
-            }
-            let now = db::now();
-            match active {
-                Some(true) if !hook.active => {
-                    hook.active = true;
-                    hook.disabled_at = None;
-                    hook.disabled_reason = None;
-                    hook.failing_since = None;
-                }
-                Some(false) if hook.active => {
-                    hook.active = false;
-                    hook.disabled_at = Some(now);
-                    hook.disabled_reason = Some("disabled by an admin".into());
-                    store::fail_pending(conn, org, id, "the webhook was disabled by an admin")?;
-                }
-                _ => {}
-            }
-            hook.updated_at = now;
-            store::update_webhook(conn, &hook)?;
-            Ok(Ok(hook))
-        })
-        .map_err(EventsError::from)?
+            _ => {}
+        }
+        hook.updated_at = now;
+        webhooks::update_webhook(tx, &hook)?;
+        Ok(hook)
     })
     .await
 }
 
 pub async fn delete(db: &Db, org: OrgId, id: WebhookId) -> Result<(), EventsError> {
     let deleted = db
-        .run(move |conn| {
-            db::write_transaction(conn, |conn| store::delete_webhook(conn, org, id))
-                .map_err(DbError::Query)
-        })
+        .write(move |tx| Ok::<_, EventsError>(webhooks::delete_webhook(tx, org, id)?))
         .await?;
     if deleted {
         Ok(())
@@ -387,66 +396,41 @@ pub async fn rotate_secret(
         )]));
     }
     let fresh = secret()?;
-    db.run(move |conn| {
-        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-            let Some(mut hook) = store::find_webhook(conn, org, id)? else {
-                return Ok(Err(EventsError::NotFound("webhook")));
-            };
-            let now = db::now();
-            let until = now + TimeDelta::from_std(overlap).unwrap_or(TimeDelta::zero());
-            hook.previous_secret =
-                (!overlap.is_zero()).then(|| std::mem::replace(&mut hook.secret, fresh.clone()));
-            hook.secret.clone_from(&fresh);
-            hook.previous_secret_expires_at = (!overlap.is_zero()).then_some(until);
-            hook.updated_at = now;
-            store::update_webhook(conn, &hook)?;
-            Ok(Ok(hook))
-        })
-        .map_err(EventsError::from)?
+    db.write(move |tx| {
+        let Some(mut hook) = webhooks::find_webhook(tx, org, id)? else {
+            return Err(EventsError::NotFound("webhook"));
+        };
+        let now = crate::clock::now();
+        let until = now + TimeDelta::from_std(overlap).unwrap_or(TimeDelta::zero());
+        hook.previous_secret =
+            (!overlap.is_zero()).then(|| std::mem::replace(&mut hook.secret, fresh.clone()));
+        hook.secret.clone_from(&fresh);
+        hook.previous_secret_expires_at = (!overlap.is_zero()).then_some(until);
+        hook.updated_at = now;
+        webhooks::update_webhook(tx, &hook)?;
+        Ok(hook)
     })
     .await
 }
 
-/// A delivery with its attempts, oldest first.
-pub struct DeliveryView {
-    pub delivery: Delivery,
-    pub attempts: Vec<Attempt>,
-}
-
 /// Sends a `ping` to the subscription (through the worker, like any delivery).
 pub async fn ping(db: &Db, org: OrgId, id: WebhookId) -> Result<DeliveryView, EventsError> {
-    db.run(move |conn| {
-        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-            let Some(hook) = store::find_webhook(conn, org, id)? else {
-                return Ok(Err(EventsError::NotFound("webhook")));
-            };
-            if !hook.active {
-                return Ok(Err(EventsError::Disabled));
-            }
-            let message = EventId::generate();
-            let now = db::now();
-            let body = serde_json::to_string(&super::dto::EventResponse {
-                id: message,
-                type_: EventType::Ping.as_str().into(),
-                occurred_at: now,
-                organization_id: org,
-                subject: super::dto::SubjectResponse {
-                    type_: EventType::Ping.subject_type().into(),
-                    id: hook.id.to_string(),
-                },
-                cursor: None,
-                data: json!({"webhook_id": hook.id}),
-            })
-            .map_err(|e| db::bad_data(e.to_string()))?;
-            let delivery = store::insert_ping(conn, &hook, message, &body, now)?;
-            let found = store::find_delivery(conn, org, id, delivery)?
-                .ok_or(diesel::result::Error::NotFound)?;
-            Ok(Ok(DeliveryView {
-                delivery: found,
-                attempts: Vec::new(),
-            }))
+    db.write(move |tx| {
+        let Some(hook) = webhooks::find_webhook(tx, org, id)? else {
+            return Err(EventsError::NotFound("webhook"));
+        };
+        if !hook.active {
+            return Err(EventsError::Disabled);
+        }
+        let message = model::ping(org, hook.id, crate::clock::now());
+        let delivery = deliveries::insert(tx, &hook, &message)?;
+        tx.wake_on_commit();
+        let delivery = deliveries::find_delivery(tx, org, id, delivery)?
+            .ok_or(EventsError::NotFound("delivery"))?;
+        Ok(DeliveryView {
+            delivery,
+            attempts: Vec::new(),
         })
-        .map_err(EventsError::from)?
     })
     .await
 }
@@ -461,10 +445,10 @@ pub async fn deliveries(
     fetch: i64,
 ) -> Result<Vec<DeliveryView>, EventsError> {
     db.run(move |conn| {
-        if store::find_webhook(conn, org, id)?.is_none() {
+        if webhooks::find_webhook(conn, org, id)?.is_none() {
             return Err(EventsError::NotFound("webhook"));
         }
-        let list = store::list_deliveries(conn, org, id, status, before, fetch)?;
+        let list = deliveries::list_deliveries(conn, org, id, status, before, fetch)?;
         with_attempts(conn, org, list)
     })
     .await
@@ -476,7 +460,7 @@ fn with_attempts(
     list: Vec<Delivery>,
 ) -> Result<Vec<DeliveryView>, EventsError> {
     let ids: Vec<DeliveryId> = list.iter().map(|d| d.id).collect();
-    let mut attempts = store::attempts_of(conn, org, &ids)?;
+    let mut attempts = deliveries::attempts_of(conn, org, &ids)?;
     Ok(list
         .into_iter()
         .map(|delivery| {
@@ -499,7 +483,7 @@ pub async fn delivery(
     delivery: DeliveryId,
 ) -> Result<DeliveryView, EventsError> {
     db.run(move |conn| {
-        let found = store::find_delivery(conn, org, id, delivery)?
+        let found = deliveries::find_delivery(conn, org, id, delivery)?
             .ok_or(EventsError::NotFound("delivery"))?;
         with_attempts(conn, org, vec![found])?
             .pop()
@@ -516,20 +500,18 @@ pub async fn redeliver(
     id: WebhookId,
     delivery: DeliveryId,
 ) -> Result<DeliveryView, EventsError> {
-    db.run(move |conn| {
-        db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
-            let Some(hook) = store::find_webhook(conn, org, id)? else {
-                return Ok(Err(EventsError::NotFound("webhook")));
-            };
-            if !hook.active {
-                return Ok(Err(EventsError::Disabled));
-            }
-            if !store::redeliver(conn, org, id, delivery)? {
-                return Ok(Err(EventsError::NotFound("delivery")));
-            }
-            Ok(Ok(()))
-        })
-        .map_err(EventsError::from)?
+    db.write(move |tx| {
+        let Some(hook) = webhooks::find_webhook(tx, org, id)? else {
+            return Err(EventsError::NotFound("webhook"));
+        };
+        if !hook.active {
+            return Err(EventsError::Disabled);
+        }
+        if !deliveries::redeliver(tx, org, id, delivery)? {
+            return Err(EventsError::NotFound("delivery"));
+        }
+        tx.wake_on_commit();
+        Ok(())
     })
     .await?;
     self::delivery(db, org, id, delivery).await

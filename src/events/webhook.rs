@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::model::EventType;
+use super::model::{EventType, Message};
 use crate::ids::{AttemptId, DeliveryId, EventId, OrgId, WebhookId};
 
 /// A subscription: where to send which events, signed with which secret.
@@ -92,7 +92,8 @@ pub struct Delivery {
     pub webhook_id: WebhookId,
     pub event_id: EventId,
     pub event_type: String,
-    pub body: String,
+    /// What is sent (as the feed's JSON, signed).
+    pub message: Message,
     pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
@@ -101,6 +102,12 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A delivery with its attempts, oldest first.
+pub struct DeliveryView {
+    pub delivery: Delivery,
+    pub attempts: Vec<Attempt>,
 }
 
 /// One try at a delivery.

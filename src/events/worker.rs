@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use prometheus::{Histogram, IntCounterVec, IntGauge};
 
+use super::dto::EventResponse;
 use super::webhook::{self, Attempt, UrlRules};
 use crate::config::WebhooksConfig;
-use crate::db::events::{self as store, AttemptOutcome, Claimed};
+use crate::db::deliveries::{self as store, AttemptOutcome, Claimed};
 use crate::db::{self, Db, DbError};
 use crate::ids::AttemptId;
 
@@ -273,7 +274,7 @@ pub async fn run(
             break;
         }
         bell.mark_unchanged();
-        let now = db::now();
+        let now = crate::clock::now();
         let claimed = db
             .run(move |conn| {
                 if !store::has_due(conn, now)? {
@@ -296,17 +297,22 @@ pub async fn run(
             let sends = claimed.into_iter().map(|c| {
                 let sender = &sender;
                 async move {
-                    let at = db::now();
+                    let at = crate::clock::now();
                     let secrets = c.webhook.signing_secrets(at);
-                    let sent = sender
-                        .send(
-                            &c.webhook.url,
-                            &secrets,
-                            &c.delivery.event_id.to_string(),
-                            &c.delivery.body,
-                            at,
-                        )
-                        .await;
+                    // The stored message becomes the feed's JSON here, at the edge.
+                    let body =
+                        serde_json::to_string(&EventResponse::from(c.delivery.message.clone()));
+                    let sent = match body {
+                        Ok(body) => {
+                            let id = c.delivery.event_id.to_string();
+                            sender.send(&c.webhook.url, &secrets, &id, &body, at).await
+                        }
+                        Err(e) => Sent {
+                            status: None,
+                            error: Some(format!("the message cannot be written as JSON: {e}")),
+                            latency: Duration::ZERO,
+                        },
+                    };
                     (c, sent, at)
                 }
             });
@@ -357,7 +363,7 @@ pub async fn run(
             .run(|conn| Ok::<_, DbError>(store::oldest_pending(conn)?))
             .await;
         if let Ok(oldest) = oldest {
-            let age = oldest.map_or(0, |t| (db::now() - t).num_seconds().max(0));
+            let age = oldest.map_or(0, |t| (crate::clock::now() - t).num_seconds().max(0));
             metrics.oldest_pending.set(age);
         }
         tokio::select! {

@@ -7,8 +7,9 @@ use super::import::ParsedRow;
 use super::model::{ImportOutcome, ImportSummary, ImportedRow, Location, RawLocation, check};
 use crate::auth::model::Role;
 use crate::db::locations::{self as store, LocationFilter};
-use crate::db::{self, Db, DbConn, DbError, QueryError, identity, is_unique_violation};
+use crate::db::{self, Db, DbError, Tx, identity};
 use crate::events::model::{self as event, EventType};
+use crate::events::service as events;
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::validation::Violation;
 
@@ -31,17 +32,7 @@ pub enum LocationError {
     Db(#[from] DbError),
 }
 
-impl crate::db::TransactionError for LocationError {
-    fn retryable(&self) -> bool {
-        matches!(self, LocationError::Db(e) if e.retryable())
-    }
-}
-
-impl From<QueryError> for LocationError {
-    fn from(e: QueryError) -> Self {
-        LocationError::Db(e.into())
-    }
-}
+db::domain_error!(LocationError);
 
 /// A location of `org`; for a manager (`manager` set) only one they manage.
 pub async fn find(
@@ -78,20 +69,16 @@ pub async fn list(
 /// Creates a location from checked fields; its code must be free in the organization.
 pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, LocationError> {
     let fields = check(raw, "").map_err(LocationError::Invalid)?;
-    let location = Location::new(org, fields, db::now());
+    let location = Location::new(org, fields, crate::clock::now());
     let stored = location.clone();
-    db.run(move |conn| {
-        let written = db::write_transaction(conn, |conn| {
-            store::insert(conn, &stored)?;
-            db::events::record(conn, &event::location(EventType::LocationCreated, &stored))?;
-            Ok::<_, diesel::result::Error>(())
-        });
-        match written {
-            Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
-            other => Ok(other?),
-        }
+    let code = location.fields.code.clone();
+    db.write(move |tx| {
+        store::insert(tx, &stored)?;
+        events::record(tx, &event::location(EventType::LocationCreated, &stored))?;
+        Ok(())
     })
-    .await?;
+    .await
+    .map_err(|e| code_taken(e, code))?;
     Ok(location)
 }
 
@@ -114,57 +101,49 @@ pub async fn update(
     if let Some(active) = active {
         location.active = active;
     }
-    location.updated_at = db::now();
+    location.updated_at = crate::clock::now();
     let stored = location.clone();
-    db.run(move |conn| {
-        let written = db::write_transaction(conn, |conn| {
-            if !store::update(conn, &stored)? {
-                return Ok(false);
-            }
-            db::events::record(conn, &event::location(kind, &stored))?;
-            Ok::<_, diesel::result::Error>(true)
-        });
-        match written {
-            Err(e) if is_unique_violation(&e) => Err(LocationError::CodeTaken(stored.fields.code)),
-            Ok(false) => Err(LocationError::NotFound),
-            other => Ok(other.map(|_| ())?),
+    let code = location.fields.code.clone();
+    db.write(move |tx| {
+        if !store::update(tx, &stored)? {
+            return Err(LocationError::NotFound);
         }
+        events::record(tx, &event::location(kind, &stored))?;
+        Ok(())
     })
-    .await?;
+    .await
+    .map_err(|e| code_taken(e, code))?;
     Ok(location)
+}
+
+/// A write refused because another location of the organization has the code.
+fn code_taken(e: LocationError, code: String) -> LocationError {
+    match e {
+        LocationError::Db(e) if e.is_unique_violation() => LocationError::CodeTaken(code),
+        e => e,
+    }
 }
 
 /// Deactivates a location. It is never removed: its reports and aggregates stay.
 pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), LocationError> {
-    let found = db
-        .run(move |conn| {
-            let done = db::write_transaction(conn, |conn| {
-                let Some(mut location) = store::find(conn, org, id)? else {
-                    return Ok(false);
-                };
-                let was_active = location.active;
-                let now = db::now();
-                if !store::deactivate(conn, org, id, now)? {
-                    return Ok(false);
-                }
-                if was_active {
-                    location.active = false;
-                    location.updated_at = now;
-                    db::events::record(
-                        conn,
-                        &event::location(EventType::LocationDeactivated, &location),
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(true)
-            })?;
-            Ok::<_, DbError>(done)
-        })
-        .await?;
-    if found {
+    db.write(move |tx| {
+        let mut location = store::find(tx, org, id)?.ok_or(LocationError::NotFound)?;
+        let was_active = location.active;
+        let now = crate::clock::now();
+        if !store::deactivate(tx, org, id, now)? {
+            return Err(LocationError::NotFound);
+        }
+        if was_active {
+            location.active = false;
+            location.updated_at = now;
+            events::record(
+                tx,
+                &event::location(EventType::LocationDeactivated, &location),
+            )?;
+        }
         Ok(())
-    } else {
-        Err(LocationError::NotFound)
-    }
+    })
+    .await
 }
 
 /// Imports parsed CSV rows, creating or updating locations by code in one transaction.
@@ -179,9 +158,7 @@ pub async fn import(
     if !failed.is_empty() && !partial {
         return Err(LocationError::Invalid(failed));
     }
-    let summary = db
-        .run(move |conn| db::write_transaction(conn, |conn| upsert_rows(conn, org, &rows)))
-        .await?;
+    let summary = db.write(move |tx| upsert_rows(tx, org, &rows)).await?;
     tracing::info!(
         created = summary.created,
         updated = summary.updated,
@@ -192,11 +169,11 @@ pub async fn import(
 }
 
 fn upsert_rows(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     org: OrgId,
     rows: &[ParsedRow],
 ) -> Result<ImportSummary, LocationError> {
-    let now = db::now();
+    let now = crate::clock::now();
     let mut summary = ImportSummary {
         created: 0,
         updated: 0,
@@ -217,18 +194,18 @@ fn upsert_rows(
             continue;
         };
         let code = fields.code.clone();
-        let outcome = match store::find_by_code(conn, org, &fields.code)? {
+        let outcome = match store::find_by_code(tx, org, &fields.code)? {
             Some(mut existing) => {
                 existing.fields = fields;
                 existing.updated_at = now;
-                store::update(conn, &existing)?;
+                store::update(tx, &existing)?;
                 events.push(event::location(EventType::LocationUpdated, &existing));
                 summary.updated += 1;
                 ImportOutcome::Updated
             }
             None => {
                 let created = Location::new(org, fields, now);
-                store::insert(conn, &created)?;
+                store::insert(tx, &created)?;
                 events.push(event::location(EventType::LocationCreated, &created));
                 summary.created += 1;
                 ImportOutcome::Created
@@ -241,7 +218,7 @@ fn upsert_rows(
             errors: Vec::new(),
         });
     }
-    db::events::record_all(conn, &events)?;
+    events::record_all(tx, &events)?;
     Ok(summary)
 }
 
@@ -272,35 +249,33 @@ pub async fn set_manager_locations(
             format!("at most {MAX_MANAGER_LOCATIONS} locations"),
         )]));
     }
-    db.run(move |conn| {
-        db::write_transaction(conn, |conn| {
-            let user_row = identity::find_user(conn, org, user)?.ok_or(LocationError::NotFound)?;
-            if user_row.role != Role::Manager {
-                return Err(LocationError::NotAManager(user_row.role));
-            }
-            let existing: HashSet<LocationId> = store::existing_ids(conn, org, &requested)?
-                .into_iter()
-                .collect();
-            let unknown: Vec<Violation> = requested
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| !existing.contains(l))
-                .map(|(i, l)| {
-                    Violation::new(
-                        format!("/location_ids/{i}"),
-                        "unknown_location",
-                        format!("no location {l} in this organization"),
-                    )
-                })
-                .collect();
-            if !unknown.is_empty() {
-                return Err(LocationError::Invalid(unknown));
-            }
-            let mut ids: Vec<LocationId> = existing.into_iter().collect();
-            ids.sort();
-            store::set_manager_locations(conn, org, user, &ids)?;
-            Ok(ids)
-        })
+    db.write(move |tx| {
+        let user_row = identity::find_user(tx, org, user)?.ok_or(LocationError::NotFound)?;
+        if user_row.role != Role::Manager {
+            return Err(LocationError::NotAManager(user_row.role));
+        }
+        let existing: HashSet<LocationId> = store::existing_ids(tx, org, &requested)?
+            .into_iter()
+            .collect();
+        let unknown: Vec<Violation> = requested
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !existing.contains(l))
+            .map(|(i, l)| {
+                Violation::new(
+                    format!("/location_ids/{i}"),
+                    "unknown_location",
+                    format!("no location {l} in this organization"),
+                )
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(LocationError::Invalid(unknown));
+        }
+        let mut ids: Vec<LocationId> = existing.into_iter().collect();
+        ids.sort();
+        store::set_manager_locations(tx, org, user, &ids)?;
+        Ok(ids)
     })
     .await
 }

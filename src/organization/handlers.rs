@@ -4,10 +4,10 @@ use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::model::OrganizationSettings;
+use super::service;
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
-use crate::db::settings::{self, OrganizationSettings};
-use crate::db::{self, DbError};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -48,10 +48,7 @@ pub async fn get_organization_settings(
 ) -> Result<web::Json<OrganizationSettingsBody>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let org = auth.org_id;
-    let found = state
-        .db
-        .run(move |conn| Ok::<_, DbError>(settings::organization(conn, org)?))
-        .await?;
+    let found = service::settings(&state.db, org).await?;
     Ok(web::Json(found.into()))
 }
 
@@ -80,14 +77,6 @@ pub async fn put_organization_settings(
     let wanted = OrganizationSettings {
         recognition_names: body.into_inner().recognition_names,
     };
-    state
-        .db
-        .run(move |conn| {
-            db::write_transaction(conn, |conn| {
-                settings::put_organization(conn, org, wanted, db::now())
-            })
-            .map_err(DbError::Query)
-        })
-        .await?;
-    Ok(web::Json(wanted.into()))
+    let stored = service::put_settings(&state.db, org, wanted).await?;
+    Ok(web::Json(stored.into()))
 }

@@ -74,7 +74,7 @@ fn shopper(auth: &AuthUser) -> Result<UserId, ApiError> {
 }
 
 fn respond(list: Vec<(Assignment, String)>) -> Vec<AssignmentResponse> {
-    let now = crate::db::now();
+    let now = crate::clock::now();
     list.into_iter()
         .map(|(a, key)| AssignmentResponse::new(a, key, now))
         .collect()
@@ -215,7 +215,7 @@ pub async fn create_wave(
     let wave = service::create_wave(&state.db, auth.org_id, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/waves/{}", wave.id)))
-        .json(WaveResponse::new(wave, crate::db::now())))
+        .json(WaveResponse::new(wave, crate::clock::now())))
 }
 
 fn wave_cursor(key: &str) -> Option<(NaiveDate, WaveId)> {
@@ -249,7 +249,7 @@ pub async fn list_waves(
     })?;
     let after = page.after.as_deref().and_then(wave_cursor);
     let rows = service::list_waves(&state.db, auth.org_id, after, page.fetch()).await?;
-    let now = crate::db::now();
+    let now = crate::clock::now();
     Ok(web::Json(page.page(
         rows,
         |w| format!("{}:{}", w.starts_on, w.id),
@@ -278,7 +278,7 @@ pub async fn get_wave(
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
     let wave = service::find_wave(&state.db, auth.org_id, id.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::db::now())))
+    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
 }
 
 /// Change a wave.
@@ -310,7 +310,7 @@ pub async fn update_wave(
     admin(&auth)?;
     let wave =
         service::update_wave(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::db::now())))
+    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
 }
 
 /// Close a wave.
@@ -335,7 +335,7 @@ pub async fn close_wave(
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
     let wave = service::close_wave(&state.db, auth.org_id, id.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::db::now())))
+    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
 }
 
 /// Add planned visits to a wave.
@@ -443,7 +443,7 @@ pub async fn wave_assignments(
     query: web::Query<AssignmentQuery>,
 ) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
     admin(&auth)?;
-    let now = crate::db::now();
+    let now = crate::clock::now();
     let (wave, list) = service::wave_assignments(
         &state.db,
         auth.org_id,
@@ -509,7 +509,7 @@ pub async fn coverage(
             id.into_inner(),
             region,
             manager,
-            crate::db::now(),
+            crate::clock::now(),
         )
         .await?,
     ))
@@ -536,7 +536,11 @@ pub async fn get_assignment(
 ) -> Result<web::Json<AssignmentResponse>, ApiError> {
     let asker = asker(&auth)?;
     let (a, key) = service::find_assignment(&state.db, auth.org_id, asker, id.into_inner()).await?;
-    Ok(web::Json(AssignmentResponse::new(a, key, crate::db::now())))
+    Ok(web::Json(AssignmentResponse::new(
+        a,
+        key,
+        crate::clock::now(),
+    )))
 }
 
 fn asker(auth: &AuthUser) -> Result<Asker, ApiError> {
@@ -578,7 +582,11 @@ pub async fn update_assignment(
     let (a, key) =
         service::update_assignment(&state.db, auth.org_id, id.into_inner(), body.into_inner())
             .await?;
-    Ok(web::Json(AssignmentResponse::new(a, key, crate::db::now())))
+    Ok(web::Json(AssignmentResponse::new(
+        a,
+        key,
+        crate::clock::now(),
+    )))
 }
 
 async fn step(
@@ -589,7 +597,11 @@ async fn step(
     step: Step,
 ) -> Result<web::Json<AssignmentResponse>, ApiError> {
     let (a, key) = service::step(&state.db, auth.org_id, asker, id, step).await?;
-    Ok(web::Json(AssignmentResponse::new(a, key, crate::db::now())))
+    Ok(web::Json(AssignmentResponse::new(
+        a,
+        key,
+        crate::clock::now(),
+    )))
 }
 
 /// Cancel an assignment.
@@ -744,7 +756,7 @@ pub async fn my_assignments(
         auth.org_id,
         me,
         query.into_inner().status,
-        crate::db::now(),
+        crate::clock::now(),
     )
     .await?;
     Ok(web::Json(respond(list)))
@@ -768,6 +780,6 @@ pub async fn claimable(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
     let me = shopper(&auth)?;
-    let list = service::claimable(&state.db, auth.org_id, me, crate::db::now()).await?;
+    let list = service::claimable(&state.db, auth.org_id, me, crate::clock::now()).await?;
     Ok(web::Json(respond(list)))
 }

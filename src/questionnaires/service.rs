@@ -4,8 +4,9 @@
 use super::model::{Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status, is_slug};
 use super::rules;
 use crate::db::questionnaires::{self as store, QuestionnaireFilter};
-use crate::db::{self, Db, DbError, QueryError, is_unique_violation};
+use crate::db::{self, Db, DbError, is_unique_violation};
 use crate::events::model::EventType;
+use crate::events::service as events;
 use crate::ids::{OrgId, QuestionnaireId, UserId};
 use crate::validation::Violation;
 
@@ -40,11 +41,7 @@ pub enum QuestionnaireError {
     Db(#[from] DbError),
 }
 
-impl From<QueryError> for QuestionnaireError {
-    fn from(e: QueryError) -> Self {
-        QuestionnaireError::Db(e.into())
-    }
-}
+db::domain_error!(QuestionnaireError);
 
 /// Who reads: admins see drafts; everyone else published and retired versions only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +99,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }
-    let now = db::now();
+    let now = crate::clock::now();
     let questionnaire = Questionnaire {
         id: QuestionnaireId::generate(),
         org_id: org,
@@ -146,7 +143,7 @@ pub async fn update_draft(
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }
-    questionnaire.updated_at = db::now();
+    questionnaire.updated_at = crate::clock::now();
     let stored = questionnaire.clone();
     let updated = db
         .run(move |conn| Ok::<_, DbError>(store::update_draft(conn, &stored)?))
@@ -167,21 +164,18 @@ async fn transition(
     to: Status,
 ) -> Result<Questionnaire, QuestionnaireError> {
     let moved = db
-        .run(move |conn| {
-            let moved = db::write_transaction(conn, |conn| {
-                if !store::transition(conn, org, id, from, to, db::now())? {
-                    return Ok(false);
-                }
-                let kind = match to {
-                    Status::Published => EventType::QuestionnairePublished,
-                    Status::Retired => EventType::QuestionnaireRetired,
-                    Status::Draft => return Ok(true),
-                };
-                let q = store::find(conn, org, id)?.ok_or(diesel::result::Error::NotFound)?;
-                db::events::record(conn, &crate::events::model::questionnaire(kind, &q))?;
-                Ok::<_, diesel::result::Error>(true)
-            })?;
-            Ok::<_, DbError>(moved)
+        .write(move |tx| {
+            if !store::transition(tx, org, id, from, to, crate::clock::now())? {
+                return Ok(false);
+            }
+            let kind = match to {
+                Status::Published => EventType::QuestionnairePublished,
+                Status::Retired => EventType::QuestionnaireRetired,
+                Status::Draft => return Ok(true),
+            };
+            let q = store::find(tx, org, id)?.ok_or(QuestionnaireError::NotFound)?;
+            events::record(tx, &crate::events::model::questionnaire(kind, &q))?;
+            Ok::<_, QuestionnaireError>(true)
         })
         .await?;
     let current = find(db, org, Reader::Admin, id).await?;
@@ -231,7 +225,7 @@ pub async fn new_version(
                 version: Some(latest.version),
             });
         }
-        let now = db::now();
+        let now = crate::clock::now();
         let draft = Questionnaire {
             id: QuestionnaireId::generate(),
             org_id: org,

@@ -13,6 +13,8 @@ pub const MAX_COMMENT_CHARS: usize = 2_000;
 pub const MAX_NARRATIVE_CHARS: usize = 20_000;
 pub const MAX_STAFF_OBSERVED: usize = 20;
 pub const MAX_VISIT_HOURS: i64 = 12;
+/// Most files (photos and receipts) one report may name and have.
+pub const MAX_FILES_PER_REPORT: usize = 20;
 pub const CLOCK_SKEW_MINUTES: i64 = 5;
 pub const SHORT_VISIT_SECONDS: i64 = 120;
 pub const MAX_PHOTO_REF_CHARS: usize = 500;

@@ -10,15 +10,18 @@ use super::model::{
     self, Report, ReportDocument, ReportStatus, ReportSubmission, View, Visibility,
 };
 use super::validation::{self, Context};
-use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Transition};
+use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Release, Transition};
 use super::{flags, scoring};
+use crate::aggregates::rollup;
 use crate::aggregates::stats::VerdictRule;
 use crate::auth::model::Role;
 use crate::auth::{AuthUser, Principal};
 use crate::config::ReportsConfig;
+use crate::db::aggregates as rollups;
 use crate::db::reports::{self as store, ReportCursor, ReportFilter};
-use crate::db::{self, Db, DbError, identity, is_unique_violation, locations, questionnaires};
+use crate::db::{self, Db, DbError, QueryResult, identity, locations, questionnaires};
 use crate::events::model::{self as event, EventType};
+use crate::events::service as events;
 use crate::ids::{LocationId, OrgId, ReportId, TransitionId};
 use crate::validation::Violation;
 
@@ -61,6 +64,8 @@ pub enum ReportError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+db::domain_error!(ReportError);
 
 /// Who acts, for the history.
 pub fn actor(caller: &AuthUser) -> Actor {
@@ -203,7 +208,7 @@ async fn prepare(
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
     let attachments = model::expected_files(&questionnaire.content, &submission);
-    let now = db::now();
+    let now = crate::clock::now();
     Ok(Prepared::New(Box::new(Report {
         id: submission.id,
         org_id: org,
@@ -267,56 +272,50 @@ pub async fn submit(
     };
     let id = report.id;
     let quota = rules.daily_quota;
-    let outcome = db
-        .run(move |conn| {
-            let stored = db::write_transaction(conn, |conn| {
-                // The quota counts the shopper's reports of the last 24 hours, under a lock
-                // on the shopper so that concurrent submissions cannot both take the last slot.
-                if let Some(limit) = quota {
-                    identity::lock_user(conn, org, report.shopper_id)?;
-                    let since = report.created_at - chrono::Duration::hours(24);
-                    let (count, earliest) =
-                        store::shopper_submissions_since(conn, org, report.shopper_id, since)?;
-                    if count >= i64::from(limit) {
-                        let frees =
-                            earliest.unwrap_or(report.created_at) + chrono::Duration::hours(24);
-                        let wait = (frees - report.created_at).num_seconds().max(1);
-                        return Ok(Err(ReportError::QuotaExceeded {
-                            limit,
-                            retry_after: u64::try_from(wait).unwrap_or(1),
-                        }));
-                    }
+    let written = db
+        .write(move |tx| {
+            // The quota counts the shopper's reports of the last 24 hours, under a lock on
+            // the shopper so that concurrent submissions cannot both take the last slot.
+            if let Some(limit) = quota {
+                identity::lock_user(tx, org, report.shopper_id)?;
+                let since = report.created_at - chrono::Duration::hours(24);
+                let (count, earliest) =
+                    store::shopper_submissions_since(tx, org, report.shopper_id, since)?;
+                if count >= i64::from(limit) {
+                    let frees = earliest.unwrap_or(report.created_at) + chrono::Duration::hours(24);
+                    let wait = (frees - report.created_at).num_seconds().max(1);
+                    return Err(ReportError::QuotaExceeded {
+                        limit,
+                        retry_after: u64::try_from(wait).unwrap_or(1),
+                    });
                 }
-                store::insert_new(conn, &report, &submitted)?;
-                db::events::record(conn, &event::report(EventType::ReportSubmitted, &report))?;
-                // The assignment it names is completed in the same transaction.
-                if let Some(assignment) = report.document.submission.assignment_id
-                    && !crate::programme::service::complete(conn, org, assignment, report.id)?
-                {
-                    // Changed since it was checked: nothing of this submission is kept.
-                    return Err(diesel::result::Error::RollbackTransaction);
-                }
-                Ok(Ok(()))
-            });
-            match stored {
-                Ok(Err(quota)) => Ok(Err(quota)),
-                Ok(Ok(())) => Ok(Ok(Submitted::Created(report))),
-                Err(diesel::result::Error::RollbackTransaction) => {
-                    Ok(Err(ReportError::Invalid(vec![Violation::new(
-                        "/assignment_id",
-                        "assignment_not_active",
-                        "the assignment changed meanwhile; read it again",
-                    )])))
-                }
-                // A concurrent submission with this id won the insert: answer as a replay.
-                Err(e) if is_unique_violation(&e) => match store::find(conn, org, id)? {
-                    Some(existing) => Ok(Ok(Submitted::Replayed(existing))),
-                    None => Err(DbError::Query(e)),
-                },
-                Err(e) => Err(DbError::Query(e)),
             }
+            store::insert_new(tx, &report, &submitted)?;
+            events::record(tx, &event::report(EventType::ReportSubmitted, &report))?;
+            // The assignment it names is completed in the same transaction; if it changed
+            // since it was checked, nothing of this submission is kept.
+            if let Some(assignment) = report.document.submission.assignment_id
+                && !crate::programme::service::complete(tx, org, assignment, report.id)?
+            {
+                return Err(ReportError::Invalid(vec![Violation::new(
+                    "/assignment_id",
+                    "assignment_not_active",
+                    "the assignment changed meanwhile; read it again",
+                )]));
+            }
+            Ok(Submitted::Created(report.clone()))
         })
-        .await??;
+        .await;
+    let outcome = match written {
+        // A concurrent submission with this id won the insert: answer as a replay.
+        Err(ReportError::Db(e)) if e.is_unique_violation() => {
+            let existing = db
+                .run(move |conn| Ok::<_, ReportError>(store::find(conn, org, id)?))
+                .await?;
+            Submitted::Replayed(existing.ok_or(ReportError::Db(e))?)
+        }
+        other => other?,
+    };
     match outcome {
         Submitted::Replayed(existing) => replay(existing, &hash, caller),
         Submitted::Created(report) => {
@@ -431,30 +430,33 @@ pub async fn revise(
     };
     let stored = revised.clone();
     let replaced = db
-        .run(move |conn| {
-            db::write_transaction(conn, |conn| {
-                if !store::replace_content(conn, &current, &stored)? {
-                    return Ok(false);
-                }
-                if !store::record_transition(conn, &transition)? {
-                    return Ok(false);
-                }
-                let now = store::find(conn, stored.org_id, stored.id)?
-                    .ok_or(diesel::result::Error::NotFound)?;
-                db::events::record(conn, &event::report(EventType::ReportRevised, &now))?;
-                Ok(true)
-            })
-            .map_err(DbError::Query)
+        .write(move |tx| {
+            if !store::replace_content(tx, &current, &stored)? {
+                return Ok(false);
+            }
+            if !store::record_transition(tx, &transition)? {
+                // Decided meanwhile: the replaced content is rolled back with this error.
+                return Err(ReportError::InvalidTransition {
+                    action: Action::Revise,
+                    current: ReportStatus::Returned,
+                });
+            }
+            let now = store::find(tx, stored.org_id, stored.id)?.ok_or(ReportError::NotFound)?;
+            events::record(tx, &event::report(EventType::ReportRevised, &now))?;
+            Ok(true)
         })
-        .await?;
-    if !replaced {
-        let now = load(db, caller.org_id, id).await?;
-        return Err(ReportError::InvalidTransition {
-            action: Action::Revise,
-            current: now.status,
-        });
+        .await;
+    match replaced {
+        Ok(true) => Ok(revised),
+        Ok(false) | Err(ReportError::InvalidTransition { .. }) => {
+            let now = load(db, caller.org_id, id).await?;
+            Err(ReportError::InvalidTransition {
+                action: Action::Revise,
+                current: now.status,
+            })
+        }
+        Err(e) => Err(e),
     }
-    Ok(revised)
 }
 
 /// A reviewer's decision as asked.
@@ -548,7 +550,7 @@ pub async fn decide(
         actor: actor(caller),
         note,
         revision: current.revision,
-        at: db::now(),
+        at: crate::clock::now(),
     };
     let recorded = transition.clone();
     let org = current.org_id;
@@ -558,56 +560,52 @@ pub async fn decide(
         current.shopper_id,
     );
     let updated = db
-        .run(move |conn| {
-            db::write_transaction(conn, |conn| {
-                // A release or its withdrawal may change the location's verdict.
-                let released = |s: Option<ReportStatus>| s == Some(ReportStatus::Approved);
-                let counts = released(recorded.from) != released(Some(recorded.to));
-                let before = match counts {
-                    true => Some(location_verdict(conn, org, location, &rule)?),
-                    false => None,
-                };
-                if !store::record_transition(conn, &recorded)? {
-                    // Someone else decided first.
-                    return Ok(None);
+        .write(move |tx| {
+            let release = recorded.release();
+            // A release or its withdrawal may change the location's verdict.
+            let before = match release {
+                Some(_) => Some(location_verdict(tx, org, location, &rule)?),
+                None => None,
+            };
+            if !store::record_transition(tx, &recorded)? {
+                // Someone else decided first.
+                return Ok(None);
+            }
+            if recorded.to == ReportStatus::Rejected {
+                crate::programme::service::reopen_for_rejected(tx, org, id)?;
+            }
+            if let (Some(assignment), Some(ReportStatus::Rejected)) = (assignment, recorded.from)
+                && recorded.action == Action::Reopen
+            {
+                crate::programme::service::restore_for_reopened(tx, org, assignment, id, shopper)?;
+            }
+            let report = store::find(tx, org, id)?.ok_or(ReportError::NotFound)?;
+            // Released reports are what the rollups count, changed in the same transaction.
+            match release {
+                Some(Release::Released) => rollups::add(tx, &rollup::contribution(&report))?,
+                Some(Release::Withdrawn) => rollups::remove(tx, &rollup::contribution(&report))?,
+                None => {}
+            }
+            let kind = match recorded.action {
+                Action::Approve => EventType::ReportApproved,
+                Action::Reject => EventType::ReportRejected,
+                Action::Return => EventType::ReportReturned,
+                Action::Reopen => EventType::ReportReopened,
+                Action::Submit => EventType::ReportSubmitted,
+                Action::Revise => EventType::ReportRevised,
+            };
+            events::record(tx, &event::report(kind, &report))?;
+            if let Some(mut change) = before {
+                let after = location_verdict(tx, org, location, &rule)?;
+                if after.verdict != change.verdict {
+                    change.previous = change.verdict;
+                    change.verdict = after.verdict;
+                    change.visits = after.visits;
+                    change.mean_score = after.mean_score;
+                    events::record(tx, &event::verdict_changed(org, location, id, &change))?;
                 }
-                if recorded.to == ReportStatus::Rejected {
-                    crate::programme::service::reopen_for_rejected(conn, org, id)?;
-                }
-                if let (Some(assignment), Some(ReportStatus::Rejected)) =
-                    (assignment, recorded.from)
-                    && recorded.action == Action::Reopen
-                {
-                    crate::programme::service::restore_for_reopened(
-                        conn, org, assignment, id, shopper,
-                    )?;
-                }
-                let report = store::find(conn, org, id)?.ok_or(diesel::result::Error::NotFound)?;
-                let kind = match recorded.action {
-                    Action::Approve => EventType::ReportApproved,
-                    Action::Reject => EventType::ReportRejected,
-                    Action::Return => EventType::ReportReturned,
-                    Action::Reopen => EventType::ReportReopened,
-                    Action::Submit => EventType::ReportSubmitted,
-                    Action::Revise => EventType::ReportRevised,
-                };
-                db::events::record(conn, &event::report(kind, &report))?;
-                if let Some(mut change) = before {
-                    let after = location_verdict(conn, org, location, &rule)?;
-                    if after.verdict != change.verdict {
-                        change.previous = change.verdict;
-                        change.verdict = after.verdict;
-                        change.visits = after.visits;
-                        change.mean_score = after.mean_score;
-                        db::events::record(
-                            conn,
-                            &event::verdict_changed(org, location, id, &change),
-                        )?;
-                    }
-                }
-                Ok(Some(report))
-            })
-            .map_err(DbError::Query)
+            }
+            Ok::<_, ReportError>(Some(report))
         })
         .await?;
     match updated {
@@ -635,7 +633,7 @@ fn location_verdict(
     org: OrgId,
     location: LocationId,
     rule: &VerdictRule,
-) -> diesel::QueryResult<event::VerdictChange> {
+) -> QueryResult<event::VerdictChange> {
     let to = chrono::Utc::now().date_naive();
     let from = to - chrono::TimeDelta::days(VERDICT_WINDOW_DAYS - 1);
     let scope = crate::db::aggregates::Scope {

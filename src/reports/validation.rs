@@ -7,7 +7,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::*;
 use super::scoring::{self, Answer};
-use crate::attachments::service::MAX_PER_REPORT;
 use crate::ids::AttachmentId;
 use crate::locations::model::Location;
 use crate::questionnaires::model::{Question, QuestionType, Questionnaire, Status};
@@ -211,12 +210,12 @@ fn check_files(
             seen.push(receipt);
         }
     }
-    if seen.len() > MAX_PER_REPORT {
+    if seen.len() > MAX_FILES_PER_REPORT {
         push(
             "/answers".into(),
             "too_many_attachments",
             format!(
-                "the report names {} files; a report has at most {MAX_PER_REPORT}",
+                "the report names {} files; a report has at most {MAX_FILES_PER_REPORT}",
                 seen.len()
             ),
         );

@@ -134,6 +134,27 @@ pub struct Transition {
     pub at: DateTime<Utc>,
 }
 
+/// What a change of status does to a report's release: an approved report is released
+/// (managers see it, aggregates count it); nothing else is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    Released,
+    Withdrawn,
+}
+
+impl Transition {
+    /// Whether this change releases the report or withdraws its release; `None` when it
+    /// does neither.
+    pub fn release(&self) -> Option<Release> {
+        let released = |s: Option<ReportStatus>| s == Some(ReportStatus::Approved);
+        match (released(self.from), released(Some(self.to))) {
+            (false, true) => Some(Release::Released),
+            (true, false) => Some(Release::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,24 @@
+//! The use cases of an organization's own settings.
+
+use super::model::OrganizationSettings;
+use crate::db::{Db, DbError, settings};
+use crate::ids::OrgId;
+
+/// The organization's settings (the defaults until an admin changes them).
+pub async fn settings(db: &Db, org: OrgId) -> Result<OrganizationSettings, DbError> {
+    db.run(move |conn| Ok(settings::organization(conn, org)?))
+        .await
+}
+
+/// Replaces the organization's settings.
+pub async fn put_settings(
+    db: &Db,
+    org: OrgId,
+    wanted: OrganizationSettings,
+) -> Result<OrganizationSettings, DbError> {
+    db.write(move |tx| {
+        settings::put_organization(tx, org, wanted, crate::clock::now())?;
+        Ok(wanted)
+    })
+    .await
+}

@@ -1,0 +1,45 @@
+//! Settings of the programme: lockout days and visits per location a year.
+
+use super::super::dto::*;
+use super::super::model::ProgrammeSettings;
+use super::*;
+use crate::db::Db;
+use crate::db::programme as store;
+use crate::ids::OrgId;
+use crate::validation::Violation;
+
+pub async fn settings(db: &Db, org: OrgId) -> Result<ProgrammeSettings, ProgrammeError> {
+    db.run(move |conn| Ok(store::settings(conn, org)?)).await
+}
+
+pub async fn put_settings(
+    db: &Db,
+    org: OrgId,
+    body: SettingsBody,
+) -> Result<ProgrammeSettings, ProgrammeError> {
+    let mut errors = Vec::new();
+    if body.lockout_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        errors.push(Violation::new(
+            "/lockout_days",
+            "out_of_range",
+            "from 1 to 3650 days, or null",
+        ));
+    }
+    if body
+        .max_visits_per_location_per_year
+        .is_some_and(|n| !(1..=365).contains(&n))
+    {
+        errors.push(Violation::new(
+            "/max_visits_per_location_per_year",
+            "out_of_range",
+            "from 1 to 365, or null",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ProgrammeError::Invalid(errors));
+    }
+    let settings = ProgrammeSettings::from(body);
+    db.write(move |tx| Ok::<_, ProgrammeError>(store::put_settings(tx, org, &settings)?))
+        .await?;
+    Ok(settings)
+}
