@@ -32,5 +32,6 @@ mod review;
 mod rollups;
 mod schema;
 mod storage;
+mod structure;
 mod upgrade;
 mod users;

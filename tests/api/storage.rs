@@ -42,8 +42,11 @@ fn the_first_stored_value_wins() {
     let test_db = TestDb::create();
     let db = migrated(&test_db);
     let mut conn = db.get().unwrap();
-    let first = settings::get_or_insert(&mut conn, "jwt_secret", "first", secondmile::clock::now()).unwrap();
-    let second = settings::get_or_insert(&mut conn, "jwt_secret", "second", secondmile::clock::now()).unwrap();
+    let first = settings::get_or_insert(&mut conn, "jwt_secret", "first", secondmile::clock::now())
+        .unwrap();
+    let second =
+        settings::get_or_insert(&mut conn, "jwt_secret", "second", secondmile::clock::now())
+            .unwrap();
     assert_eq!(first.value, "first");
     assert_eq!(second, first);
     assert!(settings::get(&mut conn, "missing").unwrap().is_none());
