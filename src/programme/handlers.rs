@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::NaiveDate;
 
 use super::dto::*;
-use super::model::Assignment;
+use super::model::{Assignment, Generated, WaveAssignments};
 use super::service::{self, Asker, ProgrammeError, Step};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
@@ -368,10 +368,10 @@ pub async fn add_assignments(
     body: ApiJsonList<NewAssignment, { 512 * 1024 }>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let (wave, created) =
+    let WaveAssignments { wave, assignments } =
         service::add_assignments(&state.db, auth.org_id, id.into_inner(), body.into_inner())
             .await?;
-    let list = created
+    let list = assignments
         .into_iter()
         .map(|a| (a, wave.questionnaire_key.clone()))
         .collect();
@@ -407,8 +407,12 @@ pub async fn generate(
     body: ApiJson<GenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let (wave, created, unassigned, locations) =
-        service::generate(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
+    let Generated {
+        wave,
+        created,
+        unassigned,
+        locations,
+    } = service::generate(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
     let list = created
         .into_iter()
         .map(|a| (a, wave.questionnaire_key.clone()))
@@ -444,7 +448,10 @@ pub async fn wave_assignments(
 ) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
     admin(&auth)?;
     let now = crate::clock::now();
-    let (wave, list) = service::wave_assignments(
+    let WaveAssignments {
+        wave,
+        assignments: list,
+    } = service::wave_assignments(
         &state.db,
         auth.org_id,
         id.into_inner(),

@@ -147,6 +147,23 @@ pub struct ProgrammeSettings {
     pub require_assignment: bool,
 }
 
+/// A wave with some of its assignments (those a request created, or those asked for).
+#[derive(Debug, Clone)]
+pub struct WaveAssignments {
+    pub wave: Wave,
+    pub assignments: Vec<Assignment>,
+}
+
+/// What planning a wave did: the assignments it created, how many of them found no
+/// shopper, and how many locations it counted.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub wave: Wave,
+    pub created: Vec<Assignment>,
+    pub unassigned: u32,
+    pub locations: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

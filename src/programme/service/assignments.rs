@@ -4,15 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::super::dto::*;
-use super::super::model::{Assignment, AssignmentStatus, Wave, earliest_local_date};
-use super::super::rules::DateRange;
 use super::*;
 use crate::db::programme as store;
 use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, OrgId, UserId, WaveId};
+use crate::programme::dto::*;
+use crate::programme::model::{Assignment, AssignmentStatus, WaveAssignments, earliest_local_date};
+use crate::programme::rules::DateRange;
 use crate::validation::Violation;
 
 pub async fn wave_assignments(
@@ -21,7 +21,7 @@ pub async fn wave_assignments(
     wave_id: WaveId,
     query: AssignmentQuery,
     now: DateTime<Utc>,
-) -> Result<(Wave, Vec<Assignment>), ProgrammeError> {
+) -> Result<WaveAssignments, ProgrammeError> {
     db.run(move |conn| {
         let Some(wave) = store::find_wave(conn, org, wave_id)? else {
             return Err(ProgrammeError::NotFound("wave"));
@@ -31,7 +31,10 @@ pub async fn wave_assignments(
             .filter(|a| query.status.is_none_or(|s| a.status_at(now) == s))
             .filter(|a| query.location_id.is_none_or(|l| a.location_id == l))
             .collect();
-        Ok((wave, list))
+        Ok(WaveAssignments {
+            wave,
+            assignments: list,
+        })
     })
     .await
 }

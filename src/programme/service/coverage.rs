@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::dto::*;
-use super::super::model::AssignmentStatus;
 use super::*;
 use crate::db::locations::{self as location_store};
 use crate::db::programme as store;
 use crate::db::{Db, DbError};
 use crate::ids::{OrgId, UserId, WaveId};
+use crate::programme::dto::*;
+use crate::programme::model::AssignmentStatus;
 
 /// A wave's coverage; `manager` limits it to their locations and to completed counts.
 pub async fn coverage(

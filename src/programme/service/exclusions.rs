@@ -1,6 +1,5 @@
 //! Locations a shopper never visits.
 
-use super::super::dto::*;
 use super::*;
 use crate::auth::model::Role;
 use crate::db::identity::{self};
@@ -8,6 +7,7 @@ use crate::db::locations::{self as location_store};
 use crate::db::programme as store;
 use crate::db::{Db, DbConn};
 use crate::ids::{LocationId, OrgId, UserId};
+use crate::programme::dto::*;
 use crate::validation::Violation;
 
 fn require_shopper(conn: &mut DbConn, org: OrgId, user: UserId) -> Result<(), ProgrammeError> {

@@ -2,14 +2,14 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::super::model::{Assignment, AssignmentStatus, ProgrammeSettings};
-use super::super::rules::{self, Breach, DateRange, LockoutRules, YEAR_DAYS};
 use super::*;
 use crate::db::programme as store;
 use crate::db::{DbConn, QueryResult, Tx};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, LocationId, OrgId, UserId};
+use crate::programme::model::{Assignment, AssignmentStatus, ProgrammeSettings};
+use crate::programme::rules::{self, Breach, DateRange, LockoutRules, YEAR_DAYS};
 use crate::validation::Violation;
 
 /// What a report's submission is checked against in the programme.

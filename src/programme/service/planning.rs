@@ -4,10 +4,6 @@ use std::collections::HashMap;
 
 use chrono::Days;
 
-use super::super::dto::*;
-use super::super::model::{Assignment, AssignmentStatus, Wave, earliest_local_date};
-use super::super::rules::{self, DateRange, YEAR_DAYS};
-use super::super::schedule::{self, Candidate, PlanInput};
 use super::*;
 use crate::auth::model::Role;
 use crate::db::Db;
@@ -16,6 +12,12 @@ use crate::db::programme as store;
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, LocationId, OrgId, UserId, WaveId};
+use crate::programme::dto::*;
+use crate::programme::model::{
+    Assignment, AssignmentStatus, Generated, WaveAssignments, earliest_local_date,
+};
+use crate::programme::rules::{self, DateRange, YEAR_DAYS};
+use crate::programme::schedule::{self, Candidate, PlanInput};
 use crate::validation::Violation;
 
 /// Adds planned visits to a wave, all or none.
@@ -24,7 +26,7 @@ pub async fn add_assignments(
     org: OrgId,
     wave_id: WaveId,
     items: Vec<NewAssignment>,
-) -> Result<(Wave, Vec<Assignment>), ProgrammeError> {
+) -> Result<WaveAssignments, ProgrammeError> {
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ProgrammeError::Invalid(vec![Violation::new(
             "",
@@ -129,7 +131,10 @@ pub async fn add_assignments(
             store::insert_assignment(tx, a)?;
             events::record(tx, &event::assignment(EventType::AssignmentCreated, a))?;
         }
-        Ok((wave, created))
+        Ok(WaveAssignments {
+            wave,
+            assignments: created,
+        })
     })
     .await
 }
@@ -141,7 +146,7 @@ pub async fn generate(
     org: OrgId,
     wave_id: WaveId,
     req: GenerateRequest,
-) -> Result<(Wave, Vec<Assignment>, u32, u32), ProgrammeError> {
+) -> Result<Generated, ProgrammeError> {
     if chars(&req.instructions) > 2000 {
         return Err(ProgrammeError::Invalid(vec![Violation::new(
             "/instructions",
@@ -297,7 +302,12 @@ pub async fn generate(
                 created.push(a);
             }
         }
-        Ok((wave, created, unassigned, counted))
+        Ok(Generated {
+            wave,
+            created,
+            unassigned,
+            locations: counted,
+        })
     })
     .await
 }

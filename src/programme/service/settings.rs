@@ -1,11 +1,11 @@
 //! Settings of the programme: lockout days and visits per location a year.
 
-use super::super::dto::*;
-use super::super::model::ProgrammeSettings;
 use super::*;
 use crate::db::Db;
 use crate::db::programme as store;
 use crate::ids::OrgId;
+use crate::programme::dto::*;
+use crate::programme::model::ProgrammeSettings;
 use crate::validation::Violation;
 
 pub async fn settings(db: &Db, org: OrgId) -> Result<ProgrammeSettings, ProgrammeError> {

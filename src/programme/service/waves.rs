@@ -2,14 +2,14 @@
 
 use chrono::NaiveDate;
 
-use super::super::dto::*;
-use super::super::model::{AssignmentStatus, Wave};
 use super::*;
 use crate::db::programme as store;
 use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{OrgId, WaveId};
+use crate::programme::dto::*;
+use crate::programme::model::{AssignmentStatus, Wave};
 use crate::validation::Violation;
 
 struct WaveFields {
