@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::reports::{World, report, set_answer, submit, world};
+use crate::helpers::{World, report, set_answer, submit, world};
 
 /// Submits the report and approves it; answers the approved report.
 pub async fn approved(w: &World, body: &Value) -> Value {
@@ -415,7 +415,7 @@ async fn regions_and_questions_add_up_the_released_visits() {
 #[actix_web::test]
 async fn trend_buckets_follow_the_local_calendar_across_a_dst_change() {
     // Fixed dates in 2026: reports of visits up to ten years old are accepted here.
-    let w = crate::reports::world_with(&[("SECONDMILE_MAX_REPORT_AGE_DAYS", "3650")]).await;
+    let w = crate::helpers::world_with(&[("SECONDMILE_MAX_REPORT_AGE_DAYS", "3650")]).await;
     let ny = w
         .app
         .create_location(

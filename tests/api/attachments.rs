@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{TestApp, json_body};
-use crate::reports::{World, report, set_answer, submit, world, world_with};
+use crate::helpers::{World, report, set_answer, submit, world, world_with};
 
 /// A small JPEG whose EXIF names a GPS position and a serial number.
 pub fn jpeg_with_gps() -> Vec<u8> {

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::helpers::{TestDb, client, start_server};
-use crate::reports::{report, world};
+use crate::helpers::{report, world};
 
 fn backup(db_url: &str, path: &std::path::Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))

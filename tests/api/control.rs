@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
+use crate::helpers::{report, submit, world};
 use crate::questionnaires::example;
-use crate::reports::{report, submit, world};
 
 #[actix_web::test]
 async fn query_parameters_with_control_characters_are_400_with_their_name() {
@@ -55,12 +55,7 @@ async fn bodies_with_control_characters_are_422_with_every_pointer_and_store_not
         .post("/api/v1/questionnaires", &w.admin_token, q)
         .await;
     assert_eq!(status, 422, "{problem}");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&problem);
     assert_eq!(
         pointers,
         ["/sections/0/questions/1/text", "/title"],

@@ -10,8 +10,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
+use crate::helpers::{World, report, set_answer, submit, world_with};
 use crate::questionnaires::example;
-use crate::reports::{World, report, set_answer, submit, world_with};
 
 /// Settings that let webhooks reach a receiver on this machine, quickly.
 pub const LOCAL_WEBHOOKS: &[(&str, &str)] = &[
@@ -779,12 +779,7 @@ async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_comm
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&body);
     assert_eq!(
         pointers,
         [

@@ -5,7 +5,7 @@ use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::reports::{World, report, set_answer, submit, world};
+use crate::helpers::{World, report, set_answer, submit, world};
 use secondmile::db::Backend;
 
 /// A CSV download: status, content type, content disposition and the records (header

@@ -10,8 +10,8 @@ use secondmile::db::DbConn;
 use serde_json::{Map, Value, json};
 
 use crate::helpers::TestApp;
+use crate::helpers::{report, world};
 use crate::questionnaires::example;
-use crate::reports::{report, world};
 
 /// Random JSON: scalars (with odd numbers and strings: control characters, Unicode, long
 /// text), and arrays and objects of them, a few levels deep.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use chrono::{TimeDelta, Utc};
 use diesel::Connection;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
@@ -14,6 +15,9 @@ use diesel::pg::PgConnection;
 use secondmile::config::Config;
 use secondmile::db::{Backend, DbConn};
 use secondmile::startup::{Application, ExtraRoutes};
+use serde_json::{Value, json};
+
+use crate::questionnaires::example;
 
 pub const SERVER_URL_VAR: &str = "SECONDMILE_TEST_DATABASE_URL";
 pub const REQUIRE_VAR: &str = "SECONDMILE_REQUIRE_POSTGRES";
@@ -594,6 +598,109 @@ pub fn count_rows(conn: &mut DbConn, table: &str) -> i64 {
         .get_result::<Count>(conn)
         .expect("count rows")
         .n
+}
+
+/// The problem's violations' pointers, in order.
+pub fn pointers(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {problem}"))
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect()
+}
+
+// ------------------------------------------------------- the world most tests start from
+
+/// An organization with a location, the published example questionnaire and a shopper.
+pub struct World {
+    pub app: TestApp,
+    pub admin_token: String,
+    pub shopper_token: String,
+    pub shopper_id: String,
+    /// The shopper's credentials (to sign in again, e.g. after a role change).
+    pub shopper: TestUser,
+    pub location_id: String,
+    pub questionnaire_id: String,
+}
+
+pub async fn world() -> World {
+    world_with(&[]).await
+}
+
+/// A world whose server runs with extra settings.
+pub async fn world_with(vars: &[(&str, &str)]) -> World {
+    let app = spawn_app_with(vars, |_| {}).await;
+    let admin = app.create_org_with_admin("Acme");
+    let admin_token = app.access_token(&admin).await;
+    let location = app
+        .create_location(
+            &admin_token,
+            json!({"code": "S-1", "name": "Chiado", "region": "Lisbon", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421}),
+        )
+        .await;
+    let questionnaire_id = app
+        .published_questionnaire(&admin_token, example("store-visit"))
+        .await;
+    let shopper = app.create_user(&admin_token, "shopper").await;
+    let shopper_token = app.access_token(&shopper).await;
+    World {
+        app,
+        admin_token,
+        shopper_token,
+        shopper_id: shopper.id.clone(),
+        shopper,
+        location_id: location["id"].as_str().unwrap().to_string(),
+        questionnaire_id,
+    }
+}
+
+/// A valid report of a first-mile visit an hour ago (the README's worked example).
+pub fn report(w: &World) -> Value {
+    let start = Utc::now() - TimeDelta::hours(1);
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "location_id": w.location_id,
+        "questionnaire_id": w.questionnaire_id,
+        "visit": {"started_at": start.to_rfc3339(), "ended_at": (start + TimeDelta::minutes(17)).to_rfc3339()},
+        "answers": [
+            {"question": "greeted", "value": true},
+            {"question": "eye_contact", "value": true},
+            {"question": "smiled", "value": true},
+            {"question": "on_phone", "value": false},
+            {"question": "courtesy", "value": 5},
+            {"question": "appearance", "value": true},
+            {"question": "wait_time", "value": 95},
+            {"question": "had_issue", "value": "no"},
+            {"question": "purchase_smooth", "value": true},
+            {"question": "clean_inside", "value": 4},
+            {"question": "clean_outside", "value": true},
+            {"question": "remembered_name", "value": false},
+            {"question": "unexpressed_need", "value": false},
+            {"question": "companion", "value": "alone"},
+            {"question": "follow_up", "value": false},
+            {"question": "beyond_task", "value": false, "comment": "Nothing special"},
+            {"question": "highlights", "value": "Quick, friendly service."}
+        ],
+        "narrative": "Greeted at once; tidy store.",
+        "check_in": {"lat": 38.7112, "lon": -9.1420, "accuracy_m": 15, "at": (start - TimeDelta::seconds(30)).to_rfc3339()},
+        "staff_observed": [{"description": "Clerk with glasses", "role": "cashier"}],
+        "client": {"app": "secondmile-shopper", "version": "3.4.1", "device_id": "dev-1"}
+    })
+}
+
+pub fn set_answer(r: &mut Value, question: &str, answer: Value) {
+    let answers = r["answers"].as_array_mut().unwrap();
+    answers.retain(|a| a["question"] != question);
+    let mut answer = answer;
+    answer["question"] = json!(question);
+    answers.push(answer);
+}
+
+pub async fn submit(w: &World, body: &Value) -> (u16, Value) {
+    w.app
+        .post("/api/v1/reports", &w.shopper_token, body.clone())
+        .await
 }
 
 #[cfg(test)]

@@ -92,12 +92,7 @@ async fn invalid_locations_are_refused_with_every_violation() {
     let (status, body) = app.post("/api/v1/locations", &token, json!({"code": "", "name": "X", "country": "XX", "timezone": "Mars/Olympus", "latitude": 95, "longitude": 0}))
     .await;
     assert_eq!(status, 422, "{body}");
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&body);
     for p in ["/code", "/country", "/timezone", "/latitude"] {
         assert!(pointers.contains(&p), "{p} in {pointers:?}");
     }
@@ -218,12 +213,7 @@ async fn a_csv_import_is_all_or_nothing_unless_partial() {
                S-3,Broken,,,ZZ,,Nowhere/Town,abc,,\n";
     let (status, body) = import(&app, &token, csv, false).await;
     assert_eq!(status, 422, "{body}");
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&body);
     for p in ["/rows/3/country", "/rows/3/timezone", "/rows/3/latitude"] {
         assert!(pointers.contains(&p), "{p} in {pointers:?}");
     }

@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::helpers::TestApp;
+use crate::helpers::{report, set_answer, world};
 use crate::questionnaires::example;
-use crate::reports::{report, set_answer, world};
 
 /// A user role, as in the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

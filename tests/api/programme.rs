@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::reports::{World, report, submit, world};
+use crate::helpers::{World, report, submit, world};
 
 /// A world with `n` more locations in the region "Coast" and `shoppers` more shoppers;
 /// returns the new location ids and shopper tokens (with ids).
@@ -339,12 +339,7 @@ async fn lockout_rules_refuse_with_the_rule_and_the_day_it_frees_up() {
         )
         .await;
     assert_eq!(status, 422, "{invalid}");
-    let pointers: Vec<&str> = invalid["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&invalid);
     assert_eq!(
         pointers,
         ["/0/location_id", "/0/visit_from", "/0/instructions"]

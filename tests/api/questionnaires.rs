@@ -141,12 +141,7 @@ async fn an_invalid_questionnaire_is_refused_with_every_violation() {
         }))
     .await;
     assert_eq!(status, 422, "{body}");
-    let pointers: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::helpers::pointers(&body);
     for pointer in [
         "/key",
         "/first_mile_pass",

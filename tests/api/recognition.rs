@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::aggregates::approved;
-use crate::reports::{World, report, set_answer, submit, world};
+use crate::helpers::{World, report, set_answer, submit, world};
 
 /// Submits a report at `location` (second mile when `second`), and approves it when
 /// `approve`; returns its id.

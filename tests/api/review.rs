@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::reports::{World, report, set_answer, submit, world};
+use crate::helpers::{World, report, set_answer, submit, world};
 
 async fn review(w: &World, id: &str, token: &str, body: Value) -> (u16, Value) {
     w.app

@@ -9,7 +9,7 @@ use secondmile::db::aggregates as store;
 use serde_json::{Value, json};
 
 use crate::helpers::TestDb;
-use crate::reports::{World, report, set_answer, submit, world};
+use crate::helpers::{World, report, set_answer, submit, world};
 
 async fn decide(w: &World, id: &str, decision: Value) {
     let (status, body) = w
