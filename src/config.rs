@@ -158,6 +158,8 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub webhooks: WebhooksConfig,
     pub bootstrap: Option<BootstrapConfig>,
+    /// The time the server reads: the system's (tests set one by hand).
+    pub clock: crate::clock::Clock,
 }
 
 /// Photos and receipts: where they are kept and how big they may be.
@@ -406,6 +408,7 @@ impl Config {
         };
 
         Ok(Config {
+            clock: crate::clock::Clock::system(),
             auth,
             reports,
             attachments,

@@ -327,7 +327,7 @@ fn prune_events(config: &Config, older_than_days: Option<u64>) -> ExitCode {
             return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
         }
     };
-    let cutoff = retention::cutoff(period);
+    let cutoff = retention::cutoff(db.now(), period);
     let pruned =
         actix_web::rt::System::new().block_on(async move { retention::prune(&db, cutoff).await });
     match pruned {

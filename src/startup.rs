@@ -88,13 +88,8 @@ pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupErr
     }
     let generated = tokens::random_token("").map_err(|e| StartupError::Random(e.to_string()))?;
     let mut conn = db.get()?;
-    let stored = db::settings::get_or_insert(
-        &mut conn,
-        JWT_SECRET_SETTING,
-        &generated,
-        crate::clock::now(),
-    )
-    .map_err(db::DbError::Query)?;
+    let stored = db::settings::get_or_insert(&mut conn, JWT_SECRET_SETTING, &generated, db.now())
+        .map_err(db::DbError::Query)?;
     Ok(Secret::new(stored.value))
 }
 
@@ -133,6 +128,7 @@ impl Application {
     /// Connects, migrates, binds and prepares the server; `run_until_stopped` serves.
     pub fn build_with(config: Config, extra: ExtraRoutes) -> Result<Self, StartupError> {
         let (db, applied) = connect_and_migrate(&config.database)?;
+        let db = db.with_clock(config.clock.clone());
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), versions = ?applied, "applied database migrations");
         }

@@ -114,7 +114,12 @@ pub async fn location_summary(
 ) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let summary = service::location_summary(
         &state.db,
         auth.org_id,
@@ -191,7 +196,12 @@ async fn standings(
             format!("min_visits is at most {MAX_MIN_VISITS}"),
         )]));
     }
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     Ok(service::leaderboard(
         &state.db,
         auth.org_id,
@@ -265,7 +275,12 @@ pub async fn overview(
 ) -> Result<web::Json<OverviewResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let overview = service::overview(
         &state.db,
         auth.org_id,
@@ -302,7 +317,12 @@ pub async fn location_trend(
 ) -> Result<web::Json<TrendResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let bucket = q.bucket.unwrap_or(BucketBy::Week);
     let (location, buckets) = service::trend(
         &state.db,
@@ -351,7 +371,12 @@ pub async fn region_aggregates(
 ) -> Result<web::Json<RegionsResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let items = service::regions(
         &state.db,
         auth.org_id,
@@ -399,7 +424,12 @@ pub async fn question_aggregates(
 ) -> Result<web::Json<QuestionsResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let items = service::questions(
         &state.db,
         auth.org_id,
@@ -451,7 +481,12 @@ pub async fn recognition(
     let manager = reader(&auth)?;
     let q = query.into_inner();
     let covered = coverage(manager, q.region, None)?;
-    let range = Range::parse(q.from, q.to, q.questionnaire_key)?;
+    let range = Range::parse(
+        q.from,
+        q.to,
+        q.questionnaire_key,
+        state.db.now().date_naive(),
+    )?;
     let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
         crate::reports::handlers::parse_cursor(k).is_some()
     })?;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
 
 use super::figures::{Figures, VerdictName};
 use super::stats::VerdictRule;
@@ -29,15 +29,17 @@ mod tests {
 
     #[test]
     fn ranges_default_to_90_days_and_refuse_what_they_cannot_cover() {
-        let r = Range::parse(None, Some(d("2026-11-23")), None).unwrap();
+        let today = d("2026-11-23");
+        let r = Range::parse(None, None, None, today).unwrap();
+        assert_eq!(r.to, today);
         assert_eq!(r.from, d("2026-08-26"));
-        assert!(Range::parse(Some(d("2026-02-01")), Some(d("2026-01-01")), None).is_err());
-        assert!(Range::parse(Some(d("2020-01-01")), Some(d("2023-12-31")), None).is_err());
-        assert!(Range::parse(Some(d("2023-01-01")), Some(d("2025-12-31")), None).is_ok());
-        assert!(Range::parse(None, Some(NaiveDate::MIN), None).is_err());
-        assert!(Range::parse(Some(NaiveDate::MAX), Some(NaiveDate::MAX), None).is_err());
-        assert!(Range::parse(Some(d("9999-12-01")), Some(d("9999-12-31")), None).is_ok());
-        assert!(Range::parse(Some(d("1899-12-31")), Some(d("1900-01-31")), None).is_err());
+        assert!(Range::parse(Some(d("2026-02-01")), Some(d("2026-01-01")), None, today).is_err());
+        assert!(Range::parse(Some(d("2020-01-01")), Some(d("2023-12-31")), None, today).is_err());
+        assert!(Range::parse(Some(d("2023-01-01")), Some(d("2025-12-31")), None, today).is_ok());
+        assert!(Range::parse(None, Some(NaiveDate::MIN), None, today).is_err());
+        assert!(Range::parse(Some(NaiveDate::MAX), Some(NaiveDate::MAX), None, today).is_err());
+        assert!(Range::parse(Some(d("9999-12-01")), Some(d("9999-12-31")), None, today).is_ok());
+        assert!(Range::parse(Some(d("1899-12-31")), Some(d("1900-01-31")), None, today).is_err());
     }
 }
 
@@ -70,13 +72,14 @@ const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid 
 const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 impl Range {
-    /// Checks a requested range; the default is the last 90 days to today (UTC).
+    /// Checks a requested range; the default is the last 90 days to `today` (UTC).
     pub fn parse(
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         questionnaire_key: Option<String>,
+        today: NaiveDate,
     ) -> Result<Range, AggregateError> {
-        let to = to.unwrap_or_else(|| Utc::now().date_naive());
+        let to = to.unwrap_or(today);
         let Some(from) =
             from.or_else(|| to.checked_sub_signed(TimeDelta::days(DEFAULT_RANGE_DAYS - 1)))
         else {

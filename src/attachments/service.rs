@@ -139,7 +139,7 @@ pub async fn upload(
         storage_key: key,
         question: named.question,
         shows_staff: named.shows_staff,
-        created_at: crate::clock::now(),
+        created_at: db.now(),
     };
     let row = attachment.clone();
     let stored = db

@@ -43,8 +43,7 @@ pub enum SweepError {
 /// Deletes the files without a row older than `grace`, and a local store's stale staging
 /// files.
 pub async fn sweep(db: &Db, storage: &Storage, grace: Duration) -> Result<Swept, SweepError> {
-    let cutoff = chrono::Utc::now()
-        - chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::zero());
+    let cutoff = db.now() - chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::zero());
     let mut swept = Swept::default();
     let listed = storage.list("orgs").await?;
     for batch in listed.chunks(BATCH) {

@@ -54,7 +54,7 @@ pub fn create_admin(
         Password::parse(password).map_err(|e| BootstrapError::Invalid(format!("password: {e}")))?;
     let hash = passwords::hash(&password)?;
 
-    let now = crate::clock::now();
+    let now = db.now();
     let org = Organization {
         id: OrgId::generate(),
         name: org_name,

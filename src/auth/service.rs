@@ -11,7 +11,7 @@ use super::model::{
 use super::tokens::{self, TokenService};
 use super::{AuthUser, Principal, passwords};
 use crate::db::identity::{self, NewRefreshToken, UserFilter};
-use crate::db::{self, Db, DbError, QueryError, is_unique_violation};
+use crate::db::{self, Db, DbError, is_unique_violation};
 use crate::ids::{FamilyId, TokenId};
 use crate::validation::Violation;
 
@@ -45,17 +45,7 @@ pub enum AuthError {
     Db(#[from] DbError),
 }
 
-impl crate::db::TransactionError for AuthError {
-    fn retryable(&self) -> bool {
-        matches!(self, AuthError::Db(e) if e.retryable())
-    }
-}
-
-impl From<QueryError> for AuthError {
-    fn from(e: QueryError) -> Self {
-        AuthError::Db(e.into())
-    }
-}
+db::domain_error!(AuthError);
 
 /// Tokens handed to a caller that signed in.
 #[derive(Debug)]
@@ -169,7 +159,7 @@ pub async fn sign_in(
 
     let refresh = random_token("smr_")?;
     let token_hash = tokens::hash_secret(&refresh);
-    let now = crate::clock::now();
+    let now = db.now();
     let expires_at = now + refresh_expiry(tokens)?;
     let (user_id, org_id) = (user.id, user.org_id);
     db.run(move |conn| {
@@ -207,48 +197,44 @@ pub async fn rotate_refresh(
     let new_token = random_token("smr_")?;
     let new_hash = tokens::hash_secret(&new_token);
     let ttl = refresh_expiry(tokens)?;
-    let outcome = db
-        .run(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let now = crate::clock::now();
-                let Some(stored) = identity::find_refresh_token(conn, &hash)? else {
-                    return Ok(Rotation::Refused("the refresh token is not valid"));
-                };
-                if stored.revoked {
-                    return Ok(Rotation::Refused("the refresh token was revoked"));
-                }
-                if stored.used || !identity::consume_refresh_token(conn, &stored, now)? {
-                    let revoked =
-                        identity::revoke_refresh_family(conn, stored.org_id, stored.family_id, now)?;
-                    tracing::warn!(family = %stored.family_id, revoked, "refresh token reused; session revoked");
-                    return Ok(Rotation::Refused(
-                        "the refresh token was already used; the session has been ended",
-                    ));
-                }
-                if stored.expires_at <= now {
-                    return Ok(Rotation::Refused("the refresh token has expired"));
-                }
-                let Some(user) = identity::find_user(conn, stored.org_id, stored.user_id)?
-                    .filter(|u| u.active)
-                else {
-                    identity::revoke_refresh_family(conn, stored.org_id, stored.family_id, now)?;
-                    return Ok(Rotation::Refused("the account is deactivated"));
-                };
-                identity::insert_refresh_token(
-                    conn,
-                    &NewRefreshToken {
-                        id: TokenId::generate(),
-                        token_hash: &new_hash,
-                        family_id: stored.family_id,
-                        user_id: user.id,
-                        org_id: user.org_id,
-                        created_at: now.naive_utc(),
-                        expires_at: (now + ttl).naive_utc(),
-                    },
-                )?;
-                Ok(Rotation::Rotated(user))
-            })
-            .map_err(DbError::Query)
+    let outcome = db.write(move |tx| {
+            let now = tx.now();
+            let Some(stored) = identity::find_refresh_token(tx, &hash)? else {
+                return Ok(Rotation::Refused("the refresh token is not valid"));
+            };
+            if stored.revoked {
+                return Ok(Rotation::Refused("the refresh token was revoked"));
+            }
+            if stored.used || !identity::consume_refresh_token(tx, &stored, now)? {
+                let revoked =
+                    identity::revoke_refresh_family(tx, stored.org_id, stored.family_id, now)?;
+                tracing::warn!(family = %stored.family_id, revoked, "refresh token reused; session revoked");
+                return Ok(Rotation::Refused(
+                    "the refresh token was already used; the session has been ended",
+                ));
+            }
+            if stored.expires_at <= now {
+                return Ok(Rotation::Refused("the refresh token has expired"));
+            }
+            let Some(user) = identity::find_user(tx, stored.org_id, stored.user_id)?
+                .filter(|u| u.active)
+            else {
+                identity::revoke_refresh_family(tx, stored.org_id, stored.family_id, now)?;
+                return Ok(Rotation::Refused("the account is deactivated"));
+            };
+            identity::insert_refresh_token(
+                tx,
+                &NewRefreshToken {
+                    id: TokenId::generate(),
+                    token_hash: &new_hash,
+                    family_id: stored.family_id,
+                    user_id: user.id,
+                    org_id: user.org_id,
+                    created_at: now.naive_utc(),
+                    expires_at: (now + ttl).naive_utc(),
+                },
+            )?;
+            Ok::<_, AuthError>(Rotation::Rotated(user))
         })
         .await?;
     match outcome {
@@ -309,14 +295,10 @@ pub async fn client_token(
 /// Ends the sign-in session a refresh token belongs to; an unknown token is no error.
 pub async fn revoke(db: &Db, presented: &str) -> Result<(), AuthError> {
     let hash = tokens::hash_secret(presented);
+    let now = db.now();
     db.run(move |conn| {
         if let Some(stored) = identity::find_refresh_token(conn, &hash)? {
-            identity::revoke_refresh_family(
-                conn,
-                stored.org_id,
-                stored.family_id,
-                crate::clock::now(),
-            )?;
+            identity::revoke_refresh_family(conn, stored.org_id, stored.family_id, now)?;
         }
         Ok::<_, DbError>(())
     })
@@ -410,7 +392,7 @@ pub struct NewUser {
 /// have a user with the same email: accounts are per organization).
 pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, AuthError> {
     let hash = hash_password(new.password).await?;
-    let now = crate::clock::now();
+    let now = db.now();
     let user = User {
         id: UserId::generate(),
         org_id: org,
@@ -457,38 +439,36 @@ pub async fn change_user(
         None => None,
     };
     let (name, role, active) = (change.display_name, change.role, change.active);
-    db.run(move |conn| {
-        db::write_transaction(conn, |conn| {
-            identity::lock_organization(conn, org)?;
-            let before = identity::find_user(conn, org, id)?.ok_or(AuthError::NotFound)?;
-            let mut after = before.clone();
-            if let Some(name) = name.clone() {
-                after.display_name = name;
-            }
-            if let Some(role) = role {
-                after.role = role;
-            }
-            if let Some(active) = active {
-                after.active = active;
-            }
-            let was_admin = before.active && before.role == Role::Admin;
-            let is_admin = after.active && after.role == Role::Admin;
-            if was_admin && !is_admin && identity::count_active_admins(conn, org)? <= 1 {
-                return Err(AuthError::LastAdmin);
-            }
-            let now = crate::clock::now();
-            after.updated_at = now;
-            // Access tokens issued before a change of what the user may do stop working at
-            // once (JWT times are whole seconds: a token of this same second stays valid).
-            if password_hash.is_some() || after.role != before.role || !after.active {
-                after.sessions_valid_after = Some(now);
-            }
-            identity::update_user(conn, &after, password_hash.as_deref())?;
-            if (before.active && !after.active) || password_hash.is_some() {
-                identity::revoke_user_refresh_tokens(conn, org, id, now)?;
-            }
-            Ok(after)
-        })
+    db.write(move |tx| {
+        identity::lock_organization(tx, org)?;
+        let before = identity::find_user(tx, org, id)?.ok_or(AuthError::NotFound)?;
+        let mut after = before.clone();
+        if let Some(name) = name.clone() {
+            after.display_name = name;
+        }
+        if let Some(role) = role {
+            after.role = role;
+        }
+        if let Some(active) = active {
+            after.active = active;
+        }
+        let was_admin = before.active && before.role == Role::Admin;
+        let is_admin = after.active && after.role == Role::Admin;
+        if was_admin && !is_admin && identity::count_active_admins(tx, org)? <= 1 {
+            return Err(AuthError::LastAdmin);
+        }
+        let now = tx.now();
+        after.updated_at = now;
+        // Access tokens issued before a change of what the user may do stop working at
+        // once (JWT times are whole seconds: a token of this same second stays valid).
+        if password_hash.is_some() || after.role != before.role || !after.active {
+            after.sessions_valid_after = Some(now);
+        }
+        identity::update_user(tx, &after, password_hash.as_deref())?;
+        if (before.active && !after.active) || password_hash.is_some() {
+            identity::revoke_user_refresh_tokens(tx, org, id, now)?;
+        }
+        Ok(after)
     })
     .await
 }
@@ -518,7 +498,7 @@ pub async fn create_client(
     scopes.dedup();
     let secret = random_token("smcs_")?;
     let secret_hash = tokens::hash_secret(&secret);
-    let now = crate::clock::now();
+    let now = db.now();
     let client = IntegrationClient {
         id: ClientId::generate(),
         org_id: org,
@@ -544,15 +524,9 @@ pub async fn create_client(
 
 /// Revokes an integration client: it can no longer get tokens, and its tokens stop working.
 pub async fn revoke_client(db: &Db, org: OrgId, id: ClientId) -> Result<(), AuthError> {
+    let now = db.now();
     let found = db
-        .run(move |conn| {
-            Ok::<_, DbError>(identity::deactivate_client(
-                conn,
-                org,
-                id,
-                crate::clock::now(),
-            )?)
-        })
+        .run(move |conn| Ok::<_, DbError>(identity::deactivate_client(conn, org, id, now)?))
         .await?;
     if found {
         Ok(())

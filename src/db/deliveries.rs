@@ -11,10 +11,15 @@ use crate::events::model::Message;
 use crate::events::webhook::{Attempt, Delivery, DeliveryStatus, Webhook};
 use crate::ids::{AttemptId, DeliveryId, EventId, OrgId, WebhookId};
 
-/// Makes `message` due to `hook` now; answers the delivery's id.
-pub fn insert(conn: &mut DbConn, hook: &Webhook, message: &Message) -> QueryResult<DeliveryId> {
+/// Makes `message` due to `hook` from `at`; answers the delivery's id.
+pub fn insert(
+    conn: &mut DbConn,
+    hook: &Webhook,
+    message: &Message,
+    at: DateTime<Utc>,
+) -> QueryResult<DeliveryId> {
     let id = DeliveryId::generate();
-    let now = crate::clock::now().naive_utc();
+    let now = at.naive_utc();
     diesel::insert_into(webhook_deliveries::table)
         .values((
             webhook_deliveries::org_id.eq(hook.org_id),
@@ -167,8 +172,9 @@ pub fn redeliver(
     org: OrgId,
     webhook: WebhookId,
     id: DeliveryId,
+    at: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let now = crate::clock::now().naive_utc();
+    let now = at.naive_utc();
     let updated = diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::org_id.eq(org))
@@ -412,6 +418,7 @@ pub fn record_attempt(
             hook.org_id,
             hook.id,
             &format!("the webhook was disabled: {reason}"),
+            a.attempted_at,
         )?;
     }
     hook.updated_at = a.attempted_at;

@@ -41,9 +41,9 @@ pub fn start_sequence(conn: &mut DbConn, org: OrgId) -> QueryResult<()> {
     Ok(())
 }
 
-/// Writes an event with the organization's next number. Call inside the transaction of the
-/// change it records: it commits, or disappears, with the change.
-pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<Event> {
+/// Writes an event with the organization's next number, as it happened at `at`. Call inside
+/// the transaction of the change it records: it commits, or disappears, with the change.
+pub fn insert(conn: &mut DbConn, event: &NewEvent, at: DateTime<Utc>) -> QueryResult<Event> {
     let seq = next_seq(conn, event.org_id)?;
     let stored = Event {
         seq,
@@ -52,7 +52,7 @@ pub fn insert(conn: &mut DbConn, event: &NewEvent) -> QueryResult<Event> {
         event_type: event.event_type.as_str().to_string(),
         subject_type: event.event_type.subject_type().to_string(),
         subject_id: event.subject_id.clone(),
-        occurred_at: event.occurred_at,
+        occurred_at: at,
         data: event.data.clone(),
     };
     diesel::insert_into(events::table)

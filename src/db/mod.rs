@@ -32,6 +32,8 @@ pub mod webhooks;
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::clock::Clock;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
@@ -382,10 +384,16 @@ where
 /// query function takes it), and what the transaction did that others wait for.
 pub struct Tx<'c> {
     conn: &'c mut DbConn,
+    now: chrono::DateTime<chrono::Utc>,
     wakes: bool,
 }
 
 impl Tx<'_> {
+    /// The time of this transaction, read once from the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now
+    }
+
     /// Says that this transaction wrote an event or made a delivery due: once it commits,
     /// [`Db::write`] wakes the long-polls and the delivery worker.
     pub fn wake_on_commit(&mut self) {
@@ -407,16 +415,21 @@ impl std::ops::DerefMut for Tx<'_> {
     }
 }
 
-/// Runs `f` in a [`write_transaction`] on a [`Tx`]; answers its result and whether the
-/// committed transaction asked to wake waiters.
-pub fn write_tx<T, E, F>(conn: &mut DbConn, mut f: F) -> (Result<T, E>, bool)
+/// Runs `f` in a [`write_transaction`] on a [`Tx`] whose time is read from `clock` (again at
+/// each attempt); answers its result and whether the committed transaction asked to wake
+/// waiters.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, clock: &Clock, mut f: F) -> (Result<T, E>, bool)
 where
     F: FnMut(&mut Tx<'_>) -> Result<T, E>,
     E: TransactionError,
 {
     let mut wakes = false;
     let result = write_transaction(conn, |conn| {
-        let mut tx = Tx { conn, wakes: false };
+        let mut tx = Tx {
+            conn,
+            now: clock.now(),
+            wakes: false,
+        };
         let result = f(&mut tx);
         wakes = tx.wakes;
         result
@@ -471,6 +484,8 @@ pub struct Db {
     /// Counts the calls that wrote events (or made deliveries due): long-polls and the
     /// delivery worker wait on it instead of polling.
     bell: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The application's clock (see [`crate::clock`]).
+    clock: Clock,
 }
 
 impl fmt::Debug for Db {
@@ -497,7 +512,24 @@ impl Db {
             pool,
             url: config.url.clone(),
             bell: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same database read with `clock`'s time (the server's, or a test's).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The application's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current time on the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -584,7 +616,10 @@ impl Db {
         T: Send + 'static,
         E: TransactionError + From<DbError> + Send + 'static,
     {
-        let (result, wakes) = self.run(move |conn| Ok::<_, E>(write_tx(conn, f))).await?;
+        let clock = self.clock.clone();
+        let (result, wakes) = self
+            .run(move |conn| Ok::<_, E>(write_tx(conn, &clock, f)))
+            .await?;
         if wakes {
             self.ring();
         }

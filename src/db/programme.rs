@@ -1,6 +1,6 @@
 //! Waves, assignments, shopper exclusions and the programme settings.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{assignments, programme_settings, shopper_exclusions, waves};
@@ -52,14 +52,19 @@ pub fn settings(conn: &mut DbConn, org: OrgId) -> QueryResult<ProgrammeSettings>
     )
 }
 
-pub fn put_settings(conn: &mut DbConn, org: OrgId, s: &ProgrammeSettings) -> QueryResult<()> {
+pub fn put_settings(
+    conn: &mut DbConn,
+    org: OrgId,
+    s: &ProgrammeSettings,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     let signed = |v: Option<u32>| v.and_then(|n| i32::try_from(n).ok());
     let row = SettingsRow {
         org_id: org,
         lockout_days: signed(s.rules.lockout_days),
         max_visits_per_location_per_year: signed(s.rules.max_visits_per_location_per_year),
         require_assignment: s.require_assignment,
-        updated_at: crate::clock::now().naive_utc(),
+        updated_at: at.naive_utc(),
     };
     // One code path for both backends: update, else insert (callers hold a write
     // transaction).
@@ -118,6 +123,7 @@ pub fn set_exclusions(
     org: OrgId,
     shopper: UserId,
     locations: &[LocationId],
+    at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::delete(
         shopper_exclusions::table
@@ -125,7 +131,7 @@ pub fn set_exclusions(
             .filter(shopper_exclusions::shopper_id.eq(shopper)),
     )
     .execute(conn)?;
-    let now = crate::clock::now().naive_utc();
+    let now = at.naive_utc();
     for location in locations {
         diesel::insert_into(shopper_exclusions::table)
             .values((

@@ -1,6 +1,6 @@
 //! Webhook subscriptions.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
@@ -167,8 +167,14 @@ pub fn delete_webhook(conn: &mut DbConn, org: OrgId, id: WebhookId) -> QueryResu
 }
 
 /// Marks the subscription's pending deliveries failed (it was disabled).
-pub fn fail_pending(conn: &mut DbConn, org: OrgId, id: WebhookId, why: &str) -> QueryResult<usize> {
-    let now = crate::clock::now().naive_utc();
+pub fn fail_pending(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: WebhookId,
+    why: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let now = at.naive_utc();
     diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::org_id.eq(org))

@@ -186,9 +186,9 @@ pub struct WebhookResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Webhook> for WebhookResponse {
-    fn from(w: Webhook) -> Self {
-        let now = crate::clock::now();
+impl WebhookResponse {
+    /// The subscription as shown at `now` (a previous secret that expired is not shown).
+    pub fn new(w: Webhook, now: DateTime<Utc>) -> Self {
         WebhookResponse {
             id: w.id,
             url: w.url,

@@ -216,7 +216,7 @@ pub async fn create_webhook(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/webhooks/{}", hook.id)))
         .json(WebhookSecretResponse {
-            webhook: hook.into(),
+            webhook: WebhookResponse::new(hook, state.db.now()),
             secret,
         }))
 }
@@ -239,8 +239,12 @@ pub async fn list_webhooks(
 ) -> Result<web::Json<WebhookListResponse>, ApiError> {
     reader(&auth)?;
     let list = service::list(&state.db, auth.org_id).await?;
+    let now = state.db.now();
     Ok(web::Json(WebhookListResponse {
-        items: list.into_iter().map(Into::into).collect(),
+        items: list
+            .into_iter()
+            .map(|w| WebhookResponse::new(w, now))
+            .collect(),
     }))
 }
 
@@ -264,11 +268,8 @@ pub async fn get_webhook(
     id: web::Path<WebhookId>,
 ) -> Result<web::Json<WebhookResponse>, ApiError> {
     reader(&auth)?;
-    Ok(web::Json(
-        service::find(&state.db, auth.org_id, id.into_inner())
-            .await?
-            .into(),
-    ))
+    let hook = service::find(&state.db, auth.org_id, id.into_inner()).await?;
+    Ok(web::Json(WebhookResponse::new(hook, state.db.now())))
 }
 
 /// Change a webhook: its URL, event types, description, or whether it is active.
@@ -310,7 +311,7 @@ pub async fn update_webhook(
         },
     )
     .await?;
-    Ok(web::Json(hook.into()))
+    Ok(web::Json(WebhookResponse::new(hook, state.db.now())))
 }
 
 /// Delete a webhook with its deliveries.
@@ -367,7 +368,7 @@ pub async fn rotate_secret(
     let hook = service::rotate_secret(&state.db, auth.org_id, id.into_inner(), overlap).await?;
     let secret = hook.secret.clone();
     Ok(web::Json(WebhookSecretResponse {
-        webhook: hook.into(),
+        webhook: WebhookResponse::new(hook, state.db.now()),
         secret,
     }))
 }

@@ -81,7 +81,6 @@ pub struct NewEvent {
     pub org_id: OrgId,
     pub event_type: EventType,
     pub subject_id: String,
-    pub occurred_at: DateTime<Utc>,
     pub data: Value,
 }
 
@@ -92,7 +91,6 @@ impl NewEvent {
             org_id,
             event_type,
             subject_id,
-            occurred_at: crate::clock::now(),
             data,
         }
     }

@@ -48,11 +48,12 @@ db::domain_error!(EventsError);
 /// disappears, with the change), with one delivery for every active subscription that
 /// wants it; the feed's long-polls and the delivery worker wake once it commits.
 pub fn record(tx: &mut Tx<'_>, event: &NewEvent) -> QueryResult<Event> {
-    let stored = store::insert(tx, event)?;
+    let at = tx.now();
+    let stored = store::insert(tx, event, at)?;
     let message = stored.message();
     for hook in webhooks::list_webhooks(tx, event.org_id)? {
         if hook.active && hook.wants(event.event_type) {
-            deliveries::insert(tx, &hook, &message)?;
+            deliveries::insert(tx, &hook, &message, stored.occurred_at)?;
         }
     }
     tx.wake_on_commit();
@@ -274,7 +275,7 @@ pub async fn create(
         )]));
     };
     check_resolved(&url, rules).await?;
-    let now = crate::clock::now();
+    let now = db.now();
     let hook = Webhook {
         id: WebhookId::generate(),
         org_id: org,
@@ -347,7 +348,7 @@ pub async fn update(
         if let Some(d) = &description {
             hook.description.clone_from(d);
         }
-        let now = crate::clock::now();
+        let now = tx.now();
         match active {
             Some(true) if !hook.active => {
                 hook.active = true;
@@ -359,7 +360,7 @@ pub async fn update(
                 hook.active = false;
                 hook.disabled_at = Some(now);
                 hook.disabled_reason = Some("disabled by an admin".into());
-                webhooks::fail_pending(tx, org, id, "the webhook was disabled by an admin")?;
+                webhooks::fail_pending(tx, org, id, "the webhook was disabled by an admin", now)?;
             }
             _ => {}
         }
@@ -400,7 +401,7 @@ pub async fn rotate_secret(
         let Some(mut hook) = webhooks::find_webhook(tx, org, id)? else {
             return Err(EventsError::NotFound("webhook"));
         };
-        let now = crate::clock::now();
+        let now = tx.now();
         let until = now + TimeDelta::from_std(overlap).unwrap_or(TimeDelta::zero());
         hook.previous_secret =
             (!overlap.is_zero()).then(|| std::mem::replace(&mut hook.secret, fresh.clone()));
@@ -422,8 +423,8 @@ pub async fn ping(db: &Db, org: OrgId, id: WebhookId) -> Result<DeliveryView, Ev
         if !hook.active {
             return Err(EventsError::Disabled);
         }
-        let message = model::ping(org, hook.id, crate::clock::now());
-        let delivery = deliveries::insert(tx, &hook, &message)?;
+        let message = model::ping(org, hook.id, tx.now());
+        let delivery = deliveries::insert(tx, &hook, &message, message.occurred_at)?;
         tx.wake_on_commit();
         let delivery = deliveries::find_delivery(tx, org, id, delivery)?
             .ok_or(EventsError::NotFound("delivery"))?;
@@ -507,7 +508,8 @@ pub async fn redeliver(
         if !hook.active {
             return Err(EventsError::Disabled);
         }
-        if !deliveries::redeliver(tx, org, id, delivery)? {
+        let now = tx.now();
+        if !deliveries::redeliver(tx, org, id, delivery, now)? {
             return Err(EventsError::NotFound("delivery"));
         }
         tx.wake_on_commit();

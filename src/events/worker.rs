@@ -274,7 +274,7 @@ pub async fn run(
             break;
         }
         bell.mark_unchanged();
-        let now = crate::clock::now();
+        let now = db.now();
         let claimed = db
             .run(move |conn| {
                 if !store::has_due(conn, now)? {
@@ -296,8 +296,9 @@ pub async fn run(
         if !claimed.is_empty() {
             let sends = claimed.into_iter().map(|c| {
                 let sender = &sender;
+                let clock = db.clock().clone();
                 async move {
-                    let at = crate::clock::now();
+                    let at = clock.now();
                     let secrets = c.webhook.signing_secrets(at);
                     // The stored message becomes the feed's JSON here, at the edge.
                     let body =
@@ -363,7 +364,7 @@ pub async fn run(
             .run(|conn| Ok::<_, DbError>(store::oldest_pending(conn)?))
             .await;
         if let Ok(oldest) = oldest {
-            let age = oldest.map_or(0, |t| (crate::clock::now() - t).num_seconds().max(0));
+            let age = oldest.map_or(0, |t| (db.now() - t).num_seconds().max(0));
             metrics.oldest_pending.set(age);
         }
         tokio::select! {

@@ -69,7 +69,7 @@ pub async fn list(
 /// Creates a location from checked fields; its code must be free in the organization.
 pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, LocationError> {
     let fields = check(raw, "").map_err(LocationError::Invalid)?;
-    let location = Location::new(org, fields, crate::clock::now());
+    let location = Location::new(org, fields, db.now());
     let stored = location.clone();
     let code = location.fields.code.clone();
     db.write(move |tx| {
@@ -101,7 +101,7 @@ pub async fn update(
     if let Some(active) = active {
         location.active = active;
     }
-    location.updated_at = crate::clock::now();
+    location.updated_at = db.now();
     let stored = location.clone();
     let code = location.fields.code.clone();
     db.write(move |tx| {
@@ -129,7 +129,7 @@ pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), Locat
     db.write(move |tx| {
         let mut location = store::find(tx, org, id)?.ok_or(LocationError::NotFound)?;
         let was_active = location.active;
-        let now = crate::clock::now();
+        let now = tx.now();
         if !store::deactivate(tx, org, id, now)? {
             return Err(LocationError::NotFound);
         }
@@ -173,7 +173,7 @@ fn upsert_rows(
     org: OrgId,
     rows: &[ParsedRow],
 ) -> Result<ImportSummary, LocationError> {
-    let now = crate::clock::now();
+    let now = tx.now();
     let mut summary = ImportSummary {
         created: 0,
         updated: 0,

@@ -17,7 +17,8 @@ pub async fn put_settings(
     wanted: OrganizationSettings,
 ) -> Result<OrganizationSettings, DbError> {
     db.write(move |tx| {
-        settings::put_organization(tx, org, wanted, crate::clock::now())?;
+        let now = tx.now();
+        settings::put_organization(tx, org, wanted, now)?;
         Ok(wanted)
     })
     .await

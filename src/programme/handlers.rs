@@ -2,7 +2,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, patch, post, put, web};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::dto::*;
 use super::model::{Assignment, Generated, WaveAssignments};
@@ -73,8 +73,7 @@ fn shopper(auth: &AuthUser) -> Result<UserId, ApiError> {
         .ok_or_else(|| ApiError::forbidden("this needs the role shopper"))
 }
 
-fn respond(list: Vec<(Assignment, String)>) -> Vec<AssignmentResponse> {
-    let now = crate::clock::now();
+fn respond(list: Vec<(Assignment, String)>, now: DateTime<Utc>) -> Vec<AssignmentResponse> {
     list.into_iter()
         .map(|(a, key)| AssignmentResponse::new(a, key, now))
         .collect()
@@ -215,7 +214,7 @@ pub async fn create_wave(
     let wave = service::create_wave(&state.db, auth.org_id, body.into_inner()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/waves/{}", wave.id)))
-        .json(WaveResponse::new(wave, crate::clock::now())))
+        .json(WaveResponse::new(wave, state.db.now())))
 }
 
 fn wave_cursor(key: &str) -> Option<(NaiveDate, WaveId)> {
@@ -249,7 +248,7 @@ pub async fn list_waves(
     })?;
     let after = page.after.as_deref().and_then(wave_cursor);
     let rows = service::list_waves(&state.db, auth.org_id, after, page.fetch()).await?;
-    let now = crate::clock::now();
+    let now = state.db.now();
     Ok(web::Json(page.page(
         rows,
         |w| format!("{}:{}", w.starts_on, w.id),
@@ -278,7 +277,7 @@ pub async fn get_wave(
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
     let wave = service::find_wave(&state.db, auth.org_id, id.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
+    Ok(web::Json(WaveResponse::new(wave, state.db.now())))
 }
 
 /// Change a wave.
@@ -310,7 +309,7 @@ pub async fn update_wave(
     admin(&auth)?;
     let wave =
         service::update_wave(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
+    Ok(web::Json(WaveResponse::new(wave, state.db.now())))
 }
 
 /// Close a wave.
@@ -335,7 +334,7 @@ pub async fn close_wave(
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
     let wave = service::close_wave(&state.db, auth.org_id, id.into_inner()).await?;
-    Ok(web::Json(WaveResponse::new(wave, crate::clock::now())))
+    Ok(web::Json(WaveResponse::new(wave, state.db.now())))
 }
 
 /// Add planned visits to a wave.
@@ -375,7 +374,7 @@ pub async fn add_assignments(
         .into_iter()
         .map(|a| (a, wave.questionnaire_key.clone()))
         .collect();
-    Ok(HttpResponse::Created().json(respond(list)))
+    Ok(HttpResponse::Created().json(respond(list, state.db.now())))
 }
 
 /// Plan what a wave still needs.
@@ -418,7 +417,7 @@ pub async fn generate(
         .map(|a| (a, wave.questionnaire_key.clone()))
         .collect();
     Ok(HttpResponse::Created().json(GenerateResponse {
-        created: respond(list),
+        created: respond(list, state.db.now()),
         unassigned,
         locations,
     }))
@@ -447,7 +446,7 @@ pub async fn wave_assignments(
     query: web::Query<AssignmentQuery>,
 ) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
     admin(&auth)?;
-    let now = crate::clock::now();
+    let now = state.db.now();
     let WaveAssignments {
         wave,
         assignments: list,
@@ -516,7 +515,7 @@ pub async fn coverage(
             id.into_inner(),
             region,
             manager,
-            crate::clock::now(),
+            state.db.now(),
         )
         .await?,
     ))
@@ -543,11 +542,7 @@ pub async fn get_assignment(
 ) -> Result<web::Json<AssignmentResponse>, ApiError> {
     let asker = asker(&auth)?;
     let (a, key) = service::find_assignment(&state.db, auth.org_id, asker, id.into_inner()).await?;
-    Ok(web::Json(AssignmentResponse::new(
-        a,
-        key,
-        crate::clock::now(),
-    )))
+    Ok(web::Json(AssignmentResponse::new(a, key, state.db.now())))
 }
 
 fn asker(auth: &AuthUser) -> Result<Asker, ApiError> {
@@ -589,11 +584,7 @@ pub async fn update_assignment(
     let (a, key) =
         service::update_assignment(&state.db, auth.org_id, id.into_inner(), body.into_inner())
             .await?;
-    Ok(web::Json(AssignmentResponse::new(
-        a,
-        key,
-        crate::clock::now(),
-    )))
+    Ok(web::Json(AssignmentResponse::new(a, key, state.db.now())))
 }
 
 async fn step(
@@ -604,11 +595,7 @@ async fn step(
     step: Step,
 ) -> Result<web::Json<AssignmentResponse>, ApiError> {
     let (a, key) = service::step(&state.db, auth.org_id, asker, id, step).await?;
-    Ok(web::Json(AssignmentResponse::new(
-        a,
-        key,
-        crate::clock::now(),
-    )))
+    Ok(web::Json(AssignmentResponse::new(a, key, state.db.now())))
 }
 
 /// Cancel an assignment.
@@ -763,10 +750,10 @@ pub async fn my_assignments(
         auth.org_id,
         me,
         query.into_inner().status,
-        crate::clock::now(),
+        state.db.now(),
     )
     .await?;
-    Ok(web::Json(respond(list)))
+    Ok(web::Json(respond(list, state.db.now())))
 }
 
 /// Open assignments you may claim.
@@ -787,6 +774,6 @@ pub async fn claimable(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
     let me = shopper(&auth)?;
-    let list = service::claimable(&state.db, auth.org_id, me, crate::clock::now()).await?;
-    Ok(web::Json(respond(list)))
+    let list = service::claimable(&state.db, auth.org_id, me, state.db.now()).await?;
+    Ok(web::Json(respond(list, state.db.now())))
 }

@@ -99,7 +99,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }
-    let now = crate::clock::now();
+    let now = db.now();
     let questionnaire = Questionnaire {
         id: QuestionnaireId::generate(),
         org_id: org,
@@ -143,7 +143,7 @@ pub async fn update_draft(
     if !errors.is_empty() {
         return Err(QuestionnaireError::Invalid(errors));
     }
-    questionnaire.updated_at = crate::clock::now();
+    questionnaire.updated_at = db.now();
     let stored = questionnaire.clone();
     let updated = db
         .run(move |conn| Ok::<_, DbError>(store::update_draft(conn, &stored)?))
@@ -165,7 +165,8 @@ async fn transition(
 ) -> Result<Questionnaire, QuestionnaireError> {
     let moved = db
         .write(move |tx| {
-            if !store::transition(tx, org, id, from, to, crate::clock::now())? {
+            let now = tx.now();
+            if !store::transition(tx, org, id, from, to, now)? {
                 return Ok(false);
             }
             let kind = match to {
@@ -217,6 +218,7 @@ pub async fn new_version(
     created_by: Option<UserId>,
     key: String,
 ) -> Result<Questionnaire, QuestionnaireError> {
+    let now = db.now();
     db.run(move |conn| {
         let latest = store::latest(conn, org, &key)?.ok_or(QuestionnaireError::NotFound)?;
         if latest.status == Status::Draft {
@@ -225,7 +227,6 @@ pub async fn new_version(
                 version: Some(latest.version),
             });
         }
-        let now = crate::clock::now();
         let draft = Questionnaire {
             id: QuestionnaireId::generate(),
             org_id: org,

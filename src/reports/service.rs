@@ -171,7 +171,7 @@ async fn prepare(
         ));
     }
     let ctx = Context {
-        now: Utc::now(),
+        now: db.now(),
         max_age_days: rules.max_age_days,
         checkin_radius_m: rules.checkin_radius_m,
         location: location.as_ref(),
@@ -208,7 +208,7 @@ async fn prepare(
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
     let attachments = model::expected_files(&questionnaire.content, &submission);
-    let now = crate::clock::now();
+    let now = db.now();
     Ok(Prepared::New(Box::new(Report {
         id: submission.id,
         org_id: org,
@@ -550,7 +550,7 @@ pub async fn decide(
         actor: actor(caller),
         note,
         revision: current.revision,
-        at: crate::clock::now(),
+        at: db.now(),
     };
     let recorded = transition.clone();
     let org = current.org_id;
@@ -562,9 +562,10 @@ pub async fn decide(
     let updated = db
         .write(move |tx| {
             let release = recorded.release();
+            let today = tx.now().date_naive();
             // A release or its withdrawal may change the location's verdict.
             let before = match release {
-                Some(_) => Some(location_verdict(tx, org, location, &rule)?),
+                Some(_) => Some(location_verdict(tx, org, location, &rule, today)?),
                 None => None,
             };
             if !store::record_transition(tx, &recorded)? {
@@ -596,7 +597,7 @@ pub async fn decide(
             };
             events::record(tx, &event::report(kind, &report))?;
             if let Some(mut change) = before {
-                let after = location_verdict(tx, org, location, &rule)?;
+                let after = location_verdict(tx, org, location, &rule, today)?;
                 if after.verdict != change.verdict {
                     change.previous = change.verdict;
                     change.verdict = after.verdict;
@@ -626,15 +627,16 @@ pub async fn decide(
 /// Days of the trailing window whose verdict `location.verdict_changed` follows.
 pub const VERDICT_WINDOW_DAYS: i64 = 90;
 
-/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending today (UTC), all
+/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending `today` (UTC), all
 /// questionnaires, from the rollups as the aggregates read them.
 fn location_verdict(
     conn: &mut db::DbConn,
     org: OrgId,
     location: LocationId,
     rule: &VerdictRule,
+    today: chrono::NaiveDate,
 ) -> QueryResult<event::VerdictChange> {
-    let to = chrono::Utc::now().date_naive();
+    let to = today;
     let from = to - chrono::TimeDelta::days(VERDICT_WINDOW_DAYS - 1);
     let scope = crate::db::aggregates::Scope {
         org,

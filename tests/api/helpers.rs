@@ -12,6 +12,7 @@ use diesel::Connection;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
+use secondmile::clock::Clock;
 use secondmile::config::Config;
 use secondmile::db::{Backend, DbConn};
 use secondmile::startup::{Application, ExtraRoutes};
@@ -369,8 +370,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the application with extra environment settings and extra routes.
 pub async fn spawn_app_with(vars: &[(&str, &str)], extra: ExtraRoutes) -> TestApp {
+    spawn_app_at(vars, extra, Clock::system()).await
+}
+
+/// Starts the application reading the time from `clock` (a test moves it by hand).
+pub async fn spawn_app_at(vars: &[(&str, &str)], extra: ExtraRoutes, clock: Clock) -> TestApp {
     let db = TestDb::create();
-    let address = start_server(&db, vars, extra);
+    let address = start_server_at(&db, vars, extra, clock);
     TestApp {
         address,
         db,
@@ -382,6 +388,16 @@ pub async fn spawn_app_with(vars: &[(&str, &str)], extra: ExtraRoutes) -> TestAp
 /// signing secret and generous sign-in limits unless `vars` say otherwise (an empty value
 /// removes a default).
 pub fn start_server(db: &TestDb, vars: &[(&str, &str)], extra: ExtraRoutes) -> String {
+    start_server_at(db, vars, extra, Clock::system())
+}
+
+/// Like [`start_server`], with the time read from `clock`.
+pub fn start_server_at(
+    db: &TestDb,
+    vars: &[(&str, &str)],
+    extra: ExtraRoutes,
+    clock: Clock,
+) -> String {
     let mut env: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), db.url()),
         ("SECONDMILE_BIND".into(), "127.0.0.1:0".into()),
@@ -395,7 +411,9 @@ pub fn start_server(db: &TestDb, vars: &[(&str, &str)], extra: ExtraRoutes) -> S
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
     }
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
+    let mut config =
+        Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
+    config.clock = clock;
     let app = Application::build_with(config, extra).expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
@@ -630,7 +648,12 @@ pub async fn world() -> World {
 
 /// A world whose server runs with extra settings.
 pub async fn world_with(vars: &[(&str, &str)]) -> World {
-    let app = spawn_app_with(vars, |_| {}).await;
+    world_at(vars, Clock::system()).await
+}
+
+/// A world whose server reads the time from `clock`.
+pub async fn world_at(vars: &[(&str, &str)], clock: Clock) -> World {
+    let app = spawn_app_at(vars, |_| {}, clock).await;
     let admin = app.create_org_with_admin("Acme");
     let admin_token = app.access_token(&admin).await;
     let location = app

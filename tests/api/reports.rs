@@ -3,7 +3,9 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{count_rows, report, set_answer, submit, world, world_with};
+use secondmile::clock::Clock;
+
+use crate::helpers::{count_rows, report, set_answer, submit, world, world_at, world_with};
 use crate::questionnaires::example;
 
 #[actix_web::test]
@@ -871,6 +873,39 @@ async fn an_oversized_report_is_a_413() {
     assert_eq!(
         (status, problem["code"].as_str()),
         (413, Some("payload_too_large"))
+    );
+}
+
+#[actix_web::test]
+async fn the_daily_quota_frees_a_slot_when_the_oldest_report_is_24_hours_old() {
+    // The server's clock is moved by hand: no test waits a day.
+    let clock = Clock::manual(Utc::now());
+    let w = world_at(&[("SECONDMILE_SHOPPER_DAILY_REPORTS", "2")], clock.clone()).await;
+    // The first report now, the second an hour later: the quota is full.
+    let (status, created) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{created}");
+    clock.advance(Duration::hours(1));
+    let (status, created) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, refused) = submit(&w, &report(&w)).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (429, Some("quota_exceeded"))
+    );
+
+    // 24 hours after the first report less a minute: still full.
+    clock.advance(Duration::hours(22) + Duration::minutes(59));
+    let (status, refused) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 429, "{refused}");
+
+    // Two minutes on, the first report is over 24 hours old and its slot is free again.
+    clock.advance(Duration::minutes(2));
+    let (status, created) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, refused) = submit(&w, &report(&w)).await;
+    assert_eq!(
+        status, 429,
+        "the second report still holds its slot: {refused}"
     );
 }
 

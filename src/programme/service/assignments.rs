@@ -100,7 +100,7 @@ pub async fn update_assignment(
         let Some(wave) = store::find_wave(tx, org, a.wave_id)? else {
             return Err(ProgrammeError::NotFound("assignment"));
         };
-        let now = crate::clock::now();
+        let now = tx.now();
         let current = a.status_at(now);
         let changeable = current.is_active() || current == AssignmentStatus::Declined;
         if !changeable {
@@ -211,7 +211,7 @@ pub async fn step(
         } else {
             visible(tx, org, asker, id)?
         };
-        let now = crate::clock::now();
+        let now = tx.now();
         let current = a.status_at(now);
         let before = (a.status, a.shopper_id);
         match (&step, asker) {

@@ -67,7 +67,8 @@ pub async fn set_exclusions(
         if !unknown.is_empty() {
             return Err(ProgrammeError::Invalid(unknown));
         }
-        store::set_exclusions(tx, org, shopper, &ids)?;
+        let now = tx.now();
+        store::set_exclusions(tx, org, shopper, &ids, now)?;
         Ok(ids.clone())
     })
     .await

@@ -188,7 +188,7 @@ fn mark_completed(
     a.status = AssignmentStatus::Completed;
     a.shopper_id = shopper;
     a.report_id = Some(report);
-    a.updated_at = crate::clock::now();
+    a.updated_at = tx.now();
     if !store::update_assignment_if(tx, &a, before)? {
         return Ok(false);
     }
@@ -226,7 +226,7 @@ pub fn reopen_for_rejected(
         a.status = AssignmentStatus::Open;
         a.shopper_id = None;
         a.report_id = None;
-        a.updated_at = crate::clock::now();
+        a.updated_at = tx.now();
         if store::update_assignment_if(tx, &a, before)? {
             events::record(tx, &event::assignment(EventType::AssignmentReopened, &a))?;
         }

@@ -43,7 +43,7 @@ pub async fn add_assignments(
         }
         let settings = store::settings(tx, org)?;
         let in_scope: Vec<LocationId> = scope(tx, &wave)?.iter().map(|l| l.id).collect();
-        let now = crate::clock::now();
+        let now = tx.now();
         let mut errors = Vec::new();
         let mut breaches = Vec::new();
         let mut created: Vec<Assignment> = Vec::new();
@@ -169,7 +169,7 @@ pub async fn generate(
             return Err(ProgrammeError::WaveClosed);
         }
         let settings = store::settings(tx, org)?;
-        let now = crate::clock::now();
+        let now = tx.now();
         let today = earliest_local_date(now);
         if today > wave.ends_on {
             return Err(ProgrammeError::WaveEnded);

@@ -39,7 +39,10 @@ pub async fn put_settings(
         return Err(ProgrammeError::Invalid(errors));
     }
     let settings = ProgrammeSettings::from(body);
-    db.write(move |tx| Ok::<_, ProgrammeError>(store::put_settings(tx, org, &settings)?))
-        .await?;
+    db.write(move |tx| {
+        let now = tx.now();
+        Ok::<_, ProgrammeError>(store::put_settings(tx, org, &settings, now)?)
+    })
+    .await?;
     Ok(settings)
 }

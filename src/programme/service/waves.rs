@@ -127,7 +127,7 @@ pub async fn create_wave(
         if !errors.is_empty() {
             return Err(ProgrammeError::Invalid(errors));
         }
-        let now = crate::clock::now();
+        let now = tx.now();
         let wave = Wave {
             id: WaveId::generate(),
             org_id: org,
@@ -179,7 +179,7 @@ pub async fn update_wave(
         if wave.closed_at.is_some() {
             return Err(ProgrammeError::WaveClosed);
         }
-        let now = crate::clock::now();
+        let now = tx.now();
         let structural = req.starts_on.is_some()
             || req.ends_on.is_some()
             || req.questionnaire_key.is_some()
@@ -246,7 +246,7 @@ pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, Program
         if wave.closed_at.is_some() {
             return Ok(wave);
         }
-        let now = crate::clock::now();
+        let now = tx.now();
         // The events are written after every row they describe (the sequence lock is
         // taken last, as everywhere, so concurrent writers do not deadlock on it).
         let mut events = Vec::new();
