@@ -198,6 +198,12 @@ impl ApiError {
             .with_header(header::WWW_AUTHENTICATE, challenge)
     }
 
+    /// 400 `invalid_query`, listing every query parameter refused.
+    pub fn invalid_query(violations: Vec<crate::validation::Violation>) -> Self {
+        Self::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
+            .with_violations(violations)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
     }

@@ -29,6 +29,7 @@ pub mod openapi;
 pub mod organization;
 pub mod pagination;
 pub mod programme;
+pub mod query;
 pub mod questionnaires;
 pub mod reports;
 pub mod review;

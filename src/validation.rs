@@ -57,6 +57,23 @@ impl Violations {
         self.0.push(Violation::new(pointer, code, message));
     }
 
+    /// The value of a parse, or its default with the violation recorded.
+    pub fn take<T: Default>(&mut self, parsed: Result<T, Violation>) -> T {
+        parsed.unwrap_or_else(|v| {
+            self.0.push(v);
+            T::default()
+        })
+    }
+
+    /// `value` when nothing was recorded, else every violation.
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<Violation>> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
+    }
+
     /// Adds the errors found by a `validator` derive, one per field and rule.
     pub fn extend_validator(&mut self, errors: &validator::ValidationErrors) {
         let mut fields: Vec<_> = errors.field_errors().into_iter().collect();

@@ -12,35 +12,29 @@ use super::dto::{
 use super::service::{self, AggregateError, Coverage, Range};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::exports::handlers as exports;
 use crate::exports::rows;
 use crate::exports::service as exports_service;
 use crate::ids::{LocationId, UserId};
 use crate::locations::model::parse_tag;
 use crate::pagination::{Page, PageRequest};
+use crate::query::Region;
 use crate::state::AppState;
-use crate::validation::Violation;
+use crate::validation::{Violation, Violations};
 
 impl From<AggregateError> for ApiError {
     fn from(e: AggregateError) -> Self {
         match e {
-            AggregateError::Invalid(violations) => invalid_query(violations),
+            AggregateError::Invalid(violations) => ApiError::invalid_query(violations),
             AggregateError::NotFound => ApiError::not_found(),
             AggregateError::Db(e) => e.into(),
         }
     }
 }
 
-/// Longest region filter, as documented.
-const MAX_REGION_CHARS: usize = 100;
 /// Largest `min_visits`, as documented.
 const MAX_MIN_VISITS: u64 = 1_000_000;
-
-fn invalid_query(violations: Vec<Violation>) -> ApiError {
-    ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
-        .with_violations(violations)
-}
 
 /// HQ roles and clients with `aggregates:read`; managers for their own locations (the
 /// returned id). Shoppers: 403.
@@ -60,32 +54,21 @@ fn coverage(
     region: Option<String>,
     tag: Option<String>,
 ) -> Result<Coverage, ApiError> {
-    let mut violations = Vec::new();
-    let tag = match tag.as_deref().map(parse_tag).transpose() {
-        Ok(tag) => tag,
-        Err(message) => {
-            violations.push(Violation::new("/query/tag", "invalid_value", message));
-            None
-        }
-    };
-    if region
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > MAX_REGION_CHARS)
-    {
-        violations.push(Violation::new(
-            "/query/region",
-            "too_long",
-            format!("a region has at most {MAX_REGION_CHARS} characters"),
-        ));
-    }
-    if !violations.is_empty() {
-        return Err(invalid_query(violations));
-    }
-    Ok(Coverage {
-        region: region.filter(|r| !r.trim().is_empty()),
-        tag,
-        manager,
-    })
+    let mut violations = Violations::default();
+    let tag = violations.take(
+        tag.as_deref()
+            .map(parse_tag)
+            .transpose()
+            .map_err(|message| Violation::new("/query/tag", "invalid_value", message)),
+    );
+    let region = violations.take(Region::parse(region));
+    violations
+        .into_result(Coverage {
+            region: region.map(Region::into_string),
+            tag,
+            manager,
+        })
+        .map_err(ApiError::invalid_query)
 }
 
 /// Summary of one location.
@@ -190,7 +173,7 @@ async fn standings(
     let manager = reader(auth)?;
     let min_visits = q.min_visits.unwrap_or(0);
     if min_visits > MAX_MIN_VISITS {
-        return Err(invalid_query(vec![Violation::new(
+        return Err(ApiError::invalid_query(vec![Violation::new(
             "/query/min_visits",
             "out_of_range",
             format!("min_visits is at most {MAX_MIN_VISITS}"),

@@ -12,6 +12,7 @@ use crate::db::locations::{self as locations_store, LocationFilter};
 use crate::db::{Db, DbError, QueryError, questionnaires};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::Location;
+use crate::query::QuestionnaireKey;
 use crate::validation::Violation;
 
 /// The longest range an aggregate covers.
@@ -113,16 +114,13 @@ impl Range {
                 "a range covers at most 3 years",
             ));
         }
-        if questionnaire_key
-            .as_ref()
-            .is_some_and(|k| !crate::questionnaires::model::is_slug(k))
-        {
-            violations.push(Violation::new(
-                "/query/questionnaire_key",
-                "invalid_key",
-                "a key has 1 to 64 characters of a-z, 0-9, _ and -",
-            ));
-        }
+        let questionnaire_key = match QuestionnaireKey::parse(questionnaire_key) {
+            Ok(key) => key.map(QuestionnaireKey::into_string),
+            Err(v) => {
+                violations.push(v);
+                None
+            }
+        };
         if violations.is_empty() {
             Ok(Range {
                 from,

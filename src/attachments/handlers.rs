@@ -12,7 +12,7 @@ use super::service::{self, AttachmentError, DownloadError, Upload, Uploaded};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::ids::{AttachmentId, ReportId};
-use crate::reports::handlers::{require_submitter, visibility};
+use crate::reports::access::{require_submitter, visibility};
 use crate::state::AppState;
 use crate::validation::Violation;
 

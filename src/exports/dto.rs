@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::LocationId;
+use crate::reports::dto::ReportFilterParams;
 use crate::reports::model::ReportStatus;
 use crate::reports::scoring::MileLevel;
 
@@ -43,4 +44,20 @@ pub struct ReportExportQuery {
     pub layout: Option<ExportLayout>,
     /// Admins only: add the shopper's id and the staff descriptions (personal data).
     pub include_personal: Option<bool>,
+}
+
+impl ReportExportQuery {
+    /// The filters of this export (the same as the report list's).
+    pub fn filter_params(&mut self) -> ReportFilterParams {
+        ReportFilterParams {
+            location_id: self.location_id,
+            region: self.region.take(),
+            status: self.status,
+            mile_level: self.mile_level,
+            questionnaire_key: self.questionnaire_key.take(),
+            visit_from: self.visit_from,
+            visit_to: self.visit_to,
+            updated_since: self.updated_since,
+        }
+    }
 }

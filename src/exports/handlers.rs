@@ -8,10 +8,9 @@ use super::service::{self, Layout, ReportExport};
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
 use crate::db::reports::ReportFilter;
-use crate::error::{ApiError, ErrorCode, Problem};
-use crate::reports::handlers::visibility;
+use crate::error::{ApiError, Problem};
+use crate::reports::access::visibility;
 use crate::state::AppState;
-use crate::validation::Violation;
 
 /// The value of `Content-Disposition` for a CSV download named `name`.
 pub fn attachment(name: &str) -> (header::HeaderName, String) {
@@ -53,84 +52,34 @@ pub async fn export_reports(
     query: web::Query<ReportExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = visibility(&auth)?;
-    let q = query.into_inner();
+    let mut q = query.into_inner();
     let personal = q.include_personal.unwrap_or(false);
     if personal && auth.role() != Some(Role::Admin) {
         return Err(ApiError::forbidden(
             "only admins may export personal data (`include_personal`)",
         ));
     }
-    let mut violations = Vec::new();
-    if q.region
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 100 || r.chars().any(char::is_control))
-    {
-        violations.push(Violation::new(
-            "/query/region",
-            "invalid_region",
-            "a region has at most 100 characters and no control characters",
-        ));
-    }
-    if q.questionnaire_key
-        .as_ref()
-        .is_some_and(|k| !crate::questionnaires::model::is_slug(k))
-    {
-        violations.push(Violation::new(
-            "/query/questionnaire_key",
-            "invalid_key",
-            "a key has 1 to 64 characters of a-z, 0-9, _ and -",
-        ));
-    }
-    if let (Some(from), Some(to)) = (q.visit_from, q.visit_to)
-        && from > to
-    {
-        violations.push(Violation::new(
-            "/query/visit_from",
-            "out_of_range",
-            "`visit_from` is after `visit_to`",
-        ));
-    }
-    if !violations.is_empty() {
-        return Err(
-            ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
-                .with_violations(violations),
-        );
-    }
+    let filter = ReportFilter::try_from(q.filter_params()).map_err(ApiError::invalid_query)?;
     let layout = match q.layout.unwrap_or(ExportLayout::Reports) {
         ExportLayout::Reports => Layout::Reports,
         ExportLayout::Answers => Layout::Answers,
     };
-    let sections = match (&q.questionnaire_key, layout) {
+    let sections = match (&filter.questionnaire_key, layout) {
         (Some(key), Layout::Reports) => {
             service::section_keys(&state.db, auth.org_id, key.clone()).await?
         }
         _ => Vec::new(),
     };
-    let name = match layout {
-        Layout::Reports => "reports.csv",
-        Layout::Answers => "report-answers.csv",
-    };
     let export = ReportExport {
         org: auth.org_id,
         scope,
-        filter: ReportFilter {
-            location: q.location_id,
-            region: q.region,
-            statuses: q.status.into_iter().collect(),
-            mile_level: q.mile_level,
-            questionnaire_key: q.questionnaire_key,
-            visit_from: q.visit_from,
-            visit_to: q.visit_to,
-            updated_since: q.updated_since,
-            shopper: None,
-            manager: None,
-        },
+        filter,
         layout,
         personal,
     };
     Ok(HttpResponse::Ok()
         .content_type(CSV)
-        .insert_header(attachment(name))
+        .insert_header(attachment(layout.file_name()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .streaming(service::report_csv(state.db.clone(), export, sections)))
 }

@@ -26,6 +26,16 @@ pub enum Layout {
     Answers,
 }
 
+impl Layout {
+    /// The name of the downloaded file.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Layout::Reports => "reports.csv",
+            Layout::Answers => "report-answers.csv",
+        }
+    }
+}
+
 /// What to export, already checked.
 pub struct ReportExport {
     pub org: OrgId,

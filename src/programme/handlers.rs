@@ -14,6 +14,7 @@ use crate::extract::{ApiJson, ApiJsonList};
 use crate::ids::{AssignmentId, UserId, WaveId};
 use crate::pagination::{Page, PageRequest};
 use crate::programme::rules::Breach;
+use crate::query::Region;
 use crate::state::AppState;
 use crate::validation::Violation;
 
@@ -497,17 +498,9 @@ pub async fn coverage(
     let manager = (auth.role() == Some(Role::Manager))
         .then(|| auth.user_id())
         .flatten();
-    let region = query.into_inner().region;
-    if region.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        return Err(
-            ApiError::bad_request(ErrorCode::InvalidQuery, "a query parameter is invalid")
-                .with_violations(vec![Violation::new(
-                    "/query/region",
-                    "too_long",
-                    "at most 100 characters",
-                )]),
-        );
-    }
+    let region = Region::parse(query.into_inner().region)
+        .map_err(|v| ApiError::invalid_query(vec![v]))?
+        .map(Region::into_string);
     Ok(web::Json(
         service::coverage(
             &state.db,

@@ -8,8 +8,11 @@ use super::model::{
     CheckIn, ClientInfo, Flag, FlagCode, Report, ReportStatus, StaffObserved, View, Visit,
 };
 use super::scoring::{Answer, MileLevel, Score};
+use crate::db::reports::ReportFilter;
 use crate::ids::{AttachmentId, LocationId, QuestionnaireId, ReportId, UserId};
+use crate::query::{QuestionnaireKey, Region, VisitDates};
 use crate::reports::workflow::{Action, Transition};
+use crate::validation::{Violation, Violations};
 
 /// A visit report with its score, as the caller may see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -179,9 +182,11 @@ pub struct ListReportsQuery {
     pub cursor: Option<String>,
     pub location_id: Option<LocationId>,
     /// Reports of locations in this region.
+    #[param(max_length = 100)]
     pub region: Option<String>,
     pub status: Option<ReportStatus>,
     pub mile_level: Option<MileLevel>,
+    #[param(max_length = 64)]
     pub questionnaire_key: Option<String>,
     /// First local visit date, inclusive (YYYY-MM-DD).
     #[param(value_type = Option<String>, format = Date)]
@@ -194,4 +199,56 @@ pub struct ListReportsQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// `oldest` (default) or `newest` submission first.
     pub sort: Option<Sort>,
+}
+
+/// The filters the report list and the CSV export share, as asked.
+pub struct ReportFilterParams {
+    pub location_id: Option<LocationId>,
+    pub region: Option<String>,
+    pub status: Option<ReportStatus>,
+    pub mile_level: Option<MileLevel>,
+    pub questionnaire_key: Option<String>,
+    pub visit_from: Option<NaiveDate>,
+    pub visit_to: Option<NaiveDate>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ReportFilterParams> for ReportFilter {
+    type Error = Vec<Violation>;
+
+    /// Every parameter checked once, every problem listed.
+    fn try_from(p: ReportFilterParams) -> Result<Self, Vec<Violation>> {
+        let mut violations = Violations::default();
+        let region = violations.take(Region::parse(p.region));
+        let key = violations.take(QuestionnaireKey::parse(p.questionnaire_key));
+        let dates = violations.take(VisitDates::parse(p.visit_from, p.visit_to));
+        violations.into_result(ReportFilter {
+            location: p.location_id,
+            region: region.map(Region::into_string),
+            statuses: p.status.into_iter().collect(),
+            mile_level: p.mile_level,
+            questionnaire_key: key.map(QuestionnaireKey::into_string),
+            visit_from: dates.from,
+            visit_to: dates.to,
+            updated_since: p.updated_since,
+            shopper: None,
+            manager: None,
+        })
+    }
+}
+
+impl ListReportsQuery {
+    /// The filters of this query (paging and order aside).
+    pub fn filter_params(&mut self) -> ReportFilterParams {
+        ReportFilterParams {
+            location_id: self.location_id,
+            region: self.region.take(),
+            status: self.status,
+            mile_level: self.mile_level,
+            questionnaire_key: self.questionnaire_key.take(),
+            visit_from: self.visit_from,
+            visit_to: self.visit_to,
+            updated_since: self.updated_since,
+        }
+    }
 }

@@ -4,12 +4,12 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::DateTime;
 
+use super::access::{require_submitter, visibility};
 use super::dto::{ListReportsQuery, ReportResponse, Sort};
-use super::model::{Report, ReportSubmission, View, Visibility};
+use super::model::{Report, ReportSubmission, View};
 use super::service::{self, ReportError, Submitted};
 use crate::attachments::service as attachments;
-use crate::auth::model::{Role, Scope};
-use crate::auth::{AuthUser, Principal};
+use crate::auth::AuthUser;
 use crate::db::reports::{ReportCursor, ReportFilter};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
@@ -67,22 +67,6 @@ impl From<ReportError> for ApiError {
     }
 }
 
-/// Which reports the caller may see; 403 for an integration client without `reports:read`.
-pub fn visibility(auth: &AuthUser) -> Result<Visibility, ApiError> {
-    match auth.principal {
-        Principal::Client { .. } => {
-            auth.require_role_or_scope(&[], Scope::ReportsRead)?;
-            Ok(Visibility::All(View::NoStaff))
-        }
-        Principal::User { id, role } => Ok(match role {
-            Role::Admin | Role::Reviewer => Visibility::All(View::Full),
-            Role::Analyst => Visibility::All(View::NoStaff),
-            Role::Shopper => Visibility::Own(id),
-            Role::Manager => Visibility::Managed(id),
-        }),
-    }
-}
-
 /// The ids of the files uploaded for a report.
 pub async fn received_files(
     state: &AppState,
@@ -97,20 +81,6 @@ pub async fn received_files(
 
 fn location_of(report: &Report) -> String {
     format!("/api/v1/reports/{}", report.id)
-}
-
-/// 403 unless the caller is a shopper or a client with `reports:write`.
-pub fn require_submitter(auth: &AuthUser) -> Result<(), ApiError> {
-    match auth.principal {
-        Principal::User {
-            role: Role::Shopper,
-            ..
-        } => Ok(()),
-        Principal::Client { .. } if auth.scopes.contains(&Scope::ReportsWrite) => Ok(()),
-        _ => Err(ApiError::forbidden(
-            "reports are submitted by shoppers, or by integration clients with reports:write",
-        )),
-    }
 }
 
 /// Submit a visit report.
@@ -222,23 +192,12 @@ pub async fn list_reports(
     query: web::Query<ListReportsQuery>,
 ) -> Result<web::Json<Page<ReportResponse>>, ApiError> {
     let scope = visibility(&auth)?;
-    let query = query.into_inner();
+    let mut query = query.into_inner();
     let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), |k| {
         parse_cursor(k).is_some()
     })?;
     let after = page.after.as_deref().and_then(parse_cursor);
-    let filter = ReportFilter {
-        location: query.location_id,
-        region: query.region,
-        statuses: query.status.into_iter().collect(),
-        mile_level: query.mile_level,
-        questionnaire_key: query.questionnaire_key,
-        visit_from: query.visit_from,
-        visit_to: query.visit_to,
-        updated_since: query.updated_since,
-        shopper: None,
-        manager: None,
-    };
+    let filter = ReportFilter::try_from(query.filter_params()).map_err(ApiError::invalid_query)?;
     let newest_first = query.sort == Some(Sort::Newest);
     let (rows, notes, view) = service::list_visible(
         &state.db,

@@ -1,5 +1,6 @@
 //! Visit reports.
 
+pub mod access;
 pub mod dto;
 pub mod flags;
 pub mod handlers;

@@ -9,8 +9,9 @@ use crate::auth::model::Role;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::ids::ReportId;
+use crate::reports::access::visibility;
 use crate::reports::dto::ReportResponse;
-use crate::reports::handlers::{REPORT_JSON_LIMIT, received_files, visibility};
+use crate::reports::handlers::{REPORT_JSON_LIMIT, received_files};
 use crate::reports::model::{Report, ReportSubmission, View};
 use crate::reports::service::{self, Decision};
 use crate::reports::workflow::{Action, Transition};
@@ -114,7 +115,7 @@ pub async fn revise_report(
     id: web::Path<ReportId>,
     body: ApiJson<ReportSubmission, REPORT_JSON_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::reports::handlers::require_submitter(&auth)?;
+    crate::reports::access::require_submitter(&auth)?;
     let report = service::revise(
         &state.db,
         &state.reports,

@@ -972,3 +972,74 @@ async fn a_shopper_over_the_daily_quota_gets_429_with_retry_after_and_nothing_is
         .await;
     assert_eq!(status, 201, "{body}");
 }
+
+#[actix_web::test]
+async fn region_key_and_date_filters_are_checked_alike_wherever_they_are_taken() {
+    let w = world().await;
+    let (status, wave) = w
+        .app
+        .post(
+            "/api/v1/waves",
+            &w.admin_token,
+            json!({"name": "Q1", "starts_on": "2026-01-05", "ends_on": "2026-03-29",
+                   "questionnaire_key": "store-visit", "visits_per_location": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{wave}");
+    let long = "r".repeat(101);
+    let wave_id = wave["id"].as_str().unwrap();
+    for path in [
+        "/api/v1/reports",
+        "/api/v1/exports/reports.csv",
+        "/api/v1/aggregates/overview",
+        &format!("/api/v1/waves/{wave_id}/coverage"),
+    ] {
+        let (status, problem) = w
+            .app
+            .get(&format!("{path}?region={long}"), &w.admin_token)
+            .await;
+        assert_eq!(status, 400, "{path}: {problem}");
+        assert_eq!(problem["code"], "invalid_query", "{path}: {problem}");
+        assert_eq!(
+            problem["errors"][0]["code"], "too_long",
+            "{path}: {problem}"
+        );
+        assert_eq!(
+            crate::helpers::pointers(&problem),
+            ["/query/region"],
+            "{path}"
+        );
+    }
+    // The report list and the export take the same filters and refuse the same way, every
+    // problem listed at once.
+    for path in ["/api/v1/reports", "/api/v1/exports/reports.csv"] {
+        let (status, problem) = w
+            .app
+            .get(
+                &format!(
+                    "{path}?region={long}&questionnaire_key=Not%20a%20key&visit_from=2026-02-01&visit_to=2026-01-01"
+                ),
+                &w.admin_token,
+            )
+            .await;
+        assert_eq!(status, 400, "{path}: {problem}");
+        assert_eq!(
+            crate::helpers::pointers(&problem),
+            [
+                "/query/region",
+                "/query/questionnaire_key",
+                "/query/visit_from"
+            ],
+            "{path}"
+        );
+    }
+    // A blank region filters nothing.
+    let (status, created) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, page) = w
+        .app
+        .get("/api/v1/reports?region=%20", &w.admin_token)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+}
