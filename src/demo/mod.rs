@@ -24,7 +24,8 @@ use crate::db::{Db, DbError, identity};
 use crate::ids::{ClientId, LocationId, OrgId, ReportId, UserId};
 use crate::locations::model::RawLocation;
 use crate::locations::service::{self as locations_service, LocationError};
-use crate::programme::dto::{CreateWaveRequest, GenerateRequest, SettingsBody};
+use crate::programme::commands::{GeneratePlan, NewWave};
+use crate::programme::model::ProgrammeSettings;
 use crate::programme::rules::{self, DateRange};
 use crate::programme::service as programme_service;
 use crate::questionnaires::dto::CreateQuestionnaireRequest;
@@ -563,9 +564,8 @@ pub async fn load(
     programme_service::put_settings(
         db,
         org.id,
-        SettingsBody {
-            lockout_days: DEMO_RULES.lockout_days,
-            max_visits_per_location_per_year: DEMO_RULES.max_visits_per_location_per_year,
+        ProgrammeSettings {
+            rules: DEMO_RULES,
             require_assignment: false,
         },
     )
@@ -574,7 +574,7 @@ pub async fn load(
     let wave = programme_service::create_wave(
         db,
         org.id,
-        CreateWaveRequest {
+        NewWave {
             name: "This month's visits".to_string(),
             starts_on: today - Duration::days(1),
             ends_on: today + Duration::days(27),
@@ -590,7 +590,7 @@ pub async fn load(
         db,
         org.id,
         wave.id,
-        GenerateRequest {
+        GeneratePlan {
             assign: Some(true),
             shopper_ids: Some(shoppers.clone()),
             instructions: "Buy one item and ask how to return it.".to_string(),

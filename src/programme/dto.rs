@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{Assignment, AssignmentStatus, ProgrammeSettings, Wave};
+use super::commands::{
+    AssignmentChange, AssignmentFilter, GeneratePlan, NewWave, PlannedVisit, WaveChange,
+};
+use super::model::{Assignment, AssignmentStatus, Coverage, ProgrammeSettings, Wave};
 use super::rules::LockoutRules;
 use super::schedule::Slot;
 use crate::ids::{AssignmentId, LocationId, ReportId, UserId, WaveId};
@@ -394,4 +397,121 @@ pub struct CoverageTotals {
     pub open: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<u32>,
+}
+
+impl From<Coverage> for CoverageResponse {
+    fn from(c: Coverage) -> Self {
+        let shown = |n: u32| c.planning_shown.then_some(n);
+        let mut totals = CoverageTotals {
+            assigned: shown(0),
+            open: shown(0),
+            gap: shown(0),
+            ..CoverageTotals::default()
+        };
+        let add = |total: &mut Option<u32>, n: u32| {
+            if let Some(t) = total {
+                *t += n;
+            }
+        };
+        let mut locations = Vec::with_capacity(c.locations.len());
+        for l in c.locations {
+            let gap = l.gap();
+            totals.locations += 1;
+            totals.required += l.required;
+            totals.completed += l.completed;
+            add(&mut totals.assigned, l.assigned);
+            add(&mut totals.open, l.open);
+            add(&mut totals.gap, gap);
+            locations.push(CoverageRow {
+                location_id: l.location_id,
+                code: l.code,
+                name: l.name,
+                region: l.region,
+                required: l.required,
+                completed: l.completed,
+                assigned: shown(l.assigned),
+                open: shown(l.open),
+                gap: shown(gap),
+            });
+        }
+        CoverageResponse {
+            wave_id: c.wave_id,
+            locations,
+            totals,
+        }
+    }
+}
+
+// ------------------------------------------------------------ bodies into commands
+
+impl From<CreateWaveRequest> for NewWave {
+    fn from(r: CreateWaveRequest) -> Self {
+        NewWave {
+            name: r.name,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            questionnaire_key: r.questionnaire_key,
+            visits_per_location: r.visits_per_location,
+            region: r.region,
+            tag: r.tag,
+        }
+    }
+}
+
+impl From<UpdateWaveRequest> for WaveChange {
+    fn from(r: UpdateWaveRequest) -> Self {
+        WaveChange {
+            name: r.name,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            questionnaire_key: r.questionnaire_key,
+            visits_per_location: r.visits_per_location,
+            region: r.region,
+            tag: r.tag,
+        }
+    }
+}
+
+impl From<NewAssignment> for PlannedVisit {
+    fn from(r: NewAssignment) -> Self {
+        PlannedVisit {
+            location_id: r.location_id,
+            shopper_id: r.shopper_id,
+            visit_from: r.visit_from,
+            visit_to: r.visit_to,
+            slot: r.slot,
+            instructions: r.instructions,
+        }
+    }
+}
+
+impl From<GenerateRequest> for GeneratePlan {
+    fn from(r: GenerateRequest) -> Self {
+        GeneratePlan {
+            assign: r.assign,
+            shopper_ids: r.shopper_ids,
+            instructions: r.instructions,
+        }
+    }
+}
+
+impl From<UpdateAssignmentRequest> for AssignmentChange {
+    fn from(r: UpdateAssignmentRequest) -> Self {
+        AssignmentChange {
+            shopper_id: r.shopper_id,
+            visit_from: r.visit_from,
+            visit_to: r.visit_to,
+            slot: r.slot,
+            instructions: r.instructions,
+        }
+    }
+}
+
+impl From<AssignmentQuery> for AssignmentFilter {
+    fn from(q: AssignmentQuery) -> Self {
+        AssignmentFilter {
+            status: q.status,
+            location_id: q.location_id,
+        }
+    }
 }

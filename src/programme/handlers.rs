@@ -127,7 +127,7 @@ pub async fn put_settings(
 ) -> Result<web::Json<SettingsBody>, ApiError> {
     admin(&auth)?;
     Ok(web::Json(
-        service::put_settings(&state.db, auth.org_id, body.into_inner())
+        service::put_settings(&state.db, auth.org_id, body.into_inner().into())
             .await?
             .into(),
     ))
@@ -183,8 +183,13 @@ pub async fn put_exclusions(
     body: ApiJson<ExclusionsBody>,
 ) -> Result<web::Json<ExclusionsBody>, ApiError> {
     admin(&auth)?;
-    let location_ids =
-        service::set_exclusions(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
+    let location_ids = service::set_exclusions(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        body.into_inner().location_ids,
+    )
+    .await?;
     Ok(web::Json(ExclusionsBody { location_ids }))
 }
 
@@ -212,7 +217,7 @@ pub async fn create_wave(
     body: ApiJson<CreateWaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let wave = service::create_wave(&state.db, auth.org_id, body.into_inner()).await?;
+    let wave = service::create_wave(&state.db, auth.org_id, body.into_inner().into()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/waves/{}", wave.id)))
         .json(WaveResponse::new(wave, state.db.now())))
@@ -308,8 +313,13 @@ pub async fn update_wave(
     body: ApiJson<UpdateWaveRequest>,
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
-    let wave =
-        service::update_wave(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
+    let wave = service::update_wave(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        body.into_inner().into(),
+    )
+    .await?;
     Ok(web::Json(WaveResponse::new(wave, state.db.now())))
 }
 
@@ -368,9 +378,13 @@ pub async fn add_assignments(
     body: ApiJsonList<NewAssignment, { 512 * 1024 }>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let WaveAssignments { wave, assignments } =
-        service::add_assignments(&state.db, auth.org_id, id.into_inner(), body.into_inner())
-            .await?;
+    let WaveAssignments { wave, assignments } = service::add_assignments(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        body.into_inner().into_iter().map(Into::into).collect(),
+    )
+    .await?;
     let list = assignments
         .into_iter()
         .map(|a| (a, wave.questionnaire_key.clone()))
@@ -412,7 +426,13 @@ pub async fn generate(
         created,
         unassigned,
         locations,
-    } = service::generate(&state.db, auth.org_id, id.into_inner(), body.into_inner()).await?;
+    } = service::generate(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        body.into_inner().into(),
+    )
+    .await?;
     let list = created
         .into_iter()
         .map(|a| (a, wave.questionnaire_key.clone()))
@@ -455,7 +475,7 @@ pub async fn wave_assignments(
         &state.db,
         auth.org_id,
         id.into_inner(),
-        query.into_inner(),
+        query.into_inner().into(),
         now,
     )
     .await?;
@@ -510,7 +530,8 @@ pub async fn coverage(
             manager,
             state.db.now(),
         )
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
@@ -574,9 +595,13 @@ pub async fn update_assignment(
     body: ApiJson<UpdateAssignmentRequest>,
 ) -> Result<web::Json<AssignmentResponse>, ApiError> {
     admin(&auth)?;
-    let (a, key) =
-        service::update_assignment(&state.db, auth.org_id, id.into_inner(), body.into_inner())
-            .await?;
+    let (a, key) = service::update_assignment(
+        &state.db,
+        auth.org_id,
+        id.into_inner(),
+        body.into_inner().into(),
+    )
+    .await?;
     Ok(web::Json(AssignmentResponse::new(a, key, state.db.now())))
 }
 

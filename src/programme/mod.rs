@@ -1,6 +1,7 @@
 //! The visit programme: waves (a period with a number of visits per location), assignments
 //! (planned visits for shoppers), lockout rules and coverage. `rules` and `schedule` are pure.
 
+pub mod commands;
 pub mod dto;
 pub mod handlers;
 pub mod model;

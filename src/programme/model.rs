@@ -164,6 +164,41 @@ pub struct Generated {
     pub locations: u32,
 }
 
+/// One location's visits in a wave.
+#[derive(Debug, Clone)]
+pub struct LocationCoverage {
+    pub location_id: LocationId,
+    pub code: String,
+    pub name: String,
+    pub region: Option<String>,
+    /// Visits the wave asks for.
+    pub required: u32,
+    /// Released reports of the wave's questionnaire key with a visit date in the wave.
+    pub completed: u32,
+    /// Planned visits given to a shopper, window not ended.
+    pub assigned: u32,
+    /// Planned visits open for claiming.
+    pub open: u32,
+}
+
+impl LocationCoverage {
+    /// Visits neither completed nor given to a shopper.
+    pub fn gap(&self) -> u32 {
+        self.required
+            .saturating_sub(self.completed)
+            .saturating_sub(self.assigned)
+    }
+}
+
+/// A wave's coverage as the asker may see it: managers never see who is coming
+/// (`planning_shown` false), only what is required and done.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    pub wave_id: WaveId,
+    pub locations: Vec<LocationCoverage>,
+    pub planning_shown: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

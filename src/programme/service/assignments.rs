@@ -10,7 +10,7 @@ use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, OrgId, UserId, WaveId};
-use crate::programme::dto::*;
+use crate::programme::commands::*;
 use crate::programme::model::{Assignment, AssignmentStatus, WaveAssignments, earliest_local_date};
 use crate::programme::rules::DateRange;
 use crate::validation::Violation;
@@ -19,7 +19,7 @@ pub async fn wave_assignments(
     db: &Db,
     org: OrgId,
     wave_id: WaveId,
-    query: AssignmentQuery,
+    query: AssignmentFilter,
     now: DateTime<Utc>,
 ) -> Result<WaveAssignments, ProgrammeError> {
     db.run(move |conn| {
@@ -91,7 +91,7 @@ pub async fn update_assignment(
     db: &Db,
     org: OrgId,
     id: AssignmentId,
-    req: UpdateAssignmentRequest,
+    req: AssignmentChange,
 ) -> Result<(Assignment, String), ProgrammeError> {
     db.write(move |tx| {
         let Some(mut a) = store::find_assignment(tx, org, id)? else {

@@ -7,8 +7,8 @@ use crate::db::locations::{self as location_store};
 use crate::db::programme as store;
 use crate::db::{Db, DbError};
 use crate::ids::{OrgId, UserId, WaveId};
-use crate::programme::dto::*;
 use crate::programme::model::AssignmentStatus;
+use crate::programme::model::{Coverage, LocationCoverage};
 
 /// A wave's coverage; `manager` limits it to their locations and to completed counts.
 pub async fn coverage(
@@ -18,7 +18,7 @@ pub async fn coverage(
     region: Option<String>,
     manager: Option<UserId>,
     now: DateTime<Utc>,
-) -> Result<CoverageResponse, ProgrammeError> {
+) -> Result<Coverage, ProgrammeError> {
     let (wave, locations, assignments, completed) = db
         .run(move |conn| {
             let Some(wave) = store::find_wave(conn, org, wave_id)? else {
@@ -44,12 +44,8 @@ pub async fn coverage(
         })
         .await?
         .ok_or(ProgrammeError::NotFound("wave"))?;
-    let full = manager.is_none();
-    let mut totals = CoverageTotals::default();
     let mut rows = Vec::new();
     for l in locations {
-        let required = wave.visits_per_location;
-        let done = completed.get(&l.id).copied().unwrap_or(0);
         let here = assignments.iter().filter(|a| a.location_id == l.id);
         let (mut assigned, mut open) = (0u32, 0u32);
         for a in here {
@@ -59,35 +55,20 @@ pub async fn coverage(
                 _ => {}
             }
         }
-        let gap = required.saturating_sub(done).saturating_sub(assigned);
-        totals.locations += 1;
-        totals.required += required;
-        totals.completed += done;
-        if full {
-            *totals.assigned.get_or_insert(0) += assigned;
-            *totals.open.get_or_insert(0) += open;
-            *totals.gap.get_or_insert(0) += gap;
-        }
-        rows.push(CoverageRow {
+        rows.push(LocationCoverage {
             location_id: l.id,
+            completed: completed.get(&l.id).copied().unwrap_or(0),
             code: l.fields.code,
             name: l.fields.name,
             region: l.fields.region,
-            required,
-            completed: done,
-            assigned: full.then_some(assigned),
-            open: full.then_some(open),
-            gap: full.then_some(gap),
+            required: wave.visits_per_location,
+            assigned,
+            open,
         });
     }
-    if full {
-        totals.assigned.get_or_insert(0);
-        totals.open.get_or_insert(0);
-        totals.gap.get_or_insert(0);
-    }
-    Ok(CoverageResponse {
+    Ok(Coverage {
         wave_id,
         locations: rows,
-        totals,
+        planning_shown: manager.is_none(),
     })
 }

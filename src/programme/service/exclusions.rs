@@ -7,7 +7,6 @@ use crate::db::locations::{self as location_store};
 use crate::db::programme as store;
 use crate::db::{Db, DbConn};
 use crate::ids::{LocationId, OrgId, UserId};
-use crate::programme::dto::*;
 use crate::validation::Violation;
 
 fn require_shopper(conn: &mut DbConn, org: OrgId, user: UserId) -> Result<(), ProgrammeError> {
@@ -38,9 +37,9 @@ pub async fn set_exclusions(
     db: &Db,
     org: OrgId,
     shopper: UserId,
-    body: ExclusionsBody,
+    locations: Vec<LocationId>,
 ) -> Result<Vec<LocationId>, ProgrammeError> {
-    let mut ids = body.location_ids;
+    let mut ids = locations;
     if ids.len() > 500 {
         return Err(ProgrammeError::Invalid(vec![Violation::new(
             "/location_ids",

@@ -12,7 +12,7 @@ use crate::db::programme as store;
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, LocationId, OrgId, UserId, WaveId};
-use crate::programme::dto::*;
+use crate::programme::commands::*;
 use crate::programme::model::{
     Assignment, AssignmentStatus, Generated, WaveAssignments, earliest_local_date,
 };
@@ -25,7 +25,7 @@ pub async fn add_assignments(
     db: &Db,
     org: OrgId,
     wave_id: WaveId,
-    items: Vec<NewAssignment>,
+    items: Vec<PlannedVisit>,
 ) -> Result<WaveAssignments, ProgrammeError> {
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ProgrammeError::Invalid(vec![Violation::new(
@@ -145,7 +145,7 @@ pub async fn generate(
     db: &Db,
     org: OrgId,
     wave_id: WaveId,
-    req: GenerateRequest,
+    req: GeneratePlan,
 ) -> Result<Generated, ProgrammeError> {
     if chars(&req.instructions) > 2000 {
         return Err(ProgrammeError::Invalid(vec![Violation::new(

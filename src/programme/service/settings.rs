@@ -4,7 +4,6 @@ use super::*;
 use crate::db::Db;
 use crate::db::programme as store;
 use crate::ids::OrgId;
-use crate::programme::dto::*;
 use crate::programme::model::ProgrammeSettings;
 use crate::validation::Violation;
 
@@ -15,17 +14,18 @@ pub async fn settings(db: &Db, org: OrgId) -> Result<ProgrammeSettings, Programm
 pub async fn put_settings(
     db: &Db,
     org: OrgId,
-    body: SettingsBody,
+    settings: ProgrammeSettings,
 ) -> Result<ProgrammeSettings, ProgrammeError> {
+    let rules = settings.rules;
     let mut errors = Vec::new();
-    if body.lockout_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+    if rules.lockout_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         errors.push(Violation::new(
             "/lockout_days",
             "out_of_range",
             "from 1 to 3650 days, or null",
         ));
     }
-    if body
+    if rules
         .max_visits_per_location_per_year
         .is_some_and(|n| !(1..=365).contains(&n))
     {
@@ -38,7 +38,6 @@ pub async fn put_settings(
     if !errors.is_empty() {
         return Err(ProgrammeError::Invalid(errors));
     }
-    let settings = ProgrammeSettings::from(body);
     db.write(move |tx| {
         let now = tx.now();
         Ok::<_, ProgrammeError>(store::put_settings(tx, org, &settings, now)?)

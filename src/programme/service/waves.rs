@@ -8,7 +8,7 @@ use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{OrgId, WaveId};
-use crate::programme::dto::*;
+use crate::programme::commands::*;
 use crate::programme::model::{AssignmentStatus, Wave};
 use crate::validation::Violation;
 
@@ -102,11 +102,7 @@ fn unknown_key(conn: &mut DbConn, org: OrgId, key: &str) -> QueryResult<Option<V
         }))
 }
 
-pub async fn create_wave(
-    db: &Db,
-    org: OrgId,
-    req: CreateWaveRequest,
-) -> Result<Wave, ProgrammeError> {
+pub async fn create_wave(db: &Db, org: OrgId, req: NewWave) -> Result<Wave, ProgrammeError> {
     let fields = WaveFields {
         name: req.name.trim().to_string(),
         starts_on: req.starts_on,
@@ -170,7 +166,7 @@ pub async fn update_wave(
     db: &Db,
     org: OrgId,
     id: WaveId,
-    req: UpdateWaveRequest,
+    req: WaveChange,
 ) -> Result<Wave, ProgrammeError> {
     db.write(move |tx| {
         let Some(mut wave) = store::find_wave(tx, org, id)? else {
