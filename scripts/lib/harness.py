@@ -60,17 +60,31 @@ def start(binary, database_url, port):
     raise RuntimeError("the server did not become ready")
 
 
+def expect(answer, status, what):
+    """The body of an answer that must have `status`; stops the run with what went wrong."""
+    got, body = answer
+    if got != status:
+        raise RuntimeError(f"{what}: expected {status}, got {got}: {body}")
+    return body
+
+
 def setup(port):
     """Creates the location, questionnaire and shopper; returns (admin token, shopper token,
-    location id, questionnaire id)."""
-    _, tokens = Api(port).call("POST", "/api/v1/auth/token", {"grant_type": "password", "username": EMAIL, "password": PASSWORD})
+    location id, questionnaire id). Every step must succeed."""
+    sign_in = {"grant_type": "password", "username": EMAIL, "password": PASSWORD}
+    tokens = expect(Api(port).call("POST", "/api/v1/auth/token", sign_in), 200, "admin sign-in")
     admin = Api(port, tokens["access_token"])
-    _, location = admin.call("POST", "/api/v1/locations", {"code": "B-1", "name": "Bench", "timezone": "Europe/Lisbon",
-                                                           "latitude": 38.7111, "longitude": -9.1421})
-    _, q = admin.call("POST", "/api/v1/questionnaires", dict(EXAMPLE, key="bench"))
-    admin.call("POST", f"/api/v1/questionnaires/{q['id']}/publish")
-    admin.call("POST", "/api/v1/users", {"email": "shopper@example.test", "display_name": "S", "role": "shopper", "password": PASSWORD})
-    _, shopper = Api(port).call("POST", "/api/v1/auth/token", {"grant_type": "password", "username": "shopper@example.test", "password": PASSWORD})
+    location = expect(admin.call("POST", "/api/v1/locations", {
+        "code": "B-1", "name": "Bench", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421,
+    }), 201, "create the location")
+    q = expect(admin.call("POST", "/api/v1/questionnaires", dict(EXAMPLE, key="bench")), 201, "create the questionnaire")
+    expect(admin.call("POST", f"/api/v1/questionnaires/{q['id']}/publish"), 200, "publish the questionnaire")
+    expect(admin.call("POST", "/api/v1/users", {
+        "email": "shopper@example.test", "display_name": "S", "role": "shopper", "password": PASSWORD,
+    }), 201, "create the shopper")
+    shopper = expect(Api(port).call("POST", "/api/v1/auth/token", {
+        "grant_type": "password", "username": "shopper@example.test", "password": PASSWORD,
+    }), 200, "shopper sign-in")
     return tokens["access_token"], shopper["access_token"], location["id"], q["id"]
 
 

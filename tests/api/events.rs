@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use secondmile::events::dto::WebhookSecretResponse;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -144,12 +145,10 @@ pub async fn feed_after(app: &TestApp, token: &str, after: &str) -> (Vec<Value>,
 }
 
 pub async fn create_webhook(app: &TestApp, admin: &str, body: Value) -> (String, String) {
-    let (status, created) = app.post("/api/v1/webhooks", admin, body).await;
-    assert_eq!(status, 201, "{created}");
-    (
-        created["webhook"]["id"].as_str().unwrap().to_string(),
-        created["secret"].as_str().unwrap().to_string(),
-    )
+    let created: WebhookSecretResponse = app
+        .post_as("/api/v1/webhooks", admin, Some(body), 201)
+        .await;
+    (created.webhook.id.to_string(), created.secret)
 }
 
 /// Verifies a delivery with the Standard Webhooks reference library.

@@ -16,6 +16,7 @@ use secondmile::clock::Clock;
 use secondmile::config::Config;
 use secondmile::db::{Backend, DbConn};
 use secondmile::startup::{Application, ExtraRoutes};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::questionnaires::example;
@@ -529,6 +530,42 @@ impl TestApp {
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
         send(self, "POST", path, token, Some(body)).await
+    }
+
+    /// `GET` that must answer 200, read into the API's own response type.
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.call_as("GET", path, token, None, 200).await
+    }
+
+    /// `POST` that must answer `status`, read into the API's own response type.
+    pub async fn post_as<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+        status: u16,
+    ) -> T {
+        self.call_as("POST", path, token, body, status).await
+    }
+
+    /// A request that must answer `status`, its body read into `T` (a response type of the
+    /// API): a field the test reads is then checked by the compiler, not by a string.
+    pub async fn call_as<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+        status: u16,
+    ) -> T {
+        let (got, answer) = send(self, method, path, token, body).await;
+        assert_eq!(got, status, "{method} {path}: {answer}");
+        serde_json::from_value(answer.clone()).unwrap_or_else(|e| {
+            panic!(
+                "{method} {path}: not a {}: {e}: {answer}",
+                std::any::type_name::<T>()
+            )
+        })
     }
 
     /// `POST` without a body (actions such as publish).

@@ -6,6 +6,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
+use secondmile::programme::dto::{AssignmentResponse, CoverageResponse, GenerateResponse};
+use secondmile::programme::model::AssignmentStatus;
+use secondmile::programme::schedule::Slot;
+
 use crate::helpers::TestApp;
 use crate::helpers::{World, report, submit, world};
 
@@ -77,17 +81,17 @@ async fn a_generated_wave_spreads_visits_over_its_window_slots_and_shoppers_with
         .await;
     assert_eq!(status, 200, "{body}");
 
-    let (status, plan) = w
+    let plan: GenerateResponse = w
         .app
-        .post(
+        .post_as(
             &format!("/api/v1/waves/{wave}/assignments/generate"),
             &w.admin_token,
-            json!({"instructions": "Buy one item and ask about returns."}),
+            Some(json!({"instructions": "Buy one item and ask about returns."})),
+            201,
         )
         .await;
-    assert_eq!(status, 201, "{plan}");
-    assert_eq!(plan["locations"], 10);
-    let created = plan["created"].as_array().unwrap();
+    assert_eq!(plan.locations, 10);
+    let created = &plan.created;
     assert_eq!(
         created.len(),
         30,
@@ -97,37 +101,32 @@ async fn a_generated_wave_spreads_visits_over_its_window_slots_and_shoppers_with
     assert!(
         created
             .iter()
-            .all(|a| a["location_id"] != json!(w.location_id))
+            .all(|a| a.location_id.to_string() != w.location_id)
     );
     // 4 shoppers, but one may not go to the first location: still every visit has a shopper
     // (3 shoppers remain for its 3 visits).
-    assert_eq!(plan["unassigned"], 0);
-    let mut slots: HashMap<String, usize> = HashMap::new();
+    assert_eq!(plan.unassigned, 0);
+    let mut slots: HashMap<Option<Slot>, usize> = HashMap::new();
     let mut pairs: HashSet<(String, String)> = HashSet::new();
-    let mut per_location_parts: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut per_location_parts: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
     for a in created {
-        assert_eq!(a["status"], "assigned");
-        assert_eq!(a["questionnaire_key"], "store-visit");
-        let (f, t): (NaiveDate, NaiveDate) = (
-            a["visit_from"].as_str().unwrap().parse().unwrap(),
-            a["visit_to"].as_str().unwrap().parse().unwrap(),
-        );
-        assert!(from <= f && f <= t && t <= to, "{a}");
-        *slots
-            .entry(a["slot"].as_str().unwrap().to_string())
-            .or_default() += 1;
-        let shopper = a["shopper_id"].as_str().unwrap().to_string();
-        let location = a["location_id"].as_str().unwrap().to_string();
+        assert_eq!(a.status, AssignmentStatus::Assigned);
+        assert_eq!(a.questionnaire_key, "store-visit");
+        let (f, t) = (a.visit_from, a.visit_to);
+        assert!(from <= f && f <= t && t <= to, "{a:?}");
+        *slots.entry(a.slot).or_default() += 1;
+        let shopper = a.shopper_id.expect("given to a shopper").to_string();
+        let location = a.location_id.to_string();
         // Lockout 90 days over a 30-day wave: never the same shopper twice at one location.
-        assert!(pairs.insert((shopper.clone(), location.clone())), "{a}");
+        assert!(pairs.insert((shopper.clone(), location.clone())), "{a:?}");
         assert!(
             !(shopper == shoppers[0].0 && location == locations[0]),
-            "excluded: {a}"
+            "excluded: {a:?}"
         );
         per_location_parts
             .entry(location)
             .or_default()
-            .insert(a["visit_from"].as_str().unwrap().to_string());
+            .insert(a.visit_from);
     }
     assert_eq!(slots.len(), 3, "{slots:?}");
     assert!(slots.values().all(|&n| n == 10), "{slots:?}");
@@ -148,33 +147,36 @@ async fn a_generated_wave_spreads_visits_over_its_window_slots_and_shoppers_with
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["created"], json!([]));
 
-    let coverage = w
+    let coverage: CoverageResponse = w
         .app
-        .get_ok(&format!("/api/v1/waves/{wave}/coverage"), &w.admin_token)
+        .get_as(&format!("/api/v1/waves/{wave}/coverage"), &w.admin_token)
         .await;
+    let t = &coverage.totals;
     assert_eq!(
-        coverage["totals"],
-        json!({"locations": 10, "required": 30, "completed": 0, "assigned": 30, "open": 0, "gap": 0})
+        (
+            t.locations,
+            t.required,
+            t.completed,
+            t.assigned,
+            t.open,
+            t.gap
+        ),
+        (10, 30, 0, Some(30), Some(0), Some(0))
     );
     // The shopper sees theirs, due first, and may accept or decline with a reason.
-    let mine = w.app.get_ok("/api/v1/me/assignments", &shoppers[1].1).await;
-    let mine = mine.as_array().unwrap();
+    let mine: Vec<AssignmentResponse> =
+        w.app.get_as("/api/v1/me/assignments", &shoppers[1].1).await;
     // Five shoppers (the world's and four more) share the 30 visits evenly.
-    let mut load: HashMap<&str, usize> = HashMap::new();
+    let mut load: HashMap<_, usize> = HashMap::new();
     for a in created {
-        *load.entry(a["shopper_id"].as_str().unwrap()).or_default() += 1;
+        *load.entry(a.shopper_id).or_default() += 1;
     }
     assert_eq!(load.len(), 5, "{load:?}");
     assert!(load.values().all(|&n| n == 6), "{load:?}");
     assert_eq!(mine.len(), 6);
-    let ends: Vec<&str> = mine
-        .iter()
-        .map(|a| a["visit_to"].as_str().unwrap())
-        .collect();
-    let mut sorted = ends.clone();
-    sorted.sort();
-    assert_eq!(ends, sorted, "earliest deadline first");
-    let first = mine[0]["id"].as_str().unwrap();
+    let ends: Vec<NaiveDate> = mine.iter().map(|a| a.visit_to).collect();
+    assert!(ends.is_sorted(), "earliest deadline first: {ends:?}");
+    let first = mine[0].id;
     let (status, accepted) = w
         .app
         .post_empty(
@@ -199,7 +201,7 @@ async fn a_generated_wave_spreads_visits_over_its_window_slots_and_shoppers_with
         (409, Some("invalid_transition"))
     );
     assert_eq!(again["current_status"], "accepted");
-    let second = mine[1]["id"].as_str().unwrap();
+    let second = mine[1].id;
     let (status, refused) = w
         .app
         .post(
