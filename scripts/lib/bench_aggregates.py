@@ -9,7 +9,7 @@ PostgreSQL: SECONDMILE_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1
 
 Run by scripts/bench-aggregates, which builds the binary and passes the arguments."""
 
-import random, re, statistics, subprocess, sys, time
+import random, re, subprocess, sys, time
 from harness import EMAIL, PASSWORD, EXAMPLE, Api, free_port, scratch_postgres, start
 
 

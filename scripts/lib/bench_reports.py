@@ -7,8 +7,8 @@ a scratch database is created and dropped. Skipped when the server is unreachabl
 
 Run by scripts/bench-reports, which builds the binary and passes the arguments."""
 
-import os, sys, tempfile, threading, time
-from harness import Api, free_port, report, scratch_postgres, setup, start
+import sys, threading, time
+from harness import Api, each_backend, free_port, report, setup, start
 
 
 def main():
@@ -44,18 +44,7 @@ def main():
             proc.terminate()
             proc.wait(timeout=35)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite://{tmp}/bench.db")
-
-    scratch = scratch_postgres(os.environ.get("SECONDMILE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    if scratch is None:
-        print("PostgreSQL: skipped (server unreachable)")
-    else:
-        url, drop = scratch
-        try:
-            run("PostgreSQL", url)
-        finally:
-            drop()
+    each_backend(lambda label, url, _path: run(label, url), "bench.db")
 
 
 if __name__ == "__main__":

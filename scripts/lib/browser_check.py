@@ -6,8 +6,6 @@ Usage: browser_check.py BASE_URL PASSWORD OUT_DIR [--docs DIR]
 """
 
 import argparse
-import base64
-import gzip
 import json
 import re
 import sys

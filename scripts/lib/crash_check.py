@@ -14,7 +14,7 @@ Usage: scripts/crash-check [ROUNDS] [--debug]   (--debug: the debug build, as in
 Run by scripts/crash-check, which builds the binary and passes the arguments."""
 
 import base64, glob, hashlib, hmac, http.server, json, os, random, shutil, signal, sqlite3, subprocess, sys, tempfile, threading, time, uuid
-from harness import Api, download, free_port, jpeg, report, scratch_postgres, setup, start, upload
+from harness import Api, download, each_backend, free_port, jpeg, report, setup, start, upload
 
 
 def main():
@@ -204,18 +204,7 @@ def main():
               f"rollups {rollups}, integrity {integrity}: {'OK' if ok else 'FAILED'}")
         return ok
 
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(check("SQLite", f"sqlite://{tmp}/crash.db", f"{tmp}/crash.db"))
-    scratch = scratch_postgres(os.environ.get("SECONDMILE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    if scratch is None:
-        print("PostgreSQL: skipped (server unreachable)")
-    else:
-        url, drop = scratch
-        try:
-            results.append(check("PostgreSQL", url))
-        finally:
-            drop()
+    results = each_backend(check, "crash.db")
     sys.exit(0 if all(results) else 1)
 
 

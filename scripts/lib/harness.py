@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -148,3 +149,24 @@ def download(port, token, attachment_id):
     data = r.read()
     conn.close()
     return r.status, data
+
+
+def each_backend(run, db_file):
+    """Runs `run(label, database_url, sqlite_path)` on a fresh SQLite file, then on a scratch
+    PostgreSQL database of SECONDMILE_BENCH_POSTGRES_URL (skipped, and said so, when that
+    server is unreachable; `sqlite_path` is then None); answers the results."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, db_file)
+        results.append(run("SQLite", f"sqlite://{path}", path))
+    server = os.environ.get("SECONDMILE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    scratch = scratch_postgres(server)
+    if scratch is None:
+        print("PostgreSQL: skipped (server unreachable)")
+    else:
+        url, drop = scratch
+        try:
+            results.append(run("PostgreSQL", url, None))
+        finally:
+            drop()
+    return results

@@ -2,6 +2,7 @@
 //! `/api/v1/aggregates/overview`: figures of released visits, read from the rollups.
 
 use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
 
 use super::dto::{
     BucketBy, LeaderboardCsvQuery, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse,
@@ -47,6 +48,16 @@ fn reader(auth: &AuthUser) -> Result<Option<UserId>, ApiError> {
         Some(Role::Manager) => auth.user_id(),
         _ => None,
     })
+}
+
+/// The asked range, whose default ends today on the application's clock.
+fn range(
+    state: &AppState,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    questionnaire_key: Option<String>,
+) -> Result<Range, AggregateError> {
+    Range::parse(from, to, questionnaire_key, state.db.now().date_naive())
 }
 
 fn coverage(
@@ -97,12 +108,7 @@ pub async fn location_summary(
 ) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let summary = service::location_summary(
         &state.db,
         auth.org_id,
@@ -179,12 +185,7 @@ async fn standings(
             format!("min_visits is at most {MAX_MIN_VISITS}"),
         )]));
     }
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(state, q.from, q.to, q.questionnaire_key)?;
     Ok(service::leaderboard(
         &state.db,
         auth.org_id,
@@ -258,12 +259,7 @@ pub async fn overview(
 ) -> Result<web::Json<OverviewResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let overview = service::overview(
         &state.db,
         auth.org_id,
@@ -300,12 +296,7 @@ pub async fn location_trend(
 ) -> Result<web::Json<TrendResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let bucket = q.bucket.unwrap_or(BucketBy::Week);
     let (location, buckets) = service::trend(
         &state.db,
@@ -354,12 +345,7 @@ pub async fn region_aggregates(
 ) -> Result<web::Json<RegionsResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let items = service::regions(
         &state.db,
         auth.org_id,
@@ -407,12 +393,7 @@ pub async fn question_aggregates(
 ) -> Result<web::Json<QuestionsResponse>, ApiError> {
     let manager = reader(&auth)?;
     let q = query.into_inner();
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let items = service::questions(
         &state.db,
         auth.org_id,
@@ -464,12 +445,7 @@ pub async fn recognition(
     let manager = reader(&auth)?;
     let q = query.into_inner();
     let covered = coverage(manager, q.region, None)?;
-    let range = Range::parse(
-        q.from,
-        q.to,
-        q.questionnaire_key,
-        state.db.now().date_naive(),
-    )?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
         crate::reports::handlers::parse_cursor(k).is_some()
     })?;

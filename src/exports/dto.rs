@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::LocationId;
-use crate::reports::dto::ReportFilterParams;
+use crate::reports::dto::{ReportFilterParams, report_filter_params};
 use crate::reports::model::ReportStatus;
 use crate::reports::scoring::MileLevel;
 
@@ -49,15 +49,6 @@ pub struct ReportExportQuery {
 impl ReportExportQuery {
     /// The filters of this export (the same as the report list's).
     pub fn filter_params(&mut self) -> ReportFilterParams {
-        ReportFilterParams {
-            location_id: self.location_id,
-            region: self.region.take(),
-            status: self.status,
-            mile_level: self.mile_level,
-            questionnaire_key: self.questionnaire_key.take(),
-            visit_from: self.visit_from,
-            visit_to: self.visit_to,
-            updated_since: self.updated_since,
-        }
+        report_filter_params!(self)
     }
 }

@@ -118,6 +118,37 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// A new planned visit of `wave`: given to `shopper` (`assigned`) or open for claiming.
+    pub fn planned(
+        wave: &Wave,
+        location: LocationId,
+        shopper: Option<UserId>,
+        window: DateRange,
+        slot: Option<Slot>,
+        instructions: &str,
+        now: DateTime<Utc>,
+    ) -> Assignment {
+        Assignment {
+            id: AssignmentId::generate(),
+            org_id: wave.org_id,
+            wave_id: wave.id,
+            location_id: location,
+            shopper_id: shopper,
+            visit_from: window.from,
+            visit_to: window.to,
+            slot,
+            instructions: instructions.trim().to_string(),
+            status: match shopper {
+                Some(_) => AssignmentStatus::Assigned,
+                None => AssignmentStatus::Open,
+            },
+            report_id: None,
+            decline_reason: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn window(&self) -> DateRange {
         DateRange::new(self.visit_from, self.visit_to)
     }

@@ -237,18 +237,27 @@ impl TryFrom<ReportFilterParams> for ReportFilter {
     }
 }
 
+/// The [`ReportFilterParams`] of a query that has their fields (the list's and the export's),
+/// taken out of it.
+macro_rules! report_filter_params {
+    ($query:expr) => {
+        $crate::reports::dto::ReportFilterParams {
+            location_id: $query.location_id,
+            region: $query.region.take(),
+            status: $query.status,
+            mile_level: $query.mile_level,
+            questionnaire_key: $query.questionnaire_key.take(),
+            visit_from: $query.visit_from,
+            visit_to: $query.visit_to,
+            updated_since: $query.updated_since,
+        }
+    };
+}
+pub(crate) use report_filter_params;
+
 impl ListReportsQuery {
     /// The filters of this query (paging and order aside).
     pub fn filter_params(&mut self) -> ReportFilterParams {
-        ReportFilterParams {
-            location_id: self.location_id,
-            region: self.region.take(),
-            status: self.status,
-            mile_level: self.mile_level,
-            questionnaire_key: self.questionnaire_key.take(),
-            visit_from: self.visit_from,
-            visit_to: self.visit_to,
-            updated_since: self.updated_since,
-        }
+        report_filter_params!(self)
     }
 }

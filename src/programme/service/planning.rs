@@ -11,7 +11,7 @@ use crate::db::identity::{self, UserFilter};
 use crate::db::programme as store;
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
-use crate::ids::{AssignmentId, LocationId, OrgId, UserId, WaveId};
+use crate::ids::{LocationId, OrgId, UserId, WaveId};
 use crate::programme::commands::*;
 use crate::programme::model::{
     Assignment, AssignmentStatus, Generated, WaveAssignments, earliest_local_date,
@@ -100,26 +100,15 @@ pub async fn add_assignments(
                     }
                 }
             }
-            created.push(Assignment {
-                id: AssignmentId::generate(),
-                org_id: org,
-                wave_id,
-                location_id: item.location_id,
-                shopper_id: item.shopper_id,
-                visit_from: window.from,
-                visit_to: window.to,
-                slot: item.slot,
-                instructions: item.instructions.trim().to_string(),
-                status: if item.shopper_id.is_some() {
-                    AssignmentStatus::Assigned
-                } else {
-                    AssignmentStatus::Open
-                },
-                report_id: None,
-                decline_reason: None,
-                created_at: now,
-                updated_at: now,
-            });
+            created.push(Assignment::planned(
+                &wave,
+                item.location_id,
+                item.shopper_id,
+                window,
+                item.slot,
+                &item.instructions,
+                now,
+            ));
         }
         if !errors.is_empty() {
             return Err(ProgrammeError::Invalid(errors));
@@ -277,26 +266,15 @@ pub async fn generate(
                 if let Some(s) = v.shopper {
                     history.entry((s, v.location)).or_default().push(v.window);
                 }
-                let a = Assignment {
-                    id: AssignmentId::generate(),
-                    org_id: org,
-                    wave_id,
-                    location_id: v.location,
-                    shopper_id: v.shopper,
-                    visit_from: v.window.from,
-                    visit_to: v.window.to,
-                    slot: Some(v.slot),
-                    instructions: req.instructions.trim().to_string(),
-                    status: if v.shopper.is_some() {
-                        AssignmentStatus::Assigned
-                    } else {
-                        AssignmentStatus::Open
-                    },
-                    report_id: None,
-                    decline_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let a = Assignment::planned(
+                    &wave,
+                    v.location,
+                    v.shopper,
+                    v.window,
+                    Some(v.slot),
+                    &req.instructions,
+                    now,
+                );
                 store::insert_assignment(tx, &a)?;
                 events::record(tx, &event::assignment(EventType::AssignmentCreated, &a))?;
                 created.push(a);
