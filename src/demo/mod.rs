@@ -319,10 +319,6 @@ pub async fn load(
     if let Some(p) = &options.password {
         Password::parse(p.clone()).map_err(|e| DemoError::Invalid(format!("--password: {e}")))?;
     }
-    let password = || match &options.password {
-        Some(p) => Ok(p.clone()),
-        None => generated_password(),
-    };
     // A second demo organization gets its own email domain (emails are unique).
     let domain = if existing == 0 {
         "hearth-home.example".to_string()
@@ -332,7 +328,7 @@ pub async fn load(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
 
     // The organization, its admin and its people.
-    let admin_password = password()?;
+    let admin_password = password(options)?;
     let (org, admin) = {
         let db = db.clone();
         let (email, pw) = (format!("admin@{domain}"), admin_password.clone());
@@ -348,46 +344,7 @@ pub async fn load(
         password: admin_password,
         note: "manages users, locations, questionnaires".into(),
     }];
-    let mut people: Vec<(Role, UserId)> = Vec::new();
-    for (role, local, name, note) in USERS {
-        let pw = password()?;
-        let email = format!("{local}@{domain}");
-        let user = auth_service::create_user(
-            db,
-            org.id,
-            NewUser {
-                email: Email::parse(&email).map_err(DemoError::Invalid)?,
-                display_name: name.to_string(),
-                role,
-                password: Password::parse(pw.clone()).map_err(DemoError::Invalid)?,
-            },
-        )
-        .await?;
-        people.push((role, user.id));
-        accounts.push(Account {
-            role,
-            email,
-            password: pw,
-            note: note.to_string(),
-        });
-    }
-    // The field team: they wrote the history; their passwords are the demo's (with
-    // `--password`) or generated and not shown.
-    for i in 1..=FIELD_SHOPPERS {
-        let user = auth_service::create_user(
-            db,
-            org.id,
-            NewUser {
-                email: Email::parse(&format!("field{i:02}@{domain}"))
-                    .map_err(DemoError::Invalid)?,
-                display_name: format!("Field shopper {i}"),
-                role: Role::Shopper,
-                password: Password::parse(password()?).map_err(DemoError::Invalid)?,
-            },
-        )
-        .await?;
-        people.push((Role::Shopper, user.id));
-    }
+    let people = create_people(db, org.id, &domain, options, &mut accounts).await?;
     let (client, client_secret) = auth_service::create_client(
         db,
         org.id,
@@ -402,51 +359,7 @@ pub async fn load(
         ],
     )
     .await?;
-
-    // The stores.
-    let mut stores: Vec<(LocationId, &world::Store)> = Vec::new();
-    for store in &world::STORES {
-        let location = locations_service::create(
-            db,
-            org.id,
-            RawLocation {
-                code: store.code.to_string(),
-                name: format!("Hearth & Home {}", store.name),
-                address_lines: Vec::new(),
-                city: Some(store.city.to_string()),
-                postal_code: None,
-                country: Some(store.country.to_string()),
-                region: Some(store.region.to_string()),
-                timezone: store.timezone.to_string(),
-                latitude: Some(store.latitude),
-                longitude: Some(store.longitude),
-                tags: store.tags.iter().map(|t| t.to_string()).collect(),
-            },
-        )
-        .await?;
-        stores.push((location.id, store));
-    }
-    let managed = |prefixes: &[&str]| -> Vec<LocationId> {
-        stores
-            .iter()
-            .filter(|(_, s)| prefixes.iter().any(|p| s.code.starts_with(p)))
-            .map(|(id, _)| *id)
-            .collect()
-    };
-    let managers: Vec<UserId> = people
-        .iter()
-        .filter(|(r, _)| *r == Role::Manager)
-        .map(|(_, id)| *id)
-        .collect();
-    if let [europe, east] = managers[..] {
-        locations_service::set_manager_locations(db, org.id, europe, managed(&["EU-"])).await?;
-        let east_coast = stores
-            .iter()
-            .filter(|(_, s)| s.timezone == "America/New_York")
-            .map(|(id, _)| *id)
-            .collect();
-        locations_service::set_manager_locations(db, org.id, east, east_coast).await?;
-    }
+    let stores = create_stores(db, org.id, &people).await?;
 
     // The questionnaires, published.
     let mut questionnaires: Vec<Questionnaire> = Vec::new();
@@ -473,45 +386,11 @@ pub async fn load(
         .find(|(r, _)| *r == Role::Reviewer)
         .map(|(_, id)| *id)
         .ok_or_else(|| DemoError::Invalid("no reviewer".into()))?;
-    let last = today - Duration::days(2);
-    let first = last - Duration::days(HISTORY_DAYS - 1);
-    let mut plans: Vec<Vec<Plan>> = Vec::new();
-    for (location_id, store) in &stores {
-        let per_store = options.visits_per_store.max(1);
-        let visits = rng.random_range(per_store * 2 / 3..=per_store * 4 / 3);
-        let mut here = Vec::new();
-        let mut seen: std::collections::HashMap<UserId, Vec<DateRange>> =
-            std::collections::HashMap::new();
-        for _ in 0..visits {
-            let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
-            let phone = rng.random_bool(PHONE_SHARE);
-            // The drawn shopper, or the next one the lockout rules allow at this store.
-            let drawn = rng.random_range(0..shoppers.len());
-            let allowed = (0..shoppers.len())
-                .filter_map(|n| shoppers.get((drawn + n) % shoppers.len()))
-                .find(|s| {
-                    let others = seen.get(s).map_or(&[][..], Vec::as_slice);
-                    rules::check(DEMO_RULES, false, others, DateRange::day(day)).is_ok()
-                });
-            let (Some(questionnaire), Some(&shopper)) =
-                (questionnaires.get(usize::from(phone)), allowed)
-            else {
-                continue;
-            };
-            seen.entry(shopper).or_default().push(DateRange::day(day));
-            here.push(plan_visit(
-                &mut rng,
-                *location_id,
-                store,
-                questionnaire,
-                shopper,
-                day,
-                (day - first).num_days() as f64 / HISTORY_DAYS as f64,
-                last,
-            ));
-        }
-        plans.push(here);
-    }
+    let history = History {
+        last: today - Duration::days(2),
+        visits_per_store: options.visits_per_store.max(1),
+    };
+    let plans = history.plan(&mut rng, &stores, &shoppers, &questionnaires);
     // Wider than the API's default age limit: the demo backfills six months.
     let rules = ReportsConfig {
         max_age_days: rules.max_age_days.max(HISTORY_DAYS + 7),
@@ -519,22 +398,219 @@ pub async fn load(
         ..rules.clone()
     };
     let review = caller(org.id, reviewer, Role::Reviewer);
+    let tally = load_history(
+        db,
+        &rules,
+        org.id,
+        &review,
+        plans,
+        &questionnaires,
+        progress,
+    )
+    .await?;
+    plan_this_month(db, org.id, &shoppers, today).await?;
+    progress.finish();
+    Ok(Loaded {
+        org_id: org.id,
+        org_name: org.name,
+        accounts,
+        client_id: client.id,
+        client_secret,
+        locations: stores.len(),
+        reports: tally,
+    })
+}
+
+/// The demo's password (`--password`), or a generated one.
+fn password(options: &DemoOptions) -> Result<String, DemoError> {
+    match &options.password {
+        Some(p) => Ok(p.clone()),
+        None => generated_password(),
+    }
+}
+
+/// The named users (their accounts are shown) and the field team (their passwords are the
+/// demo's with `--password`, or generated and not shown); answers everyone with their role.
+async fn create_people(
+    db: &Db,
+    org: OrgId,
+    domain: &str,
+    options: &DemoOptions,
+    accounts: &mut Vec<Account>,
+) -> Result<Vec<(Role, UserId)>, DemoError> {
+    let mut people: Vec<(Role, UserId)> = Vec::new();
+    let named = USERS.iter().map(|(role, local, name, note)| {
+        (
+            *role,
+            format!("{local}@{domain}"),
+            name.to_string(),
+            Some(*note),
+        )
+    });
+    let field = (1..=FIELD_SHOPPERS).map(|i| {
+        let email = format!("field{i:02}@{domain}");
+        (Role::Shopper, email, format!("Field shopper {i}"), None)
+    });
+    for (role, email, display_name, note) in named.chain(field) {
+        let pw = password(options)?;
+        let user = auth_service::create_user(
+            db,
+            org,
+            NewUser {
+                email: Email::parse(&email).map_err(DemoError::Invalid)?,
+                display_name,
+                role,
+                password: Password::parse(pw.clone()).map_err(DemoError::Invalid)?,
+            },
+        )
+        .await?;
+        people.push((role, user.id));
+        if let Some(note) = note {
+            accounts.push(Account {
+                role,
+                email,
+                password: pw,
+                note: note.to_string(),
+            });
+        }
+    }
+    Ok(people)
+}
+
+/// The stores, with the European ones given to the first manager and the East Coast ones to
+/// the second.
+async fn create_stores(
+    db: &Db,
+    org: OrgId,
+    people: &[(Role, UserId)],
+) -> Result<Vec<(LocationId, &'static world::Store)>, DemoError> {
+    let mut stores: Vec<(LocationId, &world::Store)> = Vec::new();
+    for store in &world::STORES {
+        let location = locations_service::create(
+            db,
+            org,
+            RawLocation {
+                code: store.code.to_string(),
+                name: format!("Hearth & Home {}", store.name),
+                address_lines: Vec::new(),
+                city: Some(store.city.to_string()),
+                postal_code: None,
+                country: Some(store.country.to_string()),
+                region: Some(store.region.to_string()),
+                timezone: store.timezone.to_string(),
+                latitude: Some(store.latitude),
+                longitude: Some(store.longitude),
+                tags: store.tags.iter().map(|t| t.to_string()).collect(),
+            },
+        )
+        .await?;
+        stores.push((location.id, store));
+    }
+    let of = |wanted: &dyn Fn(&world::Store) -> bool| -> Vec<LocationId> {
+        stores
+            .iter()
+            .filter(|(_, s)| wanted(s))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let managers: Vec<UserId> = people
+        .iter()
+        .filter(|(r, _)| *r == Role::Manager)
+        .map(|(_, id)| *id)
+        .collect();
+    if let [europe, east] = managers[..] {
+        let european = of(&|s| s.code.starts_with("EU-"));
+        locations_service::set_manager_locations(db, org, europe, european).await?;
+        let east_coast = of(&|s| s.timezone == "America/New_York");
+        locations_service::set_manager_locations(db, org, east, east_coast).await?;
+    }
+    Ok(stores)
+}
+
+/// The six months of visits before the demo's today.
+struct History {
+    /// The last day with visits.
+    last: NaiveDate,
+    /// Visits a store has on average.
+    visits_per_store: u32,
+}
+
+impl History {
+    /// Every store's visits, in the order they load: the day, questionnaire (a share by
+    /// phone) and shopper (the drawn one, or the next the lockout rules allow) of each.
+    fn plan(
+        &self,
+        rng: &mut ChaCha8Rng,
+        stores: &[(LocationId, &world::Store)],
+        shoppers: &[UserId],
+        questionnaires: &[Questionnaire],
+    ) -> Vec<Vec<Plan>> {
+        let first = self.last - Duration::days(HISTORY_DAYS - 1);
+        let per_store = self.visits_per_store;
+        let mut plans: Vec<Vec<Plan>> = Vec::new();
+        for (location_id, store) in stores {
+            let visits = rng.random_range(per_store * 2 / 3..=per_store * 4 / 3);
+            let mut here = Vec::new();
+            let mut seen: std::collections::HashMap<UserId, Vec<DateRange>> =
+                std::collections::HashMap::new();
+            for _ in 0..visits {
+                let day = first + Duration::days(rng.random_range(0..HISTORY_DAYS));
+                let phone = rng.random_bool(PHONE_SHARE);
+                let drawn = rng.random_range(0..shoppers.len());
+                let allowed = (0..shoppers.len())
+                    .filter_map(|n| shoppers.get((drawn + n) % shoppers.len()))
+                    .find(|s| {
+                        let others = seen.get(s).map_or(&[][..], Vec::as_slice);
+                        rules::check(DEMO_RULES, false, others, DateRange::day(day)).is_ok()
+                    });
+                let (Some(questionnaire), Some(&shopper)) =
+                    (questionnaires.get(usize::from(phone)), allowed)
+                else {
+                    continue;
+                };
+                seen.entry(shopper).or_default().push(DateRange::day(day));
+                here.push(plan_visit(
+                    rng,
+                    *location_id,
+                    store,
+                    questionnaire,
+                    shopper,
+                    day,
+                    (day - first).num_days() as f64 / HISTORY_DAYS as f64,
+                    self.last,
+                ));
+            }
+            plans.push(here);
+        }
+        plans
+    }
+}
+
+/// Submits and reviews the planned visits through the use cases, then dates the reports to
+/// the evening of their visit.
+async fn load_history(
+    db: &Db,
+    rules: &ReportsConfig,
+    org: OrgId,
+    review: &AuthUser,
+    plans: Vec<Vec<Plan>>,
+    questionnaires: &[Questionnaire],
+    progress: &mut dyn Progress,
+) -> Result<Tally, DemoError> {
     let mut tally = Tally::default();
     progress.start(plans.iter().map(|p| p.len() as u64).sum());
     // Stores load side by side (their commits overlap, which PostgreSQL needs to be quick);
     // each store's visits load in their planned order, so every rollup row adds up its
     // reports in the same order whatever the timing, and the figures are the same.
-    let mut stores_loading = futures_util::stream::iter(plans.into_iter().map(|visits| {
-        let (rules, review, questionnaires) = (&rules, &review, &questionnaires);
-        async move {
+    let mut stores_loading =
+        futures_util::stream::iter(plans.into_iter().map(|visits| async move {
             let mut here = Tally::default();
             for plan in visits {
-                run_visit(db, rules, org.id, review, plan, questionnaires, &mut here).await?;
+                run_visit(db, rules, org, review, plan, questionnaires, &mut here).await?;
             }
             Ok::<_, DemoError>(here)
-        }
-    }))
-    .buffer_unordered(STORES_AT_ONCE);
+        }))
+        .buffer_unordered(STORES_AT_ONCE);
     while let Some(here) = stores_loading.next().await {
         let here = here?;
         tally.submitted += here.submitted;
@@ -548,66 +624,53 @@ pub async fn load(
     // The backfill's reports were stored just now; they are dated to the evening of their
     // visit, as a shopper would have sent them, so that they neither look like one day's
     // work nor count against the demo shoppers' daily submission quota.
-    {
-        let db = db.clone();
-        let org_id = org.id;
-        actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = db.get()?;
-            crate::db::reports::date_to_visits(&mut conn, org_id).map_err(DbError::Query)
-        })
-        .await
-        .map_err(|e| DemoError::Invalid(format!("dating the reports: {e}")))??;
-    }
-    // The programme: the lockout rules the history follows, and this month's wave planned
-    // for the shoppers who have visited before (`shopper1` is new and may claim open ones).
-    let refused = |e: crate::programme::service::ProgrammeError| DemoError::Refused(e.to_string());
-    programme_service::put_settings(
-        db,
-        org.id,
-        ProgrammeSettings {
-            rules: DEMO_RULES,
-            require_assignment: false,
-        },
-    )
-    .await
-    .map_err(refused)?;
-    let wave = programme_service::create_wave(
-        db,
-        org.id,
-        NewWave {
-            name: "This month's visits".to_string(),
-            starts_on: today - Duration::days(1),
-            ends_on: today + Duration::days(27),
-            questionnaire_key: "store-visit".to_string(),
-            visits_per_location: 1,
-            region: None,
-            tag: None,
-        },
-    )
-    .await
-    .map_err(refused)?;
-    programme_service::generate(
-        db,
-        org.id,
-        wave.id,
-        GeneratePlan {
-            assign: Some(true),
-            shopper_ids: Some(shoppers.clone()),
-            instructions: "Buy one item and ask how to return it.".to_string(),
-        },
-    )
-    .await
-    .map_err(refused)?;
-    progress.finish();
-    Ok(Loaded {
-        org_id: org.id,
-        org_name: org.name,
-        accounts,
-        client_id: client.id,
-        client_secret,
-        locations: stores.len(),
-        reports: tally,
+    let db = db.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = db.get()?;
+        crate::db::reports::date_to_visits(&mut conn, org).map_err(DbError::Query)
     })
+    .await
+    .map_err(|e| DemoError::Invalid(format!("dating the reports: {e}")))??;
+    Ok(tally)
+}
+
+/// The programme: the lockout rules the history follows, and this month's wave planned for
+/// the shoppers who have visited before (`shopper1` is new and may claim open ones).
+async fn plan_this_month(
+    db: &Db,
+    org: OrgId,
+    shoppers: &[UserId],
+    today: NaiveDate,
+) -> Result<(), DemoError> {
+    let refused = |e: crate::programme::service::ProgrammeError| DemoError::Refused(e.to_string());
+    let settings = ProgrammeSettings {
+        rules: DEMO_RULES,
+        require_assignment: false,
+    };
+    programme_service::put_settings(db, org, settings)
+        .await
+        .map_err(refused)?;
+    let wave = NewWave {
+        name: "This month's visits".to_string(),
+        starts_on: today - Duration::days(1),
+        ends_on: today + Duration::days(27),
+        questionnaire_key: "store-visit".to_string(),
+        visits_per_location: 1,
+        region: None,
+        tag: None,
+    };
+    let wave = programme_service::create_wave(db, org, wave)
+        .await
+        .map_err(refused)?;
+    let plan = GeneratePlan {
+        assign: Some(true),
+        shopper_ids: Some(shoppers.to_vec()),
+        instructions: "Buy one item and ask how to return it.".to_string(),
+    };
+    programme_service::generate(db, org, wave.id, plan)
+        .await
+        .map_err(refused)?;
+    Ok(())
 }
 
 /// The credentials table printed once at the end.
