@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Days;
+use chrono::{DateTime, Days, Utc};
 
 use super::*;
 use crate::auth::model::Role;
@@ -167,85 +167,12 @@ pub async fn generate(
         let window = DateRange::new(wave.starts_on.max(today.min(wave.ends_on)), wave.ends_on);
         let existing = store::wave_assignments(tx, org, wave_id)?;
         let locations = scope(tx, &wave)?;
-        // Each location needs what neither a completed nor a still-active assignment covers.
-        let mut by_need: HashMap<u32, Vec<LocationId>> = HashMap::new();
-        for l in &locations {
-            let planned = existing
-                .iter()
-                .filter(|a| a.location_id == l.id)
-                .filter(|a| {
-                    let s = a.status_at(now);
-                    s.is_active() || s == AssignmentStatus::Completed
-                })
-                .count();
-            let need = wave
-                .visits_per_location
-                .saturating_sub(u32::try_from(planned).unwrap_or(u32::MAX));
-            if need > 0 {
-                by_need.entry(need).or_default().push(l.id);
-            }
-        }
-        let assign = req.assign.unwrap_or(true);
-        let mut shoppers: Vec<Candidate> = Vec::new();
-        if assign {
-            let all = identity::list_users(
-                tx,
-                org,
-                &UserFilter {
-                    role: Some(Role::Shopper),
-                    active: Some(true),
-                },
-                None,
-                100_000,
-            )?;
-            let mut excluded: HashMap<UserId, Vec<LocationId>> = HashMap::new();
-            for (s, l) in store::all_exclusions(tx, org)? {
-                excluded.entry(s).or_default().push(l);
-            }
-            let wanted = req.shopper_ids.clone();
-            let mut unknown = Vec::new();
-            if let Some(ids) = &wanted {
-                for (i, id) in ids.iter().enumerate() {
-                    if !all.iter().any(|u| u.id == *id) {
-                        unknown.push(Violation::new(
-                            format!("/shopper_ids/{i}"),
-                            "unknown_shopper",
-                            "no active shopper with this id in your organization",
-                        ));
-                    }
-                }
-            }
-            if !unknown.is_empty() {
-                return Err(ProgrammeError::Invalid(unknown));
-            }
-            shoppers = all
-                .into_iter()
-                .filter(|u| wanted.as_ref().is_none_or(|w| w.contains(&u.id)))
-                .map(|u| Candidate {
-                    excluded: excluded.remove(&u.id).unwrap_or_default(),
-                    id: u.id,
-                })
-                .collect();
-        }
-        // The visits the rules count: reports in the last year and a lockout, and every
-        // assigned or accepted assignment.
-        let back = YEAR_DAYS + u64::from(settings.rules.lockout_days.unwrap_or(0));
-        let since = window
-            .from
-            .checked_sub_days(Days::new(back))
-            .unwrap_or(window.from);
-        let mut history: HashMap<(UserId, LocationId), Vec<DateRange>> = HashMap::new();
-        for (s, l, d) in store::all_visit_dates(tx, org, since)? {
-            history.entry((s, l)).or_default().push(DateRange::day(d));
-        }
-        for a in store::all_active(tx, org)? {
-            if let Some(s) = a.shopper_id {
-                history
-                    .entry((s, a.location_id))
-                    .or_default()
-                    .push(a.window());
-            }
-        }
+        let by_need = needs(&wave, &locations, &existing, now);
+        let shoppers = match req.assign.unwrap_or(true) {
+            true => candidates(tx, org, req.shopper_ids.as_deref())?,
+            false => Vec::new(),
+        };
+        let mut history = counted_visits(tx, org, settings.rules, window)?;
         let mut created = Vec::new();
         let mut unassigned = 0;
         let mut needs: Vec<(u32, Vec<LocationId>)> = by_need.into_iter().collect();
@@ -288,4 +215,102 @@ pub async fn generate(
         })
     })
     .await
+}
+
+/// The locations by how many visits each still needs: what neither a completed nor a
+/// still-active assignment covers.
+fn needs(
+    wave: &Wave,
+    locations: &[Location],
+    existing: &[Assignment],
+    now: DateTime<Utc>,
+) -> HashMap<u32, Vec<LocationId>> {
+    let mut by_need: HashMap<u32, Vec<LocationId>> = HashMap::new();
+    for l in locations {
+        let planned = existing
+            .iter()
+            .filter(|a| a.location_id == l.id)
+            .filter(|a| {
+                let s = a.status_at(now);
+                s.is_active() || s == AssignmentStatus::Completed
+            })
+            .count();
+        let need = wave
+            .visits_per_location
+            .saturating_sub(u32::try_from(planned).unwrap_or(u32::MAX));
+        if need > 0 {
+            by_need.entry(need).or_default().push(l.id);
+        }
+    }
+    by_need
+}
+
+/// The active shoppers a generation may choose from (all, or the `wanted` ones, each of
+/// which must be one), with the locations each is excluded from.
+fn candidates(
+    tx: &mut DbConn,
+    org: OrgId,
+    wanted: Option<&[UserId]>,
+) -> Result<Vec<Candidate>, ProgrammeError> {
+    let shoppers = UserFilter {
+        role: Some(Role::Shopper),
+        active: Some(true),
+    };
+    let all = identity::list_users(tx, org, &shoppers, None, 100_000)?;
+    let unknown: Vec<Violation> = wanted
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !all.iter().any(|u| u.id == **id))
+        .map(|(i, _)| {
+            Violation::new(
+                format!("/shopper_ids/{i}"),
+                "unknown_shopper",
+                "no active shopper with this id in your organization",
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ProgrammeError::Invalid(unknown));
+    }
+    let mut excluded: HashMap<UserId, Vec<LocationId>> = HashMap::new();
+    for (s, l) in store::all_exclusions(tx, org)? {
+        excluded.entry(s).or_default().push(l);
+    }
+    Ok(all
+        .into_iter()
+        .filter(|u| wanted.is_none_or(|w| w.contains(&u.id)))
+        .map(|u| Candidate {
+            excluded: excluded.remove(&u.id).unwrap_or_default(),
+            id: u.id,
+        })
+        .collect())
+}
+
+/// The visits the lockout rules count for a plan of `window`, per shopper and location:
+/// reports in the last year and a lockout, and every assigned or accepted assignment.
+fn counted_visits(
+    tx: &mut DbConn,
+    org: OrgId,
+    rules: LockoutRules,
+    window: DateRange,
+) -> QueryResult<HashMap<(UserId, LocationId), Vec<DateRange>>> {
+    let back = YEAR_DAYS + u64::from(rules.lockout_days.unwrap_or(0));
+    let since = window
+        .from
+        .checked_sub_days(Days::new(back))
+        .unwrap_or(window.from);
+    let mut history: HashMap<(UserId, LocationId), Vec<DateRange>> = HashMap::new();
+    for (s, l, d) in store::all_visit_dates(tx, org, since)? {
+        history.entry((s, l)).or_default().push(DateRange::day(d));
+    }
+    for a in store::all_active(tx, org)? {
+        if let Some(s) = a.shopper_id {
+            history
+                .entry((s, a.location_id))
+                .or_default()
+                .push(a.window());
+        }
+    }
+    Ok(history)
 }
