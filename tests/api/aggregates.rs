@@ -79,7 +79,7 @@ async fn verdicts_ranking_and_the_overview_tell_second_from_zero_mile_stores() {
             json!({"code": "S-2", "name": "Baixa", "region": "Lisbon", "timezone": "Europe/Lisbon"}),
         )
         .await;
-    let problem_id = problem["id"].as_str().unwrap().to_string();
+    let problem_id = problem.id.to_string();
     for _ in 0..5 {
         approved(&w, &second_mile(&w, &w.location_id)).await;
         approved(&w, &zero_mile(&w, &problem_id)).await;
@@ -161,10 +161,7 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
             json!({"code": "S-9", "name": "Other", "timezone": "UTC"}),
         )
         .await;
-    let other_summary = format!(
-        "/api/v1/locations/{}/summary",
-        other["id"].as_str().unwrap()
-    );
+    let other_summary = format!("/api/v1/locations/{}/summary", other.id);
     let trend = format!("/api/v1/locations/{}/trend", w.location_id);
     let paths = [
         summary.as_str(),
@@ -204,11 +201,7 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
     // A manager sees their own location only, and org-wide figures over it alone.
     let manager = w.app.create_user(&w.admin_token, "manager").await;
     w.app
-        .assign_locations(
-            &w.admin_token,
-            &manager.id,
-            &[other["id"].as_str().unwrap()],
-        )
+        .assign_locations(&w.admin_token, &manager.id, &[&other.id.to_string()])
         .await;
     let token = w.app.access_token(&manager).await;
     assert_eq!(w.app.get(&summary, &token).await.0, 404);
@@ -291,7 +284,7 @@ async fn a_trend_buckets_visits_on_local_dates_and_shows_empty_buckets() {
             json!({"code": "AKL", "name": "Auckland", "region": "Pacific", "timezone": "Pacific/Auckland"}),
         )
         .await;
-    let id = auckland["id"].as_str().unwrap();
+    let id = auckland.id.to_string();
     // A visit recorded in UTC counts on its Auckland date, which is often the next day.
     let mut body = report(&w);
     body["location_id"] = json!(id);
@@ -423,7 +416,7 @@ async fn trend_buckets_follow_the_local_calendar_across_a_dst_change() {
             json!({"code": "NYC", "name": "New York", "timezone": "America/New_York"}),
         )
         .await;
-    let id = ny["id"].as_str().unwrap();
+    let id = ny.id.to_string();
     // New York left daylight saving time at 02:00 on Sunday 1 November 2026 (UTC-4 before,
     // UTC-5 after). Local dates: 31 Oct 23:30, 1 Nov 00:30, and 1 Nov 23:30 (which a
     // fixed UTC-4 offset would wrongly put on Monday 2 November, in the next week).

@@ -60,7 +60,7 @@ async fn setup() -> Setup {
                 json!({"code": code, "name": code, "timezone": tz, "region": region}),
             )
             .await;
-        locations.push(l["id"].as_str().unwrap().to_string());
+        locations.push(l.id.to_string());
     }
     let mut questionnaires = Vec::new();
     for key in ["store-visit", "drive-visit"] {

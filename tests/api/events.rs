@@ -192,7 +192,7 @@ async fn every_change(w: &World) {
             json!({"code": "S-2", "name": "Baixa", "region": "Lisbon", "timezone": "Europe/Lisbon"}),
         )
         .await;
-    let loc = loc["id"].as_str().unwrap().to_string();
+    let loc = loc.id.to_string();
     ok(
         app,
         "PATCH",

@@ -101,7 +101,7 @@ async fn three_reports() -> (World, String, [String; 3]) {
             json!({"code": "S-2", "name": "=HYPERLINK(\"http://evil.example\"), \"quoted\"", "region": "Lisbon", "timezone": "Europe/Lisbon"}),
         )
         .await;
-    let evil_id = evil["id"].as_str().unwrap().to_string();
+    let evil_id = evil.id.to_string();
     let mut ids = Vec::new();
     for (location, approve) in [
         (&w.location_id, true),

@@ -15,6 +15,7 @@ use diesel::pg::PgConnection;
 use secondmile::clock::Clock;
 use secondmile::config::Config;
 use secondmile::db::{Backend, DbConn};
+use secondmile::locations::dto::LocationResponse;
 use secondmile::startup::{Application, ExtraRoutes};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -596,10 +597,9 @@ impl TestApp {
     }
 
     /// Creates a location as `admin`; asserts 201 and returns it.
-    pub async fn create_location(&self, admin: &str, body: serde_json::Value) -> serde_json::Value {
-        let (status, location) = self.post("/api/v1/locations", admin, body).await;
-        assert_eq!(status, 201, "create a location: {location}");
-        location
+    pub async fn create_location(&self, admin: &str, body: serde_json::Value) -> LocationResponse {
+        self.post_as("/api/v1/locations", admin, Some(body), 201)
+            .await
     }
 
     /// Creates a questionnaire draft as `admin`; asserts 201 and returns it.
@@ -710,7 +710,7 @@ pub async fn world_at(vars: &[(&str, &str)], clock: Clock) -> World {
         shopper_token,
         shopper_id: shopper.id.clone(),
         shopper,
-        location_id: location["id"].as_str().unwrap().to_string(),
+        location_id: location.id.to_string(),
         questionnaire_id,
     }
 }

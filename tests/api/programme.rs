@@ -25,7 +25,7 @@ async fn programme(w: &World, n: usize, shoppers: usize) -> (Vec<String>, Vec<(S
                 json!({"code": format!("C-{i}"), "name": format!("Coast {i}"), "region": "Coast", "timezone": "Europe/Lisbon"}),
             )
             .await;
-        locations.push(l["id"].as_str().unwrap().to_string());
+        locations.push(l.id.to_string());
     }
     let mut people = Vec::new();
     for _ in 0..shoppers {

@@ -67,9 +67,8 @@ async fn released_second_mile_visits_appear_with_what_staff_did_and_nothing_pers
             &w.admin_token,
             json!({"code": "S-2", "name": "Porto Centro", "region": "North", "timezone": "Europe/Lisbon"}),
         )
-        .await["id"]
-        .as_str()
-        .unwrap()
+        .await
+        .id
         .to_string();
     let first = visit(&w, &w.location_id, true, true).await;
     let _pending = visit(&w, &w.location_id, true, false).await;
@@ -180,9 +179,8 @@ async fn managers_see_their_locations_shoppers_nothing_and_other_organizations_n
             &w.admin_token,
             json!({"code": "S-3", "name": "Braga", "timezone": "Europe/Lisbon"}),
         )
-        .await["id"]
-        .as_str()
-        .unwrap()
+        .await
+        .id
         .to_string();
     let mine = visit(&w, &w.location_id, true, true).await;
     visit(&w, &other, true, true).await;

@@ -169,7 +169,7 @@ async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
             json!({"code": "OLD", "name": "Old", "timezone": "UTC"}),
         )
         .await;
-    let inactive_id = inactive["id"].as_str().unwrap().to_string();
+    let inactive_id = inactive.id.to_string();
     let (status, _) = w
         .app
         .delete(&format!("/api/v1/locations/{inactive_id}"), &w.admin_token)
@@ -184,7 +184,7 @@ async fn every_invalid_report_is_a_422_naming_the_rule_and_nothing_is_stored() {
             json!({"code": "G", "name": "G", "timezone": "UTC"}),
         )
         .await;
-    let foreign_location = foreign_location["id"].as_str().unwrap().to_string();
+    let foreign_location = foreign_location.id.to_string();
     let retired = {
         let id = w
             .app
@@ -565,7 +565,7 @@ async fn submissions_are_idempotent_on_their_id() {
     let globex_shopper = w.app.create_user(&globex_token, "shopper").await;
     let globex_shopper_token = w.app.access_token(&globex_shopper).await;
     let mut theirs = body.clone();
-    theirs["location_id"] = l["id"].clone();
+    theirs["location_id"] = json!(l.id);
     theirs["questionnaire_id"] = json!(q);
     let (status, created) = w
         .app

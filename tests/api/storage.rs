@@ -111,7 +111,7 @@ async fn a_corrupt_stored_value_is_an_error_never_a_guess() {
             serde_json::json!({"code": "S-1", "name": "Chiado", "timezone": "Europe/Lisbon"}),
         )
         .await;
-    let path = format!("/api/v1/locations/{}", location["id"].as_str().unwrap());
+    let path = format!("/api/v1/locations/{}", location.id);
     assert_eq!(app.get(&path, &token).await.0, 200);
 
     // A time zone this version does not know: reading it fails loudly instead of
