@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::attachments::Attachment;
+use super::model::Attachment;
 use crate::ids::{AttachmentId, ReportId};
 
 /// A stored photo or receipt.

@@ -5,6 +5,7 @@
 pub mod content;
 pub mod dto;
 pub mod handlers;
+pub mod model;
 pub mod service;
 pub mod storage;
 pub mod sweep;

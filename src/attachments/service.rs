@@ -4,9 +4,10 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::content::{self, MediaType};
+use super::model::Attachment;
 use super::storage::Storage;
 use crate::auth::{AuthUser, Principal};
-use crate::db::attachments::{self as store, Attachment};
+use crate::db::attachments as store;
 use crate::db::{self, Db, DbError};
 use crate::events::service as events;
 use std::collections::HashMap;

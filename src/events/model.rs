@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::db::attachments::Attachment;
+use crate::attachments::model::Attachment;
 use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
 use crate::locations::model::Location;
 use crate::programme::model::{Assignment, Wave};
