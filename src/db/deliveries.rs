@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{webhook_attempts, webhook_deliveries};
-use super::webhooks::{fail_pending, find_webhook, update_webhook};
+use super::webhooks::find_webhook;
 use super::{DbConn, bad_data, stored, utc};
 use crate::events::model::Message;
 use crate::events::webhook::{Attempt, Delivery, DeliveryStatus, Webhook};
@@ -331,14 +331,13 @@ pub struct AttemptOutcome {
     pub disable: Option<String>,
 }
 
-/// Stores an attempt and its consequences for the delivery and the subscription. Nothing
-/// is written when the delivery is gone (its subscription was deleted) or no longer
-/// pending (redelivered or failed meanwhile: the later state wins).
+/// Stores an attempt and what it makes of its delivery (delivered, due again, or given up);
+/// false, with nothing written, when the delivery is gone (its subscription was deleted) or
+/// no longer pending (redelivered or failed meanwhile: the later state wins).
 pub fn record_attempt(
     conn: &mut DbConn,
     delivery: &Delivery,
     outcome: &AttemptOutcome,
-    disable_after: chrono::TimeDelta,
 ) -> QueryResult<bool> {
     let a = &outcome.attempt;
     let now = a.attempted_at.naive_utc();
@@ -386,43 +385,6 @@ pub fn record_attempt(
             succeeded: a.succeeded,
         })
         .execute(conn)?;
-    let Some(mut hook) = find_webhook(conn, delivery.org_id, delivery.webhook_id)? else {
-        return Ok(true);
-    };
-    if a.succeeded {
-        if hook.failing_since.is_some() {
-            hook.failing_since = None;
-            hook.updated_at = a.attempted_at;
-            update_webhook(conn, &hook)?;
-        }
-        return Ok(true);
-    }
-    let since = *hook.failing_since.get_or_insert(a.attempted_at);
-    let reason = outcome.disable.clone().or_else(|| {
-        (a.attempted_at - since >= disable_after).then(|| {
-            format!(
-                "every delivery failed since {} (last: {})",
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                a.error.as_deref().unwrap_or("no answer")
-            )
-        })
-    });
-    if let Some(reason) = reason
-        && hook.active
-    {
-        hook.active = false;
-        hook.disabled_at = Some(a.attempted_at);
-        hook.disabled_reason = Some(reason.clone());
-        fail_pending(
-            conn,
-            hook.org_id,
-            hook.id,
-            &format!("the webhook was disabled: {reason}"),
-            a.attempted_at,
-        )?;
-    }
-    hook.updated_at = a.attempted_at;
-    update_webhook(conn, &hook)?;
     Ok(true)
 }
 

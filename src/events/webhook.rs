@@ -53,6 +53,47 @@ impl Webhook {
         }
         secrets
     }
+
+    /// What an attempt at one of its deliveries does to the subscription: a success ends a
+    /// run of failures; a failure starts one, and disables the subscription when `disable`
+    /// says so (the receiver refused for good) or when every delivery failed for
+    /// `disable_after`. Answers whether the subscription changed, and the reason when this
+    /// attempt disabled it.
+    pub fn after_attempt(
+        &mut self,
+        attempt: &Attempt,
+        disable: Option<String>,
+        disable_after: TimeDelta,
+    ) -> (bool, Option<String>) {
+        let at = attempt.attempted_at;
+        if attempt.succeeded {
+            let was_failing = self.failing_since.take().is_some();
+            if was_failing {
+                self.updated_at = at;
+            }
+            return (was_failing, None);
+        }
+        let since = *self.failing_since.get_or_insert(at);
+        let reason = disable.or_else(|| {
+            (at - since >= disable_after).then(|| {
+                format!(
+                    "every delivery failed since {} (last: {})",
+                    since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    attempt.error.as_deref().unwrap_or("no answer")
+                )
+            })
+        });
+        self.updated_at = at;
+        match reason {
+            Some(reason) if self.active => {
+                self.active = false;
+                self.disabled_at = Some(at);
+                self.disabled_reason = Some(reason.clone());
+                (true, Some(reason))
+            }
+            _ => (true, None),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,6 +358,80 @@ pub fn check_url(raw: &str, rules: UrlRules) -> Result<reqwest::Url, UrlProblem>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hook() -> Webhook {
+        let at = "2026-12-01T00:00:00Z".parse().unwrap();
+        Webhook {
+            id: WebhookId::generate(),
+            org_id: OrgId::generate(),
+            url: "https://example.com/hook".into(),
+            description: String::new(),
+            event_types: Vec::new(),
+            secret: "whsec_x".into(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            active: true,
+            disabled_reason: None,
+            disabled_at: None,
+            failing_since: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn attempt(hook: &Webhook, hours: i64, succeeded: bool) -> Attempt {
+        Attempt {
+            id: AttemptId::generate(),
+            org_id: hook.org_id,
+            delivery_id: DeliveryId::generate(),
+            attempted_at: hook.created_at + TimeDelta::hours(hours),
+            response_status: Some(if succeeded { 200 } else { 503 }),
+            latency_ms: 12,
+            error: (!succeeded).then(|| "HTTP 503".to_string()),
+            succeeded,
+        }
+    }
+
+    #[test]
+    fn failures_for_the_whole_window_disable_a_subscription_and_a_success_ends_the_run() {
+        let window = TimeDelta::days(5);
+        let mut h = hook();
+        assert_eq!(
+            h.after_attempt(&attempt(&h, 1, true), None, window),
+            (false, None)
+        );
+        assert_eq!(
+            h.after_attempt(&attempt(&h, 2, false), None, window),
+            (true, None)
+        );
+        assert_eq!(h.failing_since, Some(h.created_at + TimeDelta::hours(2)));
+        assert_eq!(
+            h.after_attempt(&attempt(&h, 50, false), None, window),
+            (true, None)
+        );
+        assert_eq!(
+            h.after_attempt(&attempt(&h, 60, true), None, window),
+            (true, None)
+        );
+        assert_eq!((h.failing_since, h.active), (None, true));
+        h.after_attempt(&attempt(&h, 61, false), None, window);
+        let (changed, reason) = h.after_attempt(&attempt(&h, 61 + 120, false), None, window);
+        assert!(changed && reason.as_deref().is_some_and(|r| r.contains("HTTP 503")));
+        assert!(!h.active && h.disabled_reason == reason);
+        // A disabled subscription is not disabled again.
+        assert_eq!(
+            h.after_attempt(&attempt(&h, 200, false), None, window).1,
+            None
+        );
+    }
+
+    #[test]
+    fn a_receiver_that_refuses_for_good_disables_at_once() {
+        let mut h = hook();
+        let gone = Some("the URL answered 410 Gone".to_string());
+        let (_, reason) = h.after_attempt(&attempt(&h, 1, false), gone.clone(), TimeDelta::days(5));
+        assert_eq!((reason, h.active), (gone, false));
+    }
 
     #[test]
     fn a_signature_is_the_documented_hmac() {

@@ -11,10 +11,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use prometheus::{Histogram, IntCounterVec, IntGauge};
 
 use super::dto::EventResponse;
-use super::webhook::{self, Attempt, UrlRules};
+use super::webhook::{self, Attempt, Delivery, UrlRules};
 use crate::config::WebhooksConfig;
 use crate::db::deliveries::{self as store, AttemptOutcome, Claimed};
-use crate::db::{self, Db, DbError};
+use crate::db::{self, Db, DbError, QueryResult, Tx, webhooks};
 use crate::ids::AttemptId;
 
 /// At most this much of a receiver's answer is read.
@@ -344,14 +344,11 @@ pub async fn run(
             }
             // The whole batch in one transaction (one commit, one turn of SQLite's writer).
             let recorded = db
-                .run(move |conn| {
-                    db::write_transaction(conn, |conn| {
-                        for (delivery, decided) in &outcomes {
-                            store::record_attempt(conn, delivery, decided, disable_after)?;
-                        }
-                        Ok(())
-                    })
-                    .map_err(DbError::Query)
+                .write(move |tx| {
+                    for (delivery, decided) in &outcomes {
+                        record(tx, delivery, decided, disable_after)?;
+                    }
+                    Ok::<_, DbError>(())
                 })
                 .await;
             if let Err(e) = recorded {
@@ -373,4 +370,30 @@ pub async fn run(
             _ = stop.changed() => {}
         }
     }
+}
+
+/// Records an attempt and what it does to its subscription (see [`webhook::Webhook::after_attempt`]):
+/// a subscription disabled by it has its pending deliveries failed.
+fn record(
+    tx: &mut Tx<'_>,
+    delivery: &Delivery,
+    decided: &AttemptOutcome,
+    disable_after: TimeDelta,
+) -> QueryResult<()> {
+    if !store::record_attempt(tx, delivery, decided)? {
+        return Ok(());
+    }
+    let Some(mut hook) = webhooks::find_webhook(tx, delivery.org_id, delivery.webhook_id)? else {
+        return Ok(());
+    };
+    let attempt = &decided.attempt;
+    let (changed, disabled) = hook.after_attempt(attempt, decided.disable.clone(), disable_after);
+    if let Some(reason) = disabled {
+        let why = format!("the webhook was disabled: {reason}");
+        webhooks::fail_pending(tx, hook.org_id, hook.id, &why, attempt.attempted_at)?;
+    }
+    if changed {
+        webhooks::update_webhook(tx, &hook)?;
+    }
+    Ok(())
 }
