@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{Event, EventType, Message};
 use super::webhook::{Attempt, DeliveryView, Webhook};
 use crate::ids::{AttemptId, DeliveryId, EventId, OrgId, WebhookId};
+use crate::validation::Violation;
 
 /// The name of an event type: one of a closed list (`ping` only reaches webhooks).
 pub struct EventTypeName;
@@ -43,6 +44,92 @@ pub struct FeedQuery {
     /// 0). The answer comes as soon as one is committed.
     #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u32>,
+}
+
+/// Most events in one answer of the feed.
+const MAX_FEED_LIMIT: u32 = 500;
+const DEFAULT_FEED_LIMIT: u32 = 100;
+/// Longest long-poll, in seconds.
+const MAX_WAIT_SECS: u32 = 30;
+
+/// A read of the feed, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRequest {
+    /// Events after this number (from the oldest kept when `None`).
+    pub after: Option<i64>,
+    /// Only these types (all when empty).
+    pub types: Vec<EventType>,
+    pub limit: u32,
+    /// How long to wait for an event when there is none yet.
+    pub wait: std::time::Duration,
+}
+
+impl TryFrom<FeedQuery> for FeedRequest {
+    type Error = Vec<Violation>;
+
+    /// Every problem is listed.
+    fn try_from(q: FeedQuery) -> Result<Self, Vec<Violation>> {
+        let mut errors = Vec::new();
+        // Exactly the documented pattern: 1 to 18 digits.
+        let after = match q.after.as_deref() {
+            None => None,
+            Some(raw)
+                if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                raw.parse::<i64>().ok()
+            }
+            Some(_) => {
+                errors.push(Violation::new(
+                    "/query/after",
+                    "invalid_cursor",
+                    "`after` is a cursor this feed returned",
+                ));
+                None
+            }
+        };
+        let mut types = Vec::new();
+        let names = q.types.as_deref().unwrap_or("").split(',').map(str::trim);
+        for name in names.filter(|n| !n.is_empty()) {
+            match EventType::parse(name) {
+                Some(t) if !types.contains(&t) => types.push(t),
+                Some(_) => {}
+                None => errors.push(Violation::new(
+                    "/query/types",
+                    "unknown_event_type",
+                    format!(
+                        "`{}` is not an event type",
+                        name.chars().take(64).collect::<String>()
+                    ),
+                )),
+            }
+        }
+        let limit = q.limit.unwrap_or(DEFAULT_FEED_LIMIT);
+        if !(1..=MAX_FEED_LIMIT).contains(&limit) {
+            errors.push(Violation::new(
+                "/query/limit",
+                "out_of_range",
+                format!("limit is 1 to {MAX_FEED_LIMIT}"),
+            ));
+        }
+        let wait = q.wait.unwrap_or(0);
+        if wait > MAX_WAIT_SECS {
+            errors.push(Violation::new(
+                "/query/wait",
+                "out_of_range",
+                format!("wait is 0 to {MAX_WAIT_SECS} seconds"),
+            ));
+        }
+        let wait = std::time::Duration::from_secs(u64::from(wait));
+        match errors.is_empty() {
+            true => Ok(FeedRequest {
+                after,
+                types,
+                limit,
+                wait,
+            }),
+            false => Err(errors),
+        }
+    }
 }
 
 /// What an event is about.

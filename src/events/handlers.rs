@@ -6,7 +6,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use super::dto::*;
-use super::model::EventType;
 use super::service::{self, EventsError, WebhookFields};
 use super::webhook::DeliveryStatus;
 use crate::auth::AuthUser;
@@ -42,12 +41,6 @@ impl From<EventsError> for ApiError {
     }
 }
 
-/// Most events in one answer of the feed.
-const MAX_FEED_LIMIT: u32 = 500;
-const DEFAULT_FEED_LIMIT: u32 = 100;
-/// Longest long-poll, in seconds.
-const MAX_WAIT_SECS: u32 = 30;
-
 /// Admins and clients with `events:read` read; only admins change.
 fn reader(auth: &AuthUser) -> Result<(), ApiError> {
     auth.require_role_or_scope(&[Role::Admin], Scope::EventsRead)
@@ -55,74 +48,6 @@ fn reader(auth: &AuthUser) -> Result<(), ApiError> {
 
 fn admin(auth: &AuthUser) -> Result<(), ApiError> {
     auth.require_role(&[Role::Admin])
-}
-
-/// Checks the feed's query; every problem is listed (as 400: they are query parameters).
-fn feed_query(q: &FeedQuery) -> Result<(Option<i64>, Vec<EventType>, u32, u32), ApiError> {
-    let mut errors = Vec::new();
-    // Exactly the documented pattern: 1 to 18 digits.
-    let after = match q.after.as_deref() {
-        None => None,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) => {
-                Some(n)
-            }
-            _ => {
-                errors.push(Violation::new(
-                    "/query/after",
-                    "invalid_cursor",
-                    "`after` is a cursor this feed returned",
-                ));
-                None
-            }
-        },
-    };
-    let mut types = Vec::new();
-    for name in q
-        .types
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        match EventType::parse(name) {
-            Some(t) if !types.contains(&t) => types.push(t),
-            Some(_) => {}
-            None => errors.push(Violation::new(
-                "/query/types",
-                "unknown_event_type",
-                format!(
-                    "`{}` is not an event type",
-                    name.chars().take(64).collect::<String>()
-                ),
-            )),
-        }
-    }
-    let limit = q.limit.unwrap_or(DEFAULT_FEED_LIMIT);
-    if !(1..=MAX_FEED_LIMIT).contains(&limit) {
-        errors.push(Violation::new(
-            "/query/limit",
-            "out_of_range",
-            format!("limit is 1 to {MAX_FEED_LIMIT}"),
-        ));
-    }
-    let wait = q.wait.unwrap_or(0);
-    if wait > MAX_WAIT_SECS {
-        errors.push(Violation::new(
-            "/query/wait",
-            "out_of_range",
-            format!("wait is 0 to {MAX_WAIT_SECS} seconds"),
-        ));
-    }
-    if errors.is_empty() {
-        Ok((after, types, limit, wait))
-    } else {
-        Err(
-            ApiError::bad_request(ErrorCode::InvalidQuery, "invalid query parameters")
-                .with_violations(errors),
-        )
-    }
 }
 
 /// Read the event feed.
@@ -156,10 +81,17 @@ pub async fn feed(
     query: web::Query<FeedQuery>,
 ) -> Result<web::Json<FeedResponse>, ApiError> {
     reader(&auth)?;
-    let (after, types, limit, wait) = feed_query(&query)?;
+    let FeedRequest {
+        after,
+        types,
+        limit,
+        wait,
+    } = FeedRequest::try_from(query.into_inner()).map_err(|violations| {
+        ApiError::bad_request(ErrorCode::InvalidQuery, "invalid query parameters")
+            .with_violations(violations)
+    })?;
     // Answer (empty) a second before the request timeout would.
-    let wait = Duration::from_secs(u64::from(wait))
-        .min(state.request_timeout.saturating_sub(Duration::from_secs(1)));
+    let wait = wait.min(state.request_timeout.saturating_sub(Duration::from_secs(1)));
     let page = service::feed(&state.db, auth.org_id, after, types, limit, wait).await?;
     Ok(web::Json(FeedResponse {
         events: page.events.into_iter().map(Into::into).collect(),
