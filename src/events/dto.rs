@@ -187,7 +187,7 @@ impl From<Event> for EventResponse {
 }
 
 /// A page of the feed.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedResponse {
     pub events: Vec<EventResponse>,
     /// Pass as `after` next time (also when `events` is empty).
