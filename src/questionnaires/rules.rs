@@ -196,7 +196,15 @@ fn validate_question(
         "options",
         push,
     );
+    check_kind(q, qp, push);
+    check_flags(q, qp, push);
+    check_show_if(q, qp, earlier, push);
+}
 
+/// The rules of the question's kind (a scale's bounds, a number's target, a duration's
+/// target, a text's length, a choice's options).
+fn check_kind(q: &Question, qp: &str, push: &mut impl FnMut(String, &str, String)) {
+    use QuestionType::*;
     match q.kind {
         Scale => match (q.min, q.max) {
             (Some(min), Some(max)) => {
@@ -272,50 +280,56 @@ fn validate_question(
                 "required",
                 "a choice question needs options".into(),
             ),
-            Some(options) => {
-                if options.len() < 2 || options.len() > MAX_OPTIONS {
-                    push(
-                        format!("{qp}/options"),
-                        "out_of_range",
-                        format!("a choice question has 2 to {MAX_OPTIONS} options"),
-                    );
-                }
-                let mut values = HashSet::new();
-                for (oi, o) in options.iter().enumerate() {
-                    let op = format!("{qp}/options/{oi}");
-                    if o.value.is_empty() || o.value.chars().count() > 100 {
-                        push(
-                            format!("{op}/value"),
-                            "invalid_text",
-                            "a value has 1 to 100 characters".into(),
-                        );
-                    } else if !values.insert(o.value.as_str()) {
-                        push(
-                            format!("{op}/value"),
-                            "duplicate_value",
-                            format!("option value `{}` is used twice", o.value),
-                        );
-                    }
-                    if !text_ok(&o.label, 200) {
-                        push(
-                            format!("{op}/label"),
-                            "invalid_text",
-                            "a label needs 1 to 200 characters".into(),
-                        );
-                    }
-                    if !(o.points.is_finite() && o.points >= 0.0) {
-                        push(
-                            format!("{op}/points"),
-                            "out_of_range",
-                            "points are 0 or more".into(),
-                        );
-                    }
-                }
-            }
+            Some(options) => check_options(options, qp, push),
         },
         YesNo | Photo => {}
     }
+}
 
+/// A choice question's options: 2 to [`MAX_OPTIONS`], distinct values, labels and points.
+fn check_options(options: &[ChoiceOption], qp: &str, push: &mut impl FnMut(String, &str, String)) {
+    if options.len() < 2 || options.len() > MAX_OPTIONS {
+        push(
+            format!("{qp}/options"),
+            "out_of_range",
+            format!("a choice question has 2 to {MAX_OPTIONS} options"),
+        );
+    }
+    let mut values = HashSet::new();
+    for (oi, o) in options.iter().enumerate() {
+        let op = format!("{qp}/options/{oi}");
+        if o.value.is_empty() || o.value.chars().count() > 100 {
+            push(
+                format!("{op}/value"),
+                "invalid_text",
+                "a value has 1 to 100 characters".into(),
+            );
+        } else if !values.insert(o.value.as_str()) {
+            push(
+                format!("{op}/value"),
+                "duplicate_value",
+                format!("option value `{}` is used twice", o.value),
+            );
+        }
+        if !text_ok(&o.label, 200) {
+            push(
+                format!("{op}/label"),
+                "invalid_text",
+                "a label needs 1 to 200 characters".into(),
+            );
+        }
+        if !(o.points.is_finite() && o.points >= 0.0) {
+            push(
+                format!("{op}/points"),
+                "out_of_range",
+                "points are 0 or more".into(),
+            );
+        }
+    }
+}
+
+/// Tier, staff, bonus and critical: each only where the question can have it.
+fn check_flags(q: &Question, qp: &str, push: &mut impl FnMut(String, &str, String)) {
     let scored = q.is_scored();
     if q.tier.is_some() && !scored {
         push(
@@ -353,7 +367,15 @@ fn validate_question(
             );
         }
     }
+}
 
+/// A condition names an earlier question that can condition, with possible answers.
+fn check_show_if(
+    q: &Question,
+    qp: &str,
+    earlier: &HashMap<&str, &Question>,
+    push: &mut impl FnMut(String, &str, String),
+) {
     if let Some(show_if) = &q.show_if {
         let sp = format!("{qp}/show_if");
         match earlier.get(show_if.question.as_str()) {
