@@ -225,6 +225,56 @@ impl Config {
             })?,
         };
 
+        let log = LogConfig::from_env(&get)?;
+
+        let pool_size = number(&get, "SECONDMILE_DB_POOL_SIZE", 10, 1, 256)?;
+        let db_timeout = number(&get, "SECONDMILE_DB_TIMEOUT_SECS", 5, 1, 300)?;
+        let request_timeout = number(&get, "SECONDMILE_REQUEST_TIMEOUT_SECS", 30, 1, 3600)?;
+        let shutdown_timeout = number(&get, "SECONDMILE_SHUTDOWN_TIMEOUT_SECS", 30, 0, 3600)?;
+        let workers = match get("SECONDMILE_WORKERS") {
+            None => None,
+            Some(_) => Some(number(&get, "SECONDMILE_WORKERS", 1, 1, 256)? as usize),
+        };
+
+        let auth = AuthConfig::from_env(&get, &lookup)?;
+
+        let cors_origins = parse_origins(&get("SECONDMILE_CORS_ORIGINS").unwrap_or_default())
+            .map_err(|message| ConfigError {
+                variable: "SECONDMILE_CORS_ORIGINS",
+                message,
+            })?;
+
+        let bootstrap = BootstrapConfig::from_env(&get)?;
+        let reports = ReportsConfig::from_env(&get)?;
+        let attachments = AttachmentsConfig::from_env(&get, &url)?;
+        let webhooks = WebhooksConfig::from_env(&get)?;
+
+        Ok(Config {
+            clock: crate::clock::Clock::system(),
+            auth,
+            reports,
+            attachments,
+            webhooks,
+            bootstrap,
+            database: DatabaseConfig {
+                url,
+                pool_size: pool_size as u32,
+                connection_timeout: Duration::from_secs(db_timeout),
+            },
+            server: ServerConfig {
+                bind,
+                workers,
+                request_timeout: Duration::from_secs(request_timeout),
+                shutdown_timeout: Duration::from_secs(shutdown_timeout),
+                cors_origins,
+            },
+            log,
+        })
+    }
+}
+
+impl LogConfig {
+    fn from_env(get: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
         let format = match get("SECONDMILE_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -242,16 +292,15 @@ impl Config {
                 message: format!("`{filter}` is not a valid filter: {e}"),
             });
         }
+        Ok(LogConfig { filter, format })
+    }
+}
 
-        let pool_size = number(&get, "SECONDMILE_DB_POOL_SIZE", 10, 1, 256)?;
-        let db_timeout = number(&get, "SECONDMILE_DB_TIMEOUT_SECS", 5, 1, 300)?;
-        let request_timeout = number(&get, "SECONDMILE_REQUEST_TIMEOUT_SECS", 30, 1, 3600)?;
-        let shutdown_timeout = number(&get, "SECONDMILE_SHUTDOWN_TIMEOUT_SECS", 30, 0, 3600)?;
-        let workers = match get("SECONDMILE_WORKERS") {
-            None => None,
-            Some(_) => Some(number(&get, "SECONDMILE_WORKERS", 1, 1, 256)? as usize),
-        };
-
+impl AuthConfig {
+    fn from_env(
+        get: &impl Fn(&'static str) -> Option<String>,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let secret = |variable: &'static str| -> Result<Option<Secret>, ConfigError> {
             match lookup(variable).filter(|v| !v.is_empty()) {
                 None => Ok(None),
@@ -262,7 +311,7 @@ impl Config {
                 Some(v) => Ok(Some(Secret(v))),
             }
         };
-        let auth = AuthConfig {
+        Ok(AuthConfig {
             jwt_secret: secret("SECONDMILE_JWT_SECRET")?,
             jwt_previous_secret: secret("SECONDMILE_JWT_PREVIOUS_SECRET")?,
             issuer: get("SECONDMILE_JWT_ISSUER").unwrap_or_else(|| "secondmile".into()),
@@ -287,14 +336,15 @@ impl Config {
                 variable: "SECONDMILE_TRUSTED_PROXIES",
                 message,
             })?,
-        };
+        })
+    }
+}
 
-        let cors_origins = parse_origins(&get("SECONDMILE_CORS_ORIGINS").unwrap_or_default())
-            .map_err(|message| ConfigError {
-                variable: "SECONDMILE_CORS_ORIGINS",
-                message,
-            })?;
-
+impl BootstrapConfig {
+    /// The three bootstrap variables, all or none.
+    fn from_env(
+        get: &impl Fn(&'static str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
         let bootstrap_vars = [
             "SECONDMILE_BOOTSTRAP_ORG",
             "SECONDMILE_BOOTSTRAP_ADMIN_EMAIL",
@@ -302,7 +352,7 @@ impl Config {
         ];
         let values = bootstrap_vars.map(&get);
         let [org, email, password] = &values;
-        let bootstrap = match (org, email, password) {
+        Ok(match (org, email, password) {
             (None, None, None) => None,
             (Some(org), Some(email), Some(password)) => Some(BootstrapConfig {
                 org_name: org.trim().to_string(),
@@ -316,13 +366,17 @@ impl Config {
                     .find(|(_, v)| v.is_none())
                     .map_or(bootstrap_vars[0], |(name, _)| *name);
                 return Err(ConfigError {
-                    variable: missing,
-                    message: "the three SECONDMILE_BOOTSTRAP_* variables go together; this one is missing".into(),
-                });
+                variable: missing,
+                message: "the three SECONDMILE_BOOTSTRAP_* variables go together; this one is missing".into(),
+            });
             }
-        };
+        })
+    }
+}
 
-        let reports = ReportsConfig {
+impl ReportsConfig {
+    fn from_env(get: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(ReportsConfig {
             max_age_days: number(&get, "SECONDMILE_MAX_REPORT_AGE_DAYS", 90, 1, 3650)? as i64,
             checkin_radius_m: number(&get, "SECONDMILE_CHECKIN_RADIUS_M", 500, 1, 1_000_000)?
                 as f64,
@@ -336,9 +390,16 @@ impl Config {
                 second_lower: number(&get, "SECONDMILE_VERDICT_SECOND_PERCENT", 50, 0, 100)? as f64
                     / 100.0,
             },
-        };
+        })
+    }
+}
 
-        let attachments = AttachmentsConfig {
+impl AttachmentsConfig {
+    fn from_env(
+        get: &impl Fn(&'static str) -> Option<String>,
+        database: &DatabaseUrl,
+    ) -> Result<Self, ConfigError> {
+        Ok(AttachmentsConfig {
             storage_url: match get("SECONDMILE_STORAGE_URL").filter(|v| !v.trim().is_empty()) {
                 Some(v) if v.starts_with("file://") || v.starts_with("s3://") => v.trim().into(),
                 Some(_) => {
@@ -347,7 +408,7 @@ impl Config {
                         message: "use file://DIR or s3://BUCKET/PREFIX".into(),
                     });
                 }
-                None => default_storage_url(&url),
+                None => default_storage_url(database),
             },
             max_bytes: number(
                 &get,
@@ -356,9 +417,13 @@ impl Config {
                 1,
                 1024 * 1024 * 1024,
             )?,
-        };
+        })
+    }
+}
 
-        let webhooks = WebhooksConfig {
+impl WebhooksConfig {
+    fn from_env(get: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(WebhooksConfig {
             urls: crate::events::webhook::UrlRules {
                 allow_http: flag(&get, "SECONDMILE_WEBHOOK_ALLOW_HTTP")?,
                 allow_private: flag(&get, "SECONDMILE_WEBHOOK_ALLOW_PRIVATE")?,
@@ -405,28 +470,6 @@ impl Config {
                 0 => None,
                 days => Some(Duration::from_secs(days * 86_400)),
             },
-        };
-
-        Ok(Config {
-            clock: crate::clock::Clock::system(),
-            auth,
-            reports,
-            attachments,
-            webhooks,
-            bootstrap,
-            database: DatabaseConfig {
-                url,
-                pool_size: pool_size as u32,
-                connection_timeout: Duration::from_secs(db_timeout),
-            },
-            server: ServerConfig {
-                bind,
-                workers,
-                request_timeout: Duration::from_secs(request_timeout),
-                shutdown_timeout: Duration::from_secs(shutdown_timeout),
-                cors_origins,
-            },
-            log: LogConfig { filter, format },
         })
     }
 }
