@@ -189,33 +189,15 @@ pub(super) async fn run_visit(
             tally.approved += 1;
         }
         Fate::Reject(note) => {
-            let note = world::REJECT_NOTES
-                .get(note % world::REJECT_NOTES.len())
-                .copied()
-                .unwrap_or_default();
-            reports_service::decide(
-                db,
-                rules.verdict,
-                review,
-                id,
-                decide(Action::Reject, Some(note)),
-            )
-            .await?;
+            let note = pick_note(&world::REJECT_NOTES, note);
+            reports_service::decide(db, rules.verdict, review, id, decide(Action::Reject, note))
+                .await?;
             tally.rejected += 1;
         }
         Fate::Return { note, revised } => {
-            let note = world::RETURN_NOTES
-                .get(note % world::RETURN_NOTES.len())
-                .copied()
-                .unwrap_or_default();
-            reports_service::decide(
-                db,
-                rules.verdict,
-                review,
-                id,
-                decide(Action::Return, Some(note)),
-            )
-            .await?;
+            let note = pick_note(&world::RETURN_NOTES, note);
+            reports_service::decide(db, rules.verdict, review, id, decide(Action::Return, note))
+                .await?;
             if revised {
                 let mut again = plan.submission;
                 if let Some(answers) = corrected {
@@ -238,4 +220,9 @@ pub(super) async fn run_visit(
         }
     }
     Ok(())
+}
+
+/// The `n`th of a reviewer's notes (wrapping round).
+fn pick_note(notes: &'static [&'static str], n: usize) -> Option<&'static str> {
+    notes.get(n % notes.len().max(1)).copied()
 }

@@ -14,7 +14,8 @@ use crate::events::service as events;
 use crate::ids::{LocationId, OrgId, UserId, WaveId};
 use crate::programme::commands::*;
 use crate::programme::model::{
-    Assignment, AssignmentStatus, Generated, WaveAssignments, earliest_local_date,
+    Assignment, AssignmentStatus, Generated, ProgrammeSettings, WaveAssignments,
+    earliest_local_date,
 };
 use crate::programme::rules::{self, DateRange, YEAR_DAYS};
 use crate::programme::schedule::{self, Candidate, PlanInput};
@@ -35,13 +36,7 @@ pub async fn add_assignments(
         )]));
     }
     db.write(move |tx| {
-        let Some(wave) = store::find_wave(tx, org, wave_id)? else {
-            return Err(ProgrammeError::NotFound("wave"));
-        };
-        if wave.closed_at.is_some() {
-            return Err(ProgrammeError::WaveClosed);
-        }
-        let settings = store::settings(tx, org)?;
+        let (wave, settings) = plannable(tx, org, wave_id)?;
         let in_scope: Vec<LocationId> = scope(tx, &wave)?.iter().map(|l| l.id).collect();
         let now = tx.now();
         let mut errors = Vec::new();
@@ -151,13 +146,7 @@ pub async fn generate(
         )]));
     }
     db.write(move |tx| {
-        let Some(wave) = store::find_wave(tx, org, wave_id)? else {
-            return Err(ProgrammeError::NotFound("wave"));
-        };
-        if wave.closed_at.is_some() {
-            return Err(ProgrammeError::WaveClosed);
-        }
-        let settings = store::settings(tx, org)?;
+        let (wave, settings) = plannable(tx, org, wave_id)?;
         let now = tx.now();
         let today = earliest_local_date(now);
         if today > wave.ends_on {
@@ -313,4 +302,18 @@ fn counted_visits(
         }
     }
     Ok(history)
+}
+
+/// A wave that may still be planned (it exists and is not closed), with the organization's
+/// programme settings.
+fn plannable(
+    tx: &mut DbConn,
+    org: OrgId,
+    wave_id: WaveId,
+) -> Result<(Wave, ProgrammeSettings), ProgrammeError> {
+    let wave = store::find_wave(tx, org, wave_id)?.ok_or(ProgrammeError::NotFound("wave"))?;
+    if wave.closed_at.is_some() {
+        return Err(ProgrammeError::WaveClosed);
+    }
+    Ok((wave, store::settings(tx, org)?))
 }
