@@ -1,6 +1,7 @@
 //! Visit reports.
 
 pub mod access;
+mod context;
 pub mod dto;
 pub mod flags;
 pub mod handlers;

@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-
+use super::context::{Found, SubmissionContext, find_context, submitter};
 use super::model::{
     self, Report, ReportDocument, ReportStatus, ReportSubmission, View, Visibility,
 };
@@ -19,7 +18,7 @@ use crate::auth::{AuthUser, Principal};
 use crate::config::ReportsConfig;
 use crate::db::aggregates as rollups;
 use crate::db::reports::{self as store, ReportCursor, ReportFilter};
-use crate::db::{self, Db, DbError, QueryResult, identity, locations, questionnaires};
+use crate::db::{self, Db, DbError, QueryResult, identity, locations};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{LocationId, OrgId, ReportId, TransitionId};
@@ -102,66 +101,25 @@ async fn prepare(
     look_for_stored: bool,
 ) -> Result<Prepared, ReportError> {
     let org = caller.org_id;
-    let (shopper_claim, client) = match caller.principal {
-        Principal::User { id, .. } => (Some(id), None),
-        Principal::Client { id } => (None, Some(id)),
+    let client = match caller.principal {
+        Principal::Client { id } => Some(id),
+        Principal::User { .. } => None,
     };
     let mut violations = Vec::new();
-    let shopper = match (shopper_claim, submission.shopper_id) {
-        (Some(me), None) => Some(me),
-        (Some(me), Some(named)) if named == me => Some(me),
-        (Some(_), Some(_)) => {
-            violations.push(Violation::new(
-                "/shopper_id",
-                "not_yourself",
-                "shoppers submit reports as themselves",
-            ));
-            None
-        }
-        (None, None) => {
-            violations.push(Violation::new(
-                "/shopper_id",
-                "required",
-                "a client names the shopper the report is for",
-            ));
-            None
-        }
-        (None, Some(named)) => Some(named),
-    };
-    let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
-    let report_id = submission.id;
+    let shopper = submitter(caller, submission.shopper_id).unwrap_or_else(|v| {
+        violations.push(v);
+        None
+    });
     let named_assignment = submission.assignment_id;
-    let visit_day = submission.visit.started_at.with_timezone(&Utc).date_naive();
-    let loaded = db
-        .run(move |conn| {
-            if look_for_stored && let Some(stored) = store::find(conn, org, report_id)? {
-                return Ok::<_, DbError>(Err(stored));
-            }
-            let location = locations::find(conn, org, location_id)?;
-            let questionnaire = questionnaires::find(conn, org, questionnaire_id)?;
-            let shopper_ok = match shopper {
-                Some(id) => identity::find_user(conn, org, id)?
-                    .is_some_and(|u| u.active && u.role == Role::Shopper),
-                None => true,
-            };
-            let programme = match shopper {
-                Some(id) => Some(crate::programme::service::report_context(
-                    conn,
-                    org,
-                    id,
-                    location_id,
-                    named_assignment,
-                    report_id,
-                    visit_day,
-                )?),
-                None => None,
-            };
-            Ok(Ok((location, questionnaire, shopper_ok, programme)))
-        })
-        .await?;
-    let (location, questionnaire, shopper_ok, programme) = match loaded {
-        Ok(context) => context,
-        Err(stored) => return Ok(Prepared::Stored(Box::new(stored))),
+    let report_id = submission.id;
+    let SubmissionContext {
+        location,
+        questionnaire,
+        shopper_ok,
+        programme,
+    } = match find_context(db, org, &submission, shopper, look_for_stored).await? {
+        Found::Stored(stored) => return Ok(Prepared::Stored(stored)),
+        Found::New(context) => *context,
     };
     if !shopper_ok {
         violations.push(Violation::new(
