@@ -418,7 +418,7 @@ impl std::ops::DerefMut for Tx<'_> {
 /// Runs `f` in a [`write_transaction`] on a [`Tx`] whose time is read from `clock` (again at
 /// each attempt); answers its result and whether the committed transaction asked to wake
 /// waiters.
-pub fn write_tx<T, E, F>(conn: &mut DbConn, clock: &Clock, mut f: F) -> (Result<T, E>, bool)
+fn write_tx<T, E, F>(conn: &mut DbConn, clock: &Clock, mut f: F) -> (Result<T, E>, bool)
 where
     F: FnMut(&mut Tx<'_>) -> Result<T, E>,
     E: TransactionError,
