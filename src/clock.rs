@@ -48,12 +48,6 @@ impl Clock {
     }
 }
 
-/// The system's time, as [`Clock::now`] gives it: for code outside any use case (command-line
-/// tools, the demo loader's progress, the unit tests of pure code).
-pub fn now() -> DateTime<Utc> {
-    Clock::system().now()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

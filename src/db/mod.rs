@@ -32,7 +32,7 @@ pub mod webhooks;
 use std::fmt;
 use std::time::Duration;
 
-pub use crate::clock::Clock;
+use crate::clock::Clock;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn the_cutoff_is_the_period_ago_and_never_overflows() {
-        let now = crate::clock::now();
+        let now = crate::clock::Clock::system().now();
         let day = cutoff(now, Duration::from_secs(86_400));
         assert_eq!(day, now - TimeDelta::days(1));
         assert_eq!(cutoff(now, Duration::ZERO), now);

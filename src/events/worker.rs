@@ -294,9 +294,9 @@ pub async fn run(
             }
         };
         if !claimed.is_empty() {
+            let clock = db.clock();
             let sends = claimed.into_iter().map(|c| {
                 let sender = &sender;
-                let clock = db.clock().clone();
                 async move {
                     let at = clock.now();
                     let secrets = c.webhook.signing_secrets(at);

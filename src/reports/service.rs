@@ -585,16 +585,15 @@ pub async fn decide(
 /// Days of the trailing window whose verdict `location.verdict_changed` follows.
 pub const VERDICT_WINDOW_DAYS: i64 = 90;
 
-/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending `today` (UTC), all
+/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending `to` (UTC), all
 /// questionnaires, from the rollups as the aggregates read them.
 fn location_verdict(
     conn: &mut db::DbConn,
     org: OrgId,
     location: LocationId,
     rule: &VerdictRule,
-    today: chrono::NaiveDate,
+    to: chrono::NaiveDate,
 ) -> QueryResult<event::VerdictChange> {
-    let to = today;
     let from = to - chrono::TimeDelta::days(VERDICT_WINDOW_DAYS - 1);
     let scope = crate::db::aggregates::Scope {
         org,

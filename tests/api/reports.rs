@@ -1043,3 +1043,21 @@ async fn region_key_and_date_filters_are_checked_alike_wherever_they_are_taken()
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
 }
+
+#[actix_web::test]
+async fn twenty_concurrent_submissions_of_one_shopper_never_pass_the_daily_quota() {
+    let w = world_with(&[("SECONDMILE_SHOPPER_DAILY_REPORTS", "3")]).await;
+    let bodies: Vec<Value> = (0..20).map(|_| report(&w)).collect();
+    let results = futures_util::future::join_all(bodies.iter().map(|b| submit(&w, b))).await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "exactly the quota is stored: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?} {results:?}"
+    );
+    assert_eq!(count_rows(&mut w.app.db.connect(), "reports"), 3);
+}

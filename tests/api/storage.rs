@@ -22,7 +22,7 @@ fn timestamps_round_trip_exactly() {
     let mut conn = db.get().unwrap();
     assert_eq!(conn.backend(), test_db.backend());
 
-    let at = secondmile::clock::now();
+    let at = secondmile::clock::Clock::system().now();
     settings::put(&mut conn, "probe", "v1", at).unwrap();
     let stored = settings::get(&mut conn, "probe").unwrap().unwrap();
     assert_eq!(stored.created_at, at);
@@ -42,11 +42,20 @@ fn the_first_stored_value_wins() {
     let test_db = TestDb::create();
     let db = migrated(&test_db);
     let mut conn = db.get().unwrap();
-    let first = settings::get_or_insert(&mut conn, "jwt_secret", "first", secondmile::clock::now())
-        .unwrap();
-    let second =
-        settings::get_or_insert(&mut conn, "jwt_secret", "second", secondmile::clock::now())
-            .unwrap();
+    let first = settings::get_or_insert(
+        &mut conn,
+        "jwt_secret",
+        "first",
+        secondmile::clock::Clock::system().now(),
+    )
+    .unwrap();
+    let second = settings::get_or_insert(
+        &mut conn,
+        "jwt_secret",
+        "second",
+        secondmile::clock::Clock::system().now(),
+    )
+    .unwrap();
     assert_eq!(first.value, "first");
     assert_eq!(second, first);
     assert!(settings::get(&mut conn, "missing").unwrap().is_none());
