@@ -146,6 +146,8 @@ pub struct WebhooksConfig {
     pub poll_interval: Duration,
     /// How long events and finished deliveries are kept; `None`: forever.
     pub retention: Option<Duration>,
+    /// Most feed long-polls one organization may have waiting at once.
+    pub long_polls_per_org: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -470,6 +472,8 @@ impl WebhooksConfig {
                 0 => None,
                 days => Some(Duration::from_secs(days * 86_400)),
             },
+            long_polls_per_org: number(&get, "SECONDMILE_LONG_POLLS_PER_ORG", 1000, 1, 100_000)?
+                as usize,
         })
     }
 }

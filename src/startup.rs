@@ -246,7 +246,7 @@ impl Application {
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
     /// to finish.
     /// The attachment sweeper and the event retention run beside it (once at start, then
-    /// hourly), and the webhook
+    /// hourly), the event sequencer (see [`crate::events::sequencer`]), and the webhook
     /// delivery worker: after the server stopped, the worker finishes the deliveries in
     /// flight (each bounded by the receiver timeout) and stops; the others stay due.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -262,6 +262,10 @@ impl Application {
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let grace = self.webhooks.timeout + std::time::Duration::from_secs(5);
+        let sequencer = actix_web::rt::spawn(crate::events::sequencer::run(
+            self.db.clone(),
+            stopped.clone(),
+        ));
         let worker = actix_web::rt::spawn(crate::events::worker::run(
             self.db,
             self.webhooks,
@@ -274,6 +278,9 @@ impl Application {
             retention.abort();
         }
         let _ = stop.send(true);
+        // Events of requests answered before the stop are numbered now; any left are
+        // numbered at the next start.
+        let _ = tokio::time::timeout(grace, sequencer).await;
         if tokio::time::timeout(grace, worker).await.is_err() {
             tracing::warn!("webhook deliveries still in flight at shutdown are left for retry");
         }

@@ -174,6 +174,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "events, and finished webhook deliveries with their attempts, are deleted once older than this (`serve` prunes at start and hourly); 0 keeps them forever (0..=3650)",
     ),
     (
+        "SECONDMILE_LONG_POLLS_PER_ORG",
+        "1000",
+        "most feed long-polls (`GET /events?wait=`) one organization may have waiting at once; more answer 429 (1..=100000)",
+    ),
+    (
         "SECONDMILE_BOOTSTRAP_ORG",
         "none",
         "with the two below: on an empty database, `serve` creates this organization and its first admin",

@@ -1,34 +1,14 @@
-//! The outbox: events in commit order per organization, read by the feed and removed by
-//! retention.
+//! The outbox: events written by the transactions of their changes, numbered after they
+//! commit by the sequencer (in that order, per organization), read by the feed and removed
+//! by retention.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{event_sequences, events};
+use super::schema::{event_sequences, events, pending_events};
 use super::{DbConn, bad_data, parse_stored};
 use crate::events::model::{Event, EventType, NewEvent};
 use crate::ids::{EventId, OrgId};
-
-/// Takes the organization's next sequence number. The row stays locked until the
-/// transaction ends, so the organization's events commit in the order of their numbers.
-fn next_seq(conn: &mut DbConn, org: OrgId) -> QueryResult<i64> {
-    let taken: Option<i64> =
-        diesel::update(event_sequences::table.filter(event_sequences::org_id.eq(org)))
-            .set(event_sequences::last_seq.eq(event_sequences::last_seq + 1))
-            .returning(event_sequences::last_seq)
-            .get_result(conn)
-            .optional()?;
-    if let Some(seq) = taken {
-        return Ok(seq);
-    }
-    diesel::insert_into(event_sequences::table)
-        .values((
-            event_sequences::org_id.eq(org),
-            event_sequences::last_seq.eq(1i64),
-        ))
-        .execute(conn)?;
-    Ok(1)
-}
 
 /// A new organization starts its sequence (call in the transaction creating it).
 pub fn start_sequence(conn: &mut DbConn, org: OrgId) -> QueryResult<()> {
@@ -41,33 +21,183 @@ pub fn start_sequence(conn: &mut DbConn, org: OrgId) -> QueryResult<()> {
     Ok(())
 }
 
-/// Writes an event with the organization's next number, as it happened at `at`. Call inside
-/// the transaction of the change it records: it commits, or disappears, with the change.
-pub fn insert(conn: &mut DbConn, event: &NewEvent, at: DateTime<Utc>) -> QueryResult<Event> {
-    let seq = next_seq(conn, event.org_id)?;
-    let stored = Event {
-        seq,
-        id: event.id,
-        org_id: event.org_id,
-        event_type: event.event_type.as_str().to_string(),
-        subject_type: event.event_type.subject_type().to_string(),
-        subject_id: event.subject_id.clone(),
-        occurred_at: at,
-        data: event.data.clone(),
+/// Writes an event, as it happened at `at`, to be numbered once it commits. Call inside the
+/// transaction of the change it records: it commits, or disappears, with the change. No
+/// row is shared with other transactions, so writers of one organization do not wait for
+/// each other here.
+pub fn write_pending(conn: &mut DbConn, event: &NewEvent, at: DateTime<Utc>) -> QueryResult<()> {
+    // PostgreSQL numbers the rows from a sequence; a SQLite writer holds the write lock, so
+    // the next position after the last is its own.
+    let pos = match conn {
+        DbConn::Pg(_) => None,
+        DbConn::Sqlite(_) => Some(
+            pending_events::table
+                .select(diesel::dsl::max(pending_events::pos))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0)
+                + 1,
+        ),
     };
-    diesel::insert_into(events::table)
+    diesel::insert_into(pending_events::table)
         .values((
-            events::org_id.eq(stored.org_id),
-            events::seq.eq(seq),
-            events::id.eq(stored.id),
-            events::event_type.eq(&stored.event_type),
-            events::subject_type.eq(&stored.subject_type),
-            events::subject_id.eq(&stored.subject_id),
-            events::occurred_at.eq(stored.occurred_at.naive_utc()),
-            events::data.eq(stored.data.to_string()),
+            pos.map(|p| pending_events::pos.eq(p)),
+            pending_events::org_id.eq(event.org_id),
+            pending_events::id.eq(event.id),
+            pending_events::event_type.eq(event.event_type.as_str()),
+            pending_events::subject_type.eq(event.event_type.subject_type()),
+            pending_events::subject_id.eq(&event.subject_id),
+            pending_events::occurred_at.eq(at.naive_utc()),
+            pending_events::data.eq(event.data.to_string()),
         ))
         .execute(conn)?;
-    Ok(stored)
+    Ok(())
+}
+
+/// Makes the calling transaction the only sequencer until it ends (PostgreSQL: a
+/// transaction-scoped advisory lock shared by every instance; SQLite: the write lock that
+/// every write transaction already holds).
+pub fn lock_sequencer(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        // A fixed key of this application: "secondmile events" folded to 64 bits.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7301522618839467011)").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Whether any event waits for its number.
+pub fn has_pending(conn: &mut DbConn) -> QueryResult<bool> {
+    Ok(pending_events::table
+        .select(pending_events::pos)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Numbers up to `limit` committed events that wait for it, oldest written first: each gets
+/// its organization's next number, moves to the outbox and leaves the waiting list. Answers
+/// them in the order numbered. Call in a write transaction after [`lock_sequencer`].
+pub fn sequence_pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Event>> {
+    let rows: Vec<PendingRow> = pending_events::table
+        .order(pending_events::pos.asc())
+        .limit(limit)
+        .select((
+            pending_events::pos,
+            pending_events::org_id,
+            pending_events::id,
+            pending_events::event_type,
+            pending_events::subject_type,
+            pending_events::subject_id,
+            pending_events::occurred_at,
+            pending_events::data,
+        ))
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    for row in &rows {
+        match counts.iter_mut().find(|(org, _)| *org == row.1) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((row.1.clone(), 1)),
+        }
+    }
+    let mut next: Vec<(String, i64)> = Vec::with_capacity(counts.len());
+    for (org, n) in counts {
+        let last = take_numbers(conn, &org, n)?;
+        next.push((org, last - n + 1));
+    }
+    let mut numbered = Vec::with_capacity(rows.len());
+    let mut positions = Vec::with_capacity(rows.len());
+    for (pos, org, id, event_type, subject_type, subject_id, occurred_at, data) in rows {
+        let Some(slot) = next.iter_mut().find(|(o, _)| *o == org) else {
+            return Err(bad_data("an event's organization was not counted".into()));
+        };
+        let seq = slot.1;
+        slot.1 += 1;
+        positions.push(pos);
+        numbered.push(event_of((
+            org,
+            seq,
+            id,
+            event_type,
+            subject_type,
+            subject_id,
+            occurred_at,
+            data,
+        ))?);
+    }
+    for chunk in numbered.chunks(INSERT_CHUNK) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    events::org_id.eq(e.org_id),
+                    events::seq.eq(e.seq),
+                    events::id.eq(e.id),
+                    events::event_type.eq(&e.event_type),
+                    events::subject_type.eq(&e.subject_type),
+                    events::subject_id.eq(&e.subject_id),
+                    events::occurred_at.eq(e.occurred_at.naive_utc()),
+                    events::data.eq(e.data.to_string()),
+                )
+            })
+            .collect();
+        on_backend!(conn, |c| diesel::insert_into(events::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    // By position, never by range: on PostgreSQL a row with a lower position can commit
+    // after this read, and must wait for the next pass.
+    for chunk in positions.chunks(INSERT_CHUNK) {
+        diesel::delete(pending_events::table.filter(pending_events::pos.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(numbered)
+}
+
+/// Rows per multi-row statement (well under SQLite's limit of bound values).
+const INSERT_CHUNK: usize = 200;
+
+type PendingRow = (
+    i64,
+    String,
+    EventId,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    String,
+);
+
+/// Takes `n` numbers of the organization's sequence; answers the last one.
+fn take_numbers(conn: &mut DbConn, org: &str, n: i64) -> QueryResult<i64> {
+    let taken: Option<i64> =
+        diesel::update(event_sequences::table.filter(event_sequences::org_id.eq(org)))
+            .set(event_sequences::last_seq.eq(event_sequences::last_seq + n))
+            .returning(event_sequences::last_seq)
+            .get_result(conn)
+            .optional()?;
+    if let Some(last) = taken {
+        return Ok(last);
+    }
+    diesel::insert_into(event_sequences::table)
+        .values((
+            event_sequences::org_id.eq(org),
+            event_sequences::last_seq.eq(n),
+        ))
+        .execute(conn)?;
+    Ok(n)
+}
+
+/// The last number given to each of `orgs`' events.
+pub fn last_numbers(conn: &mut DbConn, orgs: &[OrgId]) -> QueryResult<Vec<(OrgId, i64)>> {
+    let rows: Vec<(String, i64)> = event_sequences::table
+        .filter(event_sequences::org_id.eq_any(orgs.iter().map(|o| o.to_string())))
+        .select((event_sequences::org_id, event_sequences::last_seq))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(org, last)| Ok((parse_stored(&org)?, last)))
+        .collect()
 }
 
 /// Where the organization's feed starts and ends: events up to the first number were
@@ -86,9 +216,9 @@ pub const PRUNE_BATCH: i64 = 500;
 
 /// Per organization with events older than `cutoff`: its id, where its feed starts now and
 /// the number up to which retention may delete (the last event before the first one at or
-/// after the cutoff). Events are numbered in commit order and stamped as they are written, so
-/// their times rise with their numbers (to within the moments a transaction waits for the
-/// counter, nothing next to a retention of days): the boundary is found by bisection on the
+/// after the cutoff). Events are stamped as they are written and numbered moments after they
+/// commit, so their times rise with their numbers (to within the time a transaction takes,
+/// nothing next to a retention of days): the boundary is found by bisection on the
 /// primary key, not by scanning.
 pub fn prune_plan(
     conn: &mut DbConn,

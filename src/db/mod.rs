@@ -15,6 +15,7 @@ macro_rules! on_backend {
 pub mod aggregates;
 pub mod attachments;
 pub mod backup;
+pub mod bells;
 pub mod deliveries;
 pub mod events;
 pub mod identity;
@@ -41,6 +42,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
 /// The error of a single query, for callers outside this module.
+pub use bells::Bells;
 pub use diesel::result::Error as QueryError;
 /// What a query function answers.
 pub type QueryResult<T> = Result<T, QueryError>;
@@ -385,7 +387,16 @@ where
 pub struct Tx<'c> {
     conn: &'c mut DbConn,
     now: chrono::DateTime<chrono::Utc>,
-    wakes: bool,
+    wakes: Wakes,
+}
+
+/// Whom a committed transaction wakes.
+#[derive(Debug, Default, Clone, Copy)]
+struct Wakes {
+    /// It recorded events: the sequencer numbers them.
+    sequencer: bool,
+    /// It made webhook deliveries due: the delivery worker sends them.
+    deliveries: bool,
 }
 
 impl Tx<'_> {
@@ -394,10 +405,16 @@ impl Tx<'_> {
         self.now
     }
 
-    /// Says that this transaction wrote an event or made a delivery due: once it commits,
-    /// [`Db::write`] wakes the long-polls and the delivery worker.
+    /// Says that this transaction recorded events: once it commits, [`Db::write`] wakes the
+    /// sequencer, which numbers them for the feed and fans them out to webhooks.
     pub fn wake_on_commit(&mut self) {
-        self.wakes = true;
+        self.wakes.sequencer = true;
+    }
+
+    /// Says that this transaction made webhook deliveries due: once it commits,
+    /// [`Db::write`] wakes the delivery worker.
+    pub fn deliveries_due(&mut self) {
+        self.wakes.deliveries = true;
     }
 }
 
@@ -418,23 +435,25 @@ impl std::ops::DerefMut for Tx<'_> {
 /// Runs `f` in a [`write_transaction`] on a [`Tx`] whose time is read from `clock` (again at
 /// each attempt); answers its result and whether the committed transaction asked to wake
 /// waiters.
-fn write_tx<T, E, F>(conn: &mut DbConn, clock: &Clock, mut f: F) -> (Result<T, E>, bool)
+fn write_tx<T, E, F>(conn: &mut DbConn, clock: &Clock, mut f: F) -> (Result<T, E>, Wakes)
 where
     F: FnMut(&mut Tx<'_>) -> Result<T, E>,
     E: TransactionError,
 {
-    let mut wakes = false;
+    let mut wakes = Wakes::default();
     let result = write_transaction(conn, |conn| {
         let mut tx = Tx {
             conn,
             now: clock.now(),
-            wakes: false,
+            wakes: Wakes::default(),
         };
         let result = f(&mut tx);
         wakes = tx.wakes;
         result
     });
-    let wakes = wakes && result.is_ok();
+    if result.is_err() {
+        wakes = Wakes::default();
+    }
     (result, wakes)
 }
 
@@ -481,9 +500,8 @@ pub struct PoolState {
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
-    /// Counts the calls that wrote events (or made deliveries due): long-polls and the
-    /// delivery worker wait on it instead of polling.
-    bell: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// What the sequencer, the delivery worker and the feed's long-polls wait on.
+    bells: std::sync::Arc<Bells>,
     /// The application's clock (see [`crate::clock`]).
     clock: Clock,
 }
@@ -511,7 +529,7 @@ impl Db {
         Ok(Db {
             pool,
             url: config.url.clone(),
-            bell: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            bells: std::sync::Arc::new(Bells::default()),
             clock: Clock::system(),
         })
     }
@@ -540,15 +558,10 @@ impl Db {
         self.url.backend()
     }
 
-    /// A receiver that changes after each committed call that wrote an event or made a
-    /// delivery due (in this process; other instances are found by polling).
-    pub fn event_bell(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.bell.subscribe()
-    }
-
-    /// Wakes whoever waits on [`Db::event_bell`].
-    pub fn ring(&self) {
-        self.bell.send_modify(|n| *n = n.wrapping_add(1));
+    /// Who waits on what in this process (see [`bells`]); other instances are found by
+    /// polling.
+    pub fn bells(&self) -> &std::sync::Arc<Bells> {
+        &self.bells
     }
 
     pub fn pool_state(&self) -> PoolState {
@@ -608,8 +621,9 @@ impl Db {
     /// Runs `f` in one write transaction (see [`write_transaction`]) on the blocking thread
     /// pool: it commits when `f` answers `Ok`, rolls back when it answers any error (a use
     /// case's refusal as much as a failed query) and, on PostgreSQL, runs again when it lost
-    /// to a concurrent transaction, so `f` must be safe to run again. Wakes whoever waits on
-    /// [`Db::event_bell`] when the committed transaction asked to ([`Tx::wake_on_commit`]).
+    /// to a concurrent transaction, so `f` must be safe to run again. Wakes the sequencer or
+    /// the delivery worker when the committed transaction asked to ([`Tx::wake_on_commit`],
+    /// [`Tx::deliveries_due`]).
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnMut(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
@@ -620,8 +634,11 @@ impl Db {
         let (result, wakes) = self
             .run(move |conn| Ok::<_, E>(write_tx(conn, &clock, f)))
             .await?;
-        if wakes {
-            self.ring();
+        if wakes.sequencer {
+            self.bells.ring_written();
+        }
+        if wakes.deliveries {
+            self.bells.ring_deliveries();
         }
         result
     }

@@ -327,6 +327,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Events written by the transactions of their changes, not yet numbered by the
+    /// sequencer (see `events::sequencer`).
+    pending_events (pos) {
+        pos -> BigInt,
+        org_id -> Text,
+        id -> Text,
+        event_type -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
     webhooks (org_id, id) {
         org_id -> Text,
         id -> Text,
@@ -409,6 +424,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     event_sequences,
     events,
+    pending_events,
     webhooks,
     webhook_deliveries,
     webhook_attempts,

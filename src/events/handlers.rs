@@ -34,6 +34,12 @@ impl From<EventsError> for ApiError {
                 ApiError::new(StatusCode::GONE, ErrorCode::EventsPruned, detail)
             }
             EventsError::TooMany => ApiError::conflict(ErrorCode::TooManyWebhooks, detail),
+            EventsError::TooManyWaiters(_) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                detail,
+            )
+            .with_header(header::RETRY_AFTER, "5"),
             EventsError::Disabled => ApiError::conflict(ErrorCode::WebhookDisabled, detail),
             EventsError::Random(_) => ApiError::internal(anyhow::anyhow!(detail)),
             EventsError::Db(e) => e.into(),
@@ -72,6 +78,8 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
         (status = 400, description = "Invalid query (every problem listed)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`events_pruned`: events after the cursor were deleted after the retention period", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: with `wait`, when the organization already has `SECONDMILE_LONG_POLLS_PER_ORG` long-polls waiting; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 #[get("/events")]
@@ -92,7 +100,8 @@ pub async fn feed(
     })?;
     // Answer (empty) a second before the request timeout would.
     let wait = wait.min(state.request_timeout.saturating_sub(Duration::from_secs(1)));
-    let page = service::feed(&state.db, auth.org_id, after, types, limit, wait).await?;
+    let cap = state.webhooks.long_polls_per_org;
+    let page = service::feed(&state.db, auth.org_id, after, types, limit, wait, cap).await?;
     Ok(web::Json(FeedResponse {
         events: page.events.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor.to_string(),

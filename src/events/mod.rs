@@ -6,6 +6,7 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod retention;
+pub mod sequencer;
 pub mod service;
 pub mod webhook;
 pub mod worker;

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use chrono::TimeDelta;
 
 use super::model::{self, Event, EventType, NewEvent};
+use super::sequencer;
 use super::webhook::{self, Attempt, Delivery, DeliveryStatus, DeliveryView, UrlRules, Webhook};
+use crate::db::bells::FeedWaiter;
 use crate::db::events as store;
 use crate::db::{self, Db, DbError, QueryResult, Tx, deliveries, webhooks};
 use crate::ids::{DeliveryId, OrgId, WebhookId};
@@ -30,6 +32,10 @@ pub enum EventsError {
         "events up to {0} were deleted after the retention period; read on from after={0}, or leave `after` out to start at the oldest event kept"
     )]
     Pruned(i64),
+    #[error(
+        "the organization already has {0} long-polls waiting, the most allowed; retry later, or read without `wait`"
+    )]
+    TooManyWaiters(usize),
     #[error("an organization has at most {MAX_WEBHOOKS} webhooks")]
     TooMany,
     #[error("the webhook is disabled; enable it first (PATCH with `active: true`)")]
@@ -44,20 +50,14 @@ db::domain_error!(EventsError);
 
 // -------------------------------------------------------------------------- outbox
 
-/// Writes an event in the transaction of the change it records (it commits, or
-/// disappears, with the change), with one delivery for every active subscription that
-/// wants it; the feed's long-polls and the delivery worker wake once it commits.
-pub fn record(tx: &mut Tx<'_>, event: &NewEvent) -> QueryResult<Event> {
+/// Writes an event in the transaction of the change it records: it commits, or disappears,
+/// with the change. Once committed, the sequencer numbers it for the feed and makes one
+/// delivery for every active subscription that wants it (see [`super::sequencer`]).
+pub fn record(tx: &mut Tx<'_>, event: &NewEvent) -> QueryResult<()> {
     let at = tx.now();
-    let stored = store::insert(tx, event, at)?;
-    let message = stored.message();
-    for hook in webhooks::list_webhooks(tx, event.org_id)? {
-        if hook.active && hook.wants(event.event_type) {
-            deliveries::insert(tx, &hook, &message, stored.occurred_at)?;
-        }
-    }
+    store::write_pending(tx, event, at)?;
     tx.wake_on_commit();
-    Ok(stored)
+    Ok(())
 }
 
 /// Records every event of `list` (see [`record`]).
@@ -88,12 +88,13 @@ pub async fn feed(
     types: Vec<EventType>,
     limit: u32,
     wait: Duration,
+    waiters_cap: usize,
 ) -> Result<FeedPage, EventsError> {
     let deadline = Instant::now() + wait;
-    // Subscribed before the first read, so an event committed in between still wakes us.
-    let mut bell = db.event_bell();
+    // What was committed before this call is numbered, so a caller reads its own writes.
+    sequencer::catch_up(db).await?;
+    let mut waiter: Option<FeedWaiter> = None;
     loop {
-        bell.mark_unchanged();
         let types = types.clone();
         let (found, upto) = db
             .run(move |conn| {
@@ -127,10 +128,22 @@ pub async fn feed(
                 has_more,
             });
         }
-        // Another instance's commits ring no bell here: look again at least every second.
-        tokio::select! {
-            _ = bell.changed() => {}
-            _ = tokio::time::sleep(remaining.min(Duration::from_secs(1))) => {}
+        match &mut waiter {
+            // Joined after the read: look once more, since events numbered in between rang
+            // no bell of ours.
+            None => {
+                waiter = Some(
+                    FeedWaiter::join(db.bells(), org, upto, waiters_cap)
+                        .ok_or(EventsError::TooManyWaiters(waiters_cap))?,
+                );
+            }
+            Some(waiter) => {
+                waiter.bell.mark_unchanged();
+                tokio::select! {
+                    _ = waiter.bell.changed() => {}
+                    _ = tokio::time::sleep(remaining) => {}
+                }
+            }
         }
     }
 }
@@ -425,7 +438,7 @@ pub async fn ping(db: &Db, org: OrgId, id: WebhookId) -> Result<DeliveryView, Ev
         }
         let message = model::ping(org, hook.id, tx.now());
         let delivery = deliveries::insert(tx, &hook, &message, message.occurred_at)?;
-        tx.wake_on_commit();
+        tx.deliveries_due();
         let delivery = deliveries::find_delivery(tx, org, id, delivery)?
             .ok_or(EventsError::NotFound("delivery"))?;
         Ok(DeliveryView {
@@ -445,6 +458,9 @@ pub async fn deliveries(
     before: Option<DeliveryId>,
     fetch: i64,
 ) -> Result<Vec<DeliveryView>, EventsError> {
+    // Deliveries are made as events are numbered: those of what was committed before this
+    // call are listed.
+    sequencer::catch_up(db).await?;
     db.run(move |conn| {
         if webhooks::find_webhook(conn, org, id)?.is_none() {
             return Err(EventsError::NotFound("webhook"));
@@ -512,7 +528,7 @@ pub async fn redeliver(
         if !deliveries::redeliver(tx, org, id, delivery, now)? {
             return Err(EventsError::NotFound("delivery"));
         }
-        tx.wake_on_commit();
+        tx.deliveries_due();
         Ok(())
     })
     .await?;

@@ -264,7 +264,7 @@ pub async fn run(
             return;
         }
     };
-    let mut bell = db.event_bell();
+    let mut bell = db.bells().deliveries();
     // Long enough for the slowest attempt and its recording.
     let lease = delta(config.timeout) + TimeDelta::seconds(30);
     let window = delta(config.retry.window);

@@ -1082,6 +1082,127 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
 }
 
 #[actix_web::test]
+async fn long_polls_are_capped_per_organization_and_another_organization_is_not_woken() {
+    let w = world_with(&[("SECONDMILE_LONG_POLLS_PER_ORG", "2")]).await;
+    let app = &w.app;
+    let admin = w.admin_token.clone();
+    let other = app.create_org_with_admin("Globex");
+    let other_admin = app.access_token(&other).await;
+    let (_, end) = feed_after(app, &admin, "0").await;
+    let (_, other_end) = feed_after(app, &other_admin, "0").await;
+    let wait = format!("/api/v1/events?after={end}&wait=3");
+    let other_wait = format!("/api/v1/events?after={other_end}&wait=3");
+    let refused = async {
+        // Two wait; the third of the same organization is refused at once.
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let started = Instant::now();
+        let (status, body) = app.get(&wait, &admin).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["code"], "rate_limited");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Reading without waiting is never refused.
+        let (status, _) = app
+            .get(&format!("/api/v1/events?after={end}"), &admin)
+            .await;
+        assert_eq!(status, 200);
+        // Another organization's change ends none of them early.
+        app.create_location(
+            &other_admin,
+            json!({"code": "G-1", "name": "Globex One", "timezone": "Europe/Lisbon"}),
+        )
+        .await;
+    };
+    let started = Instant::now();
+    let (first, second, theirs, ()) = futures_util::join!(
+        app.get_ok(&wait, &admin),
+        app.get_ok(&wait, &admin),
+        app.get_ok(&other_wait, &other_admin),
+        refused
+    );
+    assert_eq!(first["events"], json!([]));
+    assert_eq!(second["events"], json!([]));
+    assert!(started.elapsed() >= Duration::from_millis(2900));
+    assert_eq!(theirs["events"][0]["type"], "location.created", "{theirs}");
+    // Once they answered, there is room again.
+    let page = app
+        .get_ok(&format!("/api/v1/events?after={end}&wait=1"), &admin)
+        .await;
+    assert_eq!(page["events"], json!([]));
+}
+
+/// Creates a location through the server at `address` (another instance); answers the status.
+async fn create_location_at(app: &TestApp, address: &str, admin: &str, code: String) -> u16 {
+    let response = app
+        .client
+        .post(format!("{address}/api/v1/locations"))
+        .bearer_auth(admin)
+        .send_json(&json!({"code": code, "name": "Concurrent", "timezone": "Europe/Lisbon"}))
+        .await
+        .expect("the second instance answers");
+    response.status().as_u16()
+}
+
+#[actix_web::test]
+async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_cursor_order() {
+    let w = world_with(&[]).await;
+    let app = &w.app;
+    let admin = w.admin_token.clone();
+    // A second instance on the same database: its sequencer numbers events too.
+    let second = crate::helpers::start_server(&app.db, &[], |_| {});
+    let (_, start) = feed_after(app, &admin, "0").await;
+    const WRITERS: usize = 24;
+    const EACH: usize = 5;
+    let writers = (0..WRITERS).map(|i| {
+        let (admin, second) = (admin.clone(), second.clone());
+        async move {
+            for j in 0..EACH {
+                let code = format!("C-{i}-{j}");
+                if i % 3 == 0 {
+                    assert_eq!(create_location_at(app, &second, &admin, code).await, 201);
+                } else {
+                    let body =
+                        json!({"code": code, "name": "Concurrent", "timezone": "Europe/Lisbon"});
+                    let (status, answer) = app.post("/api/v1/locations", &admin, body).await;
+                    assert_eq!(status, 201, "{answer}");
+                }
+            }
+        }
+    });
+    // The reader polls throughout: every page must continue exactly where the last ended.
+    let reader = async {
+        let mut cursor: i64 = start.parse().unwrap();
+        let mut seen: Vec<String> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while seen.len() < WRITERS * EACH && Instant::now() < deadline {
+            let page: FeedResponse = app
+                .get_as(
+                    &format!("/api/v1/events?after={cursor}&limit=7&wait=1"),
+                    &admin,
+                )
+                .await;
+            for event in &page.events {
+                let number: i64 = event.cursor.as_deref().unwrap().parse().unwrap();
+                assert_eq!(number, cursor + 1, "no gap, no repeat: {event:?}");
+                cursor = number;
+                seen.push(event.id.to_string());
+            }
+            if page.events.is_empty() {
+                assert_eq!(page.next_cursor, cursor.to_string());
+            }
+        }
+        seen
+    };
+    let (seen, _) = futures_util::join!(reader, futures_util::future::join_all(writers));
+    assert_eq!(seen.len(), WRITERS * EACH, "every event arrived");
+    let distinct: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "each event once");
+    // Read again from the start: the same events in the same order.
+    let (again, _) = feed_after(app, &admin, &start).await;
+    let again: Vec<String> = again.iter().map(|e| e.id.to_string()).collect();
+    assert_eq!(again, seen);
+}
+
+#[actix_web::test]
 async fn a_redirect_is_not_followed_but_retried_as_a_failure() {
     let (w, receiver, hook, _) = one_location_event(&[307]).await;
     let app = &w.app;
