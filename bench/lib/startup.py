@@ -11,7 +11,10 @@ import urllib.request
 from harness import free_port, scratch_postgres
 from server import mib
 
-PG = os.environ.get("SECONDMILE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_server():
+    return os.environ.get("SECONDMILE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 def cold_start(binary, url):
@@ -61,7 +64,7 @@ def run(binary, quick):
             ready, idle = cold_start(binary, f"sqlite://{tmp}/cold.db")
             starts["SQLite"].append(ready)
             idles["SQLite"].append(idle)
-        scratch = scratch_postgres(PG)
+        scratch = scratch_postgres(pg_server())
         if scratch:
             url, drop = scratch
             try:
@@ -72,7 +75,7 @@ def run(binary, quick):
                 drop()
     with tempfile.TemporaryDirectory() as tmp:
         demos["SQLite"] = demo(binary, f"sqlite://{tmp}/demo.db", quick)
-    scratch = scratch_postgres(PG)
+    scratch = scratch_postgres(pg_server())
     if scratch:
         url, drop = scratch
         try:

@@ -112,12 +112,14 @@ def scratch_postgres(server):
         subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         return None
-    base = server.split("?", 1)[0].rsplit("/", 1)[0]
+    base, _, options = server.partition("?")
+    base = base.rsplit("/", 1)[0]
+    options = f"?{options}" if options else ""
 
     def drop():
         subprocess.run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
 
-    return f"{base}/{name}", drop
+    return f"{base}/{name}{options}", drop
 
 
 def jpeg(seed):

@@ -19,6 +19,7 @@ pub mod bells;
 pub mod deliveries;
 pub mod events;
 pub mod identity;
+mod liveness;
 pub mod locations;
 pub mod migrations;
 pub mod programme;
@@ -34,6 +35,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use liveness::Liveness;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -190,7 +192,11 @@ impl ConnectionManager {
 
     pub fn connect(&self) -> Result<DbConn, ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConn::Pg),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.set_instrumentation(Liveness::default());
+                Ok(DbConn::Pg(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
@@ -214,17 +220,25 @@ impl ManageConnection for ConnectionManager {
         ConnectionManager::connect(self)
     }
 
+    /// Used only when the pool tests connections at checkout, which it does not (see
+    /// [`Db::connect`]).
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
         conn.batch_execute("SELECT 1")
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    /// A connection returned with a transaction still open (e.g. after a panic) is dropped
-    /// instead of being handed to the next request.
+    /// A connection returned with a transaction still open (e.g. after a panic), or whose
+    /// server closed it (a query found it so), is dropped instead of being handed to the
+    /// next request.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection;
         match conn {
-            DbConn::Pg(c) => c.is_broken(),
+            DbConn::Pg(c) => {
+                c.is_broken()
+                    || c.instrumentation()
+                        .downcast_ref::<Liveness>()
+                        .is_some_and(|l| l.closed)
+            }
             DbConn::Sqlite(c) => c.is_broken(),
         }
     }
@@ -504,6 +518,10 @@ pub struct Db {
     bells: std::sync::Arc<Bells>,
     /// The application's clock (see [`crate::clock`]).
     clock: Clock,
+    /// SQLite has one writer at a time: this process's write transactions take turns here,
+    /// in order of arrival, instead of polling the database's lock (`busy_timeout` sleeps,
+    /// which left some requests waiting most of a second under load).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for Db {
@@ -525,11 +543,15 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(config.connection_timeout)
             .idle_timeout(Some(Duration::from_secs(300)))
+            // No `SELECT 1` before every use: a connection found closed is dropped on return
+            // (see `Liveness`).
+            .test_on_check_out(false)
             .build_unchecked(manager);
         Ok(Db {
             pool,
             url: config.url.clone(),
             bells: std::sync::Arc::new(Bells::default()),
+            writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
             clock: Clock::system(),
         })
     }
@@ -631,9 +653,14 @@ impl Db {
         E: TransactionError + From<DbError> + Send + 'static,
     {
         let clock = self.clock.clone();
+        let turn = match self.backend() {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        };
         let (result, wakes) = self
             .run(move |conn| Ok::<_, E>(write_tx(conn, &clock, f)))
             .await?;
+        drop(turn);
         if wakes.sequencer {
             self.bells.ring_written();
         }

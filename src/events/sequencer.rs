@@ -26,6 +26,9 @@ pub const BATCH: i64 = 500;
 /// this instance's long-polls wait for.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 
+/// How long the sequencer lets commits gather once woken.
+const GATHER: Duration = Duration::from_millis(10);
+
 /// What one transaction of the sequencer numbered.
 #[derive(Default)]
 struct Pass {
@@ -131,7 +134,11 @@ pub async fn run(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
             tracing::warn!(error = %e, "cannot read the organizations' last event numbers");
         }
         tokio::select! {
-            _ = written.changed() => {}
+            _ = written.changed() => {
+                // Let the commits of the next moments join this pass: one transaction numbers
+                // them all (a reader of the feed does not wait for this: it catches up itself).
+                tokio::time::sleep(GATHER).await;
+            }
             _ = tokio::time::sleep(LOOK_EVERY) => {}
             _ = stop.changed() => {}
         }

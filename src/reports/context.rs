@@ -52,12 +52,14 @@ pub(super) enum Found {
 }
 
 /// Reads, in one database call, the stored report with the submission's id (with
-/// `look_for_stored`) or else everything the submission is checked against.
+/// `look_for_stored`) or else everything the submission is checked against (the shopper's
+/// row only when the caller's was not already read as that shopper: `shopper_verified`).
 pub(super) async fn find_context(
     db: &Db,
     org: OrgId,
     submission: &ReportSubmission,
     shopper: Option<UserId>,
+    shopper_verified: bool,
     look_for_stored: bool,
 ) -> Result<Found, DbError> {
     let (location_id, questionnaire_id) = (submission.location_id, submission.questionnaire_id);
@@ -69,6 +71,7 @@ pub(super) async fn find_context(
             return Ok(Found::Stored(Box::new(stored)));
         }
         let shopper_ok = match shopper {
+            _ if shopper_verified => true,
             Some(id) => identity::find_user(conn, org, id)?
                 .is_some_and(|u| u.active && u.role == Role::Shopper),
             None => true,

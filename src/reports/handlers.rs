@@ -114,12 +114,15 @@ pub async fn submit_report(
     body: ApiJson<ReportSubmission, REPORT_JSON_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
     require_submitter(&auth)?;
-    let (mut response, report) =
+    let (mut response, report, received) =
         match service::submit(&state.db, &state.reports, &auth, body.into_inner()).await? {
-            Submitted::Created(report) => (HttpResponse::Created(), report),
-            Submitted::Replayed(report) => (HttpResponse::Ok(), report),
+            // Files are uploaded to a stored report: a report stored just now has none.
+            Submitted::Created(report) => (HttpResponse::Created(), report, Vec::new()),
+            Submitted::Replayed(report) => {
+                let received = received_files(&state, report.org_id, report.id).await?;
+                (HttpResponse::Ok(), report, received)
+            }
         };
-    let received = received_files(&state, report.org_id, report.id).await?;
     Ok(response
         .insert_header((header::LOCATION, location_of(&report)))
         .json(ReportResponse::new(report, View::Full, &received)))

@@ -112,12 +112,15 @@ async fn prepare(
     });
     let named_assignment = submission.assignment_id;
     let report_id = submission.id;
+    // The caller's row was read for this request: a shopper submitting as themselves is
+    // known to be an active shopper.
+    let verified = matches!(caller.principal, Principal::User { id, role: Role::Shopper } if Some(id) == shopper);
     let SubmissionContext {
         location,
         questionnaire,
         shopper_ok,
         programme,
-    } = match find_context(db, org, &submission, shopper, look_for_stored).await? {
+    } = match find_context(db, org, &submission, shopper, verified, look_for_stored).await? {
         Found::Stored(stored) => return Ok(Prepared::Stored(stored)),
         Found::New(context) => *context,
     };

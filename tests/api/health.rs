@@ -140,3 +140,41 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
 }
+
+#[actix_web::test]
+async fn connections_the_database_ended_are_replaced_without_a_restart() {
+    let w = crate::helpers::world().await;
+    let app = &w.app;
+    if !matches!(app.db, crate::helpers::TestDb::Postgres { .. }) {
+        return; // a SQLite connection cannot be ended from outside
+    }
+    for _ in 0..8 {
+        let (status, body) = app.get("/api/v1/locations", &w.admin_token).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The server ends every session of the application (a restart or an administrator would).
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut app.db.connect(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .expect("end the sessions");
+    // Connections are not tested before each use: each ended one fails at most one request,
+    // is dropped, and a new one takes its place.
+    let mut failed = 0;
+    for _ in 0..12 {
+        let (status, _) = app.get("/api/v1/locations", &w.admin_token).await;
+        if status != 200 {
+            assert!(status >= 500, "{status}");
+            failed += 1;
+        }
+    }
+    assert!(
+        failed <= 4,
+        "{failed} requests failed; the pool holds at most 4"
+    );
+    for _ in 0..10 {
+        let (status, body) = app.get("/api/v1/locations", &w.admin_token).await;
+        assert_eq!(status, 200, "{body}");
+    }
+}

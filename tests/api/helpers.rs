@@ -145,10 +145,19 @@ impl TestDb {
     /// A direct connection, for tests that inspect or damage the database behind the app.
     pub fn connect(&self) -> DbConn {
         match self {
-            TestDb::Sqlite { path, .. } => DbConn::Sqlite(
-                diesel::sqlite::SqliteConnection::establish(&path.display().to_string())
-                    .expect("open the test database"),
-            ),
+            TestDb::Sqlite { path, .. } => {
+                let mut conn =
+                    diesel::sqlite::SqliteConnection::establish(&path.display().to_string())
+                        .expect("open the test database");
+                // The server's background tasks write too (the event sequencer): wait for
+                // the lock as the server's own connections do.
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    "PRAGMA busy_timeout = 5000",
+                )
+                .expect("set the busy timeout");
+                DbConn::Sqlite(conn)
+            }
             TestDb::Postgres { url, .. } => {
                 DbConn::Pg(PgConnection::establish(url).expect("connect to the test database"))
             }
