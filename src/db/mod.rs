@@ -18,6 +18,7 @@ pub mod backup;
 pub mod bells;
 pub mod deliveries;
 pub mod events;
+mod group_commit;
 pub mod identity;
 mod liveness;
 pub mod locations;
@@ -406,7 +407,7 @@ pub struct Tx<'c> {
 
 /// Whom a committed transaction wakes.
 #[derive(Debug, Default, Clone, Copy)]
-struct Wakes {
+pub(crate) struct Wakes {
     /// It recorded events: the sequencer numbers them.
     sequencer: bool,
     /// It made webhook deliveries due: the delivery worker sends them.
@@ -518,10 +519,12 @@ pub struct Db {
     bells: std::sync::Arc<Bells>,
     /// The application's clock (see [`crate::clock`]).
     clock: Clock,
-    /// SQLite has one writer at a time: this process's write transactions take turns here,
-    /// in order of arrival, instead of polling the database's lock (`busy_timeout` sleeps,
-    /// which left some requests waiting most of a second under load).
+    /// SQLite has one writer at a time: this process's write transactions queue here and
+    /// the caller that gets the turn commits everything queued as one batch (see
+    /// [`group_commit`]), instead of each polling the database's lock (`busy_timeout`
+    /// sleeps, which left some requests waiting most of a second under load).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    queue: std::sync::Arc<std::sync::Mutex<Vec<Box<dyn group_commit::Job>>>>,
 }
 
 impl fmt::Debug for Db {
@@ -552,6 +555,7 @@ impl Db {
             url: config.url.clone(),
             bells: std::sync::Arc::new(Bells::default()),
             writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            queue: std::sync::Arc::new(std::sync::Mutex::new(Vec::new())),
             clock: Clock::system(),
         })
     }
@@ -652,15 +656,14 @@ impl Db {
         T: Send + 'static,
         E: TransactionError + From<DbError> + Send + 'static,
     {
-        let clock = self.clock.clone();
-        let turn = match self.backend() {
-            Backend::Sqlite => Some(self.writer.lock().await),
-            Backend::Postgres => None,
+        let (result, wakes) = match self.backend() {
+            Backend::Sqlite => self.write_grouped(f).await?,
+            Backend::Postgres => {
+                let clock = self.clock.clone();
+                self.run(move |conn| Ok::<_, E>(write_tx(conn, &clock, f)))
+                    .await?
+            }
         };
-        let (result, wakes) = self
-            .run(move |conn| Ok::<_, E>(write_tx(conn, &clock, f)))
-            .await?;
-        drop(turn);
         if wakes.sequencer {
             self.bells.ring_written();
         }

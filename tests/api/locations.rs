@@ -421,3 +421,39 @@ async fn location_endpoints_enforce_roles_and_tenants() {
         (Some("Store R-1"), Some(true))
     );
 }
+
+/// Writes arriving together are committed together (SQLite groups them into one
+/// transaction, each in a savepoint): one that fails leaves the others whole.
+#[actix_web::test]
+async fn concurrent_creations_with_clashing_codes_keep_every_valid_one_and_refuse_the_rest() {
+    let w = crate::helpers::world().await;
+    let app = &w.app;
+    let before: Value = app
+        .get_ok("/api/v1/locations?limit=200", &w.admin_token)
+        .await;
+    let before = before["items"].as_array().unwrap().len();
+    let calls = (0..24).map(|i| {
+        let body = json!({
+            "code": format!("CLASH-{}", i % 12),
+            "name": format!("Clash {i}"),
+            "timezone": "Europe/Lisbon",
+        });
+        app.post("/api/v1/locations", &w.admin_token, body)
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let status = |s: u16| answers.iter().filter(|(got, _)| *got == s).count();
+    assert_eq!((status(201), status(409)), (12, 12), "{answers:?}");
+    let after: Value = app
+        .get_ok("/api/v1/locations?limit=200", &w.admin_token)
+        .await;
+    let codes: Vec<&str> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["code"].as_str())
+        .filter(|c| c.starts_with("CLASH-"))
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
+    assert_eq!((codes.len(), distinct.len()), (12, 12));
+    assert_eq!(after["items"].as_array().unwrap().len(), before + 12);
+}
