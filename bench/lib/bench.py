@@ -24,6 +24,15 @@ def command(*args):
         return "not found"
 
 
+def wrk_version():
+    """wrk prints its version with its usage and exits 1."""
+    try:
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    except OSError:
+        return "wrk not found"
+    return (out.stdout or out.stderr).splitlines()[0].split(" [")[0] if (out.stdout or out.stderr) else "wrk ?"
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
@@ -34,7 +43,7 @@ def machine():
         f"- machine: {os.cpu_count()} cores ({cpu}), {mem:,} MiB, {platform.system()} {platform.release()}",
         f"- {command('rustc', '--version')}; PostgreSQL {command('psql', pg, '-qAtXc', 'SHOW server_version')}; "
         f"SQLite (the server's, bundled) and Python's {__import__('sqlite3').sqlite_version}; "
-        f"{command('wrk', '--version').splitlines()[0] if command('wrk', '--version') != 'not found' else 'wrk not found'}",
+        f"{wrk_version()}",
     ]
 
 
