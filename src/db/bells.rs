@@ -60,13 +60,9 @@ impl Bells {
         }
     }
 
-    /// The organizations with a waiting long-poll, each with the last event number its
-    /// waiters were told of.
-    pub fn watched(&self) -> Vec<(OrgId, i64)> {
-        self.feeds()
-            .iter()
-            .map(|(org, feed)| (*org, feed.last_seen))
-            .collect()
+    /// The organizations with a waiting long-poll.
+    pub fn watched(&self) -> Vec<OrgId> {
+        self.feeds().keys().copied().collect()
     }
 
     /// Rings the long-polls of `org` when `last_seq` is news to them.

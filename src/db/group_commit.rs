@@ -65,11 +65,7 @@ where
             // Inside the batch's transaction `transaction` is a savepoint: released when the
             // job answers Ok, rolled back when it answers any error.
             conn.transaction(|conn| {
-                let mut tx = Tx {
-                    conn,
-                    now: clock.now(),
-                    wakes: Wakes::default(),
-                };
+                let mut tx = Tx::new(conn, clock);
                 let result = f(&mut tx);
                 wakes = tx.wakes;
                 result

@@ -414,7 +414,16 @@ pub(crate) struct Wakes {
     deliveries: bool,
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    /// A transaction's view of `conn`, its time read now from `clock`.
+    fn new(conn: &'c mut DbConn, clock: &Clock) -> Self {
+        Tx {
+            conn,
+            now: clock.now(),
+            wakes: Wakes::default(),
+        }
+    }
+
     /// The time of this transaction, read once from the application's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.now
@@ -457,11 +466,7 @@ where
 {
     let mut wakes = Wakes::default();
     let result = write_transaction(conn, |conn| {
-        let mut tx = Tx {
-            conn,
-            now: clock.now(),
-            wakes: Wakes::default(),
-        };
+        let mut tx = Tx::new(conn, clock);
         let result = f(&mut tx);
         wakes = tx.wakes;
         result

@@ -61,8 +61,9 @@ fn pass(tx: &mut Tx<'_>) -> QueryResult<Pass> {
                 done.deliveries = true;
             }
         }
+        // Numbered in order: an organization's last event of the batch comes last.
         match done.last.iter_mut().find(|(org, _)| *org == event.org_id) {
-            Some((_, last)) => *last = (*last).max(event.seq),
+            Some((_, last)) => *last = event.seq,
             None => done.last.push((event.org_id, event.seq)),
         }
     }
@@ -100,12 +101,7 @@ pub async fn catch_up(db: &Db) -> Result<(), DbError> {
 
 /// Tells this instance's long-polls of events numbered elsewhere (by another instance).
 async fn look_for_news(db: &Db) -> Result<(), DbError> {
-    let watched: Vec<OrgId> = db
-        .bells()
-        .watched()
-        .into_iter()
-        .map(|(org, _)| org)
-        .collect();
+    let watched = db.bells().watched();
     if watched.is_empty() {
         return Ok(());
     }
