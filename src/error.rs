@@ -74,6 +74,7 @@ error_codes! {
     RangeNotSatisfiable => "range_not_satisfiable",
     RateLimited => "rate_limited",
     ReportNotReceived => "report_not_received",
+    RollupsRebuilding => "rollups_rebuilding",
     RequestTimeout => "request_timeout",
     ShopperExcluded => "shopper_excluded",
     StaffPrivacy => "staff_privacy",

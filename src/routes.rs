@@ -89,6 +89,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(programme::claimable)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
+                .service(aggregates::coverage_trend)
                 .service(aggregates::region_aggregates)
                 .service(aggregates::question_aggregates)
                 .service(aggregates::location_leaderboard_csv)

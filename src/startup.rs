@@ -51,29 +51,38 @@ pub enum StartupError {
 /// The versions of the migrations that (re)create the rollup tables empty.
 const ROLLUPS_MIGRATIONS: [&str; 2] = ["20261124000007", "20261125000008"];
 
-/// Opens the pool and applies pending migrations (building the rollups when their tables are
-/// new); returns the versions applied.
+/// Opens the pool and applies pending migrations; when one asks for the rollups to be
+/// rebuilt (they are derived data), rebuilds them before answering. Returns the versions
+/// applied.
 pub fn connect_and_migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>), StartupError> {
+    let (db, applied) = migrate(config)?;
+    if let Some(periods) = crate::aggregates::rebuilding::finish_now(&db)? {
+        tracing::info!(
+            periods,
+            "built the aggregate rollups from the released reports"
+        );
+    }
+    Ok((db, applied))
+}
+
+/// Opens the pool and applies pending migrations, leaving an asked-for rollups rebuild to
+/// the server (see [`crate::aggregates::rebuilding`]).
+fn migrate(config: &DatabaseConfig) -> Result<(Db, Vec<String>), StartupError> {
     let db = Db::connect(config).map_err(|source| StartupError::Database {
         url: config.url.to_string(),
         source,
     })?;
     let mut conn = db.get()?;
     let applied = db::migrations::run_pending(&mut conn).map_err(StartupError::Migration)?;
-    drop(conn);
-    // The rollups migrations create empty tables: fill them from the reports already
-    // released, once, right after one is applied.
+    // The rollups migrations recreate their tables empty: they are filled from the reports
+    // already released.
     if applied
         .iter()
         .any(|v| ROLLUPS_MIGRATIONS.contains(&v.as_str()))
     {
-        let mut quiet = crate::aggregates::maintenance::Progress::Silent;
-        let periods = crate::aggregates::maintenance::rebuild(&db, &mut quiet)?;
-        tracing::info!(
-            periods,
-            "built the aggregate rollups from the released reports"
-        );
+        crate::aggregates::rebuilding::request(&mut conn, &db).map_err(db::DbError::Query)?;
     }
+    drop(conn);
     Ok((db, applied))
 }
 
@@ -118,6 +127,8 @@ pub struct Application {
     storage: crate::attachments::storage::Storage,
     webhooks: crate::config::WebhooksConfig,
     webhook_metrics: crate::events::worker::WebhookMetrics,
+    /// On while an asked-for rollups rebuild is pending; the rebuild runs beside the server.
+    rollups: crate::aggregates::rebuilding::Rebuilding,
 }
 
 impl Application {
@@ -127,8 +138,9 @@ impl Application {
 
     /// Connects, migrates, binds and prepares the server; `run_until_stopped` serves.
     pub fn build_with(config: Config, extra: ExtraRoutes) -> Result<Self, StartupError> {
-        let (db, applied) = connect_and_migrate(&config.database)?;
+        let (db, applied) = migrate(&config.database)?;
         let db = db.with_clock(config.clock.clone());
+        let rollups = crate::aggregates::rebuilding::at_start(&db)?;
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), versions = ?applied, "applied database migrations");
         }
@@ -185,6 +197,7 @@ impl Application {
             storage: storage.clone(),
             attachments: config.attachments.clone(),
             webhooks: config.webhooks.clone(),
+            rollups: rollups.clone(),
         });
 
         let cors_origins = config.server.cors_origins.clone();
@@ -236,6 +249,7 @@ impl Application {
             storage,
             webhooks: config.webhooks,
             webhook_metrics,
+            rollups,
         })
     }
 
@@ -260,6 +274,12 @@ impl Application {
                 period,
             ))
         });
+        let rebuild = self.rollups.is_on().then(|| {
+            actix_web::rt::spawn(crate::aggregates::rebuilding::run(
+                self.db.clone(),
+                self.rollups.clone(),
+            ))
+        });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let grace = self.webhooks.timeout + std::time::Duration::from_secs(5);
         let sequencer = actix_web::rt::spawn(crate::events::sequencer::run(
@@ -274,6 +294,10 @@ impl Application {
         ));
         let served = self.server.await;
         sweeper.abort();
+        // An interrupted rebuild is taken over by the next instance to start.
+        if let Some(rebuild) = rebuild {
+            rebuild.abort();
+        }
         if let Some(retention) = retention {
             retention.abort();
         }

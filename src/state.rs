@@ -19,6 +19,8 @@ pub struct AppState {
     pub storage: crate::attachments::storage::Storage,
     pub attachments: crate::config::AttachmentsConfig,
     pub webhooks: crate::config::WebhooksConfig,
+    /// On while the rollups are being rebuilt: aggregate reads answer 503.
+    pub rollups: crate::aggregates::rebuilding::Rebuilding,
 }
 
 /// What the token endpoint and the `AuthUser` extractor need.

@@ -12,9 +12,10 @@ from harness import each_backend
 import ingest
 import longpoll
 import startup
+import hq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SECTIONS = ("ingest", "longpoll", "startup")
+SECTIONS = ("ingest", "longpoll", "startup", "hq")
 
 
 def command(*args):
@@ -78,6 +79,8 @@ def main():
             lines += longpoll.table(results)
         elif section == "startup":
             lines += startup.run(args.binary, args.quick)
+        elif section == "hq":
+            lines += hq.run(args.binary, os.environ["SECONDMILE_BENCH_POSTGRES_URL"], args.quick)
         print("\n".join(lines[first:]), flush=True)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

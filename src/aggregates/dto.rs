@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::figures::Figures;
+use super::order::{Column, Direction};
 use super::recognition::Moment;
 use super::service::{self, LeaderboardSort, Overview, SectionMean, Standing, VerdictCounts};
 use crate::ids::{LocationId, ReportId};
@@ -88,6 +89,11 @@ pub struct LeaderboardQuery {
     pub tag: Option<String>,
     /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
     pub sort: Option<SortBy>,
+    /// The column the rows are listed by (default `rank`, which follows `sort`); a missing
+    /// value lists last either way, ties go by rank, then code.
+    pub order_by: Option<Column>,
+    /// `asc` (default) or `desc`.
+    pub dir: Option<Direction>,
     /// Leave out locations with fewer visits (default 0).
     #[param(minimum = 0, maximum = 1000000)]
     pub min_visits: Option<u64>,
@@ -115,6 +121,11 @@ pub struct LeaderboardCsvQuery {
     pub tag: Option<String>,
     /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
     pub sort: Option<SortBy>,
+    /// The column the rows are listed by (default `rank`, which follows `sort`); a missing
+    /// value lists last either way, ties go by rank, then code.
+    pub order_by: Option<Column>,
+    /// `asc` (default) or `desc`.
+    pub dir: Option<Direction>,
     /// Leave out locations with fewer visits (default 0).
     #[param(minimum = 0, maximum = 1000000)]
     pub min_visits: Option<u64>,
@@ -311,6 +322,32 @@ pub struct TrendBucketResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TrendResponse {
     pub location: LocationRef,
+    pub range: RangeResponse,
+    pub bucket: BucketBy,
+    pub buckets: Vec<TrendBucketResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageTrendQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    #[param(max_length = 64)]
+    pub questionnaire_key: Option<String>,
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    #[param(max_length = 50)]
+    pub tag: Option<String>,
+    /// `week` (default) or `month`.
+    pub bucket: Option<BucketBy>,
+}
+
+/// The covered locations' figures together, bucket by bucket, empty buckets included.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CoverageTrendResponse {
     pub range: RangeResponse,
     pub bucket: BucketBy,
     pub buckets: Vec<TrendBucketResponse>,

@@ -5,15 +5,17 @@ use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 
 use super::dto::{
-    BucketBy, LeaderboardCsvQuery, LeaderboardQuery, LeaderboardRow, LocationSummaryResponse,
-    OverviewQuery, OverviewResponse, QuestionRow, QuestionsQuery, QuestionsResponse, RangeQuery,
-    RecognitionMoment, RecognitionQuery, RegionRow, RegionsQuery, RegionsResponse, SortBy,
-    TrendBucketResponse, TrendQuery, TrendResponse,
+    BucketBy, CoverageTrendQuery, CoverageTrendResponse, LeaderboardCsvQuery, LeaderboardQuery,
+    LeaderboardRow, LocationSummaryResponse, OverviewQuery, OverviewResponse, QuestionRow,
+    QuestionsQuery, QuestionsResponse, RangeQuery, RecognitionMoment, RecognitionQuery, RegionRow,
+    RegionsQuery, RegionsResponse, SortBy, TrendBucketResponse, TrendQuery, TrendResponse,
 };
+use super::order::{self, Column, Direction};
+use super::rebuilding;
 use super::service::{self, AggregateError, Coverage, Range};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorCode, Problem};
 use crate::exports::handlers as exports;
 use crate::exports::rows;
 use crate::exports::service as exports_service;
@@ -38,12 +40,22 @@ impl From<AggregateError> for ApiError {
 const MAX_MIN_VISITS: u64 = 1_000_000;
 
 /// HQ roles and clients with `aggregates:read`; managers for their own locations (the
-/// returned id). Shoppers: 403.
-fn reader(auth: &AuthUser) -> Result<Option<UserId>, ApiError> {
+/// returned id). Shoppers: 403. While the rollups are rebuilt: 503 with `Retry-After`.
+fn reader(auth: &AuthUser, state: &AppState) -> Result<Option<UserId>, ApiError> {
     auth.require_role_or_scope(
         &[Role::Admin, Role::Reviewer, Role::Analyst, Role::Manager],
         Scope::AggregatesRead,
     )?;
+    if state.rollups.is_on() {
+        return Err(ApiError::unavailable(
+            ErrorCode::RollupsRebuilding,
+            "the figures are being rebuilt from the released reports; retry shortly",
+        )
+        .with_header(
+            actix_web::http::header::RETRY_AFTER,
+            &rebuilding::RETRY_AFTER_SECS.to_string(),
+        ));
+    }
     Ok(match auth.role() {
         Some(Role::Manager) => auth.user_id(),
         _ => None,
@@ -96,6 +108,8 @@ fn coverage(
         (status = 200, description = "The location's figures", body = LocationSummaryResponse),
         (status = 400, description = "Invalid range or key (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "No such location visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -106,7 +120,7 @@ pub async fn location_summary(
     id: web::Path<LocationId>,
     query: web::Query<RangeQuery>,
 ) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let summary = service::location_summary(
@@ -134,6 +148,8 @@ pub async fn location_summary(
         (status = 200, description = "A page of the leaderboard", body = Page<LeaderboardRow>),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/aggregates/locations")]
@@ -143,9 +159,21 @@ pub async fn location_leaderboard(
     query: web::Query<LeaderboardQuery>,
 ) -> Result<web::Json<Page<LeaderboardRow>>, ApiError> {
     let q = query.into_inner();
-    let page =
-        PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| k.parse::<usize>().is_ok())?;
-    let skip = page.after_id::<usize>().map_or(0, |last| last + 1);
+    let order = order_of(q.order_by, q.dir);
+    let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
+        serde_json::from_str::<order::Cursor>(k).is_ok()
+    })?;
+    let cursor: Option<order::Cursor> = page
+        .after
+        .as_deref()
+        .and_then(|k| serde_json::from_str(k).ok());
+    if cursor.as_ref().is_some_and(|c| c.order != order) {
+        return Err(ApiError::invalid_query(vec![Violation::new(
+            "/query/cursor",
+            "invalid_cursor",
+            "the cursor belongs to another order_by or dir",
+        )]));
+    }
     let filters = LeaderboardCsvQuery {
         from: q.from,
         to: q.to,
@@ -153,20 +181,35 @@ pub async fn location_leaderboard(
         region: q.region,
         tag: q.tag,
         sort: q.sort,
+        order_by: q.order_by,
+        dir: q.dir,
         min_visits: q.min_visits,
     };
-    let standings = standings(&auth, &state, filters).await?;
-    let rows: Vec<(usize, _)> = standings
+    let listed = order::sort(standings(&auth, &state, filters).await?, order);
+    let start = order::after(&listed, order, cursor.as_ref().map(|c| &c.after));
+    let rows: Vec<(order::Key, service::Standing)> = listed
         .into_iter()
-        .enumerate()
-        .skip(skip)
+        .skip(start)
         .take(page.fetch() as usize)
         .collect();
     Ok(web::Json(page.page(
         rows,
-        |(position, _)| position.to_string(),
+        |(key, _)| {
+            serde_json::to_string(&order::Cursor {
+                order,
+                after: key.clone(),
+            })
+            .unwrap_or_default()
+        },
         |(_, standing)| standing.into(),
     )))
+}
+
+fn order_of(by: Option<Column>, dir: Option<Direction>) -> order::Order {
+    order::Order {
+        by: by.unwrap_or(Column::Rank),
+        descending: dir == Some(Direction::Desc),
+    }
 }
 
 /// The leaderboard the caller may see with these filters, ranked (the JSON pages it, the CSV
@@ -176,7 +219,7 @@ async fn standings(
     state: &AppState,
     q: LeaderboardCsvQuery,
 ) -> Result<Vec<service::Standing>, ApiError> {
-    let manager = reader(auth)?;
+    let manager = reader(auth, state)?;
     let min_visits = q.min_visits.unwrap_or(0);
     if min_visits > MAX_MIN_VISITS {
         return Err(ApiError::invalid_query(vec![Violation::new(
@@ -214,6 +257,8 @@ async fn standings(
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"leaderboard.csv\"`"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/aggregates/locations.csv")]
@@ -222,11 +267,13 @@ pub async fn location_leaderboard_csv(
     state: web::Data<AppState>,
     query: web::Query<LeaderboardCsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let standings = standings(&auth, &state, query.into_inner()).await?;
+    let q = query.into_inner();
+    let order = order_of(q.order_by, q.dir);
+    let listed = order::sort(standings(&auth, &state, q).await?, order);
     let records = std::iter::once(rows::standing_header()).chain(
-        standings
+        listed
             .iter()
-            .map(|s| rows::standing_record(s.rank, &s.location, &s.figures)),
+            .map(|(_, s)| rows::standing_record(s.rank, &s.location, &s.figures)),
     );
     let body = exports_service::csv_bytes(records).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
@@ -249,6 +296,8 @@ pub async fn location_leaderboard_csv(
         (status = 200, description = "The organization's figures", body = OverviewResponse),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/aggregates/overview")]
@@ -257,7 +306,7 @@ pub async fn overview(
     state: web::Data<AppState>,
     query: web::Query<OverviewQuery>,
 ) -> Result<web::Json<OverviewResponse>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let overview = service::overview(
@@ -284,6 +333,8 @@ pub async fn overview(
         (status = 200, description = "The location's buckets", body = TrendResponse),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "No such location visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -294,7 +345,7 @@ pub async fn location_trend(
     id: web::Path<LocationId>,
     query: web::Query<TrendQuery>,
 ) -> Result<web::Json<TrendResponse>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let bucket = q.bucket.unwrap_or(BucketBy::Week);
@@ -323,6 +374,57 @@ pub async fn location_trend(
     }))
 }
 
+/// Trend of the organization.
+///
+/// The covered locations' released visits together, bucket by bucket (ISO weeks from Monday,
+/// or calendar months, each clipped to the range; empty buckets included), in one request:
+/// the organization, a region (`region`), a tag, or a manager's own locations.
+#[utoipa::path(
+    tag = "aggregates",
+    security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
+    params(CoverageTrendQuery),
+    responses(
+        (status = 200, description = "The buckets", body = CoverageTrendResponse),
+        (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[get("/aggregates/trend")]
+pub async fn coverage_trend(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<CoverageTrendQuery>,
+) -> Result<web::Json<CoverageTrendResponse>, ApiError> {
+    let manager = reader(&auth, &state)?;
+    let q = query.into_inner();
+    let coverage = coverage(manager, q.region, q.tag)?;
+    let range = range(&state, q.from, q.to, q.questionnaire_key)?;
+    let bucket = q.bucket.unwrap_or(BucketBy::Week);
+    let buckets = service::coverage_trend(
+        &state.db,
+        auth.org_id,
+        coverage,
+        range.clone(),
+        bucket.into(),
+        state.reports.verdict,
+    )
+    .await?;
+    Ok(web::Json(CoverageTrendResponse {
+        range: range.into(),
+        bucket,
+        buckets: buckets
+            .into_iter()
+            .map(|b| TrendBucketResponse {
+                start: b.start,
+                end: b.end,
+                figures: b.figures,
+            })
+            .collect(),
+    }))
+}
+
 /// Regions.
 ///
 /// One row per region of the covered locations with their figures together and a rank
@@ -335,6 +437,8 @@ pub async fn location_trend(
         (status = 200, description = "One row per region", body = RegionsResponse),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/aggregates/regions")]
@@ -343,7 +447,7 @@ pub async fn region_aggregates(
     state: web::Data<AppState>,
     query: web::Query<RegionsQuery>,
 ) -> Result<web::Json<RegionsResponse>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let items = service::regions(
@@ -382,6 +486,8 @@ pub async fn region_aggregates(
         (status = 200, description = "One row per question key", body = QuestionsResponse),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "`location_id` names no location visible to the caller", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -391,7 +497,7 @@ pub async fn question_aggregates(
     state: web::Data<AppState>,
     query: web::Query<QuestionsQuery>,
 ) -> Result<web::Json<QuestionsResponse>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let items = service::questions(
@@ -434,6 +540,8 @@ pub async fn question_aggregates(
         (status = 200, description = "A page of moments, newest first", body = Page<RecognitionMoment>),
         (status = 400, description = "Invalid query (`invalid_query`, every problem listed)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/aggregates/recognition")]
@@ -442,7 +550,7 @@ pub async fn recognition(
     state: web::Data<AppState>,
     query: web::Query<RecognitionQuery>,
 ) -> Result<web::Json<Page<RecognitionMoment>>, ApiError> {
-    let manager = reader(&auth)?;
+    let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let covered = coverage(manager, q.region, None)?;
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;

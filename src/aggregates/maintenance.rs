@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::aggregates::rollup::{RollupKey, contribution};
+use crate::aggregates::rollup::{self, RollupKey, contribution};
 use crate::db::aggregates::{self as store, Rollup};
-use crate::db::{self, Db, DbConn, DbError, QueryResult, reports};
+use crate::db::{self, Db, DbConn, DbError, QueryResult, locations, reports};
+use crate::ids::{LocationId, OrgId, ReportId};
 
 /// Sums of floating-point scores may differ in their last bits after many additions and
 /// removals; anything beyond this is a real difference.
@@ -169,33 +170,48 @@ impl Progress {
     }
 }
 
-/// The rollups recomputed from every released report, read in pages; `progress` is told
-/// how many reports have been read so far after each page.
-fn recompute(
+/// Released reports read per query while recomputing a location.
+const PAGE: i64 = 1_000;
+/// Locations read per query while walking them.
+const LOCATIONS_PAGE: i64 = 500;
+/// A rebuild commits after the location that brings its transaction past this many reports
+/// (and after at most [`LOCATIONS_PAGE`] locations).
+const REPORTS_PER_COMMIT: u64 = 5_000;
+
+/// One location's rollups recomputed from its released reports (streamed in pages, so only
+/// that location's rollups are held); with how many reports were read.
+fn recompute_location(
     conn: &mut DbConn,
-    progress: &mut dyn FnMut(u64),
-) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
-    let mut read = 0u64;
+    org: OrgId,
+    location: LocationId,
+) -> QueryResult<(BTreeMap<RollupKey, Rollup>, u64)> {
     let mut expected: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
-    let mut after = None;
+    let mut read = 0u64;
+    let mut after: Option<(String, ReportId)> = None;
     loop {
-        let ids = store::released_page(conn, after, 500)?;
-        let Some(last) = ids.last().copied() else {
+        let page = reports::released_at_location(
+            conn,
+            org,
+            location,
+            after.as_ref().map(|(date, id)| (date.as_str(), *id)),
+            PAGE,
+        )?;
+        let Some(last) = page.last() else {
             break;
         };
-        read += ids.len() as u64;
-        for (org, id) in ids {
-            if let Some(report) = reports::find(conn, org, id)? {
-                let c = contribution(&report);
-                for key in &c.keys {
-                    expected.entry(key.clone()).or_default().add(&c);
-                }
+        after = Some((rollup::day(last.visit_local_date), last.id));
+        read += page.len() as u64;
+        for report in &page {
+            let c = contribution(report);
+            for key in &c.keys {
+                expected.entry(key.clone()).or_default().add(&c);
             }
         }
-        after = Some(last);
-        progress(read);
+        if (page.len() as i64) < PAGE {
+            break;
+        }
     }
-    Ok(expected)
+    Ok((expected, read))
 }
 
 /// How many released reports there are, for the progress bar's length.
@@ -204,24 +220,82 @@ pub fn released(db: &Db) -> Result<u64, DbError> {
     Ok(store::released_count(&mut conn)?.max(0) as u64)
 }
 
-/// The differences between the rollups and a recomputation from the released reports.
+/// The differences between the rollups and a recomputation from the released reports,
+/// location by location (memory stays that of one location's rollups).
 pub fn verify(db: &Db, progress: &mut Progress) -> Result<Vec<String>, DbError> {
     let mut conn = db.get()?;
-    let expected = recompute(&mut conn, &mut |read| progress.report(read))?;
+    let mut found = Vec::new();
+    let mut read = 0u64;
+    let mut after = None;
+    loop {
+        let ids = locations::all_ids_page(&mut conn, after, LOCATIONS_PAGE)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        for (org, location) in ids {
+            let (expected, n) = recompute_location(&mut conn, org, location)?;
+            let stored = store::read(&mut conn, Some((org, location)))?;
+            found.extend(differences(&expected, &stored));
+            read += n;
+            progress.report(read);
+        }
+        after = Some(last);
+    }
     progress.finish();
-    let stored = store::read_all(&mut conn)?;
-    Ok(differences(&expected, &stored))
+    Ok(found)
 }
 
-/// Rebuilds every rollup from the released reports in one transaction; returns how many
-/// rollup periods there are now.
+/// A rebuild under way: where it stands. Each [`Rebuild::step`] rebuilds the next locations
+/// in one transaction, so a rebuild can be spread over many (and interrupted: every
+/// location it reached is right, and running it again from the start is safe).
+#[derive(Debug, Default)]
+pub struct Rebuild {
+    after: Option<(OrgId, LocationId)>,
+    /// Rollup periods written so far.
+    pub periods: usize,
+    /// Released reports read so far.
+    pub read: u64,
+}
+
+impl Rebuild {
+    /// Rebuilds the next locations (delete their rows, recompute, insert them in multi-row
+    /// statements) in one transaction. False when every location is done, after refreshing
+    /// the planner's statistics of the rollup tables.
+    pub fn step(&mut self, conn: &mut DbConn) -> QueryResult<bool> {
+        let ids = locations::all_ids_page(conn, self.after, LOCATIONS_PAGE)?;
+        if ids.is_empty() {
+            store::analyze(conn)?;
+            return Ok(false);
+        }
+        let (done, periods, read) = db::write_transaction(conn, |conn| {
+            store::lock_for_rebuild(conn)?;
+            let (mut done, mut periods, mut read) = (0usize, 0usize, 0u64);
+            for (org, location) in &ids {
+                let (rollups, n) = recompute_location(conn, *org, *location)?;
+                periods += store::replace_location(conn, *org, *location, &rollups)?;
+                read += n;
+                done += 1;
+                if read >= REPORTS_PER_COMMIT {
+                    break;
+                }
+            }
+            Ok::<_, db::QueryError>((done, periods, read))
+        })?;
+        self.after = ids.get(done.saturating_sub(1)).copied();
+        self.periods += periods;
+        self.read += read;
+        Ok(true)
+    }
+}
+
+/// Rebuilds every rollup from the released reports, a few thousand reports per transaction;
+/// returns how many rollup periods there are now.
 pub fn rebuild(db: &Db, progress: &mut Progress) -> Result<usize, DbError> {
     let mut conn = db.get()?;
-    let rows = db::write_transaction(&mut conn, |conn| {
-        let expected = recompute(conn, &mut |read| progress.report(read))?;
-        store::replace_all(conn, &expected)?;
-        Ok::<_, db::QueryError>(expected.len())
-    })?;
+    let mut rebuild = Rebuild::default();
+    while rebuild.step(&mut conn)? {
+        progress.report(rebuild.read);
+    }
     progress.finish();
-    Ok(rows)
+    Ok(rebuild.periods)
 }

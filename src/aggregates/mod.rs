@@ -4,6 +4,8 @@ pub mod dto;
 pub mod figures;
 pub mod handlers;
 pub mod maintenance;
+pub mod order;
+pub mod rebuilding;
 pub mod recognition;
 pub mod rollup;
 pub mod service;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{NaiveDate, TimeDelta};
 
 use super::figures::{Figures, VerdictName};
-use super::stats::VerdictRule;
+use super::stats::{Tally, VerdictRule};
 use crate::db::aggregates::{self as store, Parts, Rollup, Scope};
 use crate::db::locations::{self as locations_store, LocationFilter};
 use crate::db::{Db, DbError, QueryError, questionnaires};
@@ -548,16 +548,8 @@ pub fn bucket_of(date: NaiveDate, size: BucketSize) -> (NaiveDate, NaiveDate) {
     }
 }
 
-/// A location's buckets over the range (each clipped to the range), empty ones included.
-pub async fn trend(
-    db: &Db,
-    org: OrgId,
-    manager: Option<UserId>,
-    id: LocationId,
-    range: Range,
-    size: BucketSize,
-    rule: VerdictRule,
-) -> Result<(Location, Vec<TrendBucket>), AggregateError> {
+/// The buckets of a range, each clipped to it.
+fn bucket_ranges(range: &Range, size: BucketSize) -> Vec<(NaiveDate, NaiveDate)> {
     let mut ranges = Vec::new();
     let mut start = range.from;
     while start <= range.to {
@@ -569,6 +561,36 @@ pub async fn trend(
             None => break,
         }
     }
+    ranges
+}
+
+fn buckets_of(
+    ranges: Vec<(NaiveDate, NaiveDate)>,
+    tallies: Vec<Tally>,
+    rule: &VerdictRule,
+) -> Vec<TrendBucket> {
+    ranges
+        .into_iter()
+        .zip(tallies)
+        .map(|((start, end), tally)| TrendBucket {
+            start,
+            end,
+            figures: Figures::of(&tally, rule),
+        })
+        .collect()
+}
+
+/// A location's buckets over the range (each clipped to the range), empty ones included.
+pub async fn trend(
+    db: &Db,
+    org: OrgId,
+    manager: Option<UserId>,
+    id: LocationId,
+    range: Range,
+    size: BucketSize,
+    rule: VerdictRule,
+) -> Result<(Location, Vec<TrendBucket>), AggregateError> {
+    let ranges = bucket_ranges(&range, size);
     let scope = Scope {
         org,
         locations: Some(vec![id]),
@@ -586,14 +608,50 @@ pub async fn trend(
             Ok((location, store::per_range(conn, &scope, &asked)?))
         })
         .await?;
-    let buckets = ranges
-        .into_iter()
-        .zip(tallies)
-        .map(|((start, end), tally)| TrendBucket {
-            start,
-            end,
-            figures: Figures::of(&tally, &rule),
+    Ok((location, buckets_of(ranges, tallies, &rule)))
+}
+
+/// The covered locations' buckets over the range together (each clipped to the range),
+/// empty ones included: one query over the rollups, whatever the number of buckets.
+pub async fn coverage_trend(
+    db: &Db,
+    org: OrgId,
+    coverage: Coverage,
+    range: Range,
+    size: BucketSize,
+    rule: VerdictRule,
+) -> Result<Vec<TrendBucket>, AggregateError> {
+    let ranges = bucket_ranges(&range, size);
+    let asked = ranges.clone();
+    let tallies = db
+        .run(move |conn| {
+            let everywhere =
+                coverage.region.is_none() && coverage.tag.is_none() && coverage.manager.is_none();
+            let locations = if everywhere {
+                None
+            } else {
+                let filter = LocationFilter {
+                    region: coverage.region,
+                    tag: coverage.tag,
+                    active: None,
+                    code: None,
+                    name_contains: None,
+                    manager: coverage.manager,
+                };
+                Some(
+                    locations_store::list(conn, org, &filter, None, MAX_LOCATIONS)?
+                        .into_iter()
+                        .map(|l| l.id)
+                        .collect(),
+                )
+            };
+            let scope = Scope {
+                org,
+                locations,
+                questionnaire_key: range.questionnaire_key.clone(),
+            };
+            Ok::<_, AggregateError>(store::per_range(conn, &scope, &asked)?)
         })
-        .collect();
-    Ok((location, buckets))
+        .await?;
+    Ok(buckets_of(ranges, tallies, &rule))
 }

@@ -14,7 +14,7 @@ use super::DbConn;
 use super::schema::{reports, rollup_questions, rollup_sections, rollups};
 use crate::aggregates::rollup::{self, Contribution, Grain, RollupKey};
 use crate::aggregates::stats::Tally;
-use crate::ids::{LocationId, OrgId, ReportId};
+use crate::ids::{LocationId, OrgId};
 use crate::reports::model::ReportStatus;
 
 /// Applies `$m` to the histogram columns, in bucket order.
@@ -461,28 +461,6 @@ pub fn released_count(conn: &mut DbConn) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// A page of released reports' ids in (organization, id) order, after `after`.
-pub fn released_page(
-    conn: &mut DbConn,
-    after: Option<(OrgId, ReportId)>,
-    limit: i64,
-) -> QueryResult<Vec<(OrgId, ReportId)>> {
-    let mut query = reports::table
-        .filter(reports::status.eq(ReportStatus::Approved))
-        .select((reports::org_id, reports::id))
-        .order((reports::org_id.asc(), reports::id.asc()))
-        .limit(limit)
-        .into_boxed();
-    if let Some((org, id)) = after {
-        query = query.filter(
-            reports::org_id
-                .gt(org)
-                .or(reports::org_id.eq(org).and(reports::id.gt(id))),
-        );
-    }
-    query.load(conn)
-}
-
 fn key_of(
     org_id: OrgId,
     location_id: LocationId,
@@ -499,8 +477,29 @@ fn key_of(
 
 /// Everything the rollup tables hold.
 pub fn read_all(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
+    read(conn, None)
+}
+
+/// What the rollup tables hold for one location (of every questionnaire key and period), or
+/// for every location when `only` is `None`.
+pub fn read(
+    conn: &mut DbConn,
+    only: Option<(OrgId, LocationId)>,
+) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
+    macro_rules! rows {
+        ($table:ident, $row:ty) => {{
+            let mut q = $table::table.select(<$row>::as_select()).into_boxed();
+            if let Some((org, location)) = only {
+                q = q
+                    .filter($table::org_id.eq(org))
+                    .filter($table::location_id.eq(location));
+            }
+            let rows: Vec<$row> = q.load(conn)?;
+            rows
+        }};
+    }
     let mut stored: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
-    for row in rollups::table.select(RollupRow::as_select()).load(conn)? {
+    for row in rows!(rollups, RollupRow) {
         let tally = row.tally();
         stored
             .entry(key_of(
@@ -512,10 +511,7 @@ pub fn read_all(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
             .or_default()
             .tally = tally;
     }
-    for row in rollup_sections::table
-        .select(SectionRow::as_select())
-        .load(conn)?
-    {
+    for row in rows!(rollup_sections, SectionRow) {
         let sums = row.sums();
         stored
             .entry(key_of(
@@ -528,10 +524,7 @@ pub fn read_all(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
             .sections
             .insert(row.section_key, sums);
     }
-    for row in rollup_questions::table
-        .select(QuestionRow::as_select())
-        .load(conn)?
-    {
+    for row in rows!(rollup_questions, QuestionRow) {
         let sums = row.sums();
         stored
             .entry(key_of(
@@ -547,43 +540,96 @@ pub fn read_all(conn: &mut DbConn) -> QueryResult<BTreeMap<RollupKey, Rollup>> {
     Ok(stored)
 }
 
-/// Replaces every rollup row with `all`. Call inside a transaction.
-pub fn replace_all(conn: &mut DbConn, all: &BTreeMap<RollupKey, Rollup>) -> QueryResult<()> {
-    diesel::delete(rollup_questions::table).execute(conn)?;
-    diesel::delete(rollup_sections::table).execute(conn)?;
-    diesel::delete(rollups::table).execute(conn)?;
+/// Rows per multi-row `INSERT`: under SQLite's 32,766 bound parameters for the widest row
+/// (34 columns), and few enough statements that a location's periods go in a handful.
+const INSERT_ROWS: usize = 900;
+
+/// Replaces one location's rollup rows with `all` (every key of it must be that location's),
+/// written as multi-row inserts. Call inside a transaction that holds [`lock_for_rebuild`].
+pub fn replace_location(
+    conn: &mut DbConn,
+    org: OrgId,
+    location: LocationId,
+    all: &BTreeMap<RollupKey, Rollup>,
+) -> QueryResult<usize> {
+    macro_rules! clear {
+        ($table:ident) => {
+            diesel::delete(
+                $table::table
+                    .filter($table::org_id.eq(org))
+                    .filter($table::location_id.eq(location)),
+            )
+            .execute(conn)?
+        };
+    }
+    clear!(rollup_questions);
+    clear!(rollup_sections);
+    clear!(rollups);
+    let periods: Vec<RollupRow> = all
+        .iter()
+        .map(|(key, r)| RollupRow::new(key, &r.tally))
+        .collect();
+    let mut sections = Vec::new();
+    let mut questions = Vec::new();
     for (key, rollup) in all {
-        diesel::insert_into(rollups::table)
-            .values(RollupRow::new(key, &rollup.tally))
-            .execute(conn)?;
         for (section, sums) in &rollup.sections {
-            diesel::insert_into(rollup_sections::table)
-                .values(SectionRow {
-                    org_id: key.org_id,
-                    location_id: key.location_id,
-                    questionnaire_key: key.questionnaire_key.clone(),
-                    period: key.period.clone(),
-                    section_key: section.clone(),
-                    score_sum: sums.score_sum,
-                    scored: count(sums.scored),
-                })
-                .execute(conn)?;
+            sections.push(SectionRow {
+                org_id: key.org_id,
+                location_id: key.location_id,
+                questionnaire_key: key.questionnaire_key.clone(),
+                period: key.period.clone(),
+                section_key: section.clone(),
+                score_sum: sums.score_sum,
+                scored: count(sums.scored),
+            });
         }
         for (question, sums) in &rollup.questions {
-            diesel::insert_into(rollup_questions::table)
-                .values(QuestionRow {
-                    org_id: key.org_id,
-                    location_id: key.location_id,
-                    questionnaire_key: key.questionnaire_key.clone(),
-                    period: key.period.clone(),
-                    question_key: question.clone(),
-                    applicable: count(sums.applicable),
-                    full_points: count(sums.full_points),
-                    earned_sum: sums.earned_sum,
-                    possible_sum: sums.possible_sum,
-                })
-                .execute(conn)?;
+            questions.push(QuestionRow {
+                org_id: key.org_id,
+                location_id: key.location_id,
+                questionnaire_key: key.questionnaire_key.clone(),
+                period: key.period.clone(),
+                question_key: question.clone(),
+                applicable: count(sums.applicable),
+                full_points: count(sums.full_points),
+                earned_sum: sums.earned_sum,
+                possible_sum: sums.possible_sum,
+            });
         }
+    }
+    for chunk in periods.chunks(INSERT_ROWS) {
+        on_backend!(conn, |c| diesel::insert_into(rollups::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    for chunk in sections.chunks(INSERT_ROWS) {
+        on_backend!(conn, |c| diesel::insert_into(rollup_sections::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    for chunk in questions.chunks(INSERT_ROWS) {
+        on_backend!(conn, |c| diesel::insert_into(rollup_questions::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(periods.len())
+}
+
+/// Keeps releases and withdrawals from touching the rollups until the transaction ends, so a
+/// location rebuilt from the released reports it reads cannot miss one released meanwhile
+/// (each of those writes its `rollups` row first). SQLite's writes are serial already.
+pub fn lock_for_rebuild(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("LOCK TABLE rollups IN SHARE ROW EXCLUSIVE MODE").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Refreshes the planner's statistics of the rollup tables (after a rebuild filled them).
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    for table in ["rollups", "rollup_sections", "rollup_questions"] {
+        on_backend!(conn, |c| diesel::sql_query(format!("ANALYZE {table}"))
+            .execute(c))?;
     }
     Ok(())
 }

@@ -329,3 +329,25 @@ pub fn manages(
         .get_result(conn)?;
     Ok(found > 0)
 }
+
+/// A page of every organization's location ids in (organization, id) order, after `after`:
+/// what `secondmile rollups verify|rebuild` walks.
+pub fn all_ids_page(
+    conn: &mut DbConn,
+    after: Option<(OrgId, LocationId)>,
+    limit: i64,
+) -> QueryResult<Vec<(OrgId, LocationId)>> {
+    let mut query = locations::table
+        .select((locations::org_id, locations::id))
+        .order((locations::org_id.asc(), locations::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((org, id)) = after {
+        query = query.filter(
+            locations::org_id
+                .gt(org)
+                .or(locations::org_id.eq(org).and(locations::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}

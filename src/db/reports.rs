@@ -239,6 +239,39 @@ pub fn find(conn: &mut DbConn, org: OrgId, id: ReportId) -> QueryResult<Option<R
         .transpose()
 }
 
+/// A page of one location's released reports in (visit date, id) order, after `after`
+/// (the last page's last visit date and id): one index range of `reports_location_day_idx`.
+pub fn released_at_location(
+    conn: &mut DbConn,
+    org: OrgId,
+    location: LocationId,
+    after: Option<(&str, ReportId)>,
+    limit: i64,
+) -> QueryResult<Vec<Report>> {
+    let mut query = reports::table
+        .filter(reports::org_id.eq(org))
+        .filter(reports::location_id.eq(location))
+        .filter(reports::status.eq(ReportStatus::Approved))
+        .select(ReportRow::as_select())
+        .order((reports::visit_local_date.asc(), reports::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((date, id)) = after {
+        query = query.filter(
+            reports::visit_local_date
+                .gt(date.to_string())
+                .or(reports::visit_local_date
+                    .eq(date.to_string())
+                    .and(reports::id.gt(id))),
+        );
+    }
+    query
+        .load(conn)?
+        .into_iter()
+        .map(ReportRow::into_report)
+        .collect()
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ReportFilter {
     pub location: Option<LocationId>,

@@ -88,6 +88,44 @@ pub fn put(conn: &mut DbConn, key: &str, value: &str, now: DateTime<Utc>) -> Que
     Ok(())
 }
 
+/// Takes `key` over: sets it to `value` when it holds `free`, or when nobody touched it since
+/// `stale_before` (its holder is gone). True when this call took it; one caller wins a race.
+pub fn claim(
+    conn: &mut DbConn,
+    key: &str,
+    free: &str,
+    value: &str,
+    stale_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let taken = diesel::update(
+        settings::table.filter(settings::key.eq(key)).filter(
+            settings::value
+                .eq(free)
+                .or(settings::updated_at.lt(stale_before.naive_utc())),
+        ),
+    )
+    .set((
+        settings::value.eq(value),
+        settings::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Marks `key` as still held (its `updated_at` is now).
+pub fn touch(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(settings::table.filter(settings::key.eq(key)))
+        .set(settings::updated_at.eq(now.naive_utc()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    diesel::delete(settings::table.filter(settings::key.eq(key))).execute(conn)?;
+    Ok(())
+}
+
 pub use crate::organization::model::OrganizationSettings;
 
 /// The organization's settings (the defaults when it never changed them).

@@ -84,6 +84,10 @@ const TABLE: &[(&str, Access)] = &[
         "GET /api/v1/aggregates/regions",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
+    (
+        "GET /api/v1/aggregates/trend",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
     ("POST /api/v1/auth/revoke", Public),
     ("POST /api/v1/auth/token", Public),
     (

@@ -270,3 +270,45 @@ async fn two_grain_rollups_are_rebuilt_at_three_grains_by_the_upgrade() {
         .expect("run secondmile rollups verify");
     assert!(verify.status.success(), "{verify:?}");
 }
+
+#[actix_web::test]
+async fn a_server_started_on_an_old_database_serves_first_and_builds_the_rollups_beside() {
+    let db = TestDb::create();
+    drop(first_schema_database(&db));
+    let address = start_server(&db, &[], |_| {});
+    let app = TestApp {
+        address,
+        db,
+        client: client(),
+    };
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let admin = sign_in(&app, &fixture_email("admin")).await;
+    let mut built = None;
+    for _ in 0..200 {
+        let (status, body) = app.get("/api/v1/aggregates/overview", &admin).await;
+        if status == 200 {
+            built = Some(body);
+            break;
+        }
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (503, Some("rollups_rebuilding"))
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut conn = app.db.connect();
+    let rollups = secondmile::db::aggregates::read_all(&mut conn).unwrap();
+    assert_eq!(
+        rollups.len(),
+        3,
+        "its day, its week and its month: {built:?}"
+    );
+    assert!(
+        secondmile::db::settings::get(&mut conn, "rollups_rebuild")
+            .unwrap()
+            .is_none(),
+        "the marker is gone"
+    );
+    assert!(built.is_some());
+}

@@ -1,5 +1,6 @@
-// Every location of the range ranked: sortable columns, filters, verdicts, the interval of
-// each mean drawn beside it, thin samples marked, and the same table as CSV.
+// Every location of the range ranked: columns sorted by the server (a page at a time, so
+// 20,000 locations load no more than 40), filters, verdicts, the interval of each mean drawn
+// beside it, thin samples marked, and the same table as CSV.
 
 import { h, announce, problemBox, mount } from '../dom.js';
 import * as api from '../api.js';
@@ -8,52 +9,60 @@ import { link } from '../route.js';
 import { filterOptions, aggregateFields } from '../data.js';
 import { aggregateQuery, ciBar, filterBar, rangeOf, scroller, thinMark, verdictBadge } from '../widgets.js';
 
-const VERDICT_ORDER = { zero: 0, insufficient_data: 1, first: 2, second: 3 };
+// `server`: the API's `order_by` for the column.
 const COLUMNS = [
-  { key: 'rank', label: '#', num: true, value: (r) => r.rank, first: 'asc' },
-  { key: 'name', label: 'Location', value: (r) => r.location.name, first: 'asc' },
-  { key: 'region', label: 'Region', value: (r) => r.location.region || '', first: 'asc' },
-  { key: 'visits', label: 'Visits', num: true, value: (r) => r.figures.visits, server: 'visits' },
-  { key: 'mean', label: 'Mean', num: true, value: (r) => r.figures.mean_score, server: 'mean_score' },
+  { key: 'rank', label: '#', num: true, server: 'rank', first: 'asc' },
+  { key: 'name', label: 'Location', server: 'name', first: 'asc' },
+  { key: 'region', label: 'Region', server: 'region', first: 'asc' },
+  { key: 'visits', label: 'Visits', num: true, server: 'visits' },
+  { key: 'mean', label: 'Mean', num: true, server: 'mean_score' },
   { key: 'ci', label: '95% CI', sortable: false },
-  { key: 'second', label: 'Second mile', num: true, value: (r) => r.figures.second_mile.rate, server: 'second_mile_rate' },
-  { key: 'zero', label: 'Zero mile', num: true, value: (r) => r.figures.zero_mile.rate, server: 'zero_mile_rate' },
-  { key: 'critical', label: 'Critical', num: true, value: (r) => r.figures.critical_failures.rate },
-  { key: 'verdict', label: 'Verdict', value: (r) => VERDICT_ORDER[r.figures.verdict] },
+  { key: 'second', label: 'Second mile', num: true, server: 'second_mile_rate' },
+  { key: 'zero', label: 'Zero mile', num: true, server: 'zero_mile_rate' },
+  { key: 'critical', label: 'Critical', num: true, server: 'critical_failure_rate' },
+  { key: 'verdict', label: 'Verdict', server: 'verdict', first: 'asc' },
 ];
 const FILTERS = ['questionnaire_key', 'region', 'tag', 'min_visits'];
-
-function compare(a, b) {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return 1;
-  if (b === null || b === undefined) return -1;
-  return typeof a === 'string' ? a.localeCompare(b) : a - b;
-}
+const PAGE = 50;
 
 export default async function leaderboard(ctx) {
   const { params, me } = ctx;
   const options = await filterOptions(me);
   const query = aggregateQuery(params, FILTERS);
-  const { items, complete } = await api.all('aggregates/locations', query, 50);
   const state = {
-    sort: COLUMNS.some((c) => c.key === params.get('sort')) ? params.get('sort') : 'rank',
+    sort: COLUMNS.some((c) => c.key === params.get('sort') && c.sortable !== false) ? params.get('sort') : 'rank',
     dir: params.get('dir') === 'desc' ? 'desc' : 'asc',
+    items: [],
+    next: null,
   };
+  const column = () => COLUMNS.find((c) => c.key === state.sort);
+  async function fetchPage(cursor) {
+    const page = await api.get('aggregates/locations', { ...query, order_by: column().server, dir: state.dir, limit: PAGE, cursor });
+    state.items = cursor ? state.items.concat(page.items) : page.items;
+    state.next = page.next_cursor;
+  }
+  await fetchPage(null);
   const tbody = h('tbody', {});
   const head = h('tr', {});
   const table = h('table', { class: 'grid', id: 'leaderboard' }, h('thead', {}, head), tbody);
   const count = h('p', { class: 'muted', id: 'row-count' });
 
+  const more = h('button', { type: 'button', id: 'more-rows', hidden: true, onclick: async () => {
+    more.disabled = true;
+    mount(error);
+    try {
+      await fetchPage(state.next);
+      draw();
+    } catch (e) {
+      mount(error, problemBox(e));
+    } finally {
+      more.disabled = false;
+    }
+  } }, `Show ${PAGE} more`);
+
   function draw() {
-    const column = COLUMNS.find((c) => c.key === state.sort);
-    const sign = state.dir === 'asc' ? 1 : -1;
-    // Missing values (no scored visits) stay last in either direction.
-    const rows = [...items].sort((a, b) => {
-      const va = column.value(a);
-      const vb = column.value(b);
-      if (va === null || va === undefined || vb === null || vb === undefined) return compare(va, vb);
-      return sign * compare(va, vb) || a.rank - b.rank;
-    });
+    // The server lists the rows (missing values last in either direction).
+    const rows = state.items;
     mount(head, COLUMNS.map((c) => {
       if (c.sortable === false) return h('th', { scope: 'col' }, c.label);
       const active = c.key === state.sort;
@@ -74,14 +83,24 @@ export default async function leaderboard(ctx) {
       h('td', { class: 'num' }, fmt.pct(r.figures.zero_mile.rate)),
       h('td', { class: 'num' }, fmt.pct(r.figures.critical_failures.rate)),
       h('td', {}, verdictBadge(r.figures.verdict)))));
-    count.textContent = `${fmt.int(items.length)} locations${complete ? '' : ' (the first ones only; narrow the filters)'}`;
+    count.textContent = state.next
+      ? `The first ${fmt.int(rows.length)} locations in this order`
+      : `${fmt.int(rows.length)} locations`;
+    more.hidden = !state.next;
   }
 
-  function sortBy(column) {
+  async function sortBy(column) {
     if (state.sort === column.key) state.dir = state.dir === 'asc' ? 'desc' : 'asc';
     else {
       state.sort = column.key;
       state.dir = column.first || 'desc';
+    }
+    mount(error);
+    try {
+      await fetchPage(null);
+    } catch (e) {
+      mount(error, problemBox(e));
+      return;
     }
     draw();
     // The sort is kept in the address without reloading the page.
@@ -96,8 +115,7 @@ export default async function leaderboard(ctx) {
     download.disabled = true;
     mount(error);
     try {
-      const column = COLUMNS.find((c) => c.key === state.sort);
-      const csvQuery = { ...query, sort: column.server };
+      const csvQuery = { ...query, order_by: column().server, dir: state.dir };
       const { data } = await api.call(api.withQuery('aggregates/locations.csv', csvQuery), { as: 'blob' });
       const url = URL.createObjectURL(data);
       const a = h('a', { href: url, download: `leaderboard-${query.from}-${query.to}.csv` });
@@ -122,7 +140,8 @@ export default async function leaderboard(ctx) {
       (values) => { window.location.hash = link('leaderboard', null, { ...values, sort: state.sort, dir: state.dir }); }),
     h('div', { class: 'toolbar' }, count, download),
     error,
-    scroller(table, 'Leaderboard'));
+    scroller(table, 'Leaderboard'),
+    more);
 }
 
 /** The range and questionnaire carried from a list to a location page. */

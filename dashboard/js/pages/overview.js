@@ -10,26 +10,9 @@ import { filterOptions, aggregateFields } from '../data.js';
 import { aggregateQuery, ciBar, figureCards, meter, filterBar, rangeOf, scroller, section, thinMark, verdictBadge } from '../widgets.js';
 
 /** Weeks for a range up to about three months, calendar months beyond. */
-function buckets(from, to) {
+function unitFor(from, to) {
   const days = (Date.parse(to) - Date.parse(from)) / 86400000 + 1;
-  const out = [];
-  const unit = days <= 100 ? 'week' : 'month';
-  if (unit === 'week') {
-    for (let start = from; start <= to; start = fmt.addDays(start, 7)) {
-      const end = fmt.addDays(start, 6);
-      out.push({ start, end: end > to ? to : end });
-    }
-  } else {
-    let start = from;
-    while (start <= to) {
-      const d = new Date(`${start}T00:00:00Z`);
-      const monthEnd = fmt.isoDay(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)));
-      const end = monthEnd > to ? to : monthEnd;
-      out.push({ start, end });
-      start = fmt.addDays(end, 1);
-    }
-  }
-  return { unit, periods: out };
+  return days <= 100 ? 'week' : 'month';
 }
 
 export default async function overview(ctx) {
@@ -37,11 +20,12 @@ export default async function overview(ctx) {
   const options = await filterOptions(me);
   const query = aggregateQuery(params, ['questionnaire_key', 'region', 'tag']);
   const { from, to } = rangeOf(params);
-  const { unit, periods } = buckets(from, to);
+  const unit = unitFor(from, to);
+  // The whole trend in one request, whatever the number of buckets.
   const [summary, regions, trend] = await Promise.all([
     api.get('aggregates/overview', query),
     api.get('aggregates/regions', aggregateQuery(params, ['questionnaire_key', 'tag'])),
-    Promise.all(periods.map(async (p) => ({ ...p, figures: (await api.get('aggregates/overview', { ...query, from: p.start, to: p.end })).figures }))),
+    api.get('aggregates/trend', { ...query, bucket: unit }).then((t) => t.buckets),
   ]);
   const v = summary.verdicts;
   const verdicts = h('ul', { class: 'verdicts', id: 'verdict-counts' },
