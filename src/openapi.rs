@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::aggregates::dto::{BucketBy, SortBy};
+use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::exports::dto::ExportLayout;
@@ -33,7 +34,16 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
         contact(name = "secondmile", url = "https://github.com/secondmile/secondmile"),
     ),
-    components(schemas(Problem, Violation, Sort, SortBy, BucketBy, ExportLayout)),
+    components(schemas(
+        Problem,
+        Violation,
+        Sort,
+        SortBy,
+        BucketBy,
+        Column,
+        Direction,
+        ExportLayout
+    )),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),

@@ -5,6 +5,7 @@ API, spread over the stores and dates by SQL). `secondmile rollups rebuild` is t
 section of its own; then the HQ reads the dashboard makes, p50 and p95 over HTTP, beside a
 plain GROUP BY over the reports table of the same 90 days (server-side time)."""
 
+import os
 import random
 import re
 import statistics
@@ -20,6 +21,11 @@ TEMPLATES = 12
 
 
 def sizes(quick):
+    """(locations, reports); SECONDMILE_BENCH_HQ_SIZE=LOCATIONS,REPORTS overrides them."""
+    asked = os.environ.get("SECONDMILE_BENCH_HQ_SIZE")
+    if asked:
+        locations, reports = (int(v) for v in asked.split(","))
+        return locations, reports
     return (400, 4_000) if quick else (20_000, 200_000)
 
 

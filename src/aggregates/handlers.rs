@@ -363,14 +363,7 @@ pub async fn location_trend(
         location: (&location).into(),
         range: range.into(),
         bucket,
-        buckets: buckets
-            .into_iter()
-            .map(|b| TrendBucketResponse {
-                start: b.start,
-                end: b.end,
-                figures: b.figures,
-            })
-            .collect(),
+        buckets: bucket_rows(buckets),
     }))
 }
 
@@ -414,15 +407,19 @@ pub async fn coverage_trend(
     Ok(web::Json(CoverageTrendResponse {
         range: range.into(),
         bucket,
-        buckets: buckets
-            .into_iter()
-            .map(|b| TrendBucketResponse {
-                start: b.start,
-                end: b.end,
-                figures: b.figures,
-            })
-            .collect(),
+        buckets: bucket_rows(buckets),
     }))
+}
+
+fn bucket_rows(buckets: Vec<service::TrendBucket>) -> Vec<TrendBucketResponse> {
+    buckets
+        .into_iter()
+        .map(|b| TrendBucketResponse {
+            start: b.start,
+            end: b.end,
+            figures: b.figures,
+        })
+        .collect()
 }
 
 /// Regions.

@@ -232,6 +232,24 @@ pub struct Coverage {
 /// The most locations an organization-wide aggregate reads.
 const MAX_LOCATIONS: i64 = 100_000;
 
+impl Coverage {
+    /// Every location of the organization: its rollups need no list of locations.
+    fn everywhere(&self) -> bool {
+        self.region.is_none() && self.tag.is_none() && self.manager.is_none()
+    }
+
+    fn filter(self) -> LocationFilter {
+        LocationFilter {
+            region: self.region,
+            tag: self.tag,
+            active: None,
+            code: None,
+            name_contains: None,
+            manager: self.manager,
+        }
+    }
+}
+
 /// The locations covered, each with its rollup over the range.
 async fn covered(
     db: &Db,
@@ -242,17 +260,8 @@ async fn covered(
 ) -> Result<Vec<(Location, Rollup)>, AggregateError> {
     let range = range.clone();
     db.run(move |conn| {
-        let everywhere =
-            coverage.region.is_none() && coverage.tag.is_none() && coverage.manager.is_none();
-        let filter = LocationFilter {
-            region: coverage.region,
-            tag: coverage.tag,
-            active: None,
-            code: None,
-            name_contains: None,
-            manager: coverage.manager,
-        };
-        let locations = locations_store::list(conn, org, &filter, None, MAX_LOCATIONS)?;
+        let everywhere = coverage.everywhere();
+        let locations = locations_store::list(conn, org, &coverage.filter(), None, MAX_LOCATIONS)?;
         // The whole organization needs no list of locations in the query.
         let scope = Scope {
             org,
@@ -625,21 +634,11 @@ pub async fn coverage_trend(
     let asked = ranges.clone();
     let tallies = db
         .run(move |conn| {
-            let everywhere =
-                coverage.region.is_none() && coverage.tag.is_none() && coverage.manager.is_none();
-            let locations = if everywhere {
+            let locations = if coverage.everywhere() {
                 None
             } else {
-                let filter = LocationFilter {
-                    region: coverage.region,
-                    tag: coverage.tag,
-                    active: None,
-                    code: None,
-                    name_contains: None,
-                    manager: coverage.manager,
-                };
                 Some(
-                    locations_store::list(conn, org, &filter, None, MAX_LOCATIONS)?
+                    locations_store::list(conn, org, &coverage.filter(), None, MAX_LOCATIONS)?
                         .into_iter()
                         .map(|l| l.id)
                         .collect(),

@@ -196,6 +196,47 @@ async fn the_docs_page_works_offline_and_calls_no_online_validator() {
     assert!(!script.contains("swagger.io"), "{script}");
 }
 
+/// Every `$ref` of the document, with where it stands.
+fn refs<'a>(value: &'a serde_json::Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref"
+                    && let Some(target) = child.as_str()
+                {
+                    out.push((at.clone(), target));
+                } else {
+                    refs(child, format!("{at}/{key}"), out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                refs(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, String::new(), &mut found);
+    assert!(found.len() > 100, "the document uses references");
+    let dangling: Vec<String> = found
+        .iter()
+        .filter(|(_, target)| {
+            target
+                .strip_prefix('#')
+                .is_none_or(|pointer| doc.pointer(pointer).is_none())
+        })
+        .map(|(at, target)| format!("{at} -> {target}"))
+        .collect();
+    assert!(dangling.is_empty(), "unresolved references: {dangling:#?}");
+}
+
 #[test]
 fn every_operation_id_is_unique() {
     let doc: serde_json::Value =

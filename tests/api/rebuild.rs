@@ -49,18 +49,7 @@ async fn get(
 }
 
 async fn approved_one(w: &World) {
-    let (status, created) = submit(w, &report(w)).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap();
-    let (status, body) = w
-        .app
-        .post(
-            &format!("/api/v1/reports/{id}/review"),
-            &w.admin_token,
-            json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    crate::aggregates::approved(w, &report(w)).await;
 }
 
 /// Polls the overview until it answers 200 (each earlier answer must be the documented 503).
