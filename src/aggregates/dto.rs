@@ -9,7 +9,7 @@ use super::order::{Column, Direction};
 use super::recognition::Moment;
 use super::service::{self, LeaderboardSort, Overview, SectionMean, Standing, VerdictCounts};
 use crate::ids::{LocationId, ReportId};
-use crate::locations::model::Location;
+use crate::locations::model::{Location, LocationBrief};
 
 /// The range of an aggregate.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -181,6 +181,17 @@ pub struct LocationRef {
     pub code: String,
     pub name: String,
     pub region: Option<String>,
+}
+
+impl From<&LocationBrief> for LocationRef {
+    fn from(l: &LocationBrief) -> Self {
+        LocationRef {
+            id: l.id,
+            code: l.code.clone(),
+            name: l.name.clone(),
+            region: l.region.clone(),
+        }
+    }
 }
 
 impl From<&Location> for LocationRef {

@@ -255,6 +255,12 @@ pub struct Rebuild {
     pub periods: usize,
     /// Released reports read so far.
     pub read: u64,
+    /// Transactions done, and the one after which the planner's statistics are refreshed
+    /// next (the 1st, 2nd, 4th, 8th...): the rollup tables grow from empty, and a plan made
+    /// for an empty table (PostgreSQL keeps one per prepared statement) would scan the whole
+    /// table for every location.
+    steps: u64,
+    analyze_at: u64,
 }
 
 impl Rebuild {
@@ -284,6 +290,11 @@ impl Rebuild {
         self.after = ids.get(done.saturating_sub(1)).copied();
         self.periods += periods;
         self.read += read;
+        self.steps += 1;
+        if self.steps >= self.analyze_at {
+            store::analyze(conn)?;
+            self.analyze_at = self.steps * 2;
+        }
         Ok(true)
     }
 }

@@ -82,9 +82,9 @@ pub fn key(s: &Standing, by: Column) -> Key {
     let number = |v: Option<f64>| v.map(Value::Number);
     let value = match by {
         Column::Rank => Some(Value::Number(s.rank as f64)),
-        Column::Name => Some(Value::Text(s.location.fields.name.clone())),
-        Column::Code => Some(Value::Text(s.location.fields.code.clone())),
-        Column::Region => s.location.fields.region.clone().map(Value::Text),
+        Column::Name => Some(Value::Text(s.location.name.clone())),
+        Column::Code => Some(Value::Text(s.location.code.clone())),
+        Column::Region => s.location.region.clone().map(Value::Text),
         Column::Visits => Some(Value::Number(f.visits as f64)),
         Column::MeanScore => number(f.mean_score),
         Column::SecondMileRate => number(f.second_mile.rate),
@@ -95,7 +95,7 @@ pub fn key(s: &Standing, by: Column) -> Key {
     Key {
         value,
         rank: s.rank,
-        code: s.location.fields.code.clone(),
+        code: s.location.code.clone(),
     }
 }
 

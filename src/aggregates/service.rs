@@ -11,7 +11,7 @@ use crate::db::aggregates::{self as store, Parts, Rollup, Scope};
 use crate::db::locations::{self as locations_store, LocationFilter};
 use crate::db::{Db, DbError, QueryError, questionnaires};
 use crate::ids::{LocationId, OrgId, UserId};
-use crate::locations::model::Location;
+use crate::locations::model::{Location, LocationBrief};
 use crate::query::QuestionnaireKey;
 use crate::validation::Violation;
 
@@ -257,11 +257,11 @@ async fn covered(
     coverage: Coverage,
     range: &Range,
     parts: Parts,
-) -> Result<Vec<(Location, Rollup)>, AggregateError> {
+) -> Result<Vec<(LocationBrief, Rollup)>, AggregateError> {
     let range = range.clone();
     db.run(move |conn| {
         let everywhere = coverage.everywhere();
-        let locations = locations_store::list(conn, org, &coverage.filter(), None, MAX_LOCATIONS)?;
+        let locations = locations_store::briefs(conn, org, &coverage.filter(), MAX_LOCATIONS)?;
         // The whole organization needs no list of locations in the query.
         let scope = Scope {
             org,
@@ -293,7 +293,7 @@ pub enum LeaderboardSort {
 /// One location on the leaderboard.
 pub struct Standing {
     pub rank: u64,
-    pub location: Location,
+    pub location: LocationBrief,
     pub figures: Figures,
 }
 
@@ -340,8 +340,8 @@ fn ranked<T>(
 }
 
 /// Orders standings best first and ranks them (see [`ranked`]).
-pub fn rank(rows: Vec<(Location, Figures)>, sort: LeaderboardSort) -> Vec<Standing> {
-    ranked(rows, sort, |l| l.fields.code.clone())
+pub fn rank(rows: Vec<(LocationBrief, Figures)>, sort: LeaderboardSort) -> Vec<Standing> {
+    ranked(rows, sort, |l| l.code.clone())
         .into_iter()
         .map(|(rank, location, figures)| Standing {
             rank,
@@ -442,7 +442,7 @@ pub async fn regions(
     let rows = covered(db, org, coverage, &range, Parts::default()).await?;
     let mut by_region: BTreeMap<Option<String>, (u64, Rollup)> = BTreeMap::new();
     for (location, rollup) in rows {
-        let entry = by_region.entry(location.fields.region.clone()).or_default();
+        let entry = by_region.entry(location.region.clone()).or_default();
         entry.0 += 1;
         entry.1.merge(&rollup);
     }

@@ -97,14 +97,40 @@ pub fn sample_sd(n: u64, sum: f64, sum_sq: f64) -> Option<f64> {
     Some(variance.sqrt())
 }
 
+/// Degrees of freedom whose quantile is remembered once computed.
+const REMEMBERED_DF: usize = 4096;
+
+/// The Student-t distribution's 0.975 quantile with `df` degrees of freedom. Its inverse CDF
+/// is computed by iteration (tens of microseconds), and a leaderboard asks for it once per
+/// location: each value up to [`REMEMBERED_DF`] is computed once per process, then read.
+fn t975(df: u64) -> Option<f64> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static REMEMBERED: [AtomicU64; REMEMBERED_DF] = [const { AtomicU64::new(0) }; REMEMBERED_DF];
+    let compute = || {
+        StudentsT::new(0.0, 1.0, df as f64)
+            .ok()
+            .map(|t| t.inverse_cdf(0.975))
+            .filter(|q| q.is_finite())
+    };
+    let Some(slot) = usize::try_from(df).ok().and_then(|i| REMEMBERED.get(i)) else {
+        return compute();
+    };
+    match slot.load(Ordering::Relaxed) {
+        0 => {
+            let q = compute()?;
+            slot.store(q.to_bits(), Ordering::Relaxed);
+            Some(q)
+        }
+        bits => Some(f64::from_bits(bits)),
+    }
+}
+
 /// Student-t 95 % interval of the mean of `n` values.
 pub fn t_interval(n: u64, mean: f64, sd: f64) -> Option<(f64, f64)> {
     if n < 2 {
         return None;
     }
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .ok()?
-        .inverse_cdf(0.975);
+    let t = t975(n - 1)?;
     let half = t * sd / (n as f64).sqrt();
     Some((mean - half, mean + half))
 }
@@ -223,6 +249,25 @@ mod tests {
         assert_eq!(wilson(0, 10).unwrap().0, 0.0);
         assert!(close(wilson(10, 10).unwrap().1, 1.0));
         assert_eq!(wilson(0, 0), None);
+    }
+
+    #[test]
+    fn t_quantiles_are_remembered_exactly_and_computed_beyond() {
+        // Published two-sided 95 % critical values.
+        for (df, want) in [
+            (1, 12.706),
+            (2, 4.303),
+            (10, 2.228),
+            (30, 2.042),
+            (4095, 1.961),
+        ] {
+            let first = t975(df).unwrap();
+            let again = t975(df).unwrap();
+            assert_eq!(first.to_bits(), again.to_bits(), "df {df}");
+            assert!((first - want).abs() < 5e-4, "df {df}: {first}");
+        }
+        assert!((t975(1_000_000).unwrap() - 1.960).abs() < 5e-4);
+        assert_eq!(t975(0), None);
     }
 
     #[test]

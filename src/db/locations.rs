@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::{locations, manager_locations};
 use super::{DbConn, bad_data};
 use crate::ids::{LocationId, OrgId, UserId};
-use crate::locations::model::{Location, LocationFields};
+use crate::locations::model::{Location, LocationBrief, LocationFields};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, so a name search ignores case. SQLite's own folds ASCII only: every
@@ -190,6 +190,39 @@ pub struct LocationFilter {
     pub manager: Option<UserId>,
 }
 
+/// `$query` (boxed, over `locations`) narrowed to `$org`'s locations that `$filter` keeps.
+macro_rules! filtered {
+    ($query:expr, $org:expr, $filter:expr) => {{
+        let (org, filter): (OrgId, &LocationFilter) = ($org, $filter);
+        let mut query = $query.filter(locations::org_id.eq(org));
+        if let Some(region) = &filter.region {
+            query = query.filter(locations::region.eq(region.clone()));
+        }
+        if let Some(tag) = &filter.tag {
+            let pattern = format!("%|{}|%", like_escape(tag));
+            query = query.filter(locations::tags.like(pattern).escape('\\'));
+        }
+        if let Some(active) = filter.active {
+            query = query.filter(locations::active.eq(active));
+        }
+        if let Some(code) = &filter.code {
+            query = query.filter(locations::code.eq(code.clone()));
+        }
+        if let Some(text) = &filter.name_contains {
+            let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+            query = query.filter(lower(locations::name).like(pattern).escape('\\'));
+        }
+        if let Some(manager) = filter.manager {
+            let assigned = manager_locations::table
+                .filter(manager_locations::org_id.eq(org))
+                .filter(manager_locations::user_id.eq(manager))
+                .select(manager_locations::location_id);
+            query = query.filter(locations::id.eq_any(assigned));
+        }
+        query
+    }};
+}
+
 pub fn list(
     conn: &mut DbConn,
     org: OrgId,
@@ -197,38 +230,17 @@ pub fn list(
     after: Option<LocationId>,
     limit: i64,
 ) -> QueryResult<Vec<Location>> {
-    let mut query = locations::table
-        .filter(locations::org_id.eq(org))
-        .select(LocationRow::as_select())
-        .order(locations::id.asc())
-        .limit(limit)
-        .into_boxed();
+    let mut query = filtered!(
+        locations::table
+            .select(LocationRow::as_select())
+            .order(locations::id.asc())
+            .limit(limit)
+            .into_boxed(),
+        org,
+        filter
+    );
     if let Some(after) = after {
         query = query.filter(locations::id.gt(after));
-    }
-    if let Some(region) = &filter.region {
-        query = query.filter(locations::region.eq(region.clone()));
-    }
-    if let Some(tag) = &filter.tag {
-        let pattern = format!("%|{}|%", like_escape(tag));
-        query = query.filter(locations::tags.like(pattern).escape('\\'));
-    }
-    if let Some(active) = filter.active {
-        query = query.filter(locations::active.eq(active));
-    }
-    if let Some(code) = &filter.code {
-        query = query.filter(locations::code.eq(code.clone()));
-    }
-    if let Some(text) = &filter.name_contains {
-        let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
-        query = query.filter(lower(locations::name).like(pattern).escape('\\'));
-    }
-    if let Some(manager) = filter.manager {
-        let assigned = manager_locations::table
-            .filter(manager_locations::org_id.eq(org))
-            .filter(manager_locations::user_id.eq(manager))
-            .select(manager_locations::location_id);
-        query = query.filter(locations::id.eq_any(assigned));
     }
     query
         .load::<LocationRow>(conn)?
@@ -350,4 +362,38 @@ pub fn all_ids_page(
         );
     }
     query.load(conn)
+}
+
+/// The id, code, name and region of `org`'s locations that `filter` keeps (up to `limit`):
+/// what the aggregates list and sort by, without decoding whole rows.
+pub fn briefs(
+    conn: &mut DbConn,
+    org: OrgId,
+    filter: &LocationFilter,
+    limit: i64,
+) -> QueryResult<Vec<LocationBrief>> {
+    let rows: Vec<(LocationId, String, String, Option<String>)> = filtered!(
+        locations::table
+            .select((
+                locations::id,
+                locations::code,
+                locations::name,
+                locations::region,
+            ))
+            .order(locations::id.asc())
+            .limit(limit)
+            .into_boxed(),
+        org,
+        filter
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, name, region)| LocationBrief {
+            id,
+            code,
+            name,
+            region,
+        })
+        .collect())
 }

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::aggregates::figures::{Figures, Proportion};
-use crate::locations::model::Location;
+use crate::locations::model::{Location, LocationBrief};
 use crate::reports::model::Report;
 
 /// A text cell that a spreadsheet cannot take for a formula.
@@ -235,13 +235,12 @@ pub fn standing_header() -> Vec<String> {
 }
 
 /// One standing's record.
-pub fn standing_record(rank: u64, location: &Location, f: &Figures) -> Vec<String> {
+pub fn standing_record(rank: u64, location: &LocationBrief, f: &Figures) -> Vec<String> {
     let mut row = vec![
         rank.to_string(),
-        text(&location.fields.code).into_owned(),
-        text(&location.fields.name).into_owned(),
+        text(&location.code).into_owned(),
+        text(&location.name).into_owned(),
         location
-            .fields
             .region
             .as_deref()
             .map(|r| text(r).into_owned())

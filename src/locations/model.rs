@@ -32,6 +32,15 @@ pub struct Location {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the aggregates show of a location: enough to name, list and group it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocationBrief {
+    pub id: LocationId,
+    pub code: String,
+    pub name: String,
+    pub region: Option<String>,
+}
+
 impl Location {
     /// A new, active location of `org` with checked fields.
     pub fn new(org_id: OrgId, fields: LocationFields, now: DateTime<Utc>) -> Self {
