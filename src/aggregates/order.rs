@@ -104,8 +104,9 @@ fn compare_values(a: &Value, b: &Value) -> Ordering {
         (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
         // Case-insensitively first, so "bath" and "Bristol" read in dictionary order.
         (Value::Text(x), Value::Text(y)) => x
-            .to_lowercase()
-            .cmp(&y.to_lowercase())
+            .chars()
+            .flat_map(char::to_lowercase)
+            .cmp(y.chars().flat_map(char::to_lowercase))
             .then_with(|| x.cmp(y)),
         (Value::Number(_), Value::Text(_)) => Ordering::Less,
         (Value::Text(_), Value::Number(_)) => Ordering::Greater,
@@ -130,10 +131,18 @@ pub fn compare(a: &Key, b: &Key, descending: bool) -> Ordering {
 
 /// Lists `rows` in `order`, each with its key.
 pub fn sort(rows: Vec<Standing>, order: Order) -> Vec<(Key, Standing)> {
-    let mut keyed: Vec<(Key, Standing)> =
-        rows.into_iter().map(|s| (key(&s, order.by), s)).collect();
-    keyed.sort_by(|(a, _), (b, _)| compare(a, b, order.descending));
-    keyed
+    // Keys sorted beside each row's index, then each row moved once into place: rows are
+    // large, and a leaderboard has tens of thousands of them.
+    let mut keys: Vec<(Key, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (key(s, order.by), i))
+        .collect();
+    keys.sort_by(|(a, _), (b, _)| compare(a, b, order.descending));
+    let mut slots: Vec<Option<Standing>> = rows.into_iter().map(Some).collect();
+    keys.into_iter()
+        .filter_map(|(k, i)| Some((k, slots.get_mut(i)?.take()?)))
+        .collect()
 }
 
 /// The rows listed after `after` (all of them without a cursor).

@@ -311,27 +311,36 @@ fn sort_key(figures: &Figures, sort: LeaderboardSort) -> Option<f64> {
 /// Orders rows best first (ties in name order, by `name`) and ranks them with standard
 /// competition ranking (ties share a rank: 1 2 2 4); rows without a value share the last.
 fn ranked<T>(
-    mut rows: Vec<(T, Figures)>,
+    rows: Vec<(T, Figures)>,
     sort: LeaderboardSort,
     name: impl Fn(&T) -> String,
 ) -> Vec<(u64, T, Figures)> {
-    rows.sort_by(|(ta, a), (tb, b)| {
-        let (ka, kb) = (sort_key(a, sort), sort_key(b, sort));
+    // Keys computed once and sorted beside each row's index: the rows themselves are large
+    // and a leaderboard has tens of thousands of them.
+    let mut keys: Vec<(Option<f64>, String, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (item, figures))| (sort_key(figures, sort), name(item), i))
+        .collect();
+    keys.sort_by(|(ka, na, _), (kb, nb, _)| {
         match (ka, kb) {
-            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(x), Some(y)) => y.total_cmp(x),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         }
-        .then_with(|| name(ta).cmp(&name(tb)))
+        .then_with(|| na.cmp(nb))
     });
-    let mut out = Vec::with_capacity(rows.len());
+    let mut slots: Vec<Option<(T, Figures)>> = rows.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
     let mut previous: Option<(Option<f64>, u64)> = None;
-    for (i, (item, figures)) in rows.into_iter().enumerate() {
-        let key = sort_key(&figures, sort);
+    for (position, (key, _, index)) in keys.into_iter().enumerate() {
+        let Some((item, figures)) = slots.get_mut(index).and_then(Option::take) else {
+            continue;
+        };
         let rank = match previous {
             Some((k, r)) if k == key => r,
-            _ => i as u64 + 1,
+            _ => position as u64 + 1,
         };
         previous = Some((key, rank));
         out.push((rank, item, figures));
