@@ -72,39 +72,51 @@ enum Turn {
     Theirs,
 }
 
+/// What the background task does next.
+enum Next {
+    Done,
+    Wait,
+    Continue(Rebuild),
+}
+
 /// The server's side: until no rebuild is asked for, hold it and run it a transaction at a
 /// time, or wait for the instance that holds it; then turn `flag` off.
 pub async fn run(db: Db, flag: Rebuilding) {
-    let mut held: Option<Rebuild> = None;
+    let mut next = Next::Wait;
     loop {
-        let outcome = match held.take() {
-            None => take_turn(&db).await.map(|turn| match turn {
-                Turn::Done => None,
-                Turn::Mine => Some(Some(Rebuild::default())),
-                Turn::Theirs => Some(None),
+        let outcome = match next {
+            Next::Done => break,
+            Next::Wait => take_turn(&db).await.map(|turn| match turn {
+                Turn::Done => Next::Done,
+                Turn::Mine => Next::Continue(Rebuild::default()),
+                Turn::Theirs => Next::Wait,
             }),
-            Some(rebuild) => step(&db, rebuild).await.map(|(rebuild, more)| {
+            Next::Continue(rebuild) => step(&db, rebuild).await.map(|(rebuild, more)| {
                 if more {
-                    Some(Some(rebuild))
-                } else {
-                    tracing::info!(
-                        periods = rebuild.periods,
-                        reports = rebuild.read,
-                        "rebuilt the aggregate rollups from the released reports"
-                    );
-                    None
+                    return Next::Continue(rebuild);
                 }
+                tracing::info!(
+                    periods = rebuild.periods,
+                    reports = rebuild.read,
+                    "rebuilt the aggregate rollups from the released reports"
+                );
+                Next::Done
             }),
         };
-        match outcome {
-            Ok(None) => break,
-            Ok(Some(Some(rebuild))) => held = Some(rebuild),
-            Ok(Some(None)) => tokio::time::sleep(LOOK_EVERY).await,
+        next = match outcome {
+            Ok(Next::Wait) => {
+                tokio::time::sleep(LOOK_EVERY).await;
+                Next::Wait
+            }
+            Ok(next) => next,
             Err(e) => {
+                // Taken again once the marker is stale, from the first location (each is
+                // replaced whole, so starting over is safe).
                 tracing::warn!(error = %e, "the rollups rebuild failed a step; it will retry");
                 tokio::time::sleep(LOOK_EVERY).await;
+                Next::Wait
             }
-        }
+        };
     }
     flag.set(false);
 }

@@ -30,6 +30,25 @@ macro_rules! histogram_columns {
     };
 }
 
+/// The tally of a row that has the rollup's sums as columns (a stored row, or rows added up).
+macro_rules! tally_of {
+    ($row:expr, $($h:ident),*) => {
+        Tally {
+            visits: uncount($row.visits),
+            scored_visits: uncount($row.scored_visits),
+            score_sum: $row.score_sum,
+            score_sum_sq: $row.score_sum_sq,
+            score_min: $row.score_min,
+            score_max: $row.score_max,
+            zero_mile: uncount($row.zero_mile),
+            first_mile: uncount($row.first_mile),
+            second_mile: uncount($row.second_mile),
+            critical_failures: uncount($row.critical_failures),
+            histogram: [$(uncount($row.$h)),*],
+        }
+    };
+}
+
 macro_rules! rollup_row {
     ($($h:ident),*) => {
         /// A rollup row; `hNN` count the visits whose overall score fell in bucket NN.
@@ -77,19 +96,7 @@ macro_rules! rollup_row {
 
             /// The row's tally.
             fn tally(&self) -> Tally {
-                Tally {
-                    visits: uncount(self.visits),
-                    scored_visits: uncount(self.scored_visits),
-                    score_sum: self.score_sum,
-                    score_sum_sq: self.score_sum_sq,
-                    score_min: self.score_min,
-                    score_max: self.score_max,
-                    zero_mile: uncount(self.zero_mile),
-                    first_mile: uncount(self.first_mile),
-                    second_mile: uncount(self.second_mile),
-                    critical_failures: uncount(self.critical_failures),
-                    histogram: [$(uncount(self.$h)),*],
-                }
+                tally_of!(self, $($h),*)
             }
         }
 
@@ -178,19 +185,7 @@ macro_rules! period_sums {
 
         impl PeriodSums {
             fn tally(&self) -> Tally {
-                Tally {
-                    visits: uncount(self.visits),
-                    scored_visits: uncount(self.scored_visits),
-                    score_sum: self.score_sum,
-                    score_sum_sq: self.score_sum_sq,
-                    score_min: self.score_min,
-                    score_max: self.score_max,
-                    zero_mile: uncount(self.zero_mile),
-                    first_mile: uncount(self.first_mile),
-                    second_mile: uncount(self.second_mile),
-                    critical_failures: uncount(self.critical_failures),
-                    histogram: [$(uncount(self.$h)),*],
-                }
+                tally_of!(self, $($h),*)
             }
         }
 

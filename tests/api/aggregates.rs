@@ -237,6 +237,31 @@ async fn aggregates_enforce_roles_scopes_ranges_and_tenants() {
         .get_ok("/api/v1/aggregates/overview", &globex_token)
         .await;
     assert_eq!(theirs["figures"]["visits"], 0);
+    let their_trend = w
+        .app
+        .get_ok("/api/v1/aggregates/trend?bucket=month", &globex_token)
+        .await;
+    let seen: u64 = their_trend["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["figures"]["visits"].as_u64().unwrap())
+        .sum();
+    assert_eq!(seen, 0, "nothing of another organization in the trend");
+    let ours = w
+        .app
+        .get_ok("/api/v1/aggregates/trend?bucket=month", &w.admin_token)
+        .await;
+    let own: u64 = ours["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["figures"]["visits"].as_u64().unwrap())
+        .sum();
+    assert!(
+        own >= 1,
+        "this organization's released visit is in its trend: {ours}"
+    );
 
     // Documented limits are enforced.
     let long_region = "r".repeat(101);
