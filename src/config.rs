@@ -170,6 +170,10 @@ pub struct AttachmentsConfig {
     /// `file://DIR` or `s3://BUCKET/PREFIX`.
     pub storage_url: String,
     pub max_bytes: u64,
+    /// Uploads of one caller at once; beyond, 429.
+    pub uploads_per_caller: usize,
+    /// Uploads of everyone at once; beyond, 429.
+    pub uploads_at_once: usize,
 }
 
 /// The default storage: a `secondmile-files` directory beside the SQLite file, or in the
@@ -419,6 +423,22 @@ impl AttachmentsConfig {
                 1,
                 1024 * 1024 * 1024,
             )?,
+            uploads_per_caller: usize::try_from(number(
+                &get,
+                "SECONDMILE_UPLOADS_PER_CALLER",
+                4,
+                1,
+                1000,
+            )?)
+            .unwrap_or(4),
+            uploads_at_once: usize::try_from(number(
+                &get,
+                "SECONDMILE_UPLOADS_AT_ONCE",
+                32,
+                1,
+                10_000,
+            )?)
+            .unwrap_or(32),
         })
     }
 }

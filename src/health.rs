@@ -106,8 +106,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessRes
 
 /// Metrics.
 ///
-/// Request counts and latencies by route and status, and database pool figures, in the
-/// Prometheus text exposition format.
+/// Request counts and latencies by route and status, database pool figures and uploads in
+/// flight, in the Prometheus text exposition format.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
@@ -115,7 +115,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessRes
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = state.metrics.render(state.db.pool_state());
+    let body = state
+        .metrics
+        .render(state.db.pool_state(), state.uploads.in_flight());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)

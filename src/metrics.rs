@@ -14,6 +14,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    uploads_in_flight: IntGauge,
     webhooks: crate::events::worker::WebhookMetrics,
 }
 
@@ -52,6 +53,11 @@ impl Metrics {
         .expect("valid metric definition");
         let pool_max = IntGauge::new("db_pool_max_connections", "Largest size of the pool")
             .expect("valid metric definition");
+        let uploads_in_flight = IntGauge::new(
+            "uploads_in_flight",
+            "Attachment uploads holding a place in the upload gate now",
+        )
+        .expect("valid metric definition");
         let webhooks = crate::events::worker::WebhookMetrics {
             attempts: IntCounterVec::new(
                 Opts::new(
@@ -86,6 +92,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
+            Box::new(uploads_in_flight.clone()),
             Box::new(webhooks.attempts.clone()),
             Box::new(webhooks.lag.clone()),
             Box::new(webhooks.oldest_pending.clone()),
@@ -100,6 +107,7 @@ impl Metrics {
             latency,
             pool_connections,
             pool_max,
+            uploads_in_flight,
             webhooks,
         }
     }
@@ -119,8 +127,10 @@ impl Metrics {
         self.latency.with_label_values(&labels).observe(seconds);
     }
 
-    /// The text exposition format, with the pool gauges read now.
-    pub fn render(&self, pool: PoolState) -> String {
+    /// The text exposition format, with the pool gauges and the uploads in flight read now.
+    pub fn render(&self, pool: PoolState, uploads_in_flight: usize) -> String {
+        self.uploads_in_flight
+            .set(i64::try_from(uploads_in_flight).unwrap_or(i64::MAX));
         let idle = i64::from(pool.idle);
         let open = i64::from(pool.connections);
         self.pool_connections.with_label_values(&["idle"]).set(idle);
@@ -161,11 +171,15 @@ mod tests {
         let m = Metrics::new();
         m.observe_request("GET", "/healthz", 200, 0.002);
         m.observe_request("GET", "/healthz", 200, 0.003);
-        let text = m.render(PoolState {
-            max_size: 10,
-            connections: 3,
-            idle: 2,
-        });
+        let text = m.render(
+            PoolState {
+                max_size: 10,
+                connections: 3,
+                idle: 2,
+            },
+            4,
+        );
+        assert!(text.contains("secondmile_uploads_in_flight 4"));
         assert!(text.contains(
             r#"secondmile_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
         ));

@@ -196,6 +196,11 @@ impl Application {
             reports: config.reports.clone(),
             storage: storage.clone(),
             attachments: config.attachments.clone(),
+            uploads: crate::attachments::gate::UploadGate::new(
+                config.attachments.uploads_per_caller,
+                config.attachments.uploads_at_once,
+                2,
+            ),
             webhooks: config.webhooks.clone(),
             rollups: rollups.clone(),
         });

@@ -18,6 +18,8 @@ pub struct AppState {
     /// Where photos and receipts are kept.
     pub storage: crate::attachments::storage::Storage,
     pub attachments: crate::config::AttachmentsConfig,
+    /// How many uploads run at once.
+    pub uploads: crate::attachments::gate::UploadGate,
     pub webhooks: crate::config::WebhooksConfig,
     /// On while the rollups are being rebuilt: aggregate reads answer 503.
     pub rollups: crate::aggregates::rebuilding::Rebuilding,

@@ -9,6 +9,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::content::{self, MediaType};
 use super::dto::{AttachmentResponse, AttachmentStatus};
 use super::service::{self, AttachmentError, DownloadError, Upload, Uploaded};
+use super::staging::Staged;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::ids::{AttachmentId, ReportId};
@@ -90,6 +91,8 @@ impl From<AttachmentError> for ApiError {
         (status = 413, description = "Larger than `SECONDMILE_MAX_ATTACHMENT_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not one of the accepted types (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The report names no file with this id (`not_expected`), or the bytes are not the declared type (`type_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uploads at once, of this caller (`SECONDMILE_UPLOADS_PER_CALLER`) or of everyone (`SECONDMILE_UPLOADS_AT_ONCE`); retry after `Retry-After` seconds (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     )
 )]
 #[put("/reports/{report_id}/attachments/{attachment_id}")]
@@ -141,7 +144,25 @@ pub async fn upload_attachment(
     {
         return Err(too_large());
     }
-    let mut bytes = web::BytesMut::new();
+    // Before any byte of the body is read: a place in the gate, then every check that needs
+    // no body (the report, the id, the room left).
+    let caller = match auth.principal {
+        crate::auth::Principal::User { id, .. } => id.0,
+        crate::auth::Principal::Client { id } => id.0,
+    };
+    let _entry = state.uploads.enter(caller).ok_or_else(|| {
+        ApiError::too_many_requests(std::time::Duration::from_secs(1))
+            .with_detail("too many uploads at once; retry in 1 s")
+    })?;
+    let admitted = service::admit(&state.db, &auth, report_id, id).await?;
+    let unreadable = |e: std::io::Error| -> ApiError {
+        AttachmentError::Storage(object_store::Error::Generic {
+            store: "staging",
+            source: Box::new(e),
+        })
+        .into()
+    };
+    let mut staged = Staged::create(&state.storage.staging_dir()).map_err(unreadable)?;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::bad_request(
@@ -149,18 +170,18 @@ pub async fn upload_attachment(
                 format!("the body could not be read: {e}"),
             )
         })?;
-        if bytes.len() + chunk.len() > limit {
+        if staged.len() + chunk.len() as u64 > limit as u64 {
             return Err(too_large());
         }
-        bytes.extend_from_slice(&chunk);
+        staged.append(&chunk).map_err(unreadable)?;
     }
     let upload = Upload {
         declared,
         digest,
-        bytes: bytes.freeze(),
+        staged,
     };
     Ok(
-        match service::upload(&state.db, &state.storage, &auth, report_id, id, upload).await? {
+        match service::upload(&state.db, &state.storage, &state.uploads, admitted, upload).await? {
             Uploaded::Created(a) => HttpResponse::Created().json(AttachmentResponse::from(a)),
             Uploaded::Replayed(a) => HttpResponse::Ok().json(AttachmentResponse::from(a)),
         },

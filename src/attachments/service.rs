@@ -4,7 +4,9 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::content::{self, MediaType};
+use super::gate::UploadGate;
 use super::model::Attachment;
+use super::staging::Staged;
 use super::storage::Storage;
 use crate::auth::{AuthUser, Principal};
 use crate::db::attachments as store;
@@ -13,7 +15,7 @@ use crate::events::service as events;
 use std::collections::HashMap;
 
 use crate::ids::{AttachmentId, OrgId, ReportId};
-use crate::reports::model::{View, Visibility};
+use crate::reports::model::{ExpectedFile, View, Visibility};
 use crate::reports::service::{self as reports, ReportError};
 
 pub use crate::reports::model::MAX_FILES_PER_REPORT as MAX_PER_REPORT;
@@ -58,24 +60,31 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The file as sent, checked: its declared type, what its bytes show, its digest.
-pub struct Upload {
-    pub declared: MediaType,
-    pub digest: Option<[u8; 32]>,
-    pub bytes: Bytes,
+/// What an upload is for, checked before its body is read: the report, the file it names
+/// under this id (when no file has the id yet) or the file already stored under it.
+pub struct Admitted {
+    org: OrgId,
+    report_id: ReportId,
+    revision: i32,
+    target: Target,
 }
 
-/// Stores a file for a report, idempotently on its id: the file is stored first, then its
-/// row, so a row always has its file (a file without a row, after a crash, is found by the
-/// sweeper).
-pub async fn upload(
+enum Target {
+    /// The report names the id and has room for another file.
+    New(ExpectedFile),
+    /// A file was stored under the id: the body decides between a replay and a conflict.
+    Stored(Box<Attachment>),
+}
+
+/// Checks everything an upload can be refused for without its body: the report is the
+/// caller's to upload for, and either a file is already stored under the id (the body
+/// tells a replay from a conflict) or the report names the id and has room for it.
+pub async fn admit(
     db: &Db,
-    storage: &Storage,
     caller: &AuthUser,
     report_id: ReportId,
     id: AttachmentId,
-    upload: Upload,
-) -> Result<Uploaded, AttachmentError> {
+) -> Result<Admitted, AttachmentError> {
     let org = caller.org_id;
     let scope = match caller.principal {
         Principal::User { id, .. } => Visibility::Own(id),
@@ -91,53 +100,106 @@ pub async fn upload(
     if !submitter {
         return Err(AttachmentError::NotSubmitter);
     }
-    let uploaded: [u8; 32] = Sha256::digest(&upload.bytes).into();
+    let (existing, count) = db
+        .run(move |conn| {
+            let existing = store::find(conn, org, id)?;
+            let count = store::for_report(conn, org, report_id)?.len();
+            Ok::<_, DbError>((existing, count))
+        })
+        .await?;
+    let target = match existing {
+        Some(stored) => Target::Stored(Box::new(stored)),
+        None => {
+            let named = report
+                .document
+                .attachments
+                .iter()
+                .find(|f| f.id == id)
+                .cloned()
+                .ok_or(AttachmentError::NotExpected(id))?;
+            if count >= MAX_PER_REPORT {
+                return Err(AttachmentError::TooMany);
+            }
+            Target::New(named)
+        }
+    };
+    Ok(Admitted {
+        org,
+        report_id,
+        revision: report.revision,
+        target,
+    })
+}
+
+/// The body as received: its declared type, the digest the client gave, the staged bytes.
+pub struct Upload {
+    pub declared: MediaType,
+    pub digest: Option<[u8; 32]>,
+    pub staged: Staged,
+}
+
+/// Stores an admitted file, idempotently on its id: the file is stored first, then its
+/// row, so a row always has its file (a file without a row, after a crash, is found by the
+/// sweeper). A file refused at the row (a concurrent upload took the last place) is
+/// deleted at once. At most the gate's `processing` files are held in memory at a time.
+pub async fn upload(
+    db: &Db,
+    storage: &Storage,
+    gate: &UploadGate,
+    admitted: Admitted,
+    mut upload: Upload,
+) -> Result<Uploaded, AttachmentError> {
+    let Admitted {
+        org,
+        report_id,
+        revision,
+        target,
+    } = admitted;
+    let uploaded: [u8; 32] = upload.staged.finish().map_err(staging_failed)?;
     if upload.digest.is_some_and(|d| d != uploaded) {
         return Err(AttachmentError::DigestMismatch);
     }
     let uploaded_hex = hex(&uploaded);
-    let existing = db
-        .run(move |conn| Ok::<_, DbError>(store::find(conn, org, id)?))
-        .await?;
-    if let Some(existing) = existing {
-        return if existing.report_id == report_id && existing.uploaded_sha256 == uploaded_hex {
-            Ok(Uploaded::Replayed(existing))
-        } else {
-            Err(AttachmentError::Conflict)
-        };
-    }
-    let Some(named) = report
-        .document
-        .attachments
-        .iter()
-        .find(|f| f.id == id)
-        .cloned()
-    else {
-        return Err(AttachmentError::NotExpected(id));
+    let named = match target {
+        Target::Stored(existing) => {
+            return if existing.report_id == report_id && existing.uploaded_sha256 == uploaded_hex {
+                Ok(Uploaded::Replayed(*existing))
+            } else {
+                Err(AttachmentError::Conflict)
+            };
+        }
+        Target::New(named) => named,
     };
-    let shown = MediaType::sniff(&upload.bytes);
+    let id = named.id;
+    let shown = MediaType::sniff(upload.staged.head());
     if shown != Some(upload.declared) {
         return Err(AttachmentError::TypeMismatch {
             declared: upload.declared.as_str(),
             shown: shown.map_or("of no accepted type".into(), |t| t.as_str().to_string()),
         });
     }
-    let stored =
-        content::strip_metadata(upload.declared, upload.bytes).map_err(AttachmentError::Damaged)?;
-    let stored_hex = hex(&Sha256::digest(&stored));
-    let key = format!("orgs/{org}/attachments/{id}/{stored_hex}");
-    let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
-    storage.put(&key, stored).await?;
+    let (key, size, stored_hex) = {
+        let _turn = gate.processing().await;
+        let bytes = Bytes::from(upload.staged.read().map_err(staging_failed)?);
+        drop(upload.staged);
+        let stored =
+            content::strip_metadata(upload.declared, bytes).map_err(AttachmentError::Damaged)?;
+        let stored_hex = hex(&Sha256::digest(&stored));
+        let key = format!("orgs/{org}/attachments/{id}/{stored_hex}");
+        let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+        storage.put(&key, stored).await?;
+        (key, size, stored_hex)
+    };
     let attachment = Attachment {
         id,
         org_id: org,
         report_id,
-        revision: report.revision,
+        revision,
         media_type: upload.declared.as_str().to_string(),
         size,
         sha256: stored_hex,
         uploaded_sha256: uploaded_hex.clone(),
-        storage_key: key,
+        storage_key: key.clone(),
         question: named.question,
         shows_staff: named.shows_staff,
         created_at: db.now(),
@@ -145,6 +207,15 @@ pub async fn upload(
     let row = attachment.clone();
     let stored = db
         .write(move |tx| {
+            // Counted under the report's lock: concurrent uploads see each other's rows.
+            crate::db::reports::lock(tx, org, report_id)?;
+            if let Some(a) = store::find(tx, org, id)? {
+                return if a.report_id == report_id && a.uploaded_sha256 == row.uploaded_sha256 {
+                    Ok(Uploaded::Replayed(a))
+                } else {
+                    Err(AttachmentError::Conflict)
+                };
+            }
             if store::for_report(tx, org, report_id)?.len() >= MAX_PER_REPORT {
                 return Err(AttachmentError::TooMany);
             }
@@ -163,14 +234,48 @@ pub async fn upload(
                 Some(_) => Err(AttachmentError::Conflict),
                 None => Err(AttachmentError::Db(e)),
             })
-            .await?
+            .await
         }
-        other => other?,
+        other => other,
     };
-    if let Uploaded::Created(a) = &outcome {
-        tracing::info!(attachment = %a.id, report = %a.report_id, bytes = a.size, "attachment stored");
+    match outcome {
+        Ok(Uploaded::Created(a)) => {
+            tracing::info!(attachment = %a.id, report = %a.report_id, bytes = a.size, "attachment stored");
+            Ok(Uploaded::Created(a))
+        }
+        Ok(replayed) => Ok(replayed),
+        Err(refused) => {
+            forget(db, storage, key).await;
+            Err(refused)
+        }
     }
-    Ok(outcome)
+}
+
+/// Deletes a file whose row was refused, unless a row names its key (the same bytes under
+/// the same id, stored by a concurrent upload). A failure is left to the sweeper.
+async fn forget(db: &Db, storage: &Storage, key: String) {
+    let keys = vec![key.clone()];
+    let named = db
+        .run(move |conn| Ok::<_, DbError>(store::existing_keys(conn, &keys)?))
+        .await;
+    match named {
+        Ok(named) if named.is_empty() => {
+            if let Err(e) = storage.delete(&key).await {
+                tracing::warn!(key = %key, error = %e, "a refused upload's file could not be deleted; the sweeper will");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(key = %key, error = %e, "a refused upload's file is left to the sweeper");
+        }
+    }
+}
+
+fn staging_failed(e: std::io::Error) -> AttachmentError {
+    AttachmentError::Storage(object_store::Error::Generic {
+        store: "staging",
+        source: Box::new(e),
+    })
 }
 
 /// A report's expected files and the ones received, as the caller may see the report.

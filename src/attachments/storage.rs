@@ -81,6 +81,15 @@ impl Storage {
         ))
     }
 
+    /// Where uploads are staged while they arrive: a `staging` directory inside a local
+    /// store (on the same disk, swept with it), or the system's temporary directory for S3.
+    pub fn staging_dir(&self) -> std::path::PathBuf {
+        match &self.local_root {
+            Some(root) => root.join("staging"),
+            None => std::env::temp_dir().join("secondmile-staging"),
+        }
+    }
+
     fn path(&self, key: &str) -> Path {
         if self.prefix.as_ref().is_empty() {
             Path::from(key)

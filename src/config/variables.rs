@@ -104,6 +104,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "largest photo or receipt accepted, in bytes (1..=1073741824); beyond it 413",
     ),
     (
+        "SECONDMILE_UPLOADS_PER_CALLER",
+        "4",
+        "uploads one shopper or client may have in flight at once (1..=1000); beyond, 429 with Retry-After",
+    ),
+    (
+        "SECONDMILE_UPLOADS_AT_ONCE",
+        "32",
+        "uploads in flight at once over everyone (1..=10000); beyond, 429 with Retry-After. Bodies are streamed to disk; two at a time are held in memory to remove their metadata",
+    ),
+    (
         "SECONDMILE_MAX_REPORT_AGE_DAYS",
         "90",
         "reports of visits older than this are refused (offline apps submit late; 1..=3650)",

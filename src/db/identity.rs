@@ -78,6 +78,23 @@ pub fn lock_user(conn: &mut DbConn, org: OrgId, user: UserId) -> QueryResult<()>
     Ok(())
 }
 
+/// [`lock_user`] for several users at once, in the order of their ids (so that two
+/// transactions locking overlapping sets never wait on each other in a circle).
+pub fn lock_users(conn: &mut DbConn, org: OrgId, users: &[UserId]) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn
+        && !users.is_empty()
+    {
+        let ids: Vec<String> = users.iter().map(ToString::to_string).collect();
+        diesel::sql_query(
+            "SELECT id FROM users WHERE org_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+        )
+        .bind::<Text, _>(org.to_string())
+        .bind::<diesel::sql_types::Array<Text>, _>(ids)
+        .execute(pg)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- users
 
 #[derive(Queryable, Selectable)]

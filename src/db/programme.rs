@@ -219,6 +219,19 @@ pub fn update_wave(conn: &mut DbConn, w: &Wave) -> QueryResult<()> {
     Ok(())
 }
 
+/// Serialises the planning of one wave (what it still needs is read, then planned):
+/// PostgreSQL locks the wave's row until the transaction ends; SQLite already runs write
+/// transactions one at a time.
+pub fn lock_wave(conn: &mut DbConn, org: OrgId, id: WaveId) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM waves WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(org.to_string())
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find_wave(conn: &mut DbConn, org: OrgId, id: WaveId) -> QueryResult<Option<Wave>> {
     waves::table
         .filter(waves::org_id.eq(org))

@@ -228,6 +228,19 @@ pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> Quer
     Ok(())
 }
 
+/// Serialises changes that count one report's rows (such as its files): PostgreSQL locks
+/// the report's row until the transaction ends; SQLite already runs write transactions one
+/// at a time.
+pub fn lock(conn: &mut DbConn, org: OrgId, id: ReportId) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM reports WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(org.to_string())
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConn, org: OrgId, id: ReportId) -> QueryResult<Option<Report>> {
     reports::table
         .filter(reports::org_id.eq(org))

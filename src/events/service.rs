@@ -307,6 +307,8 @@ pub async fn create(
     };
     let stored = hook.clone();
     db.write(move |tx| {
+        // Counted under the organization's lock: concurrent creations see each other.
+        crate::db::identity::lock_organization(tx, org)?;
         if webhooks::count_webhooks(tx, org)? >= MAX_WEBHOOKS {
             return Err(EventsError::TooMany);
         }

@@ -86,7 +86,9 @@ pub fn actor(caller: &AuthUser) -> Actor {
 /// stored, the stored report (answered as a replay without checking again: the rules may
 /// have moved on since it was accepted).
 enum Prepared {
-    New(Box<Report>),
+    /// A new report, and whether the organization's lockout rules are on (then they are
+    /// checked again in the report's transaction).
+    New(Box<Report>, bool),
     Stored(Box<Report>),
 }
 
@@ -142,6 +144,9 @@ async fn prepare(
     // The programme: the assignment the report names (or the organization's requirement of
     // one), then the lockout rules.
     let mut breach = None;
+    let lockout_on = programme
+        .as_ref()
+        .is_some_and(|p| p.settings.rules != Default::default());
     if let (Some(shopper), Some(location), Some(questionnaire), Some(programme)) =
         (shopper, &location, &questionnaire, &programme)
     {
@@ -170,28 +175,34 @@ async fn prepare(
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
     let attachments = model::expected_files(&questionnaire.content, &submission);
     let now = db.now();
-    Ok(Prepared::New(Box::new(Report {
-        id: submission.id,
-        org_id: org,
-        location_id: location.id,
-        questionnaire_id: questionnaire.id,
-        questionnaire_key: questionnaire.key.clone(),
-        shopper_id: shopper,
-        status: ReportStatus::Submitted,
-        revision: 1,
-        visit_local_date: model::local_date(submission.visit.started_at, location.fields.timezone),
-        body_hash: hash,
-        document: ReportDocument {
-            submission,
-            score,
-            flags,
-            attachments,
-            submitted_by_client: client,
-            submitted_at: now,
-        },
-        created_at: now,
-        updated_at: now,
-    })))
+    Ok(Prepared::New(
+        Box::new(Report {
+            id: submission.id,
+            org_id: org,
+            location_id: location.id,
+            questionnaire_id: questionnaire.id,
+            questionnaire_key: questionnaire.key.clone(),
+            shopper_id: shopper,
+            status: ReportStatus::Submitted,
+            revision: 1,
+            visit_local_date: model::local_date(
+                submission.visit.started_at,
+                location.fields.timezone,
+            ),
+            body_hash: hash,
+            document: ReportDocument {
+                submission,
+                score,
+                flags,
+                attachments,
+                submitted_by_client: client,
+                submitted_at: now,
+            },
+            created_at: now,
+            updated_at: now,
+        }),
+        lockout_on,
+    ))
 }
 
 /// What a submission did.
@@ -215,10 +226,11 @@ pub async fn submit(
     let org = caller.org_id;
     // A retry of a stored report is answered from what is stored, before any validation:
     // the rules (e.g. the maximum age) may have moved on since it was accepted.
-    let report = match prepare(db, rules, caller, submission, hash.clone(), true).await? {
-        Prepared::Stored(existing) => return replay(*existing, &hash, caller),
-        Prepared::New(report) => *report,
-    };
+    let (report, lockout_on) =
+        match prepare(db, rules, caller, submission, hash.clone(), true).await? {
+            Prepared::Stored(existing) => return replay(*existing, &hash, caller),
+            Prepared::New(report, lockout_on) => (*report, lockout_on),
+        };
     let submitted = Transition {
         id: TransitionId::generate(),
         org_id: org,
@@ -235,8 +247,28 @@ pub async fn submit(
     let quota = rules.daily_quota;
     let written = db
         .write(move |tx| {
-            // The quota counts the shopper's reports of the last 24 hours, under a lock on
+            // The lockout rules and the quota count the shopper's reports, under a lock on
             // the shopper so that concurrent submissions cannot both take the last slot.
+            if lockout_on {
+                let visit = &report.document.submission;
+                let breach = crate::programme::service::lockout_in_transaction(
+                    tx,
+                    org,
+                    report.shopper_id,
+                    report.location_id,
+                    visit.assignment_id,
+                    report.id,
+                    visit
+                        .visit
+                        .started_at
+                        .with_timezone(&chrono::Utc)
+                        .date_naive(),
+                    report.visit_local_date,
+                )?;
+                if let Some(breach) = breach {
+                    return Err(ReportError::Rule(breach));
+                }
+            }
             if let Some(limit) = quota {
                 identity::lock_user(tx, org, report.shopper_id)?;
                 let since = report.created_at - chrono::Duration::hours(24);
@@ -373,7 +405,7 @@ pub async fn revise(
         )]));
     }
     let mut revised = match prepare(db, rules, caller, submission, hash, false).await? {
-        Prepared::New(report) | Prepared::Stored(report) => *report,
+        Prepared::New(report, _) | Prepared::Stored(report) => *report,
     };
     revised.revision = current.revision + 1;
     revised.created_at = current.created_at;

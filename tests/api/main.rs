@@ -8,6 +8,7 @@ mod attachments;
 mod auth;
 mod backup;
 mod cli;
+mod concurrency;
 mod contract;
 mod control;
 mod dashboard;

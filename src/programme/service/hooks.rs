@@ -158,6 +158,31 @@ pub fn check_report(
     (errors, breach)
 }
 
+/// The lockout rules checked again inside a new report's transaction, with the shopper's row
+/// locked first: concurrent submissions of one shopper pass here one at a time, each seeing
+/// the reports stored before it. `day` is the visit's UTC date, `visit_date` its local one.
+#[allow(clippy::too_many_arguments)]
+pub fn lockout_in_transaction(
+    tx: &mut Tx<'_>,
+    org: OrgId,
+    shopper: UserId,
+    location: LocationId,
+    named: Option<AssignmentId>,
+    report: crate::ids::ReportId,
+    day: NaiveDate,
+    visit_date: NaiveDate,
+) -> QueryResult<Option<Breach>> {
+    crate::db::identity::lock_user(tx, org, shopper)?;
+    let ctx = report_context(tx, org, shopper, location, named, report, day)?;
+    Ok(rules::check(
+        ctx.settings.rules,
+        ctx.excluded,
+        &ctx.visits,
+        DateRange::day(visit_date),
+    )
+    .err())
+}
+
 /// Completes the assignment a new report names, in the report's transaction; false when it
 /// changed meanwhile.
 pub fn complete(

@@ -109,7 +109,9 @@ pub(super) fn visits_of(
     Ok(visits)
 }
 
-/// Whether `shopper` may take a visit to `location` in `window`.
+/// Whether `shopper` may take a visit to `location` in `window`. The shopper's row is locked
+/// first (until the transaction ends), so that concurrent requests giving the shopper visits
+/// are checked one at a time, each seeing the others' visits.
 pub fn check_rules(
     conn: &mut DbConn,
     org: OrgId,
@@ -119,6 +121,7 @@ pub fn check_rules(
     window: DateRange,
     except: Option<AssignmentId>,
 ) -> QueryResult<Result<(), Breach>> {
+    identity::lock_user(conn, org, shopper)?;
     let excluded = store::is_excluded(conn, org, shopper, location)?;
     let others = visits_of(conn, org, rules, shopper, location, window, except)?;
     Ok(rules::check(rules, excluded, &others, window))

@@ -37,6 +37,11 @@ pub async fn add_assignments(
     }
     db.write(move |tx| {
         let (wave, settings) = plannable(tx, org, wave_id)?;
+        // The shoppers' rows are locked before their visits are read (see `check_rules`).
+        let mut shoppers: Vec<UserId> = items.iter().filter_map(|i| i.shopper_id).collect();
+        shoppers.sort_unstable();
+        shoppers.dedup();
+        identity::lock_users(tx, org, &shoppers)?;
         let in_scope: Vec<LocationId> = scope(tx, &wave)?.iter().map(|l| l.id).collect();
         let now = tx.now();
         let mut errors = Vec::new();
@@ -262,6 +267,14 @@ fn candidates(
     if !unknown.is_empty() {
         return Err(ProgrammeError::Invalid(unknown));
     }
+    // The candidates' rows are locked before their visits are read (see `check_rules`).
+    let mut ids: Vec<UserId> = all
+        .iter()
+        .filter(|u| wanted.is_none_or(|w| w.contains(&u.id)))
+        .map(|u| u.id)
+        .collect();
+    ids.sort_unstable();
+    identity::lock_users(tx, org, &ids)?;
     let mut excluded: HashMap<UserId, Vec<LocationId>> = HashMap::new();
     for (s, l) in store::all_exclusions(tx, org)? {
         excluded.entry(s).or_default().push(l);
@@ -311,6 +324,8 @@ fn plannable(
     org: OrgId,
     wave_id: WaveId,
 ) -> Result<(Wave, ProgrammeSettings), ProgrammeError> {
+    // Two plans of one wave run one after the other: each reads what the wave still needs.
+    store::lock_wave(tx, org, wave_id)?;
     let wave = store::find_wave(tx, org, wave_id)?.ok_or(ProgrammeError::NotFound("wave"))?;
     if wave.closed_at.is_some() {
         return Err(ProgrammeError::WaveClosed);
