@@ -202,6 +202,7 @@ impl Application {
                 2,
             ),
             webhooks: config.webhooks.clone(),
+            pings: Default::default(),
             rollups: rollups.clone(),
         });
 

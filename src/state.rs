@@ -21,6 +21,8 @@ pub struct AppState {
     /// How many uploads run at once.
     pub uploads: crate::attachments::gate::UploadGate,
     pub webhooks: crate::config::WebhooksConfig,
+    /// Pings of each webhook.
+    pub pings: crate::auth::rate_limit::PingLimiter,
     /// On while the rollups are being rebuilt: aggregate reads answer 503.
     pub rollups: crate::aggregates::rebuilding::Rebuilding,
 }

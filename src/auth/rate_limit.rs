@@ -56,6 +56,34 @@ impl LoginLimiter {
     }
 }
 
+/// Pings of a webhook: a few at once, then one every ten seconds, per subscription (a ping
+/// is a request to someone else's server; nobody should be able to aim a stream of them).
+pub struct PingLimiter {
+    per_webhook: DefaultKeyedRateLimiter<(uuid::Uuid, uuid::Uuid)>,
+}
+
+impl Default for PingLimiter {
+    fn default() -> Self {
+        let quota = Quota::with_period(Duration::from_secs(10))
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN));
+        PingLimiter {
+            per_webhook: RateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl PingLimiter {
+    /// Counts one ping of `webhook` by `org` (keyed by both, so nobody else can use up an
+    /// organization's pings); `Err` carries how long to wait.
+    pub fn check(&self, org: uuid::Uuid, webhook: uuid::Uuid) -> Result<(), Duration> {
+        self.per_webhook.retain_recent();
+        self.per_webhook
+            .check_key(&(org, webhook))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the nearest
 /// address in `X-Forwarded-For` that is not itself a trusted proxy.
 pub fn client_ip(req: &HttpRequest, proxies: &TrustedProxies) -> Option<IpAddr> {

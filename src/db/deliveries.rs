@@ -254,25 +254,32 @@ pub fn has_due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-/// Takes up to `limit` due deliveries of active subscriptions, in the order they fell due,
-/// and pushes them `lease` into the future: if this process dies before recording the
-/// attempt, they fall due again then. On PostgreSQL rows another instance is taking are
-/// skipped (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time. A delivery's retry
-/// window (`window` from its first attempt) starts here.
+/// Takes due deliveries of active subscriptions, in the order they fell due, and pushes them
+/// `lease` into the future: if this process dies before recording the attempt, they fall due
+/// again then. Up to `candidates` due rows are read, leaving out the subscriptions and
+/// organizations in `skip` (those the worker has enough of in flight); `take` decides for
+/// each, in order, whether the worker has room for it now (a delivery not taken stays due,
+/// untouched). On PostgreSQL rows another instance is taking are skipped (`FOR UPDATE SKIP
+/// LOCKED`); SQLite has one writer at a time. A delivery's retry window (`window` from its
+/// first attempt) starts here.
 pub fn claim_due(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     lease: chrono::TimeDelta,
     window: chrono::TimeDelta,
-    limit: i64,
+    candidates: i64,
+    skip: &Busy,
+    mut take: impl FnMut(&Delivery) -> bool,
 ) -> QueryResult<Vec<Claimed>> {
     macro_rules! due {
         () => {
             webhook_deliveries::table
                 .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
                 .filter(webhook_deliveries::next_attempt_at.le(now.naive_utc()))
+                .filter(webhook_deliveries::webhook_id.ne_all(&skip.webhooks))
+                .filter(webhook_deliveries::org_id.ne_all(&skip.orgs))
                 .order(webhook_deliveries::next_attempt_at.asc())
-                .limit(limit)
+                .limit(candidates)
                 .select(DeliveryRow::as_select())
         };
     }
@@ -280,9 +287,15 @@ pub fn claim_due(
         DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
         DbConn::Sqlite(c) => due!().load(c)?,
     };
+    let rows = rows
+        .into_iter()
+        .map(DeliveryRow::into_delivery)
+        .collect::<QueryResult<Vec<Delivery>>>()?;
     let mut claimed = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut delivery = row.into_delivery()?;
+    for mut delivery in rows {
+        if !take(&delivery) {
+            continue;
+        }
         let give_up_at = delivery.give_up_at.unwrap_or(now + window);
         let hook = find_webhook(conn, delivery.org_id, delivery.webhook_id)?;
         let Some(hook) = hook.filter(|h| h.active) else {
@@ -318,6 +331,13 @@ pub fn claim_due(
         });
     }
     Ok(claimed)
+}
+
+/// The subscriptions and organizations a claim leaves out.
+#[derive(Debug, Clone, Default)]
+pub struct Busy {
+    pub webhooks: Vec<WebhookId>,
+    pub orgs: Vec<OrgId>,
 }
 
 /// What became of an attempt, as the worker decided it.

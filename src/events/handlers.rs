@@ -317,7 +317,8 @@ pub async fn rotate_secret(
 /// Send a `ping` to a webhook.
 ///
 /// A `ping` message goes through the same queue, signature and retries as events (it is
-/// not in the feed); follow it in the deliveries. Admins only.
+/// not in the feed); follow it in the deliveries. Admins only; three at once, then one
+/// every ten seconds per webhook.
 #[utoipa::path(
     tag = "events",
     security(("bearer" = [])),
@@ -327,6 +328,8 @@ pub async fn rotate_secret(
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The webhook is disabled (`webhook_disabled`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Pinged too often: three at once, then one every ten seconds per webhook (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     )
 )]
 #[post("/webhooks/{id}/ping")]
@@ -336,7 +339,12 @@ pub async fn ping(
     id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let view = service::ping(&state.db, auth.org_id, id.into_inner()).await?;
+    let id = id.into_inner();
+    state.pings.check(auth.org_id.0, id.0).map_err(|wait| {
+        ApiError::too_many_requests(wait)
+            .with_detail("this webhook was pinged too often; retry after Retry-After seconds")
+    })?;
+    let view = service::ping(&state.db, auth.org_id, id).await?;
     Ok(HttpResponse::Accepted().json(DeliveryResponse::from(view)))
 }
 

@@ -3,24 +3,33 @@
 //! database: a delivery is taken by one of them for a lease; if that instance dies before
 //! recording the attempt, the delivery falls due again when the lease ends (at least once).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use prometheus::{Histogram, IntCounterVec, IntGauge};
 
 use super::dto::EventResponse;
 use super::webhook::{self, Attempt, Delivery, UrlRules};
 use crate::config::WebhooksConfig;
-use crate::db::deliveries::{self as store, AttemptOutcome, Claimed};
+use crate::db::deliveries::{self as store, AttemptOutcome, Busy, Claimed};
 use crate::db::{self, Db, DbError, QueryResult, Tx, webhooks};
-use crate::ids::AttemptId;
+use crate::ids::{AttemptId, OrgId, WebhookId};
 
 /// At most this much of a receiver's answer is read.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-/// At most this many deliveries are in flight at once per instance.
-const BATCH: i64 = 32;
+/// At most this many deliveries are in flight at once per instance,
+const MAX_IN_FLIGHT: usize = 32;
+/// of which at most this many to one subscription (a slow receiver holds only these),
+const PER_WEBHOOK: usize = 2;
+/// and at most this many of one organization's (the others always find room).
+const PER_ORG: usize = 8;
+/// Due deliveries read per claim, to choose from.
+const CANDIDATES: usize = 4 * MAX_IN_FLIGHT;
 /// Of a receiver's answer, this many characters are kept with a failed attempt.
 const ERROR_EXCERPT_CHARS: usize = 200;
 
@@ -249,8 +258,66 @@ pub fn outcome(
     }
 }
 
+/// Where the worker's sends are: per subscription and per organization, so that one slow
+/// receiver holds only its own places and one organization never more than its share.
+#[derive(Default, Clone)]
+struct InFlight {
+    total: usize,
+    by_webhook: HashMap<WebhookId, usize>,
+    by_org: HashMap<OrgId, usize>,
+}
+
+impl InFlight {
+    fn has_room(&self, d: &Delivery) -> bool {
+        self.total < MAX_IN_FLIGHT
+            && self.by_webhook.get(&d.webhook_id).copied().unwrap_or(0) < PER_WEBHOOK
+            && self.by_org.get(&d.org_id).copied().unwrap_or(0) < PER_ORG
+    }
+
+    fn add(&mut self, d: &Delivery) {
+        self.total += 1;
+        *self.by_webhook.entry(d.webhook_id).or_default() += 1;
+        *self.by_org.entry(d.org_id).or_default() += 1;
+    }
+
+    fn remove(&mut self, d: &Delivery) {
+        self.total = self.total.saturating_sub(1);
+        release(&mut self.by_webhook, d.webhook_id);
+        release(&mut self.by_org, d.org_id);
+    }
+
+    /// The subscriptions and organizations at their bound (left out of the next claim).
+    fn full(&self) -> Busy {
+        Busy {
+            webhooks: self
+                .by_webhook
+                .iter()
+                .filter(|(_, n)| **n >= PER_WEBHOOK)
+                .map(|(id, _)| *id)
+                .collect(),
+            orgs: self
+                .by_org
+                .iter()
+                .filter(|(_, n)| **n >= PER_ORG)
+                .map(|(id, _)| *id)
+                .collect(),
+        }
+    }
+}
+
+fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: K) {
+    if let Some(n) = counts.get_mut(&key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.remove(&key);
+        }
+    }
+}
+
 /// Takes due deliveries and sends them until `stop` turns true; deliveries in flight then
 /// are finished and recorded (each is bounded by the receiver timeout), the rest stay due.
+/// Sends run side by side and each is recorded as it ends, so a slow receiver delays only
+/// its own deliveries: the worker claims more whenever a place frees up.
 pub async fn run(
     db: Db,
     config: WebhooksConfig,
@@ -269,106 +336,140 @@ pub async fn run(
     let lease = delta(config.timeout) + TimeDelta::seconds(30);
     let window = delta(config.retry.window);
     let disable_after = delta(config.retry.disable_after);
+    let clock = db.clock();
+    let send = |c: Claimed| {
+        let sender = &sender;
+        let clock = clock.clone();
+        async move {
+            let at = clock.now();
+            let secrets = c.webhook.signing_secrets(at);
+            // The stored message becomes the feed's JSON here, at the edge.
+            let body = serde_json::to_string(&EventResponse::from(c.delivery.message.clone()));
+            let sent = match body {
+                Ok(body) => {
+                    let id = c.delivery.event_id.to_string();
+                    sender.send(&c.webhook.url, &secrets, &id, &body, at).await
+                }
+                Err(e) => Sent {
+                    status: None,
+                    error: Some(format!("the message cannot be written as JSON: {e}")),
+                    latency: Duration::ZERO,
+                },
+            };
+            (c, sent, at)
+        }
+    };
+    let mut sends = FuturesUnordered::new();
+    let mut in_flight = InFlight::default();
     loop {
-        if *stop.borrow() {
+        let stopping = *stop.borrow();
+        if stopping && sends.is_empty() {
             break;
         }
         bell.mark_unchanged();
-        let now = db.now();
-        let claimed = db
-            .run(move |conn| {
-                if !store::has_due(conn, now)? {
-                    return Ok(Vec::new());
-                }
-                db::write_transaction(conn, |conn| {
-                    store::claim_due(conn, now, lease, window, BATCH)
-                })
-                .map_err(DbError::Query)
-            })
-            .await;
-        let claimed = match claimed {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read due webhook deliveries");
-                Vec::new()
-            }
-        };
-        if !claimed.is_empty() {
-            let clock = db.clock();
-            let sends = claimed.into_iter().map(|c| {
-                let sender = &sender;
-                async move {
-                    let at = clock.now();
-                    let secrets = c.webhook.signing_secrets(at);
-                    // The stored message becomes the feed's JSON here, at the edge.
-                    let body =
-                        serde_json::to_string(&EventResponse::from(c.delivery.message.clone()));
-                    let sent = match body {
-                        Ok(body) => {
-                            let id = c.delivery.event_id.to_string();
-                            sender.send(&c.webhook.url, &secrets, &id, &body, at).await
-                        }
-                        Err(e) => Sent {
-                            status: None,
-                            error: Some(format!("the message cannot be written as JSON: {e}")),
-                            latency: Duration::ZERO,
-                        },
-                    };
-                    (c, sent, at)
-                }
-            });
-            let mut outcomes = Vec::new();
-            for (claimed, sent, at) in futures_util::future::join_all(sends).await {
-                let decided = outcome(&claimed, &sent, at, &config.retry);
-                let label = match (decided.attempt.succeeded, decided.retry_at) {
-                    (true, _) => "succeeded",
-                    (false, Some(_)) => "failed",
-                    (false, None) => "gave_up",
-                };
-                metrics.attempts.with_label_values(&[label]).inc();
-                if decided.attempt.succeeded {
-                    let lag = (at - claimed.delivery.occurred_at).num_milliseconds();
-                    metrics.lag.observe(lag.max(0) as f64 / 1000.0);
-                }
-                if let Some(error) = &decided.attempt.error {
-                    tracing::info!(
-                        delivery = %claimed.delivery.id,
-                        webhook = %claimed.webhook.id,
-                        attempt = claimed.delivery.attempts + 1,
-                        error = %error,
-                        retry_at = ?decided.retry_at,
-                        "webhook delivery failed"
-                    );
-                }
-                outcomes.push((claimed.delivery, decided));
-            }
-            // The whole batch in one transaction (one commit, one turn of SQLite's writer).
-            let recorded = db
-                .write(move |tx| {
-                    for (delivery, decided) in &outcomes {
-                        record(tx, delivery, decided, disable_after)?;
+        if !stopping && in_flight.total < MAX_IN_FLIGHT {
+            let now = db.now();
+            let skip = in_flight.full();
+            let mut room = in_flight.clone();
+            let candidates = i64::try_from(CANDIDATES).unwrap_or(i64::MAX);
+            let claimed = db
+                .run(move |conn| {
+                    if !store::has_due(conn, now)? {
+                        return Ok(Vec::new());
                     }
-                    Ok::<_, DbError>(())
+                    db::write_transaction(conn, |conn| {
+                        store::claim_due(conn, now, lease, window, candidates, &skip, |d| {
+                            let fits = room.has_room(d);
+                            if fits {
+                                room.add(d);
+                            }
+                            fits
+                        })
+                    })
+                    .map_err(DbError::Query)
                 })
                 .await;
-            if let Err(e) = recorded {
-                // The leases run out and the deliveries are sent again: at least once.
-                tracing::warn!(error = %e, "cannot record webhook attempts");
+            match claimed {
+                Ok(claimed) => {
+                    for c in claimed {
+                        in_flight.add(&c.delivery);
+                        sends.push(send(c));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read due webhook deliveries"),
             }
+        }
+        if sends.is_empty() {
+            let oldest = db
+                .run(|conn| Ok::<_, DbError>(store::oldest_pending(conn)?))
+                .await;
+            if let Ok(oldest) = oldest {
+                let age = oldest.map_or(0, |t| (db.now() - t).num_seconds().max(0));
+                metrics.oldest_pending.set(age);
+            }
+        }
+        let mut ended = Vec::new();
+        tokio::select! {
+            Some(done) = sends.next(), if !sends.is_empty() => ended.push(done),
+            _ = bell.changed(), if !stopping => {}
+            _ = tokio::time::sleep(config.poll_interval), if !stopping => {}
+            _ = stop.changed(), if !stopping => {}
+        }
+        if ended.is_empty() {
             continue;
         }
-        let oldest = db
-            .run(|conn| Ok::<_, DbError>(store::oldest_pending(conn)?))
+        // Whatever else has ended by now is recorded in the same transaction.
+        while let Some(Some(done)) = sends.next().now_or_never() {
+            ended.push(done);
+        }
+        let mut outcomes = Vec::with_capacity(ended.len());
+        for (claimed, sent, at) in ended {
+            in_flight.remove(&claimed.delivery);
+            let decided = outcome(&claimed, &sent, at, &config.retry);
+            observe(&metrics, &claimed, &decided, at);
+            outcomes.push((claimed.delivery, decided));
+        }
+        let recorded = db
+            .write(move |tx| {
+                for (delivery, decided) in &outcomes {
+                    record(tx, delivery, decided, disable_after)?;
+                }
+                Ok::<_, DbError>(())
+            })
             .await;
-        if let Ok(oldest) = oldest {
-            let age = oldest.map_or(0, |t| (db.now() - t).num_seconds().max(0));
-            metrics.oldest_pending.set(age);
+        if let Err(e) = recorded {
+            // The leases run out and the deliveries are sent again: at least once.
+            tracing::warn!(error = %e, "cannot record webhook attempts");
         }
-        tokio::select! {
-            _ = bell.changed() => {}
-            _ = tokio::time::sleep(config.poll_interval) => {}
-            _ = stop.changed() => {}
-        }
+    }
+}
+
+/// Counts an attempt in the metrics and logs a failure.
+fn observe(
+    metrics: &WebhookMetrics,
+    claimed: &Claimed,
+    decided: &AttemptOutcome,
+    at: DateTime<Utc>,
+) {
+    let label = match (decided.attempt.succeeded, decided.retry_at) {
+        (true, _) => "succeeded",
+        (false, Some(_)) => "failed",
+        (false, None) => "gave_up",
+    };
+    metrics.attempts.with_label_values(&[label]).inc();
+    if decided.attempt.succeeded {
+        let lag = (at - claimed.delivery.occurred_at).num_milliseconds();
+        metrics.lag.observe(lag.max(0) as f64 / 1000.0);
+    }
+    if let Some(error) = &decided.attempt.error {
+        tracing::info!(
+            delivery = %claimed.delivery.id,
+            webhook = %claimed.webhook.id,
+            attempt = claimed.delivery.attempts + 1,
+            error = %error,
+            retry_at = ?decided.retry_at,
+            "webhook delivery failed"
+        );
     }
 }
 

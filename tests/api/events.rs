@@ -48,6 +48,8 @@ struct ReceiverState {
     received: Vec<Received>,
     /// Statuses to answer first, in order; then 200.
     script: VecDeque<u16>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 /// A webhook receiver on 127.0.0.1 that records every request.
@@ -68,14 +70,17 @@ async fn receive(
             reqwest::header::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
         );
     }
-    let mut state = state.lock().unwrap();
-    state.received.push(Received {
-        path: req.path().to_string(),
-        headers,
-        body: body.to_vec(),
-        at: Instant::now(),
-    });
-    let status = state.script.pop_front().unwrap_or(200);
+    let (status, delay) = {
+        let mut state = state.lock().unwrap();
+        state.received.push(Received {
+            path: req.path().to_string(),
+            headers,
+            body: body.to_vec(),
+            at: Instant::now(),
+        });
+        (state.script.pop_front().unwrap_or(200), state.delay)
+    };
+    actix_web::rt::time::sleep(delay).await;
     // Redirects point elsewhere on this receiver: following one would show as a request there.
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
         .insert_header(("location", "/elsewhere"))
@@ -84,9 +89,15 @@ async fn receive(
 
 impl Receiver {
     pub fn start(script: &[u16]) -> Receiver {
+        Receiver::start_slow(script, Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` to answer each request.
+    pub fn start_slow(script: &[u16], delay: Duration) -> Receiver {
         let state = Arc::new(Mutex::new(ReceiverState {
             received: Vec::new(),
             script: script.iter().copied().collect(),
+            delay,
         }));
         let data = web::Data::new(state.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -16,6 +16,7 @@ mod demo;
 mod errors;
 mod events;
 mod exports;
+mod fairness;
 mod fuzz_bodies;
 mod health;
 mod helpers;
