@@ -1,5 +1,8 @@
 //! Cursor pagination: `?limit=&cursor=` in, `{ "items": [...], "next_cursor": ... }` out.
-//! The cursor is opaque to clients: the last id of the page, encoded.
+//! The cursor is the page's last key (an id, or a time and an id) sealed with
+//! ChaCha20-Poly1305 under a key derived from the token signing secret: opaque to every
+//! caller (a manager learns no time finer than the view shows) and unforgeable (nobody can
+//! probe positions of their choosing). Instances sharing the secret read each other's.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,6 +15,32 @@ use crate::validation::Violation;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 const CURSOR_PREFIX: &str = "v1:";
+const NONCE: usize = 12;
+
+/// The key cursors are sealed with: set once at start from the signing secret; a process
+/// that never sets it (a unit test, a command) uses a random one.
+static KEY: std::sync::OnceLock<chacha20poly1305::Key> = std::sync::OnceLock::new();
+
+/// Derives the cursor key from the token signing secret (the first server of a process
+/// sets it; cursors then stay valid for as long as the secret does).
+pub fn set_cursor_key(secret: &[u8]) {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret) else {
+        return;
+    };
+    mac.update(b"secondmile pagination cursors v2");
+    let derived = mac.finalize().into_bytes();
+    let _ = KEY.set(derived);
+}
+
+fn key() -> &'static chacha20poly1305::Key {
+    KEY.get_or_init(|| {
+        let mut random = [0u8; 32];
+        // Without the system's randomness the key stays zero: cursors still round-trip.
+        let _ = getrandom::fill(&mut random);
+        chacha20poly1305::Key::from(random)
+    })
+}
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,13 +133,35 @@ impl PageRequest {
     }
 }
 
-fn encode(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+/// Seals a key: a random nonce, then the sealed text, base64url.
+pub fn encode(id: &str) -> String {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(key());
+    let mut nonce = [0u8; NONCE];
+    let _ = getrandom::fill(&mut nonce);
+    let plain = format!("{CURSOR_PREFIX}{id}");
+    let sealed = cipher
+        .encrypt(&chacha20poly1305::Nonce::from(nonce), plain.as_bytes())
+        .unwrap_or_default();
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    URL_SAFE_NO_PAD.encode(out)
 }
 
-fn decode(cursor: &str) -> Option<String> {
+/// The key a cursor sealed, or `None` for anything this server did not seal.
+pub fn decode(cursor: &str) -> Option<String> {
+    use chacha20poly1305::aead::{Aead, KeyInit};
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+    if bytes.len() <= NONCE {
+        return None;
+    }
+    let (nonce, sealed) = bytes.split_at(NONCE);
+    let nonce: [u8; NONCE] = nonce.try_into().ok()?;
+    let cipher = chacha20poly1305::ChaCha20Poly1305::new(key());
+    let plain = cipher
+        .decrypt(&chacha20poly1305::Nonce::from(nonce), sealed)
+        .ok()?;
+    let text = String::from_utf8(plain).ok()?;
     text.strip_prefix(CURSOR_PREFIX).map(str::to_string)
 }
 
@@ -121,8 +172,17 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
         let id = uuid::Uuid::now_v7().to_string();
-        assert_eq!(decode(&encode(&id)), Some(id));
+        assert_eq!(decode(&encode(&id)), Some(id.clone()));
         assert_eq!(decode("bm90LWEtY3Vyc29y"), None);
+        // An unsealed cursor of the earlier form is refused, and a sealed one reveals nothing.
+        assert_eq!(decode(&URL_SAFE_NO_PAD.encode(format!("v1:{id}"))), None);
+        let sealed = encode(&id);
+        let raw = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        assert!(!String::from_utf8_lossy(&raw).contains(&id[..8]));
+        // One flipped bit and it is refused.
+        let mut forged = raw.clone();
+        forged[NONCE + 1] ^= 1;
+        assert_eq!(decode(&URL_SAFE_NO_PAD.encode(forged)), None);
         assert!(PageRequest::parse(None, Some(&encode("not-a-uuid"))).is_err());
         assert_eq!(decode("!!"), None);
     }

@@ -155,6 +155,7 @@ impl Application {
             .map_err(StartupError::Storage)?;
         tracing::info!(storage = %storage.location, "file storage ready");
         let secret = signing_secret(&db, &config.auth)?;
+        crate::pagination::set_cursor_key(secret.expose().as_bytes());
         let auth = AuthState {
             tokens: tokens::TokenService::new(&config.auth, &secret),
             limiter: LoginLimiter::new(config.auth.rate_per_ip, config.auth.rate_per_account),

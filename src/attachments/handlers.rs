@@ -208,8 +208,15 @@ pub async fn list_attachments(
     id: web::Path<ReportId>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = visibility(&auth)?;
-    let (expected, received) =
+    let manager = matches!(scope, crate::reports::model::Visibility::Managed(_));
+    let (expected, mut received) =
         service::status(&state.db, auth.org_id, scope, id.into_inner()).await?;
+    // Managers see when a file arrived to the day, as they see the report's own times.
+    if manager {
+        for file in &mut received {
+            file.created_at = crate::reports::dto::day_of(file.created_at);
+        }
+    }
     let missing = expected
         .iter()
         .filter(|e| !received.iter().any(|r| r.id == **e))

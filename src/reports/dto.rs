@@ -63,7 +63,7 @@ pub struct ReportResponse {
 
 /// The start (UTC) of the day of `at`: what a manager sees of a report's timestamps, so the
 /// exact time of a visit cannot be inferred from when it was received.
-fn day_of(at: DateTime<Utc>) -> DateTime<Utc> {
+pub fn day_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod contract;
 mod control;
+mod cursors;
 mod dashboard;
 mod demo;
 mod errors;
