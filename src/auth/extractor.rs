@@ -121,9 +121,16 @@ impl FromRequest for AuthUser {
                         .await?
                         .ok_or_else(invalid_token)?;
                     // A password change, role change or deactivation ends earlier tokens.
+                    // Compared to the microsecond; a token of the older form (whole
+                    // seconds only) issued in the change's second is ended too.
                     if let Some(after) = user.sessions_valid_after {
-                        let issued = i64::try_from(claims.iat).unwrap_or(i64::MAX);
-                        if issued < after.timestamp() {
+                        let ended = match claims.iat_us {
+                            Some(issued) => issued < after.timestamp_micros(),
+                            None => {
+                                i64::try_from(claims.iat).unwrap_or(i64::MAX) <= after.timestamp()
+                            }
+                        };
+                        if ended {
                             return Err(invalid_token());
                         }
                     }

@@ -32,6 +32,11 @@ pub struct Claims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    /// When the token was issued, in microseconds since the epoch (`iat` counts whole
+    /// seconds, too coarse to tell a token from a password change in the same second).
+    /// Absent from tokens issued before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_us: Option<i64>,
 }
 
 struct Key {
@@ -114,7 +119,10 @@ impl TokenService {
         role: Option<String>,
         scope: String,
     ) -> anyhow::Result<(String, u64)> {
-        let now = jsonwebtoken::get_current_timestamp();
+        let issued = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let now = issued.as_secs();
         let ttl = self.access_ttl.as_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -125,6 +133,7 @@ impl TokenService {
             role,
             scope,
             iat: now,
+            iat_us: Some(i64::try_from(issued.as_micros()).unwrap_or(i64::MAX)),
             exp: now + ttl,
             jti: {
                 let mut bytes = [0u8; 16];

@@ -271,6 +271,11 @@ pub fn is_forbidden_address(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 (may reach IPv4 private ranges)
+                || s[0] == 0x2002 // 6to4: carries an IPv4 address, possibly a private one
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo: tunnels to an IPv4 address
+                || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010) // ORCHID (non-routable)
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside sites)
+                || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0) // discard-only
                 || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0) // IPv4-compatible
         }
     }
@@ -482,6 +487,12 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "2001:10::1",
+            "100::1",
         ] {
             assert!(is_forbidden_address(ip.parse().unwrap()), "{ip}");
         }

@@ -858,6 +858,13 @@ async fn webhook_urls_must_be_https_and_public_unless_allowed() {
         ),
         ("https://[::1]/in", "private_address"),
         ("https://[::ffff:192.168.1.1]/in", "private_address"),
+        // IPv6 transition ranges that carry an IPv4 address, and the deprecated site-local.
+        ("https://[2002:7f00:1::]/", "private_address"),
+        (
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "private_address",
+        ),
+        ("https://[fec0::1]/", "private_address"),
         ("https://localhost/in", "private_address"),
         ("https://user:pw@hooks.example.com/in", "invalid_url"),
         ("not a url", "invalid_url"),
