@@ -16,6 +16,8 @@ use serde_path_to_error::Segment;
 use crate::error::{ApiError, ErrorCode};
 use crate::validation::Violation;
 
+mod strict;
+
 /// Default largest JSON body accepted, in bytes.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
 
@@ -230,7 +232,9 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Parses a complete JSON document into `T`, reporting where a mismatch is. A string (or
+/// Parses a complete JSON document into `T`, reporting where a mismatch is. A key that
+/// appears twice in one object is refused, every one listed (another parser may read the
+/// first where serde reads the last). A string (or
 /// key) with a control character other than tab, line feed and carriage return is refused
 /// first, every one listed: no text input stores one, on either backend. Every body of the
 /// API is a JSON object: an array is refused rather than read field by field in order (as
@@ -246,8 +250,22 @@ pub fn parse_json_list<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiEr
 }
 
 fn parse_document<T: DeserializeOwned>(body: &[u8], list: bool) -> Result<T, ApiError> {
-    let mut document: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| json_error(String::new(), &e))?;
+    let (mut document, duplicates) =
+        strict::read(body).map_err(|e| json_error(String::new(), &e))?;
+    if !duplicates.is_empty() {
+        return Err(ApiError::validation(
+            duplicates
+                .into_iter()
+                .map(|pointer| {
+                    Violation::new(
+                        pointer,
+                        "duplicate_key",
+                        "this key appears more than once in its object; send it once",
+                    )
+                })
+                .collect(),
+        ));
+    }
     if list {
         let Some(items) = document.as_array() else {
             return Err(ApiError::validation(vec![Violation::new(

@@ -1061,3 +1061,41 @@ async fn twenty_concurrent_submissions_of_one_shopper_never_pass_the_daily_quota
     );
     assert_eq!(count_rows(&mut w.app.db.connect(), "reports"), 3);
 }
+
+#[actix_web::test]
+async fn a_body_with_a_key_twice_is_refused_and_nothing_stored() {
+    let w = world().await;
+    let body = report(&w);
+    let text = serde_json::to_string(&body).unwrap();
+    // `"id": A, …, "id": B`: a proxy may read A where serde would read B.
+    let other = uuid::Uuid::new_v4();
+    let twice = format!(
+        "{}, \"id\": \"{other}\", \"visit\": {{\"started_at\": \"x\", \"started_at\": \"y\"}}}}",
+        &text[..text.len() - 1]
+    );
+    let mut response = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/reports"))
+        .bearer_auth(&w.shopper_token)
+        .insert_header(("content-type", "application/json"))
+        .send_body(twice)
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let problem = crate::helpers::json_body(&mut response).await;
+    assert_eq!(
+        crate::helpers::pointers(&problem),
+        ["/id", "/visit/started_at", "/visit"],
+        "{problem}"
+    );
+    assert!(
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == "duplicate_key"),
+        "{problem}"
+    );
+    assert_eq!(count_rows(&mut w.app.db.connect(), "reports"), 0);
+}
