@@ -37,6 +37,12 @@ fn is_operations_route(route: &str) -> bool {
     matches!(route, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// When the request is answered 503 `request_timeout` if it has not finished: work that
+/// would commit after it (an import) checks it and rolls back instead, so a client told
+/// "timed out" never finds the work done.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -52,6 +58,7 @@ pub async fn observe(
     let timeout = state
         .as_ref()
         .map_or(std::time::Duration::from_secs(30), |s| s.request_timeout);
+    req.extensions_mut().insert(Deadline(started + timeout));
     let method = req.method().to_string();
     let span = tracing::info_span!(
         "request",

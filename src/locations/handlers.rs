@@ -31,6 +31,9 @@ impl From<LocationError> for ApiError {
             e @ LocationError::NotAManager(_) => {
                 ApiError::conflict(ErrorCode::NotAManager, e.to_string())
             }
+            e @ LocationError::TooSlow => {
+                ApiError::unavailable(ErrorCode::RequestTimeout, e.to_string())
+            }
             LocationError::Db(e) => e.into(),
         }
     }
@@ -252,6 +255,7 @@ pub async fn delete_location(
 )]
 #[post("/locations/import")]
 pub async fn import_locations(
+    req: actix_web::HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<ImportQuery>,
@@ -260,7 +264,13 @@ pub async fn import_locations(
     auth.require_role(&[Role::Admin])?;
     let rows = parse_csv(&body.0).map_err(ApiError::validation)?;
     let partial = query.partial.unwrap_or(false);
-    let summary = service::import(&state.db, auth.org_id, rows, partial).await?;
+    let deadline = actix_web::HttpMessage::extensions(&req)
+        .get::<crate::middleware::Deadline>()
+        .map_or_else(
+            || std::time::Instant::now() + state.request_timeout,
+            |d| d.0,
+        );
+    let summary = service::import(&state.db, auth.org_id, rows, partial, deadline).await?;
     Ok(web::Json(summary.into()))
 }
 

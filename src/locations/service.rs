@@ -28,6 +28,9 @@ pub enum LocationError {
     CodeTaken(String),
     #[error("locations are assigned to managers; this user is {0}")]
     NotAManager(Role),
+    /// The import would have finished after the request's deadline: nothing was kept.
+    #[error("the import did not finish within the request timeout; nothing was imported")]
+    TooSlow,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -153,12 +156,35 @@ pub async fn import(
     org: OrgId,
     rows: Vec<ParsedRow>,
     partial: bool,
+    deadline: std::time::Instant,
 ) -> Result<ImportSummary, LocationError> {
     let failed: Vec<Violation> = rows.iter().flat_map(|r| r.errors.iter().cloned()).collect();
     if !failed.is_empty() && !partial {
         return Err(LocationError::Invalid(failed));
     }
-    let summary = db.write(move |tx| upsert_rows(tx, org, &rows)).await?;
+    // Imports run one at a time per organization (each reads which codes exist, then writes),
+    // and one that would commit after the request's deadline rolls back instead. A code
+    // created meanwhile by `POST /locations` is found on the transaction's retry.
+    let rows = std::sync::Arc::new(rows);
+    let mut attempts = 0;
+    let summary = loop {
+        attempts += 1;
+        let rows = rows.clone();
+        let written = db
+            .write(move |tx| {
+                crate::db::identity::lock_organization(tx, org)?;
+                let summary = upsert_rows(tx, org, &rows, deadline)?;
+                if std::time::Instant::now() + COMMIT_MARGIN >= deadline {
+                    return Err(LocationError::TooSlow);
+                }
+                Ok(summary)
+            })
+            .await;
+        match written {
+            Err(LocationError::Db(e)) if e.is_unique_violation() && attempts < 3 => continue,
+            other => break other?,
+        }
+    };
     tracing::info!(
         created = summary.created,
         updated = summary.updated,
@@ -168,10 +194,14 @@ pub async fn import(
     Ok(summary)
 }
 
+/// Time left before the deadline that a commit is allowed.
+const COMMIT_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn upsert_rows(
     tx: &mut Tx<'_>,
     org: OrgId,
     rows: &[ParsedRow],
+    deadline: std::time::Instant,
 ) -> Result<ImportSummary, LocationError> {
     let now = tx.now();
     let mut summary = ImportSummary {
@@ -182,7 +212,10 @@ fn upsert_rows(
     };
     // Written after every row they describe: the sequence lock is taken last.
     let mut events = Vec::new();
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
+        if i % 200 == 199 && std::time::Instant::now() + COMMIT_MARGIN >= deadline {
+            return Err(LocationError::TooSlow);
+        }
         let Some(fields) = row.fields.clone() else {
             summary.skipped += 1;
             summary.rows.push(ImportedRow {

@@ -467,3 +467,82 @@ async fn a_hundred_concurrent_ten_megabyte_uploads_stay_on_disk_not_in_memory() 
         0
     );
 }
+
+async fn import_csv(app: &TestApp, token: &str, csv: String) -> (u16, Value) {
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/locations/import"))
+        .timeout(std::time::Duration::from_secs(120))
+        .bearer_auth(token)
+        .insert_header(("content-type", "text/csv"))
+        .send_body(csv)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, crate::helpers::json_body(&mut response).await)
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_imports_of_the_same_new_codes_create_each_once() {
+    let w = world().await;
+    let csv = (0..5).fold("code,name,timezone\n".to_string(), |mut csv, i| {
+        csv.push_str(&format!("N-{i},New {i},Europe/Lisbon\n"));
+        csv
+    });
+    let answers = join_all((0..20).map(|_| import_csv(&w.app, &w.admin_token, csv.clone()))).await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let created: u64 = answers
+        .iter()
+        .map(|(_, b)| b["created"].as_u64().unwrap())
+        .sum();
+    let updated: u64 = answers
+        .iter()
+        .map(|(_, b)| b["updated"].as_u64().unwrap())
+        .sum();
+    assert_eq!((created, updated), (5, 95));
+    let listed = w
+        .app
+        .get_ok("/api/v1/locations?limit=200", &w.admin_token)
+        .await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        6,
+        "the world's and five"
+    );
+}
+
+#[actix_web::test]
+async fn an_import_answered_as_timed_out_keeps_nothing() {
+    let w = world_with(&[("SECONDMILE_REQUEST_TIMEOUT_SECS", "1")]).await;
+    let csv = (0..10_000).fold("code,name,timezone\n".to_string(), |mut csv, i| {
+        csv.push_str(&format!("T-{i},Timed {i},Europe/Lisbon\n"));
+        csv
+    });
+    let (status, body) = import_csv(&w.app, &w.admin_token, csv).await;
+    let count = || async {
+        let (status, page) = w
+            .app
+            .get("/api/v1/locations?code=T-0", &w.admin_token)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["items"].as_array().unwrap().len()
+    };
+    match status {
+        // Told it timed out: nothing of it is kept, even once the work behind it ends.
+        503 => {
+            assert_eq!(body["code"], "request_timeout", "{body}");
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(3)).await;
+            assert_eq!(count().await, 0);
+            assert_eq!(
+                count_rows(&mut w.app.db.connect(), "locations"),
+                1,
+                "only the world's location"
+            );
+        }
+        // A machine fast enough imports it all within the second.
+        200 => assert_eq!(body["created"], 10_000, "{body}"),
+        other => panic!("{other}: {body}"),
+    }
+}
