@@ -82,15 +82,44 @@ impl MediaType {
     }
 }
 
-/// JPEG APP1 segments that hold XMP (which can repeat the EXIF position) start so.
-const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-/// JPEG markers of metadata segments: APP1 (EXIF, XMP), APP13 (IPTC), COM (comments).
+/// JPEG markers of metadata segments: APP1 (EXIF, XMP and Extended XMP), APP2 (the MPF
+/// index of further images, beside the colour profile, which stays), APP13 (IPTC), COM
+/// (comments).
 const APP1: u8 = 0xE1;
+const APP2: u8 = 0xE2;
 const APP13: u8 = 0xED;
 const COM: u8 = 0xFE;
+/// APP2 segments that index the further images of a multi-picture file start so.
+const MPF_PREFIX: &[u8] = b"MPF\0";
 
-/// The file as it is stored: JPEG without EXIF, XMP, IPTC and comments (the colour profile
-/// is kept), PNG and WebP without EXIF; HEIC and PDF unchanged. An image that does not parse
+/// Where the first image of a JPEG ends (just after its EOI marker), walking its segments
+/// and entropy-coded data; `None` when no EOI is found. What follows (the further images of
+/// a multi-picture file, each with EXIF of its own, or any appended data) is not the photo.
+fn first_image_end(bytes: &[u8]) -> Option<usize> {
+    let mut i = 2; // after SOI
+    while i + 1 < bytes.len() {
+        if bytes.get(i) != Some(&0xFF) {
+            i += 1; // entropy-coded data
+            continue;
+        }
+        match *bytes.get(i + 1)? {
+            0xFF => i += 1, // fill byte
+            // A stuffed zero, a restart marker or TEM: part of the scan, no length.
+            0x00 | 0x01 | 0xD0..=0xD7 => i += 2,
+            0xD9 => return Some(i + 2),
+            _ => {
+                let high = usize::from(*bytes.get(i + 2)?);
+                let low = usize::from(*bytes.get(i + 3)?);
+                i += 2 + ((high << 8) | low);
+            }
+        }
+    }
+    None
+}
+
+/// The file as it is stored: JPEG without EXIF, XMP (Extended XMP too), IPTC, comments and
+/// the further images of a multi-picture file, each of which may carry EXIF of its own
+/// (only the first image, with its colour profile, is kept), PNG and WebP without EXIF; HEIC and PDF unchanged. An image that does not parse
 /// is refused (its type was shown by its first bytes, so it is damaged or forged).
 pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<Bytes, String> {
     let damaged = |e: img_parts::Error| format!("the {} file cannot be read: {e}", media.as_str());
@@ -101,12 +130,16 @@ pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<Bytes, String> {
             jpeg.set_exif(None);
             jpeg.segments_mut().retain(|segment| {
                 let marker = segment.marker();
-                !(marker == APP13
+                !(marker == APP1
+                    || marker == APP13
                     || marker == COM
-                    || (marker == APP1 && segment.contents().starts_with(XMP_PREFIX)))
+                    || (marker == APP2 && segment.contents().starts_with(MPF_PREFIX)))
             });
             jpeg.set_icc_profile(icc);
-            Ok(jpeg.encoder().bytes())
+            let encoded = jpeg.encoder().bytes();
+            let end = first_image_end(&encoded)
+                .ok_or_else(|| format!("the {} file has no end of image", media.as_str()))?;
+            Ok(encoded.slice(..end))
         }
         MediaType::Png => {
             let mut png = img_parts::png::Png::from_bytes(bytes).map_err(damaged)?;
@@ -169,14 +202,22 @@ mod tests {
             APP1,
             b"Exif\0\0GPSLatitude 38.7111 SerialNumber X1",
         ));
-        let mut xmp = XMP_PREFIX.to_vec();
+        let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
         xmp.extend_from_slice(b"<x:xmpmeta>GPSLongitude</x:xmpmeta>");
         out.extend(segment(APP1, &xmp));
+        let mut extended = b"http://ns.adobe.com/xmp/extension/\0".to_vec();
+        extended.extend_from_slice(b"0123456789ABCDEF0123456789ABCDEF<GPSAltitude/>");
+        out.extend(segment(APP1, &extended));
+        out.extend(segment(APP2, b"MPF\0II*\0index of the next image"));
         out.extend(segment(COM, b"taken by phone 123"));
         // A quantisation table stands in for the image; then end of image.
         out.extend(segment(0xDB, &[0u8; 65]));
         out.extend(segment(0xDA, &[0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]));
-        out.extend_from_slice(&[0x00, 0x11, 0x22, 0xFF, 0xD9]);
+        out.extend_from_slice(&[0x00, 0x11, 0xFF, 0x00, 0xFF, 0xD3, 0x22, 0xFF, 0xD9]);
+        // A second image after the first (a multi-picture file), with its own EXIF.
+        out.extend_from_slice(&[0xFF, 0xD8]);
+        out.extend(segment(APP1, b"Exif\0\0GPSLatitude 38.7199 second image"));
+        out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x55, 0xFF, 0xD9]);
         out
     }
 
@@ -218,13 +259,16 @@ mod tests {
             "GPSLatitude",
             "SerialNumber",
             "GPSLongitude",
+            "GPSAltitude",
             "phone 123",
             "Exif",
+            "MPF",
+            "second image",
         ] {
             assert!(!text.contains(gone), "{gone} is still there");
         }
         assert!(text.contains("JFIF"));
-        assert!(stored.ends_with(&[0x00, 0x11, 0x22, 0xFF, 0xD9]));
+        assert!(stored.ends_with(&[0x00, 0x11, 0xFF, 0x00, 0xFF, 0xD3, 0x22, 0xFF, 0xD9]));
         assert!(stored.len() < original.len());
         // Stripping again changes nothing.
         let again = strip_metadata(MediaType::Jpeg, stored.clone()).unwrap();
