@@ -10,7 +10,7 @@ use super::dto::{
 };
 use super::extractor::{AuthUser, Principal};
 use super::model::{ClientId, Email, OrgId};
-use super::rate_limit::client_ip;
+use super::rate_limit::{self, client_ip};
 use super::service::{self, AuthError, IssuedTokens};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::FormOrJson;
@@ -105,9 +105,9 @@ pub async fn issue_token(
             .map_err(ApiError::too_many_requests)?;
     }
     let response = match body.grant_type.as_str() {
-        "password" => password_grant(&state, body).await?,
+        "password" => password_grant(&state, body, ip).await?,
         "refresh_token" => refresh_grant(&state, body).await?,
-        "client_credentials" => client_grant(&state, &req, body).await?,
+        "client_credentials" => client_grant(&state, &req, body, ip).await?,
         other => {
             return Err(ApiError::bad_request(
                 ErrorCode::UnsupportedGrantType,
@@ -132,7 +132,39 @@ fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
     })
 }
 
-async fn password_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTokens, ApiError> {
+/// Runs a sign-in attempt on `account` under its failure limit (see
+/// [`rate_limit::LoginLimiter::admit`]), recording a failure.
+async fn guarded<T>(
+    state: &AppState,
+    account: &str,
+    ip: Option<std::net::IpAddr>,
+    attempt: impl std::future::Future<Output = Result<T, AuthError>>,
+) -> Result<T, ApiError> {
+    let admission = state
+        .auth
+        .limiter
+        .admit(account, ip)
+        .map_err(ApiError::too_many_requests)?;
+    if admission == rate_limit::Admission::Slowed {
+        actix_web::rt::time::sleep(rate_limit::SLOWED_BY).await;
+    }
+    let outcome = attempt.await;
+    if matches!(
+        outcome,
+        Err(AuthError::InvalidGrant(_) | AuthError::InvalidClient)
+    ) {
+        state.auth.limiter.failed(account, ip);
+    } else {
+        state.auth.limiter.settled(account);
+    }
+    Ok(outcome?)
+}
+
+async fn password_grant(
+    state: &AppState,
+    body: TokenRequest,
+    ip: Option<std::net::IpAddr>,
+) -> Result<IssuedTokens, ApiError> {
     let username = required(body.username, "username")?;
     let password = required(body.password, "password")?;
     if username.len() > 254 {
@@ -152,12 +184,8 @@ async fn password_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTo
         || username.trim().to_lowercase(),
         |e| e.as_str().to_string(),
     );
-    state
-        .auth
-        .limiter
-        .check_account(&account)
-        .map_err(ApiError::too_many_requests)?;
-    Ok(service::sign_in(&state.db, &state.auth.tokens, email, organization, password).await?)
+    let sign_in = service::sign_in(&state.db, &state.auth.tokens, email, organization, password);
+    guarded(state, &account, ip, sign_in).await
 }
 
 async fn refresh_grant(state: &AppState, body: TokenRequest) -> Result<IssuedTokens, ApiError> {
@@ -186,6 +214,7 @@ async fn client_grant(
     state: &AppState,
     req: &HttpRequest,
     body: TokenRequest,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<IssuedTokens, ApiError> {
     let (id, secret) = client_credentials(req, &body).ok_or_else(|| {
         ApiError::bad_request(
@@ -194,19 +223,14 @@ async fn client_grant(
         )
     })?;
     let id: ClientId = id.trim().parse().map_err(|_| AuthError::InvalidClient)?;
-    state
-        .auth
-        .limiter
-        .check_account(&format!("client:{id}"))
-        .map_err(ApiError::too_many_requests)?;
-    Ok(service::client_token(
+    let token = service::client_token(
         &state.db,
         &state.auth.tokens,
         id,
         secret,
         body.scope.as_deref(),
-    )
-    .await?)
+    );
+    guarded(state, &format!("client:{id}"), ip, token).await
 }
 
 /// Revoke a refresh token (sign out): the whole sign-in session it belongs to ends.

@@ -1,9 +1,13 @@
-//! Limits on sign-in attempts, per client IP and per account, with `governor`.
+//! Limits on sign-in attempts: per client IP with `governor`, and per account on failures,
+//! in a way that slows an attack on an account without locking its owner out.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use std::time::Instant;
 
 use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
@@ -13,12 +17,39 @@ use crate::config::TrustedProxies;
 
 pub struct LoginLimiter {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
+    accounts: Mutex<Accounts>,
+    per_account_per_minute: u32,
     checks: AtomicU64,
 }
 
 /// How often stale keys are dropped, in checks.
 const CLEANUP_EVERY: u64 = 4096;
+/// An account's failures are counted over this window.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// An address that failed on an account is remembered this long.
+const REMEMBER_FAILED: Duration = Duration::from_secs(15 * 60);
+/// How long an attempt on an account under attack waits, from an address that has not
+/// failed on it.
+pub const SLOWED_BY: Duration = Duration::from_secs(1);
+
+/// Failed sign-ins per account: the count in the current window, and the addresses that
+/// failed on it lately.
+#[derive(Default)]
+struct Accounts {
+    failures: HashMap<String, (Instant, u32)>,
+    failed_from: HashMap<(String, Option<IpAddr>), Instant>,
+}
+
+/// What an attempt on an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Go ahead.
+    Open,
+    /// The account has had its failures for the minute, but this address has not failed on
+    /// it: go ahead after [`SLOWED_BY`] (its owner, signing in from where they always do,
+    /// is never locked out by someone else's guesses).
+    Slowed,
+}
 
 impl LoginLimiter {
     pub fn new(per_ip_per_minute: u32, per_account_per_minute: u32) -> Self {
@@ -26,7 +57,8 @@ impl LoginLimiter {
             |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         LoginLimiter {
             per_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
-            per_account: RateLimiter::keyed(quota(per_account_per_minute)),
+            accounts: Mutex::new(Accounts::default()),
+            per_account_per_minute: per_account_per_minute.max(1),
             checks: AtomicU64::new(0),
         }
     }
@@ -39,19 +71,66 @@ impl LoginLimiter {
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
-    /// Counts one attempt on `account` (a normalised email or a client id).
-    pub fn check_account(&self, account: &str) -> Result<(), Duration> {
-        self.per_account
-            .check_key(&account.to_string())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    /// Whether an attempt on `account` (a normalised email or `client:ID`) from `ip` may go
+    /// ahead. Once the account has had `per_account_per_minute` attempts in the minute, an
+    /// address that failed on it lately waits (`Err`, how long) and any other is slowed. An
+    /// admitted attempt counts at once, as if it failed (so attempts arriving together are
+    /// counted together); [`LoginLimiter::settled`] takes it back when it did not fail.
+    pub fn admit(&self, account: &str, ip: Option<IpAddr>) -> Result<Admission, Duration> {
+        let now = Instant::now();
+        let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+        let (since, count) = accounts
+            .failures
+            .get(account)
+            .copied()
+            .filter(|(since, _)| now < *since + FAILURE_WINDOW)
+            .unwrap_or((now, 0));
+        let admission = if count < self.per_account_per_minute {
+            Admission::Open
+        } else {
+            let failed_here = accounts
+                .failed_from
+                .get(&(account.to_string(), ip))
+                .is_some_and(|at| now < *at + REMEMBER_FAILED);
+            if failed_here {
+                return Err(since + FAILURE_WINDOW - now);
+            }
+            Admission::Slowed
+        };
+        accounts
+            .failures
+            .insert(account.to_string(), (since, count.saturating_add(1)));
+        Ok(admission)
+    }
+
+    /// An admitted attempt failed: its address is remembered against the account.
+    pub fn failed(&self, account: &str, ip: Option<IpAddr>) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+        accounts
+            .failed_from
+            .insert((account.to_string(), ip), Instant::now());
+    }
+
+    /// An admitted attempt did not fail on its credentials: it no longer counts.
+    pub fn settled(&self, account: &str) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, count)) = accounts.failures.get_mut(account) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     fn maybe_cleanup(&self) {
         if self.checks.fetch_add(1, Ordering::Relaxed) % CLEANUP_EVERY == CLEANUP_EVERY - 1 {
             self.per_ip.retain_recent();
             self.per_ip.shrink_to_fit();
-            self.per_account.retain_recent();
-            self.per_account.shrink_to_fit();
+            let now = Instant::now();
+            let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
+            accounts
+                .failures
+                .retain(|_, (since, _)| now < *since + FAILURE_WINDOW);
+            accounts
+                .failed_from
+                .retain(|_, at| now < *at + REMEMBER_FAILED);
         }
     }
 }
@@ -126,6 +205,23 @@ mod tests {
             "{wait:?}"
         );
         assert!(limiter.check_ip("203.0.113.10".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn an_account_under_attack_refuses_the_attackers_addresses_and_slows_the_others() {
+        let limiter = LoginLimiter::new(100, 3);
+        let attacker: Option<IpAddr> = Some("198.51.100.1".parse().unwrap());
+        let owner: Option<IpAddr> = Some("203.0.113.5".parse().unwrap());
+        for _ in 0..3 {
+            assert_eq!(limiter.admit("a@x.test", attacker), Ok(Admission::Open));
+            limiter.failed("a@x.test", attacker);
+        }
+        // A success takes its attempt back.
+        assert_eq!(limiter.admit("c@x.test", owner), Ok(Admission::Open));
+        limiter.settled("c@x.test");
+        assert!(limiter.admit("a@x.test", attacker).is_err());
+        assert_eq!(limiter.admit("a@x.test", owner), Ok(Admission::Slowed));
+        assert_eq!(limiter.admit("b@x.test", attacker), Ok(Admission::Open));
     }
 
     #[test]

@@ -90,14 +90,65 @@ async fn behind_a_trusted_proxy_each_client_ip_and_account_has_its_own_budget() 
         json_body(&mut response).await
     );
 
-    // One account attacked from ten IPs: the eleventh attempt on it waits...
+    // One account attacked from ten IPs: then an address that failed on it waits...
     for i in 0..10 {
         let ip = format!("198.51.100.{}", i + 1);
-        let outcome = failed_login(&app, "target@example.test", Some(&ip)).await;
+        let outcome = failed_login(&app, &admin.email, Some(&ip)).await;
         assert_eq!(outcome.status, 401, "attempt {}", i + 1);
     }
-    assert_limited(&failed_login(&app, "target@example.test", Some("198.51.100.99")).await);
-    // ...while other accounts from a fresh IP are fine.
+    assert_limited(&failed_login(&app, &admin.email, Some("198.51.100.1")).await);
+    // ...a fresh one is slowed (a second) but still told only that the password is wrong...
+    let started = std::time::Instant::now();
+    let outcome = failed_login(&app, &admin.email, Some("198.51.100.99")).await;
+    assert_eq!(outcome.status, 401, "{}", outcome.body);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // ...and the owner, from where they sign in, is slowed, never locked out.
+    let started = std::time::Instant::now();
+    let mut response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .insert_header(("x-forwarded-for", "203.0.113.2"))
+        .send_json(
+            &json!({"grant_type": "password", "username": admin.email, "password": admin.password}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        json_body(&mut response).await
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // Other accounts from a fresh IP are not slowed.
     let outcome = failed_login(&app, "someone-else@example.test", Some("198.51.100.100")).await;
     assert_eq!(outcome.status, 401);
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_wrong_passwords_from_one_address_count_against_the_account() {
+    let mut vars = LIMITS.to_vec();
+    vars.push(("SECONDMILE_TRUSTED_PROXIES", "127.0.0.1, ::1"));
+    vars.push(("SECONDMILE_LOGIN_RATE_PER_IP", "1000"));
+    let app = spawn_app_with(&vars, |_| {}).await;
+    let started = std::time::Instant::now();
+    let outcomes = futures_util::future::join_all(
+        (0..20).map(|_| failed_login(&app, "target@example.test", Some("198.51.100.7"))),
+    )
+    .await;
+    let refused = outcomes.iter().filter(|o| o.status == 429).count();
+    let wrong = outcomes.iter().filter(|o| o.status == 401).count();
+    // Ten are admitted at once (the account's budget); of the others, those that arrive
+    // after a failure from this address is known wait, and the rest are slowed: never more
+    // than ten answered at once.
+    assert_eq!(refused + wrong, 20);
+    assert!(wrong >= 10, "{wrong}");
+    // Those beyond the ten were held back: slowed by a second, or refused.
+    assert!(
+        refused == 10 || started.elapsed() >= std::time::Duration::from_millis(900),
+        "{refused} refused in {:?}",
+        started.elapsed()
+    );
+    let again = failed_login(&app, "target@example.test", Some("198.51.100.7")).await;
+    assert_limited(&again);
 }
