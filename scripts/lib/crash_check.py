@@ -1,5 +1,5 @@
-"""Crash check: clients post reports, upload their photos, and a reviewer approves them while
-the server is killed with SIGKILL, then the server restarts on the same database. Every
+"""Crash check: clients post reports, upload their photos (each twice at once), and three
+reviewers race to approve the same reports while the server is killed with SIGKILL, then the server restarts on the same database. Every
 report and photo that was acknowledged (201 or 200) must be there, retrying every report
 and upload whose answer was lost must store it exactly once, every attachment row must have
 its file (downloadable, with its SHA-256), and after `secondmile attachments sweep` every
@@ -23,7 +23,8 @@ def main():
     amcheck_bin = shutil.which("pg_amcheck") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_amcheck"))), None)
 
     os.environ.update(SECONDMILE_WEBHOOK_ALLOW_HTTP="true", SECONDMILE_WEBHOOK_ALLOW_PRIVATE="true",
-                      SECONDMILE_WEBHOOK_POLL_MS="50", SECONDMILE_WEBHOOK_RETRY_BASE_MS="200")
+                      SECONDMILE_WEBHOOK_POLL_MS="50", SECONDMILE_WEBHOOK_RETRY_BASE_MS="200",
+                      SECONDMILE_UPLOADS_PER_CALLER="16")
 
     class Receiver(http.server.BaseHTTPRequestHandler):
         """Records each delivery's id and whether its signature verifies; slow, and answers 500
@@ -99,15 +100,23 @@ def main():
                             unanswered[body["id"]] = body
                             continue
                     upload_of = (body["id"], photo, jpeg(random.getrandbits(63)))
-                    try:
-                        status, _ = upload(port, shopper_token, *upload_of)
-                    except OSError:
-                        with lock:
-                            photos_unanswered[photo] = upload_of
-                        return
+                    # The same photo twice at once (an app retrying too early): stored once.
+                    answers = []
+                    def send():
+                        try:
+                            answers.append(upload(port, shopper_token, *upload_of)[0])
+                        except OSError:
+                            answers.append(None)
+                    twice = [threading.Thread(target=send) for _ in range(2)]
+                    for t in twice: t.start()
+                    for t in twice: t.join()
                     with lock:
-                        (photos_acknowledged if status in (200, 201) else photos_unanswered)[photo] = upload_of
-            threads = [threading.Thread(target=worker) for _ in range(4)] + [threading.Thread(target=reviewer)]
+                        stored = any(a in (200, 201) for a in answers)
+                        (photos_acknowledged if stored else photos_unanswered)[photo] = upload_of
+                    if None in answers:
+                        return
+            threads = [threading.Thread(target=worker) for _ in range(4)] + \
+                [threading.Thread(target=reviewer) for _ in range(3)]
             for t in threads: t.start()
             time.sleep(random.uniform(0.5, 1.5))
             proc.send_signal(signal.SIGKILL)

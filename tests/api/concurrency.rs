@@ -546,3 +546,85 @@ async fn an_import_answered_as_timed_out_keeps_nothing() {
         other => panic!("{other}: {body}"),
     }
 }
+
+#[actix_web::test]
+async fn twenty_concurrent_review_decisions_on_one_report_decide_it_once() {
+    let w = world().await;
+    let (status, created) = submit(&w, &report(&w)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/reports/{id}/review");
+    // Ten approvals and ten rejections at once: one decision is taken, the rest are told
+    // the report was already decided.
+    let answers = join_all((0..20).map(|i| {
+        let body = if i % 2 == 0 {
+            json!({"action": "approve"})
+        } else {
+            json!({"action": "reject", "note": "Not a real visit"})
+        };
+        w.app.post(&path, &w.admin_token, body)
+    }))
+    .await;
+    assert_eq!(count(&answers, 200), 1, "{:?}", statuses(&answers));
+    assert_eq!(count(&answers, 409), 19, "{answers:?}");
+    let decided = answers.iter().find(|(s, _)| *s == 200).unwrap();
+    let history = w
+        .app
+        .get_ok(&format!("/api/v1/reports/{id}/history"), &w.admin_token)
+        .await;
+    let items = history["items"].as_array().or(history.as_array()).unwrap();
+    assert_eq!(items.len(), 2, "submitted, then one decision: {history}");
+    assert_eq!(
+        items.last().unwrap()["to_status"],
+        decided.1["status"],
+        "{history}"
+    );
+    // The rollups hold the report at most once.
+    let summary = w
+        .app
+        .get_ok(
+            &format!("/api/v1/locations/{}/summary", w.location_id),
+            &w.admin_token,
+        )
+        .await;
+    assert!(
+        summary["figures"]["visits"].as_i64().unwrap() <= 1,
+        "{summary}"
+    );
+}
+
+#[actix_web::test]
+async fn twenty_shoppers_claiming_one_open_assignment_leave_it_to_one() {
+    let w = world().await;
+    let wave = wave(&w, 1).await;
+    let path = format!("/api/v1/waves/{wave}/assignments");
+    let (status, created) = w
+        .app
+        .post(
+            &path,
+            &w.admin_token,
+            json!([{"location_id": w.location_id, "visit_from": day(5), "visit_to": day(9)}]),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let listed = created["assignments"]
+        .as_array()
+        .or(created.as_array())
+        .unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let mut tokens = Vec::new();
+    for _ in 0..20 {
+        let shopper = w.app.create_user(&w.admin_token, "shopper").await;
+        tokens.push(w.app.access_token(&shopper).await);
+    }
+    let claim = format!("/api/v1/assignments/{id}/claim");
+    let answers = join_all(tokens.iter().map(|t| w.app.post_empty(&claim, t))).await;
+    assert_eq!(count(&answers, 200), 1, "{:?}", statuses(&answers));
+    assert_eq!(count(&answers, 409), 19, "{answers:?}");
+    let winner = &answers.iter().find(|(s, _)| *s == 200).unwrap().1;
+    let now = w
+        .app
+        .get_ok(&format!("/api/v1/assignments/{id}"), &w.admin_token)
+        .await;
+    assert_eq!(now["shopper_id"], winner["shopper_id"], "{now}");
+}
