@@ -9,7 +9,7 @@ pub use crate::db::DatabaseConfig;
 use crate::db::DatabaseUrl;
 
 mod variables;
-pub use variables::VARIABLES;
+pub use variables::{VARIABLES, unknown as unknown_variables};
 
 /// A secret value: never printed by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -217,11 +217,17 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://secondmile.db".into());
-        let url = DatabaseUrl::parse(&database_url).map_err(|message| ConfigError {
-            variable: "DATABASE_URL",
-            message,
-        })?;
+        // `SECONDMILE_DATABASE_URL`, named as every other setting, wins over the
+        // conventional `DATABASE_URL`.
+        let (variable, database_url) = match get("SECONDMILE_DATABASE_URL") {
+            Some(url) => ("SECONDMILE_DATABASE_URL", url),
+            None => (
+                "DATABASE_URL",
+                get("DATABASE_URL").unwrap_or_else(|| "sqlite://secondmile.db".into()),
+            ),
+        };
+        let url = DatabaseUrl::parse(&database_url)
+            .map_err(|message| ConfigError { variable, message })?;
 
         let bind = match get("SECONDMILE_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),

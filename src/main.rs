@@ -212,6 +212,12 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&config.log);
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .collect();
+    for name in secondmile::config::unknown_variables(names.iter().map(String::as_str)) {
+        tracing::warn!(variable = %name, "this SECONDMILE_ setting is not one the server reads (a typo?); `secondmile --help` lists them");
+    }
 
     let result = match command {
         Command::Migrate => migrate(&config),

@@ -14,6 +14,7 @@ use crate::health;
 use crate::locations::handlers as locations;
 use crate::organization::handlers as organization;
 use crate::programme::handlers as programme;
+use crate::programme::mine;
 use crate::questionnaires::handlers as questionnaires;
 use crate::reports::handlers as reports;
 use crate::review::handlers as review;
@@ -85,8 +86,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(programme::accept)
                 .service(programme::decline)
                 .service(programme::claim)
-                .service(programme::my_assignments)
-                .service(programme::claimable)
+                .service(mine::my_assignments)
+                .service(mine::claimable)
+                .service(mine::eligible_locations)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
                 .service(aggregates::coverage_trend)

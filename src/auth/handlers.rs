@@ -68,7 +68,8 @@ impl From<IssuedTokens> for TokenResponse {
 ///
 /// Send the OAuth2 form (`application/x-www-form-urlencoded`) or the same fields as JSON.
 /// Client credentials may also come as HTTP Basic auth. Each client IP and each account
-/// may try a limited number of times a minute (429 with `Retry-After` beyond that). A
+/// may try a limited number of times a minute (429 with `Retry-After` beyond that; every
+/// answer carries the address's `RateLimit-Policy` and `RateLimit`). A
 /// refresh token works once: using it returns a new pair, and presenting an already-used
 /// refresh token ends that whole sign-in session.
 #[utoipa::path(
@@ -79,14 +80,22 @@ impl From<IssuedTokens> for TokenResponse {
     ),
     responses(
         (status = 200, description = "Tokens issued", body = TokenResponse,
-            headers(("Cache-Control" = String, description = "no-store"))),
+            headers(
+                ("Cache-Control" = String, description = "no-store"),
+                ("RateLimit-Policy" = String, description = "the client address's budget, `\"sign-in\";q=LIMIT;w=60` (IETF httpapi draft; absent when the address is unknown)"),
+                ("RateLimit" = String, description = "what is left of it, `\"sign-in\";r=LEFT;t=SECONDS`"),
+            )),
         (status = 400, description = "Malformed request or unsupported grant (`invalid_request`, `unsupported_grant_type`, `invalid_scope`)",
             body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong credentials, unknown/used/revoked/expired refresh token (`invalid_grant`), or bad client (`invalid_client`)",
             body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither a form nor JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 429, description = "Too many attempts (`rate_limited`): from this address (`SECONDMILE_LOGIN_RATE_PER_IP` a minute), or on this account from an address that failed on it lately (`SECONDMILE_LOGIN_RATE_PER_ACCOUNT`; other addresses are slowed, not refused)", body = Problem, content_type = "application/problem+json",
+            headers(
+                ("Retry-After" = u64, description = "seconds to wait"),
+                ("RateLimit-Policy" = String, description = "`\"sign-in\";q=LIMIT;w=60`"),
+                ("RateLimit" = String, description = "`\"sign-in\";r=LEFT;t=SECONDS`"),
+            )),
     )
 )]
 #[post("/auth/token")]
@@ -97,30 +106,38 @@ pub async fn issue_token(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let ip = client_ip(&req, &state.auth.proxies);
-    if let Some(ip) = ip {
-        state
-            .auth
-            .limiter
-            .check_ip(ip)
-            .map_err(ApiError::too_many_requests)?;
-    }
-    let response = match body.grant_type.as_str() {
-        "password" => password_grant(&state, body, ip).await?,
-        "refresh_token" => refresh_grant(&state, body).await?,
-        "client_credentials" => client_grant(&state, &req, body, ip).await?,
-        other => {
-            return Err(ApiError::bad_request(
-                ErrorCode::UnsupportedGrantType,
-                format!(
-                    "grant_type `{other}` is not supported; use password, refresh_token or client_credentials"
-                ),
-            ));
+    let limit = match ip.map(|ip| state.auth.limiter.check_ip(ip)) {
+        Some(Err((wait, limit))) => {
+            return Err(limit.add_to_problem(ApiError::too_many_requests(wait)));
         }
+        Some(Ok(limit)) => Some(limit),
+        None => None,
     };
-    Ok(HttpResponse::Ok()
+    let granted = match body.grant_type.as_str() {
+        "password" => password_grant(&state, body, ip).await,
+        "refresh_token" => refresh_grant(&state, body).await,
+        "client_credentials" => client_grant(&state, &req, body, ip).await,
+        other => Err(ApiError::bad_request(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type `{other}` is not supported; use password, refresh_token or client_credentials"
+            ),
+        )),
+    };
+    // Refusals carry the limit too: a client sees its budget shrink as it fails.
+    let response = match (granted, limit) {
+        (Ok(response), _) => response,
+        (Err(e), Some(limit)) => return Err(limit.add_to_problem(e)),
+        (Err(e), None) => return Err(e),
+    };
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse::from(response)))
+        .insert_header((header::PRAGMA, "no-cache"));
+    if let Some(limit) = limit {
+        limit.add_to(&mut answer);
+    }
+    Ok(answer.json(TokenResponse::from(response)))
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {

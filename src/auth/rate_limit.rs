@@ -11,12 +11,20 @@ use std::time::Instant;
 
 use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::limits::Limit;
 
 use crate::config::TrustedProxies;
 
+/// A keyed limiter that says, on each check, how much of the quota is left.
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
 pub struct LoginLimiter {
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_ip: Keyed<IpAddr>,
+    per_ip_per_minute: u32,
     accounts: Mutex<Accounts>,
     per_account_per_minute: u32,
     checks: AtomicU64,
@@ -56,19 +64,42 @@ impl LoginLimiter {
         let quota =
             |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         LoginLimiter {
-            per_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
+            per_ip: RateLimiter::keyed(quota(per_ip_per_minute))
+                .with_middleware::<StateInformationMiddleware>(),
+            per_ip_per_minute: per_ip_per_minute.max(1),
             accounts: Mutex::new(Accounts::default()),
             per_account_per_minute: per_account_per_minute.max(1),
             checks: AtomicU64::new(0),
         }
     }
 
-    /// Counts one attempt from `ip`; `Err` carries how long to wait.
-    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Duration> {
+    /// Counts one attempt from `ip`: the limit as it stands after it, or how long to wait
+    /// (and the limit, used up).
+    pub fn check_ip(&self, ip: IpAddr) -> Result<Limit, (Duration, Limit)> {
         self.maybe_cleanup();
-        self.per_ip
-            .check_key(&ip)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        let quota = self.per_ip_per_minute;
+        let per_request = 60 / u64::from(quota).max(1);
+        let limit = |remaining: u32, reset_secs: u64| Limit {
+            name: "sign-in",
+            quota,
+            window_secs: 60,
+            remaining,
+            reset_secs,
+        };
+        match self.per_ip.check_key(&ip) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                let used = u64::from(quota.saturating_sub(remaining));
+                Ok(limit(
+                    remaining,
+                    (used * per_request).max(u64::from(used > 0)),
+                ))
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err((wait, limit(0, 60)))
+            }
+        }
     }
 
     /// Whether an attempt on `account` (a normalised email or `client:ID`) from `ip` may go
@@ -196,10 +227,12 @@ mod tests {
     fn the_eleventh_attempt_in_a_minute_waits() {
         let limiter = LoginLimiter::new(10, 10);
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
-        for _ in 0..10 {
-            assert!(limiter.check_ip(ip).is_ok());
+        for n in 0..10 {
+            let left = limiter.check_ip(ip).unwrap();
+            assert_eq!(left.remaining, 9 - n);
         }
-        let wait = limiter.check_ip(ip).unwrap_err();
+        let (wait, used_up) = limiter.check_ip(ip).unwrap_err();
+        assert_eq!(used_up.remaining, 0);
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(6),
             "{wait:?}"

@@ -8,6 +8,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "`sqlite://PATH` (embedded, file created if missing) or `postgres://USER@HOST/DB`",
     ),
     (
+        "SECONDMILE_DATABASE_URL",
+        "DATABASE_URL",
+        "the same as DATABASE_URL, named as the other settings; wins when both are set",
+    ),
+    (
         "SECONDMILE_BIND",
         "127.0.0.1:8080",
         "address and port the HTTP server listens on",
@@ -204,3 +209,43 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "password of the bootstrap admin (12 to 1024 bytes; never printed)",
     ),
 ];
+
+/// Variables of the tests and scripts, not of the server: never warned about.
+const OUTSIDE_THE_SERVER: &[&str] = &[
+    "SECONDMILE_TEST_",
+    "SECONDMILE_BENCH_",
+    "SECONDMILE_REQUIRE_",
+];
+
+/// The `SECONDMILE_*` names among `names` that the server does not read: most likely typos,
+/// which should not pass in silence.
+pub fn unknown<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut unknown: Vec<&str> = names
+        .into_iter()
+        .filter(|n| n.starts_with("SECONDMILE_"))
+        .filter(|n| !OUTSIDE_THE_SERVER.iter().any(|p| n.starts_with(p)))
+        .filter(|n| !VARIABLES.iter().any(|(known, _, _)| known == n))
+        .collect();
+    unknown.sort_unstable();
+    unknown
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_settings_are_told_from_known_ones_and_the_tests_own() {
+        let names = [
+            "SECONDMILE_BIND",
+            "SECONDMILE_BNID",
+            "SECONDMILE_TEST_DATABASE_URL",
+            "SECONDMILE_BENCH_HQ_SIZE",
+            "PATH",
+            "SECONDMILE_DATABASE_URL",
+            "SECONDMILE_LOG_LEVEL",
+        ];
+        assert_eq!(
+            super::unknown(names),
+            ["SECONDMILE_BNID", "SECONDMILE_LOG_LEVEL"]
+        );
+    }
+}

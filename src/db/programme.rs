@@ -537,3 +537,22 @@ pub fn all_visit_dates(
         .map(|(s, l, d)| Ok((s, l, date(&d)?)))
         .collect()
 }
+
+/// Every (location, local date) of one shopper's reports since `from`.
+pub fn shopper_visit_dates(
+    conn: &mut DbConn,
+    org: OrgId,
+    shopper: UserId,
+    from: NaiveDate,
+) -> QueryResult<Vec<(LocationId, NaiveDate)>> {
+    use super::schema::reports;
+    reports::table
+        .filter(reports::org_id.eq(org))
+        .filter(reports::shopper_id.eq(shopper))
+        .filter(reports::visit_local_date.ge(text(from)))
+        .select((reports::location_id, reports::visit_local_date))
+        .load::<(LocationId, String)>(conn)?
+        .into_iter()
+        .map(|(l, d)| Ok((l, date(&d)?)))
+        .collect()
+}

@@ -515,3 +515,43 @@ impl From<AssignmentQuery> for AssignmentFilter {
         }
     }
 }
+
+/// Page of the locations a shopper may visit.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EligibleLocationsQuery {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only this region (at most 100 characters).
+    pub region: Option<String>,
+}
+
+/// An active location and whether the shopper may visit it today.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"location_id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "code": "LIS-001", "name": "Chiado", "region": "Lisbon", "timezone": "Europe/Lisbon", "latitude": 38.7111, "longitude": -9.1421, "eligible": false, "blocked_by": "lockout_period", "frees_on": "2027-02-03"}))]
+pub struct EligibleLocation {
+    pub location_id: LocationId,
+    pub code: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// IANA time zone: "today" is the location's own day.
+    pub timezone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    /// A visit today passes the organization's rules.
+    pub eligible: bool,
+    /// The rule a visit today breaks: `shopper_excluded`, `lockout_period` or
+    /// `yearly_visit_limit` (the code the submission would answer with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
+    /// The first day a visit passes the rule again (absent for an exclusion, which an admin
+    /// lifts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frees_on: Option<NaiveDate>,
+}

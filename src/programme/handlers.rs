@@ -68,13 +68,16 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
     auth.require_role(&[Role::Admin])
 }
 
-fn shopper(auth: &AuthUser) -> Result<UserId, ApiError> {
+pub(super) fn shopper(auth: &AuthUser) -> Result<UserId, ApiError> {
     auth.require_role(&[Role::Shopper])?;
     auth.user_id()
         .ok_or_else(|| ApiError::forbidden("this needs the role shopper"))
 }
 
-fn respond(list: Vec<(Assignment, String)>, now: DateTime<Utc>) -> Vec<AssignmentResponse> {
+pub(super) fn respond(
+    list: Vec<(Assignment, String)>,
+    now: DateTime<Utc>,
+) -> Vec<AssignmentResponse> {
     list.into_iter()
         .map(|(a, key)| AssignmentResponse::new(a, key, now))
         .collect()
@@ -740,58 +743,4 @@ pub async fn claim(
         Step::Claim,
     )
     .await
-}
-
-/// Your assignments.
-///
-/// What is still to do first, earliest deadline first (`visit_to`), then the rest, latest
-/// change first; at most 500. Shoppers only.
-#[utoipa::path(
-    tag = "programme",
-    security(("bearer" = [])),
-    params(MyAssignmentQuery),
-    responses(
-        (status = 200, description = "Your assignments", body = Vec<AssignmentResponse>),
-        (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me/assignments")]
-pub async fn my_assignments(
-    auth: AuthUser,
-    state: web::Data<AppState>,
-    query: web::Query<MyAssignmentQuery>,
-) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
-    let me = shopper(&auth)?;
-    let list = service::my_assignments(
-        &state.db,
-        auth.org_id,
-        me,
-        query.into_inner().status,
-        state.db.now(),
-    )
-    .await?;
-    Ok(web::Json(respond(list, state.db.now())))
-}
-
-/// Open assignments you may claim.
-///
-/// Open ones whose window has not ended and that pass your lockout rules, earliest deadline
-/// first; at most 200. Shoppers only.
-#[utoipa::path(
-    tag = "programme",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Claimable assignments", body = Vec<AssignmentResponse>),
-        (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me/claimable-assignments")]
-pub async fn claimable(
-    auth: AuthUser,
-    state: web::Data<AppState>,
-) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
-    let me = shopper(&auth)?;
-    let list = service::claimable(&state.db, auth.org_id, me, state.db.now()).await?;
-    Ok(web::Json(respond(list, state.db.now())))
 }

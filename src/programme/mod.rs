@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod dto;
 pub mod handlers;
+pub mod mine;
 pub mod model;
 pub mod rules;
 pub mod schedule;

@@ -25,15 +25,20 @@ impl From<ReportError> for ApiError {
         match e {
             ReportError::Invalid(violations) => ApiError::validation(violations),
             ReportError::NotFound => ApiError::not_found(),
-            e @ ReportError::QuotaExceeded { retry_after, .. } => ApiError::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::QuotaExceeded,
-                format!("{e}; a slot frees up in {retry_after} s"),
-            )
-            .with_header(
-                actix_web::http::header::RETRY_AFTER,
-                &retry_after.to_string(),
-            ),
+            e @ ReportError::QuotaExceeded { limit, retry_after } => {
+                let problem = ApiError::new(
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::QuotaExceeded,
+                    format!("{e}; a slot frees up in {retry_after} s"),
+                )
+                .with_header(
+                    actix_web::http::header::RETRY_AFTER,
+                    &retry_after.to_string(),
+                );
+                let used = i64::from(limit);
+                let frees_in = i64::try_from(retry_after).unwrap_or(i64::MAX);
+                service::daily_quota(limit, used, frees_in).add_to_problem(problem)
+            }
             ReportError::Forbidden(why) => ApiError::forbidden(why),
             ReportError::OwnReport => ApiError::new(
                 actix_web::http::StatusCode::FORBIDDEN,
@@ -97,7 +102,11 @@ fn location_of(report: &Report) -> String {
     request_body = ReportSubmission,
     responses(
         (status = 201, description = "Stored, validated and scored", body = ReportResponse,
-            headers(("Location" = String, description = "the report's URL"))),
+            headers(
+                ("Location" = String, description = "the report's URL"),
+                ("RateLimit-Policy" = String, description = "the shopper's daily quota, `\"daily-reports\";q=LIMIT;w=86400` (IETF httpapi draft)"),
+                ("RateLimit" = String, description = "what is left of it, `\"daily-reports\";r=LEFT;t=SECONDS` (until the oldest of the day's reports leaves the window)"),
+            )),
         (status = 200, description = "An identical retry: the stored report", body = ReportResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither a shopper nor a client with `reports:write`", body = Problem, content_type = "application/problem+json"),
@@ -105,6 +114,12 @@ fn location_of(report: &Report) -> String {
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid report: every violation with its pointer and code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The shopper's daily quota is used (`quota_exceeded`; `SECONDMILE_SHOPPER_DAILY_REPORTS` in any 24 hours): retry after `Retry-After` seconds, when the oldest of them leaves the window. Retries of stored reports are always answered.", body = Problem, content_type = "application/problem+json",
+            headers(
+                ("Retry-After" = u64, description = "seconds until a slot frees up"),
+                ("RateLimit-Policy" = String, description = "`\"daily-reports\";q=LIMIT;w=86400`"),
+                ("RateLimit" = String, description = "`\"daily-reports\";r=0;t=SECONDS`"),
+            )),
     )
 )]
 #[post("/reports")]
@@ -117,7 +132,13 @@ pub async fn submit_report(
     let (mut response, report, received) =
         match service::submit(&state.db, &state.reports, &auth, body.into_inner()).await? {
             // Files are uploaded to a stored report: a report stored just now has none.
-            Submitted::Created(report) => (HttpResponse::Created(), report, Vec::new()),
+            Submitted::Created(report, left) => {
+                let mut response = HttpResponse::Created();
+                if let Some(left) = left {
+                    left.add_to(&mut response);
+                }
+                (response, report, Vec::new())
+            }
             Submitted::Replayed(report) => {
                 let received = received_files(&state, report.org_id, report.id).await?;
                 (HttpResponse::Ok(), report, received)

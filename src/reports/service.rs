@@ -207,8 +207,8 @@ async fn prepare(
 
 /// What a submission did.
 pub enum Submitted {
-    /// Stored now.
-    Created(Report),
+    /// Stored now, with the shopper's daily quota as it stands (when there is one).
+    Created(Report, Option<crate::limits::Limit>),
     /// An identical retry of a stored report: nothing changed.
     Replayed(Report),
 }
@@ -269,11 +269,18 @@ pub async fn submit(
                     return Err(ReportError::Rule(breach));
                 }
             }
+            let mut left = None;
             if let Some(limit) = quota {
                 identity::lock_user(tx, org, report.shopper_id)?;
                 let since = report.created_at - chrono::Duration::hours(24);
                 let (count, earliest) =
                     store::shopper_submissions_since(tx, org, report.shopper_id, since)?;
+                let frees = earliest.unwrap_or(report.created_at) + chrono::Duration::hours(24);
+                left = Some(daily_quota(
+                    limit,
+                    count + 1,
+                    (frees - report.created_at).num_seconds(),
+                ));
                 if count >= i64::from(limit) {
                     let frees = earliest.unwrap_or(report.created_at) + chrono::Duration::hours(24);
                     let wait = (frees - report.created_at).num_seconds().max(1);
@@ -296,7 +303,7 @@ pub async fn submit(
                     "the assignment changed meanwhile; read it again",
                 )]));
             }
-            Ok(Submitted::Created(report.clone()))
+            Ok(Submitted::Created(report.clone(), left))
         })
         .await;
     let outcome = match written {
@@ -311,15 +318,27 @@ pub async fn submit(
     };
     match outcome {
         Submitted::Replayed(existing) => replay(existing, &hash, caller),
-        Submitted::Created(report) => {
+        Submitted::Created(report, left) => {
             tracing::info!(
                 report = %report.id,
                 mile_level = report.document.score.mile_level.as_str(),
                 flags = report.document.flags.len(),
                 "report submitted"
             );
-            Ok(Submitted::Created(report))
+            Ok(Submitted::Created(report, left))
         }
+    }
+}
+
+/// The shopper's daily quota after `used` reports in the last 24 hours, the oldest of which
+/// leaves the window in `frees_in` seconds.
+pub fn daily_quota(limit: u32, used: i64, frees_in: i64) -> crate::limits::Limit {
+    crate::limits::Limit {
+        name: "daily-reports",
+        quota: limit,
+        window_secs: 86_400,
+        remaining: u32::try_from(i64::from(limit) - used.min(i64::from(limit))).unwrap_or(0),
+        reset_secs: u64::try_from(frees_in.max(1)).unwrap_or(1),
     }
 }
 

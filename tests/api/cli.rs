@@ -350,3 +350,28 @@ fn the_file_storage_is_made_beside_the_database_and_a_bad_one_stops_the_server()
     drop(taken);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn secondmile_database_url_is_read_and_an_unknown_setting_is_warned_about() {
+    let dir = scratch_dir();
+    let out = secondmile(
+        &["migrate"],
+        &[
+            ("SECONDMILE_DATABASE_URL", "sqlite://named.db"),
+            ("DATABASE_URL", "sqlite://fallback.db"),
+            ("SECONDMILE_BNID", "0.0.0.0:80"),
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        dir.join("named.db").exists(),
+        "SECONDMILE_DATABASE_URL wins"
+    );
+    assert!(!dir.join("fallback.db").exists());
+    assert!(!dir.join("secondmile.db").exists());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SECONDMILE_BNID"), "{stderr}");
+    assert!(!stderr.contains("SECONDMILE_LOG\""), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

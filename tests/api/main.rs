@@ -14,6 +14,7 @@ mod control;
 mod cursors;
 mod dashboard;
 mod demo;
+mod eligibility;
 mod errors;
 mod events;
 mod exports;

@@ -280,6 +280,10 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Shopper], Never),
     ),
     (
+        "GET /api/v1/me/eligible-locations",
+        Restricted(&[Shopper], Never),
+    ),
+    (
         "GET /api/v1/organization/settings",
         Restricted(&[Admin], Never),
     ),

@@ -152,3 +152,49 @@ async fn twenty_concurrent_wrong_passwords_from_one_address_count_against_the_ac
     let again = failed_login(&app, "target@example.test", Some("198.51.100.7")).await;
     assert_limited(&again);
 }
+
+fn header(response: &awc::ClientResponse<impl futures_util::Stream>, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} is sent"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[actix_web::test]
+async fn sign_in_answers_show_the_addresss_budget_shrinking() {
+    let app = spawn_app_with(&LIMITS, |_| {}).await;
+    let admin = app.create_org_with_admin("Acme");
+    let mut left = Vec::new();
+    for i in 0..10 {
+        let body = if i == 0 {
+            json!({"grant_type": "password", "username": admin.email, "password": admin.password})
+        } else {
+            json!({"grant_type": "password", "username": format!("u{i}@example.test"), "password": "wrong password, again"})
+        };
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/token"))
+            .send_json(&body)
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), if i == 0 { 200 } else { 401 });
+        assert_eq!(
+            header(&response, "ratelimit-policy"),
+            "\"sign-in\";q=10;w=60"
+        );
+        left.push(header(&response, "ratelimit"));
+    }
+    assert!(left[0].starts_with("\"sign-in\";r=9;t="), "{left:?}");
+    assert!(left[9].starts_with("\"sign-in\";r=0;t="), "{left:?}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .send_json(&json!({"grant_type": "password", "username": "x@example.test", "password": "wrong password"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(header(&response, "ratelimit").starts_with("\"sign-in\";r=0;t="));
+}

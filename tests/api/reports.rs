@@ -1063,6 +1063,62 @@ async fn twenty_concurrent_submissions_of_one_shopper_never_pass_the_daily_quota
 }
 
 #[actix_web::test]
+async fn a_submission_shows_what_is_left_of_the_daily_quota() {
+    let w = world_with(&[("SECONDMILE_SHOPPER_DAILY_REPORTS", "2")]).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let response = w
+            .app
+            .client
+            .post(w.app.url("/api/v1/reports"))
+            .bearer_auth(&w.shopper_token)
+            .send_json(&report(&w))
+            .await
+            .unwrap();
+        let get = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        seen.push((
+            response.status().as_u16(),
+            get("ratelimit-policy"),
+            get("ratelimit"),
+            get("retry-after"),
+        ));
+    }
+    let policy = Some("\"daily-reports\";q=2;w=86400".to_string());
+    assert_eq!((seen[0].0, &seen[0].1), (201, &policy), "{seen:?}");
+    assert!(
+        seen[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .starts_with("\"daily-reports\";r=1;t="),
+        "{seen:?}"
+    );
+    assert!(
+        seen[1]
+            .2
+            .as_deref()
+            .unwrap()
+            .starts_with("\"daily-reports\";r=0;t="),
+        "{seen:?}"
+    );
+    assert_eq!((seen[2].0, &seen[2].1), (429, &policy), "{seen:?}");
+    assert!(
+        seen[2]
+            .2
+            .as_deref()
+            .unwrap()
+            .starts_with("\"daily-reports\";r=0;t="),
+        "{seen:?}"
+    );
+    assert!(seen[2].3.is_some(), "{seen:?}");
+}
+
+#[actix_web::test]
 async fn a_body_with_a_key_twice_is_refused_and_nothing_stored() {
     let w = world().await;
     let body = report(&w);

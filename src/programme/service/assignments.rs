@@ -134,6 +134,7 @@ pub async fn update_assignment(
             return Err(ProgrammeError::Invalid(errors));
         }
         if let Some(s) = shopper {
+            identity::lock_user(tx, org, s)?;
             let settings = store::settings(tx, org)?;
             if let Err(b) = check_rules(
                 tx,
@@ -243,6 +244,7 @@ pub async fn step(
                         transition(current, "claimed")
                     });
                 }
+                identity::lock_user(tx, org, me)?;
                 let settings = store::settings(tx, org)?;
                 if let Err(b) = check_rules(
                     tx,

@@ -2,6 +2,7 @@
 
 mod assignments;
 mod coverage;
+mod eligibility;
 mod exclusions;
 mod hooks;
 mod planning;
@@ -10,6 +11,7 @@ mod waves;
 
 pub use assignments::*;
 pub use coverage::*;
+pub use eligibility::*;
 pub use exclusions::*;
 pub use hooks::*;
 pub use planning::*;
@@ -109,9 +111,9 @@ pub(super) fn visits_of(
     Ok(visits)
 }
 
-/// Whether `shopper` may take a visit to `location` in `window`. The shopper's row is locked
-/// first (until the transaction ends), so that concurrent requests giving the shopper visits
-/// are checked one at a time, each seeing the others' visits.
+/// Whether `shopper` may take a visit to `location` in `window`. A write that acts on the
+/// answer locks the shopper's row first ([`identity::lock_user`]), so that concurrent
+/// requests giving the shopper visits are checked one at a time, each seeing the others'.
 pub fn check_rules(
     conn: &mut DbConn,
     org: OrgId,
@@ -121,7 +123,6 @@ pub fn check_rules(
     window: DateRange,
     except: Option<AssignmentId>,
 ) -> QueryResult<Result<(), Breach>> {
-    identity::lock_user(conn, org, shopper)?;
     let excluded = store::is_excluded(conn, org, shopper, location)?;
     let others = visits_of(conn, org, rules, shopper, location, window, except)?;
     Ok(rules::check(rules, excluded, &others, window))
