@@ -126,6 +126,8 @@ pub struct Loaded {
     pub accounts: Vec<Account>,
     pub client_id: ClientId,
     pub client_secret: String,
+    /// The scopes the integration client was given (the banner lists them).
+    pub client_scopes: Vec<Scope>,
     pub locations: usize,
     pub reports: Tally,
 }
@@ -416,6 +418,7 @@ pub async fn load(
         accounts,
         client_id: client.id,
         client_secret,
+        client_scopes: client.scopes,
         locations: stores.len(),
         reports: tally,
     })
@@ -706,9 +709,12 @@ pub fn credentials_table(loaded: &Loaded) -> String {
             a.note
         ));
     }
+    let scopes: Vec<&str> = loaded.client_scopes.iter().map(|s| s.as_str()).collect();
     out.push_str(&format!(
-        "\nIntegration client \"HQ business intelligence\" (reports, aggregates, locations, questionnaires: read)\n  client_id:     {}\n  client_secret: {}\n\nThese passwords and the secret are shown only now.\n",
-        loaded.client_id, loaded.client_secret
+        "\nIntegration client \"HQ business intelligence\" (scopes: {})\n  client_id:     {}\n  client_secret: {}\n\nThese passwords and the secret are shown only now.\n",
+        scopes.join(" "),
+        loaded.client_id,
+        loaded.client_secret
     ));
     out
 }

@@ -80,6 +80,11 @@ async fn the_same_seed_gives_the_same_figures() {
         let printed = String::from_utf8_lossy(&out.stdout);
         assert!(printed.contains("admin@hearth-home.example"), "{printed}");
         assert!(printed.contains("client_secret: smcs_"), "{printed}");
+        // The banner lists the scopes the client really has.
+        assert!(
+            printed.contains("(scopes: reports:read aggregates:read locations:read questionnaires:read events:read)"),
+            "{printed}"
+        );
         // Every report went through the same scoring and rollups as the API's.
         let verify = secondmile(db, &["rollups", "verify"]);
         assert!(verify.status.success(), "{verify:?}");
