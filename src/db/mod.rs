@@ -28,6 +28,7 @@ pub mod questionnaires;
 pub mod reports;
 pub mod schema;
 pub mod settings;
+mod sqlite_file;
 pub mod stored;
 mod types;
 pub mod webhooks;
@@ -177,18 +178,18 @@ pub struct DatabaseConfig {
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// A SQLite connection was opened: the file exists. Later connections open it without
+    /// creating it, so a file deleted while the server runs is an unreachable database,
+    /// never silently a new empty one.
+    opened: std::sync::atomic::AtomicBool,
 }
-
-/// SQLite settings applied to every new connection. `synchronous=FULL` makes an
-/// acknowledged write survive a power loss; WAL lets readers run beside the writer.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = FULL;
-PRAGMA foreign_keys = ON;";
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        ConnectionManager { url }
+        ConnectionManager {
+            url,
+            opened: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     pub fn connect(&self) -> Result<DbConn, ConnectionError> {
@@ -199,14 +200,9 @@ impl ConnectionManager {
                 Ok(DbConn::Pg(conn))
             }
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                // Unicode case folding for `lower()`, as on PostgreSQL (SQLite's folds ASCII).
-                locations::lower_utils::register_impl(&mut conn, |text: String| {
-                    text.to_lowercase()
-                })
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                use std::sync::atomic::Ordering;
+                let conn = sqlite_file::open(path, self.opened.load(Ordering::Acquire))?;
+                self.opened.store(true, Ordering::Release);
                 Ok(DbConn::Sqlite(conn))
             }
         }
