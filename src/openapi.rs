@@ -200,6 +200,69 @@ impl Modify for CommonResponses {
     }
 }
 
+/// Raw bodies (a photo, a PDF, a CSV file) are binary strings, not arrays of numbers: each
+/// listed media type gets `type: string, format: binary` (what generators map to bytes, a
+/// file or a `Blob`) with its `contentMediaType` (OpenAPI 3.1). utoipa describes a `Vec<u8>`
+/// body as an array of integers; every non-JSON body is rewritten here, whatever its schema.
+struct BinaryBodies;
+
+impl BinaryBodies {
+    fn is_raw(media_type: &str) -> bool {
+        let essence = media_type.split(';').next().unwrap_or("").trim();
+        !(essence == "application/json"
+            || essence.ends_with("+json")
+            || essence == "application/x-www-form-urlencoded"
+            || essence.starts_with("text/plain"))
+    }
+
+    fn binary(media_type: &str) -> utoipa::openapi::schema::Schema {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let essence = media_type.split(';').next().unwrap_or("").trim();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .content_media_type(essence)
+            .into()
+    }
+
+    fn rewrite(content: &mut utoipa::openapi::content::Content, media_type: &str) {
+        if Self::is_raw(media_type) {
+            content.schema = Some(Self::binary(media_type).into());
+        }
+    }
+}
+
+impl Modify for BinaryBodies {
+    fn modify(&self, doc: &mut OpenApiDoc) {
+        use utoipa::openapi::RefOr;
+        for item in doc.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Some(body) = operation.request_body.as_mut() {
+                    for (media_type, content) in body.content.iter_mut() {
+                        Self::rewrite(content, media_type);
+                    }
+                }
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        for (media_type, content) in response.content.iter_mut() {
+                            Self::rewrite(content, media_type);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Operations that need no token say so with an empty `security` list, so that clients and
 /// linters do not have to guess.
 struct PublicOperations;
@@ -467,6 +530,7 @@ pub fn document() -> OpenApiDoc {
     // After the routes added their paths: modifiers in `#[openapi]` run before that.
     CommonResponses.modify(&mut doc);
     PageItems.modify(&mut doc);
+    BinaryBodies.modify(&mut doc);
     PublicOperations.modify(&mut doc);
     Links.modify(&mut doc);
     doc.servers = Some(vec![

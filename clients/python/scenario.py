@@ -1,7 +1,7 @@
 """A shopper's visit, end to end, through the Python client generated from
 openapi/openapi.json with no hand edits: admin signs in, creates a location and a
-questionnaire with a conditional question, publishes it, creates a shopper; the shopper
-submits a report and reads it back; the admin returns it with a note, the shopper revises it,
+questionnaire with a conditional question and a photo, publishes it, creates a shopper; the
+shopper submits a report, uploads its photo, reads it back and downloads a byte range; the admin returns it with a note, the shopper revises it,
 the admin approves it and lists approved reports; an integration client reads them with the
 client-credentials grant. Checked with `mypy --strict`; exits non-zero on any surprise.
 
@@ -11,6 +11,7 @@ Environment: SECONDMILE_URL, SECONDMILE_ADMIN_EMAIL, SECONDMILE_ADMIN_PASSWORD.
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import uuid
 from http import HTTPStatus
@@ -18,9 +19,10 @@ from typing import TypeVar
 
 from secondmile_client import AuthenticatedClient, Client
 from secondmile_client.api.aggregates import location_summary
+from secondmile_client.api.attachments import download_attachment, list_attachments, upload_attachment
 from secondmile_client.api.auth import get_me, issue_token
 from secondmile_client.api.integration_clients import create_client
-from secondmile_client.api.locations import create_location
+from secondmile_client.api.locations import create_location, import_locations
 from secondmile_client.api.questionnaires import create_questionnaire, publish_questionnaire
 from secondmile_client.api.reports import get_report, list_reports, submit_report
 from secondmile_client.api.review import get_history, review_report, revise_report
@@ -50,7 +52,7 @@ from secondmile_client.models import (
     TokenRequest,
     Visit,
 )
-from secondmile_client.types import Response
+from secondmile_client.types import File, Response
 
 T = TypeVar("T")
 
@@ -79,6 +81,23 @@ def sign_in(token_request: TokenRequest) -> AuthenticatedClient:
         TokenResponse,
     )
     return AuthenticatedClient(base_url=BASE, token=tokens.access_token)
+
+
+def tiny_jpeg() -> bytes:
+    """A small JPEG (start, JFIF header, one quantisation table, scan, end) with an EXIF block
+    the server removes before storing."""
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+
+    return (
+        b"\xff\xd8"
+        + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+        + segment(0xE1, b"Exif\x00\x00GPSLatitude 38.7111 N")
+        + segment(0xDB, bytes([7] * 65))
+        + segment(0xDA, bytes([1, 1, 0, 0, 0x3F, 0]))
+        + b"\x12\x34\x56\xff\xd9"
+    )
 
 
 def main() -> None:
@@ -117,6 +136,19 @@ def main() -> None:
         LocationResponse,
     )
 
+    # A CSV file of stores is a binary body too.
+    from secondmile_client.models import ImportReport
+
+    csv = f"code,name,timezone,region\nPY-{suffix}-2,Baixa,Europe/Lisbon,Lisbon\n".encode()
+    imported = expect(
+        import_locations.sync_detailed(
+            client=admin, body=File(payload=io.BytesIO(csv), file_name="stores.csv", mime_type="text/csv")
+        ),
+        HTTPStatus.OK,
+        ImportReport,
+    )
+    assert imported.created == 1 and imported.skipped == 0
+
     questions = [
         Question(key="greeted", text="Were you greeted?", type_=QuestionType.YES_NO, tier=Tier.FIRST, critical=True),
         Question(key="courtesy", text="How courteous?", type_=QuestionType.SCALE, min_=1, max_=5, tier=Tier.FIRST),
@@ -134,6 +166,7 @@ def main() -> None:
             show_if=ShowIf(question="had_issue", equals=["yes"]),
         ),
         Question(key="remembered_name", text="Were you called by name?", type_=QuestionType.YES_NO, tier=Tier.SECOND),
+        Question(key="storefront", text="A photo of the storefront", type_=QuestionType.PHOTO, required=False),
     ]
     draft = expect(
         create_questionnaire.sync_detailed(
@@ -173,6 +206,7 @@ def main() -> None:
         TokenRequest(grant_type=GrantType.PASSWORD, username=shopper_email, password=shopper_password)
     )
 
+    photo_id = uuid.uuid4()
     started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
     submission = ReportSubmission(
         id=uuid.uuid4(),
@@ -185,6 +219,7 @@ def main() -> None:
             Answer(question="had_issue", value="yes"),
             Answer(question="calm", value=True),
             Answer(question="remembered_name", value=True, comment="She used my name twice"),
+            Answer(question="storefront", value=str(photo_id)),
         ],
         narrative="Warm welcome.",
     )
@@ -197,6 +232,33 @@ def main() -> None:
     assert created.score.mile_level == MileLevel.SECOND
     again = expect(get_report.sync_detailed(created.id, client=shopper), HTTPStatus.OK, ReportResponse)
     assert again.answers[1].value == 5
+
+    # The photo follows its acknowledged report, as raw bytes; the server reads the type from them.
+    from secondmile_client.models import AttachmentResponse, AttachmentStatus
+
+    jpeg = tiny_jpeg()
+    stored = expect(
+        upload_attachment.sync_detailed(
+            created.id,
+            photo_id,
+            client=shopper,
+            body=File(payload=io.BytesIO(jpeg), file_name="storefront.jpg", mime_type="image/jpeg"),
+        ),
+        HTTPStatus.CREATED,
+        AttachmentResponse,
+    )
+    assert stored.media_type == "image/jpeg" and 0 < stored.size < len(jpeg)
+    files = expect(list_attachments.sync_detailed(created.id, client=shopper), HTTPStatus.OK, AttachmentStatus)
+    assert files.missing == [] and [f.id for f in files.received] == [photo_id]
+    whole = expect(download_attachment.sync_detailed(photo_id, client=shopper), HTTPStatus.OK, File)
+    body = whole.payload.read()
+    assert len(body) == stored.size and body.startswith(b"\xff\xd8\xff")
+    part = expect(
+        download_attachment.sync_detailed(photo_id, client=shopper, range_="bytes=2-5"),
+        HTTPStatus.PARTIAL_CONTENT,
+        File,
+    )
+    assert part.payload.read() == body[2:6]
 
     expect(
         review_report.sync_detailed(

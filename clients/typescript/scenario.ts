@@ -56,6 +56,26 @@ async function signIn(body: Schemas["TokenRequest"]) {
   });
 }
 
+/** A small JPEG (start, JFIF header, one quantisation table, scan, end) with an EXIF block the
+ * server removes before storing. */
+function tinyJpeg(): Uint8Array<ArrayBuffer> {
+  const segment = (marker: number, body: number[]) => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+  const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+  return new Uint8Array([
+    0xff,
+    0xd8,
+    ...segment(0xe0, [...ascii("JFIF"), 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]),
+    ...segment(0xe1, [...ascii("Exif"), 0, 0, ...ascii("GPSLatitude 38.7111 N")]),
+    ...segment(0xdb, new Array<number>(65).fill(7)),
+    ...segment(0xda, [1, 1, 0, 0, 0x3f, 0]),
+    0x12,
+    0x34,
+    0x56,
+    0xff,
+    0xd9,
+  ]);
+}
+
 async function main(): Promise<void> {
   const admin = await signIn({
     grant_type: "password",
@@ -81,6 +101,17 @@ async function main(): Promise<void> {
     201,
   );
 
+  // A CSV file of stores is a binary body too.
+  const imported = expect(
+    await admin.POST("/api/v1/locations/import", {
+      body: new Blob([`code,name,timezone,region\nTS-${suffix}-2,Baixa,Europe/Lisbon,Lisbon\n`], { type: "text/csv" }),
+      bodySerializer: (body) => body,
+      headers: { "Content-Type": "text/csv" },
+    }),
+    200,
+  );
+  check(imported.created === 1 && imported.skipped === 0, "the CSV file creates one store");
+
   const questions: Schemas["Question"][] = [
     { key: "greeted", text: "Were you greeted?", type: "yes_no", tier: "first", critical: true },
     { key: "courtesy", text: "How courteous?", type: "scale", min: 1, max: 5, tier: "first" },
@@ -101,6 +132,7 @@ async function main(): Promise<void> {
       show_if: { question: "had_issue", equals: ["yes"] },
     },
     { key: "remembered_name", text: "Were you called by name?", type: "yes_no", tier: "second" },
+    { key: "storefront", text: "A photo of the storefront", type: "photo", required: false },
   ];
   const draft = expect(
     await admin.POST("/api/v1/questionnaires", {
@@ -128,6 +160,7 @@ async function main(): Promise<void> {
   );
   const shopper = await signIn({ grant_type: "password", username: shopperEmail, password: shopperPassword });
 
+  const photoId = crypto.randomUUID();
   const started = new Date(Date.now() - 60 * 60 * 1000);
   const submission: Schemas["ReportSubmission"] = {
     id: crypto.randomUUID(),
@@ -143,6 +176,7 @@ async function main(): Promise<void> {
       { question: "had_issue", value: "yes" },
       { question: "calm", value: true },
       { question: "remembered_name", value: true, comment: "She used my name twice" },
+      { question: "storefront", value: photoId },
     ],
     narrative: "Warm welcome.",
   };
@@ -152,6 +186,38 @@ async function main(): Promise<void> {
   const id = created.id;
   const again = expect(await shopper.GET("/api/v1/reports/{id}", { params: { path: { id } } }), 200);
   check(again.answers[1]?.value === 5, "answers read back as sent");
+
+  // The photo follows its acknowledged report, as raw bytes with its own media type.
+  const jpeg = tinyJpeg();
+  const stored = expect(
+    await shopper.PUT("/api/v1/reports/{report_id}/attachments/{attachment_id}", {
+      params: { path: { report_id: id, attachment_id: photoId } },
+      body: new Blob([jpeg], { type: "image/jpeg" }),
+      bodySerializer: (body) => body,
+      headers: { "Content-Type": "image/jpeg" },
+    }),
+    201,
+  );
+  check(stored.media_type === "image/jpeg" && stored.size < jpeg.length, "stored without its metadata");
+  const files = expect(await shopper.GET("/api/v1/reports/{id}/attachments", { params: { path: { id } } }), 200);
+  check(files.missing.length === 0 && files.received[0]?.id === photoId, "the photo is received");
+  const whole = expect(
+    await shopper.GET("/api/v1/attachments/{id}", { params: { path: { id: photoId } }, parseAs: "arrayBuffer" }),
+    200,
+  );
+  const bytes = new Uint8Array(whole);
+  check(bytes.length === stored.size && bytes[0] === 0xff && bytes[1] === 0xd8, "the whole file downloads");
+  const part = expect(
+    await shopper.GET("/api/v1/attachments/{id}", {
+      params: { path: { id: photoId }, header: { Range: "bytes=2-5" } },
+      parseAs: "arrayBuffer",
+    }),
+    206,
+  );
+  check(
+    new Uint8Array(part).join(",") === bytes.slice(2, 6).join(","),
+    "a byte range downloads",
+  );
 
   expect(
     await admin.POST("/api/v1/reports/{id}/review", {

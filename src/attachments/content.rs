@@ -82,6 +82,16 @@ impl MediaType {
     }
 }
 
+/// Whether a `Content-Type` says only "bytes" (`application/octet-stream`).
+pub fn is_octet_stream(header: &str) -> bool {
+    header
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/octet-stream")
+}
+
 /// JPEG markers of metadata segments: APP1 (EXIF, XMP and Extended XMP), APP2 (the MPF
 /// index of further images, beside the colour profile, which stays), APP13 (IPTC), COM
 /// (comments).

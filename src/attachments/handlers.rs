@@ -37,6 +37,11 @@ impl From<AttachmentError> for ApiError {
             AttachmentError::TypeMismatch { .. } | AttachmentError::Damaged(_) => {
                 ApiError::validation(vec![Violation::new("", "type_mismatch", detail)])
             }
+            AttachmentError::Unrecognised => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                detail,
+            ),
             AttachmentError::DigestMismatch => {
                 ApiError::bad_request(ErrorCode::DigestMismatch, detail)
             }
@@ -57,10 +62,11 @@ impl From<AttachmentError> for ApiError {
 /// Upload a photo or receipt of a report.
 ///
 /// The raw file is the body (`image/jpeg`, `image/png`, `image/heic`, `image/webp` or
-/// `application/pdf`), under an id the app generated and named in the report (a `photo`
+/// `application/pdf`, or `application/octet-stream`), under an id the app generated and named in the report (a `photo`
 /// answer's value). Submit the report first: a file for a report that does not exist (yet)
 /// answers 404. The same bytes again answer 200; other bytes under the same id 409. The
-/// declared type must be what the file's first bytes show. An optional `Content-Digest`
+/// file's first bytes decide its type, stored and served: a body declared as one accepted type
+/// that is another is stored as what it is. An optional `Content-Digest`
 /// (`sha-256=:BASE64:`, RFC 9530) is checked. JPEG metadata (EXIF: the phone's position and
 /// serial number; XMP, IPTC, comments) is removed before the file is stored.
 #[utoipa::path(
@@ -79,6 +85,7 @@ impl From<AttachmentError> for ApiError {
             (Vec<u8> = "image/heic"),
             (Vec<u8> = "image/webp"),
             (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/octet-stream"),
         )
     ),
     responses(
@@ -89,8 +96,8 @@ impl From<AttachmentError> for ApiError {
         (status = 404, description = "No such report for this caller (`report_not_received`: submit the report first, then its files)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another file has this id (`idempotency_mismatch`), or the report has its 20 files (`too_many_attachments`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than `SECONDMILE_MAX_ATTACHMENT_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not one of the accepted types (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The report names no file with this id (`not_expected`), or the bytes are not the declared type (`type_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not one of the accepted types, declared or (for `application/octet-stream`) shown by the first bytes (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The report names no file with this id (`not_expected`), or the bytes are of no accepted type (`type_mismatch`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many uploads at once, of this caller (`SECONDMILE_UPLOADS_PER_CALLER`) or of everyone (`SECONDMILE_UPLOADS_AT_ONCE`); retry after `Retry-After` seconds (`rate_limited`)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "seconds to wait"))),
     )
@@ -105,16 +112,25 @@ pub async fn upload_attachment(
 ) -> Result<HttpResponse, ApiError> {
     require_submitter(&auth)?;
     let (report_id, id) = path.into_inner();
+    // `application/octet-stream` (what many HTTP clients send for raw bytes) lets the file's
+    // first bytes say which type it is.
     let declared = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(MediaType::from_content_type)
+        .and_then(|v| {
+            if content::is_octet_stream(v) {
+                Some(None)
+            } else {
+                MediaType::from_content_type(v).map(Some)
+            }
+        })
         .ok_or_else(|| {
             ApiError::new(
                 actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
-                "a file is image/jpeg, image/png, image/heic, image/webp or application/pdf",
+                "a file is image/jpeg, image/png, image/heic, image/webp or application/pdf \
+                 (or application/octet-stream, its type then read from its first bytes)",
             )
         })?;
     let digest = match req.headers().get("content-digest") {

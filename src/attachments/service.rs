@@ -28,10 +28,15 @@ pub enum AttachmentError {
     NotSubmitter,
     #[error("the report names no photo or receipt with the id {0}; name it in an answer first")]
     NotExpected(AttachmentId),
-    #[error("the file is {declared} by its Content-Type but its first bytes are {shown}")]
+    #[error(
+        "the file's first bytes are none of image/jpeg, image/png, image/heic, image/webp or application/pdf"
+    )]
+    Unrecognised,
+    #[error(
+        "the file is {declared} by its Content-Type but its first bytes are of no accepted type"
+    )]
     TypeMismatch {
         declared: &'static str,
-        shown: String,
     },
     #[error("{0}")]
     Damaged(String),
@@ -131,9 +136,10 @@ pub async fn admit(
     })
 }
 
-/// The body as received: its declared type, the digest the client gave, the staged bytes.
+/// The body as received: its declared type (`None` for `application/octet-stream`: the first
+/// bytes decide), the digest the client gave, the staged bytes.
 pub struct Upload {
-    pub declared: MediaType,
+    pub declared: Option<MediaType>,
     pub digest: Option<[u8; 32]>,
     pub staged: Staged,
 }
@@ -172,18 +178,23 @@ pub async fn upload(
     };
     let id = named.id;
     let shown = MediaType::sniff(upload.staged.head());
-    if shown != Some(upload.declared) {
-        return Err(AttachmentError::TypeMismatch {
-            declared: upload.declared.as_str(),
-            shown: shown.map_or("of no accepted type".into(), |t| t.as_str().to_string()),
-        });
-    }
+    // The bytes decide: a client (or a generated one) that names one accepted type for another
+    // still stores a file of the type it is, served as that type.
+    let media_type = match (shown, upload.declared) {
+        (Some(shown), _) => shown,
+        (None, None) => return Err(AttachmentError::Unrecognised),
+        (None, Some(declared)) => {
+            return Err(AttachmentError::TypeMismatch {
+                declared: declared.as_str(),
+            });
+        }
+    };
     let (key, size, stored_hex) = {
         let _turn = gate.processing().await;
         let bytes = Bytes::from(upload.staged.read().map_err(staging_failed)?);
         drop(upload.staged);
         let stored =
-            content::strip_metadata(upload.declared, bytes).map_err(AttachmentError::Damaged)?;
+            content::strip_metadata(media_type, bytes).map_err(AttachmentError::Damaged)?;
         let stored_hex = hex(&Sha256::digest(&stored));
         let key = format!("orgs/{org}/attachments/{id}/{stored_hex}");
         let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
@@ -195,7 +206,7 @@ pub async fn upload(
         org_id: org,
         report_id,
         revision,
-        media_type: upload.declared.as_str().to_string(),
+        media_type: media_type.as_str().to_string(),
         size,
         sha256: stored_hex,
         uploaded_sha256: uploaded_hex.clone(),

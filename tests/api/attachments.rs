@@ -193,12 +193,20 @@ async fn wrong_types_sizes_digests_and_ids_are_refused_and_nothing_is_stored() {
     type Case<'a> = (&'a str, Vec<u8>, Option<String>, &'a str, u16, &'a str);
     let cases: Vec<Case> = vec![
         (
-            "declared png, bytes jpeg",
-            jpeg.clone(),
+            "declared png, bytes of no accepted type",
+            b"not a picture at all".to_vec(),
             None,
             "image/png",
             422,
             "validation_failed",
+        ),
+        (
+            "bytes of no accepted type, no type declared",
+            b"GIF89a....".to_vec(),
+            None,
+            "application/octet-stream",
+            415,
+            "unsupported_media_type",
         ),
         (
             "a gif",
@@ -302,6 +310,34 @@ async fn wrong_types_sizes_digests_and_ids_are_refused_and_nothing_is_stored() {
     )
     .await;
     assert_eq!(status, 403);
+}
+
+/// Generated clients often send `application/octet-stream`, or the last type a document lists:
+/// the file's first bytes decide the type stored and served.
+#[actix_web::test]
+async fn the_first_bytes_decide_a_files_type_whatever_the_body_was_declared() {
+    let w = world().await;
+    for declared in ["application/octet-stream", "image/png"] {
+        let photo = uuid::Uuid::new_v4().to_string();
+        let report_id = report_with_photo(&w, &photo).await;
+        let (status, stored) = put(
+            &w.app,
+            &w.shopper_token,
+            &report_id,
+            &photo,
+            declared,
+            jpeg_with_gps(),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{declared}: {stored}");
+        assert_eq!(stored["media_type"], "image/jpeg", "{declared}");
+        let (status, headers, bytes) =
+            download(&w.app, &w.shopper_token, &photo, &[]).await;
+        assert_eq!(status, 200, "{declared}");
+        assert_eq!(headers.get("content-type").unwrap(), "image/jpeg");
+        assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "{declared}");
+    }
 }
 
 /// A minimal PDF (what `MediaType::sniff` recognises as one).
