@@ -1,4 +1,5 @@
-//! Cursor pagination: `?limit=&cursor=` in, `{ "items": [...], "next_cursor": ... }` out.
+//! Cursor pagination, the one style of every list: `?limit=&cursor=` in,
+//! `{ "items": [...], "next_cursor": ..., "has_more": ... }` out.
 //! The cursor is the page's last key (an id, or a time and an id) sealed with
 //! ChaCha20-Poly1305 under a key derived from the token signing secret: opaque to every
 //! caller (a manager learns no time finer than the view shows) and unforgeable (nobody can
@@ -6,7 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorCode};
@@ -43,11 +44,31 @@ fn key() -> &'static chacha20poly1305::Key {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
+    /// Whether another page follows (`next_cursor` is not `null`).
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// The only page of a list that fits in one.
+    pub fn last(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+            has_more: false,
+        }
+    }
+}
+
+/// Whether `cursor` could be a key of a list paged in memory (`PageRequest::after_key`):
+/// sealed, so only what this server issued, and short.
+pub fn is_memory_key(cursor: &str) -> bool {
+    !cursor.is_empty() && cursor.len() <= 200
 }
 
 /// A checked page request: how many rows, and the id to continue after.
@@ -107,6 +128,28 @@ impl PageRequest {
         self.after.as_deref().and_then(|a| a.parse().ok())
     }
 
+    /// Whether a row whose ordering key is `key` comes after the cursor, for a list ordered in
+    /// memory by a key whose byte order is the list's order (unique per row).
+    pub fn after_key(&self, key: &str) -> bool {
+        self.after.as_deref().is_none_or(|after| key > after)
+    }
+
+    /// One page of a list held in memory: sorted by `key`, cut after the cursor.
+    pub fn page_in_memory<R, T>(
+        &self,
+        mut rows: Vec<R>,
+        key: impl Fn(&R) -> String,
+        map: impl Fn(R) -> T,
+    ) -> Page<T> {
+        rows.sort_by_cached_key(|r| key(r));
+        let rows: Vec<R> = rows
+            .into_iter()
+            .filter(|r| self.after_key(&key(r)))
+            .take(self.limit as usize + 1)
+            .collect();
+        self.page(rows, key, map)
+    }
+
     /// Rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         i64::from(self.limit) + 1
@@ -128,6 +171,7 @@ impl PageRequest {
         };
         Page {
             items: rows.into_iter().map(map).collect(),
+            has_more: next_cursor.is_some(),
             next_cursor,
         }
     }

@@ -74,7 +74,7 @@ def main():
             expected = set()
             while True:
                 _, page = admin.call("GET", f"/api/v1/events?after={cursor}&limit=500&types=report.submitted")
-                expected |= {e["id"] for e in page["events"]}
+                expected |= {e["id"] for e in page["items"]}
                 cursor = page["next_cursor"]
                 if not page["has_more"]:
                     break

@@ -158,7 +158,7 @@ def main():
         events, cursor = [], feed_start
         while True:
             _, page = api.call("GET", f"/api/v1/events?after={cursor}&limit=500")
-            events += [e["id"] for e in page["events"]]
+            events += [e["id"] for e in page["items"]]
             cursor = page["next_cursor"]
             if not page["has_more"]:
                 break

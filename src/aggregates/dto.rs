@@ -101,6 +101,7 @@ pub struct LeaderboardQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
 }
 
@@ -458,7 +459,7 @@ pub struct RecognitionQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(max_length = 100)]
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
 }
 

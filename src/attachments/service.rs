@@ -35,9 +35,7 @@ pub enum AttachmentError {
     #[error(
         "the file is {declared} by its Content-Type but its first bytes are of no accepted type"
     )]
-    TypeMismatch {
-        declared: &'static str,
-    },
+    TypeMismatch { declared: &'static str },
     #[error("{0}")]
     Damaged(String),
     #[error("the body does not match its Content-Digest")]

@@ -188,6 +188,7 @@ pub struct ListUsersQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
@@ -249,5 +250,6 @@ pub struct ListClientsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
 }

@@ -32,6 +32,10 @@ pub struct FeedQuery {
     /// `next_cursor` of the previous answer (or an event's `cursor`); from the oldest event
     /// kept when absent.
     #[param(max_length = 20, pattern = "^[0-9]{1,18}$")]
+    pub cursor: Option<String>,
+    /// The earlier name of `cursor`, still read; give one of the two.
+    #[param(max_length = 20, pattern = "^[0-9]{1,18}$")]
+    #[deprecated = "read as `cursor`"]
     pub after: Option<String>,
     /// Comma-separated event types to return (all when absent), e.g.
     /// `report.approved,report.returned`.
@@ -68,10 +72,23 @@ impl TryFrom<FeedQuery> for FeedRequest {
     type Error = Vec<Violation>;
 
     /// Every problem is listed.
+    #[allow(deprecated, reason = "the earlier name of `cursor` is still read")]
     fn try_from(q: FeedQuery) -> Result<Self, Vec<Violation>> {
         let mut errors = Vec::new();
         // Exactly the documented pattern: 1 to 18 digits.
-        let after = match q.after.as_deref() {
+        let (given, pointer) = match (q.cursor.as_deref(), q.after.as_deref()) {
+            (Some(cursor), Some(after)) if cursor != after => {
+                errors.push(Violation::new(
+                    "/query/after",
+                    "conflicting_parameters",
+                    "`after` is the earlier name of `cursor`: give one of the two",
+                ));
+                (None, "/query/cursor")
+            }
+            (Some(cursor), _) => (Some(cursor), "/query/cursor"),
+            (None, after) => (after, "/query/after"),
+        };
+        let after = match given {
             None => None,
             Some(raw)
                 if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) =>
@@ -80,9 +97,9 @@ impl TryFrom<FeedQuery> for FeedRequest {
             }
             Some(_) => {
                 errors.push(Violation::new(
-                    "/query/after",
+                    pointer,
                     "invalid_cursor",
-                    "`after` is a cursor this feed returned",
+                    "the cursor is not one this feed returned",
                 ));
                 None
             }
@@ -155,8 +172,8 @@ pub struct EventResponse {
     pub occurred_at: DateTime<Utc>,
     pub organization_id: OrgId,
     pub subject: SubjectResponse,
-    /// Its place in the organization's commit order (opaque; pass as `after`). `null` for
-    /// a `ping`.
+    /// Its place in the organization's commit order (opaque; pass as `cursor` to read on
+    /// after it). `null` for a `ping`.
     pub cursor: Option<String>,
     /// Ids, statuses, dates and scores of the subject; never personal data.
     #[schema(value_type = Object)]
@@ -186,13 +203,14 @@ impl From<Event> for EventResponse {
     }
 }
 
-/// A page of the feed.
+/// A page of the feed: the envelope of every list, except that a feed never ends, so
+/// `next_cursor` is never `null`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedResponse {
-    pub events: Vec<EventResponse>,
-    /// Pass as `after` next time (also when `events` is empty).
+    pub items: Vec<EventResponse>,
+    /// Pass as `cursor` next time (also when `items` is empty): where to read on.
     pub next_cursor: String,
-    /// More events are already waiting: ask again at once.
+    /// More events are already waiting: ask again at once (otherwise, wait or long-poll).
     pub has_more: bool,
 }
 
@@ -303,10 +321,17 @@ pub struct WebhookSecretResponse {
     pub secret: String,
 }
 
-/// The organization's webhooks.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookListResponse {
-    pub items: Vec<WebhookResponse>,
+/// Page of the webhook list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -320,7 +345,7 @@ pub struct DeliveryListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(max_length = 100)]
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::{DeliveryId, WebhookId};
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, is_memory_key};
 use crate::state::AppState;
 use crate::validation::Violation;
 
@@ -62,8 +62,8 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
 /// revised and decided; questionnaires published; locations created, changed, deactivated
 /// and their 90-day verdict changing; attachments uploaded; waves and assignments) is written
 /// in the same transaction as the change, so the feed holds nothing that did not happen and
-/// misses nothing that did. Keep `next_cursor` and pass it as `after`; `has_more` says to ask
-/// again at once. With `wait`, an empty answer is held until an event arrives (at most
+/// misses nothing that did. Keep `next_cursor` and pass it as `cursor` (`after`, its earlier
+/// name, is still read); `has_more` says to ask again at once. With `wait`, an empty answer is held until an event arrives (at most
 /// `wait` seconds, and never past the server's request timeout). The same cursor always gives
 /// the same events. Events are kept for the retention period (`SECONDMILE_EVENT_RETENTION_DAYS`,
 /// 90 days by default): without `after` the feed starts at the oldest event kept, and a cursor
@@ -75,7 +75,7 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
     params(FeedQuery),
     responses(
         (status = 200, description = "Events after the cursor, oldest first", body = FeedResponse),
-        (status = 400, description = "Invalid query (every problem listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid query (every problem listed; `cursor` and `after` that differ are `conflicting_parameters`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`events_pruned`: events after the cursor were deleted after the retention period", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: with `wait`, when the organization already has `SECONDMILE_LONG_POLLS_PER_ORG` long-polls waiting; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json",
@@ -103,7 +103,7 @@ pub async fn feed(
     let cap = state.webhooks.long_polls_per_org;
     let page = service::feed(&state.db, auth.org_id, after, types, limit, wait, cap).await?;
     Ok(web::Json(FeedResponse {
-        events: page.events.into_iter().map(Into::into).collect(),
+        items: page.events.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor.to_string(),
         has_more: page.has_more,
     }))
@@ -164,12 +164,14 @@ pub async fn create_webhook(
 
 /// List the webhooks.
 ///
-/// Admins and clients with `events:read` (secrets are never shown).
+/// Oldest first, in pages. Admins and clients with `events:read` (secrets are never shown).
 #[utoipa::path(
     tag = "events",
     security(("bearer" = []), ("oauth2" = ["events:read"])),
+    params(WebhookListQuery),
     responses(
-        (status = 200, description = "The organization's webhooks, oldest first", body = WebhookListResponse),
+        (status = 200, description = "The organization's webhooks, oldest first", body = Page<WebhookResponse>),
+        (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin, or a client without `events:read`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -177,16 +179,17 @@ pub async fn create_webhook(
 pub async fn list_webhooks(
     auth: AuthUser,
     state: web::Data<AppState>,
-) -> Result<web::Json<WebhookListResponse>, ApiError> {
+    query: web::Query<WebhookListQuery>,
+) -> Result<web::Json<Page<WebhookResponse>>, ApiError> {
     reader(&auth)?;
+    let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;
     let list = service::list(&state.db, auth.org_id).await?;
     let now = state.db.now();
-    Ok(web::Json(WebhookListResponse {
-        items: list
-            .into_iter()
-            .map(|w| WebhookResponse::new(w, now))
-            .collect(),
-    }))
+    Ok(web::Json(page.page_in_memory(
+        list,
+        |w| format!("{:019}|{}", w.created_at.timestamp_micros().max(0), w.id),
+        |w| WebhookResponse::new(w, now),
+    )))
 }
 
 /// Get one webhook: whether it is active, and why not.

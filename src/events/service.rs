@@ -29,7 +29,7 @@ pub enum EventsError {
     #[error("the cursor is beyond the organization's last event")]
     CursorAhead,
     #[error(
-        "events up to {0} were deleted after the retention period; read on from after={0}, or leave `after` out to start at the oldest event kept"
+        "events up to {0} were deleted after the retention period; read on from cursor={0}, or leave `cursor` out to start at the oldest event kept"
     )]
     Pruned(i64),
     #[error(

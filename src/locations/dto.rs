@@ -177,6 +177,7 @@ pub struct ListLocationsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
     /// Exact region.
     pub region: Option<String>,

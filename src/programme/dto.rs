@@ -316,6 +316,12 @@ pub struct AssignmentQuery {
     pub status: Option<AssignmentStatus>,
     /// Only this location.
     pub location_id: Option<LocationId>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
+    pub cursor: Option<String>,
 }
 
 /// Filters of a shopper's list.
@@ -325,6 +331,25 @@ pub struct AssignmentQuery {
 pub struct MyAssignmentQuery {
     /// Only this status.
     pub status: Option<AssignmentStatus>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
+    pub cursor: Option<String>,
+}
+
+/// Page of the claimable assignments.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClaimableQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
+    pub cursor: Option<String>,
 }
 
 /// Page of the wave list.
@@ -336,7 +361,7 @@ pub struct WaveListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(max_length = 100)]
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
 }
 
@@ -509,6 +534,7 @@ impl From<UpdateAssignmentRequest> for AssignmentChange {
 
 impl From<AssignmentQuery> for AssignmentFilter {
     fn from(q: AssignmentQuery) -> Self {
+        // The page's `limit` and `cursor` are read by the handler.
         AssignmentFilter {
             status: q.status,
             location_id: q.location_id,
@@ -522,10 +548,13 @@ impl From<AssignmentQuery> for AssignmentFilter {
 #[into_params(parameter_in = Query)]
 pub struct EligibleLocationsQuery {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
-    /// Only this region (at most 100 characters).
+    /// Only this region.
+    #[param(max_length = 100)]
     pub region: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, ApiJsonList};
 use crate::ids::{AssignmentId, UserId, WaveId};
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, is_memory_key};
 use crate::programme::rules::Breach;
 use crate::query::Region;
 use crate::state::AppState;
@@ -74,10 +74,7 @@ pub(super) fn shopper(auth: &AuthUser) -> Result<UserId, ApiError> {
         .ok_or_else(|| ApiError::forbidden("this needs the role shopper"))
 }
 
-pub(super) fn respond(
-    list: Vec<(Assignment, String)>,
-    now: DateTime<Utc>,
-) -> Vec<AssignmentResponse> {
+fn respond(list: Vec<(Assignment, String)>, now: DateTime<Utc>) -> Vec<AssignmentResponse> {
     list.into_iter()
         .map(|(a, key)| AssignmentResponse::new(a, key, now))
         .collect()
@@ -456,7 +453,7 @@ pub async fn generate(
     security(("bearer" = [])),
     params(("id" = WaveId, Path, description = "wave id"), AssignmentQuery),
     responses(
-        (status = 200, description = "The assignments", body = Vec<AssignmentResponse>),
+        (status = 200, description = "The assignments", body = Page<AssignmentResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such wave in this organization", body = Problem, content_type = "application/problem+json"),
@@ -468,25 +465,21 @@ pub async fn wave_assignments(
     state: web::Data<AppState>,
     id: web::Path<WaveId>,
     query: web::Query<AssignmentQuery>,
-) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
+) -> Result<web::Json<Page<AssignmentResponse>>, ApiError> {
     admin(&auth)?;
+    let query = query.into_inner();
+    let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;
     let now = state.db.now();
     let WaveAssignments {
         wave,
         assignments: list,
-    } = service::wave_assignments(
-        &state.db,
-        auth.org_id,
-        id.into_inner(),
-        query.into_inner().into(),
-        now,
-    )
-    .await?;
-    Ok(web::Json(
-        list.into_iter()
-            .map(|a| AssignmentResponse::new(a, wave.questionnaire_key.clone(), now))
-            .collect(),
-    ))
+    } = service::wave_assignments(&state.db, auth.org_id, id.into_inner(), query.into(), now)
+        .await?;
+    Ok(web::Json(page.page_in_memory(
+        list,
+        Assignment::wave_order,
+        |a| AssignmentResponse::new(a, wave.questionnaire_key.clone(), now),
+    )))
 }
 
 /// A wave's coverage.

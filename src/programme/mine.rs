@@ -3,25 +3,27 @@
 
 use actix_web::{get, web};
 
-use super::dto::{AssignmentResponse, EligibleLocation, EligibleLocationsQuery, MyAssignmentQuery};
-use super::handlers::{respond, shopper};
+use super::dto::{
+    AssignmentResponse, ClaimableQuery, EligibleLocation, EligibleLocationsQuery, MyAssignmentQuery,
+};
+use super::handlers::shopper;
 use super::service;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Page, PageRequest, is_memory_key};
 use crate::query::Region;
 use crate::state::AppState;
 
 /// Your assignments.
 ///
 /// What is still to do first, earliest deadline first (`visit_to`), then the rest, latest
-/// change first; at most 500. Shoppers only.
+/// change first; in pages. Shoppers only.
 #[utoipa::path(
     tag = "programme",
     security(("bearer" = [])),
     params(MyAssignmentQuery),
     responses(
-        (status = 200, description = "Your assignments", body = Vec<AssignmentResponse>),
+        (status = 200, description = "Your assignments", body = Page<AssignmentResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
     )
@@ -31,28 +33,30 @@ pub async fn my_assignments(
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<MyAssignmentQuery>,
-) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
+) -> Result<web::Json<Page<AssignmentResponse>>, ApiError> {
     let me = shopper(&auth)?;
-    let list = service::my_assignments(
-        &state.db,
-        auth.org_id,
-        me,
-        query.into_inner().status,
-        state.db.now(),
-    )
-    .await?;
-    Ok(web::Json(respond(list, state.db.now())))
+    let query = query.into_inner();
+    let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;
+    let now = state.db.now();
+    let list = service::my_assignments(&state.db, auth.org_id, me, query.status, now).await?;
+    Ok(web::Json(page.page_in_memory(
+        list,
+        |(a, _)| a.to_do_order(now),
+        |(a, key)| AssignmentResponse::new(a, key, now),
+    )))
 }
 
 /// Open assignments you may claim.
 ///
 /// Open ones whose window has not ended and that pass your lockout rules, earliest deadline
-/// first; at most 200. Shoppers only.
+/// first; in pages. Shoppers only.
 #[utoipa::path(
     tag = "programme",
     security(("bearer" = [])),
+    params(ClaimableQuery),
     responses(
-        (status = 200, description = "Claimable assignments", body = Vec<AssignmentResponse>),
+        (status = 200, description = "Claimable assignments", body = Page<AssignmentResponse>),
+        (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a shopper", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -60,10 +64,17 @@ pub async fn my_assignments(
 pub async fn claimable(
     auth: AuthUser,
     state: web::Data<AppState>,
-) -> Result<web::Json<Vec<AssignmentResponse>>, ApiError> {
+    query: web::Query<ClaimableQuery>,
+) -> Result<web::Json<Page<AssignmentResponse>>, ApiError> {
     let me = shopper(&auth)?;
-    let list = service::claimable(&state.db, auth.org_id, me, state.db.now()).await?;
-    Ok(web::Json(respond(list, state.db.now())))
+    let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;
+    let now = state.db.now();
+    let list = service::claimable(&state.db, auth.org_id, me, now, page.clone()).await?;
+    Ok(web::Json(page.page(
+        list,
+        |(a, _)| a.deadline_order(),
+        |(a, key)| AssignmentResponse::new(a, key, now),
+    )))
 }
 
 /// Locations you may visit today.

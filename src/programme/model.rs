@@ -162,6 +162,38 @@ impl Assignment {
             self.status
         }
     }
+
+    /// A shopper's order, as a key whose byte order is the order: what is still to do first,
+    /// earliest deadline first, then the rest, latest change first; the id breaks ties.
+    pub fn to_do_order(&self, now: DateTime<Utc>) -> String {
+        let due = self.status_at(now).is_active();
+        let deadline = if due {
+            self.visit_to.format("%Y%m%d").to_string()
+        } else {
+            "99999999".to_string()
+        };
+        let newest_first = i64::MAX.saturating_sub(self.updated_at.timestamp_micros().max(0));
+        format!(
+            "{}|{deadline}|{newest_first:019}|{}",
+            u8::from(!due),
+            self.id
+        )
+    }
+
+    /// Earliest deadline first, as a key whose byte order is the order.
+    pub fn deadline_order(&self) -> String {
+        format!("{}|{}", self.visit_to.format("%Y%m%d"), self.id)
+    }
+
+    /// A wave's order (by location, then window), as a key whose byte order is the order.
+    pub fn wave_order(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.location_id,
+            self.visit_from.format("%Y%m%d"),
+            self.id
+        )
+    }
 }
 
 /// The date in the time zone that is furthest behind (UTC-12): a local date has ended

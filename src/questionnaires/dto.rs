@@ -155,6 +155,7 @@ pub struct ListQuestionnairesQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
     /// Only versions of this questionnaire.
     pub key: Option<String>,

@@ -97,10 +97,7 @@ pub async fn list_questionnaires(
     let statuses: Vec<Status> = match query.status {
         Some(s) if visible.contains(&s) => vec![s],
         Some(_) => {
-            return Ok(web::Json(Page {
-                items: vec![],
-                next_cursor: None,
-            }));
+            return Ok(web::Json(Page::last(vec![])));
         }
         None => visible,
     };

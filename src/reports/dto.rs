@@ -179,6 +179,7 @@ pub struct ListReportsQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 2000)]
     pub cursor: Option<String>,
     pub location_id: Option<LocationId>,
     /// Reports of locations in this region.

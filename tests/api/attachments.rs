@@ -332,8 +332,7 @@ async fn the_first_bytes_decide_a_files_type_whatever_the_body_was_declared() {
         .await;
         assert_eq!(status, 201, "{declared}: {stored}");
         assert_eq!(stored["media_type"], "image/jpeg", "{declared}");
-        let (status, headers, bytes) =
-            download(&w.app, &w.shopper_token, &photo, &[]).await;
+        let (status, headers, bytes) = download(&w.app, &w.shopper_token, &photo, &[]).await;
         assert_eq!(status, 200, "{declared}");
         assert_eq!(headers.get("content-type").unwrap(), "image/jpeg");
         assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "{declared}");

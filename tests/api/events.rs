@@ -145,9 +145,9 @@ pub async fn feed_after(app: &TestApp, token: &str, after: &str) -> (Vec<EventRe
     let mut cursor = after.to_string();
     loop {
         let page: FeedResponse = app
-            .get_as(&format!("/api/v1/events?after={cursor}&limit=500"), token)
+            .get_as(&format!("/api/v1/events?cursor={cursor}&limit=500"), token)
             .await;
-        events.extend(page.events);
+        events.extend(page.items);
         cursor = page.next_cursor;
         if !page.has_more {
             return (events, cursor);
@@ -770,14 +770,14 @@ async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_comm
     );
     // Pages of one.
     let page = app.get_ok("/api/v1/events?limit=1", &admin).await;
-    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["has_more"], true);
     assert_eq!(page["next_cursor"], "1");
     // A filter; the cursor still moves to the end.
     let page = app
         .get_ok("/api/v1/events?types=questionnaire.published", &admin)
         .await;
-    let types: Vec<&str> = page["events"]
+    let types: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -808,12 +808,28 @@ async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_comm
         (status, body["errors"][0]["code"].as_str()),
         (400, Some("invalid_cursor"))
     );
+    // `cursor` is the name every list uses; `after`, its earlier name, may repeat it.
+    let same = app
+        .get_ok(&format!("/api/v1/events?cursor={end}&after={end}"), &admin)
+        .await;
+    assert_eq!(same["next_cursor"].as_str().unwrap(), end, "{same}");
+    let (status, body) = app
+        .get(&format!("/api/v1/events?cursor={end}&after=1"), &admin)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["errors"][0]["code"], "conflicting_parameters",
+        "{body}"
+    );
+    let (status, body) = app.get("/api/v1/events?cursor=x", &admin).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(crate::helpers::pointers(&body), ["/query/cursor"]);
 
     // Nothing new: an immediate answer is empty; a long-poll returns when an event commits.
     let page = app
         .get_ok(&format!("/api/v1/events?after={end}"), &admin)
         .await;
-    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["items"], json!([]));
     assert_eq!(page["next_cursor"].as_str().unwrap(), end);
     let started = Instant::now();
     let writer = async {
@@ -828,7 +844,7 @@ async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_comm
     let poll = app.get_ok(&long_poll, &admin);
     let (page, ()) = futures_util::join!(poll, writer);
     let took = started.elapsed();
-    assert_eq!(page["events"][0]["type"], "location.created", "{page}");
+    assert_eq!(page["items"][0]["type"], "location.created", "{page}");
     assert!(took >= Duration::from_millis(600), "{took:?}");
     assert!(
         took < Duration::from_secs(10),
@@ -840,7 +856,7 @@ async fn the_feed_pages_filters_and_a_long_poll_answers_as_soon_as_an_event_comm
     let page = app
         .get_ok(&format!("/api/v1/events?after={cursor}&wait=1"), &admin)
         .await;
-    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["items"], json!([]));
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
 
@@ -1048,7 +1064,7 @@ async fn events_and_webhooks_stay_inside_their_organization() {
     let (id, secret) = app.create_client(&w.admin_token, &["events:read"]).await;
     let client = app.client_token(&id, &secret).await;
     let page = app.get_ok("/api/v1/events", &client).await;
-    assert!(!page["events"].as_array().unwrap().is_empty());
+    assert!(!page["items"].as_array().unwrap().is_empty());
     let one = app
         .get_ok(&format!("/api/v1/webhooks/{hook}"), &client)
         .await;
@@ -1140,14 +1156,14 @@ async fn long_polls_are_capped_per_organization_and_another_organization_is_not_
         .filter(|(status, body)| *status == 429 && body["code"] == "rate_limited")
         .count();
     assert_eq!((waited.len(), refused), (2, 20), "{ours:?}");
-    assert!(waited.iter().all(|page| page["events"] == json!([])));
+    assert!(waited.iter().all(|page| page["items"] == json!([])));
     assert!(started.elapsed() >= Duration::from_millis(2900));
-    assert_eq!(theirs["events"][0]["type"], "location.created", "{theirs}");
+    assert_eq!(theirs["items"][0]["type"], "location.created", "{theirs}");
     // Once they answered, there is room again.
     let page = app
         .get_ok(&format!("/api/v1/events?after={end}&wait=1"), &admin)
         .await;
-    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["items"], json!([]));
 }
 
 /// Creates a location through the server at `address` (another instance); answers the status.
@@ -1200,13 +1216,13 @@ async fn concurrent_writers_and_a_polling_reader_see_every_event_once_in_cursor_
                     &admin,
                 )
                 .await;
-            for event in &page.events {
+            for event in &page.items {
                 let number: i64 = event.cursor.as_deref().unwrap().parse().unwrap();
                 assert_eq!(number, cursor + 1, "no gap, no repeat: {event:?}");
                 cursor = number;
                 seen.push(event.id.to_string());
             }
-            if page.events.is_empty() {
+            if page.items.is_empty() {
                 assert_eq!(page.next_cursor, cursor.to_string());
             }
         }
@@ -1311,12 +1327,12 @@ async fn retention_deletes_old_events_and_finished_deliveries_and_the_feed_says_
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains(&format!("after={last}")),
+            .contains(&format!("cursor={last}")),
         "{problem}"
     );
     // Without a cursor the feed starts at the oldest event kept; the last cursor still works.
     let page = app.get_ok("/api/v1/events", admin).await;
-    assert_eq!(page["events"], json!([]));
+    assert_eq!(page["items"], json!([]));
     assert_eq!(page["next_cursor"], last.as_str());
     assert!(feed_after(app, admin, &last).await.0.is_empty());
     let done = app
@@ -1340,7 +1356,7 @@ async fn retention_deletes_old_events_and_finished_deliveries_and_the_feed_says_
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].type_, "location.created");
     let page = app.get_ok("/api/v1/events", admin).await;
-    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
     // A second pass finds nothing new to delete before the cutoff it is given.
     let out = prune(app, "30");
     assert!(out.starts_with("deleted 0 events"), "{out}");

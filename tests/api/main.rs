@@ -28,6 +28,7 @@ mod locations;
 mod matrix;
 mod migrations;
 mod openapi;
+mod paging;
 mod programme;
 mod questionnaires;
 mod rate_limit;

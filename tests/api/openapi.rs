@@ -161,7 +161,10 @@ fn every_example_in_the_document_is_valid_and_every_body_has_one() {
             };
             for (media_type, media) in content {
                 // A file (a photo, a PDF) is sent as it is, not written from an example.
-                if media_type.starts_with("image/") || media_type == "application/pdf" {
+                if media_type.starts_with("image/")
+                    || media_type == "application/pdf"
+                    || media_type == "application/octet-stream"
+                {
                     continue;
                 }
                 let named = media["schema"]["$ref"]
@@ -235,6 +238,85 @@ fn every_reference_in_the_document_resolves() {
         .map(|(at, target)| format!("{at} -> {target}"))
         .collect();
     assert!(dangling.is_empty(), "unresolved references: {dangling:#?}");
+}
+
+/// Answers that hold a set with a small fixed bound come whole: a report's history (its
+/// revisions and decisions), the questions of one questionnaire, the regions.
+const WHOLE_ANSWERS: [&str; 3] = [
+    "/api/v1/reports/{id}/history",
+    "/api/v1/aggregates/questions",
+    "/api/v1/aggregates/regions",
+];
+
+#[test]
+fn every_list_pages_one_way() {
+    let doc: serde_json::Value = serde_json::from_str(&committed()).unwrap();
+    let resolve = |schema: &serde_json::Value| {
+        let mut schema = schema.clone();
+        while let Some(r) = schema["$ref"].as_str().map(str::to_string) {
+            schema = doc.pointer(r.trim_start_matches('#')).unwrap().clone();
+        }
+        schema
+    };
+    let mut outside = Vec::new();
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let Some(schema) = get["responses"]["200"]["content"]["application/json"].get("schema")
+        else {
+            continue;
+        };
+        let schema = resolve(schema);
+        if schema["type"] == "array" {
+            outside.push(format!("{path}: a bare array"));
+            continue;
+        }
+        if schema["properties"]["items"]["type"] != "array" {
+            continue;
+        }
+        if WHOLE_ANSWERS.contains(&path.as_str()) {
+            continue;
+        }
+        lists += 1;
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        for field in ["items", "next_cursor", "has_more"] {
+            if !required.contains(&field) {
+                outside.push(format!("{path}: no `{field}` in the answer"));
+            }
+        }
+        let params: Vec<(&str, &str)> = get["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        (
+                            p["name"].as_str().unwrap_or(""),
+                            p["in"].as_str().unwrap_or(""),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in ["limit", "cursor"] {
+            if !params.contains(&(name, "query")) {
+                outside.push(format!("{path}: no `{name}` parameter"));
+            }
+        }
+        let limit = get["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"));
+        if limit.is_some_and(|l| l["schema"]["maximum"].as_u64().is_none()) {
+            outside.push(format!("{path}: `limit` has no maximum"));
+        }
+    }
+    assert!(lists >= 14, "lists found: {lists}");
+    assert!(
+        outside.is_empty(),
+        "lists outside the paging style: {outside:#?}"
+    );
 }
 
 #[test]

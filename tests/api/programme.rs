@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
+use secondmile::pagination::Page;
 use secondmile::programme::dto::{AssignmentResponse, CoverageResponse, GenerateResponse};
 use secondmile::programme::model::AssignmentStatus;
 use secondmile::programme::schedule::Slot;
@@ -164,8 +165,9 @@ async fn a_generated_wave_spreads_visits_over_its_window_slots_and_shoppers_with
         (10, 30, 0, Some(30), Some(0), Some(0))
     );
     // The shopper sees theirs, due first, and may accept or decline with a reason.
-    let mine: Vec<AssignmentResponse> =
+    let mine: Page<AssignmentResponse> =
         w.app.get_as("/api/v1/me/assignments", &shoppers[1].1).await;
+    let mine = mine.items;
     // Five shoppers (the world's and four more) share the 30 visits evenly.
     let mut load: HashMap<_, usize> = HashMap::new();
     for a in created {
@@ -296,7 +298,7 @@ async fn lockout_rules_refuse_with_the_rule_and_the_day_it_frees_up() {
     assert_eq!(refused["errors"].as_array().unwrap().len(), 1);
     // All or none: the valid first item was not stored either.
     let listed = w.app.get_ok(&path, &w.admin_token).await;
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     // From the day it frees up, it is accepted.
     let (status, body) = w
         .app
@@ -374,7 +376,7 @@ async fn of_two_shoppers_claiming_one_open_assignment_one_wins() {
             .app
             .get_ok("/api/v1/me/claimable-assignments", token)
             .await;
-        assert_eq!(claimable[0]["id"], json!(id));
+        assert_eq!(claimable["items"][0]["id"], json!(id));
     }
     let path = format!("/api/v1/assignments/{id}/claim");
     let (a, b) = futures_util::join!(
@@ -654,7 +656,7 @@ async fn a_report_naming_its_assignment_completes_it_and_a_rejection_reopens_the
         .get_ok("/api/v1/me/claimable-assignments", &other_token)
         .await;
     assert!(
-        claimable
+        claimable["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -756,7 +758,7 @@ async fn a_report_sent_after_its_window_ended_still_completes_the_assignment() {
             &w.admin_token,
         )
         .await;
-    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 1);
     // Nothing is left to plan in a wave that has ended.
     let (status, body) = w
         .app

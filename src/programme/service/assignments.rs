@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::db::programme as store;
@@ -10,6 +10,7 @@ use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{AssignmentId, OrgId, UserId, WaveId};
+use crate::pagination::PageRequest;
 use crate::programme::commands::*;
 use crate::programme::model::{Assignment, AssignmentStatus, WaveAssignments, earliest_local_date};
 use crate::programme::rules::DateRange;
@@ -300,47 +301,43 @@ pub async fn my_assignments(
             Ok::<_, DbError>((list, keys))
         })
         .await?;
-    let mut list: Vec<Assignment> = list
+    let list: Vec<Assignment> = list
         .into_iter()
         .filter(|a| status.is_none_or(|s| a.status_at(now) == s))
         .collect();
-    list.sort_by_key(|a| {
-        let due = a.status_at(now).is_active();
-        (
-            !due,
-            if due { a.visit_to } else { NaiveDate::MAX },
-            std::cmp::Reverse(a.updated_at),
-        )
-    });
-    list.truncate(500);
     Ok(with_keys(list, &keys))
 }
 
-/// Open assignments a shopper may claim (window not ended, every rule passed).
+/// Open assignments a shopper may claim (window not ended, every rule passed), earliest
+/// deadline first, after the page's cursor: at most one more than the page.
 pub async fn claimable(
     db: &Db,
     org: OrgId,
     shopper: UserId,
     now: DateTime<Utc>,
+    page: PageRequest,
 ) -> Result<Vec<(Assignment, String)>, ProgrammeError> {
     let (list, keys) = db
         .run(move |conn| {
             let settings = store::settings(conn, org)?;
+            let mut open = store::open_assignments(conn, org, earliest_local_date(now))?;
+            open.sort_by_cached_key(Assignment::deadline_order);
             let mut list = Vec::new();
-            for a in store::open_assignments(conn, org, earliest_local_date(now))? {
-                if list.len() >= 200 {
+            for a in open {
+                if list.len() > page.limit as usize {
                     break;
                 }
-                if check_rules(
-                    conn,
-                    org,
-                    settings.rules,
-                    shopper,
-                    a.location_id,
-                    a.window(),
-                    Some(a.id),
-                )?
-                .is_ok()
+                if page.after_key(&a.deadline_order())
+                    && check_rules(
+                        conn,
+                        org,
+                        settings.rules,
+                        shopper,
+                        a.location_id,
+                        a.window(),
+                        Some(a.id),
+                    )?
+                    .is_ok()
                 {
                     list.push(a);
                 }
