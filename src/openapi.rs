@@ -13,6 +13,11 @@ use crate::aggregates::dto::{BucketBy, SortBy};
 use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
+use crate::events::dto::SubjectResponse;
+use crate::events::payload::{
+    AssignmentEventData, AttachmentEventData, LocationEventData, PingData, QuestionnaireEventData,
+    ReportEventData, VerdictChangedData, WaveEventData,
+};
 use crate::exports::dto::ExportLayout;
 use crate::reports::dto::Sort;
 use crate::routes::{API_BASE, routes};
@@ -42,7 +47,16 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         BucketBy,
         Column,
         Direction,
-        ExportLayout
+        ExportLayout,
+        ReportEventData,
+        AttachmentEventData,
+        VerdictChangedData,
+        QuestionnaireEventData,
+        LocationEventData,
+        WaveEventData,
+        AssignmentEventData,
+        PingData,
+        SubjectResponse
     )),
     modifiers(&Security),
     tags(
@@ -57,7 +71,8 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "attachments", description = "Photos and receipts of reports, uploaded by the shoppers' apps"),
         (name = "programme", description = "Planning visits: waves, assignments for shoppers, lockout rules and coverage"),
         (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
-        (name = "events", description = "The event feed (every state change, in commit order) and signed webhooks with retries"),
+        (name = "events", description = "The event feed (every state change, in commit order) and the webhook subscriptions"),
+        (name = "webhooks", description = "What a webhook receives: one POST per event, signed after the Standard Webhooks specification, retried until a 2xx answer"),
         (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -533,6 +548,10 @@ pub fn document() -> OpenApiDoc {
     BinaryBodies.modify(&mut doc);
     PublicOperations.modify(&mut doc);
     Links.modify(&mut doc);
+    crate::events::document::describe(&mut doc);
+    doc.extensions
+        .get_or_insert_with(Default::default)
+        .insert("webhooks".to_string(), crate::events::document::webhooks());
     doc.servers = Some(vec![
         utoipa::openapi::ServerBuilder::new()
             .url("http://127.0.0.1:8080")

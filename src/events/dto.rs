@@ -203,10 +203,19 @@ impl From<Event> for EventResponse {
     }
 }
 
+/// The feed's items: the union of every event type (see `events::document`).
+fn event_items() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::Array::new(utoipa::openapi::Ref::from_schema_name(
+        crate::events::document::EVENT_SCHEMA,
+    ))
+}
+
 /// A page of the feed: the envelope of every list, except that a feed never ends, so
 /// `next_cursor` is never `null`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedResponse {
+    /// Oldest first; each of the event types of `Event`.
+    #[schema(schema_with = event_items)]
     pub items: Vec<EventResponse>,
     /// Pass as `cursor` next time (also when `items` is empty): where to read on.
     pub next_cursor: String,

@@ -3,8 +3,10 @@
 //! staff, so an event can go to any integration without a privacy review.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::payload;
+use crate::aggregates::figures::VerdictName;
 use crate::attachments::model::Attachment;
 use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
 use crate::locations::model::Location;
@@ -140,6 +142,11 @@ pub struct Message {
     pub data: Value,
 }
 
+/// An event's `data`: the typed payload as JSON (plain fields: serializing cannot fail).
+fn data<T: serde::Serialize>(payload: &T) -> Value {
+    serde_json::to_value(payload).unwrap_or(Value::Null)
+}
+
 /// A ping to a subscription: a message with a fresh id that is no event of the feed.
 pub fn ping(org_id: OrgId, webhook_id: WebhookId, at: DateTime<Utc>) -> Message {
     Message {
@@ -150,7 +157,7 @@ pub fn ping(org_id: OrgId, webhook_id: WebhookId, at: DateTime<Utc>) -> Message 
         org_id,
         occurred_at: at,
         seq: None,
-        data: json!({ "webhook_id": webhook_id }),
+        data: data(&payload::PingData { webhook_id }),
     }
 }
 
@@ -161,20 +168,20 @@ pub fn report(event_type: EventType, report: &Report) -> NewEvent {
         report.org_id,
         event_type,
         report.id.to_string(),
-        json!({
-            "report_id": report.id,
-            "location_id": report.location_id,
-            "questionnaire_id": report.questionnaire_id,
-            "questionnaire_key": report.questionnaire_key,
-            "assignment_id": report.document.submission.assignment_id,
-            "status": report.status.as_str(),
-            "revision": report.revision,
-            "visit_date": report.visit_local_date,
-            "score": score.overall,
-            "first_tier": score.first_tier,
-            "second_tier": score.second_tier,
-            "mile_level": score.mile_level.as_str(),
-            "critical_failures": score.critical_failures.len(),
+        data(&payload::ReportEventData {
+            report_id: report.id,
+            location_id: report.location_id,
+            questionnaire_id: report.questionnaire_id,
+            questionnaire_key: report.questionnaire_key.clone(),
+            assignment_id: report.document.submission.assignment_id,
+            status: report.status,
+            revision: report.revision,
+            visit_date: report.visit_local_date,
+            score: score.overall,
+            first_tier: score.first_tier,
+            second_tier: score.second_tier,
+            mile_level: score.mile_level,
+            critical_failures: u32::try_from(score.critical_failures.len()).unwrap_or(u32::MAX),
         }),
     )
 }
@@ -185,13 +192,13 @@ pub fn attachment(a: &Attachment) -> NewEvent {
         a.org_id,
         EventType::AttachmentUploaded,
         a.id.to_string(),
-        json!({
-            "attachment_id": a.id,
-            "report_id": a.report_id,
-            "revision": a.revision,
-            "content_type": a.media_type,
-            "size": a.size,
-            "sha256": a.sha256,
+        data(&payload::AttachmentEventData {
+            attachment_id: a.id,
+            report_id: a.report_id,
+            revision: a.revision,
+            content_type: a.media_type.clone(),
+            size: a.size,
+            sha256: Some(a.sha256.clone()),
         }),
     )
 }
@@ -207,15 +214,15 @@ pub fn verdict_changed(
         org_id,
         EventType::LocationVerdictChanged,
         location_id.to_string(),
-        json!({
-            "location_id": location_id,
-            "report_id": report_id,
-            "from": change.from,
-            "to": change.to,
-            "previous_verdict": change.previous,
-            "verdict": change.verdict,
-            "visits": change.visits,
-            "mean_score": change.mean_score,
+        data(&payload::VerdictChangedData {
+            location_id,
+            report_id,
+            from: change.from,
+            to: change.to,
+            previous_verdict: change.previous,
+            verdict: change.verdict,
+            visits: change.visits,
+            mean_score: change.mean_score,
         }),
     )
 }
@@ -225,8 +232,8 @@ pub fn verdict_changed(
 pub struct VerdictChange {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
-    pub previous: &'static str,
-    pub verdict: &'static str,
+    pub previous: VerdictName,
+    pub verdict: VerdictName,
     pub visits: u64,
     pub mean_score: Option<f64>,
 }
@@ -237,12 +244,12 @@ pub fn questionnaire(event_type: EventType, q: &Questionnaire) -> NewEvent {
         q.org_id,
         event_type,
         q.id.to_string(),
-        json!({
-            "questionnaire_id": q.id,
-            "key": q.key,
-            "version": q.version,
-            "title": q.content.title,
-            "status": q.status.as_str(),
+        data(&payload::QuestionnaireEventData {
+            questionnaire_id: q.id,
+            key: q.key.clone(),
+            version: q.version,
+            title: q.content.title.clone(),
+            status: q.status,
         }),
     )
 }
@@ -253,12 +260,12 @@ pub fn location(event_type: EventType, location: &Location) -> NewEvent {
         location.org_id,
         event_type,
         location.id.to_string(),
-        json!({
-            "location_id": location.id,
-            "code": location.fields.code,
-            "name": location.fields.name,
-            "region": location.fields.region,
-            "active": location.active,
+        data(&payload::LocationEventData {
+            location_id: location.id,
+            code: location.fields.code.clone(),
+            name: location.fields.name.clone(),
+            region: location.fields.region.clone(),
+            active: location.active,
         }),
     )
 }
@@ -269,14 +276,14 @@ pub fn wave(event_type: EventType, wave: &Wave) -> NewEvent {
         wave.org_id,
         event_type,
         wave.id.to_string(),
-        json!({
-            "wave_id": wave.id,
-            "name": wave.name,
-            "starts_on": wave.starts_on,
-            "ends_on": wave.ends_on,
-            "questionnaire_key": wave.questionnaire_key,
-            "visits_per_location": wave.visits_per_location,
-            "closed": wave.closed_at.is_some(),
+        data(&payload::WaveEventData {
+            wave_id: wave.id,
+            name: wave.name.clone(),
+            starts_on: wave.starts_on,
+            ends_on: wave.ends_on,
+            questionnaire_key: wave.questionnaire_key.clone(),
+            visits_per_location: wave.visits_per_location,
+            closed: wave.closed_at.is_some(),
         }),
     )
 }
@@ -287,15 +294,15 @@ pub fn assignment(event_type: EventType, a: &Assignment) -> NewEvent {
         a.org_id,
         event_type,
         a.id.to_string(),
-        json!({
-            "assignment_id": a.id,
-            "wave_id": a.wave_id,
-            "location_id": a.location_id,
-            "visit_from": a.visit_from,
-            "visit_to": a.visit_to,
-            "status": a.status.as_str(),
-            "has_shopper": a.shopper_id.is_some(),
-            "report_id": a.report_id,
+        data(&payload::AssignmentEventData {
+            assignment_id: a.id,
+            wave_id: a.wave_id,
+            location_id: a.location_id,
+            visit_from: a.visit_from,
+            visit_to: a.visit_to,
+            status: a.status,
+            has_shopper: a.shopper_id.is_some(),
+            report_id: a.report_id,
         }),
     )
 }

@@ -665,8 +665,8 @@ fn location_verdict(
     Ok(event::VerdictChange {
         from,
         to,
-        previous: figures.verdict.as_str(),
-        verdict: figures.verdict.as_str(),
+        previous: figures.verdict,
+        verdict: figures.verdict,
         visits: figures.visits,
         mean_score: figures.mean_score,
     })
