@@ -54,6 +54,7 @@ pub struct ReadinessResponse {
 /// The process is up and answering; it does not touch the database. For load balancers and
 /// orchestrators.
 #[utoipa::path(
+    operation_id = "check_liveness",
     tag = "operations",
     responses((status = 200, description = "The process is alive", body = HealthResponse))
 )]
@@ -70,6 +71,7 @@ pub async fn healthz() -> web::Json<HealthResponse> {
 /// The database is reachable and every migration is applied; 503 otherwise. Send traffic only
 /// to ready instances.
 #[utoipa::path(
+    operation_id = "check_readiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve requests", body = ReadinessResponse),
@@ -109,9 +111,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<ReadinessRes
 /// Request counts and latencies by route and status, database pool figures and uploads in
 /// flight, in the Prometheus text exposition format.
 #[utoipa::path(
+    operation_id = "get_metrics",
     tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
-        content_type = "text/plain; version=0.0.4"))
+        content_type = "text/plain; version=0.0.4",
+        example = json!("# TYPE secondmile_uploads_in_flight gauge\nsecondmile_uploads_in_flight 0\n")))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

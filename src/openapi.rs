@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document. Routes are registered through `utoipa_actix_web`, so the
 //! served document, the committed `openapi/openapi.json` and the routes cannot drift.
 
+mod examples;
+
 use actix_web::App;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{
@@ -326,8 +328,8 @@ const LINKS: &LinkTable = &[
         &[
             ("GetReport", "get_report", "id", "id"),
             ("ReviewReport", "review_report", "id", "id"),
-            ("GetHistory", "get_history", "id", "id"),
-            ("GetRevision", "get_revision", "id", "id"),
+            ("GetHistory", "get_report_history", "id", "id"),
+            ("GetRevision", "get_report_revision", "id", "id"),
             ("ListAttachments", "list_attachments", "id", "id"),
         ],
     ),
@@ -337,7 +339,7 @@ const LINKS: &LinkTable = &[
         "200",
         &[
             ("GetReport", "get_report", "id", "id"),
-            ("GetHistory", "get_history", "id", "id"),
+            ("GetHistory", "get_report_history", "id", "id"),
             ("ListAttachments", "list_attachments", "id", "id"),
         ],
     ),
@@ -350,7 +352,7 @@ const LINKS: &LinkTable = &[
             ("ReviseReport", "revise_report", "id", "id"),
             ("ReviewReport", "review_report", "id", "id"),
             ("GetReport", "get_report", "id", "id"),
-            ("GetHistory", "get_history", "id", "id"),
+            ("GetHistory", "get_report_history", "id", "id"),
         ],
     ),
     (
@@ -360,8 +362,8 @@ const LINKS: &LinkTable = &[
         &[
             ("GetReport", "get_report", "id", "id"),
             ("ReviewReport", "review_report", "id", "id"),
-            ("GetHistory", "get_history", "id", "id"),
-            ("GetRevision", "get_revision", "id", "id"),
+            ("GetHistory", "get_report_history", "id", "id"),
+            ("GetRevision", "get_report_revision", "id", "id"),
         ],
     ),
     (
@@ -371,10 +373,10 @@ const LINKS: &LinkTable = &[
         &[
             ("GetWave", "get_wave", "id", "id"),
             ("UpdateWave", "update_wave", "id", "id"),
-            ("GenerateAssignments", "generate", "id", "id"),
+            ("GenerateAssignments", "generate_assignments", "id", "id"),
             ("AddAssignments", "add_assignments", "id", "id"),
-            ("WaveAssignments", "wave_assignments", "id", "id"),
-            ("WaveCoverage", "coverage", "id", "id"),
+            ("WaveAssignments", "list_wave_assignments", "id", "id"),
+            ("WaveCoverage", "get_wave_coverage", "id", "id"),
             ("CloseWave", "close_wave", "id", "id"),
         ],
     ),
@@ -405,7 +407,7 @@ const LINKS: &LinkTable = &[
         &[
             ("GetWebhook", "get_webhook", "id", "webhook/id"),
             ("UpdateWebhook", "update_webhook", "id", "webhook/id"),
-            ("PingWebhook", "ping", "id", "webhook/id"),
+            ("PingWebhook", "ping_webhook", "id", "webhook/id"),
             ("ListDeliveries", "list_deliveries", "id", "webhook/id"),
             ("RotateSecret", "rotate_secret", "id", "webhook/id"),
             ("DeleteWebhook", "delete_webhook", "id", "webhook/id"),
@@ -419,8 +421,8 @@ const LINKS: &LinkTable = &[
             ("GetLocation", "get_location", "id", "id"),
             ("UpdateLocation", "update_location", "id", "id"),
             ("DeleteLocation", "delete_location", "id", "id"),
-            ("LocationSummary", "location_summary", "id", "id"),
-            ("LocationTrend", "location_trend", "id", "id"),
+            ("LocationSummary", "get_location_summary", "id", "id"),
+            ("LocationTrend", "get_location_trend", "id", "id"),
         ],
     ),
     (
@@ -432,7 +434,12 @@ const LINKS: &LinkTable = &[
             ("UpdateQuestionnaire", "update_questionnaire", "id", "id"),
             ("PublishQuestionnaire", "publish_questionnaire", "id", "id"),
             ("RetireQuestionnaire", "retire_questionnaire", "id", "id"),
-            ("CreateVersion", "create_version", "key", "key"),
+            (
+                "CreateVersion",
+                "create_questionnaire_version",
+                "key",
+                "key",
+            ),
         ],
     ),
     (
@@ -487,7 +494,7 @@ impl Modify for Links {
                 let mut link = LinkBuilder::new()
                     .operation_id(*operation_id)
                     .parameter(*parameter, format!("$response.body#/{field}"));
-                if *operation_id == "get_revision" {
+                if *operation_id == "get_report_revision" {
                     link = link.parameter("n", "$response.body#/revision");
                 }
                 response
@@ -549,6 +556,7 @@ pub fn document() -> OpenApiDoc {
     PublicOperations.modify(&mut doc);
     Links.modify(&mut doc);
     crate::events::document::describe(&mut doc);
+    examples::compose(&mut doc);
     doc.extensions
         .get_or_insert_with(Default::default)
         .insert("webhooks".to_string(), crate::events::document::webhooks());

@@ -18,14 +18,14 @@ from http import HTTPStatus
 from typing import TypeVar
 
 from secondmile_client import AuthenticatedClient, Client
-from secondmile_client.api.aggregates import location_summary
+from secondmile_client.api.aggregates import get_location_summary
 from secondmile_client.api.attachments import download_attachment, list_attachments, upload_attachment
 from secondmile_client.api.auth import get_me, issue_token
 from secondmile_client.api.integration_clients import create_client
 from secondmile_client.api.locations import create_location, import_locations
 from secondmile_client.api.questionnaires import create_questionnaire, publish_questionnaire
 from secondmile_client.api.reports import get_report, list_reports, submit_report
-from secondmile_client.api.review import get_history, review_report, revise_report
+from secondmile_client.api.review import get_report_history, review_report, revise_report
 from secondmile_client.api.users import create_user
 from secondmile_client.models import (
     Answer,
@@ -284,13 +284,13 @@ def main() -> None:
         ReportResponse,
     )
     assert approved.status == ReportStatus.APPROVED
-    history = expect(get_history.sync_detailed(created.id, client=admin), HTTPStatus.OK, HistoryResponse)
+    history = expect(get_report_history.sync_detailed(created.id, client=admin), HTTPStatus.OK, HistoryResponse)
     assert [h.action.value for h in history.items] == ["submit", "return", "revise", "approve"]
 
     from secondmile_client.models import LocationSummaryResponse, VerdictName
 
     summary = expect(
-        location_summary.sync_detailed(location.id, client=admin),
+        get_location_summary.sync_detailed(location.id, client=admin),
         HTTPStatus.OK,
         LocationSummaryResponse,
     )

@@ -32,6 +32,7 @@ pub struct RangeQuery {
 /// How the leaderboard is ordered; the best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RankingMeasure)]
 pub enum SortBy {
     /// Highest mean score first (the default).
     MeanScore,

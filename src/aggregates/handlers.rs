@@ -101,6 +101,7 @@ fn coverage(
 /// the mean, the zero, first and second mile rates with their Wilson intervals, the verdict,
 /// section means and the date of the last visit. Managers: their own locations only.
 #[utoipa::path(
+    operation_id = "get_location_summary",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(("id" = String, Path, format = Uuid, description = "location id"), RangeQuery),
@@ -141,6 +142,7 @@ pub async fn location_summary(
 /// share a rank, 1 2 2 4), best first by `sort`; `min_visits` leaves out thin samples;
 /// `region` and `tag` narrow the locations. Managers see their own locations only.
 #[utoipa::path(
+    operation_id = "get_location_leaderboard",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(LeaderboardQuery),
@@ -249,6 +251,7 @@ async fn standings(
 /// (`mean_ci95_low`, `zero_mile_rate`, ...), `low_sample` and `verdict`. Empty cells mean
 /// `null`. Text cells a spreadsheet would evaluate get a leading apostrophe.
 #[utoipa::path(
+    operation_id = "export_location_leaderboard",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(LeaderboardCsvQuery),
@@ -289,6 +292,7 @@ pub async fn location_leaderboard_csv(
 /// each verdict, and the section means. `region` and `tag` narrow the locations; managers
 /// see their own locations only.
 #[utoipa::path(
+    operation_id = "get_overview",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(OverviewQuery),
@@ -326,6 +330,7 @@ pub async fn overview(
 /// Sunday, the default) or months, each clipped to the range; buckets without a visit are
 /// present with `visits: 0`. Managers: their own locations only.
 #[utoipa::path(
+    operation_id = "get_location_trend",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(("id" = String, Path, format = Uuid, description = "location id"), TrendQuery),
@@ -373,6 +378,7 @@ pub async fn location_trend(
 /// or calendar months, each clipped to the range; empty buckets included), in one request:
 /// the organization, a region (`region`), a tag, or a manager's own locations.
 #[utoipa::path(
+    operation_id = "get_organization_trend",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(CoverageTrendQuery),
@@ -427,6 +433,7 @@ fn bucket_rows(buckets: Vec<service::TrendBucket>) -> Vec<TrendBucketResponse> {
 /// One row per region of the covered locations with their figures together and a rank
 /// (ties share a rank), best first by `sort`. Managers: their own locations only.
 #[utoipa::path(
+    operation_id = "get_region_aggregates",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(RegionsQuery),
@@ -476,6 +483,7 @@ pub async fn region_aggregates(
 /// earned all its points (with the Wilson 95 % interval) and the share of its points earned.
 /// `location_id` narrows to one location. Managers: their own locations only.
 #[utoipa::path(
+    operation_id = "get_question_aggregates",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(QuestionsQuery),
@@ -530,6 +538,7 @@ pub async fn question_aggregates(
 /// region, questionnaire key. Managers see their locations only. Same roles as the other
 /// aggregates.
 #[utoipa::path(
+    operation_id = "list_recognition_moments",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(RecognitionQuery),

@@ -15,6 +15,7 @@ use super::service::Standing;
 /// A column the leaderboard's rows can be listed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = LeaderboardColumn)]
 pub enum Column {
     Rank,
     Name,
@@ -32,6 +33,7 @@ pub enum Column {
 /// Which way a column is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SortDirection)]
 pub enum Direction {
     Asc,
     Desc,

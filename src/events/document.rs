@@ -9,7 +9,6 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
 use super::model::EventType;
-use super::payload::data_schema;
 
 /// The name of the union of every event type.
 pub const EVENT_SCHEMA: &str = "Event";
@@ -70,7 +69,10 @@ fn event_schema(event_type: EventType, data_example: Value) -> Value {
 
 /// An example of one event type around the example of its `data` (the payload type's own).
 fn example(event_type: EventType, data: Value) -> Value {
-    let subject = data[format!("{}_id", event_type.subject_type())].clone();
+    let subject = data
+        .get(format!("{}_id", event_type.subject_type()))
+        .cloned()
+        .unwrap_or_default();
     let cursor = match event_type {
         EventType::Ping => Value::Null,
         _ => json!("412"),
@@ -161,4 +163,18 @@ pub fn webhooks() -> Value {
         );
     }
     Value::Object(hooks)
+}
+
+/// The schema name of each event type's `data`.
+pub fn data_schema(event_type: EventType) -> &'static str {
+    match event_type.subject_type() {
+        "report" => "ReportEventData",
+        "attachment" => "AttachmentEventData",
+        "questionnaire" => "QuestionnaireEventData",
+        "wave" => "WaveEventData",
+        "assignment" => "AssignmentEventData",
+        "webhook" => "PingData",
+        _ if event_type == EventType::LocationVerdictChanged => "VerdictChangedData",
+        _ => "LocationEventData",
+    }
 }

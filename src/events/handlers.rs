@@ -70,6 +70,7 @@ fn admin(auth: &AuthUser) -> Result<(), ApiError> {
 /// older than that answers 410 `events_pruned` naming where to read on. Admins and clients
 /// with `events:read`.
 #[utoipa::path(
+    operation_id = "list_events",
     tag = "events",
     security(("bearer" = []), ("oauth2" = ["events:read"])),
     params(FeedQuery),
@@ -323,6 +324,7 @@ pub async fn rotate_secret(
 /// not in the feed); follow it in the deliveries. Admins only; three at once, then one
 /// every ten seconds per webhook.
 #[utoipa::path(
+    operation_id = "ping_webhook",
     tag = "events",
     security(("bearer" = [])),
     params(("id" = WebhookId, Path, description = "webhook id")),
@@ -443,6 +445,7 @@ pub async fn get_delivery(
 /// while the receiver was down). The receiver gets the same `webhook-id` and body. Admins
 /// only.
 #[utoipa::path(
+    operation_id = "redeliver_delivery",
     tag = "events",
     security(("bearer" = [])),
     params(

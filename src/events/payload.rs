@@ -139,19 +139,3 @@ pub struct AssignmentEventData {
 pub struct PingData {
     pub webhook_id: WebhookId,
 }
-
-/// The schema name of each event type's `data`.
-pub fn data_schema(event_type: crate::events::model::EventType) -> &'static str {
-    match event_type.subject_type() {
-        "report" => "ReportEventData",
-        "attachment" => "AttachmentEventData",
-        "questionnaire" => "QuestionnaireEventData",
-        "wave" => "WaveEventData",
-        "assignment" => "AssignmentEventData",
-        "webhook" => "PingData",
-        _ if event_type == crate::events::model::EventType::LocationVerdictChanged => {
-            "VerdictChangedData"
-        }
-        _ => "LocationEventData",
-    }
-}

@@ -17,6 +17,7 @@ use crate::locations::dto::nullable;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"lockout_days": 90, "max_visits_per_location_per_year": 4, "require_assignment": false}))]
+#[schema(as = ProgrammeSettingsBody)]
 pub struct SettingsBody {
     /// A shopper's visits to one location are at least this many days apart; `null`: off.
     #[serde(default)]

@@ -84,6 +84,7 @@ fn respond(list: Vec<(Assignment, String)>, now: DateTime<Utc>) -> Vec<Assignmen
 ///
 /// Both rules are off until an admin sets them. Admins only.
 #[utoipa::path(
+    operation_id = "get_programme_settings",
     tag = "programme",
     security(("bearer" = [])),
     responses(
@@ -109,6 +110,7 @@ pub async fn get_settings(
 /// in any 365 days; `null` turns a rule off. Assigning, claiming and submitting check them.
 /// Admins only.
 #[utoipa::path(
+    operation_id = "put_programme_settings",
     tag = "programme",
     security(("bearer" = [])),
     request_body = SettingsBody,
@@ -138,6 +140,7 @@ pub async fn put_settings(
 /// A shopper who lives or works at a location is never planned, assigned or accepted there.
 /// Admins only.
 #[utoipa::path(
+    operation_id = "get_excluded_locations",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = UserId, Path, description = "the shopper's user id")),
@@ -163,6 +166,7 @@ pub async fn get_exclusions(
 ///
 /// Admins only.
 #[utoipa::path(
+    operation_id = "put_excluded_locations",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = UserId, Path, description = "the shopper's user id")),
@@ -400,6 +404,7 @@ pub async fn add_assignments(
 /// plan, among those who pass the lockout rules and are not excluded. A visit no shopper may
 /// take is created open for claiming and counted in `unassigned`. Admins only.
 #[utoipa::path(
+    operation_id = "generate_assignments",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = WaveId, Path, description = "wave id")),
@@ -449,6 +454,7 @@ pub async fn generate(
 /// By location, then window; `status=expired` lists the overdue ones. Admins only (managers
 /// never see assignments: visits stay a surprise).
 #[utoipa::path(
+    operation_id = "list_wave_assignments",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = WaveId, Path, description = "wave id"), AssignmentQuery),
@@ -490,6 +496,7 @@ pub async fn wave_assignments(
 /// (never who is coming). Admins, reviewers, analysts, managers, clients with
 /// `aggregates:read`.
 #[utoipa::path(
+    operation_id = "get_wave_coverage",
     tag = "programme",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
     params(("id" = WaveId, Path, description = "wave id"), CoverageQuery),
@@ -641,6 +648,7 @@ pub async fn cancel_assignment(
 ///
 /// `assigned` → `accepted`. Shoppers only.
 #[utoipa::path(
+    operation_id = "accept_assignment",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = AssignmentId, Path, description = "assignment id")),
@@ -673,6 +681,7 @@ pub async fn accept(
 /// `assigned` or `accepted` → `declined`; an admin may then give it to someone else.
 /// Shoppers only.
 #[utoipa::path(
+    operation_id = "decline_assignment",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = AssignmentId, Path, description = "assignment id")),
@@ -711,6 +720,7 @@ pub async fn decline(
 /// `frees_on`). Of shoppers claiming the same one at once, one wins; the others get 409
 /// `assignment_taken`. Shoppers only.
 #[utoipa::path(
+    operation_id = "claim_assignment",
     tag = "programme",
     security(("bearer" = [])),
     params(("id" = AssignmentId, Path, description = "assignment id")),

@@ -19,6 +19,7 @@ use crate::state::AppState;
 /// What is still to do first, earliest deadline first (`visit_to`), then the rest, latest
 /// change first; in pages. Shoppers only.
 #[utoipa::path(
+    operation_id = "list_my_assignments",
     tag = "programme",
     security(("bearer" = [])),
     params(MyAssignmentQuery),
@@ -51,6 +52,7 @@ pub async fn my_assignments(
 /// Open ones whose window has not ended and that pass your lockout rules, earliest deadline
 /// first; in pages. Shoppers only.
 #[utoipa::path(
+    operation_id = "list_claimable_assignments",
     tag = "programme",
     security(("bearer" = [])),
     params(ClaimableQuery),
@@ -85,6 +87,7 @@ pub async fn claimable(
 /// Ask before setting out rather than learn it from a 409. Pages of up to 200; `region`
 /// narrows. Shoppers only.
 #[utoipa::path(
+    operation_id = "list_eligible_locations",
     tag = "programme",
     security(("bearer" = [])),
     params(EligibleLocationsQuery),

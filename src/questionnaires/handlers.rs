@@ -259,6 +259,7 @@ pub async fn retire_questionnaire(
 /// A draft copied from the latest version of `key`, to change and publish. Refused (409
 /// `draft_exists`) while the latest version is still a draft. Admins only.
 #[utoipa::path(
+    operation_id = "create_questionnaire_version",
     tag = "questionnaires",
     security(("bearer" = [])),
     params(("key" = String, Path, description = "questionnaire key")),

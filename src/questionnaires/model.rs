@@ -130,7 +130,11 @@ impl ToSchema for ConditionValue {}
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Unique within the version; answers refer to it. Lower-case letters, digits, `_`, `-`.
-    #[schema(max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
+    #[schema(
+        max_length = 64,
+        pattern = "^[a-z0-9][a-z0-9_-]*$",
+        example = "greeted"
+    )]
     pub key: String,
     #[schema(max_length = 1000)]
     pub text: String,
@@ -207,7 +211,11 @@ impl Question {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
-    #[schema(max_length = 64, pattern = "^[a-z0-9][a-z0-9_-]*$")]
+    #[schema(
+        max_length = 64,
+        pattern = "^[a-z0-9][a-z0-9_-]*$",
+        example = "welcome"
+    )]
     pub key: String,
     #[schema(max_length = 200)]
     pub title: String,
@@ -256,6 +264,7 @@ impl QuestionnaireContent {
 /// Where a version is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = QuestionnaireStatus)]
 pub enum Status {
     /// Being written; admins may change it.
     Draft,

@@ -165,6 +165,7 @@ impl ReportResponse {
 /// Order of a report list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ReportOrder)]
 pub enum Sort {
     /// Oldest submission first (the review queue).
     Oldest,

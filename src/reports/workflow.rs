@@ -15,6 +15,7 @@ pub const MAX_NOTE_CHARS: usize = 4_000;
 /// A change of a report's status, as recorded in its history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = HistoryAction)]
 pub enum Action {
     /// The first submission.
     Submit,

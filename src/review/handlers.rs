@@ -132,6 +132,7 @@ pub async fn revise_report(
 /// The revision as it was submitted, with its own score; `status` is the report's current
 /// status.
 #[utoipa::path(
+    operation_id = "get_report_revision",
     tag = "review",
     security(("bearer" = []), ("oauth2" = ["reports:read"])),
     params(
@@ -162,6 +163,7 @@ pub async fn get_revision(
 /// Every status change, oldest first, with notes. Reviewers and admins see who made each
 /// change; the shopper sees the decisions and notes on their own report only.
 #[utoipa::path(
+    operation_id = "get_report_history",
     tag = "review",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "report id")),

@@ -181,6 +181,47 @@ fn every_example_in_the_document_is_valid_and_every_body_has_one() {
         }
     }
     assert!(missing.is_empty(), "bodies without an example: {missing:?}");
+
+    // So does every answer, and every schema of the document (a generated client's model, a
+    // mock server's reply).
+    let has_example = |media: &serde_json::Value| {
+        let named = media["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .map(|name| &schemas[name]);
+        media.get("example").is_some()
+            || media.get("examples").is_some()
+            || media["schema"].get("example").is_some()
+            || named.is_some_and(|s| s.get("example").is_some())
+    };
+    let mut answers = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let Some(content) = response["content"].as_object() else {
+                    continue;
+                };
+                for (media_type, media) in content {
+                    let binary = media["schema"]["format"] == "binary";
+                    if !binary && !has_example(media) {
+                        answers.push(format!("{method} {path} {status} {media_type}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        answers.is_empty(),
+        "answers without an example: {answers:#?}"
+    );
+    let bare: Vec<&String> = schemas
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| s.get("example").is_none() && s.get("examples").is_none())
+        .map(|(name, _)| name)
+        .collect();
+    assert!(bare.is_empty(), "schemas without an example: {bare:?}");
 }
 
 #[actix_web::test]
@@ -334,6 +375,80 @@ fn every_operation_id_is_unique() {
         }
     }
     assert!(clashes.is_empty(), "operationIds used twice: {clashes:?}");
+}
+
+/// The verbs an operation id may start with: ids read as what the call does (`list_events`,
+/// `accept_assignment`), and stay clear when a generator makes them top-level functions.
+const VERBS: [&str; 30] = [
+    "get",
+    "list",
+    "create",
+    "update",
+    "delete",
+    "put",
+    "set",
+    "submit",
+    "revise",
+    "review",
+    "upload",
+    "download",
+    "import",
+    "export",
+    "issue",
+    "revoke",
+    "publish",
+    "retire",
+    "accept",
+    "decline",
+    "claim",
+    "cancel",
+    "close",
+    "generate",
+    "add",
+    "redeliver",
+    "ping",
+    "rotate",
+    "check",
+    "receive",
+];
+
+#[test]
+fn every_operation_id_is_a_verb_and_a_noun_and_unique_with_the_webhooks() {
+    let doc: serde_json::Value = serde_json::from_str(&committed()).unwrap();
+    let mut ids = Vec::new();
+    for section in ["paths", "webhooks"] {
+        for (path, item) in doc[section].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let id = operation["operationId"].as_str().unwrap_or_default();
+                ids.push((id.to_string(), format!("{section}: {method} {path}")));
+            }
+        }
+    }
+    assert!(ids.len() > 100, "{}", ids.len());
+    let badly_named: Vec<&(String, String)> = ids
+        .iter()
+        .filter(|(id, _)| {
+            let mut words = id.split('_');
+            let verb = words.next().unwrap_or_default();
+            !VERBS.contains(&verb) || words.next().is_none()
+        })
+        .collect();
+    assert!(badly_named.is_empty(), "not verb_noun: {badly_named:?}");
+    let mut seen = std::collections::BTreeSet::new();
+    let twice: Vec<&String> = ids
+        .iter()
+        .filter(|(id, _)| !seen.insert(id.clone()))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(twice.is_empty(), "used twice: {twice:?}");
+    // Webhooks have a tag of their own.
+    for (name, item) in doc["webhooks"].as_object().unwrap() {
+        assert_eq!(
+            item["post"]["tags"],
+            serde_json::json!(["webhooks"]),
+            "{name}"
+        );
+    }
 }
 
 #[test]
