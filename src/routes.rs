@@ -14,7 +14,7 @@ use crate::health;
 use crate::locations::handlers as locations;
 use crate::organization::handlers as organization;
 use crate::programme::handlers as programme;
-use crate::programme::mine;
+use crate::programme::{mine, sync};
 use crate::questionnaires::handlers as questionnaires;
 use crate::reports::handlers as reports;
 use crate::review::handlers as review;
@@ -89,6 +89,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(mine::my_assignments)
                 .service(mine::claimable)
                 .service(mine::eligible_locations)
+                .service(sync::sync)
                 .service(aggregates::location_summary)
                 .service(aggregates::location_trend)
                 .service(aggregates::coverage_trend)

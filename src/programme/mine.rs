@@ -120,17 +120,23 @@ pub async fn eligible_locations(
     Ok(web::Json(page.page(
         rows,
         |e| e.location.id.to_string(),
-        |e| EligibleLocation {
-            location_id: e.location.id,
-            code: e.location.fields.code,
-            name: e.location.fields.name,
-            region: e.location.fields.region,
-            timezone: e.location.fields.timezone.name().to_string(),
-            latitude: e.location.fields.latitude,
-            longitude: e.location.fields.longitude,
-            eligible: e.blocked.is_none(),
-            blocked_by: e.blocked.map(|b| b.code().to_string()),
-            frees_on: e.blocked.and_then(|b| b.frees_on()),
-        },
+        eligible_location,
     )))
+}
+
+/// What a shopper's app is told of a location: where it is and whether the rules allow a
+/// visit there today.
+pub(super) fn eligible_location(e: service::Eligibility) -> EligibleLocation {
+    EligibleLocation {
+        location_id: e.location.id,
+        code: e.location.fields.code,
+        name: e.location.fields.name,
+        region: e.location.fields.region,
+        timezone: e.location.fields.timezone.name().to_string(),
+        latitude: e.location.fields.latitude,
+        longitude: e.location.fields.longitude,
+        eligible: e.blocked.is_none(),
+        blocked_by: e.blocked.map(|b| b.code().to_string()),
+        frees_on: e.blocked.and_then(|b| b.frees_on()),
+    }
 }

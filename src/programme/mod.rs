@@ -9,3 +9,4 @@ pub mod model;
 pub mod rules;
 pub mod schedule;
 pub mod service;
+pub mod sync;

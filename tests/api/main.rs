@@ -40,5 +40,6 @@ mod rollups;
 mod schema;
 mod storage;
 mod structure;
+mod sync;
 mod upgrade;
 mod users;

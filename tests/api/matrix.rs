@@ -275,6 +275,7 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Shopper], Never),
     ),
     ("GET /api/v1/me/assignments", Restricted(&[Shopper], Never)),
+    ("GET /api/v1/me/sync", Restricted(&[Shopper], Never)),
     (
         "GET /api/v1/me/claimable-assignments",
         Restricted(&[Shopper], Never),
