@@ -1,9 +1,15 @@
-"""A shopper's visit, end to end, through the Python client generated from
-openapi/openapi.json with no hand edits: admin signs in, creates a location and a
-questionnaire with a conditional question and a photo, publishes it, creates a shopper; the
-shopper submits a report, uploads its photo, reads it back and downloads a byte range; the admin returns it with a note, the shopper revises it,
-the admin approves it and lists approved reports; an integration client reads them with the
-client-credentials grant. Checked with `mypy --strict`; exits non-zero on any surprise.
+"""A programme's day through the Python client generated from openapi/openapi.json, with no
+hand edit, no cast and no `Any` annotation. Checked with `mypy --strict`; exits non-zero on
+any surprise.
+
+- HQ sets up: a store (and another from a CSV file), a questionnaire with a conditional
+  question and a photo, a shopper, a wave with a visit for that shopper, and a webhook.
+- The shopper's app: syncs in one call (and hears 304 when nothing changed), asks which
+  stores the rules allow, accepts its visit, submits the report, uploads the photo, reads
+  the report's files and downloads the photo whole and by range; after a reviewer returns
+  the report, its sync shows the note and it sends a revision, which is approved.
+- An integrator: reads the typed event feed with the client-credentials grant, and
+  verifies the webhook delivery of the approval with the Standard Webhooks library.
 
 Environment: SECONDMILE_URL, SECONDMILE_ADMIN_EMAIL, SECONDMILE_ADMIN_PASSWORD.
 """
@@ -12,45 +18,86 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import os
+import queue
+import threading
 import uuid
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
+
+from standardwebhooks.webhooks import Webhook
 
 from secondmile_client import AuthenticatedClient, Client
 from secondmile_client.api.aggregates import get_location_summary
 from secondmile_client.api.attachments import download_attachment, list_attachments, upload_attachment
 from secondmile_client.api.auth import get_me, issue_token
+from secondmile_client.api.events import create_webhook, list_events
 from secondmile_client.api.integration_clients import create_client
 from secondmile_client.api.locations import create_location, import_locations
+from secondmile_client.api.programme import (
+    accept_assignment,
+    add_assignments,
+    create_wave,
+    list_eligible_locations,
+    sync_my_app,
+)
 from secondmile_client.api.questionnaires import create_questionnaire, publish_questionnaire
 from secondmile_client.api.reports import get_report, list_reports, submit_report
 from secondmile_client.api.review import get_report_history, review_report, revise_report
 from secondmile_client.api.users import create_user
 from secondmile_client.models import (
     Answer,
+    AssignmentResponse,
+    AssignmentStatus,
+    AttachmentResponse,
+    AttachmentStatus,
     ChoiceOption,
     CreateClientRequest,
+    CreatedClientResponse,
     CreateLocationRequest,
     CreateQuestionnaireRequest,
     CreateUserRequest,
+    CreateWaveRequest,
+    CreateWebhookBody,
+    EventTypeName,
+    FeedResponse,
     GrantType,
+    HistoryResponse,
+    ImportReport,
+    LocationResponse,
+    LocationSummaryResponse,
+    MeResponse,
     MileLevel,
+    NewAssignment,
+    PageEligibleLocation,
+    PageReportResponse,
     PrincipalKind,
     Problem,
     Question,
+    QuestionnaireResponse,
     QuestionType,
+    ReportApprovedEvent,
+    ReportResponse,
     ReportStatus,
     ReportSubmission,
     ReviewAction,
+    ReviewNote,
     ReviewRequest,
     Role,
     Scope,
     Section,
     ShowIf,
+    SyncResponse,
     Tier,
     TokenRequest,
+    TokenResponse,
+    UserResponse,
+    VerdictName,
     Visit,
+    WaveResponse,
+    WebhookSecretResponse,
 )
 from secondmile_client.types import File, Response
 
@@ -73,8 +120,6 @@ def expect(response: Response[Problem | T], status: HTTPStatus, kind: type[T]) -
 
 
 def sign_in(token_request: TokenRequest) -> AuthenticatedClient:
-    from secondmile_client.models import TokenResponse
-
     tokens = expect(
         issue_token.sync_detailed(client=Client(base_url=BASE), body=token_request),
         HTTPStatus.OK,
@@ -100,25 +145,42 @@ def tiny_jpeg() -> bytes:
     )
 
 
-def main() -> None:
-    from secondmile_client.models import (
-        CreatedClientResponse,
-        HistoryResponse,
-        LocationResponse,
-        MeResponse,
-        PageReportResponse,
-        QuestionnaireResponse,
-        ReportResponse,
-        UserResponse,
-    )
+class Deliveries:
+    """A webhook receiver on a free local port: each POST's headers and body, in order."""
 
+    def __init__(self) -> None:
+        self.received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                received.put(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def next(self) -> tuple[dict[str, str], bytes]:
+        return self.received.get(timeout=30)
+
+
+def main() -> None:
+    # Yesterday to a week ahead: the visit an hour ago falls on either day, wherever the clock.
+    today = datetime.date.today() - datetime.timedelta(days=1)
+    suffix = uuid.uuid4().hex[:8]
+
+    # HQ sets up the programme.
     admin = sign_in(
         TokenRequest(grant_type=GrantType.PASSWORD, username=ADMIN_EMAIL, password=ADMIN_PASSWORD)
     )
     me = expect(get_me.sync_detailed(client=admin), HTTPStatus.OK, MeResponse)
     assert me.kind == PrincipalKind.USER and me.role == Role.ADMIN
-
-    suffix = uuid.uuid4().hex[:8]
     location = expect(
         create_location.sync_detailed(
             client=admin,
@@ -135,10 +197,6 @@ def main() -> None:
         HTTPStatus.CREATED,
         LocationResponse,
     )
-
-    # A CSV file of stores is a binary body too.
-    from secondmile_client.models import ImportReport
-
     csv = f"code,name,timezone,region\nPY-{suffix}-2,Baixa,Europe/Lisbon,Lisbon\n".encode()
     imported = expect(
         import_locations.sync_detailed(
@@ -149,6 +207,7 @@ def main() -> None:
     )
     assert imported.created == 1 and imported.skipped == 0
 
+    key = f"py-visit-{suffix}"
     questions = [
         Question(key="greeted", text="Were you greeted?", type_=QuestionType.YES_NO, tier=Tier.FIRST, critical=True),
         Question(key="courtesy", text="How courteous?", type_=QuestionType.SCALE, min_=1, max_=5, tier=Tier.FIRST),
@@ -172,9 +231,7 @@ def main() -> None:
         create_questionnaire.sync_detailed(
             client=admin,
             body=CreateQuestionnaireRequest(
-                key=f"py-visit-{suffix}",
-                title="Store visit",
-                sections=[Section(key="visit", title="The visit", questions=questions)],
+                key=key, title="Store visit", sections=[Section(key="visit", title="The visit", questions=questions)]
             ),
         ),
         HTTPStatus.CREATED,
@@ -182,29 +239,78 @@ def main() -> None:
     )
     assert draft.sections[0].questions[3].show_if is not None
     published = expect(
-        publish_questionnaire.sync_detailed(draft.id, client=admin),
-        HTTPStatus.OK,
-        QuestionnaireResponse,
+        publish_questionnaire.sync_detailed(draft.id, client=admin), HTTPStatus.OK, QuestionnaireResponse
     )
 
     shopper_email = f"shopper-{suffix}@example.test"
     shopper_password = f"shopper passphrase {suffix}"
-    expect(
+    shopper_user = expect(
         create_user.sync_detailed(
             client=admin,
             body=CreateUserRequest(
-                email=shopper_email,
-                display_name="Mystery shopper",
-                role=Role.SHOPPER,
-                password=shopper_password,
+                email=shopper_email, display_name="Mystery shopper", role=Role.SHOPPER, password=shopper_password
             ),
         ),
         HTTPStatus.CREATED,
         UserResponse,
     )
+    wave = expect(
+        create_wave.sync_detailed(
+            client=admin,
+            body=CreateWaveRequest(
+                name=f"Spring {suffix}",
+                starts_on=today,
+                ends_on=today + datetime.timedelta(days=30),
+                questionnaire_key=key,
+                visits_per_location=1,
+            ),
+        ),
+        HTTPStatus.CREATED,
+        WaveResponse,
+    )
+    planned = add_assignments.sync_detailed(
+        wave.id,
+        client=admin,
+        body=[
+            NewAssignment(
+                location_id=location.id,
+                shopper_id=shopper_user.id,
+                visit_from=today,
+                visit_to=today + datetime.timedelta(days=7),
+            )
+        ],
+    )
+    assert planned.status_code == HTTPStatus.CREATED and isinstance(planned.parsed, list)
+    deliveries = Deliveries()
+    hook = expect(
+        create_webhook.sync_detailed(
+            client=admin,
+            body=CreateWebhookBody(url=deliveries.url, event_types=[EventTypeName.REPORT_APPROVED]),
+        ),
+        HTTPStatus.CREATED,
+        WebhookSecretResponse,
+    )
+
+    # The shopper's app: one sync, then the day's work.
     shopper = sign_in(
         TokenRequest(grant_type=GrantType.PASSWORD, username=shopper_email, password=shopper_password)
     )
+    synced = expect(sync_my_app.sync_detailed(client=shopper), HTTPStatus.OK, SyncResponse)
+    assert published.id in [q.id for q in synced.questionnaires.items]
+    assert [a.location_id for a in synced.assignments.items] == [location.id]
+    assert synced.reports.items == [] and synced.reports.complete
+    again = sync_my_app.sync_detailed(client=shopper, since=synced.cursor)
+    assert again.status_code == HTTPStatus.NOT_MODIFIED, again.status_code
+    stores = expect(
+        list_eligible_locations.sync_detailed(client=shopper, region="Lisbon"), HTTPStatus.OK, PageEligibleLocation
+    )
+    assert location.id in [s.location_id for s in stores.items if s.eligible]
+    accepted = expect(
+        accept_assignment.sync_detailed(synced.assignments.items[0].id, client=shopper),
+        HTTPStatus.OK,
+        AssignmentResponse,
+    )
+    assert accepted.status == AssignmentStatus.ACCEPTED
 
     photo_id = uuid.uuid4()
     started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
@@ -212,6 +318,7 @@ def main() -> None:
         id=uuid.uuid4(),
         location_id=location.id,
         questionnaire_id=published.id,
+        assignment_id=accepted.id,
         visit=Visit(started_at=started, ended_at=started + datetime.timedelta(minutes=15)),
         answers=[
             Answer(question="greeted", value=True),
@@ -223,19 +330,10 @@ def main() -> None:
         ],
         narrative="Warm welcome.",
     )
-    created = expect(
-        submit_report.sync_detailed(client=shopper, body=submission),
-        HTTPStatus.CREATED,
-        ReportResponse,
-    )
-    assert created.status == ReportStatus.SUBMITTED
-    assert created.score.mile_level == MileLevel.SECOND
-    again = expect(get_report.sync_detailed(created.id, client=shopper), HTTPStatus.OK, ReportResponse)
-    assert again.answers[1].value == 5
+    created = expect(submit_report.sync_detailed(client=shopper, body=submission), HTTPStatus.CREATED, ReportResponse)
+    assert created.status == ReportStatus.SUBMITTED and created.score.mile_level == MileLevel.SECOND
 
-    # The photo follows its acknowledged report, as raw bytes; the server reads the type from them.
-    from secondmile_client.models import AttachmentResponse, AttachmentStatus
-
+    # The photo follows its acknowledged report, as raw bytes.
     jpeg = tiny_jpeg()
     stored = expect(
         upload_attachment.sync_detailed(
@@ -259,21 +357,25 @@ def main() -> None:
         File,
     )
     assert part.payload.read() == body[2:6]
+    again_read = expect(get_report.sync_detailed(created.id, client=shopper), HTTPStatus.OK, ReportResponse)
+    assert again_read.answers[1].value == 5
 
+    # A reviewer returns it; the app's next sync shows why, and it sends a revision.
     expect(
         review_report.sync_detailed(
-            created.id,
-            client=admin,
-            body=ReviewRequest(action=ReviewAction.RETURN, note="Which employee called you by name?"),
+            created.id, client=admin, body=ReviewRequest(action=ReviewAction.RETURN, note="Who called you by name?")
         ),
         HTTPStatus.OK,
         ReportResponse,
     )
+    later = expect(sync_my_app.sync_detailed(client=shopper, since=synced.cursor), HTTPStatus.OK, SyncResponse)
+    returned = [r for r in later.reports.items if r.id == created.id]
+    assert returned and returned[0].status == ReportStatus.RETURNED
+    note = returned[0].last_review
+    assert isinstance(note, ReviewNote) and note.note == "Who called you by name?"
     submission.narrative = "Warm welcome; Rita at the till called me by name."
     revised = expect(
-        revise_report.sync_detailed(created.id, client=shopper, body=submission),
-        HTTPStatus.OK,
-        ReportResponse,
+        revise_report.sync_detailed(created.id, client=shopper, body=submission), HTTPStatus.OK, ReportResponse
     )
     assert revised.revision == 2
     approved = expect(
@@ -286,27 +388,17 @@ def main() -> None:
     assert approved.status == ReportStatus.APPROVED
     history = expect(get_report_history.sync_detailed(created.id, client=admin), HTTPStatus.OK, HistoryResponse)
     assert [h.action.value for h in history.items] == ["submit", "return", "revise", "approve"]
-
-    from secondmile_client.models import LocationSummaryResponse, VerdictName
-
     summary = expect(
-        get_location_summary.sync_detailed(location.id, client=admin),
-        HTTPStatus.OK,
-        LocationSummaryResponse,
+        get_location_summary.sync_detailed(location.id, client=admin), HTTPStatus.OK, LocationSummaryResponse
     )
     assert summary.figures.visits == 1 and summary.figures.second_mile.count == 1
     assert summary.figures.verdict == VerdictName.INSUFFICIENT_DATA
 
-    page = expect(
-        list_reports.sync_detailed(client=admin, status=ReportStatus.APPROVED, location_id=location.id),
-        HTTPStatus.OK,
-        PageReportResponse,
-    )
-    assert [r.id for r in page.items] == [created.id]
-
+    # An integrator: reports and the typed event feed with client credentials.
     integration = expect(
         create_client.sync_detailed(
-            client=admin, body=CreateClientRequest(name=f"BI {suffix}", scopes=[Scope.REPORTSREAD])
+            client=admin,
+            body=CreateClientRequest(name=f"BI {suffix}", scopes=[Scope.REPORTSREAD, Scope.EVENTSREAD]),
         ),
         HTTPStatus.CREATED,
         CreatedClientResponse,
@@ -318,10 +410,28 @@ def main() -> None:
             client_secret=integration.client_secret,
         )
     )
-    seen = expect(
-        list_reports.sync_detailed(client=bi, location_id=location.id), HTTPStatus.OK, PageReportResponse
-    )
+    seen = expect(list_reports.sync_detailed(client=bi, location_id=location.id), HTTPStatus.OK, PageReportResponse)
     assert len(seen.items) == 1 and seen.items[0].staff_observed_redacted
+    feed = expect(
+        list_events.sync_detailed(client=bi, types="report.approved", limit=500), HTTPStatus.OK, FeedResponse
+    )
+    approvals = [e for e in feed.items if isinstance(e, ReportApprovedEvent) and e.data.report_id == created.id]
+    assert len(approvals) == 1 and approvals[0].data.mile_level == MileLevel.SECOND
+    assert approvals[0].data.revision == 2 and approvals[0].data.assignment_id == accepted.id
+
+    # The same event, delivered to the webhook: verified, then read as the same type.
+    headers, delivered = deliveries.next()
+    Webhook(hook.secret).verify(delivered, headers)
+    event = ReportApprovedEvent.from_dict(json.loads(delivered))
+    assert event.id == approvals[0].id and event.data.report_id == created.id
+    assert headers["webhook-id"] == str(event.id)
+    try:
+        Webhook(hook.secret).verify(delivered.replace(b"approved", b"rejected"), headers)
+    except Exception:
+        pass
+    else:
+        raise SystemExit("a changed body passed verification")
+    deliveries.server.shutdown()
     print("python client scenario: passed")
 
 
