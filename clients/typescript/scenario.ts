@@ -1,13 +1,22 @@
-// A shopper's visit, end to end, through TypeScript types generated from openapi/openapi.json
-// by openapi-typescript (no hand edits) and the openapi-fetch client: the same scenario as
-// clients/python/scenario.py. Compiled with `tsc --strict`; exits non-zero on any surprise.
+// A programme's day through TypeScript types generated from openapi/openapi.json by
+// openapi-typescript (no hand edit) and the openapi-fetch client: the same story as
+// clients/python/scenario.py. HQ sets up a store, a questionnaire, a shopper, a wave and a
+// webhook; the shopper's app syncs, asks where it may go, accepts its visit, submits,
+// uploads and downloads its photo, reads the reviewer's note from its next sync and revises;
+// an integrator reads the typed event feed and verifies the webhook delivery with the
+// Standard Webhooks library. Compiled with `tsc --strict`, no cast; exits non-zero on any
+// surprise.
 //
 // Environment: SECONDMILE_URL, SECONDMILE_ADMIN_EMAIL, SECONDMILE_ADMIN_PASSWORD.
 
+import { createServer } from "node:http";
 import createClient from "openapi-fetch";
-import type { components, paths } from "./generated/schema.js";
+import { Webhook } from "standardwebhooks";
+import type { components, paths, webhooks } from "./generated/schema.js";
 
 type Schemas = components["schemas"];
+/** What a webhook subscribed to `report.approved` receives, as the document describes it. */
+type ApprovalDelivery = NonNullable<webhooks["report.approved"]["post"]>["requestBody"]["content"]["application/json"];
 
 const base = env("SECONDMILE_URL");
 
@@ -76,7 +85,53 @@ function tinyJpeg(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
+/** A webhook receiver on a free local port: each POST's headers and body, in order. */
+async function receiver() {
+  const waiting: ((delivery: { headers: Record<string, string>; body: string }) => void)[] = [];
+  const received: { headers: Record<string, string>; body: string }[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (typeof value === "string") headers[name] = value;
+      }
+      const delivery = { headers, body: Buffer.concat(chunks).toString("utf8") };
+      const next = waiting.shift();
+      if (next) next(delivery);
+      else received.push(delivery);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the receiver has no port");
+  const port = address.port;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    next: () =>
+      new Promise<{ headers: Record<string, string>; body: string }>((resolve, reject) => {
+        const first = received.shift();
+        if (first) return resolve(first);
+        waiting.push(resolve);
+        setTimeout(() => reject(new Error("no webhook delivery within 30 s")), 30_000).unref();
+      }),
+    close: () => server.close(),
+  };
+}
+
+function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
 async function main(): Promise<void> {
+  const suffix = Math.random().toString(36).slice(2, 10);
+  // Yesterday to a week ahead: the visit an hour ago falls on either day, wherever the clock.
+  const from = new Date(Date.now() - 24 * 60 * 60 * 1000);
+  const day = (offset: number) => isoDate(new Date(from.getTime() + offset * 24 * 60 * 60 * 1000));
+
+  // HQ sets up the programme.
   const admin = await signIn({
     grant_type: "password",
     username: env("SECONDMILE_ADMIN_EMAIL"),
@@ -84,8 +139,6 @@ async function main(): Promise<void> {
   });
   const me = expect(await admin.GET("/api/v1/me"), 200);
   check(me.kind === "user" && me.role === "admin", "signed in as an admin");
-
-  const suffix = Math.random().toString(36).slice(2, 10);
   const location = expect(
     await admin.POST("/api/v1/locations", {
       body: {
@@ -100,8 +153,6 @@ async function main(): Promise<void> {
     }),
     201,
   );
-
-  // A CSV file of stores is a binary body too.
   const imported = expect(
     await admin.POST("/api/v1/locations/import", {
       body: new Blob([`code,name,timezone,region\nTS-${suffix}-2,Baixa,Europe/Lisbon,Lisbon\n`], { type: "text/csv" }),
@@ -112,6 +163,7 @@ async function main(): Promise<void> {
   );
   check(imported.created === 1 && imported.skipped === 0, "the CSV file creates one store");
 
+  const key = `ts-visit-${suffix}`;
   const questions: Schemas["Question"][] = [
     { key: "greeted", text: "Were you greeted?", type: "yes_no", tier: "first", critical: true },
     { key: "courtesy", text: "How courteous?", type: "scale", min: 1, max: 5, tier: "first" },
@@ -136,11 +188,7 @@ async function main(): Promise<void> {
   ];
   const draft = expect(
     await admin.POST("/api/v1/questionnaires", {
-      body: {
-        key: `ts-visit-${suffix}`,
-        title: "Store visit",
-        sections: [{ key: "visit", title: "The visit", questions }],
-      },
+      body: { key, title: "Store visit", sections: [{ key: "visit", title: "The visit", questions }] },
     }),
     201,
   );
@@ -152,13 +200,45 @@ async function main(): Promise<void> {
 
   const shopperEmail = `shopper-${suffix}@example.test`;
   const shopperPassword = `shopper passphrase ${suffix}`;
-  expect(
+  const shopperUser = expect(
     await admin.POST("/api/v1/users", {
       body: { email: shopperEmail, display_name: "Mystery shopper", role: "shopper", password: shopperPassword },
     }),
     201,
   );
+  const wave = expect(
+    await admin.POST("/api/v1/waves", {
+      body: { name: `Spring ${suffix}`, starts_on: day(0), ends_on: day(30), questionnaire_key: key, visits_per_location: 1 },
+    }),
+    201,
+  );
+  expect(
+    await admin.POST("/api/v1/waves/{id}/assignments", {
+      params: { path: { id: wave.id } },
+      body: [{ location_id: location.id, shopper_id: shopperUser.id, visit_from: day(0), visit_to: day(7) }],
+    }),
+    201,
+  );
+  const deliveries = await receiver();
+  const hook = expect(
+    await admin.POST("/api/v1/webhooks", { body: { url: deliveries.url, event_types: ["report.approved"] } }),
+    201,
+  );
+
+  // The shopper's app: one sync, then the day's work.
   const shopper = await signIn({ grant_type: "password", username: shopperEmail, password: shopperPassword });
+  const synced = expect(await shopper.GET("/api/v1/me/sync"), 200);
+  check(synced.questionnaires.items.some((q) => q.id === published.id), "the sync has the questionnaire");
+  check(synced.assignments.items[0]?.location_id === location.id, "the sync has the visit to do");
+  check(synced.reports.items.length === 0 && synced.reports.complete, "no reports yet");
+  const again = await shopper.GET("/api/v1/me/sync", { params: { query: { since: synced.cursor } } });
+  check(again.response.status === 304, `nothing changed: ${again.response.status}`);
+  const stores = expect(await shopper.GET("/api/v1/me/eligible-locations", { params: { query: { region: "Lisbon" } } }), 200);
+  check(stores.items.some((s) => s.location_id === location.id && s.eligible), "the store is allowed today");
+  const visit = synced.assignments.items[0];
+  check(visit !== undefined, "a visit to do");
+  const accepted = expect(await shopper.POST("/api/v1/assignments/{id}/accept", { params: { path: { id: visit.id } } }), 200);
+  check(accepted.status === "accepted", "accepted");
 
   const photoId = crypto.randomUUID();
   const started = new Date(Date.now() - 60 * 60 * 1000);
@@ -166,6 +246,7 @@ async function main(): Promise<void> {
     id: crypto.randomUUID(),
     location_id: location.id,
     questionnaire_id: published.id,
+    assignment_id: accepted.id,
     visit: {
       started_at: started.toISOString(),
       ended_at: new Date(started.getTime() + 15 * 60 * 1000).toISOString(),
@@ -181,11 +262,8 @@ async function main(): Promise<void> {
     narrative: "Warm welcome.",
   };
   const created = expect(await shopper.POST("/api/v1/reports", { body: submission }), 201);
-  check(created.status === "submitted", "submitted");
-  check(created.score.mile_level === "second", "second mile");
+  check(created.status === "submitted" && created.score.mile_level === "second", "submitted, second mile");
   const id = created.id;
-  const again = expect(await shopper.GET("/api/v1/reports/{id}", { params: { path: { id } } }), 200);
-  check(again.answers[1]?.value === 5, "answers read back as sent");
 
   // The photo follows its acknowledged report, as raw bytes with its own media type.
   const jpeg = tinyJpeg();
@@ -214,18 +292,19 @@ async function main(): Promise<void> {
     }),
     206,
   );
-  check(
-    new Uint8Array(part).join(",") === bytes.slice(2, 6).join(","),
-    "a byte range downloads",
-  );
+  check(new Uint8Array(part).join(",") === bytes.slice(2, 6).join(","), "a byte range downloads");
 
+  // A reviewer returns it; the app's next sync shows why, and it sends a revision.
   expect(
     await admin.POST("/api/v1/reports/{id}/review", {
       params: { path: { id } },
-      body: { action: "return", note: "Which employee called you by name?" },
+      body: { action: "return", note: "Who called you by name?" },
     }),
     200,
   );
+  const later = expect(await shopper.GET("/api/v1/me/sync", { params: { query: { since: synced.cursor } } }), 200);
+  const returned = later.reports.items.find((r) => r.id === id);
+  check(returned?.status === "returned" && returned.last_review?.note === "Who called you by name?", "the note reaches the app");
   const revised = expect(
     await shopper.PUT("/api/v1/reports/{id}", {
       params: { path: { id } },
@@ -235,34 +314,20 @@ async function main(): Promise<void> {
   );
   check(revised.revision === 2, "revision 2");
   const approved = expect(
-    await admin.POST("/api/v1/reports/{id}/review", {
-      params: { path: { id } },
-      body: { action: "approve", revision: 2 },
-    }),
+    await admin.POST("/api/v1/reports/{id}/review", { params: { path: { id } }, body: { action: "approve", revision: 2 } }),
     200,
   );
   check(approved.status === "approved", "approved");
   const history = expect(await admin.GET("/api/v1/reports/{id}/history", { params: { path: { id } } }), 200);
-  check(
-    history.items.map((h) => h.action).join(",") === "submit,return,revise,approve",
-    "the history tells the story",
-  );
-
-  const summary = expect(
-    await admin.GET("/api/v1/locations/{id}/summary", { params: { path: { id: location.id } } }),
-    200,
-  );
+  check(history.items.map((h) => h.action).join(",") === "submit,return,revise,approve", "the history tells the story");
+  const summary = expect(await admin.GET("/api/v1/locations/{id}/summary", { params: { path: { id: location.id } } }), 200);
   check(summary.figures.visits === 1 && summary.figures.second_mile.count === 1, "the summary counts the visit");
-  check(summary.figures.verdict === "insufficient_data", "one visit gives no verdict");
 
-  const page = expect(
-    await admin.GET("/api/v1/reports", { params: { query: { status: "approved", location_id: location.id } } }),
-    200,
-  );
-  check(page.items.length === 1 && page.items[0]?.id === id, "the approved report is listed");
-
+  // An integrator: reports and the typed event feed with client credentials.
   const integration = expect(
-    await admin.POST("/api/v1/integration-clients", { body: { name: `BI ${suffix}`, scopes: ["reports:read"] } }),
+    await admin.POST("/api/v1/integration-clients", {
+      body: { name: `BI ${suffix}`, scopes: ["reports:read", "events:read"] },
+    }),
     201,
   );
   const bi = await signIn({
@@ -272,6 +337,26 @@ async function main(): Promise<void> {
   });
   const seen = expect(await bi.GET("/api/v1/reports", { params: { query: { location_id: location.id } } }), 200);
   check(seen.items.length === 1 && seen.items[0]?.staff_observed_redacted === true, "the client sees it, redacted");
+  const feed = expect(await bi.GET("/api/v1/events", { params: { query: { types: "report.approved", limit: 500 } } }), 200);
+  const approvals = feed.items.filter((e) => e.type === "report.approved" && e.data.report_id === id);
+  const approval = approvals[0];
+  check(approvals.length === 1 && approval?.type === "report.approved", "one approval in the feed");
+  check(approval.data.mile_level === "second" && approval.data.revision === 2, "typed data");
+
+  // The same event, delivered to the webhook: verified, then read as the documented type.
+  const delivery = await deliveries.next();
+  new Webhook(hook.secret).verify(delivery.body, delivery.headers);
+  const event: ApprovalDelivery = JSON.parse(delivery.body);
+  check(event.id === approval.id && event.data.report_id === id, "the delivery is the feed's event");
+  check(delivery.headers["webhook-id"] === event.id, "webhook-id is the event id");
+  let forgedPassed = true;
+  try {
+    new Webhook(hook.secret).verify(delivery.body.replace("approved", "rejected"), delivery.headers);
+  } catch {
+    forgedPassed = false;
+  }
+  check(!forgedPassed, "a changed body fails verification");
+  deliveries.close();
   console.log("typescript client scenario: passed");
 }
 
