@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{Quota, RateLimiter};
 
 use crate::limits::Limit;
 
@@ -169,28 +169,48 @@ impl LoginLimiter {
 /// Pings of a webhook: a few at once, then one every ten seconds, per subscription (a ping
 /// is a request to someone else's server; nobody should be able to aim a stream of them).
 pub struct PingLimiter {
-    per_webhook: DefaultKeyedRateLimiter<(uuid::Uuid, uuid::Uuid)>,
+    per_webhook: Keyed<(uuid::Uuid, uuid::Uuid)>,
 }
+
+/// Pings of one webhook: three at once, then one every ten seconds.
+const PING_BURST: u32 = 3;
+const PING_EVERY_SECS: u64 = 10;
 
 impl Default for PingLimiter {
     fn default() -> Self {
-        let quota = Quota::with_period(Duration::from_secs(10))
+        let quota = Quota::with_period(Duration::from_secs(PING_EVERY_SECS))
             .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN));
+            .allow_burst(NonZeroU32::new(PING_BURST).unwrap_or(NonZeroU32::MIN));
         PingLimiter {
-            per_webhook: RateLimiter::keyed(quota),
+            per_webhook: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
         }
     }
 }
 
 impl PingLimiter {
     /// Counts one ping of `webhook` by `org` (keyed by both, so nobody else can use up an
-    /// organization's pings); `Err` carries how long to wait.
-    pub fn check(&self, org: uuid::Uuid, webhook: uuid::Uuid) -> Result<(), Duration> {
+    /// organization's pings): the limit as it stands after it, or how long to wait (and the
+    /// limit, used up).
+    pub fn check(&self, org: uuid::Uuid, webhook: uuid::Uuid) -> Result<Limit, (Duration, Limit)> {
         self.per_webhook.retain_recent();
-        self.per_webhook
-            .check_key(&(org, webhook))
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        let limit = |remaining: u32, reset_secs: u64| Limit {
+            name: "webhook-ping",
+            quota: PING_BURST,
+            window_secs: u64::from(PING_BURST) * PING_EVERY_SECS,
+            remaining,
+            reset_secs,
+        };
+        match self.per_webhook.check_key(&(org, webhook)) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                let used = u64::from(PING_BURST.saturating_sub(remaining));
+                Ok(limit(remaining, used * PING_EVERY_SECS))
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err((wait, limit(0, u64::from(PING_BURST) * PING_EVERY_SECS)))
+            }
+        }
     }
 }
 

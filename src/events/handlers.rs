@@ -329,12 +329,20 @@ pub async fn rotate_secret(
     security(("bearer" = [])),
     params(("id" = WebhookId, Path, description = "webhook id")),
     responses(
-        (status = 202, description = "Queued", body = DeliveryResponse),
+        (status = 202, description = "Queued", body = DeliveryResponse,
+            headers(
+                ("RateLimit-Policy" = String, description = "`\"webhook-ping\";q=3;w=30` (IETF httpapi draft)"),
+                ("RateLimit" = String, description = "`\"webhook-ping\";r=LEFT;t=SECONDS`"),
+            )),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such webhook in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The webhook is disabled (`webhook_disabled`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Pinged too often: three at once, then one every ten seconds per webhook (`rate_limited`)", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "seconds to wait"))),
+            headers(
+                ("Retry-After" = u64, description = "seconds to wait"),
+                ("RateLimit-Policy" = String, description = "`\"webhook-ping\";q=3;w=30`"),
+                ("RateLimit" = String, description = "`\"webhook-ping\";r=0;t=SECONDS`"),
+            )),
     )
 )]
 #[post("/webhooks/{id}/ping")]
@@ -345,12 +353,19 @@ pub async fn ping(
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
     let id = id.into_inner();
-    state.pings.check(auth.org_id.0, id.0).map_err(|wait| {
-        ApiError::too_many_requests(wait)
-            .with_detail("this webhook was pinged too often; retry after Retry-After seconds")
-    })?;
+    let limit =
+        state
+            .pings
+            .check(auth.org_id.0, id.0)
+            .map_err(|(wait, limit)| {
+                limit.add_to_problem(ApiError::too_many_requests(wait).with_detail(
+                    "this webhook was pinged too often; retry after Retry-After seconds",
+                ))
+            })?;
     let view = service::ping(&state.db, auth.org_id, id).await?;
-    Ok(HttpResponse::Accepted().json(DeliveryResponse::from(view)))
+    let mut answer = HttpResponse::Accepted();
+    limit.add_to(&mut answer);
+    Ok(answer.json(DeliveryResponse::from(view)))
 }
 
 /// List a webhook's deliveries, newest first, each with its attempts.

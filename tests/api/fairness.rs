@@ -91,15 +91,37 @@ async fn pings_are_limited_per_webhook_and_organization() {
         .parse()
         .unwrap();
     assert!((1..=10).contains(&wait), "{wait}");
+    let header = |response: &awc::ClientResponse<_>, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(
+        header(&response, "ratelimit-policy").as_deref(),
+        Some("\"webhook-ping\";q=3;w=30")
+    );
+    assert!(
+        header(&response, "ratelimit")
+            .unwrap()
+            .starts_with("\"webhook-ping\";r=0;t="),
+        "{:?}",
+        header(&response, "ratelimit")
+    );
     let problem = crate::helpers::json_body(&mut response).await;
     assert_eq!(problem["code"], "rate_limited", "{problem}");
-    // Another webhook is not held back by this one.
-    let (status, body) = w
+    // Another webhook is not held back by this one; its answer says what is left.
+    let response = w
         .app
-        .post_empty(
-            &format!("/api/v1/webhooks/{other_hook}/ping"),
-            &w.admin_token,
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
+        .client
+        .post(w.app.url(&format!("/api/v1/webhooks/{other_hook}/ping")))
+        .bearer_auth(&w.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    assert_eq!(
+        header(&response, "ratelimit").as_deref(),
+        Some("\"webhook-ping\";r=2;t=10")
+    );
 }
