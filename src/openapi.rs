@@ -136,83 +136,68 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
-        for item in doc.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let responses = &mut operation.responses.responses;
-                if operation.request_body.is_some() {
-                    for (status, description) in [
-                        (
-                            "400",
-                            "Malformed body (`malformed_json`, `invalid_request`)",
-                        ),
-                        ("413", "Body too large (`payload_too_large`)"),
-                        ("415", "Wrong content type (`unsupported_media_type`)"),
-                        (
-                            "422",
-                            "Invalid values, all listed with JSON Pointers (`validation_failed`)",
-                        ),
-                    ] {
-                        responses
-                            .entry(status.to_string())
-                            .or_insert_with(|| problem(description).into());
-                    }
-                }
-                if operation.security.is_some() {
+        for operation in operations_mut(doc) {
+            let responses = &mut operation.responses.responses;
+            if operation.request_body.is_some() {
+                for (status, description) in [
+                    (
+                        "400",
+                        "Malformed body (`malformed_json`, `invalid_request`)",
+                    ),
+                    ("413", "Body too large (`payload_too_large`)"),
+                    ("415", "Wrong content type (`unsupported_media_type`)"),
+                    (
+                        "422",
+                        "Invalid values, all listed with JSON Pointers (`validation_failed`)",
+                    ),
+                ] {
                     responses
-                        .entry("401".to_string())
-                        .or_insert_with(|| problem("Missing or invalid token").into());
+                        .entry(status.to_string())
+                        .or_insert_with(|| problem(description).into());
                 }
-                // Any request can have a refused query string or too many header bytes.
-                responses.entry("400".to_string()).or_insert_with(|| {
-                    problem(
-                        "A query string over 8 KiB or with a control character (`invalid_query`)",
-                    )
-                    .into()
-                });
-                responses.entry("431".to_string()).or_insert_with(|| {
-                    problem("More than 64 header fields or 32 KiB of headers (`headers_too_large`)")
-                        .into()
-                });
-                // Any operation can be throttled, fail, or find the service unavailable.
-                let retry_after = || {
-                    utoipa::openapi::HeaderBuilder::new()
-                        .schema(
-                            utoipa::openapi::ObjectBuilder::new()
-                                .schema_type(utoipa::openapi::schema::Type::Integer)
-                                .minimum(Some(1)),
-                        )
-                        .description(Some("seconds to wait before retrying"))
-                        .build()
-                };
-                responses.entry("429".to_string()).or_insert_with(|| {
-                    let mut r = problem("Too many requests (`rate_limited`)");
-                    r.headers.insert("Retry-After".into(), retry_after());
-                    r.into()
-                });
-                responses.entry("500".to_string()).or_insert_with(|| {
-                    problem(
-                        "The server failed (`internal_error`); the details are logged, never sent",
-                    )
-                    .into()
-                });
-                responses.entry("503".to_string()).or_insert_with(|| {
-                    let mut r = problem(
-                        "Not available now: the database is unreachable (`database_unavailable`), \
-                         the request took too long (`request_timeout`) or migrations are pending",
-                    );
-                    r.headers.insert("Retry-After".into(), retry_after());
-                    r.into()
-                });
             }
+            if operation.security.is_some() {
+                responses
+                    .entry("401".to_string())
+                    .or_insert_with(|| problem("Missing or invalid token").into());
+            }
+            // Any request can have a refused query string or too many header bytes.
+            responses.entry("400".to_string()).or_insert_with(|| {
+                problem("A query string over 8 KiB or with a control character (`invalid_query`)")
+                    .into()
+            });
+            responses.entry("431".to_string()).or_insert_with(|| {
+                problem("More than 64 header fields or 32 KiB of headers (`headers_too_large`)")
+                    .into()
+            });
+            // Any operation can be throttled, fail, or find the service unavailable.
+            let retry_after = || {
+                utoipa::openapi::HeaderBuilder::new()
+                    .schema(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::Integer)
+                            .minimum(Some(1)),
+                    )
+                    .description(Some("seconds to wait before retrying"))
+                    .build()
+            };
+            responses.entry("429".to_string()).or_insert_with(|| {
+                let mut r = problem("Too many requests (`rate_limited`)");
+                r.headers.insert("Retry-After".into(), retry_after());
+                r.into()
+            });
+            responses.entry("500".to_string()).or_insert_with(|| {
+                problem("The server failed (`internal_error`); the details are logged, never sent")
+                    .into()
+            });
+            responses.entry("503".to_string()).or_insert_with(|| {
+                let mut r = problem(
+                    "Not available now: the database is unreachable (`database_unavailable`), \
+                         the request took too long (`request_timeout`) or migrations are pending",
+                );
+                r.headers.insert("Retry-After".into(), retry_after());
+                r.into()
+            });
         }
     }
 }
@@ -252,27 +237,16 @@ impl BinaryBodies {
 impl Modify for BinaryBodies {
     fn modify(&self, doc: &mut OpenApiDoc) {
         use utoipa::openapi::RefOr;
-        for item in doc.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if let Some(body) = operation.request_body.as_mut() {
-                    for (media_type, content) in body.content.iter_mut() {
-                        Self::rewrite(content, media_type);
-                    }
+        for operation in operations_mut(doc) {
+            if let Some(body) = operation.request_body.as_mut() {
+                for (media_type, content) in body.content.iter_mut() {
+                    Self::rewrite(content, media_type);
                 }
-                for response in operation.responses.responses.values_mut() {
-                    if let RefOr::T(response) = response {
-                        for (media_type, content) in response.content.iter_mut() {
-                            Self::rewrite(content, media_type);
-                        }
+            }
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    for (media_type, content) in response.content.iter_mut() {
+                        Self::rewrite(content, media_type);
                     }
                 }
             }
@@ -286,20 +260,9 @@ struct PublicOperations;
 
 impl Modify for PublicOperations {
     fn modify(&self, doc: &mut OpenApiDoc) {
-        for item in doc.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if operation.security.is_none() {
-                    operation.security = Some(Vec::new());
-                }
+        for operation in operations_mut(doc) {
+            if operation.security.is_none() {
+                operation.security = Some(Vec::new());
             }
         }
     }
@@ -539,6 +502,23 @@ fn scope_description(scope: Scope) -> &'static str {
         Scope::QuestionnairesRead => "read published questionnaires",
         Scope::EventsRead => "read the event feed and the webhooks' deliveries",
     }
+}
+
+/// Every operation of the document's paths, to change.
+pub(crate) fn operations_mut(
+    doc: &mut OpenApiDoc,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// The document the code describes, with the version of this build.

@@ -25,36 +25,22 @@ pub fn compose(doc: &mut OpenApiDoc) {
         .filter_map(|(name, s)| Some((name.clone(), serde_json::to_value(s).ok()?)))
         .collect();
     // An answer whose schema is written in place (an array of a type, a string).
-    for item in doc.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for response in operation.responses.responses.values_mut() {
-                let RefOr::T(response) = response else {
+    for operation in super::operations_mut(doc) {
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            for content in response.content.values_mut() {
+                let Some(schema) = content.schema.as_ref() else {
                     continue;
                 };
-                for content in response.content.values_mut() {
-                    let Some(schema) = content.schema.as_ref() else {
-                        continue;
-                    };
-                    let Ok(schema) = serde_json::to_value(schema) else {
-                        continue;
-                    };
-                    if content.example.is_some()
-                        || schema.get("$ref").is_some()
-                        || is_binary(&schema)
-                    {
-                        continue;
-                    }
-                    content.example = example_of(&schema, &schemas, DEPTH);
+                let Ok(schema) = serde_json::to_value(schema) else {
+                    continue;
+                };
+                if content.example.is_some() || schema.get("$ref").is_some() || is_binary(&schema) {
+                    continue;
                 }
+                content.example = example_of(&schema, &schemas, DEPTH);
             }
         }
     }

@@ -772,6 +772,26 @@ pub async fn submit(w: &World, body: &Value) -> (u16, Value) {
         .await
 }
 
+/// A wave of the world's questionnaire key from `starts` to `ends` days from today, one visit
+/// per location: its id.
+pub async fn create_wave(w: &World, starts: i64, ends: i64) -> String {
+    let day = |offset: i64| {
+        (Utc::now() + TimeDelta::days(offset))
+            .date_naive()
+            .to_string()
+    };
+    let (status, wave) = w
+        .app
+        .post(
+            "/api/v1/waves",
+            &w.admin_token,
+            json!({"name": "Spring", "starts_on": day(starts), "ends_on": day(ends), "questionnaire_key": "store-visit", "visits_per_location": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{wave}");
+    wave["id"].as_str().unwrap().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, world};
+use crate::helpers::{TestApp, create_wave, world};
 
 fn day(offset: i64) -> String {
     (Utc::now() + Duration::days(offset))
@@ -51,16 +51,7 @@ fn ids(items: &[Value]) -> Vec<String> {
 #[actix_web::test]
 async fn every_list_pages_the_same_way_and_the_pages_add_up_to_the_whole_list() {
     let w = world().await;
-    let (status, wave) = w
-        .app
-        .post(
-            "/api/v1/waves",
-            &w.admin_token,
-            json!({"name": "Spring", "starts_on": day(3), "ends_on": day(60), "questionnaire_key": "store-visit", "visits_per_location": 1}),
-        )
-        .await;
-    assert_eq!(status, 201, "{wave}");
-    let wave = wave["id"].as_str().unwrap();
+    let wave = create_wave(&w, 3, 60).await;
     // Five for the shopper and four open, with windows in no particular order.
     let mut planned = Vec::new();
     for (i, start) in [20, 5, 40, 12, 30].into_iter().enumerate() {
@@ -143,16 +134,8 @@ async fn every_list_pages_the_same_way_and_the_pages_add_up_to_the_whole_list() 
 #[actix_web::test]
 async fn a_bad_limit_or_a_cursor_this_server_did_not_give_is_refused_on_every_new_list() {
     let w = world().await;
-    let (status, wave) = w
-        .app
-        .post(
-            "/api/v1/waves",
-            &w.admin_token,
-            json!({"name": "Spring", "starts_on": day(3), "ends_on": day(60), "questionnaire_key": "store-visit", "visits_per_location": 1}),
-        )
-        .await;
-    assert_eq!(status, 201, "{wave}");
-    let wave_path = format!("/api/v1/waves/{}/assignments", wave["id"].as_str().unwrap());
+    let wave = create_wave(&w, 3, 60).await;
+    let wave_path = format!("/api/v1/waves/{wave}/assignments");
     for (path, token) in [
         ("/api/v1/me/assignments", &w.shopper_token),
         ("/api/v1/me/claimable-assignments", &w.shopper_token),

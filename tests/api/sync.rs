@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use secondmile::clock::Clock;
 
-use crate::helpers::{TestApp, World, json_body, report, submit, world_at};
+use crate::helpers::{TestApp, World, create_wave, json_body, report, submit, world_at};
 
 fn day(offset: i64) -> String {
     (Utc::now() + Duration::days(offset))
@@ -47,16 +47,8 @@ fn etag(headers: &HeaderMap) -> String {
 
 /// A wave with one assignment for the world's shopper and one open to claim.
 async fn plan(w: &World) -> (String, String) {
-    let (status, wave) = w
-        .app
-        .post(
-            "/api/v1/waves",
-            &w.admin_token,
-            json!({"name": "Spring", "starts_on": day(3), "ends_on": day(60), "questionnaire_key": "store-visit", "visits_per_location": 1}),
-        )
-        .await;
-    assert_eq!(status, 201, "{wave}");
-    let path = format!("/api/v1/waves/{}/assignments", wave["id"].as_str().unwrap());
+    let wave = create_wave(w, 3, 60).await;
+    let path = format!("/api/v1/waves/{wave}/assignments");
     let (status, created) = w
         .app
         .post(
