@@ -417,6 +417,9 @@ async fn a_hundred_concurrent_ten_megabyte_uploads_stay_on_disk_not_in_memory() 
         .env("SECONDMILE_LOG", "warn")
         .env("SECONDMILE_UPLOADS_PER_CALLER", "100")
         .env("SECONDMILE_UPLOADS_AT_ONCE", "100")
+        // This test is about memory, not time: on a busy machine the last of a gigabyte of
+        // uploads, processed two at a time, can take longer than the default 30 s.
+        .env("SECONDMILE_REQUEST_TIMEOUT_SECS", "600")
         .spawn()
         .expect("start secondmile serve");
     let base = format!("http://127.0.0.1:{port}");
