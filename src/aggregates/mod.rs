@@ -1,5 +1,6 @@
 //! Aggregates for HQ: statistics of released visits, and the rollups they are read from.
 
+pub mod compare;
 pub mod dto;
 pub mod figures;
 pub mod handlers;
