@@ -11,9 +11,10 @@
 //!
 //! Differences are the later period minus the earlier one: positive is a rise.
 
+use chrono::{Datelike, Days, Months, NaiveDate};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::stats::wilson;
+use super::stats::{self, Tally, VerdictRule, wilson};
 
 /// A difference with its 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +86,96 @@ pub fn newcombe(
         value,
         ci95: ((value - below).max(-1.0), (value + above).min(1.0)),
     })
+}
+
+/// The change of one measure between two periods: its difference with the interval, and
+/// whether the change is unlikely to be chance. Never significant on a low sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    pub difference: Difference,
+    pub significant: bool,
+}
+
+/// How a location (or a region, or the organization) moved between an earlier period and a
+/// later one. A measure is `None` when either period lacks what it needs (two scored visits
+/// for the mean, one visit for a rate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Changes {
+    pub mean_score: Option<Change>,
+    pub zero_mile_rate: Option<Change>,
+    pub second_mile_rate: Option<Change>,
+    pub critical_failure_rate: Option<Change>,
+    /// Either period has fewer visits than the verdict's minimum sample: nothing is called
+    /// significant.
+    pub low_sample: bool,
+}
+
+impl Changes {
+    pub fn between(later: &Tally, earlier: &Tally, rule: &VerdictRule) -> Changes {
+        let low_sample = rule.low_sample(later.visits) || rule.low_sample(earlier.visits);
+        let judged = |difference: Difference| Change {
+            significant: !low_sample && difference.significant(),
+            difference,
+        };
+        let sample = |t: &Tally| {
+            Some(Sample {
+                n: t.scored_visits,
+                mean: stats::mean(t.score_sum, t.scored_visits)?,
+                sd: stats::sample_sd(t.scored_visits, t.score_sum, t.score_sum_sq)?,
+            })
+        };
+        let mean_score = sample(later)
+            .zip(sample(earlier))
+            .and_then(|(l, e)| welch(l, e))
+            .map(judged);
+        let rate = |count: fn(&Tally) -> u64| {
+            newcombe(count(later), later.visits, count(earlier), earlier.visits).map(judged)
+        };
+        Changes {
+            mean_score,
+            zero_mile_rate: rate(|t| t.zero_mile),
+            second_mile_rate: rate(|t| t.second_mile),
+            critical_failure_rate: rate(|t| t.critical_failures),
+            low_sample,
+        }
+    }
+}
+
+/// Which earlier period a range is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// The days of the same number just before the range.
+    Previous,
+    /// The same dates a year earlier (29 February falls back to the 28th).
+    YearAgo,
+    /// Dates given by the caller.
+    Dates { from: NaiveDate, to: NaiveDate },
+}
+
+/// The earlier period of `from..=to` (inclusive dates); `None` when it would fall before the
+/// calendar's start.
+pub fn earlier_range(
+    from: NaiveDate,
+    to: NaiveDate,
+    comparison: Comparison,
+) -> Option<(NaiveDate, NaiveDate)> {
+    match comparison {
+        Comparison::Previous => {
+            let days = u64::try_from((to - from).num_days()).ok()? + 1;
+            Some((
+                from.checked_sub_days(Days::new(days))?,
+                from.checked_sub_days(Days::new(1))?,
+            ))
+        }
+        Comparison::YearAgo => {
+            let back = |d: NaiveDate| {
+                d.checked_sub_months(Months::new(12))
+                    .filter(|earlier| earlier.day() == d.day() || d.month() == 2)
+            };
+            Some((back(from)?, back(to)?))
+        }
+        Comparison::Dates { from, to } => Some((from, to)),
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +257,77 @@ mod tests {
         assert!(newcombe(56, 70, 48, 80).unwrap().significant());
         assert!(!newcombe(5, 56, 0, 29).unwrap().significant());
         assert_eq!(newcombe(1, 0, 1, 5), None);
+    }
+
+    fn tally(scores: &[f64], zero: u64, second: u64, critical: u64) -> Tally {
+        let mut t = Tally {
+            visits: scores.len() as u64,
+            scored_visits: scores.len() as u64,
+            zero_mile: zero,
+            second_mile: second,
+            first_mile: scores.len() as u64 - zero - second,
+            critical_failures: critical,
+            ..Tally::default()
+        };
+        for s in scores {
+            t.score_sum += s;
+            t.score_sum_sq += s * s;
+        }
+        t
+    }
+
+    #[test]
+    fn changes_between_two_periods_use_both_intervals_and_spare_low_samples() {
+        let later = tally(&[82.0, 91.5, 77.0, 88.0, 95.0, 70.5, 84.0, 79.0], 0, 4, 0);
+        let earlier = tally(&[68.0, 74.5, 81.0, 59.0, 72.0, 66.5], 3, 0, 2);
+        let rule = VerdictRule::default();
+        let c = Changes::between(&later, &earlier, &rule);
+        assert!(!c.low_sample);
+        let mean = c.mean_score.unwrap();
+        // The same interval as the Welch reference above, from sums and sums of squares.
+        assert!((mean.difference.ci95.0 - 4.043_050_358_650_982).abs() < 1e-6);
+        assert!(mean.significant);
+        let zero = c.zero_mile_rate.unwrap();
+        assert!((zero.difference.value - (-0.5)).abs() < 1e-12);
+        assert_eq!(zero.significant, zero.difference.significant());
+        // Four visits in the earlier period: below the minimum sample, never significant.
+        let few = tally(&[50.0, 40.0, 45.0, 30.0], 4, 0, 4);
+        let c = Changes::between(&later, &few, &rule);
+        assert!(c.low_sample);
+        assert!(c.mean_score.unwrap().difference.significant());
+        assert!(!c.mean_score.unwrap().significant);
+        assert!(!c.zero_mile_rate.unwrap().significant);
+        // No visit in a period: no rate to compare.
+        let none = Tally::default();
+        assert_eq!(Changes::between(&later, &none, &rule).zero_mile_rate, None);
+    }
+
+    #[test]
+    fn the_earlier_range_is_the_same_length_before_or_a_year_ago() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            earlier_range(d("2026-03-01"), d("2026-03-31"), Comparison::Previous),
+            Some((d("2026-01-29"), d("2026-02-28")))
+        );
+        assert_eq!(
+            earlier_range(d("2026-12-06"), d("2026-12-06"), Comparison::Previous),
+            Some((d("2026-12-05"), d("2026-12-05")))
+        );
+        assert_eq!(
+            earlier_range(d("2026-10-01"), d("2026-12-31"), Comparison::YearAgo),
+            Some((d("2025-10-01"), d("2025-12-31")))
+        );
+        assert_eq!(
+            earlier_range(d("2028-02-01"), d("2028-02-29"), Comparison::YearAgo),
+            Some((d("2027-02-01"), d("2027-02-28")))
+        );
+        let given = Comparison::Dates {
+            from: d("2025-01-01"),
+            to: d("2025-06-30"),
+        };
+        assert_eq!(
+            earlier_range(d("2026-01-01"), d("2026-06-30"), given),
+            Some((d("2025-01-01"), d("2025-06-30")))
+        );
     }
 }
