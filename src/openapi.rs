@@ -468,8 +468,9 @@ impl Modify for Links {
     }
 }
 
-/// A `Page<T>` schema references its item schema instead of carrying a copy of it, so a
-/// generated client's page of reports holds the same `ReportResponse` type as a single read.
+/// A `Page<T>` (or `SyncSection<T>`) schema references its item schema instead of carrying a
+/// copy of it, so a generated client's page of reports holds the same `ReportResponse` type
+/// as a single read.
 struct PageItems;
 
 impl Modify for PageItems {
@@ -480,7 +481,10 @@ impl Modify for PageItems {
             return;
         };
         for (name, schema) in components.schemas.iter_mut() {
-            let Some(item) = name.strip_prefix("Page_") else {
+            let Some(item) = name
+                .strip_prefix("Page_")
+                .or_else(|| name.strip_prefix("SyncSection_"))
+            else {
                 continue;
             };
             let RefOr::T(Schema::Object(page)) = schema else {
