@@ -13,7 +13,7 @@ use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::{DeliveryId, WebhookId};
-use crate::pagination::{Page, PageRequest, is_memory_key};
+use crate::pagination::{Page, PageQuery, PageRequest, is_memory_key};
 use crate::state::AppState;
 use crate::validation::Violation;
 
@@ -169,7 +169,7 @@ pub async fn create_webhook(
 #[utoipa::path(
     tag = "events",
     security(("bearer" = []), ("oauth2" = ["events:read"])),
-    params(WebhookListQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "The organization's webhooks, oldest first", body = Page<WebhookResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
@@ -180,7 +180,7 @@ pub async fn create_webhook(
 pub async fn list_webhooks(
     auth: AuthUser,
     state: web::Data<AppState>,
-    query: web::Query<WebhookListQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<WebhookResponse>>, ApiError> {
     reader(&auth)?;
     let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;

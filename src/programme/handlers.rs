@@ -12,7 +12,7 @@ use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{ApiJson, ApiJsonList};
 use crate::ids::{AssignmentId, UserId, WaveId};
-use crate::pagination::{Page, PageRequest, is_memory_key};
+use crate::pagination::{Page, PageQuery, PageRequest, is_memory_key};
 use crate::programme::rules::Breach;
 use crate::query::Region;
 use crate::state::AppState;
@@ -238,7 +238,7 @@ fn wave_cursor(key: &str) -> Option<(NaiveDate, WaveId)> {
 #[utoipa::path(
     tag = "programme",
     security(("bearer" = [])),
-    params(WaveListQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of waves", body = Page<WaveResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
@@ -249,7 +249,7 @@ fn wave_cursor(key: &str) -> Option<(NaiveDate, WaveId)> {
 pub async fn list_waves(
     auth: AuthUser,
     state: web::Data<AppState>,
-    query: web::Query<WaveListQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<WaveResponse>>, ApiError> {
     admin(&auth)?;
     let query = query.into_inner();

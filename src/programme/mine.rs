@@ -3,14 +3,12 @@
 
 use actix_web::{get, web};
 
-use super::dto::{
-    AssignmentResponse, ClaimableQuery, EligibleLocation, EligibleLocationsQuery, MyAssignmentQuery,
-};
+use super::dto::{AssignmentResponse, EligibleLocation, EligibleLocationsQuery, MyAssignmentQuery};
 use super::handlers::shopper;
 use super::service;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::pagination::{Page, PageRequest, is_memory_key};
+use crate::pagination::{Page, PageQuery, PageRequest, is_memory_key};
 use crate::query::Region;
 use crate::state::AppState;
 
@@ -55,7 +53,7 @@ pub async fn my_assignments(
     operation_id = "list_claimable_assignments",
     tag = "programme",
     security(("bearer" = [])),
-    params(ClaimableQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "Claimable assignments", body = Page<AssignmentResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
@@ -66,7 +64,7 @@ pub async fn my_assignments(
 pub async fn claimable(
     auth: AuthUser,
     state: web::Data<AppState>,
-    query: web::Query<ClaimableQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<AssignmentResponse>>, ApiError> {
     let me = shopper(&auth)?;
     let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), is_memory_key)?;
