@@ -22,6 +22,47 @@ use crate::config::TrustedProxies;
 /// A keyed limiter that says, on each check, how much of the quota is left.
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
+/// A limit as the headers describe it, over a keyed limiter that allows `quota` requests at
+/// once and gives one back every `refill_secs`.
+struct Policy {
+    name: &'static str,
+    quota: u32,
+    window_secs: u64,
+    refill_secs: u64,
+}
+
+impl Policy {
+    /// Counts one request of `key`: the limit as it stands after it, or how long to wait
+    /// (and the limit, used up).
+    fn count<K>(&self, limiter: &Keyed<K>, key: &K) -> Result<Limit, (Duration, Limit)>
+    where
+        K: Clone + Eq + std::hash::Hash,
+    {
+        let limit = |remaining: u32, reset_secs: u64| Limit {
+            name: self.name,
+            quota: self.quota,
+            window_secs: self.window_secs,
+            remaining,
+            reset_secs,
+        };
+        match limiter.check_key(key) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                let used = u64::from(self.quota.saturating_sub(remaining));
+                // Whole again once each used request has been given back (at least a second).
+                Ok(limit(
+                    remaining,
+                    (used * self.refill_secs).max(u64::from(used > 0)),
+                ))
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err((wait, limit(0, self.window_secs)))
+            }
+        }
+    }
+}
+
 pub struct LoginLimiter {
     per_ip: Keyed<IpAddr>,
     per_ip_per_minute: u32,
@@ -78,28 +119,13 @@ impl LoginLimiter {
     pub fn check_ip(&self, ip: IpAddr) -> Result<Limit, (Duration, Limit)> {
         self.maybe_cleanup();
         let quota = self.per_ip_per_minute;
-        let per_request = 60 / u64::from(quota).max(1);
-        let limit = |remaining: u32, reset_secs: u64| Limit {
+        let policy = Policy {
             name: "sign-in",
             quota,
             window_secs: 60,
-            remaining,
-            reset_secs,
+            refill_secs: 60 / u64::from(quota).max(1),
         };
-        match self.per_ip.check_key(&ip) {
-            Ok(state) => {
-                let remaining = state.remaining_burst_capacity();
-                let used = u64::from(quota.saturating_sub(remaining));
-                Ok(limit(
-                    remaining,
-                    (used * per_request).max(u64::from(used > 0)),
-                ))
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err((wait, limit(0, 60)))
-            }
-        }
+        policy.count(&self.per_ip, &ip)
     }
 
     /// Whether an attempt on `account` (a normalised email or `client:ID`) from `ip` may go
@@ -193,24 +219,13 @@ impl PingLimiter {
     /// limit, used up).
     pub fn check(&self, org: uuid::Uuid, webhook: uuid::Uuid) -> Result<Limit, (Duration, Limit)> {
         self.per_webhook.retain_recent();
-        let limit = |remaining: u32, reset_secs: u64| Limit {
+        let policy = Policy {
             name: "webhook-ping",
             quota: PING_BURST,
             window_secs: u64::from(PING_BURST) * PING_EVERY_SECS,
-            remaining,
-            reset_secs,
+            refill_secs: PING_EVERY_SECS,
         };
-        match self.per_webhook.check_key(&(org, webhook)) {
-            Ok(state) => {
-                let remaining = state.remaining_burst_capacity();
-                let used = u64::from(PING_BURST.saturating_sub(remaining));
-                Ok(limit(remaining, used * PING_EVERY_SECS))
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err((wait, limit(0, u64::from(PING_BURST) * PING_EVERY_SECS)))
-            }
-        }
+        policy.count(&self.per_webhook, &(org, webhook))
     }
 }
 

@@ -137,6 +137,20 @@ pub fn latest(conn: &mut DbConn, org: OrgId, key: &str) -> QueryResult<Option<Qu
         .transpose()
 }
 
+/// The published versions of `org`, whole, in id order: at most `limit`.
+pub fn published(conn: &mut DbConn, org: OrgId, limit: i64) -> QueryResult<Vec<Questionnaire>> {
+    questionnaires::table
+        .filter(questionnaires::org_id.eq(org))
+        .filter(questionnaires::status.eq(Status::Published))
+        .order(questionnaires::id.asc())
+        .limit(limit)
+        .select(QuestionnaireRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(QuestionnaireRow::into_questionnaire)
+        .collect()
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct QuestionnaireFilter {
     pub key: Option<String>,

@@ -17,13 +17,11 @@ use super::model::AssignmentStatus;
 use super::service;
 use crate::attachments::service as attachments;
 use crate::auth::AuthUser;
-use crate::db::questionnaires::QuestionnaireFilter;
 use crate::db::reports::ReportFilter;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{self, PageRequest};
 use crate::questionnaires::dto::QuestionnaireResponse;
-use crate::questionnaires::model::Status as QuestionnaireStatus;
-use crate::questionnaires::service::{self as questionnaires, Reader};
+use crate::questionnaires::service as questionnaires;
 use crate::reports::dto::ReportResponse;
 use crate::reports::model::Visibility;
 use crate::reports::service as reports;
@@ -151,25 +149,14 @@ pub async fn sync(
     let db = &state.db;
     let org = auth.org_id;
 
-    let published = questionnaires::list(
-        db,
-        org,
-        QuestionnaireFilter {
-            key: None,
-            statuses: vec![QuestionnaireStatus::Published],
-        },
-        None,
-        MAX_QUESTIONNAIRES + 1,
-    )
-    .await?;
-    let mut versions = Vec::new();
-    for summary in published.iter().take(MAX_QUESTIONNAIRES as usize) {
-        let q = questionnaires::find(db, org, Reader::Other, summary.id).await?;
-        versions.push(QuestionnaireResponse::from(q));
-    }
+    let published = questionnaires::published(db, org, MAX_QUESTIONNAIRES + 1).await?;
     let questionnaires = SyncSection {
         complete: published.len() <= MAX_QUESTIONNAIRES as usize,
-        items: versions,
+        items: published
+            .into_iter()
+            .take(MAX_QUESTIONNAIRES as usize)
+            .map(QuestionnaireResponse::from)
+            .collect(),
     };
 
     let mut mine = service::my_assignments(db, org, me, None, now).await?;
@@ -193,7 +180,7 @@ pub async fn sync(
         limit: MAX_CLAIMABLE,
         after: None,
     };
-    let open = service::claimable(db, org, me, now, page.clone()).await?;
+    let open = service::claimable(db, org, me, now, page).await?;
     let claimable = SyncSection {
         complete: open.len() <= MAX_CLAIMABLE as usize,
         items: open
@@ -257,11 +244,7 @@ pub async fn sync(
     let received = attachments::received_for(db, org, ids).await?;
     let items = rows
         .into_iter()
-        .map(|r| {
-            let id = r.id;
-            let files = received.get(&id).map_or(&[][..], Vec::as_slice);
-            ReportResponse::new(r, view, files).with_last_review(notes.get(&id), view)
-        })
+        .map(|r| ReportResponse::listed(r, view, &notes, &received))
         .collect();
     let this = Since {
         read_at: now,

@@ -63,6 +63,18 @@ pub async fn list(
         .await?)
 }
 
+/// The published versions of `org`, whole (sections, questions, options), in id order: at
+/// most `limit`, read at once.
+pub async fn published(
+    db: &Db,
+    org: OrgId,
+    limit: i64,
+) -> Result<Vec<Questionnaire>, QuestionnaireError> {
+    Ok(db
+        .run(move |conn| Ok::<_, DbError>(store::published(conn, org, limit)?))
+        .await?)
+}
+
 /// One version, as `reader` may see it.
 pub async fn find(
     db: &Db,

@@ -101,6 +101,19 @@ impl ReportResponse {
         self
     }
 
+    /// A report of a list: as `view` sees it, with its latest review note from `notes` and
+    /// its received files from `received` (both keyed by report, as the list read them).
+    pub fn listed(
+        report: Report,
+        view: View,
+        notes: &std::collections::HashMap<ReportId, Transition>,
+        received: &std::collections::HashMap<ReportId, Vec<AttachmentId>>,
+    ) -> Self {
+        let id = report.id;
+        let files = received.get(&id).map_or(&[][..], Vec::as_slice);
+        ReportResponse::new(report, view, files).with_last_review(notes.get(&id), view)
+    }
+
     /// The report as `view` sees it; `received` are the ids of the files uploaded for it.
     pub fn new(report: Report, view: View, received: &[AttachmentId]) -> Self {
         let doc = report.document;

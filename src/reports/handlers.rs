@@ -236,8 +236,6 @@ pub async fn list_reports(
     let ids = rows.iter().map(|r| r.id).collect();
     let received = attachments::received_for(&state.db, auth.org_id, ids).await?;
     Ok(web::Json(page.page(rows, cursor_key, |r| {
-        let id = r.id;
-        let files = received.get(&id).map_or(&[][..], Vec::as_slice);
-        ReportResponse::new(r, view, files).with_last_review(notes.get(&id), view)
+        ReportResponse::listed(r, view, &notes, &received)
     })))
 }
