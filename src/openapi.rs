@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::aggregates::dto::{BucketBy, SortBy};
+use crate::aggregates::insight_dto::{CompareWith, HeadingName, MeasureName};
 use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
@@ -47,6 +48,9 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         Sort,
         SortBy,
         BucketBy,
+        CompareWith,
+        MeasureName,
+        HeadingName,
         Column,
         Direction,
         ExportLayout,

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::aggregates::handlers as aggregates;
+use crate::aggregates::insight_handlers as insight;
 use crate::attachments::handlers as attachments;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
@@ -99,6 +100,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview)
                 .service(aggregates::recognition)
+                .service(insight::list_changes)
+                .service(insight::get_location_changes)
+                .service(insight::get_drivers)
                 .service(organization::get_organization_settings)
                 .service(organization::put_organization_settings)
                 .service(events::feed)

@@ -48,8 +48,9 @@ pub enum StartupError {
     },
 }
 
-/// The versions of the migrations that (re)create the rollup tables empty.
-const ROLLUPS_MIGRATIONS: [&str; 2] = ["20261124000007", "20261125000008"];
+/// The versions of the migrations that (re)create the rollup tables empty, or add columns
+/// that only a rebuild can fill.
+const ROLLUPS_MIGRATIONS: [&str; 3] = ["20261124000007", "20261125000008", "20261207000018"];
 
 /// Opens the pool and applies pending migrations; when one asks for the rollups to be
 /// rebuilt (they are derived data), rebuilds them before answering. Returns the versions

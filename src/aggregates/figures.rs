@@ -2,10 +2,12 @@
 //! are rounded to 2 decimals and rates to 4, after all arithmetic; nothing to compute is
 //! `null`, never NaN.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::stats::{self, Tally, Verdict, VerdictRule};
+use crate::ids::{LocationId, ReportId};
 
 /// A count, its share of the visits and the Wilson 95 % interval of that share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -37,6 +39,29 @@ impl VerdictName {
             VerdictName::InsufficientData => "insufficient_data",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            VerdictName::Zero,
+            VerdictName::First,
+            VerdictName::Second,
+            VerdictName::InsufficientData,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// A location's verdict changed: the release (or withdrawal) of a visit moved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerdictShift {
+    pub location_id: LocationId,
+    pub report_id: ReportId,
+    /// The local date of the visit that moved it.
+    pub visit_date: NaiveDate,
+    pub from: VerdictName,
+    pub to: VerdictName,
+    pub changed_at: DateTime<Utc>,
 }
 
 impl From<Verdict> for VerdictName {

@@ -41,7 +41,7 @@ const MAX_MIN_VISITS: u64 = 1_000_000;
 
 /// HQ roles and clients with `aggregates:read`; managers for their own locations (the
 /// returned id). Shoppers: 403. While the rollups are rebuilt: 503 with `Retry-After`.
-fn reader(auth: &AuthUser, state: &AppState) -> Result<Option<UserId>, ApiError> {
+pub(super) fn reader(auth: &AuthUser, state: &AppState) -> Result<Option<UserId>, ApiError> {
     auth.require_role_or_scope(
         &[Role::Admin, Role::Reviewer, Role::Analyst, Role::Manager],
         Scope::AggregatesRead,
@@ -63,7 +63,7 @@ fn reader(auth: &AuthUser, state: &AppState) -> Result<Option<UserId>, ApiError>
 }
 
 /// The asked range, whose default ends today on the application's clock.
-fn range(
+pub(super) fn range(
     state: &AppState,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -72,7 +72,7 @@ fn range(
     Range::parse(from, to, questionnaire_key, state.db.now().date_naive())
 }
 
-fn coverage(
+pub(super) fn coverage(
     manager: Option<UserId>,
     region: Option<String>,
     tag: Option<String>,

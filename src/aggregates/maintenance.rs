@@ -103,6 +103,9 @@ pub fn differences(
                 have.questions.get(k).is_some_and(|h| {
                     h.applicable == q.applicable
                         && h.full_points == q.full_points
+                        && (h.zero_mile, h.second_mile) == (q.zero_mile, q.second_mile)
+                        && (h.full_points_zero_mile, h.full_points_second_mile)
+                            == (q.full_points_zero_mile, q.full_points_second_mile)
                         && same(h.earned_sum, q.earned_sum)
                         && same(h.possible_sum, q.possible_sum)
                 })

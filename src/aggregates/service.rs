@@ -9,7 +9,7 @@ use super::figures::{Figures, VerdictName};
 use super::stats::{Tally, VerdictRule};
 use crate::db::aggregates::{self as store, Parts, Rollup, Scope};
 use crate::db::locations::{self as locations_store, LocationFilter};
-use crate::db::{Db, DbError, QueryError, questionnaires};
+use crate::db::{Db, DbConn, DbError, QueryError, questionnaires};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::{Location, LocationBrief};
 use crate::query::QuestionnaireKey;
@@ -260,15 +260,15 @@ async fn covered(
 ) -> Result<Vec<(LocationBrief, Rollup)>, AggregateError> {
     let range = range.clone();
     db.run(move |conn| {
-        let everywhere = coverage.everywhere();
-        let locations = locations_store::briefs(conn, org, &coverage.filter(), MAX_LOCATIONS)?;
-        // The whole organization needs no list of locations in the query.
-        let scope = Scope {
+        let (locations, mut rollups) = covered_over(
+            conn,
             org,
-            locations: (!everywhere).then(|| locations.iter().map(|l| l.id).collect()),
-            questionnaire_key: range.questionnaire_key.clone(),
-        };
-        let mut rollups = store::per_location(conn, &scope, range.from, range.to, parts)?;
+            coverage,
+            range.questionnaire_key,
+            &[(range.from, range.to)],
+            parts,
+        )?;
+        let mut rollups = rollups.pop().unwrap_or_default();
         let rows = locations
             .into_iter()
             .map(|l| {
@@ -279,6 +279,34 @@ async fn covered(
         Ok::<_, AggregateError>(rows)
     })
     .await
+}
+
+/// Rollups by location.
+pub(super) type ByLocation = BTreeMap<LocationId, Rollup>;
+
+/// The locations covered, and for each of `ranges` (inclusive local dates) their rollups
+/// by location (a location without a released visit in a range has none there).
+pub(super) fn covered_over(
+    conn: &mut DbConn,
+    org: OrgId,
+    coverage: Coverage,
+    questionnaire_key: Option<String>,
+    ranges: &[(NaiveDate, NaiveDate)],
+    parts: Parts,
+) -> Result<(Vec<LocationBrief>, Vec<ByLocation>), DbError> {
+    let everywhere = coverage.everywhere();
+    let locations = locations_store::briefs(conn, org, &coverage.filter(), MAX_LOCATIONS)?;
+    // The whole organization needs no list of locations in the query.
+    let scope = Scope {
+        org,
+        locations: (!everywhere).then(|| locations.iter().map(|l| l.id).collect()),
+        questionnaire_key,
+    };
+    let rollups = ranges
+        .iter()
+        .map(|(from, to)| store::per_location(conn, &scope, *from, *to, parts))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((locations, rollups))
 }
 
 /// How the leaderboard is ordered (the best first).

@@ -12,7 +12,7 @@ use diesel::upsert::excluded;
 
 use super::DbConn;
 use super::schema::{reports, rollup_questions, rollup_sections, rollups};
-use crate::aggregates::rollup::{self, Contribution, Grain, RollupKey};
+use crate::aggregates::rollup::{self, Contribution, Grain, QuestionShare, RollupKey};
 use crate::aggregates::stats::Tally;
 
 mod rebuild;
@@ -257,6 +257,10 @@ struct QuestionRow {
     full_points: i64,
     earned_sum: f64,
     possible_sum: f64,
+    zero_mile: i64,
+    second_mile: i64,
+    full_points_zero_mile: i64,
+    full_points_second_mile: i64,
 }
 
 fn count(n: u64) -> i64 {
@@ -275,12 +279,47 @@ pub struct SectionSums {
     pub scored: u64,
 }
 
+/// A question's sums over the visits where it counted (`applicable`): how many earned its
+/// full points, the points, and how many of those visits (and of those that earned its full
+/// points) were zero mile and second mile.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QuestionSums {
     pub applicable: u64,
     pub full_points: u64,
     pub earned_sum: f64,
     pub possible_sum: f64,
+    pub zero_mile: u64,
+    pub second_mile: u64,
+    pub full_points_zero_mile: u64,
+    pub full_points_second_mile: u64,
+}
+
+impl QuestionSums {
+    /// What one visit where the question counted adds.
+    fn of(q: &QuestionShare, tally: &Tally) -> QuestionSums {
+        let passed = u64::from(q.full_points);
+        QuestionSums {
+            applicable: 1,
+            full_points: passed,
+            earned_sum: q.earned,
+            possible_sum: q.possible,
+            zero_mile: tally.zero_mile,
+            second_mile: tally.second_mile,
+            full_points_zero_mile: passed * tally.zero_mile,
+            full_points_second_mile: passed * tally.second_mile,
+        }
+    }
+
+    fn add(&mut self, q: &QuestionSums) {
+        self.applicable += q.applicable;
+        self.full_points += q.full_points;
+        self.earned_sum += q.earned_sum;
+        self.possible_sum += q.possible_sum;
+        self.zero_mile += q.zero_mile;
+        self.second_mile += q.second_mile;
+        self.full_points_zero_mile += q.full_points_zero_mile;
+        self.full_points_second_mile += q.full_points_second_mile;
+    }
 }
 
 /// Everything the rollups hold for one period of one location and questionnaire key.
@@ -301,11 +340,7 @@ impl Rollup {
             s.scored += 1;
         }
         for q in c.questions.iter().filter(|q| q.applicable) {
-            let sums = self.questions.entry(q.key.clone()).or_default();
-            sums.applicable += 1;
-            sums.full_points += u64::from(q.full_points);
-            sums.earned_sum += q.earned;
-            sums.possible_sum += q.possible;
+            self.add_question(&q.key, &QuestionSums::of(q, &c.tally));
         }
     }
 
@@ -327,11 +362,7 @@ impl Rollup {
     }
 
     fn add_question(&mut self, key: &str, q: &QuestionSums) {
-        let t = self.questions.entry(key.to_string()).or_default();
-        t.applicable += q.applicable;
-        t.full_points += q.full_points;
-        t.earned_sum += q.earned_sum;
-        t.possible_sum += q.possible_sum;
+        self.questions.entry(key.to_string()).or_default().add(q);
     }
 }
 
@@ -351,6 +382,29 @@ impl QuestionRow {
             full_points: uncount(self.full_points),
             earned_sum: self.earned_sum,
             possible_sum: self.possible_sum,
+            zero_mile: uncount(self.zero_mile),
+            second_mile: uncount(self.second_mile),
+            full_points_zero_mile: uncount(self.full_points_zero_mile),
+            full_points_second_mile: uncount(self.full_points_second_mile),
+        }
+    }
+
+    /// The row of `sums` in the period of `key`.
+    fn new(key: &RollupKey, question: &str, sums: &QuestionSums) -> Self {
+        QuestionRow {
+            org_id: key.org_id,
+            location_id: key.location_id,
+            questionnaire_key: key.questionnaire_key.clone(),
+            period: key.period.clone(),
+            question_key: question.to_string(),
+            applicable: count(sums.applicable),
+            full_points: count(sums.full_points),
+            earned_sum: sums.earned_sum,
+            possible_sum: sums.possible_sum,
+            zero_mile: count(sums.zero_mile),
+            second_mile: count(sums.second_mile),
+            full_points_zero_mile: count(sums.full_points_zero_mile),
+            full_points_second_mile: count(sums.full_points_second_mile),
         }
     }
 }
@@ -399,43 +453,43 @@ pub fn add(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
                 .execute(c))?;
         }
         for q in c.questions.iter().filter(|q| q.applicable) {
-            let row = QuestionRow {
-                org_id: key.org_id,
-                location_id: key.location_id,
-                questionnaire_key: key.questionnaire_key.clone(),
-                period: key.period.clone(),
-                question_key: q.key.clone(),
-                applicable: 1,
-                full_points: i64::from(q.full_points),
-                earned_sum: q.earned,
-                possible_sum: q.possible,
-            };
-            on_backend!(conn, |c| diesel::insert_into(rollup_questions::table)
-                .values(&row)
-                .on_conflict((
-                    rollup_questions::org_id,
-                    rollup_questions::period,
-                    rollup_questions::location_id,
-                    rollup_questions::questionnaire_key,
-                    rollup_questions::question_key,
-                ))
-                .do_update()
-                .set(
-                    (
-                        rollup_questions::applicable
-                            .eq(rollup_questions::applicable
+            let row = QuestionRow::new(key, &q.key, &QuestionSums::of(q, &c.tally));
+            on_backend!(conn, |c| {
+                diesel::insert_into(rollup_questions::table)
+                    .values(&row)
+                    .on_conflict((
+                        rollup_questions::org_id,
+                        rollup_questions::period,
+                        rollup_questions::location_id,
+                        rollup_questions::questionnaire_key,
+                        rollup_questions::question_key,
+                    ))
+                    .do_update()
+                    .set(
+                        (
+                            rollup_questions::applicable.eq(rollup_questions::applicable
                                 + excluded(rollup_questions::applicable)),
-                        rollup_questions::full_points
-                            .eq(rollup_questions::full_points
+                            rollup_questions::full_points.eq(rollup_questions::full_points
                                 + excluded(rollup_questions::full_points)),
-                        rollup_questions::earned_sum
-                            .eq(rollup_questions::earned_sum
+                            rollup_questions::earned_sum.eq(rollup_questions::earned_sum
                                 + excluded(rollup_questions::earned_sum)),
-                        rollup_questions::possible_sum.eq(rollup_questions::possible_sum
-                            + excluded(rollup_questions::possible_sum)),
+                            rollup_questions::possible_sum.eq(rollup_questions::possible_sum
+                                + excluded(rollup_questions::possible_sum)),
+                            rollup_questions::zero_mile
+                                .eq(rollup_questions::zero_mile
+                                    + excluded(rollup_questions::zero_mile)),
+                            rollup_questions::second_mile.eq(rollup_questions::second_mile
+                                + excluded(rollup_questions::second_mile)),
+                            rollup_questions::full_points_zero_mile
+                                .eq(rollup_questions::full_points_zero_mile
+                                    + excluded(rollup_questions::full_points_zero_mile)),
+                            rollup_questions::full_points_second_mile
+                                .eq(rollup_questions::full_points_second_mile
+                                    + excluded(rollup_questions::full_points_second_mile)),
+                        ),
                     )
-                )
-                .execute(c))?;
+                    .execute(c)
+            })?;
         }
     }
     Ok(())
@@ -529,13 +583,25 @@ pub fn remove(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
                 .filter(rollup_questions::location_id.eq(key.location_id))
                 .filter(rollup_questions::questionnaire_key.eq(key.questionnaire_key.clone()))
                 .filter(rollup_questions::question_key.eq(q.key.clone()));
+            let sums = QuestionSums::of(q, &c.tally);
+            let less = |n: u64| count(n);
             diesel::update(target.clone())
                 .set((
                     rollup_questions::applicable.eq(rollup_questions::applicable - 1),
                     rollup_questions::full_points
-                        .eq(rollup_questions::full_points - i64::from(q.full_points)),
+                        .eq(rollup_questions::full_points - less(sums.full_points)),
                     rollup_questions::earned_sum.eq(rollup_questions::earned_sum - q.earned),
                     rollup_questions::possible_sum.eq(rollup_questions::possible_sum - q.possible),
+                    rollup_questions::zero_mile
+                        .eq(rollup_questions::zero_mile - less(sums.zero_mile)),
+                    rollup_questions::second_mile
+                        .eq(rollup_questions::second_mile - less(sums.second_mile)),
+                    rollup_questions::full_points_zero_mile
+                        .eq(rollup_questions::full_points_zero_mile
+                            - less(sums.full_points_zero_mile)),
+                    rollup_questions::full_points_second_mile
+                        .eq(rollup_questions::full_points_second_mile
+                            - less(sums.full_points_second_mile)),
                 ))
                 .execute(conn)?;
             diesel::delete(target.filter(rollup_questions::applicable.le(0))).execute(conn)?;

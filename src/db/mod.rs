@@ -31,6 +31,7 @@ pub mod settings;
 mod sqlite_file;
 pub mod stored;
 mod types;
+pub mod verdicts;
 pub mod webhooks;
 
 use std::fmt;

@@ -12,12 +12,12 @@ use crate::programme::schedule::Slot;
 
 const DATE_FORMAT: &str = "%Y-%m-%d";
 
-fn date(s: &str) -> QueryResult<NaiveDate> {
+pub(crate) fn date(s: &str) -> QueryResult<NaiveDate> {
     NaiveDate::parse_from_str(s, DATE_FORMAT)
         .map_err(|e| bad_data(format!("bad stored date `{s}`: {e}")))
 }
 
-fn text(d: NaiveDate) -> String {
+pub(crate) fn text(d: NaiveDate) -> String {
     d.format(DATE_FORMAT).to_string()
 }
 

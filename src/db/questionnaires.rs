@@ -251,11 +251,21 @@ pub struct Wording {
 }
 
 pub fn wording(conn: &mut DbConn, org: OrgId) -> QueryResult<Wording> {
-    let rows = questionnaires::table
+    wording_of(conn, org, None)
+}
+
+/// The wording of one questionnaire key's versions (all of them when `None`), the latest
+/// version's text winning.
+pub fn wording_of(conn: &mut DbConn, org: OrgId, key: Option<&str>) -> QueryResult<Wording> {
+    let mut query = questionnaires::table
         .filter(questionnaires::org_id.eq(org))
         .order((questionnaires::key.asc(), questionnaires::version.asc()))
         .select(QuestionnaireRow::as_select())
-        .load(conn)?;
+        .into_boxed();
+    if let Some(key) = key {
+        query = query.filter(questionnaires::key.eq(key.to_string()));
+    }
+    let rows = query.load(conn)?;
     let mut wording = Wording::default();
     for row in rows {
         for section in row.into_questionnaire()?.content.sections {

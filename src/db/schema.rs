@@ -247,6 +247,10 @@ diesel::table! {
         full_points -> BigInt,
         earned_sum -> Double,
         possible_sum -> Double,
+        zero_mile -> BigInt,
+        second_mile -> BigInt,
+        full_points_zero_mile -> BigInt,
+        full_points_second_mile -> BigInt,
     }
 }
 
@@ -401,6 +405,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Each change of a location's verdict (see `aggregates::changes`).
+    verdict_changes (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        location_id -> Text,
+        report_id -> Text,
+        visit_date -> Text,
+        previous_verdict -> Text,
+        verdict -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -429,4 +447,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     organization_settings,
+    verdict_changes,
 );

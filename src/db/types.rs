@@ -131,4 +131,5 @@ stored_names!(
     crate::auth::model::Role,
     crate::programme::model::AssignmentStatus,
     crate::programme::schedule::Slot,
+    crate::aggregates::figures::VerdictName,
 );

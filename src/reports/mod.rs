@@ -9,4 +9,5 @@ pub mod model;
 pub mod scoring;
 pub mod service;
 pub mod validation;
+pub mod verdict;
 pub mod workflow;

@@ -10,7 +10,7 @@ use super::model::{
 };
 use super::validation::{self, Context};
 use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Release, Transition};
-use super::{flags, scoring};
+use super::{flags, scoring, verdict};
 use crate::aggregates::rollup;
 use crate::aggregates::stats::VerdictRule;
 use crate::auth::model::Role;
@@ -18,10 +18,10 @@ use crate::auth::{AuthUser, Principal};
 use crate::config::ReportsConfig;
 use crate::db::aggregates as rollups;
 use crate::db::reports::{self as store, ReportCursor, ReportFilter};
-use crate::db::{self, Db, DbError, QueryResult, identity, locations};
+use crate::db::{self, Db, DbError, identity, locations};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
-use crate::ids::{LocationId, OrgId, ReportId, TransitionId};
+use crate::ids::{OrgId, ReportId, TransitionId};
 use crate::validation::Violation;
 
 /// Why a report use case refused or failed.
@@ -577,7 +577,7 @@ pub async fn decide(
             let today = tx.now().date_naive();
             // A release or its withdrawal may change the location's verdict.
             let before = match release {
-                Some(_) => Some(location_verdict(tx, org, location, &rule, today)?),
+                Some(_) => Some(verdict::read(tx, org, location, &rule, today)?),
                 None => None,
             };
             if !store::record_transition(tx, &recorded)? {
@@ -608,15 +608,8 @@ pub async fn decide(
                 Action::Revise => EventType::ReportRevised,
             };
             events::record(tx, &event::report(kind, &report))?;
-            if let Some(mut change) = before {
-                let after = location_verdict(tx, org, location, &rule, today)?;
-                if after.verdict != change.verdict {
-                    change.previous = change.verdict;
-                    change.verdict = after.verdict;
-                    change.visits = after.visits;
-                    change.mean_score = after.mean_score;
-                    events::record(tx, &event::verdict_changed(org, location, id, &change))?;
-                }
+            if let Some(before) = before {
+                verdict::record_change(tx, &report, before, &rule)?;
             }
             Ok::<_, ReportError>(Some(report))
         })
@@ -634,42 +627,6 @@ pub async fn decide(
             })
         }
     }
-}
-
-/// Days of the trailing window whose verdict `location.verdict_changed` follows.
-pub const VERDICT_WINDOW_DAYS: i64 = 90;
-
-/// A location's verdict over the trailing [`VERDICT_WINDOW_DAYS`] ending `to` (UTC), all
-/// questionnaires, from the rollups as the aggregates read them.
-fn location_verdict(
-    conn: &mut db::DbConn,
-    org: OrgId,
-    location: LocationId,
-    rule: &VerdictRule,
-    to: chrono::NaiveDate,
-) -> QueryResult<event::VerdictChange> {
-    let from = to - chrono::TimeDelta::days(VERDICT_WINDOW_DAYS - 1);
-    let scope = crate::db::aggregates::Scope {
-        org,
-        locations: Some(vec![location]),
-        questionnaire_key: None,
-    };
-    let parts = crate::db::aggregates::Parts {
-        sections: false,
-        questions: false,
-    };
-    let rollup = crate::db::aggregates::per_location(conn, &scope, from, to, parts)?
-        .remove(&location)
-        .unwrap_or_default();
-    let figures = crate::aggregates::figures::Figures::of(&rollup.tally, rule);
-    Ok(event::VerdictChange {
-        from,
-        to,
-        previous: figures.verdict,
-        verdict: figures.verdict,
-        visits: figures.visits,
-        mean_score: figures.mean_score,
-    })
 }
 
 /// The report if `scope` may see it, how much of it, and (with `with_note`, for any view

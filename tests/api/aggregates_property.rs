@@ -357,6 +357,131 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             key
         );
     }
+    // What changed: the last 30 days (and two ahead) against the 60 days before.
+    let (later_from, later_to) = (today - Duration::days(29), today + Duration::days(2));
+    let (earlier_from, earlier_to) = (today - Duration::days(90), today - Duration::days(30));
+    let dated = |from: chrono::NaiveDate, to: chrono::NaiveDate, location: Option<&str>| {
+        released
+            .iter()
+            .filter(|r| {
+                let d: chrono::NaiveDate = r["visit_date"].as_str().unwrap().parse().unwrap();
+                from <= d && d <= to && location.is_none_or(|l| r["location_id"] == l)
+            })
+            .collect::<Vec<&Value>>()
+    };
+    let changes = s
+        .app
+        .get_ok(
+            &format!(
+                "/api/v1/aggregates/changes?from={later_from}&to={later_to}\
+                 &compare_from={earlier_from}&compare_to={earlier_to}&limit=200"
+            ),
+            &s.admin,
+        )
+        .await;
+    check(
+        &changes["organization"]["later"],
+        &dated(later_from, later_to, None),
+        "changes later",
+    )?;
+    check(
+        &changes["organization"]["earlier"],
+        &dated(earlier_from, earlier_to, None),
+        "changes earlier",
+    )?;
+    for (i, location) in s.locations.iter().enumerate() {
+        let row = changes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["location"]["id"] == location.as_str())
+            .unwrap();
+        let later = dated(later_from, later_to, Some(location));
+        let earlier = dated(earlier_from, earlier_to, Some(location));
+        check(&row["later"], &later, &format!("changes later {i}"))?;
+        check(&row["earlier"], &earlier, &format!("changes earlier {i}"))?;
+        let (_, _, _, later_mean) = expected(&later);
+        let (_, _, _, earlier_mean) = expected(&earlier);
+        let scored = |rs: &[&Value]| rs.iter().filter(|r| r["score"]["overall"].is_f64()).count();
+        if scored(&later) >= 2 && scored(&earlier) >= 2 {
+            let difference = later_mean.unwrap() - earlier_mean.unwrap();
+            prop_assert!(
+                (row["changes"]["mean_score"]["difference"].as_f64().unwrap() - difference).abs()
+                    < 0.011,
+                "changes {} mean: {} vs {}",
+                i,
+                row,
+                difference
+            );
+        } else {
+            prop_assert!(
+                row["changes"]["mean_score"].is_null(),
+                "changes {}: {}",
+                i,
+                row
+            );
+        }
+    }
+    // What to train, per questionnaire: each question's passes and zero-mile failures.
+    for key in ["store-visit", "drive-visit"] {
+        let drivers = s
+            .app
+            .get_ok(
+                &format!("/api/v1/aggregates/drivers?questionnaire_key={key}&min_visits=1&{range}"),
+                &s.admin,
+            )
+            .await;
+        let mine: Vec<&Value> = all
+            .iter()
+            .copied()
+            .filter(|r| r["questionnaire_key"] == key)
+            .collect();
+        prop_assert_eq!(
+            drivers["visits"].as_u64(),
+            Some(mine.len() as u64),
+            "{}",
+            key
+        );
+        for row in drivers["keeps_out_of_zero_mile"].as_array().unwrap() {
+            let question = row["key"].as_str().unwrap();
+            let (mut n, mut passed, mut zero_failed) = (0u64, 0u64, 0u64);
+            for r in &mine {
+                let Some(q) = r["score"]["questions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|q| q["key"] == question && q["counted"] == true)
+                else {
+                    continue;
+                };
+                n += 1;
+                let (e, p) = (
+                    q["earned"].as_f64().unwrap(),
+                    q["possible"].as_f64().unwrap(),
+                );
+                if (p > 0.0 && e >= p - 1e-9) || (p == 0.0 && e > 0.0) {
+                    passed += 1;
+                } else if r["score"]["mile_level"] == "zero" {
+                    zero_failed += 1;
+                }
+            }
+            prop_assert_eq!(row["visits"].as_u64(), Some(n), "{} {}", key, question);
+            prop_assert_eq!(
+                row["pass_rate"]["count"].as_u64(),
+                Some(passed),
+                "{} {}",
+                key,
+                question
+            );
+            prop_assert_eq!(
+                row["share_of_zero_mile"]["count"].as_u64(),
+                Some(zero_failed),
+                "{} {}",
+                key,
+                question
+            );
+        }
+    }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
         .args(["rollups", "verify"])
         .env("DATABASE_URL", s.app.db.url())

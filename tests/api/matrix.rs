@@ -61,6 +61,14 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(ALL_ROLES, Scope("reports:read")),
     ),
     (
+        "GET /api/v1/aggregates/changes",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
+    (
+        "GET /api/v1/aggregates/drivers",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
+    (
         "GET /api/v1/aggregates/locations",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
@@ -118,6 +126,10 @@ const TABLE: &[(&str, Access)] = &[
     ),
     ("DELETE /api/v1/locations/{id}", Restricted(&[Admin], Never)),
     ("PATCH /api/v1/locations/{id}", Restricted(&[Admin], Never)),
+    (
+        "GET /api/v1/locations/{id}/changes",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
     (
         "GET /api/v1/locations/{id}/summary",
         Restricted(

@@ -312,3 +312,85 @@ async fn a_server_started_on_an_old_database_serves_first_and_builds_the_rollups
     );
     assert!(built.is_some());
 }
+
+/// The verdict changes recorded as events before `verdict_changes` existed are kept: the
+/// migration copies them, with the visit date of the report that made each one.
+#[actix_web::test]
+async fn verdict_changes_recorded_as_events_are_kept_by_the_upgrade() {
+    let db = TestDb::create();
+    let mut conn = first_schema_database(&db);
+    // Up to the event sequencer and the rollups index (2026-12-06-000016).
+    let embedded = migrations::embedded_versions(&conn).unwrap();
+    let before_verdicts = embedded
+        .iter()
+        .filter(|v| v.as_str() < "20261207000017")
+        .count();
+    apply_next_migrations(&mut conn, before_verdicts - FIRST_SCHEMA_MIGRATIONS);
+    let (org, report, location) = (
+        "01a20985-945c-71f5-b2c7-7aedc8003190",
+        "b8f638bd-0126-4dd7-88c1-ea728b0b414a",
+        "01a20985-94a3-75c1-9358-f38804fc0593",
+    );
+    let data = json!({
+        "location_id": location, "report_id": report, "from": "2026-09-01", "to": "2026-11-29",
+        "previous_verdict": "insufficient_data", "verdict": "first", "visits": 5, "mean_score": 80.5,
+    });
+    conn.batch_execute(&format!(
+        "INSERT INTO events (org_id, seq, id, event_type, subject_type, subject_id, occurred_at, data)
+         VALUES ('{org}', 1, '0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b', 'location.verdict_changed',
+                 'location', '{location}', '2026-11-29 10:00:00', '{data}');"
+    ))
+    .expect("the event is stored");
+    apply_next_migrations(&mut conn, 1);
+    let org_id: secondmile::ids::OrgId = org.parse().unwrap();
+    let from = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    let to = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap();
+    let shifts = secondmile::db::verdicts::between(&mut conn, org_id, None, from, to).unwrap();
+    assert_eq!(shifts.len(), 1, "{shifts:?}");
+    let shift = &shifts[0];
+    assert_eq!(shift.report_id.to_string(), report);
+    assert_eq!(shift.location_id.to_string(), location);
+    assert_eq!(
+        (shift.from.as_str(), shift.to.as_str()),
+        ("insufficient_data", "first")
+    );
+    assert_eq!(
+        shift.visit_date.to_string(),
+        "2026-11-23",
+        "the report's visit date"
+    );
+}
+
+/// The per-mile question counts (2026-12-07-000018) are filled by the rebuild their
+/// migration asks for: the drivers of reports released before the upgrade are right.
+#[actix_web::test]
+async fn question_rollups_gain_their_mile_counts_on_upgrade() {
+    let db = TestDb::create();
+    let mut conn = first_schema_database(&db);
+    let embedded = migrations::embedded_versions(&conn).unwrap();
+    let before_drivers = embedded
+        .iter()
+        .filter(|v| v.as_str() < "20261207000018")
+        .count();
+    apply_next_migrations(&mut conn, before_drivers - FIRST_SCHEMA_MIGRATIONS);
+    drop(conn);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile migrate");
+    assert!(output.status.success(), "{output:?}");
+    let mut conn = db.connect();
+    let rollups = secondmile::db::aggregates::read_all(&mut conn).unwrap();
+    // The fixture's one released report is a second-mile visit that greeted the shopper.
+    let second = 1;
+    let month = rollups
+        .iter()
+        .find(|(k, _)| k.period.len() == 7)
+        .map(|(_, r)| r)
+        .expect("a month row");
+    let greeted = month.questions.get("greeted").expect("greeted counted");
+    assert_eq!(greeted.second_mile, second, "{greeted:?}");
+    assert_eq!(greeted.full_points_second_mile, second, "{greeted:?}");
+}

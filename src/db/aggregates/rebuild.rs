@@ -144,17 +144,7 @@ pub fn replace_location(
             });
         }
         for (question, sums) in &rollup.questions {
-            questions.push(QuestionRow {
-                org_id: key.org_id,
-                location_id: key.location_id,
-                questionnaire_key: key.questionnaire_key.clone(),
-                period: key.period.clone(),
-                question_key: question.clone(),
-                applicable: count(sums.applicable),
-                full_points: count(sums.full_points),
-                earned_sum: sums.earned_sum,
-                possible_sum: sums.possible_sum,
-            });
+            questions.push(QuestionRow::new(key, question, sums));
         }
     }
     for chunk in periods.chunks(INSERT_ROWS) {
