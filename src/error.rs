@@ -38,6 +38,7 @@ macro_rules! error_codes {
 }
 
 error_codes! {
+    ActionDone => "action_done",
     AssignmentTaken => "assignment_taken",
     CodeTaken => "code_taken",
     DatabaseUnavailable => "database_unavailable",
@@ -69,6 +70,7 @@ error_codes! {
     OrganizationRequired => "organization_required",
     OwnReport => "own_report",
     PayloadTooLarge => "payload_too_large",
+    PlanExists => "plan_exists",
     PreconditionFailed => "precondition_failed",
     QuotaExceeded => "quota_exceeded",
     RangeNotSatisfiable => "range_not_satisfiable",

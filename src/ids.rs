@@ -90,6 +90,14 @@ id_type!(
     ReportId
 );
 id_type!(
+    /// Identifies an action plan.
+    ActionPlanId
+);
+id_type!(
+    /// Identifies a manager's appeal against a released report.
+    AppealId
+);
+id_type!(
     /// Identifies one recorded change of a report's status.
     TransitionId
 );

@@ -22,6 +22,7 @@ pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod ids;
+pub mod improvement;
 pub mod limits;
 pub mod locations;
 pub mod metrics;

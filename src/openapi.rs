@@ -17,6 +17,7 @@ use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::events::dto::SubjectResponse;
+use crate::events::payload::ActionPlanEventData;
 use crate::events::payload::{
     AssignmentEventData, AttachmentEventData, LocationEventData, PingData, QuestionnaireEventData,
     ReportEventData, VerdictChangedData, WaveEventData,
@@ -60,6 +61,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         QuestionnaireEventData,
         LocationEventData,
         WaveEventData,
+        ActionPlanEventData,
         AssignmentEventData,
         PingData,
         SubjectResponse
@@ -76,6 +78,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "review", description = "Review workflow: decisions, revisions of returned reports, history"),
         (name = "attachments", description = "Photos and receipts of reports, uploaded by the shoppers' apps"),
         (name = "programme", description = "Planning visits: waves, assignments for shoppers, lockout rules and coverage"),
+        (name = "action-plans", description = "Action plans: how a store gets out of the zero mile, from causes and actions to HQ's verification"),
         (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
         (name = "events", description = "The event feed (every state change, in commit order) and the webhook subscriptions"),
         (name = "webhooks", description = "What a webhook receives: one POST per event, signed after the Standard Webhooks specification, retried until a 2xx answer"),
@@ -509,6 +512,7 @@ fn scope_description(scope: Scope) -> &'static str {
         Scope::LocationsRead => "read locations",
         Scope::QuestionnairesRead => "read published questionnaires",
         Scope::EventsRead => "read the event feed and the webhooks' deliveries",
+        Scope::ActionsRead => "read action plans and appeals",
     }
 }
 

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::events::handlers as events;
 use crate::exports::handlers as exports;
 use crate::health;
+use crate::improvement::handlers as plans;
 use crate::locations::handlers as locations;
 use crate::organization::handlers as organization;
 use crate::programme::handlers as programme;
@@ -103,6 +104,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(insight::list_changes)
                 .service(insight::get_location_changes)
                 .service(insight::get_drivers)
+                .service(plans::list_action_plans)
+                .service(plans::list_location_action_plans)
+                .service(plans::open_action_plan)
+                .service(plans::get_action_plan)
+                .service(plans::plan_action_plan)
+                .service(plans::complete_plan_action)
+                .service(plans::review_action_plan)
                 .service(organization::get_organization_settings)
                 .service(organization::put_organization_settings)
                 .service(events::feed)

@@ -282,6 +282,9 @@ impl Application {
                 period,
             ))
         });
+        let overdue = actix_web::rt::spawn(crate::improvement::overdue::run_periodically(
+            self.db.clone(),
+        ));
         let rebuild = self.rollups.is_on().then(|| {
             actix_web::rt::spawn(crate::aggregates::rebuilding::run(
                 self.db.clone(),
@@ -302,6 +305,7 @@ impl Application {
         ));
         let served = self.server.await;
         sweeper.abort();
+        overdue.abort();
         // An interrupted rebuild is taken over by the next instance to start.
         if let Some(rebuild) = rebuild {
             rebuild.abort();

@@ -175,6 +175,12 @@ def run(binary, server_url, quick):
             ("a location's summary, 90 days", f"/api/v1/locations/{some}/summary"),
             ("a location's weekly trend, 90 days", f"/api/v1/locations/{some}/trend?bucket=week"),
             ("the organization's weekly trend, a year", "/api/v1/aggregates/trend?bucket=week&from={year_ago}"),
+            ("what changed: 90 days against the 90 before, first 50 locations", "/api/v1/aggregates/changes?limit=50"),
+            ("a location's changes, 90 days against the 90 before", f"/api/v1/locations/{some}/changes"),
+            ("what to train: the drivers of one questionnaire, 90 days", "/api/v1/aggregates/drivers?questionnaire_key=bench"),
+            ("a location's drivers beside its region's peers, 90 days",
+             f"/api/v1/aggregates/drivers?questionnaire_key=bench&location_id={some}&min_visits=1"),
+            ("action plans, first 50 with an overdue action", "/api/v1/action-plans?limit=50&overdue=true"),
         ]
         year_ago = psql(url, "SELECT to_char(current_date - 364, 'YYYY-MM-DD')")
         measured = []

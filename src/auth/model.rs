@@ -58,15 +58,17 @@ impl Role {
                 LocationsRead,
                 QuestionnairesRead,
                 EventsRead,
+                ActionsRead,
             ],
-            Role::Reviewer => vec![ReportsRead, LocationsRead, QuestionnairesRead],
+            Role::Reviewer => vec![ReportsRead, LocationsRead, QuestionnairesRead, ActionsRead],
             Role::Analyst => vec![
                 ReportsRead,
                 AggregatesRead,
                 LocationsRead,
                 QuestionnairesRead,
+                ActionsRead,
             ],
-            Role::Manager => vec![AggregatesRead, LocationsRead],
+            Role::Manager => vec![AggregatesRead, LocationsRead, ActionsRead],
             Role::Shopper => vec![ReportsWrite, LocationsRead, QuestionnairesRead],
         }
     }
@@ -105,16 +107,19 @@ pub enum Scope {
     QuestionnairesRead,
     #[serde(rename = "events:read")]
     EventsRead,
+    #[serde(rename = "actions:read")]
+    ActionsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::ReportsWrite,
         Scope::ReportsRead,
         Scope::AggregatesRead,
         Scope::LocationsRead,
         Scope::QuestionnairesRead,
         Scope::EventsRead,
+        Scope::ActionsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +130,7 @@ impl Scope {
             Scope::LocationsRead => "locations:read",
             Scope::QuestionnairesRead => "questionnaires:read",
             Scope::EventsRead => "events:read",
+            Scope::ActionsRead => "actions:read",
         }
     }
 

@@ -167,6 +167,22 @@ pub fn find(conn: &mut DbConn, org: OrgId, id: LocationId) -> QueryResult<Option
         .transpose()
 }
 
+/// The locations of `ids` (those of the organization), by id.
+pub fn find_all(
+    conn: &mut DbConn,
+    org: OrgId,
+    ids: &[LocationId],
+) -> QueryResult<std::collections::HashMap<LocationId, Location>> {
+    locations::table
+        .filter(locations::org_id.eq(org))
+        .filter(locations::id.eq_any(ids))
+        .select(LocationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| row.into_location().map(|l| (l.id, l)))
+        .collect()
+}
+
 pub fn find_by_code(conn: &mut DbConn, org: OrgId, code: &str) -> QueryResult<Option<Location>> {
     locations::table
         .filter(locations::code.eq(code))

@@ -23,6 +23,7 @@ pub mod identity;
 mod liveness;
 pub mod locations;
 pub mod migrations;
+pub mod plans;
 pub mod programme;
 pub mod questionnaires;
 pub mod reports;

@@ -401,6 +401,7 @@ diesel::table! {
     organization_settings (org_id) {
         org_id -> Text,
         recognition_names -> Bool,
+        action_plans -> Bool,
         updated_at -> Timestamp,
     }
 }
@@ -416,6 +417,49 @@ diesel::table! {
         previous_verdict -> Text,
         verdict -> Text,
         changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Action plans (see `improvement::plan`).
+    action_plans (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        location_id -> Text,
+        cause -> Text,
+        status -> Text,
+        summary -> Text,
+        causes -> Nullable<Text>,
+        opened_by -> Nullable<Text>,
+        opened_at -> Timestamp,
+        planned_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        verified_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_plan_actions (org_id, plan_id, number) {
+        org_id -> Text,
+        plan_id -> Text,
+        number -> Integer,
+        description -> Text,
+        owner -> Text,
+        due_on -> Text,
+        done_at -> Nullable<Timestamp>,
+        done_note -> Nullable<Text>,
+        overdue_recorded -> Bool,
+    }
+}
+
+diesel::table! {
+    action_plan_visits (org_id, plan_id, report_id) {
+        org_id -> Text,
+        plan_id -> Text,
+        report_id -> Text,
+        added_at -> Timestamp,
     }
 }
 
@@ -448,4 +492,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     organization_settings,
     verdict_changes,
+    action_plans,
+    action_plan_actions,
+    action_plan_visits,
 );

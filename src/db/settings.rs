@@ -132,10 +132,16 @@ pub use crate::organization::model::OrganizationSettings;
 pub fn organization(conn: &mut DbConn, org: OrgId) -> QueryResult<OrganizationSettings> {
     Ok(organization_settings::table
         .filter(organization_settings::org_id.eq(org))
-        .select(organization_settings::recognition_names)
-        .first::<bool>(conn)
+        .select((
+            organization_settings::recognition_names,
+            organization_settings::action_plans,
+        ))
+        .first::<(bool, bool)>(conn)
         .optional()?
-        .map(|recognition_names| OrganizationSettings { recognition_names })
+        .map(|(recognition_names, action_plans)| OrganizationSettings {
+            recognition_names,
+            action_plans,
+        })
         .unwrap_or_default())
 }
 
@@ -150,6 +156,7 @@ pub fn put_organization(
         diesel::update(organization_settings::table.filter(organization_settings::org_id.eq(org)))
             .set((
                 organization_settings::recognition_names.eq(s.recognition_names),
+                organization_settings::action_plans.eq(s.action_plans),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;
@@ -158,6 +165,7 @@ pub fn put_organization(
             .values((
                 organization_settings::org_id.eq(org),
                 organization_settings::recognition_names.eq(s.recognition_names),
+                organization_settings::action_plans.eq(s.action_plans),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;

@@ -106,7 +106,9 @@ stored_ids!(
     EventId,
     WebhookId,
     DeliveryId,
-    AttemptId
+    AttemptId,
+    ActionPlanId,
+    AppealId
 );
 
 /// Closed sets stored by name: `as_str` to write, `parse` (an `Option`) to read.
@@ -132,4 +134,6 @@ stored_names!(
     crate::programme::model::AssignmentStatus,
     crate::programme::schedule::Slot,
     crate::aggregates::figures::VerdictName,
+    crate::improvement::plan::Cause,
+    crate::improvement::plan::PlanStatus,
 );

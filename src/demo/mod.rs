@@ -5,6 +5,7 @@
 //! always gives the same figures.
 
 mod fates;
+mod plans;
 pub mod visits;
 pub mod world;
 
@@ -358,10 +359,12 @@ pub async fn load(
             Scope::LocationsRead,
             Scope::QuestionnairesRead,
             Scope::EventsRead,
+            Scope::ActionsRead,
         ],
     )
     .await?;
     let stores = create_stores(db, org.id, &people).await?;
+    plans::turn_on(db, org.id).await?;
 
     // The questionnaires, published.
     let mut questionnaires: Vec<Questionnaire> = Vec::new();
@@ -411,6 +414,11 @@ pub async fn load(
     )
     .await?;
     plan_this_month(db, org.id, &shoppers, today).await?;
+    let european_manager = people
+        .iter()
+        .find(|(r, _)| *r == Role::Manager)
+        .map(|(_, id)| *id);
+    plans::work_on_plans(db, org.id, &stores, european_manager, today).await?;
     progress.finish();
     Ok(Loaded {
         org_id: org.id,

@@ -173,6 +173,7 @@ pub fn data_schema(event_type: EventType) -> &'static str {
         "questionnaire" => "QuestionnaireEventData",
         "wave" => "WaveEventData",
         "assignment" => "AssignmentEventData",
+        "action_plan" => "ActionPlanEventData",
         "webhook" => "PingData",
         _ if event_type == EventType::LocationVerdictChanged => "VerdictChangedData",
         _ => "LocationEventData",

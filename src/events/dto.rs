@@ -153,7 +153,8 @@ impl TryFrom<FeedQuery> for FeedRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectResponse {
-    /// `report`, `location`, `questionnaire`, `attachment`, `wave`, `assignment` or `webhook`.
+    /// `report`, `location`, `questionnaire`, `attachment`, `wave`, `assignment`,
+    /// `action_plan`, `appeal` or `webhook`.
     #[serde(rename = "type")]
     pub type_: String,
     pub id: String,

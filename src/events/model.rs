@@ -9,6 +9,7 @@ use super::payload;
 use crate::aggregates::figures::VerdictName;
 use crate::attachments::model::Attachment;
 use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
+use crate::improvement::plan::{Action, ActionPlan};
 use crate::locations::model::Location;
 use crate::programme::model::{Assignment, Wave};
 use crate::questionnaires::model::Questionnaire;
@@ -73,6 +74,12 @@ event_types! {
     AssignmentCancelled => "assignment.cancelled", "assignment";
     AssignmentCompleted => "assignment.completed", "assignment";
     AssignmentReopened => "assignment.reopened", "assignment";
+    ActionPlanOpened => "action_plan.opened", "action_plan";
+    ActionPlanPlanned => "action_plan.planned", "action_plan";
+    ActionPlanDone => "action_plan.done", "action_plan";
+    ActionPlanVerified => "action_plan.verified", "action_plan";
+    ActionPlanReopened => "action_plan.reopened", "action_plan";
+    ActionPlanOverdue => "action_plan.overdue", "action_plan";
     Ping => "ping", "webhook";
 }
 
@@ -303,6 +310,32 @@ pub fn assignment(event_type: EventType, a: &Assignment) -> NewEvent {
             status: a.status,
             has_shopper: a.shopper_id.is_some(),
             report_id: a.report_id,
+        }),
+    )
+}
+
+/// An action plan's event; `overdue` names the action that became overdue.
+pub fn action_plan(
+    kind: EventType,
+    plan: &ActionPlan,
+    report: Option<ReportId>,
+    overdue: Option<&Action>,
+) -> NewEvent {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    NewEvent::new(
+        plan.org_id,
+        kind,
+        plan.id.to_string(),
+        data(&payload::ActionPlanEventData {
+            action_plan_id: plan.id,
+            location_id: plan.location_id,
+            cause: plan.cause,
+            status: plan.status,
+            report_id: report,
+            actions: count(plan.actions.len()),
+            actions_done: count(plan.actions.iter().filter(|a| a.done_at.is_some()).count()),
+            overdue_action: overdue.map(|a| a.number),
+            due_on: overdue.map(|a| a.due_on),
         }),
     )
 }

@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 
 use crate::aggregates::figures::VerdictName;
 use crate::ids::{
-    AssignmentId, AttachmentId, LocationId, QuestionnaireId, ReportId, WaveId, WebhookId,
+    ActionPlanId, AssignmentId, AttachmentId, LocationId, QuestionnaireId, ReportId, WaveId,
+    WebhookId,
 };
+use crate::improvement::plan::{Cause, PlanStatus};
 use crate::programme::model::AssignmentStatus;
 use crate::questionnaires::model::Status as QuestionnaireStatus;
 use crate::reports::model::ReportStatus;
@@ -138,4 +140,26 @@ pub struct AssignmentEventData {
 #[schema(example = json!({"webhook_id": "0192f4a5-6b7c-7d8e-9f0a-1b2c3d4e5f6a"}))]
 pub struct PingData {
     pub webhook_id: WebhookId,
+}
+
+/// An action plan's event (`action_plan.*`): its location, cause and status, how many of its
+/// actions are done; for `opened`, the visit that opened it (none when opened by hand); for
+/// `overdue`, the action that became overdue and its due date. Never its texts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"action_plan_id": "0193b2c3-1d2e-7f3a-8b4c-5d6e7f8a9b0c", "location_id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "cause": "zero_mile", "status": "planned", "report_id": null, "actions": 3, "actions_done": 1, "overdue_action": 2, "due_on": "2026-12-05"}))]
+pub struct ActionPlanEventData {
+    pub action_plan_id: ActionPlanId,
+    pub location_id: LocationId,
+    pub cause: Cause,
+    pub status: PlanStatus,
+    #[schema(required = true)]
+    pub report_id: Option<ReportId>,
+    pub actions: u32,
+    pub actions_done: u32,
+    /// `action_plan.overdue`: the number of the action that became overdue.
+    #[schema(required = true)]
+    pub overdue_action: Option<u32>,
+    /// `action_plan.overdue`: its due date (at the location).
+    #[schema(required = true)]
+    pub due_on: Option<NaiveDate>,
 }

@@ -4,7 +4,7 @@ use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::OrganizationSettings;
+use super::model::{OrganizationSettings, SettingsChange};
 use super::service;
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
@@ -15,19 +15,34 @@ use crate::state::AppState;
 /// The organization's settings.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"recognition_names": false}))]
+#[schema(example = json!({"recognition_names": false, "action_plans": true}))]
 pub struct OrganizationSettingsBody {
     /// The recognition feed names staff by the first name the shopper reported (default
     /// false: staff are never named). Descriptions of staff are never shown there.
     pub recognition_names: bool,
+    /// An action plan opens by itself when a location's verdict becomes zero mile, or when
+    /// a released visit has a critical failure (default false).
+    pub action_plans: bool,
 }
 
 impl From<OrganizationSettings> for OrganizationSettingsBody {
     fn from(s: OrganizationSettings) -> Self {
         OrganizationSettingsBody {
             recognition_names: s.recognition_names,
+            action_plans: s.action_plans,
         }
     }
+}
+
+/// Settings to change; those left out keep their value.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action_plans": true}))]
+pub struct OrganizationSettingsChange {
+    /// Name staff in the recognition feed.
+    pub recognition_names: Option<bool>,
+    /// Open action plans by themselves.
+    pub action_plans: Option<bool>,
 }
 
 /// The organization's settings.
@@ -54,14 +69,14 @@ pub async fn get_organization_settings(
 
 /// Change the organization's settings.
 ///
-/// The whole set is given. Admins only.
+/// The settings named change; those left out keep their value. Admins only.
 #[utoipa::path(
     tag = "organization",
     security(("bearer" = [])),
-    request_body = OrganizationSettingsBody,
+    request_body = OrganizationSettingsChange,
     responses(
         (status = 200, description = "The new settings", body = OrganizationSettingsBody),
-        (status = 400, description = "Malformed JSON or a missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value of the wrong type", body = Problem, content_type = "application/problem+json"),
     )
@@ -70,13 +85,15 @@ pub async fn get_organization_settings(
 pub async fn put_organization_settings(
     auth: AuthUser,
     state: web::Data<AppState>,
-    body: ApiJson<OrganizationSettingsBody>,
+    body: ApiJson<OrganizationSettingsChange>,
 ) -> Result<web::Json<OrganizationSettingsBody>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let org = auth.org_id;
-    let wanted = OrganizationSettings {
-        recognition_names: body.into_inner().recognition_names,
+    let body = body.into_inner();
+    let change = SettingsChange {
+        recognition_names: body.recognition_names,
+        action_plans: body.action_plans,
     };
-    let stored = service::put_settings(&state.db, org, wanted).await?;
+    let stored = service::put_settings(&state.db, org, change).await?;
     Ok(web::Json(stored.into()))
 }

@@ -1,6 +1,6 @@
 //! The use cases of an organization's own settings.
 
-use super::model::OrganizationSettings;
+use super::model::{OrganizationSettings, SettingsChange};
 use crate::db::{Db, DbError, settings};
 use crate::ids::OrgId;
 
@@ -10,14 +10,15 @@ pub async fn settings(db: &Db, org: OrgId) -> Result<OrganizationSettings, DbErr
         .await
 }
 
-/// Replaces the organization's settings.
+/// Changes the organization's settings (those not named keep their value).
 pub async fn put_settings(
     db: &Db,
     org: OrgId,
-    wanted: OrganizationSettings,
+    change: SettingsChange,
 ) -> Result<OrganizationSettings, DbError> {
     db.write(move |tx| {
         let now = tx.now();
+        let wanted = settings::organization(tx, org)?.changed(change);
         settings::put_organization(tx, org, wanted, now)?;
         Ok(wanted)
     })

@@ -609,7 +609,9 @@ pub async fn decide(
             };
             events::record(tx, &event::report(kind, &report))?;
             if let Some(before) = before {
-                verdict::record_change(tx, &report, before, &rule)?;
+                let shift = verdict::record_change(tx, &report, before, &rule)?;
+                let released = release == Some(Release::Released);
+                crate::improvement::service::on_release(tx, &report, released, shift.as_ref())?;
             }
             Ok::<_, ReportError>(Some(report))
         })

@@ -82,7 +82,7 @@ async fn the_same_seed_gives_the_same_figures() {
         assert!(printed.contains("client_secret: smcs_"), "{printed}");
         // The banner lists the scopes the client really has.
         assert!(
-            printed.contains("(scopes: reports:read aggregates:read locations:read questionnaires:read events:read)"),
+            printed.contains("(scopes: reports:read aggregates:read locations:read questionnaires:read events:read actions:read)"),
             "{printed}"
         );
         // Every report went through the same scoring and rollups as the API's.

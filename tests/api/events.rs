@@ -192,6 +192,76 @@ async fn ok(app: &TestApp, method: &str, path: &str, token: &str, body: Option<V
 }
 
 /// Drives every kind of state change once (and the report through its whole workflow).
+/// An action plan through its whole life: opened by hand, planned, done, reopened, planned
+/// and done again, verified; and an action of another plan overdue (found by the sweep).
+async fn action_plan_steps(w: &World) {
+    let app = &w.app;
+    let admin = &w.admin_token;
+    let today = chrono::Utc::now().date_naive();
+    let open = |summary: &'static str| async move {
+        ok(
+            app,
+            "POST",
+            &format!("/api/v1/locations/{}/action-plans", w.location_id),
+            admin,
+            Some(json!({"summary": summary})),
+        )
+        .await
+    };
+    let plan = open("Events").await;
+    let id = plan["id"].as_str().unwrap().to_string();
+    let write =
+        json!({"causes": "c", "actions": [{"description": "d", "owner": "o", "due_on": today}]});
+    for decision in ["reopen", "verify"] {
+        ok(
+            app,
+            "PUT",
+            &format!("/api/v1/action-plans/{id}/plan"),
+            admin,
+            Some(write.clone()),
+        )
+        .await;
+        ok(
+            app,
+            "POST",
+            &format!("/api/v1/action-plans/{id}/actions/1/done"),
+            admin,
+            Some(json!({})),
+        )
+        .await;
+        ok(
+            app,
+            "POST",
+            &format!("/api/v1/action-plans/{id}/review"),
+            admin,
+            Some(json!({"decision": decision})),
+        )
+        .await;
+    }
+    let late = open("Overdue").await;
+    let late = late["id"].as_str().unwrap().to_string();
+    ok(
+        app,
+        "PUT",
+        &format!("/api/v1/action-plans/{late}/plan"),
+        admin,
+        Some(write),
+    )
+    .await;
+    // Three days pass for its action (its due date moves back; the clock stays).
+    let past = today - chrono::Duration::days(3);
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut app.db.connect(),
+        &format!("UPDATE action_plan_actions SET due_on = '{past}' WHERE plan_id = '{late}'"),
+    )
+    .unwrap();
+    let db = secondmile::db::Db::connect(&crate::helpers::database_config(&app.db)).unwrap();
+    assert_eq!(
+        secondmile::improvement::overdue::sweep(&db).await.unwrap(),
+        1
+    );
+}
+
 async fn every_change(w: &World) {
     let app = &w.app;
     let admin = &w.admin_token;
@@ -374,6 +444,7 @@ async fn every_change(w: &World) {
         None,
     )
     .await;
+    action_plan_steps(w).await;
 }
 
 #[actix_web::test]

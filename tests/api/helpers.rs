@@ -792,6 +792,16 @@ pub async fn create_wave(w: &World, starts: i64, ends: i64) -> String {
     wave["id"].as_str().unwrap().to_string()
 }
 
+/// The settings of a small pool on a test database (for calling library functions beside
+/// the server).
+pub fn database_config(test_db: &TestDb) -> secondmile::config::DatabaseConfig {
+    secondmile::config::DatabaseConfig {
+        url: secondmile::db::DatabaseUrl::parse(&test_db.url()).unwrap(),
+        pool_size: 2,
+        connection_timeout: std::time::Duration::from_secs(5),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

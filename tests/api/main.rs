@@ -2,6 +2,7 @@
 //! per test, or a fresh PostgreSQL database per test when `SECONDMILE_TEST_DATABASE_URL`
 //! points at a server.
 
+mod action_plans;
 mod aggregates;
 mod aggregates_property;
 mod attachments;

@@ -57,6 +57,26 @@ use Client::{Any, Never, Scope};
 /// added here with its access rules.
 const TABLE: &[(&str, Access)] = &[
     (
+        "GET /api/v1/action-plans",
+        Restricted(NOT_SHOPPERS, Scope("actions:read")),
+    ),
+    (
+        "GET /api/v1/action-plans/{id}",
+        Restricted(NOT_SHOPPERS, Scope("actions:read")),
+    ),
+    (
+        "POST /api/v1/action-plans/{id}/actions/{number}/done",
+        Restricted(&[Admin, Manager], Never),
+    ),
+    (
+        "PUT /api/v1/action-plans/{id}/plan",
+        Restricted(&[Admin, Manager], Never),
+    ),
+    (
+        "POST /api/v1/action-plans/{id}/review",
+        Restricted(&[Admin, Reviewer, Analyst], Never),
+    ),
+    (
         "GET /api/v1/attachments/{id}",
         Restricted(ALL_ROLES, Scope("reports:read")),
     ),
@@ -126,6 +146,14 @@ const TABLE: &[(&str, Access)] = &[
     ),
     ("DELETE /api/v1/locations/{id}", Restricted(&[Admin], Never)),
     ("PATCH /api/v1/locations/{id}", Restricted(&[Admin], Never)),
+    (
+        "GET /api/v1/locations/{id}/action-plans",
+        Restricted(NOT_SHOPPERS, Scope("actions:read")),
+    ),
+    (
+        "POST /api/v1/locations/{id}/action-plans",
+        Restricted(&[Admin, Reviewer, Analyst], Never),
+    ),
     (
         "GET /api/v1/locations/{id}/changes",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
@@ -666,8 +694,23 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
     assert_eq!(status, 202, "{pinged}");
     let delivery_id = pinged["id"].as_str().unwrap().to_string();
 
+    // An action plan opened by hand.
+    let (status, opened) = app
+        .post(
+            &format!("/api/v1/locations/{}/action-plans", w.location_id),
+            &admin,
+            serde_json::json!({"summary": "Matrix"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{opened}");
+    let plan_id = opened["id"].as_str().unwrap().to_string();
+
     let concrete = |template: &str| -> String {
         let id = if template.starts_with("/api/v1/waves/") {
+            wave_id.clone()
+        } else if template.starts_with("/api/v1/action-plans/") {
+            plan_id.clone()
+        } else if template.starts_with("/api/v1/waves/") {
             wave_id.clone()
         } else if template.starts_with("/api/v1/webhooks/") {
             webhook_id.clone()
@@ -694,6 +737,7 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
             .replace("{report_id}", &report_id)
             .replace("{attachment_id}", &uuid::Uuid::new_v4().to_string())
             .replace("{n}", "1")
+            .replace("{number}", "1")
             .replace("{delivery_id}", &delivery_id)
     };
 

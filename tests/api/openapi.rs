@@ -379,7 +379,7 @@ fn every_operation_id_is_unique() {
 
 /// The verbs an operation id may start with: ids read as what the call does (`list_events`,
 /// `accept_assignment`), and stay clear when a generator makes them top-level functions.
-const VERBS: [&str; 31] = [
+const VERBS: [&str; 33] = [
     "get",
     "list",
     "create",
@@ -411,6 +411,8 @@ const VERBS: [&str; 31] = [
     "check",
     "receive",
     "sync",
+    "open",
+    "complete",
 ];
 
 #[test]

@@ -227,14 +227,17 @@ async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
     let settings = app
         .get_ok("/api/v1/organization/settings", &w.admin_token)
         .await;
-    assert_eq!(settings, json!({"recognition_names": false}));
+    assert_eq!(
+        settings,
+        json!({"recognition_names": false, "action_plans": false})
+    );
     let page = app
         .get_ok("/api/v1/aggregates/recognition", &w.admin_token)
         .await;
     assert_eq!(page["items"][0]["staff"], json!([]));
     assert!(!page.to_string().contains("Rui"), "{page}");
 
-    // Only admins change the setting; every field is required and typed.
+    // Only admins change the setting; fields are typed, a field left out keeps its value.
     let manager = app.create_user(&w.admin_token, "manager").await;
     let manager_token = app.access_token(&manager).await;
     let (status, _) = app
@@ -245,8 +248,12 @@ async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
         )
         .await;
     assert_eq!(status, 403);
+    let (status, kept) = app
+        .put("/api/v1/organization/settings", &w.admin_token, json!({}))
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept, settings, "nothing named, nothing changed");
     for bad in [
-        json!({}),
         json!({"recognition_names": "yes"}),
         json!({"recognition_names": true, "x": 1}),
     ] {
@@ -262,7 +269,13 @@ async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
             json!({"recognition_names": true}),
         )
         .await;
-    assert_eq!((status, body), (200, json!({"recognition_names": true})));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"recognition_names": true, "action_plans": false})
+        )
+    );
     let page = app
         .get_ok("/api/v1/aggregates/recognition", &w.admin_token)
         .await;

@@ -1,0 +1,8 @@
+//! The improvement loop: action plans that take a store out of the zero mile, and managers'
+//! appeals against released reports.
+
+pub mod dto;
+pub mod handlers;
+pub mod overdue;
+pub mod plan;
+pub mod service;
