@@ -393,6 +393,19 @@ const LINKS: &LinkTable = &[
             ("DeleteLocation", "delete_location", "id", "id"),
             ("LocationSummary", "get_location_summary", "id", "id"),
             ("LocationTrend", "get_location_trend", "id", "id"),
+            ("LocationChanges", "get_location_changes", "id", "id"),
+            ("OpenActionPlan", "open_action_plan", "id", "id"),
+            ("LocationActionPlans", "list_location_action_plans", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/locations/{id}/action-plans",
+        "post",
+        "201",
+        &[
+            ("GetActionPlan", "get_action_plan", "id", "id"),
+            ("SetActionPlanActions", "set_action_plan_actions", "id", "id"),
+            ("ReviewActionPlan", "review_action_plan", "id", "id"),
         ],
     ),
     (
