@@ -39,6 +39,8 @@ macro_rules! error_codes {
 
 error_codes! {
     ActionDone => "action_done",
+    AppealExists => "appeal_exists",
+    AppealWindowClosed => "appeal_window_closed",
     AssignmentTaken => "assignment_taken",
     CodeTaken => "code_taken",
     DatabaseUnavailable => "database_unavailable",

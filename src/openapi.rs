@@ -17,7 +17,7 @@ use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::events::dto::SubjectResponse;
-use crate::events::payload::ActionPlanEventData;
+use crate::events::payload::{ActionPlanEventData, AppealEventData};
 use crate::events::payload::{
     AssignmentEventData, AttachmentEventData, LocationEventData, PingData, QuestionnaireEventData,
     ReportEventData, VerdictChangedData, WaveEventData,
@@ -62,6 +62,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         LocationEventData,
         WaveEventData,
         ActionPlanEventData,
+        AppealEventData,
         AssignmentEventData,
         PingData,
         SubjectResponse
@@ -78,6 +79,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         (name = "review", description = "Review workflow: decisions, revisions of returned reports, history"),
         (name = "attachments", description = "Photos and receipts of reports, uploaded by the shoppers' apps"),
         (name = "programme", description = "Planning visits: waves, assignments for shoppers, lockout rules and coverage"),
+        (name = "appeals", description = "Managers' appeals against released reports, and reviewers' decisions"),
         (name = "action-plans", description = "Action plans: how a store gets out of the zero mile, from causes and actions to HQ's verification"),
         (name = "aggregates", description = "Figures of released visits per location, region and organization, with the zero / first / second mile verdict"),
         (name = "events", description = "The event feed (every state change, in commit order) and the webhook subscriptions"),
@@ -301,6 +303,16 @@ const LINKS: &LinkTable = &[
             ("GetHistory", "get_report_history", "id", "id"),
             ("GetRevision", "get_report_revision", "id", "id"),
             ("ListAttachments", "list_attachments", "id", "id"),
+            ("OpenAppeal", "open_appeal", "id", "id"),
+        ],
+    ),
+    (
+        "/api/v1/reports/{id}/appeals",
+        "post",
+        "201",
+        &[
+            ("GetAppeal", "get_appeal", "id", "id"),
+            ("ReviewAppeal", "review_appeal", "id", "id"),
         ],
     ),
     (
@@ -395,7 +407,12 @@ const LINKS: &LinkTable = &[
             ("LocationTrend", "get_location_trend", "id", "id"),
             ("LocationChanges", "get_location_changes", "id", "id"),
             ("OpenActionPlan", "open_action_plan", "id", "id"),
-            ("LocationActionPlans", "list_location_action_plans", "id", "id"),
+            (
+                "LocationActionPlans",
+                "list_location_action_plans",
+                "id",
+                "id",
+            ),
         ],
     ),
     (
@@ -404,7 +421,12 @@ const LINKS: &LinkTable = &[
         "201",
         &[
             ("GetActionPlan", "get_action_plan", "id", "id"),
-            ("SetActionPlanActions", "set_action_plan_actions", "id", "id"),
+            (
+                "SetActionPlanActions",
+                "set_action_plan_actions",
+                "id",
+                "id",
+            ),
             ("ReviewActionPlan", "review_action_plan", "id", "id"),
         ],
     ),

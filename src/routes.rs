@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::events::handlers as events;
 use crate::exports::handlers as exports;
 use crate::health;
+use crate::improvement::appeal_api as appeals;
 use crate::improvement::handlers as plans;
 use crate::locations::handlers as locations;
 use crate::organization::handlers as organization;
@@ -111,6 +112,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(plans::plan_action_plan)
                 .service(plans::complete_plan_action)
                 .service(plans::review_action_plan)
+                .service(appeals::open_appeal)
+                .service(appeals::list_appeals)
+                .service(appeals::get_appeal)
+                .service(appeals::review_appeal)
                 .service(organization::get_organization_settings)
                 .service(organization::put_organization_settings)
                 .service(events::feed)

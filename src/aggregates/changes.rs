@@ -11,7 +11,6 @@ use super::figures::{Figures, VerdictShift};
 use super::service::{AggregateError, Coverage, Range, covered_over};
 use super::stats::{Tally, VerdictRule};
 use crate::db::aggregates::{self as store, Parts, Rollup, Scope};
-use crate::db::locations as locations_store;
 use crate::db::{Db, verdicts};
 use crate::ids::{LocationId, OrgId, UserId};
 use crate::locations::model::{Location, LocationBrief};
@@ -294,12 +293,7 @@ pub async fn location_changes(
     rule: VerdictRule,
 ) -> Result<(Location, Movement, Vec<VerdictShift>), AggregateError> {
     db.run(move |conn| {
-        let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
-        if let Some(m) = manager
-            && !locations_store::manages(conn, org, m, id)?
-        {
-            return Err(AggregateError::NotFound);
-        }
+        let location = super::service::visible_location(conn, org, manager, id)?;
         let scope = Scope {
             org,
             locations: Some(vec![id]),

@@ -164,6 +164,22 @@ fn merge_all<'a>(rollups: impl Iterator<Item = &'a Rollup>) -> Rollup {
     total
 }
 
+/// The location `id` if the caller may see it (a manager: their own only).
+pub(super) fn visible_location(
+    conn: &mut DbConn,
+    org: OrgId,
+    manager: Option<UserId>,
+    id: LocationId,
+) -> Result<Location, AggregateError> {
+    let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
+    if let Some(m) = manager
+        && !locations_store::manages(conn, org, m, id)?
+    {
+        return Err(AggregateError::NotFound);
+    }
+    Ok(location)
+}
+
 /// A location's figures over a range.
 pub struct LocationSummary {
     pub location: Location,
@@ -182,12 +198,7 @@ pub async fn location_summary(
     rule: VerdictRule,
 ) -> Result<LocationSummary, AggregateError> {
     db.run(move |conn| {
-        let location = locations_store::find(conn, org, id)?.ok_or(AggregateError::NotFound)?;
-        if let Some(m) = manager
-            && !locations_store::manages(conn, org, m, id)?
-        {
-            return Err(AggregateError::NotFound);
-        }
+        let location = visible_location(conn, org, manager, id)?;
         let scope = Scope {
             org,
             locations: Some(vec![id]),

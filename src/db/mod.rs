@@ -13,6 +13,7 @@ macro_rules! on_backend {
 }
 
 pub mod aggregates;
+pub mod appeals;
 pub mod attachments;
 pub mod backup;
 pub mod bells;

@@ -419,10 +419,11 @@ pub fn record_transition(conn: &mut DbConn, t: &Transition) -> QueryResult<bool>
     Ok(true)
 }
 
-/// Replaces the content of `old`, a returned report, with its next revision `new` (whose
-/// `revision` is `old.revision + 1`), keeping `old` as a superseded revision. The status is
-/// left to [`record_transition`]. Returns false, having written nothing, when the report
-/// is no longer returned at `old.revision` (a concurrent decision or revision won). Call
+/// Replaces the content of `old` (a returned report revised by its shopper, or a released
+/// one amended after an appeal) with its next revision `new` (whose `revision` is
+/// `old.revision + 1`), keeping `old` as a superseded revision. The status is left to
+/// [`record_transition`]. Returns false, having written nothing, when the report is no
+/// longer in `old`'s status at `old.revision` (a concurrent decision or revision won). Call
 /// inside a transaction.
 pub fn replace_content(conn: &mut DbConn, old: &Report, new: &Report) -> QueryResult<bool> {
     // In a savepoint: if the report changed between the read and the write (or a concurrent
@@ -441,7 +442,7 @@ pub fn replace_content(conn: &mut DbConn, old: &Report, new: &Report) -> QueryRe
         let target = reports::table
             .filter(reports::org_id.eq(old.org_id))
             .filter(reports::id.eq(old.id))
-            .filter(reports::status.eq(ReportStatus::Returned))
+            .filter(reports::status.eq(old.status))
             .filter(reports::revision.eq(old.revision));
         let updated = diesel::update(target)
             .set(ContentColumns::of(new))

@@ -402,6 +402,7 @@ diesel::table! {
         org_id -> Text,
         recognition_names -> Bool,
         action_plans -> Bool,
+        appeal_window_days -> Integer,
         updated_at -> Timestamp,
     }
 }
@@ -463,6 +464,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Managers' appeals against released reports (see `improvement::appeal`).
+    appeals (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        report_id -> Text,
+        location_id -> Text,
+        appellant_id -> Text,
+        status -> Text,
+        questions -> Text,
+        reason -> Text,
+        revision -> Integer,
+        amended_revision -> Nullable<Integer>,
+        opened_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -495,4 +516,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_plans,
     action_plan_actions,
     action_plan_visits,
+    appeals,
 );

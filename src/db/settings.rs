@@ -135,13 +135,17 @@ pub fn organization(conn: &mut DbConn, org: OrgId) -> QueryResult<OrganizationSe
         .select((
             organization_settings::recognition_names,
             organization_settings::action_plans,
+            organization_settings::appeal_window_days,
         ))
-        .first::<(bool, bool)>(conn)
+        .first::<(bool, bool, i32)>(conn)
         .optional()?
-        .map(|(recognition_names, action_plans)| OrganizationSettings {
-            recognition_names,
-            action_plans,
-        })
+        .map(
+            |(recognition_names, action_plans, window)| OrganizationSettings {
+                recognition_names,
+                action_plans,
+                appeal_window_days: u32::try_from(window).unwrap_or_default(),
+            },
+        )
         .unwrap_or_default())
 }
 
@@ -152,11 +156,13 @@ pub fn put_organization(
     s: OrganizationSettings,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let window = i32::try_from(s.appeal_window_days).unwrap_or(i32::MAX);
     let updated =
         diesel::update(organization_settings::table.filter(organization_settings::org_id.eq(org)))
             .set((
                 organization_settings::recognition_names.eq(s.recognition_names),
                 organization_settings::action_plans.eq(s.action_plans),
+                organization_settings::appeal_window_days.eq(window),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;
@@ -166,6 +172,7 @@ pub fn put_organization(
                 organization_settings::org_id.eq(org),
                 organization_settings::recognition_names.eq(s.recognition_names),
                 organization_settings::action_plans.eq(s.action_plans),
+                organization_settings::appeal_window_days.eq(window),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;

@@ -136,4 +136,5 @@ stored_names!(
     crate::aggregates::figures::VerdictName,
     crate::improvement::plan::Cause,
     crate::improvement::plan::PlanStatus,
+    crate::improvement::appeal::AppealStatus,
 );

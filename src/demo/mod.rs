@@ -419,6 +419,15 @@ pub async fn load(
         .find(|(r, _)| *r == Role::Manager)
         .map(|(_, id)| *id);
     plans::work_on_plans(db, org.id, &stores, european_manager, today).await?;
+    plans::appeal_two(
+        db,
+        org.id,
+        &stores,
+        european_manager,
+        reviewer,
+        rules.verdict,
+    )
+    .await?;
     progress.finish();
     Ok(Loaded {
         org_id: org.id,

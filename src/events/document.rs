@@ -174,6 +174,7 @@ pub fn data_schema(event_type: EventType) -> &'static str {
         "wave" => "WaveEventData",
         "assignment" => "AssignmentEventData",
         "action_plan" => "ActionPlanEventData",
+        "appeal" => "AppealEventData",
         "webhook" => "PingData",
         _ if event_type == EventType::LocationVerdictChanged => "VerdictChangedData",
         _ => "LocationEventData",

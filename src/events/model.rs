@@ -9,6 +9,7 @@ use super::payload;
 use crate::aggregates::figures::VerdictName;
 use crate::attachments::model::Attachment;
 use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
+use crate::improvement::appeal::Appeal;
 use crate::improvement::plan::{Action, ActionPlan};
 use crate::locations::model::Location;
 use crate::programme::model::{Assignment, Wave};
@@ -80,6 +81,9 @@ event_types! {
     ActionPlanVerified => "action_plan.verified", "action_plan";
     ActionPlanReopened => "action_plan.reopened", "action_plan";
     ActionPlanOverdue => "action_plan.overdue", "action_plan";
+    AppealOpened => "appeal.opened", "appeal";
+    AppealUpheld => "appeal.upheld", "appeal";
+    AppealAmended => "appeal.amended", "appeal";
     Ping => "ping", "webhook";
 }
 
@@ -310,6 +314,23 @@ pub fn assignment(event_type: EventType, a: &Assignment) -> NewEvent {
             status: a.status,
             has_shopper: a.shopper_id.is_some(),
             report_id: a.report_id,
+        }),
+    )
+}
+
+/// An appeal's event.
+pub fn appeal(kind: EventType, a: &Appeal) -> NewEvent {
+    NewEvent::new(
+        a.org_id,
+        kind,
+        a.id.to_string(),
+        data(&payload::AppealEventData {
+            appeal_id: a.id,
+            report_id: a.report_id,
+            location_id: a.location_id,
+            status: a.status,
+            questions: u32::try_from(a.questions.len()).unwrap_or(u32::MAX),
+            revision: a.amended_revision.unwrap_or(a.revision),
         }),
     )
 }

@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 
 use crate::aggregates::figures::VerdictName;
 use crate::ids::{
-    ActionPlanId, AssignmentId, AttachmentId, LocationId, QuestionnaireId, ReportId, WaveId,
-    WebhookId,
+    ActionPlanId, AppealId, AssignmentId, AttachmentId, LocationId, QuestionnaireId, ReportId,
+    WaveId, WebhookId,
 };
+use crate::improvement::appeal::AppealStatus;
 use crate::improvement::plan::{Cause, PlanStatus};
 use crate::programme::model::AssignmentStatus;
 use crate::questionnaires::model::Status as QuestionnaireStatus;
@@ -162,4 +163,18 @@ pub struct ActionPlanEventData {
     /// `action_plan.overdue`: its due date (at the location).
     #[schema(required = true)]
     pub due_on: Option<NaiveDate>,
+}
+
+/// An appeal's event (`appeal.*`): its report, location and status, how many answers it
+/// disputes, and the report's revision (after an amendment, the amended one). Never the
+/// appellant, the reason or the notes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"appeal_id": "0193c4d5-2e3f-7a4b-8c5d-6e7f8a9b0c1d", "report_id": "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", "location_id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "status": "amended", "questions": 1, "revision": 2}))]
+pub struct AppealEventData {
+    pub appeal_id: AppealId,
+    pub report_id: ReportId,
+    pub location_id: LocationId,
+    pub status: AppealStatus,
+    pub questions: u32,
+    pub revision: i32,
 }

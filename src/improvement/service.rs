@@ -345,7 +345,13 @@ pub async fn list(
 
 // --------------------------------------------------------------------------- changes
 
-fn checked_text(found: &mut Vec<Violation>, pointer: &str, value: &str, max: usize) -> String {
+/// A required text, trimmed; a blank or too long one is listed in `found`.
+pub(super) fn checked_text(
+    found: &mut Vec<Violation>,
+    pointer: &str,
+    value: &str,
+    max: usize,
+) -> String {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         found.push(Violation::new(pointer, "required", "must not be blank"));
@@ -357,6 +363,20 @@ fn checked_text(found: &mut Vec<Violation>, pointer: &str, value: &str, max: usi
         ));
     }
     trimmed.to_string()
+}
+
+/// An optional note: blank is none; at most [`MAX_NOTE`] characters.
+fn optional_note(note: Option<String>) -> Result<Option<String>, PlanError> {
+    let Some(note) = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let mut found = Vec::new();
+    let note = checked_text(&mut found, "/note", &note, MAX_NOTE);
+    if found.is_empty() {
+        Ok(Some(note))
+    } else {
+        Err(PlanError::Invalid(found))
+    }
 }
 
 /// Longest summary of a plan opened by hand.
@@ -520,13 +540,7 @@ pub async fn finish_action(
     number: u32,
     note: Option<String>,
 ) -> Result<PlanView, PlanError> {
-    let mut found = Vec::new();
-    let note = note
-        .map(|n| checked_text(&mut found, "/note", &n, MAX_NOTE))
-        .filter(|n| !n.is_empty());
-    if !found.is_empty() {
-        return Err(PlanError::Invalid(found));
-    }
+    let note = optional_note(note)?;
     db.write(move |tx| {
         let mut view = editable(tx, org, editor, id)?;
         let current = view.plan.status;
@@ -568,13 +582,7 @@ pub async fn decide(
     decision: Decision,
     note: Option<String>,
 ) -> Result<PlanView, PlanError> {
-    let mut found = Vec::new();
-    let note = note
-        .map(|n| checked_text(&mut found, "/note", &n, MAX_NOTE))
-        .filter(|n| !n.is_empty());
-    if !found.is_empty() {
-        return Err(PlanError::Invalid(found));
-    }
+    let note = optional_note(note)?;
     db.write(move |tx| {
         let mut view = editable(tx, org, Editor::Admin, id)?;
         let current = view.plan.status;

@@ -4,7 +4,7 @@ use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{OrganizationSettings, SettingsChange};
+use super::model::{MAX_APPEAL_WINDOW_DAYS, OrganizationSettings, SettingsChange};
 use super::service;
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// The organization's settings.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"recognition_names": false, "action_plans": true}))]
+#[schema(example = json!({"recognition_names": false, "action_plans": true, "appeal_window_days": 14}))]
 pub struct OrganizationSettingsBody {
     /// The recognition feed names staff by the first name the shopper reported (default
     /// false: staff are never named). Descriptions of staff are never shown there.
@@ -23,6 +23,10 @@ pub struct OrganizationSettingsBody {
     /// An action plan opens by itself when a location's verdict becomes zero mile, or when
     /// a released visit has a critical failure (default false).
     pub action_plans: bool,
+    /// Days after a report's release in which a manager of its location may appeal it
+    /// (default 14).
+    #[schema(minimum = 1, maximum = 365)]
+    pub appeal_window_days: u32,
 }
 
 impl From<OrganizationSettings> for OrganizationSettingsBody {
@@ -30,6 +34,7 @@ impl From<OrganizationSettings> for OrganizationSettingsBody {
         OrganizationSettingsBody {
             recognition_names: s.recognition_names,
             action_plans: s.action_plans,
+            appeal_window_days: s.appeal_window_days,
         }
     }
 }
@@ -43,6 +48,9 @@ pub struct OrganizationSettingsChange {
     pub recognition_names: Option<bool>,
     /// Open action plans by themselves.
     pub action_plans: Option<bool>,
+    /// The appeal window in days, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
+    pub appeal_window_days: Option<u32>,
 }
 
 /// The organization's settings.
@@ -78,7 +86,7 @@ pub async fn get_organization_settings(
         (status = 200, description = "The new settings", body = OrganizationSettingsBody),
         (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A value of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value of the wrong type, or an appeal window out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/organization/settings")]
@@ -90,9 +98,22 @@ pub async fn put_organization_settings(
     auth.require_role(&[Role::Admin])?;
     let org = auth.org_id;
     let body = body.into_inner();
+    if body
+        .appeal_window_days
+        .is_some_and(|d| !(1..=MAX_APPEAL_WINDOW_DAYS).contains(&d))
+    {
+        return Err(ApiError::validation(vec![
+            crate::validation::Violation::new(
+                "/appeal_window_days",
+                "out_of_range",
+                format!("from 1 to {MAX_APPEAL_WINDOW_DAYS} days"),
+            ),
+        ]));
+    }
     let change = SettingsChange {
         recognition_names: body.recognition_names,
         action_plans: body.action_plans,
+        appeal_window_days: body.appeal_window_days,
     };
     let stored = service::put_settings(&state.db, org, change).await?;
     Ok(web::Json(stored.into()))

@@ -1,13 +1,30 @@
 //! What an organization chooses for itself.
 
 /// An organization's own choices.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrganizationSettings {
     /// The recognition feed shows staff first names.
     pub recognition_names: bool,
     /// Action plans open automatically when a location's verdict becomes zero mile or a
     /// released visit has a critical failure.
     pub action_plans: bool,
+    /// Days after a report's release in which a manager may appeal it.
+    pub appeal_window_days: u32,
+}
+
+/// The default appeal window.
+pub const DEFAULT_APPEAL_WINDOW_DAYS: u32 = 14;
+/// The longest appeal window.
+pub const MAX_APPEAL_WINDOW_DAYS: u32 = 365;
+
+impl Default for OrganizationSettings {
+    fn default() -> Self {
+        OrganizationSettings {
+            recognition_names: false,
+            action_plans: false,
+            appeal_window_days: DEFAULT_APPEAL_WINDOW_DAYS,
+        }
+    }
 }
 
 /// A change of some settings; the others keep their value.
@@ -15,6 +32,7 @@ pub struct OrganizationSettings {
 pub struct SettingsChange {
     pub recognition_names: Option<bool>,
     pub action_plans: Option<bool>,
+    pub appeal_window_days: Option<u32>,
 }
 
 impl OrganizationSettings {
@@ -22,6 +40,7 @@ impl OrganizationSettings {
         OrganizationSettings {
             recognition_names: change.recognition_names.unwrap_or(self.recognition_names),
             action_plans: change.action_plans.unwrap_or(self.action_plans),
+            appeal_window_days: change.appeal_window_days.unwrap_or(self.appeal_window_days),
         }
     }
 }

@@ -163,6 +163,19 @@ pub fn validate(sub: &ReportSubmission, ctx: &Context<'_>) -> Vec<Violation> {
     errors
 }
 
+/// The answers of an amended report checked against its questionnaire: the visit, the
+/// location and the report's age were checked when it was submitted, and an amendment
+/// changes answers only.
+pub fn validate_answers(sub: &ReportSubmission, q: &Questionnaire) -> Vec<Violation> {
+    let mut errors = Vec::new();
+    let mut push = |pointer: String, code: &str, message: String| {
+        errors.push(Violation::new(pointer, code, message))
+    };
+    check_answers(&sub.answers, q, &mut push);
+    check_files(sub, q, &mut push);
+    errors
+}
+
 /// Each file id is named once (by one photo answer or the receipt), and a report names at
 /// most as many files as it may have.
 fn check_files(

@@ -88,7 +88,48 @@ impl HistoryEntry {
     }
 }
 
+/// An appeal against the report, as its history shows it. The shopper sees the outcome,
+/// never who appealed or why.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AppealHistoryEntry {
+    pub id: crate::ids::AppealId,
+    pub status: crate::improvement::appeal::AppealStatus,
+    /// The disputed question keys.
+    pub questions: Vec<String>,
+    /// The revision appealed, and the one an amendment made (by the deciding reviewer).
+    pub revision: i32,
+    pub amended_revision: Option<i32>,
+    pub opened_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// The manager who appealed and why (`null` for the shopper).
+    pub appellant_id: Option<crate::ids::UserId>,
+    pub reason: Option<String>,
+    /// The reviewer who decided (`null` for the shopper).
+    pub decided_by: Option<crate::ids::UserId>,
+}
+
+impl AppealHistoryEntry {
+    pub fn new(a: crate::improvement::appeal::Appeal, show_people: bool) -> Self {
+        AppealHistoryEntry {
+            id: a.id,
+            status: a.status,
+            questions: a.questions,
+            revision: a.revision,
+            amended_revision: a.amended_revision,
+            opened_at: a.opened_at,
+            decided_at: a.decided_at,
+            decision_note: a.decision_note,
+            appellant_id: show_people.then_some(a.appellant_id),
+            reason: show_people.then_some(a.reason),
+            decided_by: a.decided_by.filter(|_| show_people),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryResponse {
     pub items: Vec<HistoryEntry>,
+    /// Managers' appeals against the report, oldest first.
+    pub appeals: Vec<AppealHistoryEntry>,
 }

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 
-use super::dto::{HistoryEntry, HistoryResponse, ReviewRequest};
+use super::dto::{AppealHistoryEntry, HistoryEntry, HistoryResponse, ReviewRequest};
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
 use crate::error::{ApiError, Problem};
@@ -160,8 +160,10 @@ pub async fn get_revision(
 
 /// Get a report's history.
 ///
-/// Every status change, oldest first, with notes. Reviewers and admins see who made each
-/// change; the shopper sees the decisions and notes on their own report only.
+/// Every status change, oldest first, with notes, and the managers' appeals against it with
+/// their decisions (an amendment names the revision it made). Reviewers and admins see who
+/// made each change and who appealed; the shopper sees the decisions, notes and outcomes on
+/// their own report only.
 #[utoipa::path(
     operation_id = "get_report_history",
     tag = "review",
@@ -182,10 +184,16 @@ pub async fn get_history(
     auth.require_role(&[Role::Admin, Role::Reviewer, Role::Shopper])?;
     let scope = visibility(&auth)?;
     let show_actor = auth.role() != Some(Role::Shopper);
-    let items = service::history(&state.db, auth.org_id, scope, id.into_inner())
+    let id = id.into_inner();
+    let items = service::history(&state.db, auth.org_id, scope, id)
         .await?
         .into_iter()
         .map(|t| HistoryEntry::new(t, show_actor))
         .collect();
-    Ok(web::Json(HistoryResponse { items }))
+    let appeals = crate::improvement::appeals::of_report(&state.db, auth.org_id, id)
+        .await?
+        .into_iter()
+        .map(|a| AppealHistoryEntry::new(a, show_actor))
+        .collect();
+    Ok(web::Json(HistoryResponse { items, appeals }))
 }

@@ -191,7 +191,6 @@ async fn ok(app: &TestApp, method: &str, path: &str, token: &str, body: Option<V
     answer
 }
 
-/// Drives every kind of state change once (and the report through its whole workflow).
 /// An action plan through its whole life: opened by hand, planned, done, reopened, planned
 /// and done again, verified; and an action of another plan overdue (found by the sweep).
 async fn action_plan_steps(w: &World) {
@@ -262,6 +261,44 @@ async fn action_plan_steps(w: &World) {
     );
 }
 
+/// A released report appealed twice: upheld, then amended.
+async fn appeal_steps(w: &World) {
+    let app = &w.app;
+    let mut body = report(w);
+    set_answer(&mut body, "greeted", json!({"value": false}));
+    let released = crate::aggregates::approved(w, &body).await;
+    let id = released["id"].as_str().unwrap().to_string();
+    let m = app.create_user(&w.admin_token, "manager").await;
+    app.assign_locations(&w.admin_token, &m.id, &[&w.location_id])
+        .await;
+    let manager = app.access_token(&m).await;
+    for (decision, answers) in [
+        ("uphold", json!([])),
+        ("amend", json!([{"question": "greeted", "value": true}])),
+    ] {
+        let appeal = ok(
+            app,
+            "POST",
+            &format!("/api/v1/reports/{id}/appeals"),
+            &manager,
+            Some(json!({"questions": ["greeted"], "reason": "camera"})),
+        )
+        .await;
+        ok(
+            app,
+            "POST",
+            &format!(
+                "/api/v1/appeals/{}/decision",
+                appeal["id"].as_str().unwrap()
+            ),
+            &w.admin_token,
+            Some(json!({"decision": decision, "note": "seen", "answers": answers})),
+        )
+        .await;
+    }
+}
+
+/// Drives every kind of state change once (and the report through its whole workflow).
 async fn every_change(w: &World) {
     let app = &w.app;
     let admin = &w.admin_token;
@@ -445,6 +482,7 @@ async fn every_change(w: &World) {
     )
     .await;
     action_plan_steps(w).await;
+    appeal_steps(w).await;
 }
 
 #[actix_web::test]
@@ -536,7 +574,14 @@ async fn every_event_type_arrives_signed_and_the_feed_has_the_same_events_in_ord
         .iter()
         .filter(|e| e.type_ == "location.verdict_changed")
         .collect();
-    assert_eq!(verdicts.len(), 2, "released, then withdrawn: {verdicts:?}");
+    // The workflow's report: released, then withdrawn (then an appealed one moved it: the
+    // release of a zero-mile visit, and its amendment).
+    assert_eq!(verdicts.len(), 4, "{verdicts:?}");
+    assert_eq!(verdicts[2].data["report_id"], verdicts[3].data["report_id"]);
+    assert_eq!(
+        verdicts[2].data["verdict"],
+        verdicts[3].data["previous_verdict"]
+    );
     assert_eq!(verdicts[0].data["previous_verdict"], "insufficient_data");
     assert_ne!(verdicts[0].data["verdict"], "insufficient_data");
     assert_eq!(verdicts[1].data["verdict"], "insufficient_data");

@@ -5,6 +5,7 @@
 mod action_plans;
 mod aggregates;
 mod aggregates_property;
+mod appeals;
 mod attachments;
 mod auth;
 mod backup;

@@ -77,6 +77,18 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Admin, Reviewer, Analyst], Never),
     ),
     (
+        "GET /api/v1/appeals",
+        Restricted(&[Admin, Reviewer, Manager], Scope("actions:read")),
+    ),
+    (
+        "GET /api/v1/appeals/{id}",
+        Restricted(&[Admin, Reviewer, Manager], Scope("actions:read")),
+    ),
+    (
+        "POST /api/v1/appeals/{id}/decision",
+        Restricted(&[Admin, Reviewer], Never),
+    ),
+    (
         "GET /api/v1/attachments/{id}",
         Restricted(ALL_ROLES, Scope("reports:read")),
     ),
@@ -213,6 +225,10 @@ const TABLE: &[(&str, Access)] = &[
     (
         "PUT /api/v1/reports/{id}",
         Restricted(&[Shopper], Scope("reports:write")),
+    ),
+    (
+        "POST /api/v1/reports/{id}/appeals",
+        Restricted(&[Manager], Never),
     ),
     (
         "GET /api/v1/reports/{id}/attachments",
