@@ -241,6 +241,9 @@ pub async fn list_appeals(
 }
 
 /// One appeal.
+///
+/// The disputed answers, the reason, and the decision once made (for an amendment, the
+/// revision it made). Same readers as `GET /appeals`.
 #[utoipa::path(
     operation_id = "get_appeal",
     tag = "appeals",
