@@ -162,8 +162,8 @@ pub struct ChangesReport {
     pub earlier: (NaiveDate, NaiveDate),
     pub organization: Movement,
     pub regions: Vec<RegionMovement>,
-    /// In the order asked for.
-    pub locations: Vec<LocationMovement>,
+    /// In the order asked for, each with its key in that order (see [`Order::key`]).
+    pub locations: Vec<(String, LocationMovement)>,
 }
 
 /// The earlier period of `range` for `comparison`, refused when it cannot be computed or
@@ -277,7 +277,7 @@ pub async fn changes(
         earlier,
         organization: Movement::between(&total.0, &total.1, &rule),
         regions,
-        locations: keyed.into_iter().map(|(_, r)| r).collect(),
+        locations: keyed,
     })
 }
 

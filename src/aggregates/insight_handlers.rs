@@ -150,9 +150,9 @@ pub async fn list_changes(
     let rows = report
         .locations
         .into_iter()
-        .filter(|r| !only_significant || order.significant(&r.movement))
-        .map(|r| (order.key(&r.movement, &r.location.code), r))
-        .filter(|(key, _)| page.after_key(key))
+        .filter(|(key, r)| {
+            page.after_key(key) && (!only_significant || order.significant(&r.movement))
+        })
         .take(page.fetch() as usize)
         .collect();
     let listed = page.page(

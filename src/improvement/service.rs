@@ -317,7 +317,7 @@ pub async fn list(
             let exhausted = (plans.len() as i64) < round;
             cursor = plans.last().map(|p| p.id).or(cursor);
             let ids: Vec<LocationId> = plans.iter().map(|p| p.location_id).collect();
-            let mut places = locations::find_all(conn, org, &ids)?;
+            let places = locations::find_all(conn, org, &ids)?;
             for plan in plans {
                 let Some(location) = places.get(&plan.location_id).cloned() else {
                     continue;
@@ -334,7 +334,6 @@ pub async fn list(
                     return Ok(out);
                 }
             }
-            places.clear();
             if exhausted {
                 return Ok(out);
             }
