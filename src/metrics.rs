@@ -2,8 +2,8 @@
 //! Each application owns its registry, so several instances in one process never mix.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::db::PoolState;
@@ -14,6 +14,10 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    statements: IntCounter,
+    /// Held while the statement counter catches up with the pool's count, so two scrapes
+    /// at once do not both add the same statements.
+    catching_up: std::sync::Mutex<()>,
     uploads_in_flight: IntGauge,
     webhooks: crate::events::worker::WebhookMetrics,
 }
@@ -53,6 +57,11 @@ impl Metrics {
         .expect("valid metric definition");
         let pool_max = IntGauge::new("db_pool_max_connections", "Largest size of the pool")
             .expect("valid metric definition");
+        let statements = IntCounter::new(
+            "db_statements_total",
+            "Statements the server ran on the database (BEGIN and COMMIT included)",
+        )
+        .expect("valid metric definition");
         let uploads_in_flight = IntGauge::new(
             "uploads_in_flight",
             "Attachment uploads holding a place in the upload gate now",
@@ -92,6 +101,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
+            Box::new(statements.clone()),
             Box::new(uploads_in_flight.clone()),
             Box::new(webhooks.attempts.clone()),
             Box::new(webhooks.lag.clone()),
@@ -107,6 +117,8 @@ impl Metrics {
             latency,
             pool_connections,
             pool_max,
+            statements,
+            catching_up: std::sync::Mutex::new(()),
             uploads_in_flight,
             webhooks,
         }
@@ -138,6 +150,14 @@ impl Metrics {
             .with_label_values(&["in_use"])
             .set(open - idle);
         self.pool_max.set(i64::from(pool.max_size));
+        {
+            let _turn = self
+                .catching_up
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.statements
+                .inc_by(pool.statements.saturating_sub(self.statements.get()));
+        }
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for the text format.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
@@ -176,6 +196,7 @@ mod tests {
                 max_size: 10,
                 connections: 3,
                 idle: 2,
+                statements: 7,
             },
             4,
         );
@@ -186,5 +207,6 @@ mod tests {
         assert!(text.contains("secondmile_http_request_duration_seconds_bucket"));
         assert!(text.contains(r#"secondmile_db_pool_connections{state="in_use"} 1"#));
         assert!(text.contains("secondmile_db_pool_max_connections 10"));
+        assert!(text.contains("secondmile_db_statements_total 7"));
     }
 }

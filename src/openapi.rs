@@ -313,6 +313,7 @@ const LINKS: &LinkTable = &[
         &[
             ("GetAppeal", "get_appeal", "id", "id"),
             ("ReviewAppeal", "review_appeal", "id", "id"),
+            ("UploadEvidence", "upload_appeal_evidence", "id", "id"),
         ],
     ),
     (

@@ -116,6 +116,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(appeals::list_appeals)
                 .service(appeals::get_appeal)
                 .service(appeals::review_appeal)
+                .service(appeals::upload_appeal_evidence)
+                .service(appeals::download_appeal_evidence)
                 .service(organization::get_organization_settings)
                 .service(organization::put_organization_settings)
                 .service(events::feed)

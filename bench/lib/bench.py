@@ -13,9 +13,10 @@ import ingest
 import longpoll
 import startup
 import hq
+import statements
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SECTIONS = ("ingest", "longpoll", "startup", "hq")
+SECTIONS = ("ingest", "longpoll", "startup", "hq", "statements")
 
 
 def command(*args):
@@ -79,6 +80,10 @@ def main():
             lines += longpoll.table(results)
         elif section == "startup":
             lines += startup.run(args.binary, args.quick)
+        elif section == "statements":
+            results = each_backend(lambda label, url, path: statements.run(args.binary, label, url, args.quick),
+                                   "bench.db")
+            lines += statements.table(results)
         elif section == "hq":
             lines += hq.run(args.binary, os.environ["SECONDMILE_BENCH_POSTGRES_URL"], args.quick)
         print("\n".join(lines[first:]), flush=True)

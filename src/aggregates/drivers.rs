@@ -162,7 +162,8 @@ pub async fn drivers(
         None => (None, None),
         Some(me) => {
             let (id, region) = (me.id, me.region.clone());
-            let peers: Vec<LocationId> = locations
+            // A set: every rollup row is looked up in it.
+            let peers: std::collections::HashSet<LocationId> = locations
                 .iter()
                 .filter(|l| l.id != id && (region.is_none() || l.region == region))
                 .map(|l| l.id)

@@ -8,6 +8,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::content::{self, MediaType};
 use super::dto::{AttachmentResponse, AttachmentStatus};
+use super::gate::Entry;
 use super::service::{self, AttachmentError, DownloadError, Upload, Uploaded};
 use super::staging::Staged;
 use crate::auth::AuthUser;
@@ -59,6 +60,106 @@ impl From<AttachmentError> for ApiError {
     }
 }
 
+/// The largest file accepted, in bytes.
+pub(crate) fn upload_limit(state: &AppState) -> usize {
+    usize::try_from(state.attachments.max_bytes).unwrap_or(usize::MAX)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("a file has at most {limit} bytes"),
+    )
+}
+
+/// What a file upload's head says: the declared type (`None` for
+/// `application/octet-stream`: the first bytes decide) and the `Content-Digest`; a declared
+/// length over `limit` is refused before the body is read.
+pub(crate) fn upload_head(
+    req: &HttpRequest,
+    limit: usize,
+) -> Result<(Option<MediaType>, Option<[u8; 32]>), ApiError> {
+    // `application/octet-stream` (what many HTTP clients send for raw bytes) lets the file's
+    // first bytes say which type it is.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            if content::is_octet_stream(v) {
+                Some(None)
+            } else {
+                MediaType::from_content_type(v).map(Some)
+            }
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "a file is image/jpeg, image/png, image/heic, image/webp or application/pdf \
+                 (or application/octet-stream, its type then read from its first bytes)",
+            )
+        })?;
+    let digest = match req.headers().get("content-digest") {
+        None => None,
+        Some(value) => {
+            let text = value.to_str().map_err(|_| {
+                ApiError::bad_request(ErrorCode::InvalidRequest, "Content-Digest is ASCII")
+            })?;
+            content::content_digest_sha256(text)
+                .map_err(|m| ApiError::bad_request(ErrorCode::InvalidRequest, m))?
+        }
+    };
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(too_large(limit));
+    }
+    Ok((declared, digest))
+}
+
+/// A place in the upload gate for `caller`, or 429.
+pub(crate) fn enter_gate(state: &AppState, caller: uuid::Uuid) -> Result<Entry, ApiError> {
+    state.uploads.enter(caller).ok_or_else(|| {
+        ApiError::too_many_requests(std::time::Duration::from_secs(1))
+            .with_detail("too many uploads at once; retry in 1 s")
+    })
+}
+
+/// Streams a body to a staging file, refusing it once it passes `limit` bytes.
+pub(crate) async fn stage_body(
+    state: &AppState,
+    mut body: web::Payload,
+    limit: usize,
+) -> Result<Staged, ApiError> {
+    let unreadable = |e: std::io::Error| -> ApiError {
+        AttachmentError::Storage(object_store::Error::Generic {
+            store: "staging",
+            source: Box::new(e),
+        })
+        .into()
+    };
+    let mut staged = Staged::create(&state.storage.staging_dir()).map_err(unreadable)?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                ErrorCode::UnreadableBody,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if staged.len() + chunk.len() as u64 > limit as u64 {
+            return Err(too_large(limit));
+        }
+        staged.append(&chunk).map_err(unreadable)?;
+    }
+    Ok(staged)
+}
+
 /// Upload a photo or receipt of a report.
 ///
 /// The raw file is the body (`image/jpeg`, `image/png`, `image/heic`, `image/webp` or
@@ -108,89 +209,21 @@ pub async fn upload_attachment(
     auth: AuthUser,
     state: web::Data<AppState>,
     path: web::Path<(ReportId, AttachmentId)>,
-    mut body: web::Payload,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require_submitter(&auth)?;
     let (report_id, id) = path.into_inner();
-    // `application/octet-stream` (what many HTTP clients send for raw bytes) lets the file's
-    // first bytes say which type it is.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            if content::is_octet_stream(v) {
-                Some(None)
-            } else {
-                MediaType::from_content_type(v).map(Some)
-            }
-        })
-        .ok_or_else(|| {
-            ApiError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::UnsupportedMediaType,
-                "a file is image/jpeg, image/png, image/heic, image/webp or application/pdf \
-                 (or application/octet-stream, its type then read from its first bytes)",
-            )
-        })?;
-    let digest = match req.headers().get("content-digest") {
-        None => None,
-        Some(value) => {
-            let text = value.to_str().map_err(|_| {
-                ApiError::bad_request(ErrorCode::InvalidRequest, "Content-Digest is ASCII")
-            })?;
-            content::content_digest_sha256(text)
-                .map_err(|m| ApiError::bad_request(ErrorCode::InvalidRequest, m))?
-        }
-    };
-    let limit = usize::try_from(state.attachments.max_bytes).unwrap_or(usize::MAX);
-    let too_large = || {
-        ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PayloadTooLarge,
-            format!("a file has at most {limit} bytes"),
-        )
-    };
-    if req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > limit)
-    {
-        return Err(too_large());
-    }
+    let limit = upload_limit(&state);
+    let (declared, digest) = upload_head(&req, limit)?;
     // Before any byte of the body is read: a place in the gate, then every check that needs
     // no body (the report, the id, the room left).
     let caller = match auth.principal {
         crate::auth::Principal::User { id, .. } => id.0,
         crate::auth::Principal::Client { id } => id.0,
     };
-    let _entry = state.uploads.enter(caller).ok_or_else(|| {
-        ApiError::too_many_requests(std::time::Duration::from_secs(1))
-            .with_detail("too many uploads at once; retry in 1 s")
-    })?;
+    let _entry = enter_gate(&state, caller)?;
     let admitted = service::admit(&state.db, &auth, report_id, id).await?;
-    let unreadable = |e: std::io::Error| -> ApiError {
-        AttachmentError::Storage(object_store::Error::Generic {
-            store: "staging",
-            source: Box::new(e),
-        })
-        .into()
-    };
-    let mut staged = Staged::create(&state.storage.staging_dir()).map_err(unreadable)?;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
-                ErrorCode::UnreadableBody,
-                format!("the body could not be read: {e}"),
-            )
-        })?;
-        if staged.len() + chunk.len() as u64 > limit as u64 {
-            return Err(too_large());
-        }
-        staged.append(&chunk).map_err(unreadable)?;
-    }
+    let staged = stage_body(&state, body, limit).await?;
     let upload = Upload {
         declared,
         digest,
@@ -372,6 +405,38 @@ pub async fn download_attachment(
 ) -> Result<HttpResponse, ApiError> {
     let scope = visibility(&auth)?;
     let file = service::downloadable(&state.db, auth.org_id, scope, id.into_inner()).await?;
+    serve_file(
+        &req,
+        &state,
+        &StoredFile {
+            key: &file.storage_key,
+            media_type: &file.media_type,
+            sha256: &file.sha256,
+            size: file.size,
+            name: file.id.to_string(),
+        },
+    )
+    .await
+}
+
+/// A stored file to send.
+pub(crate) struct StoredFile<'a> {
+    pub key: &'a str,
+    pub media_type: &'a str,
+    /// Hex SHA-256 of the stored bytes: the ETag.
+    pub sha256: &'a str,
+    pub size: i64,
+    /// The download's file name, without its extension.
+    pub name: String,
+}
+
+/// Sends a stored file with its type, an `ETag` for `If-None-Match`, and one byte range
+/// (`Range`, `If-Range`) so an interrupted download resumes.
+pub(crate) async fn serve_file(
+    req: &HttpRequest,
+    state: &AppState,
+    file: &StoredFile<'_>,
+) -> Result<HttpResponse, ApiError> {
     let etag = format!("\"{}\"", file.sha256);
     let cache = (header::CACHE_CONTROL, "private, max-age=3600");
     if names(req.headers().get(header::IF_NONE_MATCH), &etag, true) {
@@ -381,7 +446,7 @@ pub async fn download_attachment(
             .finish());
     }
     let size = u64::try_from(file.size).unwrap_or(0);
-    let range = wanted_range(&req, &etag, size).map_err(|()| {
+    let range = wanted_range(req, &etag, size).map_err(|()| {
         ApiError::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
             ErrorCode::RangeNotSatisfiable,
@@ -396,7 +461,7 @@ pub async fn download_attachment(
     let stream = if end > start {
         state
             .storage
-            .stream(&file.storage_key, start..end)
+            .stream(file.key, start..end)
             .await
             .map_err(|e| storage_failed(&e))?
             .map_err(|e| {
@@ -408,16 +473,16 @@ pub async fn download_attachment(
         futures_util::stream::empty().boxed_local()
     };
     let extension =
-        MediaType::from_content_type(&file.media_type).map_or("bin", MediaType::extension);
+        MediaType::from_content_type(file.media_type).map_or("bin", MediaType::extension);
     let mut response = HttpResponse::build(status);
     response
-        .content_type(file.media_type.as_str())
+        .content_type(file.media_type)
         .insert_header((header::ETAG, etag))
         .insert_header(cache)
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{}.{extension}\"", file.id),
+            format!("inline; filename=\"{}.{extension}\"", file.name),
         ))
         // Photos and PDFs are compressed already; a range is of the bytes as stored.
         .insert_header(ContentEncoding::Identity);

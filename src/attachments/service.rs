@@ -142,6 +142,64 @@ pub struct Upload {
     pub staged: Staged,
 }
 
+impl Upload {
+    /// The hex SHA-256 of the bytes as uploaded, checked against the client's
+    /// `Content-Digest`.
+    pub fn received(&mut self) -> Result<String, AttachmentError> {
+        let uploaded: [u8; 32] = self.staged.finish().map_err(staging_failed)?;
+        if self.digest.is_some_and(|d| d != uploaded) {
+            return Err(AttachmentError::DigestMismatch);
+        }
+        Ok(hex(&uploaded))
+    }
+}
+
+/// A file in the storage: what its bytes are, and where.
+pub struct Kept {
+    pub media_type: MediaType,
+    /// Bytes as stored.
+    pub size: i64,
+    /// Hex SHA-256 of the bytes as stored.
+    pub sha256: String,
+    pub key: String,
+}
+
+/// Stores an upload's bytes under `{prefix}/{sha256}`: its first bytes decide its type (a
+/// client, or a generated one, that names one accepted type for another still stores a file
+/// of the type it is), and JPEG metadata is removed first. At most the gate's `processing`
+/// files are held in memory at a time.
+pub async fn keep(
+    storage: &Storage,
+    gate: &UploadGate,
+    upload: Upload,
+    prefix: &str,
+) -> Result<Kept, AttachmentError> {
+    let shown = MediaType::sniff(upload.staged.head());
+    let media_type = match (shown, upload.declared) {
+        (Some(shown), _) => shown,
+        (None, None) => return Err(AttachmentError::Unrecognised),
+        (None, Some(declared)) => {
+            return Err(AttachmentError::TypeMismatch {
+                declared: declared.as_str(),
+            });
+        }
+    };
+    let _turn = gate.processing().await;
+    let bytes = Bytes::from(upload.staged.read().map_err(staging_failed)?);
+    drop(upload.staged);
+    let stored = content::strip_metadata(media_type, bytes).map_err(AttachmentError::Damaged)?;
+    let sha256 = hex(&Sha256::digest(&stored));
+    let key = format!("{prefix}/{sha256}");
+    let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
+    storage.put(&key, stored).await?;
+    Ok(Kept {
+        media_type,
+        size,
+        sha256,
+        key,
+    })
+}
+
 /// Stores an admitted file, idempotently on its id: the file is stored first, then its
 /// row, so a row always has its file (a file without a row, after a crash, is found by the
 /// sweeper). A file refused at the row (a concurrent upload took the last place) is
@@ -159,11 +217,7 @@ pub async fn upload(
         revision,
         target,
     } = admitted;
-    let uploaded: [u8; 32] = upload.staged.finish().map_err(staging_failed)?;
-    if upload.digest.is_some_and(|d| d != uploaded) {
-        return Err(AttachmentError::DigestMismatch);
-    }
-    let uploaded_hex = hex(&uploaded);
+    let uploaded_hex = upload.received()?;
     let named = match target {
         Target::Stored(existing) => {
             return if existing.report_id == report_id && existing.uploaded_sha256 == uploaded_hex {
@@ -175,40 +229,24 @@ pub async fn upload(
         Target::New(named) => named,
     };
     let id = named.id;
-    let shown = MediaType::sniff(upload.staged.head());
-    // The bytes decide: a client (or a generated one) that names one accepted type for another
-    // still stores a file of the type it is, served as that type.
-    let media_type = match (shown, upload.declared) {
-        (Some(shown), _) => shown,
-        (None, None) => return Err(AttachmentError::Unrecognised),
-        (None, Some(declared)) => {
-            return Err(AttachmentError::TypeMismatch {
-                declared: declared.as_str(),
-            });
-        }
-    };
-    let (key, size, stored_hex) = {
-        let _turn = gate.processing().await;
-        let bytes = Bytes::from(upload.staged.read().map_err(staging_failed)?);
-        drop(upload.staged);
-        let stored =
-            content::strip_metadata(media_type, bytes).map_err(AttachmentError::Damaged)?;
-        let stored_hex = hex(&Sha256::digest(&stored));
-        let key = format!("orgs/{org}/attachments/{id}/{stored_hex}");
-        let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
-        storage.put(&key, stored).await?;
-        (key, size, stored_hex)
-    };
+    let kept = keep(
+        storage,
+        gate,
+        upload,
+        &format!("orgs/{org}/attachments/{id}"),
+    )
+    .await?;
+    let key = kept.key.clone();
     let attachment = Attachment {
         id,
         org_id: org,
         report_id,
         revision,
-        media_type: media_type.as_str().to_string(),
-        size,
-        sha256: stored_hex,
+        media_type: kept.media_type.as_str().to_string(),
+        size: kept.size,
+        sha256: kept.sha256,
         uploaded_sha256: uploaded_hex.clone(),
-        storage_key: key.clone(),
+        storage_key: kept.key,
         question: named.question,
         shows_staff: named.shows_staff,
         created_at: db.now(),
@@ -262,7 +300,7 @@ pub async fn upload(
 
 /// Deletes a file whose row was refused, unless a row names its key (the same bytes under
 /// the same id, stored by a concurrent upload). A failure is left to the sweeper.
-async fn forget(db: &Db, storage: &Storage, key: String) {
+pub async fn forget(db: &Db, storage: &Storage, key: String) {
     let keys = vec![key.clone()];
     let named = db
         .run(move |conn| Ok::<_, DbError>(store::existing_keys(conn, &keys)?))

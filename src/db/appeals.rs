@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::appeals;
 use super::{DbConn, bad_data, utc};
 use crate::ids::{AppealId, LocationId, OrgId, ReportId, UserId};
-use crate::improvement::appeal::{Appeal, AppealStatus};
+use crate::improvement::appeal::{Appeal, AppealStatus, Evidence};
 
 #[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = appeals)]
@@ -25,6 +25,12 @@ struct AppealRow {
     decided_by: Option<UserId>,
     decided_at: Option<NaiveDateTime>,
     decision_note: Option<String>,
+    evidence_key: Option<String>,
+    evidence_media_type: Option<String>,
+    evidence_size: Option<i64>,
+    evidence_sha256: Option<String>,
+    evidence_uploaded_sha256: Option<String>,
+    evidence_at: Option<NaiveDateTime>,
 }
 
 impl AppealRow {
@@ -44,10 +50,42 @@ impl AppealRow {
             decided_by: a.decided_by,
             decided_at: a.decided_at.map(|t| t.naive_utc()),
             decision_note: a.decision_note.clone(),
+            evidence_key: a.evidence.as_ref().map(|e| e.storage_key.clone()),
+            evidence_media_type: a.evidence.as_ref().map(|e| e.media_type.clone()),
+            evidence_size: a.evidence.as_ref().map(|e| e.size),
+            evidence_sha256: a.evidence.as_ref().map(|e| e.sha256.clone()),
+            evidence_uploaded_sha256: a.evidence.as_ref().map(|e| e.uploaded_sha256.clone()),
+            evidence_at: a.evidence.as_ref().map(|e| e.attached_at.naive_utc()),
         }
     }
 
     fn into_appeal(self) -> QueryResult<Appeal> {
+        let evidence = match (
+            self.evidence_key,
+            self.evidence_media_type,
+            self.evidence_size,
+            self.evidence_sha256,
+            self.evidence_uploaded_sha256,
+            self.evidence_at,
+        ) {
+            (None, None, None, None, None, None) => None,
+            (
+                Some(storage_key),
+                Some(media_type),
+                Some(size),
+                Some(sha256),
+                Some(uploaded_sha256),
+                Some(at),
+            ) => Some(Evidence {
+                storage_key,
+                media_type,
+                size,
+                sha256,
+                uploaded_sha256,
+                attached_at: utc(at),
+            }),
+            _ => return Err(bad_data("an appeal's evidence is stored in part".into())),
+        };
         Ok(Appeal {
             id: self.id,
             org_id: self.org_id,
@@ -64,6 +102,7 @@ impl AppealRow {
             decided_by: self.decided_by,
             decided_at: self.decided_at.map(utc),
             decision_note: self.decision_note,
+            evidence,
         })
     }
 }
@@ -159,4 +198,42 @@ pub fn decide(conn: &mut DbConn, appeal: &Appeal) -> QueryResult<bool> {
     ))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Attaches the evidence of an open appeal that has none: `false` when the appeal was
+/// decided or given a file meanwhile (one conditional update holds both rules).
+pub fn attach_evidence(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: AppealId,
+    evidence: &Evidence,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        appeals::table
+            .filter(appeals::org_id.eq(org))
+            .filter(appeals::id.eq(id))
+            .filter(appeals::status.eq(AppealStatus::Open))
+            .filter(appeals::evidence_key.is_null()),
+    )
+    .set((
+        appeals::evidence_key.eq(&evidence.storage_key),
+        appeals::evidence_media_type.eq(&evidence.media_type),
+        appeals::evidence_size.eq(evidence.size),
+        appeals::evidence_sha256.eq(&evidence.sha256),
+        appeals::evidence_uploaded_sha256.eq(&evidence.uploaded_sha256),
+        appeals::evidence_at.eq(evidence.attached_at.naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Which of `keys` (storage keys, of any organization) an appeal names as its evidence.
+pub fn evidence_keys(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<String>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    appeals::table
+        .filter(appeals::evidence_key.eq_any(keys))
+        .select(appeals::evidence_key.assume_not_null())
+        .load(conn)
 }

@@ -104,14 +104,16 @@ pub fn received_for(
         .load(conn)
 }
 
-/// Which of `keys` (a batch of storage keys, of any organization) have a row: what the
-/// sweeper keeps.
+/// Which of `keys` (a batch of storage keys, of any organization) have a row, a report's
+/// attachment or an appeal's evidence: what the sweeper keeps.
 pub fn existing_keys(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<String>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    attachments::table
+    let mut found: Vec<String> = attachments::table
         .filter(attachments::storage_key.eq_any(keys))
         .select(attachments::storage_key)
-        .load(conn)
+        .load(conn)?;
+    found.extend(super::appeals::evidence_keys(conn, keys)?);
+    Ok(found)
 }

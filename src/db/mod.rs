@@ -40,7 +40,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use liveness::Liveness;
+use liveness::{Liveness, Statements};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -185,6 +185,7 @@ pub struct ConnectionManager {
     /// creating it, so a file deleted while the server runs is an unreachable database,
     /// never silently a new empty one.
     opened: std::sync::atomic::AtomicBool,
+    statements: Statements,
 }
 
 impl ConnectionManager {
@@ -192,6 +193,7 @@ impl ConnectionManager {
         ConnectionManager {
             url,
             opened: std::sync::atomic::AtomicBool::new(false),
+            statements: Statements::default(),
         }
     }
 
@@ -199,12 +201,13 @@ impl ConnectionManager {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
-                conn.set_instrumentation(Liveness::default());
+                conn.set_instrumentation(Liveness::counting(self.statements.clone()));
                 Ok(DbConn::Pg(conn))
             }
             DatabaseUrl::Sqlite(path) => {
                 use std::sync::atomic::Ordering;
-                let conn = sqlite_file::open(path, self.opened.load(Ordering::Acquire))?;
+                let mut conn = sqlite_file::open(path, self.opened.load(Ordering::Acquire))?;
+                conn.set_instrumentation(Liveness::counting(self.statements.clone()));
                 self.opened.store(true, Ordering::Release);
                 Ok(DbConn::Sqlite(conn))
             }
@@ -511,6 +514,8 @@ pub struct PoolState {
     pub max_size: u32,
     pub connections: u32,
     pub idle: u32,
+    /// Statements run since the pool opened.
+    pub statements: u64,
 }
 
 /// The handle the rest of the application holds: a pool plus the knowledge of which
@@ -529,6 +534,8 @@ pub struct Db {
     /// sleeps, which left some requests waiting most of a second under load).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     queue: std::sync::Arc<std::sync::Mutex<Vec<Box<dyn group_commit::Job>>>>,
+    /// Statements every connection of the pool ran.
+    statements: Statements,
 }
 
 impl fmt::Debug for Db {
@@ -542,6 +549,7 @@ impl Db {
     /// at start-up with the driver's own message.
     pub fn connect(config: &DatabaseConfig) -> Result<Self, ConnectError> {
         let manager = ConnectionManager::new(config.url.clone());
+        let statements = manager.statements.clone();
         // Opening one connection first reports the real error at once instead of r2d2's
         // generic timeout after `connection_timeout`.
         drop(manager.connect()?);
@@ -561,6 +569,7 @@ impl Db {
             writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
             queue: std::sync::Arc::new(std::sync::Mutex::new(Vec::new())),
             clock: Clock::system(),
+            statements,
         })
     }
 
@@ -600,6 +609,7 @@ impl Db {
             max_size: self.pool.max_size(),
             connections: state.connections,
             idle: state.idle_connections,
+            statements: self.statements.count(),
         }
     }
 

@@ -481,6 +481,12 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
         decision_note -> Nullable<Text>,
+        evidence_key -> Nullable<Text>,
+        evidence_media_type -> Nullable<Text>,
+        evidence_size -> Nullable<BigInt>,
+        evidence_sha256 -> Nullable<Text>,
+        evidence_uploaded_sha256 -> Nullable<Text>,
+        evidence_at -> Nullable<Timestamp>,
     }
 }
 

@@ -71,6 +71,22 @@ pub struct Appeal {
     pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+    /// The file the appellant attached (a receipt, a rota), if any.
+    pub evidence: Option<Evidence>,
+}
+
+/// An appeal's evidence: one file, stored as a report's attachments are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub storage_key: String,
+    pub media_type: String,
+    /// Bytes as stored.
+    pub size: i64,
+    /// Hex SHA-256 of the bytes as stored.
+    pub sha256: String,
+    /// Hex SHA-256 of the bytes as uploaded (what a retry is compared with).
+    pub uploaded_sha256: String,
+    pub attached_at: DateTime<Utc>,
 }
 
 /// Whether a report released at `released_at` may still be appealed at `now` within a

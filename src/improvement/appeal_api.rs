@@ -1,13 +1,15 @@
 //! Endpoints of appeals.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::appeal::{Appeal, AppealDecision, AppealStatus};
-use super::appeals::{self, AppealError, Reader};
+use super::appeals::{self, AppealError, Attached, Reader};
+use crate::attachments::handlers as files;
+use crate::attachments::service::Upload;
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -37,6 +39,14 @@ impl From<AppealError> for ApiError {
                 ApiError::conflict(ErrorCode::InvalidTransition, detail)
                     .with_current_status(current.as_str())
             }
+            AppealError::NotAppellant => ApiError::forbidden(detail),
+            AppealError::EvidenceExists => {
+                ApiError::conflict(ErrorCode::IdempotencyMismatch, detail)
+            }
+            AppealError::NoEvidence => {
+                ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
+            }
+            AppealError::File(e) => e.into(),
             AppealError::Db(e) => e.into(),
         }
     }
@@ -111,6 +121,22 @@ pub struct AppealResponse {
     pub decided_at: Option<DateTime<Utc>>,
     #[schema(required = true)]
     pub decision_note: Option<String>,
+    /// The file the manager attached (`PUT /appeals/{id}/evidence`), if any.
+    #[schema(required = true)]
+    pub evidence: Option<EvidenceResponse>,
+}
+
+/// An appeal's evidence: a receipt, a rota.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceResponse {
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    /// Bytes as stored (JPEG metadata removed).
+    pub size: i64,
+    /// Hex SHA-256 of the bytes as stored.
+    #[schema(min_length = 64, max_length = 64)]
+    pub sha256: String,
+    pub attached_at: DateTime<Utc>,
 }
 
 impl From<Appeal> for AppealResponse {
@@ -129,6 +155,12 @@ impl From<Appeal> for AppealResponse {
             decided_by: a.decided_by,
             decided_at: a.decided_at,
             decision_note: a.decision_note,
+            evidence: a.evidence.map(|e| EvidenceResponse {
+                media_type: e.media_type,
+                size: e.size,
+                sha256: e.sha256,
+                attached_at: e.attached_at,
+            }),
         }
     }
 }
@@ -314,4 +346,151 @@ pub async fn review_appeal(
     )
     .await?;
     Ok(web::Json(appeal.into()))
+}
+
+/// Attach evidence to an appeal.
+///
+/// The manager who appealed attaches one file while the appeal is open: a receipt, a rota.
+/// The raw file is the body, as for a report's photos (`image/jpeg`, `image/png`,
+/// `image/heic`, `image/webp`, `application/pdf`, or `application/octet-stream`); its first
+/// bytes decide its type, JPEG metadata is removed before it is stored, and an optional
+/// `Content-Digest` (`sha-256=:BASE64:`) is checked. The same bytes again answer 200 (a
+/// retry); another file 409 `idempotency_mismatch`. The manager who appealed only.
+#[utoipa::path(
+    operation_id = "upload_appeal_evidence",
+    tag = "appeals",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "appeal id"),
+        ("Content-Digest" = Option<String>, Header, description = "`sha-256=:BASE64:` of the body"),
+    ),
+    request_body(
+        description = "The file",
+        content(
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/heic"),
+            (Vec<u8> = "image/webp"),
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/octet-stream"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Stored: the appeal with its evidence", body = AppealResponse),
+        (status = 200, description = "The same file was already stored", body = AppealResponse),
+        (status = 400, description = "The body does not match its `Content-Digest` (`digest_mismatch`), or the header is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a manager, or not the manager who appealed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such appeal at a location the manager manages", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The appeal has another file (`idempotency_mismatch`), or it was decided (`invalid_transition`, with `current_status`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than `SECONDMILE_MAX_ATTACHMENT_BYTES` (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not one of the accepted types (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The bytes are of no accepted type (`type_mismatch`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uploads at once; retry after `Retry-After` seconds (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+#[put("/appeals/{id}/evidence")]
+pub async fn upload_appeal_evidence(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<AppealId>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_role(&[Role::Manager])?;
+    let me = auth
+        .user_id()
+        .ok_or_else(|| ApiError::forbidden("this needs a manager"))?;
+    let limit = files::upload_limit(&state);
+    let (declared, digest) = files::upload_head(&req, limit)?;
+    let _entry = files::enter_gate(&state, me.0)?;
+    let appeal = appeals::admit_evidence(&state.db, auth.org_id, me, id.into_inner()).await?;
+    let staged = files::stage_body(&state, body, limit).await?;
+    let upload = Upload {
+        declared,
+        digest,
+        staged,
+    };
+    Ok(
+        match appeals::attach_evidence(&state.db, &state.storage, &state.uploads, appeal, upload)
+            .await?
+        {
+            Attached::Created(a) => HttpResponse::Created().json(AppealResponse::from(a)),
+            Attached::Replayed(a) => HttpResponse::Ok().json(AppealResponse::from(a)),
+        },
+    )
+}
+
+/// Download an appeal's evidence.
+///
+/// The file as stored, with its type, an `ETag` for `If-None-Match` and one byte range
+/// (`Range`, `If-Range`). Admins and reviewers (who decide the appeal) and managers of the
+/// appeal's location: a rota names staff, so integration clients do not get it.
+#[utoipa::path(
+    operation_id = "download_appeal_evidence",
+    tag = "appeals",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "appeal id"),
+        ("Range" = Option<String>, Header, description = "`bytes=START-END`, `bytes=START-` or `bytes=-LENGTH`"),
+        ("If-Range" = Option<String>, Header, description = "the ETag: send the range only if the file is still this one"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag you have: 304 if unchanged"),
+    ),
+    responses(
+        (status = 200, description = "The whole file",
+            content(
+                (Vec<u8> = "image/jpeg"),
+                (Vec<u8> = "image/png"),
+                (Vec<u8> = "image/heic"),
+                (Vec<u8> = "image/webp"),
+                (Vec<u8> = "application/pdf"),
+            ),
+            headers(
+                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+                ("Cache-Control" = String, description = "`private, max-age=3600`"),
+                ("Content-Disposition" = String, description = "`inline` with a file name"),
+            )),
+        (status = 206, description = "The range asked for",
+            content(
+                (Vec<u8> = "image/jpeg"),
+                (Vec<u8> = "image/png"),
+                (Vec<u8> = "image/heic"),
+                (Vec<u8> = "image/webp"),
+                (Vec<u8> = "application/pdf"),
+            ),
+            headers(
+                ("Content-Range" = String, description = "`bytes START-END/SIZE`"),
+                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
+            )),
+        (status = 304, description = "`If-None-Match` names the file's ETag",
+            headers(("ETag" = String, description = "the SHA-256 of the file, quoted"))),
+        (status = 403, description = "Not an admin, a reviewer or a manager", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such appeal visible to the caller, or it has no evidence", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range lies outside the file (`range_not_satisfiable`; `Content-Range: bytes */SIZE`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/appeals/{id}/evidence")]
+pub async fn download_appeal_evidence(
+    req: HttpRequest,
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<AppealId>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_role(&[Role::Admin, Role::Reviewer, Role::Manager])?;
+    let reader = reader(&auth)?;
+    let (appeal, evidence) =
+        appeals::evidence(&state.db, auth.org_id, reader, id.into_inner()).await?;
+    files::serve_file(
+        &req,
+        &state,
+        &files::StoredFile {
+            key: &evidence.storage_key,
+            media_type: &evidence.media_type,
+            sha256: &evidence.sha256,
+            size: evidence.size,
+            name: format!("appeal-{}", appeal.id),
+        },
+    )
+    .await
 }

@@ -5,9 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use super::appeal::{Appeal, AppealDecision, AppealStatus, within_window};
+use super::appeal::{Appeal, AppealDecision, AppealStatus, Evidence, within_window};
 use crate::aggregates::rollup;
 use crate::aggregates::stats::VerdictRule;
+use crate::attachments::gate::UploadGate;
+use crate::attachments::service::{self as files, AttachmentError, Upload};
+use crate::attachments::storage::Storage;
 use crate::db::aggregates as rollups;
 use crate::db::appeals::{self as store, AppealFilter};
 use crate::db::reports as report_store;
@@ -36,6 +39,14 @@ pub enum AppealError {
     Decided { current: AppealStatus },
     #[error("the report is {current} now: it is no longer released", current = .current.as_str())]
     NotReleased { current: ReportStatus },
+    #[error("only the manager who appealed attaches its evidence")]
+    NotAppellant,
+    #[error("the appeal has another file as its evidence; an appeal has one")]
+    EvidenceExists,
+    #[error("the appeal has no evidence")]
+    NoEvidence,
+    #[error(transparent)]
+    File(#[from] AttachmentError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -144,6 +155,7 @@ pub async fn open(
             decided_by: None,
             decided_at: None,
             decision_note: None,
+            evidence: None,
         };
         if !store::insert(tx, &appeal)? {
             return Err(AppealError::Exists);
@@ -382,4 +394,98 @@ pub async fn decide(
         Ok(appeal)
     })
     .await
+}
+
+/// What an evidence upload did.
+pub enum Attached {
+    Created(Appeal),
+    /// The same bytes again: nothing changed.
+    Replayed(Appeal),
+}
+
+/// Checks what an evidence upload can be refused for before its body is read: the appeal is
+/// one the manager may see, they made it, and it is open (or has its file already: the body
+/// tells a retry from another file).
+pub async fn admit_evidence(
+    db: &Db,
+    org: OrgId,
+    manager: UserId,
+    id: AppealId,
+) -> Result<Appeal, AppealError> {
+    let appeal = get(db, org, Reader::Managed(manager), id).await?;
+    if appeal.appellant_id != manager {
+        return Err(AppealError::NotAppellant);
+    }
+    if appeal.evidence.is_none() && appeal.status != AppealStatus::Open {
+        return Err(AppealError::Decided {
+            current: appeal.status,
+        });
+    }
+    Ok(appeal)
+}
+
+/// Stores an admitted appeal's evidence: the file first, then the appeal names it in one
+/// conditional update (the appeal still open and without a file), so a row always has its
+/// file; a file the update refused is deleted at once unless an appeal names it.
+pub async fn attach_evidence(
+    db: &Db,
+    storage: &Storage,
+    gate: &UploadGate,
+    appeal: Appeal,
+    mut upload: Upload,
+) -> Result<Attached, AppealError> {
+    let uploaded = upload.received()?;
+    // A retry of the stored file, or another file.
+    let settled = |a: Appeal| match &a.evidence {
+        Some(e) if e.uploaded_sha256 == uploaded => Ok(Attached::Replayed(a)),
+        Some(_) => Err(AppealError::EvidenceExists),
+        None => Err(AppealError::Decided { current: a.status }),
+    };
+    if appeal.evidence.is_some() {
+        return settled(appeal);
+    }
+    let (org, id) = (appeal.org_id, appeal.id);
+    let kept = files::keep(storage, gate, upload, &format!("orgs/{org}/appeals/{id}")).await?;
+    let key = kept.key.clone();
+    let evidence = Evidence {
+        storage_key: kept.key,
+        media_type: kept.media_type.as_str().to_string(),
+        size: kept.size,
+        sha256: kept.sha256,
+        uploaded_sha256: uploaded.clone(),
+        attached_at: db.now(),
+    };
+    let outcome = db
+        .write(move |tx| {
+            let attached = store::attach_evidence(tx, org, id, &evidence)?;
+            let appeal = store::find(tx, org, id)?.ok_or(AppealError::NotFound)?;
+            Ok::<_, AppealError>((attached, appeal))
+        })
+        .await
+        .and_then(|(attached, appeal)| {
+            if attached {
+                Ok(Attached::Created(appeal))
+            } else {
+                settled(appeal)
+            }
+        });
+    if !matches!(outcome, Ok(Attached::Created(_))) {
+        files::forget(db, storage, key).await;
+    }
+    if let Ok(Attached::Created(a)) = &outcome {
+        tracing::info!(appeal = %a.id, "appeal evidence stored");
+    }
+    outcome
+}
+
+/// An appeal's evidence, for a reader who may see the appeal.
+pub async fn evidence(
+    db: &Db,
+    org: OrgId,
+    reader: Reader,
+    id: AppealId,
+) -> Result<(Appeal, Evidence), AppealError> {
+    let appeal = get(db, org, reader, id).await?;
+    let evidence = appeal.evidence.clone().ok_or(AppealError::NoEvidence)?;
+    Ok((appeal, evidence))
 }

@@ -79,6 +79,7 @@ async fn a_zero_mile_store_gets_a_plan_its_manager_works_and_hq_verifies() {
     plans_on(&w).await;
     // The first visit with staff on the phone is a critical failure: a plan of that cause.
     let first = approved(&w, &on_the_phone(&w)).await;
+    let mut visits = vec![first.clone()];
     let open = plans(&w, "").await;
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["cause"], "critical_failure");
@@ -88,7 +89,7 @@ async fn a_zero_mile_store_gets_a_plan_its_manager_works_and_hq_verifies() {
     // Four more: the verdict becomes zero mile (five visits is the minimum sample); the
     // later critical failures join the open plan.
     for _ in 0..4 {
-        approved(&w, &on_the_phone(&w)).await;
+        visits.push(approved(&w, &on_the_phone(&w)).await);
     }
     let open = plans(&w, "").await;
     assert_eq!(open.len(), 2, "{open:?}");
@@ -242,7 +243,22 @@ async fn a_zero_mile_store_gets_a_plan_its_manager_works_and_hq_verifies() {
         .app
         .get_ok(&format!("/api/v1/action-plans/{id}"), &manager)
         .await;
-    assert_eq!(detail["baseline"]["figures"]["visits"], 0);
+    // The baseline holds the visits dated (at the store) before the day the plan opened:
+    // none, unless the test runs just after midnight and the visits an hour ago count.
+    let lisbon = |at: &Value| {
+        at.as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Lisbon)
+            .date_naive()
+    };
+    let opened_on = lisbon(&detail["opened_at"]);
+    let before = visits
+        .iter()
+        .filter(|v| lisbon(&v["visit"]["started_at"]) < opened_on)
+        .count();
+    assert_eq!(detail["baseline"]["figures"]["visits"], before);
     assert_eq!(detail["follow_up"]["from"], json!(today));
     assert!(detail["changes"].is_object(), "{detail}");
     // Every step was an event.

@@ -407,3 +407,242 @@ async fn the_appeal_window_closes_after_the_organizations_days() {
         "{body}"
     );
 }
+
+/// `PUT /appeals/{id}/evidence` with raw bytes.
+async fn attach(
+    w: &World,
+    token: &str,
+    appeal: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let mut response = w
+        .app
+        .client
+        .put(w.app.url(&format!("/api/v1/appeals/{appeal}/evidence")))
+        .bearer_auth(token)
+        .insert_header(("content-type", content_type))
+        .send_body(bytes)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, crate::helpers::json_body(&mut response).await)
+}
+
+/// `GET /appeals/{id}/evidence`: the status, the ETag and the bytes.
+async fn fetch_evidence(w: &World, token: &str, appeal: &str) -> (u16, String, Vec<u8>) {
+    let mut response = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/v1/appeals/{appeal}/evidence")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.body().limit(20 << 20).await.unwrap().to_vec();
+    (response.status().as_u16(), etag, body)
+}
+
+/// A receipt: a minimal PDF numbered `n` (another file for each `n`).
+fn receipt(n: usize) -> Vec<u8> {
+    format!("%PDF-1.4\n% receipt {n}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        .into_bytes()
+}
+
+async fn opened(w: &World, manager: &str) -> String {
+    let released = ungreeted(w).await;
+    let (status, appeal) = w
+        .app
+        .post(
+            &format!(
+                "/api/v1/reports/{}/appeals",
+                released["id"].as_str().unwrap()
+            ),
+            manager,
+            json!({"questions": ["greeted"], "reason": "The receipt shows the greeting's time."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{appeal}");
+    assert!(appeal["evidence"].is_null(), "{appeal}");
+    appeal["id"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn the_appellant_attaches_one_file_that_reviewers_and_managers_read() {
+    let w = world().await;
+    let appellant = manager(&w).await;
+    let appeal = opened(&w, &appellant).await;
+    // Only the manager who appealed attaches; another manager of the store is told so.
+    let colleague = manager(&w).await;
+    let photo = crate::attachments::jpeg_with_gps();
+    for (token, expected) in [
+        (&colleague, 403),
+        (&w.shopper_token, 403),
+        (&w.admin_token, 403),
+    ] {
+        let (status, body) = attach(&w, token, &appeal, "image/jpeg", photo.clone()).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    // Bytes of no accepted type are refused before anything is stored.
+    let (status, body) = attach(
+        &w,
+        &appellant,
+        &appeal,
+        "application/octet-stream",
+        b"plain text".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (415, Some("unsupported_media_type")),
+        "{body}"
+    );
+    let (status, body) = attach(
+        &w,
+        &appellant,
+        &appeal,
+        "image/jpeg",
+        b"plain text".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{body}"
+    );
+    let (status, body) = attach(
+        &w,
+        &appellant,
+        &appeal,
+        "text/plain",
+        b"plain text".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+
+    let (status, attached) = attach(&w, &appellant, &appeal, "image/jpeg", photo.clone()).await;
+    assert_eq!(status, 201, "{attached}");
+    let evidence = &attached["evidence"];
+    assert_eq!(evidence["media_type"], "image/jpeg");
+    // The phone's position went before the file was stored.
+    assert!(evidence["size"].as_i64().unwrap() < i64::try_from(photo.len()).unwrap());
+    // A retry is answered as before; another file is refused.
+    let (status, again) = attach(&w, &appellant, &appeal, "image/jpeg", photo.clone()).await;
+    assert_eq!((status, &again["evidence"]), (200, evidence), "{again}");
+    let (status, body) = attach(&w, &appellant, &appeal, "application/pdf", receipt(1)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("idempotency_mismatch")),
+        "{body}"
+    );
+
+    // The reviewer and the store's managers read it, as stored; the appeal names it.
+    let reviewer = reviewer(&w).await;
+    for token in [&reviewer, &w.admin_token, &appellant, &colleague] {
+        let (status, etag, bytes) = fetch_evidence(&w, token, &appeal).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            etag,
+            format!("\"{}\"", evidence["sha256"].as_str().unwrap())
+        );
+        assert_eq!(
+            i64::try_from(bytes.len()).unwrap(),
+            evidence["size"].as_i64().unwrap()
+        );
+        assert!(!String::from_utf8_lossy(&bytes).contains("GPSLatitude"));
+    }
+    let read = w
+        .app
+        .get_ok(&format!("/api/v1/appeals/{appeal}"), &reviewer)
+        .await;
+    assert_eq!(&read["evidence"], evidence);
+    // Not the shopper, an analyst, or a manager of another store.
+    let analyst = w.app.create_user(&w.admin_token, "analyst").await;
+    let analyst = w.app.access_token(&analyst).await;
+    let stranger = w.app.create_user(&w.admin_token, "manager").await;
+    let stranger = w.app.access_token(&stranger).await;
+    for (token, expected) in [(&w.shopper_token, 403), (&analyst, 403), (&stranger, 404)] {
+        assert_eq!(fetch_evidence(&w, token, &appeal).await.0, expected);
+    }
+
+    // Once decided, an appeal without a file takes none; the retry of a stored one still
+    // answers as before.
+    let other = opened(&w, &appellant).await;
+    assert_eq!(fetch_evidence(&w, &reviewer, &other).await.0, 404);
+    for id in [&appeal, &other] {
+        let (status, body) = w
+            .app
+            .post(
+                &format!("/api/v1/appeals/{id}/decision"),
+                &reviewer,
+                json!({"decision": "uphold", "note": "The receipt's time is after the visit."}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = attach(&w, &appellant, &other, "application/pdf", receipt(2)).await;
+    assert_eq!(
+        (status, body["current_status"].as_str()),
+        (409, Some("upheld")),
+        "{body}"
+    );
+    let (status, _) = attach(&w, &appellant, &appeal, "image/jpeg", photo).await;
+    assert_eq!(status, 200);
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_files_for_one_appeal_keep_one() {
+    // Room for all twenty in the upload gate: the appeal decides, not the gate.
+    let w = crate::helpers::world_with(&[("SECONDMILE_UPLOADS_PER_CALLER", "32")]).await;
+    let appellant = manager(&w).await;
+    let appeal = opened(&w, &appellant).await;
+    let tries = (0..20).map(|i| {
+        let (w, appellant, appeal) = (&w, appellant.clone(), appeal.clone());
+        async move { attach(w, &appellant, &appeal, "application/pdf", receipt(i)).await }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "idempotency_mismatch")
+        .count();
+    assert_eq!((created, refused), (1, 19), "{answers:?}");
+    // The storage keeps the one file the appeal names, nothing of the refused ones.
+    let root = w.app.db.storage_url();
+    let dir = std::path::Path::new(root.trim_start_matches("file://"))
+        .join("orgs")
+        .join(&w.shopper.org_id)
+        .join("appeals")
+        .join(&appeal);
+    let kept: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    let read = w
+        .app
+        .get_ok(&format!("/api/v1/appeals/{appeal}"), &appellant)
+        .await;
+    assert_eq!(
+        kept,
+        [read["evidence"]["sha256"].as_str().unwrap()],
+        "{dir:?}"
+    );
+    // The sweeper keeps a file an appeal names, however old.
+    let swept = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(["attachments", "sweep", "--older-than", "0"])
+        .env("DATABASE_URL", w.app.db.url())
+        .env("SECONDMILE_STORAGE_URL", w.app.db.storage_url())
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&swept.stdout).to_string();
+    assert!(swept.status.success(), "{swept:?}");
+    assert!(printed.contains("0 without a row deleted"), "{printed}");
+    assert_eq!(fetch_evidence(&w, &appellant, &appeal).await.0, 200);
+}

@@ -89,6 +89,14 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Admin, Reviewer], Never),
     ),
     (
+        "GET /api/v1/appeals/{id}/evidence",
+        Restricted(&[Admin, Reviewer, Manager], Never),
+    ),
+    (
+        "PUT /api/v1/appeals/{id}/evidence",
+        Restricted(&[Manager], Never),
+    ),
+    (
         "GET /api/v1/attachments/{id}",
         Restricted(ALL_ROLES, Scope("reports:read")),
     ),
