@@ -235,6 +235,8 @@ histogram_columns!(period_sums);
 
 #[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = rollup_sections)]
+// Every column is given: SQLite then writes many rows in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct SectionRow {
     org_id: OrgId,
     location_id: LocationId,
@@ -247,6 +249,8 @@ struct SectionRow {
 
 #[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = rollup_questions)]
+// Every column is given: SQLite then writes many rows in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct QuestionRow {
     org_id: OrgId,
     location_id: LocationId,
@@ -411,6 +415,9 @@ impl QuestionRow {
 
 /// Adds a released report's contribution to its day, week and month rows.
 pub fn add(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
+    // The section and question rows of every period go in one statement each.
+    let mut section_rows = Vec::new();
+    let mut question_rows = Vec::new();
     for key in &c.keys {
         let t = &c.tally;
         upsert_sums(conn, &RollupRow::new(key, t))?;
@@ -425,7 +432,7 @@ pub fn add(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
                 .execute(conn)?;
         }
         for (section, score) in &c.sections {
-            let row = SectionRow {
+            section_rows.push(SectionRow {
                 org_id: key.org_id,
                 location_id: key.location_id,
                 questionnaire_key: key.questionnaire_key.clone(),
@@ -433,65 +440,81 @@ pub fn add(conn: &mut DbConn, c: &Contribution) -> QueryResult<()> {
                 section_key: section.clone(),
                 score_sum: *score,
                 scored: 1,
-            };
-            on_backend!(conn, |c| diesel::insert_into(rollup_sections::table)
-                .values(&row)
-                .on_conflict((
-                    rollup_sections::org_id,
-                    rollup_sections::period,
-                    rollup_sections::location_id,
-                    rollup_sections::questionnaire_key,
-                    rollup_sections::section_key,
-                ))
-                .do_update()
-                .set((
-                    rollup_sections::score_sum
-                        .eq(rollup_sections::score_sum + excluded(rollup_sections::score_sum)),
-                    rollup_sections::scored
-                        .eq(rollup_sections::scored + excluded(rollup_sections::scored)),
-                ))
-                .execute(c))?;
+            });
         }
         for q in c.questions.iter().filter(|q| q.applicable) {
-            let row = QuestionRow::new(key, &q.key, &QuestionSums::of(q, &c.tally));
-            on_backend!(conn, |c| {
-                diesel::insert_into(rollup_questions::table)
-                    .values(&row)
-                    .on_conflict((
-                        rollup_questions::org_id,
-                        rollup_questions::period,
-                        rollup_questions::location_id,
-                        rollup_questions::questionnaire_key,
-                        rollup_questions::question_key,
-                    ))
-                    .do_update()
-                    .set(
-                        (
-                            rollup_questions::applicable.eq(rollup_questions::applicable
-                                + excluded(rollup_questions::applicable)),
-                            rollup_questions::full_points.eq(rollup_questions::full_points
-                                + excluded(rollup_questions::full_points)),
-                            rollup_questions::earned_sum.eq(rollup_questions::earned_sum
-                                + excluded(rollup_questions::earned_sum)),
-                            rollup_questions::possible_sum.eq(rollup_questions::possible_sum
-                                + excluded(rollup_questions::possible_sum)),
-                            rollup_questions::zero_mile
-                                .eq(rollup_questions::zero_mile
-                                    + excluded(rollup_questions::zero_mile)),
-                            rollup_questions::second_mile.eq(rollup_questions::second_mile
-                                + excluded(rollup_questions::second_mile)),
-                            rollup_questions::full_points_zero_mile
-                                .eq(rollup_questions::full_points_zero_mile
-                                    + excluded(rollup_questions::full_points_zero_mile)),
-                            rollup_questions::full_points_second_mile
-                                .eq(rollup_questions::full_points_second_mile
-                                    + excluded(rollup_questions::full_points_second_mile)),
-                        ),
-                    )
-                    .execute(c)
-            })?;
+            question_rows.push(QuestionRow::new(
+                key,
+                &q.key,
+                &QuestionSums::of(q, &c.tally),
+            ));
         }
     }
+    upsert_sections(conn, &section_rows)?;
+    upsert_questions(conn, &question_rows)
+}
+
+/// Adds each row's sums to its stored row (or stores it): one statement for them all.
+fn upsert_sections(conn: &mut DbConn, rows: &[SectionRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_backend!(conn, |c| diesel::insert_into(rollup_sections::table)
+        .values(rows)
+        .on_conflict((
+            rollup_sections::org_id,
+            rollup_sections::period,
+            rollup_sections::location_id,
+            rollup_sections::questionnaire_key,
+            rollup_sections::section_key,
+        ))
+        .do_update()
+        .set((
+            rollup_sections::score_sum
+                .eq(rollup_sections::score_sum + excluded(rollup_sections::score_sum)),
+            rollup_sections::scored.eq(rollup_sections::scored + excluded(rollup_sections::scored)),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Adds each row's sums to its stored row (or stores it): one statement for them all.
+fn upsert_questions(conn: &mut DbConn, rows: &[QuestionRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_backend!(conn, |c| {
+        diesel::insert_into(rollup_questions::table)
+            .values(rows)
+            .on_conflict((
+                rollup_questions::org_id,
+                rollup_questions::period,
+                rollup_questions::location_id,
+                rollup_questions::questionnaire_key,
+                rollup_questions::question_key,
+            ))
+            .do_update()
+            .set((
+                rollup_questions::applicable
+                    .eq(rollup_questions::applicable + excluded(rollup_questions::applicable)),
+                rollup_questions::full_points
+                    .eq(rollup_questions::full_points + excluded(rollup_questions::full_points)),
+                rollup_questions::earned_sum
+                    .eq(rollup_questions::earned_sum + excluded(rollup_questions::earned_sum)),
+                rollup_questions::possible_sum
+                    .eq(rollup_questions::possible_sum + excluded(rollup_questions::possible_sum)),
+                rollup_questions::zero_mile
+                    .eq(rollup_questions::zero_mile + excluded(rollup_questions::zero_mile)),
+                rollup_questions::second_mile
+                    .eq(rollup_questions::second_mile + excluded(rollup_questions::second_mile)),
+                rollup_questions::full_points_zero_mile.eq(rollup_questions::full_points_zero_mile
+                    + excluded(rollup_questions::full_points_zero_mile)),
+                rollup_questions::full_points_second_mile
+                    .eq(rollup_questions::full_points_second_mile
+                        + excluded(rollup_questions::full_points_second_mile)),
+            ))
+            .execute(c)
+    })?;
     Ok(())
 }
 
