@@ -1,4 +1,6 @@
-//! Rebuilds when a migration is added or changed: the migrations are embedded in the binary.
+//! Rebuilds when a migration or a dashboard file is added or changed: both are embedded in
+//! the binary.
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=dashboard");
 }

@@ -18,6 +18,47 @@ let session = read();
 let refreshing = null;
 const listeners = new Set();
 
+// The answers of the GETs this tab made, so a view loaded once can be shown again while the
+// server cannot be reached; and whether it can.
+const answered = new Map();
+const MAX_KEPT = 200;
+let offline = false;
+let loadedAt = null;
+const connection = new Set();
+
+/** Called with (online, time of the last answer) when the server stops or starts answering. */
+export function onConnection(fn) {
+  connection.add(fn);
+}
+
+export function isOffline() {
+  return offline;
+}
+
+function reached(ok) {
+  if (ok) loadedAt = Date.now();
+  if (offline === !ok) return;
+  offline = !ok;
+  for (const fn of connection) fn(ok, loadedAt);
+}
+
+/** Whether the server answers now (its liveness probe). */
+export async function reachable() {
+  try {
+    return (await fetch('/healthz', { cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The network failed (no answer at all): the error pages show for it. */
+function unreachable() {
+  reached(false);
+  const error = new ApiError(0, { detail: 'The server cannot be reached.' });
+  error.code = 'offline';
+  return error;
+}
+
 function read() {
   try {
     const raw = sessionStorage.getItem(KEY);
@@ -41,6 +82,7 @@ function keep(token) {
 function forget() {
   session = null;
   sessionStorage.removeItem(KEY);
+  answered.clear();
 }
 
 /** Called with no argument when the session ends (signed out or refused). */
@@ -85,6 +127,7 @@ async function refresh() {
   if (!session || !session.refresh) throw new ApiError(401, { detail: 'Your session has ended; sign in again.' });
   if (!refreshing) {
     refreshing = tokenRequest({ grant_type: 'refresh_token', refresh_token: session.refresh })
+      .catch((error) => { throw error instanceof ApiError ? error : unreachable(); })
       .then(keep)
       .finally(() => { refreshing = null; });
   }
@@ -98,19 +141,27 @@ function ended(error) {
 }
 
 /**
- * Calls the API. `options.body` (an object) is sent as JSON; `options.as` is 'json' (default),
+ * Calls the API. `options.body` (an object) is sent as JSON, `options.raw` (a Blob) as it is;
+ * `options.as` is 'json' (default),
  * 'blob' or 'response'. Answers { data, headers, status }.
  */
 export async function call(path, options = {}) {
   if (!session) throw ended(new ApiError(401, { detail: 'Sign in to continue.' }));
   if (Date.now() > session.expiresAt) {
-    try { await refresh(); } catch (error) { throw ended(error); }
+    try { await refresh(); } catch (error) { throw error.code === 'offline' ? error : ended(error); }
   }
-  let response = await send(path, options);
-  if (response.status === 401 && session && session.refresh) {
-    try { await refresh(); } catch (error) { throw ended(error); }
+  let response;
+  try {
     response = await send(path, options);
+    if (response.status === 401 && session && session.refresh) {
+      try { await refresh(); } catch (error) { throw error.code === 'offline' ? error : ended(error); }
+      response = await send(path, options);
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw unreachable();
   }
+  reached(true);
   if (response.status === 401) throw ended(new ApiError(401, await response.json().catch(() => null)));
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
   const as = options.as || 'json';
@@ -125,13 +176,29 @@ function send(path, options) {
   if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(options.body);
+  } else if (options.raw !== undefined) {
+    // A file as it is (its type in `options.headers`).
+    init.body = options.raw;
   }
   return fetch(path.startsWith('/') ? path : `${API}/${path}`, init);
 }
 
-/** GET with query parameters (empty ones left out); answers the JSON body. */
+/**
+ * GET with query parameters (empty ones left out); answers the JSON body. While the server
+ * cannot be reached, the last answer to the same GET (if this tab had one) is answered.
+ */
 export async function get(path, params = {}) {
-  return (await call(withQuery(path, params))).data;
+  const url = withQuery(path, params);
+  try {
+    const { data } = await call(url);
+    answered.delete(url);
+    answered.set(url, data);
+    if (answered.size > MAX_KEPT) answered.delete(answered.keys().next().value);
+    return data;
+  } catch (error) {
+    if (error.code === 'offline' && answered.has(url)) return answered.get(url);
+    throw error;
+  }
 }
 
 /** Every page of a paginated list (at most `maxPages` pages). */

@@ -38,47 +38,76 @@ function chart(figure, build, data, label) {
   return holder;
 }
 
-function axes(yLabel, yFormat) {
+function axes(yLabel, yFormat, xLabel) {
   return [
-    { stroke: '#344054', grid: { stroke: '#eaecf0' }, ticks: { stroke: '#d0d5dd' }, space: 90,
+    { stroke: '#344054', grid: { stroke: '#eaecf0' }, ticks: { stroke: '#d0d5dd' }, space: 56, label: xLabel, labelSize: 20,
       values: (u, splits) => splits.map((s) => dayText(s, 'short')) },
     { stroke: '#344054', grid: { stroke: '#eaecf0' }, ticks: { stroke: '#d0d5dd' }, label: yLabel, size: 56,
       values: (u, splits) => splits.map(yFormat) },
   ];
 }
 
-/** The mean score per bucket with its 95% confidence band. */
-export function trendChart(buckets, title = 'Mean score with its 95% confidence interval') {
+/**
+ * The x range both charts of a page share: from a day before the first period to the end of
+ * the last, so the trend and the mile mix line up.
+ */
+function xRange(x) {
+  const step = x.length > 1 ? x[1] - x[0] : 7 * 86400;
+  return () => (x.length ? [x[0] - 86400, x[x.length - 1] + step] : [0, 1]);
+}
+
+/** The x axis's name for a run of buckets: weeks or months, each by its first day. */
+function periodLabel(buckets) {
+  if (buckets.length > 1 && Date.parse(buckets[1].start) - Date.parse(buckets[0].start) > 20 * 86400000) return 'Month starting';
+  return 'Week starting';
+}
+
+/**
+ * The mean score per bucket with its 95% confidence band. A period with fewer visits than
+ * `minVisits` is drawn as a hollow point without an interval: too few to say much.
+ */
+export function trendChart(buckets, title = 'Mean score (0–100) with its 95% confidence interval', minVisits = 5) {
   const x = buckets.map((b) => dayOf(b.start));
+  const enough = buckets.map((b) => b.figures.visits >= minVisits);
   const mean = buckets.map((b) => b.figures.mean_score);
+  const solid = mean.map((m, i) => (enough[i] ? m : null));
+  const hollow = mean.map((m, i) => (enough[i] || m === null ? null : m));
   // A score cannot leave 0–100, so neither is its interval drawn beyond.
-  const lo = buckets.map((b) => (b.figures.mean_ci95 ? Math.max(0, b.figures.mean_ci95[0]) : null));
-  const hi = buckets.map((b) => (b.figures.mean_ci95 ? Math.min(100, b.figures.mean_ci95[1]) : null));
+  const lo = buckets.map((b, i) => (enough[i] && b.figures.mean_ci95 ? Math.max(0, b.figures.mean_ci95[0]) : null));
+  const hi = buckets.map((b, i) => (enough[i] && b.figures.mean_ci95 ? Math.min(100, b.figures.mean_ci95[1]) : null));
   const figure = h('figure', { class: 'chart-figure', id: 'trend-chart' },
     h('figcaption', {}, title),
+    h('p', { class: 'legend-note' },
+      h('span', { class: 'key solid', 'aria-hidden': 'true' }), ' mean, ',
+      h('span', { class: 'key band', 'aria-hidden': 'true' }), ' its 95% interval, ',
+      h('span', { class: 'key hollow', 'aria-hidden': 'true' }), ` fewer than ${fmt.int(minVisits)} visits (no interval)`),
     dataTable(['Period', 'Visits', 'Mean', '95% CI'], buckets.map((b) => [
       `${fmt.date(b.start)} – ${fmt.date(b.end)}`, fmt.int(b.figures.visits), fmt.score(b.figures.mean_score), fmt.scoreInterval(b.figures.mean_ci95)])));
-  const dense = buckets.every((b, i) => lo[i] !== null && hi[i] !== null && b.figures.visits > 1);
+  const dense = buckets.every((b, i) => lo[i] !== null && hi[i] !== null);
   // The score axis spans the band with some room, within 0–100, so a change is visible.
   const known = lo.concat(hi, mean).filter((v) => v !== null);
   const bottom = known.length ? Math.max(0, Math.floor((Math.min(...known) - 5) / 10) * 10) : 0;
   const top = known.length ? Math.min(100, Math.ceil((Math.max(...known) + 5) / 10) * 10) : 100;
+  const none = () => null;
   chart(figure, (width) => ({
     width,
     height: 260,
-    scales: { x: { time: true }, y: { range: [bottom, top] } },
-    axes: axes('Score', (v) => fmt.score(v, 0)),
+    legend: { live: false },
+    scales: { x: { time: true, range: xRange(x) }, y: { range: [bottom, top] } },
+    axes: axes('Score (0–100)', (v) => fmt.score(v, 0), periodLabel(buckets)),
     series: [
       FROM,
-      { label: 'Mean', stroke: COLOURS.mean, width: 2, points: { show: true, size: 6 }, value: (u, v) => fmt.score(v) },
-      { label: 'CI low', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false }, value: (u, v) => fmt.score(v) },
-      { label: 'CI high', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false }, value: (u, v) => fmt.score(v) },
+      { label: 'Mean', stroke: COLOURS.mean, width: 2, points: { show: false }, spanGaps: true },
+      { label: 'CI low', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false } },
+      { label: 'CI high', stroke: dense ? 'rgba(11, 83, 148, 0.35)' : 'transparent', width: 1, points: { show: false } },
+      { label: `${fmt.int(minVisits)}+ visits`, stroke: COLOURS.mean, fill: COLOURS.mean, paths: none, points: { show: true, size: 7, fill: COLOURS.mean } },
+      { label: `Fewer than ${fmt.int(minVisits)} visits`, stroke: COLOURS.mean, paths: none, points: { show: true, size: 8, width: 2, fill: '#ffffff' } },
     ],
     // A continuous band where every period has an interval; otherwise each period's
-    // interval as an error bar, so gaps and single visits do not draw misleading shapes.
+    // interval as an error bar, so gaps and thin periods do not draw misleading shapes.
     bands: dense ? [{ series: [3, 2], fill: COLOURS.band }] : [],
     hooks: { draw: dense ? [] : [(u) => whiskers(u, x, lo, hi)] },
-  }), [x, mean, lo, hi], `${title}: ${buckets.length} periods`);
+  }), [x, mean, lo, hi, solid, hollow], `${title}: ${buckets.length} periods`);
   return figure;
 }
 
@@ -103,8 +132,9 @@ export function mileMixChart(buckets) {
   chart(figure, (width) => ({
     width,
     height: 220,
-    scales: { x: { time: true, range: (u, min, max) => [min - 86400, max + (buckets.length > 1 ? (x[1] - x[0]) : 7 * 86400)] }, y: { range: [0, 100] } },
-    axes: axes('% of visits', (v) => fmt.pct(v / 100)),
+    legend: { live: false },
+    scales: { x: { time: true, range: xRange(x) }, y: { range: [0, 100] } },
+    axes: axes('% of visits', (v) => fmt.pct(v / 100), periodLabel(buckets)),
     series: [
       FROM,
       { label: 'Second mile', stroke: COLOURS.second, fill: 'rgba(6, 118, 71, 0.75)', width: 1, value, paths: bars },

@@ -35,6 +35,7 @@ export function announce(text, kind = 'info') {
   const status = document.getElementById('status');
   status.className = `status ${kind}`;
   status.textContent = text;
+  announce.at = text ? Date.now() : 0;
   if (text) {
     clearTimeout(announce.timer);
     announce.timer = setTimeout(() => { status.textContent = ''; status.className = 'status'; }, 8000);

@@ -5,15 +5,29 @@ import * as api from './api.js';
 import { link, parseHash } from './route.js';
 import overview from './pages/overview.js';
 import leaderboard from './pages/leaderboard.js';
-import location from './pages/location.js';
+import location, { missedVisits } from './pages/location.js';
+import reportPage from './pages/report.js';
+import compare from './pages/compare.js';
+import { planList, planPage } from './pages/plans.js';
+import { appealQueue, appealPage } from './pages/appeals.js';
 import { queue, reviewReport } from './pages/queue.js';
 
 const HQ = ['admin', 'analyst', 'manager', 'reviewer'];
+const FIGURES = HQ;
+const DECIDE = ['admin', 'reviewer'];
+// `parent`: the navigation entry a page belongs to.
 const PAGES = {
-  overview: { title: 'Overview', render: overview, roles: HQ, nav: true },
-  leaderboard: { title: 'Leaderboard', render: leaderboard, roles: HQ, nav: true },
-  location: { title: 'Location', render: location, roles: HQ },
-  queue: { title: 'Review queue', render: (ctx) => (ctx.arg ? reviewReport(ctx) : queue(ctx)), roles: ['admin', 'reviewer'], nav: true },
+  overview: { title: 'Overview', render: overview, roles: FIGURES, nav: true },
+  leaderboard: { title: 'Leaderboard', render: leaderboard, roles: FIGURES, nav: true },
+  location: { title: 'Location', render: location, roles: FIGURES, parent: 'leaderboard' },
+  visits: { title: 'Visits', render: missedVisits, roles: FIGURES, parent: 'leaderboard' },
+  compare: { title: 'Compare', render: compare, roles: FIGURES, nav: true },
+  plans: { title: 'Action plans', render: planList, roles: HQ, nav: true },
+  plan: { title: 'Action plan', render: planPage, roles: HQ, parent: 'plans' },
+  report: { title: 'Report', render: reportPage, roles: HQ },
+  queue: { title: 'Review queue', render: (ctx) => (ctx.arg ? reviewReport(ctx) : queue(ctx)), roles: DECIDE, nav: true },
+  appeals: { title: 'Appeals', render: appealQueue, roles: DECIDE, nav: true },
+  appeal: { title: 'Appeal', render: appealPage, roles: DECIDE, parent: 'appeals' },
 };
 
 const main = document.getElementById('main');
@@ -24,6 +38,7 @@ let cleanups = [];
 function home() {
   return me && me.role === 'reviewer' ? 'queue' : 'overview';
 }
+
 
 function renderChrome() {
   const nav = document.getElementById('nav');
@@ -38,7 +53,7 @@ function renderChrome() {
     .filter(([, page]) => page.nav && page.roles.includes(me.role))
     .map(([name, page]) => h('a', {
       href: link(name),
-      'aria-current': name === current || (name === 'leaderboard' && current === 'location') ? 'page' : null,
+      'aria-current': name === current || (PAGES[current] && PAGES[current].parent === name) ? 'page' : null,
     }, page.title)) : []);
   mount(who,
     h('span', { class: 'name' }, me.name, ' ', h('span', { class: 'role' }, me.role || me.kind), ' · ', me.organization.name),
@@ -116,6 +131,9 @@ async function route() {
   const token = ++sequence;
   for (const fn of cleanups) fn();
   cleanups = [];
+  // A message of the page left behind (a sort) does not follow to the next, unless it was
+  // said just now: the outcome of what moved here (a decision, a saved plan).
+  if (Date.now() - (announce.at || 0) > 1500) announce('');
   if (!api.hasSession()) {
     me = null;
     renderChrome();
@@ -145,7 +163,8 @@ async function route() {
     return;
   }
   document.title = `${def.title} · secondmile`;
-  mount(main, h('p', { class: 'loading' }, 'Loading…'));
+  const previous = main.dataset.page ? [...main.childNodes] : null;
+  if (!api.isOffline()) mount(main, h('p', { class: 'loading' }, 'Loading…'));
   const ctx = {
     me,
     arg,
@@ -165,9 +184,45 @@ async function route() {
       heading.focus({ preventScroll: true });
     }
   } catch (e) {
-    if (token === sequence && api.hasSession()) mount(main, problemBox(e));
+    if (token !== sequence || !api.hasSession()) return;
+    if (e.code === 'offline') {
+      // The last view stays readable under the banner; the page is tried again on reconnect.
+      if (previous) {
+        mount(main, previous);
+        return;
+      }
+      mount(main, h('section', { class: 'panel', id: 'offline-page' }, h('h1', {}, 'Not loaded'),
+        h('p', {}, 'The server cannot be reached, and this page was not loaded before. It loads as soon as the server answers again.')));
+      return;
+    }
+    mount(main, problemBox(e));
   }
 }
+
+// The server cannot be reached: a banner says so, what is shown stays, and the page is
+// loaded again once the server answers.
+const banner = h('div', { id: 'offline', class: 'offline', role: 'alert', hidden: true });
+document.body.insertBefore(banner, document.getElementById('status'));
+let probe = null;
+api.onConnection((online, at) => {
+  banner.hidden = online;
+  if (!online) {
+    mount(banner, h('strong', {}, 'The server cannot be reached.'),
+      ` What you see was loaded ${at ? `at ${new Date(at).toLocaleTimeString()}` : 'earlier'}; this page reloads when the connection returns.`,
+      ' ', h('button', { type: 'button', id: 'retry', onclick: () => route() }, 'Try again'));
+    if (!probe) {
+      probe = setInterval(async () => {
+        if (await api.reachable()) {
+          clearInterval(probe);
+          probe = null;
+          banner.hidden = true;
+          route();
+        }
+      }, 5000);
+    }
+  }
+});
+window.addEventListener('online', () => route());
 
 api.onSessionEnd(() => {
   // The page that was open stops listening (its keyboard shortcuts among them).

@@ -2,6 +2,7 @@
 
 import { h } from './dom.js';
 import * as fmt from './fmt.js';
+import * as explain from './explain.js';
 
 const VERDICTS = {
   zero: ['Zero mile', 'Below the expected standard'],
@@ -10,29 +11,53 @@ const VERDICTS = {
   insufficient_data: ['Too few visits', 'Too few visits for a verdict'],
 };
 
+/** A verdict, its rule in words on hover and on focus (and for screen readers). */
 export function verdictBadge(verdict) {
   const [label, title] = VERDICTS[verdict] || [verdict, verdict];
-  return h('span', { class: `badge v-${verdict}`, title }, label);
+  const rule = explain.verdictRule(verdict) || title;
+  return h('span', { class: `badge v-${verdict}`, title: rule, tabindex: 0, 'aria-label': `${label}. ${rule}`, dataset: { rule } }, label);
+}
+
+/** A mile level of one visit (no rule: a visit's level is its score's). */
+export function levelBadge(level) {
+  const [label, title] = VERDICTS[level] || [level, level];
+  return h('span', { class: `badge v-${level}`, title }, label);
 }
 
 export function mileBadge(level) {
-  return verdictBadge(level);
+  return levelBadge(level);
 }
 
-/** The mean (a dot) and its 95% interval (a bar) on a 0–100 scale. */
-export function ciBar(mean, ci, max = 100) {
-  const bar = h('span', { class: 'cibar', role: 'img' });
+/**
+ * The mean (a tick) and its 95% interval (a bar) on a drawn 0–100 scale (gridlines at 25, 50
+ * and 75). `max` is 1 for rates; `threshold` marks a verdict's boundary on the scale.
+ */
+export function ciBar(mean, ci, max = 100, threshold = null) {
+  const bar = h('span', { class: 'cibar scaled', role: 'img' });
+  const at = (v) => `${Math.max(0, Math.min(100, (v / max) * 100))}%`;
+  const text = (v) => (max === 1 ? fmt.pct(v) : fmt.score(v));
+  if (threshold !== null) {
+    bar.append(h('span', { class: 'threshold', style: { left: at(threshold) } }));
+  }
   if (mean === null || mean === undefined || !ci) {
     bar.setAttribute('aria-label', 'no scored visits');
     return bar;
   }
-  const at = (v) => `${Math.max(0, Math.min(100, (v / max) * 100))}%`;
-  bar.setAttribute('aria-label', `mean ${fmt.score(mean)}, 95% interval ${fmt.scoreInterval(ci)}`);
-  bar.title = `95% interval ${max === 1 ? fmt.rateInterval(ci) : fmt.scoreInterval(ci)}`;
+  const interval = max === 1 ? fmt.rateInterval(ci) : fmt.scoreInterval(ci);
+  const mark = threshold === null ? '' : `; the verdict's line at ${text(threshold)}`;
+  bar.setAttribute('aria-label', `${text(mean)}, 95% interval ${interval}${mark}`);
+  bar.title = `${max === 1 ? explain.rateInterval(ci) : explain.meanInterval(ci)}${mark}`;
   bar.append(
     h('span', { class: 'ci', style: { left: at(ci[0]), width: `calc(${at(ci[1])} - ${at(ci[0])})` } }),
     h('span', { class: 'mean', style: { left: at(mean) } }));
   return bar;
+}
+
+/** The scale of the bars in a column's header: 0, 50, 100 (or 0%, 50%, 100%). */
+export function scaleHeader(label, rate = false) {
+  return h('span', { class: 'scale-head' }, label,
+    h('span', { class: 'scale-ticks', 'aria-hidden': 'true' },
+      h('span', {}, rate ? '0%' : '0'), h('span', {}, rate ? '50%' : '50'), h('span', {}, rate ? '100%' : '100')));
 }
 
 /** A plain 0–100 bar, for a mean without an interval. */
@@ -55,18 +80,30 @@ export function thinMark(figures) {
     : null;
 }
 
-/** The cards of a Figures object: visits, mean with interval, the mile mix, critical failures. */
-export function figureCards(f) {
-  const card = (label, value, detail, id) => h('div', { class: 'card', dataset: id ? { figure: id } : {} },
-    h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), detail ? h('div', { class: 'detail' }, detail) : null);
+/**
+ * The cards of a Figures object: visits, mean with interval, the mile mix, critical failures.
+ * `changes` (a MeasureChanges against the previous period) adds each card's change in words.
+ */
+export function figureCards(f, changes = null) {
+  const moved = (name, kind) => {
+    if (!changes || changes.low_sample || !changes[name]) return null;
+    const m = changes[name];
+    const bad = explain.worse(m, name);
+    const good = m.significant && !bad;
+    return h('div', { class: `change${bad ? ' worse' : ''}${good ? ' better' : ''}`, dataset: { change: name } },
+      `${explain.change(m, kind)} against the previous period`);
+  };
+  const card = (label, value, detail, id, extra = null) => h('div', { class: 'card', dataset: id ? { figure: id } : {} },
+    h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), detail ? h('div', { class: 'detail' }, detail) : null, extra);
   return h('div', { class: 'cards' },
     card('Visits', fmt.int(f.visits), f.low_sample ? 'thin sample' : `${fmt.int(f.scored_visits)} scored`, 'visits'),
-    card('Mean score', fmt.score(f.mean_score), `95% CI ${fmt.scoreInterval(f.mean_ci95)}`, 'mean'),
-    card('Verdict', verdictBadge(f.verdict), null, 'verdict'),
-    card('Second mile', fmt.pct(f.second_mile.rate), `${fmt.int(f.second_mile.count)} visits · ${fmt.rateInterval(f.second_mile.ci95)}`, 'second'),
+    card('Mean score (0–100)', fmt.score(f.mean_score), `95% CI ${fmt.scoreInterval(f.mean_ci95)}`, 'mean',
+      [h('div', { class: 'detail explain' }, explain.meanInterval(f.mean_ci95)), moved('mean_score', 'points')]),
+    card('Verdict', verdictBadge(f.verdict), null, 'verdict', h('div', { class: 'detail explain' }, explain.verdictRule(f.verdict))),
+    card('Second mile', fmt.pct(f.second_mile.rate), `${fmt.int(f.second_mile.count)} visits · ${fmt.rateInterval(f.second_mile.ci95)}`, 'second', moved('second_mile_rate', 'rate')),
     card('First mile', fmt.pct(f.first_mile.rate), `${fmt.int(f.first_mile.count)} visits · ${fmt.rateInterval(f.first_mile.ci95)}`, 'first'),
-    card('Zero mile', fmt.pct(f.zero_mile.rate), `${fmt.int(f.zero_mile.count)} visits · ${fmt.rateInterval(f.zero_mile.ci95)}`, 'zero'),
-    card('Critical failures', fmt.pct(f.critical_failures.rate), `${fmt.int(f.critical_failures.count)} visits`, 'critical'));
+    card('Zero mile', fmt.pct(f.zero_mile.rate), `${fmt.int(f.zero_mile.count)} visits · ${fmt.rateInterval(f.zero_mile.ci95)}`, 'zero', moved('zero_mile_rate', 'rate')),
+    card('Critical failures', fmt.pct(f.critical_failures.rate), `${fmt.int(f.critical_failures.count)} visits`, 'critical', moved('critical_failure_rate', 'rate')));
 }
 
 /** The range a page shows: explicit from/to, or the last `period` days (90 by default). */

@@ -6,7 +6,10 @@ Usage: browser_check.py BASE_URL PASSWORD OUT_DIR [--docs DIR]
 """
 
 import argparse
+import datetime
 import json
+import os
+import signal
 import re
 import sys
 import urllib.error
@@ -33,6 +36,7 @@ def parse_args():
     parser.add_argument("--docs", help="also write the README's screenshots here")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--axe", help="axe-core's axe.min.js: check each page for accessibility")
+    parser.add_argument("--server-pid", type=int, help="the server's process: stopped last, to see the offline banner")
     return parser.parse_args()
 
 
@@ -42,6 +46,8 @@ OUT = Path(ARGS.out)
 OUT.mkdir(parents=True, exist_ok=True)
 EMAIL = "{}@hearth-home.example"
 problems = []
+# Once the server is stopped on purpose, failed requests are what the check expects.
+stopped = []
 
 
 def check(condition, message):
@@ -82,16 +88,22 @@ def open_page(browser, name, locale="en-US", width=1280):
     page = context.new_page()
 
     def on_console(message):
-        if message.type == "error":
+        if message.type == "error" and not stopped:
             problems.append(f"[{name}] console error: {message.text}")
 
     def on_response(response):
         if response.status >= 400:
             problems.append(f"[{name}] {response.request.method} {response.url} answered {response.status}")
 
+    def on_failed(request):
+        # A request still in flight when the page is reloaded or left is cancelled by the
+        # browser (the leaderboard fills its change column after the rows): not a failure.
+        if not stopped and request.failure != "net::ERR_ABORTED":
+            problems.append(f"[{name}] request failed: {request.url} {request.failure}")
+
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"[{name}] page error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"[{name}] request failed: {request.url} {request.failure}"))
+    page.on("requestfailed", on_failed)
     page.on("response", on_response)
     return context, page
 
@@ -209,12 +221,6 @@ def analyst(browser):
     visits = visits_column(page)
     check(visits == sorted(visits), f"sorted by visits, ascending: {visits}")
     check(visits[0] < visits[-1], "the demo's locations differ in visits")
-    if ARGS.docs:
-        page.click("button[data-sort=rank]")
-        page.evaluate("document.getElementById('status').textContent = ''")
-        page.set_viewport_size({"width": 1280, "height": 820})
-        page.screenshot(path=str(Path(ARGS.docs) / "dashboard-leaderboard.png"))
-        page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "leaderboard")
 
     with page.expect_download() as info:
@@ -237,12 +243,6 @@ def analyst(browser):
     chart_drawn(page, "#mix-chart")
     expect(page.locator("#questions tbody tr").first).to_be_visible()
     shot(page, "location-week")
-    if ARGS.docs:
-        page.evaluate("document.getElementById('status').textContent = ''")
-        page.set_viewport_size({"width": 1280, "height": 1250})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(Path(ARGS.docs) / "dashboard-location.png"))
-        page.set_viewport_size({"width": 1280, "height": 900})
     page.click("#bucket-month")
     expect(page.locator("#bucket-month")).to_have_attribute("aria-current", "true")
     wait_page(page, "location")
@@ -360,13 +360,243 @@ def manager(browser):
     shown = set(page.locator("#leaderboard tbody tr").evaluate_all("rows => rows.map(r => r.dataset.location)"))
     check(shown == assigned, f"the manager sees {len(shown)} locations, assigned {len(assigned)}")
     check(0 < len(shown) < 40, f"the manager sees {len(shown)} of 40 locations")
-    regions = set(page.locator("#leaderboard tbody tr td:nth-child(3)").all_inner_texts())
+    regions = set(page.locator("#leaderboard tbody tr td[data-col='region']").all_inner_texts())
     check(regions == {"Europe"}, f"regions shown to the Europe manager: {regions}")
     # Numbers follow the browser's locale: German uses a decimal comma.
-    means = page.locator("#leaderboard tbody tr td:nth-child(5)").all_inner_texts()
+    means = page.locator("#leaderboard tbody tr td[data-col='mean']").all_inner_texts()
     check(any("," in m for m in means) and not any("." in m for m in means), f"German number format: {means[:5]}")
     shot(page, "manager-leaderboard")
     print(f"manager: sees only the {len(shown)} assigned locations (Europe), numbers in de-DE ({means[0]})")
+    context.close()
+
+
+def docs_shot(page, name, height=None):
+    """The README's screenshot of the view as it is (with --docs)."""
+    if not ARGS.docs:
+        return
+    page.evaluate("document.getElementById('status').textContent = ''")
+    size = page.viewport_size
+    if height:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(300)
+    page.screenshot(path=str(Path(ARGS.docs) / f"dashboard-{name}.png"))
+    if height:
+        page.set_viewport_size(size)
+
+
+def attention(browser):
+    """An analyst goes from the overview's "needs attention" to a zero-mile store, opens the
+    visits that missed its worst question, and reads one."""
+    context, page = open_page(browser, "attention")
+    sign_in(page, "analyst")
+    wait_page(page, "overview")
+    zero = page.locator("#attention-zero li a")
+    expect(zero.first).to_be_visible()
+    check(zero.count() >= 1, "the overview names the zero-mile stores")
+    expect(page.locator("#stars-second li a").first).to_be_visible()
+    # Each figure card says how it moved, in words; each verdict count is a link.
+    expect(page.locator("[data-figure='mean'] .change")).to_contain_text("against the previous period")
+    expect(page.locator("#verdict-counts a[data-verdict='zero']")).to_be_visible()
+    expect(page.locator("[data-figure='mean'] .explain")).to_contain_text("very likely between")
+    docs_shot(page, "overview", 1300)
+    shot(page, "overview-attention")
+    page.click("#verdict-counts a[data-verdict='zero']")
+    wait_page(page, "leaderboard")
+    verdicts = set(page.locator("#leaderboard tbody td[data-col='verdict']").all_inner_texts())
+    check(verdicts == {"Zero mile"}, f"the zero-mile count opens the zero-mile stores: {verdicts}")
+    page.go_back()
+    wait_page(page, "overview")
+    store = page.locator("#attention-zero li a").first
+    name = store.inner_text()
+    store.click()
+    wait_page(page, "location")
+    expect(page.locator("#location-name")).to_have_text(name)
+    expect(page.locator("[data-figure='verdict'] .badge")).to_have_text("Zero mile")
+    worst = page.locator("#questions tbody tr").first
+    expect(worst).to_be_visible()
+    problem = worst.locator(".problem").inner_text()
+    check(problem.startswith("Missed in"), f"the worst question reads as a problem: {problem}")
+    rates = [int(re.sub(r"\D", "", t)) for t in page.locator("#questions tbody tr .problem").all_inner_texts()]
+    check(rates == sorted(rates, reverse=True), f"questions worst first: {rates}")
+    expect(page.locator("#location-plans")).to_be_visible()
+    docs_shot(page, "store", 1500)
+    shot(page, "store")
+    page.click("#worst-question-visits")
+    wait_page(page, "visits")
+    visits = page.locator("#missed-visits a.open-report")
+    expect(visits.first).to_be_visible()
+    count = visits.count()
+    visits.first.click()
+    wait_page(page, "report")
+    expect(page.locator("#report-title")).to_contain_text("Visit of")
+    expect(page.locator("section.answers").first).to_be_visible()
+    shot(page, "report")
+    print(f"analyst: from needs attention to {name}, its worst question ({problem}) in {count} visits, read one")
+
+    # Three stores compared from an address.
+    token = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["access"]
+    status, board = api("GET", "/aggregates/locations?limit=3&order_by=rank", token=token)
+    check(status == 200, f"the board through the API: {status}")
+    ids = ",".join(item["location"]["id"] for item in board["items"])
+    page.goto(f"{BASE}/app/#/compare?ids={ids}")
+    wait_page(page, "compare")
+    expect(page.locator("#compare-figures thead th")).to_have_count(4)
+    chart_drawn(page, "#trend-chart-0")
+    expect(page.locator("#compare-questions tbody tr").first).to_be_visible()
+    docs_shot(page, "compare", 1250)
+    shot(page, "compare")
+    print("analyst: compared three stores from their address")
+
+    # A phone's width: the leaderboard as cards, verdicts in view, no sideways scroll.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{BASE}/app/#/leaderboard")
+    wait_page(page, "leaderboard")
+    no_sideways_scroll(page, "the leaderboard")
+    badge = page.locator("#leaderboard tbody tr").first.locator("td[data-col='verdict'] .badge")
+    box = badge.bounding_box()
+    check(box is not None and box["x"] + box["width"] <= 390, f"the verdict is on screen at 390 px: {box}")
+    docs_shot(page, "leaderboard-390")
+    shot(page, "leaderboard-cards-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    context.close()
+
+
+def demo_plan(token):
+    """A plan of the European manager's stores that can still be planned, opened ones first."""
+    status, body = api("GET", "/action-plans?limit=200", token=token)
+    check(status == 200, f"the manager's plans through the API: {status}")
+    plans = [p for p in body["items"] if p["status"] in ("open", "reopened", "planned")]
+    check(plans, "the European manager has a plan to write")
+    plans.sort(key=lambda p: p["status"] != "open")
+    return plans[0]
+
+
+def appealable(manager_token, admin_token):
+    """A released report of the manager's stores with a "no" to a yes/no question and no
+    open appeal: (report id, question key)."""
+    status, appeals = api("GET", "/appeals?limit=200", token=manager_token)
+    check(status == 200, f"the manager's appeals: {status}")
+    appealed = {a["report_id"] for a in appeals["items"]}
+    status, board = api("GET", "/aggregates/locations?limit=200", token=manager_token)
+    check(status == 200, f"the manager's stores: {status}")
+    for item in board["items"]:
+        status, reports = api("GET", f"/reports?location_id={item['location']['id']}&status=approved&sort=newest&limit=20",
+                              token=admin_token)
+        check(status == 200, f"the store's reports: {status}")
+        for report in reports["items"]:
+            if report["id"] in appealed:
+                continue
+            for answer in report["answers"]:
+                if answer["question"] in ("greeted", "eye_contact", "smiled") and answer.get("value") is False:
+                    return report, answer["question"]
+    raise AssertionError("no released report of the manager's stores with a 'no' to greet, eye contact or smile")
+
+
+def improvement(browser):
+    """A manager writes an action plan and appeals a report with a receipt; a reviewer amends
+    it from the appeals queue, and the store's figures move."""
+    admin_token = token_for("admin")
+    context, page = open_page(browser, "manager-loop")
+    sign_in(page, "manager.europe")
+    wait_page(page, "overview")
+    token = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["access"]
+    plan = demo_plan(token)
+    page.click("#nav >> text=Action plans")
+    wait_page(page, "plans")
+    page.locator(f"#plans tr[data-plan='{plan['id']}'] a").click()
+    wait_page(page, "plan")
+    before = len(plan["actions"])
+    page.fill("#plan-causes", "The counter is left alone at lunch while the phone rings.")
+    if before == 0:
+        page.fill("#action-1-description", "Phone orders go to the back office at lunch")
+        page.fill("#action-1-owner", "Marta")
+        page.fill("#action-1-due", (datetime.date.today() + datetime.timedelta(days=14)).isoformat())
+    page.click("#add-action")
+    n = page.locator("#action-rows li").count()
+    page.fill(f"#action-{n}-description", "Greeting refresher for the Saturday team")
+    page.fill(f"#action-{n}-owner", "Jonas")
+    page.fill(f"#action-{n}-due", (datetime.date.today() + datetime.timedelta(days=7)).isoformat())
+    page.click("#plan-submit")
+    expect(page.locator("#status")).to_contain_text("saved")
+    wait_page(page, "plan")
+    expect(page.locator("#plan-actions tbody tr")).to_have_count(n)
+    expect(page.locator("#plan-status")).to_contain_text("Planned")
+    docs_shot(page, "plan", 1100)
+    shot(page, "plan")
+    print(f"manager: wrote the plan of {plan['location']['name']} ({n} actions)")
+
+    report, question = appealable(token, admin_token)
+    status, before_summary = api("GET", f"/locations/{report['location_id']}/summary", token=admin_token)
+    check(status == 200, f"the store's figures: {status}")
+    page.goto(f"{BASE}/app/#/report/{report['id']}")
+    wait_page(page, "report")
+    expect(page.locator("#appeal-form")).to_be_visible()
+    page.check(f"#dispute-{question}")
+    page.fill("#appeal-reason", "The door camera shows the greeting; the receipt has its time.")
+    page.set_input_files("#appeal-file", files=[{"name": "receipt.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n% receipt\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"}])
+    shot(page, "appeal-form")
+    page.click("#appeal-submit")
+    expect(page.locator("#status")).to_contain_text("appeal was sent")
+    wait_page(page, "report")
+    expect(page.locator("#report-appeals li[data-status='open']")).to_be_visible()
+    # The manager's home follows the appeal.
+    page.click("#nav >> text=Overview")
+    wait_page(page, "overview")
+    expect(page.locator("#attention-appeals")).to_contain_text("waiting for a reviewer")
+    shot(page, "manager-home")
+    print(f"manager: appealed the report of {report['visit_date']} ({question}) with a receipt; home shows it waiting")
+    context.close()
+
+    context, page = open_page(browser, "reviewer-appeal")
+    sign_in(page, "reviewer")
+    wait_page(page, "queue")
+    page.click("#nav >> text=Appeals")
+    wait_page(page, "appeals")
+    expect(page.locator("#appeals tbody tr").first).to_be_visible()
+    shot(page, "appeals")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    wait_page(page, "appeal")
+    expect(page.locator("#appeal-reason")).to_contain_text("door camera")
+    expect(page.locator("#evidence-download")).to_be_visible()
+    page.select_option(f"#correct-{question}", "true")
+    page.fill("#appeal-note", "The camera confirms it; corrected.")
+    docs_shot(page, "appeal", 1000)
+    shot(page, "appeal")
+    page.locator("h1").click()
+    page.keyboard.press("m")
+    expect(page.locator("#status")).to_contain_text("Amended")
+    status, after_summary = api("GET", f"/locations/{report['location_id']}/summary", token=admin_token)
+    check(status == 200, f"the store's figures after: {status}")
+    moved = (before_summary["figures"]["mean_score"], after_summary["figures"]["mean_score"])
+    check(moved[1] > moved[0], f"the store's mean moved up with the amendment: {moved}")
+    status, amended = api("GET", f"/reports/{report['id']}", token=admin_token)
+    check(amended["revision"] == report["revision"] + 1, f"the report is revision {amended['revision']}")
+    print(f"reviewer: amended the appeal from the queue with the keyboard; the store's mean {moved[0]} -> {moved[1]}")
+    context.close()
+
+
+def offline(browser):
+    """The server stops: the banner says so and the view stays readable."""
+    if not ARGS.server_pid:
+        return
+    context, page = open_page(browser, "offline")
+    sign_in(page, "analyst")
+    wait_page(page, "overview")
+    page.click("#nav >> text=Leaderboard")
+    wait_page(page, "leaderboard")
+    stopped.append(True)
+    os.kill(ARGS.server_pid, signal.SIGTERM)
+    page.wait_for_timeout(1500)
+    page.click("#nav >> text=Overview")
+    expect(page.locator("#offline")).to_be_visible()
+    expect(page.locator("#offline")).to_contain_text("cannot be reached")
+    # The overview loaded before is shown again from what this tab kept.
+    expect(page.locator("main[data-page='overview'] #needs-attention")).to_be_visible()
+    shot_plain = OUT / "offline.png"
+    page.screenshot(path=str(shot_plain), full_page=True)
+    print("offline: the banner appeared when the server stopped, and the last views stayed readable")
     context.close()
 
 
@@ -392,7 +622,7 @@ def main():
         browser = playwright.chromium.launch(executable_path=ARGS.chromium, args=CHROMIUM_ARGS)
         print(f"Chromium {browser.version}")
         try:
-            for step in (analyst, reviewer, manager, shopper):
+            for step in (analyst, reviewer, manager, shopper, attention, improvement, offline):
                 step(browser)
         finally:
             browser.close()

@@ -4,10 +4,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::figures::Figures;
+use super::figures::{Figures, VerdictName};
 use super::order::{Column, Direction};
 use super::recognition::Moment;
 use super::service::{self, LeaderboardSort, Overview, SectionMean, Standing, VerdictCounts};
+use super::stats::VerdictRule;
 use crate::ids::{LocationId, ReportId};
 use crate::locations::model::{Location, LocationBrief};
 
@@ -91,13 +92,15 @@ pub struct LeaderboardQuery {
     /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
     pub sort: Option<SortBy>,
     /// The column the rows are listed by (default `rank`, which follows `sort`); a missing
-    /// value lists last either way, ties go by rank, then code.
+    /// value lists last either way, ties go by rank in the same direction, then code.
     pub order_by: Option<Column>,
     /// `asc` (default) or `desc`.
     pub dir: Option<Direction>,
     /// Leave out locations with fewer visits (default 0).
     #[param(minimum = 0, maximum = 1000000)]
     pub min_visits: Option<u64>,
+    /// Only locations with this verdict.
+    pub verdict: Option<VerdictName>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -124,13 +127,15 @@ pub struct LeaderboardCsvQuery {
     /// `mean_score` (default), `second_mile_rate`, `zero_mile_rate` or `visits`.
     pub sort: Option<SortBy>,
     /// The column the rows are listed by (default `rank`, which follows `sort`); a missing
-    /// value lists last either way, ties go by rank, then code.
+    /// value lists last either way, ties go by rank in the same direction, then code.
     pub order_by: Option<Column>,
     /// `asc` (default) or `desc`.
     pub dir: Option<Direction>,
     /// Leave out locations with fewer visits (default 0).
     #[param(minimum = 0, maximum = 1000000)]
     pub min_visits: Option<u64>,
+    /// Only locations with this verdict.
+    pub verdict: Option<VerdictName>,
 }
 
 /// A section's mean score.
@@ -217,16 +222,18 @@ pub struct LocationSummaryResponse {
     /// The latest local date of a released visit in the range.
     #[schema(value_type = Option<String>, format = Date)]
     pub last_visit_date: Option<NaiveDate>,
+    pub verdict_rule: VerdictRuleResponse,
 }
 
-impl From<service::LocationSummary> for LocationSummaryResponse {
-    fn from(s: service::LocationSummary) -> Self {
+impl LocationSummaryResponse {
+    pub fn of(s: service::LocationSummary, rule: &VerdictRule) -> Self {
         LocationSummaryResponse {
             location: (&s.location).into(),
             range: s.range.into(),
             figures: s.figures,
             sections: s.sections.into_iter().map(Into::into).collect(),
             last_visit_date: s.last_visit_date,
+            verdict_rule: rule.into(),
         }
     }
 }
@@ -277,15 +284,42 @@ pub struct OverviewResponse {
     pub figures: Figures,
     pub verdicts: VerdictCountsResponse,
     pub sections: Vec<SectionMeanResponse>,
+    pub verdict_rule: VerdictRuleResponse,
 }
 
-impl From<Overview> for OverviewResponse {
-    fn from(o: Overview) -> Self {
+impl OverviewResponse {
+    pub fn of(o: Overview, rule: &VerdictRule) -> Self {
         OverviewResponse {
             range: o.range.into(),
             figures: o.figures,
             verdicts: o.verdicts.into(),
             sections: o.sections.into_iter().map(Into::into).collect(),
+            verdict_rule: rule.into(),
+        }
+    }
+}
+
+/// How the verdicts are given (the server's settings), so a reader can say why a location
+/// has its verdict.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"min_visits": 5, "zero_mile_lower_bound": 0.1, "second_mile_lower_bound": 0.5}))]
+pub struct VerdictRuleResponse {
+    /// Fewer visits than this: `insufficient_data`, and nothing is called significant.
+    pub min_visits: u64,
+    /// Zero mile when the lower end of the zero-mile rate's 95 % Wilson interval reaches this
+    /// (0 to 1).
+    pub zero_mile_lower_bound: f64,
+    /// Second mile when no visit is zero mile and the lower end of the second-mile rate's
+    /// 95 % Wilson interval reaches this (0 to 1); first mile otherwise.
+    pub second_mile_lower_bound: f64,
+}
+
+impl From<&VerdictRule> for VerdictRuleResponse {
+    fn from(r: &VerdictRule) -> Self {
+        VerdictRuleResponse {
+            min_visits: r.min_sample,
+            zero_mile_lower_bound: r.zero_lower,
+            second_mile_lower_bound: r.second_lower,
         }
     }
 }

@@ -133,7 +133,10 @@ pub async fn location_summary(
         state.reports.verdict,
     )
     .await?;
-    Ok(web::Json(summary.into()))
+    Ok(web::Json(LocationSummaryResponse::of(
+        summary,
+        &state.reports.verdict,
+    )))
 }
 
 /// Leaderboard of locations.
@@ -186,6 +189,7 @@ pub async fn location_leaderboard(
         order_by: q.order_by,
         dir: q.dir,
         min_visits: q.min_visits,
+        verdict: q.verdict,
     };
     let listed = order::sort(standings(&auth, &state, filters).await?, order);
     let start = order::after(&listed, order, cursor.as_ref().map(|c| &c.after));
@@ -231,7 +235,7 @@ async fn standings(
         )]));
     }
     let range = range(state, q.from, q.to, q.questionnaire_key)?;
-    Ok(service::leaderboard(
+    let mut rows = service::leaderboard(
         &state.db,
         auth.org_id,
         coverage(manager, q.region, q.tag)?,
@@ -240,7 +244,12 @@ async fn standings(
         min_visits,
         state.reports.verdict,
     )
-    .await?)
+    .await?;
+    // Ranks stay those of the whole board: a filtered row keeps its place among all.
+    if let Some(verdict) = q.verdict {
+        rows.retain(|r| r.figures.verdict == verdict);
+    }
+    Ok(rows)
 }
 
 /// Leaderboard of locations as CSV.
@@ -321,7 +330,10 @@ pub async fn overview(
         state.reports.verdict,
     )
     .await?;
-    Ok(web::Json(overview.into()))
+    Ok(web::Json(OverviewResponse::of(
+        overview,
+        &state.reports.verdict,
+    )))
 }
 
 /// Trend of one location.

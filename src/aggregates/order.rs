@@ -2,8 +2,10 @@
 //! cursor. Rows are ranked by the leaderboard's `sort` measure; `order_by` only says in
 //! which order they are listed (by rank, the default, they read best first). A missing value
 //! (a location without scored visits, or without a region) lists last in either direction;
-//! ties go by rank, then by code (unique in an organization), so the order is total and a
-//! page continues exactly after the key of the last row it saw.
+//! ties go by rank in the listing's direction (so `zero_mile_rate` descending lists the worst
+//! first, and among equal rates the lowest ranked first), then by code (unique in an
+//! organization), so the order is total and a page continues exactly after the key of the
+//! last row it saw.
 
 use std::cmp::Ordering;
 
@@ -126,9 +128,12 @@ pub fn compare(a: &Key, b: &Key, descending: bool) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     };
-    primary
-        .then(a.rank.cmp(&b.rank))
-        .then_with(|| a.code.cmp(&b.code))
+    let by_rank = if descending {
+        b.rank.cmp(&a.rank)
+    } else {
+        a.rank.cmp(&b.rank)
+    };
+    primary.then(by_rank).then_with(|| a.code.cmp(&b.code))
 }
 
 /// Lists `rows` in `order`, each with its key.
@@ -180,6 +185,10 @@ mod tests {
         assert_eq!(compare(&none, &high, false), Ordering::Greater);
         assert_eq!(compare(&none, &high, true), Ordering::Greater);
         assert_eq!(compare(&tie, &low, true), Ordering::Less);
+        // Descending, equal values list the lower ranked (worse) first.
+        let better = k(Some(Value::Number(10.0)), 2, "Z");
+        assert_eq!(compare(&low, &better, true), Ordering::Less);
+        assert_eq!(compare(&low, &better, false), Ordering::Greater);
         let a = k(Some(Value::Text("bath".into())), 1, "1");
         let b = k(Some(Value::Text("Bristol".into())), 1, "2");
         assert_eq!(compare(&a, &b, false), Ordering::Less);

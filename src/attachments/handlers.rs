@@ -363,34 +363,7 @@ fn wanted_range(
         ("If-None-Match" = Option<String>, Header, description = "the ETag you have: 304 if unchanged"),
     ),
     responses(
-        (status = 200, description = "The whole file",
-            content(
-                (Vec<u8> = "image/jpeg"),
-                (Vec<u8> = "image/png"),
-                (Vec<u8> = "image/heic"),
-                (Vec<u8> = "image/webp"),
-                (Vec<u8> = "application/pdf"),
-            ),
-            headers(
-                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
-                ("Accept-Ranges" = String, description = "`bytes`"),
-                ("Cache-Control" = String, description = "`private, max-age=3600`"),
-                ("Content-Disposition" = String, description = "`inline` with a file name"),
-            )),
-        (status = 206, description = "The range asked for",
-            content(
-                (Vec<u8> = "image/jpeg"),
-                (Vec<u8> = "image/png"),
-                (Vec<u8> = "image/heic"),
-                (Vec<u8> = "image/webp"),
-                (Vec<u8> = "application/pdf"),
-            ),
-            headers(
-                ("Content-Range" = String, description = "`bytes START-END/SIZE`"),
-                ("ETag" = String, description = "the SHA-256 of the file, quoted"),
-            )),
-        (status = 304, description = "`If-None-Match` names the file's ETag",
-            headers(("ETag" = String, description = "the SHA-256 of the file, quoted"))),
+        FileDownload,
         (status = 403, description = "A client without `reports:read`, or a staff photo for a caller who may not see staff (`staff_privacy`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such file visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range lies outside the file (`range_not_satisfiable`; `Content-Range: bytes */SIZE`)", body = Problem, content_type = "application/problem+json"),
@@ -417,6 +390,52 @@ pub async fn download_attachment(
         },
     )
     .await
+}
+
+/// A file download's answers in the document, as [`serve_file`] gives them: the whole file
+/// (200), the range asked for (206) and unchanged (304).
+pub(crate) struct FileDownload;
+
+impl utoipa::IntoResponses for FileDownload {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::{Content, HeaderBuilder, ResponseBuilder};
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        let with_file = |mut response: ResponseBuilder| {
+            for media in MediaType::ALL {
+                let binary = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .content_media_type(media.as_str());
+                response = response.content(media.as_str(), Content::new(Some(binary)));
+            }
+            response
+        };
+        let etag = "the SHA-256 of the file, quoted";
+        let whole = with_file(ResponseBuilder::new().description("The whole file"))
+            .header("Accept-Ranges", header("`bytes`"))
+            .header("Cache-Control", header("`private, max-age=3600`"))
+            .header("Content-Disposition", header("`inline` with a file name"))
+            .header("ETag", header(etag));
+        let part = with_file(ResponseBuilder::new().description("The range asked for"))
+            .header("Content-Range", header("`bytes START-END/SIZE`"))
+            .header("ETag", header(etag));
+        let unchanged = ResponseBuilder::new()
+            .description("`If-None-Match` names the file's ETag")
+            .header("ETag", header(etag));
+        [("200", whole), ("206", part), ("304", unchanged)]
+            .into_iter()
+            .map(|(status, r)| (status.to_string(), r.build().into()))
+            .collect()
+    }
 }
 
 /// A stored file to send.

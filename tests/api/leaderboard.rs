@@ -259,3 +259,73 @@ async fn the_organization_trend_adds_up_to_the_overview_in_one_request() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[actix_web::test]
+async fn the_board_filters_by_verdict_and_the_figures_say_how_verdicts_are_given() {
+    let w = world().await;
+    let zero = store(&w, "Z-1", "Always on the phone", None).await;
+    let thin = store(&w, "T-1", "Seldom visited", None).await;
+    for _ in 0..5 {
+        visit(&w, &zero, true).await;
+    }
+    visit(&w, &thin, false).await;
+    let all = listed(&w, "order_by=rank", 50).await;
+    // The world's own store has no visit yet: too few visits, as the seldom visited one.
+    let thin_ones = [thin.as_str(), w.location_id.as_str()];
+    for (verdict, expected) in [
+        ("zero", vec![zero.as_str()]),
+        ("insufficient_data", thin_ones.to_vec()),
+    ] {
+        let rows = listed(&w, &format!("order_by=rank&verdict={verdict}"), 1).await;
+        let mut ids: Vec<&str> = rows
+            .iter()
+            .map(|r| r["location"]["id"].as_str().unwrap())
+            .collect();
+        ids.sort_unstable();
+        let mut wanted = expected.clone();
+        wanted.sort_unstable();
+        assert_eq!(ids, wanted, "{verdict}: {rows:?}");
+        // A filtered row keeps its rank on the whole board.
+        for row in &rows {
+            let whole = all
+                .iter()
+                .find(|r| r["location"]["id"] == row["location"]["id"])
+                .unwrap();
+            assert_eq!(row["rank"], whole["rank"]);
+        }
+    }
+    assert!(listed(&w, "verdict=second", 50).await.is_empty());
+    let (status, body) = w
+        .app
+        .get("/api/v1/aggregates/locations?verdict=best", &w.admin_token)
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let csv = w
+        .app
+        .client
+        .get(w.app.url("/api/v1/aggregates/locations.csv?verdict=zero"))
+        .bearer_auth(&w.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .await
+        .unwrap();
+    let csv = String::from_utf8_lossy(&csv).to_string();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("Always on the phone"), "{csv}");
+    // The rule behind the verdicts, as the server applies it.
+    let rule =
+        json!({"min_visits": 5, "zero_mile_lower_bound": 0.1, "second_mile_lower_bound": 0.5});
+    let overview = w
+        .app
+        .get_ok("/api/v1/aggregates/overview", &w.admin_token)
+        .await;
+    assert_eq!(overview["verdict_rule"], rule);
+    let summary = w
+        .app
+        .get_ok(&format!("/api/v1/locations/{zero}/summary"), &w.admin_token)
+        .await;
+    assert_eq!(summary["verdict_rule"], rule);
+    assert_eq!(summary["figures"]["verdict"], "zero");
+}

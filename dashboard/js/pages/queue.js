@@ -9,23 +9,11 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, scroller, section } from '../widgets.js';
+import { answerSections } from '../answers.js';
+import { shortcuts, typing } from '../keys.js';
 
 // The queue's order as last listed, so a decision can move on to the next report.
 let order = [];
-
-function typing(event) {
-  const t = event.target;
-  return t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
-}
-
-function shortcuts(ctx, handler) {
-  const listener = (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || !ctx.current()) return;
-    handler(event);
-  };
-  document.addEventListener('keydown', listener);
-  ctx.onLeave(() => document.removeEventListener('keydown', listener));
-}
 
 function locationName(options, id) {
   const loc = options.locations.get(id);
@@ -90,49 +78,13 @@ export async function queue(ctx) {
     more);
 }
 
-function answerText(value, question) {
-  if (value === null || value === undefined) return fmt.DASH;
-  // A choice is shown by its label, as the shopper saw it.
-  const options = (question && question.options) || [];
-  const label = (v) => (options.find((o) => o.value === v) || {}).label || v;
-  if (options.length && Array.isArray(value)) return value.map(label).join(', ');
-  if (options.length && typeof value === 'string') return label(value);
-  if (value === true) return 'Yes';
-  if (value === false) return 'No';
-  if (typeof value === 'number') return fmt.score(value, Number.isInteger(value) ? 0 : 1);
-  if (Array.isArray(value)) return value.join(', ');
-  return String(value);
-}
-
 export async function reviewReport(ctx) {
   const { me, arg: id } = ctx;
   const options = await filterOptions(me);
   const { data: report, headers } = await api.call(`reports/${encodeURIComponent(id)}`);
   const etag = headers.get('etag');
-  const questionnaire = me.scopes.includes('questionnaires:read')
-    ? await api.get(`questionnaires/${encodeURIComponent(report.questionnaire_id)}`)
-    : null;
-  const answers = new Map(report.answers.map((a) => [a.question, a]));
-  const points = new Map(report.score.questions.map((q) => [q.key, q]));
-  const sectionScores = new Map(report.score.sections.map((s) => [s.key, s]));
-
-  const sections = questionnaire
-    ? questionnaire.sections.map((s) => {
-      const score = sectionScores.get(s.key);
-      return h('section', { class: 'panel answers' },
-        h('h2', {}, s.title, score && score.score !== null ? h('span', { class: 'muted' }, ` · ${fmt.score(score.score)}`) : null),
-        h('dl', {}, s.questions.map((q) => {
-          const a = answers.get(q.key);
-          const p = points.get(q.key);
-          return [
-            h('dt', {}, q.text),
-            h('dd', {}, a ? (a.na ? 'Not applicable' : answerText(a.value, q)) : h('span', { class: 'muted' }, 'not answered'),
-              p && p.counted && p.possible > 0 ? h('span', { class: 'muted' }, ` · ${fmt.score(p.earned, 0)} / ${fmt.score(p.possible, 0)} points`) : null,
-              a && a.comment ? h('div', { class: 'comment' }, `“${a.comment}”`) : null),
-          ];
-        })));
-    })
-    : [section('Answers', h('dl', {}, report.answers.map((a) => [h('dt', {}, a.question), h('dd', {}, a.na ? 'Not applicable' : answerText(a.value))])))];
+  const questionnaire = await api.get(`questionnaires/${encodeURIComponent(report.questionnaire_id)}`);
+  const sections = answerSections(report, questionnaire);
 
   const note = h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 4000, 'aria-describedby': 'note-help' });
   const result = h('div', { id: 'review-result' });
