@@ -65,3 +65,10 @@ export function addDays(iso, days) {
   d.setUTCDate(d.getUTCDate() + days);
   return isoDay(d);
 }
+
+/** A file's size: bytes, KB or MB. */
+export function bytes(n) {
+  if (n < 1024) return `${int(n)} bytes`;
+  if (n < 1024 * 1024) return `${score(n / 1024, 0)} KB`;
+  return `${score(n / (1024 * 1024), 1)} MB`;
+}

@@ -15,3 +15,20 @@ export function shortcuts(ctx, handler) {
   document.addEventListener('keydown', listener);
   ctx.onLeave(() => document.removeEventListener('keydown', listener));
 }
+
+/** j / k (or the arrow keys) move the focus along the links of `selector`; Enter opens one. */
+export function listKeys(ctx, selector) {
+  shortcuts(ctx, (event) => {
+    if (typing(event)) return;
+    const links = [...document.querySelectorAll(selector)];
+    if (!links.length) return;
+    const at = links.indexOf(document.activeElement);
+    if (event.key === 'j' || event.key === 'ArrowDown') {
+      event.preventDefault();
+      links[Math.min(links.length - 1, at + 1)].focus();
+    } else if (event.key === 'k' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      links[Math.max(0, at - 1)].focus();
+    }
+  });
+}

@@ -384,6 +384,22 @@ def docs_shot(page, name, height=None):
         page.set_viewport_size(size)
 
 
+def printed(page, what):
+    """The page as printed on A4 (182 mm between the margins, 688 px at 96 dpi): no
+    navigation, filters or forms, nothing wider than the paper."""
+    size = page.viewport_size
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 688, "height": 1000})
+    page.wait_for_timeout(300)
+    for hidden in ("#nav", "form.filters", "#sign-out"):
+        check(not page.locator(hidden).first.is_visible(), f"{what} prints without {hidden}")
+    no_sideways_scroll(page, f"{what}, printed")
+    page.screenshot(path=str(OUT / f"print-{what.replace(' ', '-')}.png"), full_page=True)
+    page.emulate_media(media="screen")
+    page.set_viewport_size(size)
+    page.wait_for_timeout(300)
+
+
 def attention(browser):
     """An analyst goes from the overview's "needs attention" to a zero-mile store, opens the
     visits that missed its worst question, and reads one."""
@@ -400,6 +416,7 @@ def attention(browser):
     expect(page.locator("[data-figure='mean'] .explain")).to_contain_text("very likely between")
     docs_shot(page, "overview", 1300)
     shot(page, "overview-attention")
+    printed(page, "the overview")
     page.click("#verdict-counts a[data-verdict='zero']")
     wait_page(page, "leaderboard")
     verdicts = set(page.locator("#leaderboard tbody td[data-col='verdict']").all_inner_texts())
@@ -421,6 +438,7 @@ def attention(browser):
     expect(page.locator("#location-plans")).to_be_visible()
     docs_shot(page, "store", 1500)
     shot(page, "store")
+    printed(page, "the store page")
     page.click("#worst-question-visits")
     wait_page(page, "visits")
     visits = page.locator("#missed-visits a.open-report")

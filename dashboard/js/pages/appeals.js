@@ -10,7 +10,7 @@ import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { scroller, section } from '../widgets.js';
 import { answerText } from '../answers.js';
-import { shortcuts, typing } from '../keys.js';
+import { listKeys, shortcuts, typing } from '../keys.js';
 
 const STATUS = { open: 'open', upheld: 'upheld', amended: 'amended' };
 let order = [];
@@ -26,19 +26,7 @@ export async function appealQueue(ctx) {
   const status = STATUS[params.get('status')] || 'open';
   const page = await api.get('appeals', { status, limit: 200 });
   if (status === 'open') order = page.items.map((a) => a.id);
-  shortcuts(ctx, (event) => {
-    if (typing(event)) return;
-    const links = [...document.querySelectorAll('#appeals a.open')];
-    if (!links.length) return;
-    const at = links.indexOf(document.activeElement);
-    if (event.key === 'j' || event.key === 'ArrowDown') {
-      event.preventDefault();
-      links[Math.min(links.length - 1, at + 1)].focus();
-    } else if (event.key === 'k' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      links[Math.max(0, at - 1)].focus();
-    }
-  });
+  listKeys(ctx, '#appeals a.open');
   const rows = page.items.map((a) => h('tr', { dataset: { appeal: a.id } },
     h('td', {}, h('a', { href: link('appeal', a.id), class: 'open' }, fmt.dateTime(a.opened_at))),
     h('td', {}, storeName(options, a.location_id)),
@@ -155,7 +143,7 @@ export async function appealPage(ctx) {
         download.after(problemBox(e));
       }
     } }, 'Open the evidence');
-    evidence = h('p', {}, `Evidence: ${appeal.evidence.media_type}, ${fmt.int(Math.round(appeal.evidence.size / 1024))} KB, attached ${fmt.dateTime(appeal.evidence.attached_at)}. `, download);
+    evidence = h('p', {}, `Evidence: ${appeal.evidence.media_type}, ${fmt.bytes(appeal.evidence.size)}, attached ${fmt.dateTime(appeal.evidence.attached_at)}. `, download);
   }
   return h('div', { class: 'page' },
     h('p', { class: 'crumbs' }, h('a', { href: link('appeals') }, '← Appeals')),

@@ -10,7 +10,7 @@ import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, scroller, section } from '../widgets.js';
 import { answerSections } from '../answers.js';
-import { shortcuts, typing } from '../keys.js';
+import { listKeys, shortcuts, typing } from '../keys.js';
 
 // The queue's order as last listed, so a decision can move on to the next report.
 let order = [];
@@ -56,19 +56,7 @@ export async function queue(ctx) {
   more.hidden = !cursor;
   const summary = () => `${fmt.int(order.length)}${cursor ? '+' : ''} submitted reports, oldest first; ${fmt.int(flagged)} flagged. Keys: j / k to move, Enter to open.`;
   const count = h('p', { class: 'muted' }, page.items.length ? summary() : 'Nothing is waiting for review.');
-  shortcuts(ctx, (event) => {
-    if (typing(event)) return;
-    const links = [...document.querySelectorAll('#queue a.open')];
-    if (!links.length) return;
-    const at = links.indexOf(document.activeElement);
-    if (event.key === 'j' || event.key === 'ArrowDown') {
-      event.preventDefault();
-      links[Math.min(links.length - 1, at + 1)].focus();
-    } else if (event.key === 'k' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      links[Math.max(0, at - 1)].focus();
-    }
-  });
+  listKeys(ctx, '#queue a.open');
   return h('div', { class: 'page' },
     h('h1', {}, 'Review queue'),
     count,

@@ -19,7 +19,7 @@ async function photos(report) {
   if (!status.received.length) return null;
   const list = h('ul', { class: 'photos', id: 'photos' });
   for (const file of status.received) {
-    const item = h('li', {}, h('span', { class: 'muted' }, `${file.media_type}, ${fmt.int(Math.round(file.size / 1024))} KB`));
+    const item = h('li', {}, h('span', { class: 'muted' }, `${file.media_type}, ${fmt.bytes(file.size)}`));
     list.append(item);
     api.call(`attachments/${encodeURIComponent(file.id)}`, { as: 'blob' }).then(({ data }) => {
       const url = URL.createObjectURL(data);
