@@ -38,7 +38,7 @@ function missed(p) {
   return { rate: 1 - p.rate, ci95: p.ci95 ? [1 - p.ci95[1], 1 - p.ci95[0]] : null };
 }
 
-function questionsPanel(id, drivers, here, key, title, tiers) {
+function questionsPanel(id, drivers, here, key, title, tiers, whole) {
   // The expected standard: a second-tier question (beyond expectations) is not missed.
   const rows = drivers.keeps_out_of_zero_mile.concat(drivers.too_few_visits)
     .filter((q) => tiers.get(q.key) !== 'second')
@@ -54,11 +54,12 @@ function questionsPanel(id, drivers, here, key, title, tiers) {
     h('td', { class: 'num' }, fmt.int(q.visits)),
     h('td', {}, ciBar(miss.rate, miss.ci95, 1)),
     peers ? h('td', { class: 'num' }, theirs.rate === null ? fmt.DASH : fmt.pct(theirs.rate)) : null,
+    whole ? h('td', { class: 'num' }, whole.has(q.key) ? fmt.pct(whole.get(q.key)) : fmt.DASH) : null,
     h('td', {}, miss.rate ? h('a', { href: link('visits', id, { ...here, questionnaire_key: key, missed: q.key }), id: i === 0 ? 'worst-question-visits' : null }, 'the visits') : null)));
   return section(`What is missed here${title ? `: ${title}` : ''}`,
-    h('p', { class: 'muted small' }, `The questions of the expected standard. A visit misses one when it does not earn its full points (a question expecting "no" is missed on "yes"). Worst first, with the 95% interval of the rate${peers ? ` and the rate at ${peers}` : ''}.`),
+    h('p', { class: 'muted small' }, `The questions of the expected standard. A visit misses one when it does not earn its full points (a question expecting "no" is missed on "yes"). Worst first, with the 95% interval of the rate${peers ? `, the rate at ${peers}` : ''} and the rate of every store you may see together.`),
     rows.length ? scroller(h('table', { class: 'grid', id: 'questions' },
-      h('thead', {}, h('tr', {}, ['Question', 'Visits', scaleHeader('Missed, 95% CI', true), peers ? 'Peers' : null, ''].filter(Boolean).map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Question', 'Visits', scaleHeader('Missed, 95% CI', true), peers ? 'Peers' : null, whole ? (drivers.peers ? 'Organization' : 'All your stores') : null, ''].filter(Boolean).map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, body)), 'Questions') : h('p', { class: 'muted' }, 'No scored question in this range.'));
 }
 
@@ -81,7 +82,9 @@ function plansPanel(plans) {
     ? h('ul', { class: 'plans', id: 'location-plans' }, plans.items.map((p) => h('li', {},
       h('a', { href: link('plan', p.id) }, p.summary || p.cause.replaceAll('_', ' ')),
       h('span', { class: 'muted' }, ` · ${PLAN_STATUS[p.status] || p.status} · ${p.actions.filter((a) => a.done_at).length} of ${p.actions.length} actions done`),
-      p.overdue ? h('span', { class: 'flag' }, ' overdue') : null)))
+      p.overdue ? h('span', { class: 'flag' }, ' overdue') : null,
+      p.status === 'verified' || !p.actions.length ? null : h('ul', { class: 'plan-steps' }, p.actions.map((a) => h('li', {},
+        a.description, h('span', { class: 'muted' }, ` · ${a.owner}, due ${fmt.date(a.due_on)}${a.done_at ? ', done' : a.overdue ? ', overdue' : ''}`)))))))
     : h('p', { class: 'muted' }, 'No action plan for this store.'));
 }
 
@@ -109,6 +112,12 @@ export default async function location(ctx) {
   if (questionnaireId) {
     const q = await api.get(`questionnaires/${encodeURIComponent(questionnaireId)}`);
     for (const s of q.sections) for (const x of s.questions) tiers.set(x.key, x.tier || null);
+  }
+  // The same questions over every store the reader may see (the organization for HQ).
+  let whole = null;
+  if (key) {
+    const all = await api.get('aggregates/drivers', { from: query.from, to: query.to, questionnaire_key: key, min_visits: Math.max(1, summary.verdict_rule.min_visits) });
+    whole = new Map(all.keeps_out_of_zero_mile.filter((q) => q.pass_rate && q.pass_rate.rate !== null).map((q) => [q.key, 1 - q.pass_rate.rate]));
   }
   const loc = summary.location;
   const range = rangeOf(params);
@@ -166,7 +175,7 @@ export default async function location(ctx) {
       (values) => { window.location.hash = link('location', id, { ...values, bucket: params.get('bucket') }); }),
     h('div', { id: 'location-figures' }, figureCards(summary.figures, changes.changes)),
     shifts,
-    drivers ? h('div', { class: 'columns' }, questionsPanel(id, drivers, here, key, (options.questionnaires.find(([k]) => k === key) || [])[1], tiers), h('div', {}, secondMilePanel(drivers, tiers), plansPanel(plans))) : plansPanel(plans),
+    drivers ? h('div', { class: 'columns' }, questionsPanel(id, drivers, here, key, (options.questionnaires.find(([k]) => k === key) || [])[1], tiers, whole), h('div', {}, secondMilePanel(drivers, tiers), plansPanel(plans))) : plansPanel(plans),
     section('Trend', bucketSwitch, trendChart(trend.buckets, `Mean score (0–100) per ${bucket} with its 95% confidence interval`, summary.verdict_rule.min_visits)),
     section('Mile mix over time', mileMixChart(trend.buckets)),
     h('div', { class: 'columns' },
