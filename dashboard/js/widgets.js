@@ -18,14 +18,12 @@ export function verdictBadge(verdict) {
   return h('span', { class: `badge v-${verdict}`, title: rule, tabindex: 0, 'aria-label': `${label}. ${rule}`, dataset: { rule } }, label);
 }
 
+
+
 /** A mile level of one visit (no rule: a visit's level is its score's). */
-export function levelBadge(level) {
+export function mileBadge(level) {
   const [label, title] = VERDICTS[level] || [level, level];
   return h('span', { class: `badge v-${level}`, title }, label);
-}
-
-export function mileBadge(level) {
-  return levelBadge(level);
 }
 
 /**

@@ -489,41 +489,25 @@ async fn the_appellant_attaches_one_file_that_reviewers_and_managers_read() {
         assert_eq!(status, expected, "{body}");
     }
     // Bytes of no accepted type are refused before anything is stored.
-    let (status, body) = attach(
-        &w,
-        &appellant,
-        &appeal,
-        "application/octet-stream",
-        b"plain text".to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (415, Some("unsupported_media_type")),
-        "{body}"
-    );
-    let (status, body) = attach(
-        &w,
-        &appellant,
-        &appeal,
-        "image/jpeg",
-        b"plain text".to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (422, Some("validation_failed")),
-        "{body}"
-    );
-    let (status, body) = attach(
-        &w,
-        &appellant,
-        &appeal,
-        "text/plain",
-        b"plain text".to_vec(),
-    )
-    .await;
-    assert_eq!(status, 415, "{body}");
+    for (content_type, expected, code) in [
+        ("application/octet-stream", 415, "unsupported_media_type"),
+        ("image/jpeg", 422, "validation_failed"),
+        ("text/plain", 415, "unsupported_media_type"),
+    ] {
+        let (status, body) = attach(
+            &w,
+            &appellant,
+            &appeal,
+            content_type,
+            b"plain text".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (expected, Some(code)),
+            "{content_type}: {body}"
+        );
+    }
 
     let (status, attached) = attach(&w, &appellant, &appeal, "image/jpeg", photo.clone()).await;
     assert_eq!(status, 201, "{attached}");
@@ -645,4 +629,47 @@ async fn twenty_concurrent_files_for_one_appeal_keep_one() {
     assert!(swept.status.success(), "{swept:?}");
     assert!(printed.contains("0 without a row deleted"), "{printed}");
     assert_eq!(fetch_evidence(&w, &appellant, &appeal).await.0, 200);
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_decisions_of_one_appeal_make_one() {
+    let w = world().await;
+    let appellant = manager(&w).await;
+    let appeal = opened(&w, &appellant).await;
+    let reviewer = reviewer(&w).await;
+    let path = format!("/api/v1/appeals/{appeal}/decision");
+    let tries = (0..20).map(|i| {
+        let (w, reviewer, path) = (&w, reviewer.clone(), path.clone());
+        async move {
+            let body = if i % 2 == 0 {
+                json!({"decision": "uphold", "note": format!("try {i}")})
+            } else {
+                json!({"decision": "amend", "note": format!("try {i}"), "answers": [{"question": "greeted", "value": true}]})
+            };
+            w.app.post(&path, &reviewer, body).await
+        }
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let decided = answers.iter().filter(|(s, _)| *s == 200).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "invalid_transition")
+        .count();
+    assert_eq!((decided, refused), (1, 19), "{answers:?}");
+    // One decision stands, and at most one new revision was made.
+    let read = w
+        .app
+        .get_ok(&format!("/api/v1/appeals/{appeal}"), &reviewer)
+        .await;
+    let winner = answers.iter().find(|(s, _)| *s == 200).unwrap();
+    assert_eq!(read["status"], winner.1["status"]);
+    let report = w
+        .app
+        .get_ok(
+            &format!("/api/v1/reports/{}", read["report_id"].as_str().unwrap()),
+            &w.admin_token,
+        )
+        .await;
+    let expected = if read["status"] == "amended" { 2 } else { 1 };
+    assert_eq!(report["revision"], expected, "{report}");
 }

@@ -106,18 +106,18 @@ export default async function location(ctx) {
       : null,
   ]);
   explain.setRule(summary.verdict_rule);
-  // Each question's tier (first: the expected standard; second: beyond it).
+  // Each question's tier (first: the expected standard; second: beyond it), and the same
+  // questions over every store the reader may see (the organization for HQ): read together.
   const tiers = new Map();
-  const questionnaireId = key && options.questionnaireIds.get(key);
-  if (questionnaireId) {
-    const q = await api.get(`questionnaires/${encodeURIComponent(questionnaireId)}`);
-    for (const s of q.sections) for (const x of s.questions) tiers.set(x.key, x.tier || null);
-  }
-  // The same questions over every store the reader may see (the organization for HQ).
   let whole = null;
-  if (key) {
-    const all = await api.get('aggregates/drivers', { from: query.from, to: query.to, questionnaire_key: key, min_visits: Math.max(1, summary.verdict_rule.min_visits) });
-    whole = new Map(all.keeps_out_of_zero_mile.filter((q) => q.pass_rate && q.pass_rate.rate !== null).map((q) => [q.key, 1 - q.pass_rate.rate]));
+  const questionnaireId = key && options.questionnaireIds.get(key);
+  const [version, everywhere] = await Promise.all([
+    questionnaireId ? api.get(`questionnaires/${encodeURIComponent(questionnaireId)}`) : null,
+    key ? api.get('aggregates/drivers', { from: query.from, to: query.to, questionnaire_key: key, min_visits: Math.max(1, summary.verdict_rule.min_visits) }) : null,
+  ]);
+  if (version) for (const s of version.sections) for (const x of s.questions) tiers.set(x.key, x.tier || null);
+  if (everywhere) {
+    whole = new Map(everywhere.keeps_out_of_zero_mile.filter((q) => q.pass_rate && q.pass_rate.rate !== null).map((q) => [q.key, 1 - q.pass_rate.rate]));
   }
   const loc = summary.location;
   const range = rangeOf(params);

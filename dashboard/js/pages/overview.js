@@ -14,7 +14,7 @@ import { filterOptions, aggregateFields } from '../data.js';
 import { aggregateQuery, ciBar, figureCards, meter, filterBar, rangeOf, scaleHeader, scroller, section, thinMark, verdictBadge } from '../widgets.js';
 
 /** Weeks for a range up to about three months, calendar months beyond. */
-export function unitFor(from, to) {
+function unitFor(from, to) {
   const days = (Date.parse(to) - Date.parse(from)) / 86400000 + 1;
   return days <= 100 ? 'week' : 'month';
 }
