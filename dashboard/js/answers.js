@@ -19,6 +19,15 @@ export function answerText(value, question) {
   return String(value);
 }
 
+/** The text of question `key` in `questionnaire` (the key itself when it is not there). */
+export function questionText(questionnaire, key) {
+  for (const s of (questionnaire && questionnaire.sections) || []) {
+    const q = s.questions.find((x) => x.key === key);
+    if (q) return q.text;
+  }
+  return key;
+}
+
 /** The answers of `report`, by the sections of its questionnaire (or as stored without it). */
 export function answerSections(report, questionnaire) {
   const answers = new Map(report.answers.map((a) => [a.question, a]));

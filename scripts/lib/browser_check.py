@@ -211,6 +211,10 @@ def analyst(browser):
     wait_page(page, "leaderboard")
     rows = page.locator("#leaderboard tbody tr")
     expect(rows).to_have_count(40)
+    # Every row's change against the previous period, from one request for the page.
+    expect(page.locator("td.change-cell:has-text('…')")).to_have_count(0)
+    moved = page.locator("td.change-cell:has-text('▲'), td.change-cell:has-text('▼')").count()
+    check(moved > 0, "no store's mean moved against the previous period")
     # The server sorts: the header says so once the rows are in.
     page.click("button[data-sort=visits]")
     expect(page.locator("th:has(button[data-sort=visits])")).to_have_attribute("aria-sort", "descending")
@@ -448,6 +452,7 @@ def attention(browser):
     wait_page(page, "report")
     expect(page.locator("#report-title")).to_contain_text("Visit of")
     expect(page.locator("section.answers").first).to_be_visible()
+    docs_shot(page, "report", 1300)
     shot(page, "report")
     print(f"analyst: from needs attention to {name}, its worst question ({problem}) in {count} visits, read one")
 
@@ -612,8 +617,8 @@ def offline(browser):
     expect(page.locator("#offline")).to_contain_text("cannot be reached")
     # The overview loaded before is shown again from what this tab kept.
     expect(page.locator("main[data-page='overview'] #needs-attention")).to_be_visible()
-    shot_plain = OUT / "offline.png"
-    page.screenshot(path=str(shot_plain), full_page=True)
+    docs_shot(page, "offline", 700)
+    shot(page, "offline")
     print("offline: the banner appeared when the server stopped, and the last views stayed readable")
     context.close()
 

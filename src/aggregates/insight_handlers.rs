@@ -1,6 +1,8 @@
 //! `/api/v1/aggregates/changes` and `/api/v1/locations/{id}/changes`: what changed between
 //! two periods and whether it is real; `/api/v1/aggregates/drivers`: what to train.
 
+use std::collections::HashSet;
+
 use actix_web::{get, web};
 use chrono::NaiveDate;
 
@@ -20,6 +22,42 @@ use crate::ids::LocationId;
 use crate::pagination::{PageRequest, is_memory_key};
 use crate::state::AppState;
 use crate::validation::{Violation, Violations};
+
+/// The most locations `location_ids` may name.
+const MAX_LISTED_LOCATIONS: usize = 200;
+
+/// The locations `location_ids` names (comma-separated ids), every bad id listed.
+fn location_ids(raw: Option<&str>) -> Result<Option<HashSet<LocationId>>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let mut violations = Violations::default();
+    let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if parts.len() > MAX_LISTED_LOCATIONS {
+        violations.push(
+            "/query/location_ids",
+            "too_many",
+            format!("at most {MAX_LISTED_LOCATIONS} location ids"),
+        );
+    }
+    let mut ids = HashSet::new();
+    for part in parts.iter().take(MAX_LISTED_LOCATIONS) {
+        match part.parse::<LocationId>() {
+            Ok(id) => {
+                ids.insert(id);
+            }
+            Err(_) => violations.push(
+                "/query/location_ids",
+                "invalid_value",
+                format!(
+                    "`{}` is not a location id",
+                    part.chars().take(40).collect::<String>()
+                ),
+            ),
+        }
+    }
+    violations
+        .into_result(Some(ids))
+        .map_err(ApiError::invalid_query)
+}
 
 /// The comparison asked for: `compare` and the dates that go with `compare=dates` only.
 fn comparison(
@@ -128,6 +166,7 @@ pub async fn list_changes(
     let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
         is_memory_key(k) && k.starts_with(&prefix)
     })?;
+    let listed_only = location_ids(q.location_ids.as_deref())?;
     let covered = coverage(manager, q.region, q.tag)?;
     let (range, earlier) = periods(
         &state,
@@ -151,7 +190,11 @@ pub async fn list_changes(
         .locations
         .into_iter()
         .filter(|(key, r)| {
-            page.after_key(key) && (!only_significant || order.significant(&r.movement))
+            page.after_key(key)
+                && (!only_significant || order.significant(&r.movement))
+                && listed_only
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&r.location.id))
         })
         .take(page.fetch() as usize)
         .collect();

@@ -163,6 +163,37 @@ async fn a_store_that_fell_lists_first_with_its_change_called_real() {
         .map(|r| &r["location"]["code"])
         .collect();
     assert_eq!(codes, [&json!("S-1")]);
+    // Named locations only (a page of the leaderboard at once); the organization stays whole.
+    let named = w
+        .app
+        .get_ok(
+            &format!(
+                "/api/v1/aggregates/changes?{}&location_ids={steady}",
+                last_30_days()
+            ),
+            &w.admin_token,
+        )
+        .await;
+    let codes: Vec<&Value> = named["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["location"]["code"])
+        .collect();
+    assert_eq!(codes, [&json!("S-2")]);
+    assert_eq!(named["organization"], changes["organization"]);
+    let both = w
+        .app
+        .get_ok(
+            &format!(
+                "/api/v1/aggregates/changes?{}&location_ids={steady},{}",
+                last_30_days(),
+                w.location_id
+            ),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(both["items"], changes["items"]);
 
     // The location's own answer says the same.
     let own = w
@@ -270,7 +301,7 @@ async fn a_thin_sample_is_never_called_significant() {
 async fn a_comparison_is_checked_with_every_problem_listed() {
     let w = world().await;
     let base = "/api/v1/aggregates/changes";
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 8] = [
         (
             "compare=previous&compare_from=2026-01-01",
             &["/query/compare_from"],
@@ -293,6 +324,10 @@ async fn a_comparison_is_checked_with_every_problem_listed() {
             &["/query/from", "/query/compare_from", "/query/compare_to"],
         ),
         ("from=1900-01-01&to=1900-01-31", &["/query/compare"]),
+        (
+            "location_ids=nonsense,also-not",
+            &["/query/location_ids", "/query/location_ids"],
+        ),
     ];
     for (query, expected) in cases {
         let (status, problem) = w.app.get(&format!("{base}?{query}"), &w.admin_token).await;
@@ -300,6 +335,10 @@ async fn a_comparison_is_checked_with_every_problem_listed() {
         assert_eq!(problem["code"], "invalid_query");
         assert_eq!(pointers(&problem), expected, "{query}: {problem}");
     }
+    let too_many = format!(
+        "location_ids={}",
+        vec![w.location_id.as_str(); 201].join(",")
+    );
     for query in [
         "measure=best",
         "direction=up",
@@ -307,6 +346,7 @@ async fn a_comparison_is_checked_with_every_problem_listed() {
         "limit=201",
         "only_significant=maybe",
         "cursor=nonsense",
+        too_many.as_str(),
     ] {
         let (status, problem) = w.app.get(&format!("{base}?{query}"), &w.admin_token).await;
         assert_eq!(status, 400, "{query}: {problem}");

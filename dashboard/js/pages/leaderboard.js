@@ -82,24 +82,26 @@ export default async function leaderboard(ctx) {
     return h('span', { class: `delta${bad ? ' worse' : c.significant ? ' better' : ''}`, title: `Mean ${explain.change(c)}` },
       `${arrow} ${fmt.score(Math.abs(c.difference))}`, c.significant ? '' : h('span', { class: 'muted small' }, ' (chance?)'));
   }
+  // One request for the rows not yet known (a page is at most the changes call's limit).
   async function fillChanges(rows) {
-    const missing = rows.filter((r) => !changes.has(r.location.id));
-    const work = missing.slice();
-    const next = async () => {
-      while (work.length) {
-        const r = work.shift();
-        let m = null;
-        try {
-          m = (await api.get(`locations/${encodeURIComponent(r.location.id)}/changes`, { from: query.from, to: query.to, questionnaire_key: query.questionnaire_key })).changes;
-        } catch {
-          m = null;
-        }
-        changes.set(r.location.id, m);
-        const target = tbody.querySelector(`td[data-change-for="${r.location.id}"]`);
-        if (target) mount(target, changeCell(m));
-      }
-    };
-    await Promise.all([next(), next(), next(), next()]);
+    const missing = rows.filter((r) => !changes.has(r.location.id)).map((r) => r.location.id);
+    if (!missing.length) return;
+    let found = new Map();
+    try {
+      const answer = await api.get('aggregates/changes', {
+        from: query.from, to: query.to, questionnaire_key: query.questionnaire_key,
+        location_ids: missing.join(','), limit: missing.length,
+      });
+      found = new Map(answer.items.map((item) => [item.location.id, item.changes]));
+    } catch {
+      // Left as unknown: the column says '–' and the rest of the board stands.
+    }
+    for (const id of missing) {
+      const m = found.get(id) ?? null;
+      changes.set(id, m);
+      const target = tbody.querySelector(`td[data-change-for="${id}"]`);
+      if (target) mount(target, changeCell(m));
+    }
   }
 
   // Stores ticked for a comparison (two to four).

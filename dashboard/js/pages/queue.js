@@ -9,7 +9,7 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, scroller, section } from '../widgets.js';
-import { answerSections } from '../answers.js';
+import { answerSections, questionText } from '../answers.js';
 import { listKeys, shortcuts, typing } from '../keys.js';
 
 // The queue's order as last listed, so a decision can move on to the next report.
@@ -148,7 +148,7 @@ export async function reviewReport(ctx) {
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'First tier'), h('div', { class: 'value' }, fmt.score(report.score.first_tier))),
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Second tier'), h('div', { class: 'value' }, fmt.score(report.score.second_tier)))),
     report.flags.length ? section('Flags', flagList(report.flags)) : null,
-    report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, c)))) : null,
+    report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, questionText(questionnaire, c))))) : null,
     report.status !== 'submitted' ? h('section', { class: 'panel', id: 'decided' },
       h('h2', {}, 'Decision'),
       h('p', {}, `This report is ${report.status}`, report.last_review ? ` (${fmt.dateTime(report.last_review.at)})` : '', '; nothing is waiting for a decision.'),

@@ -9,7 +9,7 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, section } from '../widgets.js';
-import { answerSections, answerText } from '../answers.js';
+import { answerSections, answerText, questionText } from '../answers.js';
 
 const APPEAL_STATUS = { open: 'Waiting for a reviewer', upheld: 'Upheld: the report stands', amended: 'Amended: the report was corrected' };
 
@@ -104,7 +104,7 @@ export default async function reportPage(ctx) {
   const open = appealed.some((a) => a.status === 'open');
   const appealPanel = appealed.length
     ? section('Appeals', h('ul', { class: 'appeals', id: 'report-appeals' }, appealed.map((a) => h('li', { dataset: { status: a.status } },
-      h('strong', {}, APPEAL_STATUS[a.status] || a.status), ` · ${a.questions.join(', ')}`,
+      h('strong', {}, APPEAL_STATUS[a.status] || a.status), ` · ${a.questions.map((k) => questionText(questionnaire, k)).join('; ')}`,
       a.decision_note ? h('blockquote', {}, a.decision_note) : null,
       a.id && !manager ? h('a', { href: link('appeal', a.id) }, 'Open the appeal') : null))))
     : null;
@@ -119,7 +119,7 @@ export default async function reportPage(ctx) {
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Score (0–100)'), h('div', { class: 'value' }, fmt.score(report.score.overall))),
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Mile'), h('div', { class: 'value' }, mileBadge(report.score.mile_level)))),
     report.flags && report.flags.length ? section('Flags', flagList(report.flags)) : null,
-    report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, c)))) : null,
+    report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, questionText(questionnaire, c))))) : null,
     appealPanel,
     manager && report.status === 'approved' && !open ? appealForm(report, questionnaire, () => ctx.refresh()) : null,
     report.narrative ? section('Narrative', h('p', { class: 'narrative' }, report.narrative)) : null,
