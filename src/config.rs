@@ -9,7 +9,7 @@ pub use crate::db::DatabaseConfig;
 use crate::db::DatabaseUrl;
 
 mod variables;
-pub use variables::{VARIABLES, unknown as unknown_variables};
+pub use variables::{EXIT_CODES, VARIABLES, unknown as unknown_variables};
 
 /// A secret value: never printed by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]

@@ -62,7 +62,7 @@ enum Command {
     /// Apply pending migrations, then serve the HTTP API until SIGINT/SIGTERM (the default).
     Serve(ServeArgs),
     /// Load the demo organization (40 stores, 2 questionnaires, users of every role, an
-    /// integration client, about 3,000 visit reports over six months) into an empty database,
+    /// integration client, about 2,700 visit reports over six months) into an empty database,
     /// then print its credentials once.
     Demo(DemoArgs),
     /// Apply pending database migrations and exit; does nothing on an up-to-date database.
@@ -185,11 +185,10 @@ fn after_help() -> String {
     for (name, default, what) in VARIABLES {
         text.push_str(&format!("  {name} [{default}]\n      {what}\n"));
     }
-    text.push_str(
-        "\nExit codes:\n  0   success\n  1   failure (migration, listening socket, server error)\n  \
-         2   invalid command line\n  65  invalid input (create-admin: bad email or password, email taken; backup: the file exists, or PostgreSQL)\n  \
-         69  database unreachable\n  78  invalid configuration",
-    );
+    text.push_str("\nExit codes:");
+    for (code, what) in secondmile::config::EXIT_CODES {
+        text.push_str(&format!("\n  {code:<3} {what}"));
+    }
     text
 }
 
@@ -486,6 +485,36 @@ fn migrate(config: &Config) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Removes what an interrupted load of the demo wrote, saying so, so that it is loaded again.
+fn remove_unfinished_demo(db: &secondmile::db::Db) -> Result<(), secondmile::demo::DemoError> {
+    if let Some(domain) = secondmile::demo::unfinished(db)? {
+        let rows = secondmile::demo::remove_unfinished(db, &domain)?;
+        eprintln!(
+            "an earlier load of the demo did not finish: its {rows} rows are removed and the demo is loaded again"
+        );
+    }
+    Ok(())
+}
+
+/// Loads the demo with its progress on standard error (and not a line per report).
+fn load_demo(
+    config: &Config,
+    db: secondmile::db::Db,
+    options: secondmile::demo::DemoOptions,
+) -> Result<secondmile::demo::Loaded, secondmile::demo::DemoError> {
+    use tracing::instrument::WithSubscriber;
+    let reports = config.reports.clone();
+    let quiet = secondmile::telemetry::without_report_lines(&config.log);
+    actix_web::rt::System::new().block_on(
+        async move {
+            let mut progress = secondmile::demo::Shown::for_stderr();
+            let today = chrono::Utc::now().date_naive();
+            secondmile::demo::load(&db, &reports, &options, today, &mut progress).await
+        }
+        .with_subscriber(quiet),
+    )
+}
+
 /// Loads the demo and prints its credentials; exit 65 when the database is not empty.
 fn demo(config: &Config, options: secondmile::demo::DemoOptions) -> ExitCode {
     let db = match startup::connect_and_migrate(&config.database) {
@@ -495,13 +524,12 @@ fn demo(config: &Config, options: secondmile::demo::DemoOptions) -> ExitCode {
             return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
         }
     };
+    if let Err(e) = remove_unfinished_demo(&db) {
+        eprintln!("secondmile: {e}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let started = std::time::Instant::now();
-    let reports = config.reports.clone();
-    let loaded = actix_web::rt::System::new().block_on(async move {
-        let mut progress = secondmile::demo::Shown::for_stderr();
-        let today = chrono::Utc::now().date_naive();
-        secondmile::demo::load(&db, &reports, &options, today, &mut progress).await
-    });
+    let loaded = load_demo(config, db, options);
     match loaded {
         Ok(loaded) => {
             print!("{}", secondmile::demo::credentials_table(&loaded));
@@ -523,27 +551,36 @@ fn demo(config: &Config, options: secondmile::demo::DemoOptions) -> ExitCode {
 }
 
 fn serve(config: Config, demo: Option<secondmile::demo::DemoOptions>) -> Result<(), StartupError> {
+    // The port first: a busy one is said before the demo spends its seconds loading.
+    let listener = Application::bind(&config)?;
     if let Some(options) = demo {
         let (db, _) = startup::connect_and_migrate(&config.database)?;
+        remove_unfinished_demo(&db).map_err(|e| StartupError::Demo(e.to_string()))?;
         let empty =
             secondmile::demo::is_empty(&db).map_err(|e| StartupError::Demo(e.to_string()))?;
         if empty {
-            let reports = config.reports.clone();
-            let loaded = actix_web::rt::System::new().block_on(async move {
-                let mut progress = secondmile::demo::Shown::for_stderr();
-                let today = chrono::Utc::now().date_naive();
-                secondmile::demo::load(&db, &reports, &options, today, &mut progress).await
-            });
+            let loaded = load_demo(&config, db, options);
             let loaded = loaded.map_err(|e| StartupError::Demo(e.to_string()))?;
             print!("{}", secondmile::demo::credentials_table(&loaded));
         } else {
             tracing::info!("the database has an organization; the demo is not loaded");
         }
+    } else {
+        let (db, _) = startup::connect_and_migrate(&config.database)?;
+        let unfinished =
+            secondmile::demo::unfinished(&db).map_err(|e| StartupError::Demo(e.to_string()))?;
+        if unfinished.is_some() {
+            return Err(StartupError::Demo(
+                "the demo in this database did not finish loading (was it interrupted?) and is not \
+                 served half loaded: `secondmile serve --demo` removes it and loads it again"
+                    .into(),
+            ));
+        }
     }
     actix_web::rt::System::new().block_on(async move {
         let bind = config.server.bind;
         let database = config.database.url.to_string();
-        let app = Application::build(config)?;
+        let app = Application::build_on(config, listener, |_| {})?;
         tracing::info!(%bind, port = app.port(), %database, "secondmile is serving");
         app.run_until_stopped()
             .await

@@ -599,15 +599,33 @@ pub fn document() -> OpenApiDoc {
     doc
 }
 
-/// The document as committed to `openapi/openapi.json` and served: pretty JSON with a final
-/// newline. utoipa writes a link's `operationId` as `"operation_id"` (a key nothing else in
-/// the document has); it is renamed here.
+/// The document as committed to `openapi/openapi.json`.
+pub fn document_json() -> String {
+    to_json(document())
+}
+
+/// The document as a server serves it: its one server is `/`, the origin it was read from,
+/// so "Try it out" in `/docs` and a client pointed at the served document work wherever
+/// the server runs (the committed file names the default address).
+pub fn served_document_json() -> String {
+    let mut doc = document();
+    doc.servers = Some(vec![
+        utoipa::openapi::ServerBuilder::new()
+            .url("/")
+            .description(Some("This server: the origin the document was read from"))
+            .build(),
+    ]);
+    to_json(doc)
+}
+
+/// Pretty JSON with a final newline. utoipa writes a link's `operationId` as
+/// `"operation_id"` (a key nothing else in the document has); it is renamed here.
 #[allow(
     clippy::expect_used,
     reason = "serializing a built document of strings and maps cannot fail"
 )]
-pub fn document_json() -> String {
-    let mut json = document()
+fn to_json(doc: utoipa::openapi::OpenApi) -> String {
+    let mut json = doc
         .to_pretty_json()
         .expect("the OpenAPI document serializes")
         .replace("\"operation_id\": ", "\"operationId\": ");

@@ -107,9 +107,10 @@ pub fn signing_secret(db: &Db, config: &AuthConfig) -> Result<Secret, StartupErr
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
 /// `/docs` without the slash: the UI loads its assets relative to `/docs/`.
-/// The OpenAPI document, exactly as committed to `openapi/openapi.json`.
+/// The OpenAPI document as committed to `openapi/openapi.json`, its server this one.
 async fn openapi_document() -> actix_web::HttpResponse {
-    static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(openapi::document_json);
+    static DOCUMENT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(openapi::served_document_json);
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
         .body(DOCUMENT.as_str())
@@ -130,6 +131,48 @@ pub struct Application {
     webhook_metrics: crate::events::worker::WebhookMetrics,
     /// On while an asked-for rollups rebuild is pending; the rebuild runs beside the server.
     rollups: crate::aggregates::rebuilding::Rebuilding,
+    shutdown_timeout: std::time::Duration,
+}
+
+/// Stops the server on the first SIGINT or SIGTERM the way the README says: no new
+/// connection, waiting long-polls answered with what they have, requests in flight given
+/// `timeout` to finish. A second signal stops at once.
+async fn stop_on_signal(
+    handle: actix_web::dev::ServerHandle,
+    db: Db,
+    timeout: std::time::Duration,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGINT and SIGTERM; stop the server with SIGKILL");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    tracing::info!(
+        signal = name,
+        timeout_secs = timeout.as_secs(),
+        "stopping: requests in flight may finish (a second signal stops at once)"
+    );
+    db.bells().close();
+    let graceful = handle.stop(true);
+    tokio::select! {
+        _ = graceful => {}
+        _ = async {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        } => {
+            tracing::warn!("a second signal: stopping at once");
+            handle.stop(false).await;
+        }
+    }
 }
 
 impl Application {
@@ -139,6 +182,25 @@ impl Application {
 
     /// Connects, migrates, binds and prepares the server; `run_until_stopped` serves.
     pub fn build_with(config: Config, extra: ExtraRoutes) -> Result<Self, StartupError> {
+        let listener = Self::bind(&config)?;
+        Self::build_on(config, listener, extra)
+    }
+
+    /// The listening socket of `SECONDMILE_BIND`, taken before anything slow (the demo)
+    /// so that a busy port is found at once.
+    pub fn bind(config: &Config) -> Result<TcpListener, StartupError> {
+        TcpListener::bind(config.server.bind).map_err(|source| StartupError::Bind {
+            addr: config.server.bind.to_string(),
+            source,
+        })
+    }
+
+    /// As `build_with`, on a socket already bound.
+    pub fn build_on(
+        config: Config,
+        listener: TcpListener,
+        extra: ExtraRoutes,
+    ) -> Result<Self, StartupError> {
         let (db, applied) = migrate(&config.database)?;
         let db = db.with_clock(config.clock.clone());
         let rollups = crate::aggregates::rebuilding::at_start(&db)?;
@@ -162,11 +224,6 @@ impl Application {
             limiter: LoginLimiter::new(config.auth.rate_per_ip, config.auth.rate_per_account),
             proxies: config.auth.trusted_proxies.clone(),
         };
-        let listener =
-            TcpListener::bind(config.server.bind).map_err(|source| StartupError::Bind {
-                addr: config.server.bind.to_string(),
-                source,
-            })?;
         let port = listener
             .local_addr()
             .map_err(|source| StartupError::Bind {
@@ -239,7 +296,9 @@ impl Application {
                 .configure(extra)
                 .default_service(web::to(routes::fallback))
         })
-        .shutdown_timeout(config.server.shutdown_timeout.as_secs());
+        .shutdown_timeout(config.server.shutdown_timeout.as_secs())
+        // SIGINT and SIGTERM are handled by `stop_on_signal`: both stop gracefully.
+        .disable_signals();
         if let Some(workers) = config.server.workers {
             server = server.workers(workers);
         }
@@ -258,6 +317,7 @@ impl Application {
             webhooks: config.webhooks,
             webhook_metrics,
             rollups,
+            shutdown_timeout: config.server.shutdown_timeout,
         })
     }
 
@@ -266,7 +326,7 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
-    /// to finish.
+    /// to finish (long-polls answer at once), and a second signal stops at once.
     /// The attachment sweeper and the event retention run beside it (once at start, then
     /// hourly), the event sequencer (see [`crate::events::sequencer`]), and the webhook
     /// delivery worker: after the server stopped, the worker finishes the deliveries in
@@ -291,6 +351,11 @@ impl Application {
                 self.rollups.clone(),
             ))
         });
+        let signals = actix_web::rt::spawn(stop_on_signal(
+            self.server.handle(),
+            self.db.clone(),
+            self.shutdown_timeout,
+        ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let grace = self.webhooks.timeout + std::time::Duration::from_secs(5);
         let sequencer = actix_web::rt::spawn(crate::events::sequencer::run(
@@ -304,6 +369,7 @@ impl Application {
             stopped,
         ));
         let served = self.server.await;
+        signals.abort();
         sweeper.abort();
         overdue.abort();
         // An interrupted rebuild is taken over by the next instance to start.

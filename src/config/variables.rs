@@ -230,6 +230,22 @@ pub fn unknown<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     unknown
 }
 
+/// The exit codes of every command, as `--help` and the README list them.
+pub const EXIT_CODES: [(u8, &str); 6] = [
+    (0, "success"),
+    (
+        1,
+        "failure (a migration, the listening socket, the server; `rollups verify`: a difference)",
+    ),
+    (2, "invalid command line"),
+    (
+        65,
+        "invalid input (`create-admin`: a bad email or password, the email taken; `demo`: a database with an organization, a weak `--password`; `backup`: the file exists, or PostgreSQL)",
+    ),
+    (69, "database unreachable"),
+    (78, "invalid configuration"),
+];
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -4,6 +4,7 @@
 //! woken by another's writes). Instances learn of each other's work by polling.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
@@ -15,6 +16,8 @@ pub struct Bells {
     written: watch::Sender<u64>,
     deliveries: watch::Sender<u64>,
     feeds: Mutex<HashMap<OrgId, Feed>>,
+    /// On once the server is stopping: long-polls answer with what they have.
+    closing: AtomicBool,
 }
 
 /// An organization's long-polls: their bell, how many wait, and the last event number they
@@ -58,6 +61,19 @@ impl Bells {
         if let Some(feed) = self.feeds().get(&org) {
             ring(&feed.bell);
         }
+    }
+
+    /// The server is stopping: every waiting long-poll is woken to answer now, and none
+    /// waits from here on.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        for feed in self.feeds().values() {
+            ring(&feed.bell);
+        }
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
     }
 
     /// The organizations with a waiting long-poll.

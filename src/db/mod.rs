@@ -27,6 +27,7 @@ pub mod migrations;
 pub mod plans;
 pub mod programme;
 pub mod questionnaires;
+pub mod removal;
 pub mod reports;
 pub mod schema;
 pub mod settings;

@@ -6,10 +6,12 @@
 
 mod fates;
 mod plans;
+mod unfinished;
 pub mod visits;
 pub mod world;
 
 use fates::{Plan, plan_visit, run_visit};
+pub use unfinished::{remove as remove_unfinished, unfinished};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use futures_util::StreamExt;
@@ -51,7 +53,7 @@ const PHONE_SUPPORT: &str = include_str!("../../examples/phone-support.json");
 
 /// Days of history, ending two days before today (so no visit is in the future anywhere).
 const HISTORY_DAYS: i64 = 182;
-/// Visits per store over the history, on average (40 stores: about 3,000 reports).
+/// Visits per store over the history, on average (40 stores: about 2,700 reports).
 pub const VISITS_PER_STORE: u32 = 75;
 /// Stores whose visits load at the same time.
 const STORES_AT_ONCE: usize = 6;
@@ -329,6 +331,8 @@ pub async fn load(
         format!("hearth-home-{}.example", existing + 1)
     };
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    // Until the last step is done, the database says a demo is being loaded.
+    unfinished::mark(db, &domain)?;
 
     // The organization, its admin and its people.
     let admin_password = password(options)?;
@@ -428,6 +432,7 @@ pub async fn load(
         rules.verdict,
     )
     .await?;
+    unfinished::clear(db)?;
     progress.finish();
     Ok(Loaded {
         org_id: org.id,

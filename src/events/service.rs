@@ -114,7 +114,12 @@ pub async fn feed(
             })
             .await?;
         let mut found = found;
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        // A stopping server answers with what it has rather than hold the request.
+        let remaining = if db.bells().is_closing() {
+            Duration::ZERO
+        } else {
+            deadline.saturating_duration_since(Instant::now())
+        };
         if !found.is_empty() || remaining.is_zero() {
             let has_more = found.len() > limit as usize;
             found.truncate(limit as usize);
@@ -139,6 +144,10 @@ pub async fn feed(
             }
             Some(waiter) => {
                 waiter.bell.mark_unchanged();
+                // Looked at after the mark: a close from here on rings this bell.
+                if db.bells().is_closing() {
+                    continue;
+                }
                 tokio::select! {
                     _ = waiter.bell.changed() => {}
                     _ = tokio::time::sleep(remaining) => {}

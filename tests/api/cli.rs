@@ -109,6 +109,18 @@ fn help_explains_commands_settings_and_exit_codes() {
     ] {
         assert!(help.contains(needle), "--help mentions {needle}:\n{help}");
     }
+    // Every exit code, said the same in --help and in the README.
+    let readme = include_str!("../../README.md");
+    for (code, what) in secondmile::config::EXIT_CODES {
+        assert!(
+            help.contains(&format!("{code:<3} {what}")),
+            "--help: {code}"
+        );
+        assert!(
+            readme.contains(&format!("| `{code}` | {what} |")),
+            "README.md: exit code {code}"
+        );
+    }
     let out = secondmile(&["frobnicate"], &[], &dir);
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(dir).unwrap();
@@ -307,23 +319,30 @@ async fn serve_bootstraps_the_first_admin_from_the_environment_once() {
 #[test]
 fn the_file_storage_is_made_beside_the_database_and_a_bad_one_stops_the_server() {
     let dir = scratch_dir();
-    // A server on an SQLite file makes its files directory beside it (here: on a port that
-    // is taken, so it stops right after preparing everything).
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let bind = taken.local_addr().unwrap().to_string();
-    let out = secondmile(
-        &["serve"],
-        &[
-            ("DATABASE_URL", "sqlite://data/app.db"),
-            ("SECONDMILE_BIND", &bind),
-        ],
-        &{
-            std::fs::create_dir_all(dir.join("data")).unwrap();
-            dir.clone()
-        },
-    );
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(dir.join("data/secondmile-files").is_dir(), "{out:?}");
+    // A server on an SQLite file makes its files directory beside it.
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env("DATABASE_URL", "sqlite://data/app.db")
+        .env("SECONDMILE_BIND", "127.0.0.1:0")
+        .env("SECONDMILE_LOG", "warn")
+        .spawn()
+        .expect("start secondmile serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !dir.join("data/secondmile-files").is_dir() {
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "the server stopped without making its files directory"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no files directory beside the database"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
     // A location that cannot be a directory stops the server at start, saying why.
     std::fs::write(dir.join("a-file"), b"x").unwrap();
     let url = format!("file://{}/a-file/files", dir.display());
@@ -347,7 +366,6 @@ fn the_file_storage_is_made_beside_the_database_and_a_bad_one_stops_the_server()
         &dir,
     );
     assert_eq!(out.status.code(), Some(78), "{out:?}");
-    drop(taken);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -210,3 +210,97 @@ async fn the_demo_refuses_a_database_with_an_organization_unless_forced() {
     let mine = app.get_ok("/api/v1/me/assignments", &shopper1).await;
     assert_eq!(mine["items"], json!([]));
 }
+
+#[actix_web::test]
+async fn an_interrupted_demo_is_never_served_and_is_loaded_again_whole() {
+    use std::io::BufRead;
+    let db = TestDb::create();
+    // Stopped hard once its reports are being loaded: half a demo is in the database.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(["demo", "--seed", "3", "--password", PASSWORD])
+        .args(["--visits-per-store", "20"])
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run secondmile demo");
+    let mut progress = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("demo visit reports") {
+        line.clear();
+        assert!(
+            progress.read_line(&mut line).unwrap() > 0,
+            "the demo ended first"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut conn = db.connect();
+    assert_eq!(crate::helpers::count_rows(&mut conn, "organizations"), 1);
+    let partial = crate::helpers::count_rows(&mut conn, "reports");
+
+    // The server refuses to serve it, and says what to do.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_BIND", format!("127.0.0.1:{port}"))
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("did not finish loading") && said.contains("serve --demo"),
+        "{said}"
+    );
+
+    // Loading again removes what was written and loads the demo whole: the same figures as
+    // a demo of the same seed loaded in one go, with the progress and no line per report.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(["demo", "--seed", "3", "--password", PASSWORD])
+        .args(["--visits-per-store", VISITS])
+        .env("DATABASE_URL", db.url())
+        .env("SECONDMILE_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("did not finish") && said.contains("loaded again"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("report submitted") && !said.contains("report reviewed"),
+        "a line per report: {said}"
+    );
+    assert!(said.lines().count() < 60, "{} lines", said.lines().count());
+    assert_eq!(crate::helpers::count_rows(&mut conn, "organizations"), 1);
+    let verify = secondmile(&db, &["rollups", "verify"]);
+    assert!(verify.status.success(), "{verify:?}");
+    let fresh = TestDb::create();
+    assert!(demo(&fresh, "3", &[]).status.success());
+    for table in [
+        "reports",
+        "report_transitions",
+        "events",
+        "users",
+        "settings",
+    ] {
+        assert_eq!(
+            crate::helpers::count_rows(&mut conn, table),
+            crate::helpers::count_rows(&mut fresh.connect(), table),
+            "{table} (the interrupted load had {partial} reports)"
+        );
+    }
+    drop(conn);
+    let (reloaded, overview) = standings(db).await;
+    let (whole, whole_overview) = standings(fresh).await;
+    assert_eq!(reloaded, whole);
+    assert_eq!(overview, whole_overview);
+}

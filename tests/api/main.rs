@@ -28,6 +28,7 @@ mod health;
 mod helpers;
 mod hygiene;
 mod leaderboard;
+mod lifecycle;
 mod locations;
 mod matrix;
 mod migrations;

@@ -398,3 +398,22 @@ fn the_scaling_guide_names_every_table_with_its_kind() {
          command: {wrong:?}"
     );
 }
+
+#[test]
+fn removing_an_organization_names_every_table_of_its_data() {
+    let removal = std::fs::read_to_string(root().join("src/db/removal.rs")).unwrap();
+    let listed: Vec<&str> = removal
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_suffix(','))
+        .collect();
+    let missing: Vec<String> = schema_tables()
+        .into_iter()
+        .filter(|(table, has_org)| *has_org && !listed.contains(&table.as_str()))
+        .map(|(table, _)| table)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "src/db/removal.rs must delete the rows of every table with an org_id: {missing:?}"
+    );
+}
