@@ -208,6 +208,23 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'non
 /// without the body, a problem document for any error that came without one, and the
 /// security headers (`nosniff`, no referrer, no framing, a CSP, and `Cache-Control:
 /// no-store` on answers to authenticated requests unless the handler chose a policy).
+/// Whether the request's method is one its path answers (or the path is none of the API's):
+/// a method the path does not take is answered 405 by the router, whatever its query.
+fn routed_method(req: &ServiceRequest) -> bool {
+    let Some(state) = req.app_data::<actix_web::web::Data<crate::state::AppState>>() else {
+        return true;
+    };
+    let method = req.method().as_str();
+    state
+        .routes
+        .allowed_methods(req.path())
+        .is_none_or(|allowed| {
+            allowed
+                .iter()
+                .any(|m| m == method || (m == "GET" && method == "HEAD"))
+        })
+}
+
 pub async fn http_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -227,7 +244,7 @@ pub async fn http_guard(
             ErrorCode::HeadersTooLarge,
             detail,
         ))
-    } else if req.query_string().len() > MAX_QUERY_BYTES {
+    } else if req.query_string().len() > MAX_QUERY_BYTES && routed_method(&req) {
         let detail = format!("the query string has at most {MAX_QUERY_BYTES} bytes");
         req.error_response(
             ApiError::bad_request(ErrorCode::InvalidQuery, detail.clone())

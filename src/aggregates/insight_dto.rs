@@ -129,9 +129,9 @@ pub struct ChangesQuery {
     pub direction: Option<HeadingName>,
     /// Only locations whose `measure` moved significantly in `direction` (default false).
     pub only_significant: Option<bool>,
-    /// Only these locations, by id, comma-separated (at most 200): a page of the leaderboard
+    /// Only these locations, by id, comma-separated (at most 100): a page of the leaderboard
     /// gets its changes in one request. The organization and the regions stay whole.
-    #[param(max_length = 7400)]
+    #[param(max_length = 3700)]
     pub location_ids: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

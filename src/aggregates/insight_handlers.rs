@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::validation::{Violation, Violations};
 
 /// The most locations `location_ids` may name.
-const MAX_LISTED_LOCATIONS: usize = 200;
+const MAX_LISTED_LOCATIONS: usize = 100;
 
 /// The locations `location_ids` names (comma-separated ids), every bad id listed.
 fn location_ids(raw: Option<&str>) -> Result<Option<HashSet<LocationId>>, ApiError> {

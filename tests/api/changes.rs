@@ -337,7 +337,7 @@ async fn a_comparison_is_checked_with_every_problem_listed() {
     }
     let too_many = format!(
         "location_ids={}",
-        vec![w.location_id.as_str(); 201].join(",")
+        vec![w.location_id.as_str(); 101].join(",")
     );
     for query in [
         "measure=best",

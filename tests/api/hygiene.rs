@@ -118,6 +118,18 @@ async fn oversized_headers_and_queries_and_unknown_docs_answer_problem_json() {
         "{body}"
     );
     assert_eq!(body["errors"][0]["pointer"], "/query");
+    // A method the path does not take is that, whatever its query.
+    let response = app
+        .client
+        .request(
+            actix_web::http::Method::TRACE,
+            app.url(&format!("/api/v1/locations?q={q}")),
+        )
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
     // Just under the limit is an ordinary request.
     let q = "a".repeat(8 * 1024 - 2);
     assert_eq!(
