@@ -66,6 +66,10 @@ id_type!(
     AttemptId
 );
 id_type!(
+    /// Identifies an entry of the audit log.
+    AuditId
+);
+id_type!(
     /// Identifies an organization (tenant).
     OrgId
 );

@@ -10,6 +10,7 @@
 
 pub mod aggregates;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

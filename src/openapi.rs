@@ -71,7 +71,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
     tags(
         (name = "auth", description = "Tokens (OAuth2 password, refresh-token and client-credentials grants), sign-out, and who am I"),
         (name = "users", description = "Users of the caller's organization (admins)"),
-        (name = "organization", description = "The organization's own settings (admins)"),
+        (name = "organization", description = "The organization's own settings and its audit log (admins)"),
         (name = "integration-clients", description = "Service accounts of the caller's organization (admins)"),
         (name = "locations", description = "Locations, CSV import, and the locations managers may see"),
         (name = "questionnaires", description = "Versioned questionnaires: drafts, publishing, new versions"),

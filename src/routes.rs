@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::aggregates::handlers as aggregates;
 use crate::aggregates::insight_handlers as insight;
 use crate::attachments::handlers as attachments;
+use crate::audit::handlers as audit;
 use crate::auth::{clients, handlers as auth, users};
 use crate::error::ApiError;
 use crate::events::handlers as events;
@@ -120,6 +121,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(appeals::download_appeal_evidence)
                 .service(organization::get_organization_settings)
                 .service(organization::put_organization_settings)
+                .service(audit::list_audit_entries)
                 .service(events::feed)
                 .service(events::create_webhook)
                 .service(events::list_webhooks)

@@ -82,8 +82,15 @@ pub async fn create_client(
             "validated name missing"
         )));
     };
-    let (client, secret) =
-        service::create_client(&state.db, auth.org_id, auth.user_id(), name, body.scopes).await?;
+    let (client, secret) = service::create_client(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        auth.user_id(),
+        name,
+        body.scopes,
+    )
+    .await?;
     let id = client.id;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -119,6 +126,6 @@ pub async fn delete_client(
     id: web::Path<ClientId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    service::revoke_client(&state.db, auth.org_id, id.into_inner()).await?;
+    service::revoke_client(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
 //! `AuthUser`: the authenticated caller, as an extractor, so that a handler's signature
 //! says it needs a token.
 
+use crate::audit::model::Actor;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -31,6 +32,14 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The caller as the audit log names it.
+    pub fn actor(&self) -> Actor {
+        match self.principal {
+            Principal::User { id, .. } => Actor::User(id),
+            Principal::Client { id } => Actor::Client(id),
+        }
+    }
+
     pub fn role(&self) -> Option<Role> {
         match self.principal {
             Principal::User { role, .. } => Some(role),

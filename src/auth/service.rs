@@ -2,6 +2,8 @@
 //! client credentials, managing users and integration clients. Each owns its database work
 //! (one transaction where it writes) and answers with domain results or an [`AuthError`].
 
+use super::dto::{ClientResponse, UserResponse};
+use crate::audit::model::{self as audit, Actor, Target};
 use chrono::TimeDelta;
 
 use super::model::{
@@ -401,7 +403,12 @@ pub struct NewUser {
 
 /// Creates a user; the email must be free in the organization (other organizations may
 /// have a user with the same email: accounts are per organization).
-pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, AuthError> {
+pub async fn create_user(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    new: NewUser,
+) -> Result<User, AuthError> {
     let hash = hash_password(new.password).await?;
     let now = db.now();
     let user = User {
@@ -416,13 +423,23 @@ pub async fn create_user(db: &Db, org: OrgId, new: NewUser) -> Result<User, Auth
         sessions_valid_after: None,
     };
     let stored = user.clone();
-    db.run(
-        move |conn| match identity::insert_user(conn, &stored, &hash) {
-            Ok(()) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(AuthError::EmailTaken),
-            Err(e) => Err(e.into()),
-        },
-    )
+    db.write(move |tx| {
+        match identity::insert_user(tx, &stored, &hash) {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => return Err(AuthError::EmailTaken),
+            Err(e) => return Err(e.into()),
+        }
+        audit::record(
+            tx,
+            org,
+            actor,
+            "user.created",
+            Target::new("user", stored.id),
+            None::<&UserResponse>,
+            Some(&UserResponse::from(stored.clone())),
+        )?;
+        Ok(())
+    })
     .await?;
     tracing::info!(user = %user.id, role = %user.role, "user created");
     Ok(user)
@@ -442,6 +459,7 @@ pub struct UserChange {
 pub async fn change_user(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: UserId,
     change: UserChange,
 ) -> Result<User, AuthError> {
@@ -479,6 +497,22 @@ pub async fn change_user(
         if (before.active && !after.active) || password_hash.is_some() {
             identity::revoke_user_refresh_tokens(tx, org, id, now)?;
         }
+        let action = if before.active && !after.active {
+            "user.deactivated"
+        } else if password_hash.is_some() {
+            "user.password_set"
+        } else {
+            "user.updated"
+        };
+        audit::record(
+            tx,
+            org,
+            actor,
+            action,
+            Target::new("user", id),
+            Some(&UserResponse::from(before)),
+            Some(&UserResponse::from(after.clone())),
+        )?;
         Ok(after)
     })
     .await
@@ -501,6 +535,7 @@ pub async fn list_clients(
 pub async fn create_client(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     created_by: Option<UserId>,
     name: String,
     mut scopes: Vec<Scope>,
@@ -520,13 +555,18 @@ pub async fn create_client(
         updated_at: now,
     };
     let stored = client.clone();
-    db.run(move |conn| {
-        Ok::<_, DbError>(identity::insert_client(
-            conn,
-            &stored,
-            &secret_hash,
-            created_by,
-        )?)
+    db.write(move |tx| {
+        identity::insert_client(tx, &stored, &secret_hash, created_by)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "client.created",
+            Target::new("client", stored.id),
+            None::<&ClientResponse>,
+            Some(&ClientResponse::from(stored.clone())),
+        )?;
+        Ok::<_, AuthError>(())
     })
     .await?;
     tracing::info!(client = %client.id, scopes = %Scope::join(&client.scopes), "integration client created");
@@ -534,14 +574,29 @@ pub async fn create_client(
 }
 
 /// Revokes an integration client: it can no longer get tokens, and its tokens stop working.
-pub async fn revoke_client(db: &Db, org: OrgId, id: ClientId) -> Result<(), AuthError> {
-    let now = db.now();
-    let found = db
-        .run(move |conn| Ok::<_, DbError>(identity::deactivate_client(conn, org, id, now)?))
-        .await?;
-    if found {
+pub async fn revoke_client(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: ClientId,
+) -> Result<(), AuthError> {
+    db.write(move |tx| {
+        let before = identity::find_client(tx, org, id)?.ok_or(AuthError::NotFound)?;
+        let now = tx.now();
+        if !identity::deactivate_client(tx, org, id, now)? {
+            return Err(AuthError::NotFound);
+        }
+        let after = identity::find_client(tx, org, id)?.ok_or(AuthError::NotFound)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "client.deactivated",
+            Target::new("client", id),
+            Some(&ClientResponse::from(before)),
+            Some(&ClientResponse::from(after)),
+        )?;
         Ok(())
-    } else {
-        Err(AuthError::NotFound)
-    }
+    })
+    .await
 }

@@ -103,7 +103,7 @@ pub async fn create_user(
         role: body.role,
         password,
     };
-    let user = service::create_user(&state.db, auth.org_id, new).await?;
+    let user = service::create_user(&state.db, auth.org_id, auth.actor(), new).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(UserResponse::from(user)))
@@ -179,7 +179,14 @@ pub async fn update_user(
         active: body.active,
         password,
     };
-    let user = service::change_user(&state.db, auth.org_id, id.into_inner(), change).await?;
+    let user = service::change_user(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        change,
+    )
+    .await?;
     Ok(web::Json(user.into()))
 }
 
@@ -209,6 +216,13 @@ pub async fn delete_user(
         active: Some(false),
         ..UserChange::default()
     };
-    service::change_user(&state.db, auth.org_id, id.into_inner(), change).await?;
+    service::change_user(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        change,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,6 +15,7 @@ macro_rules! on_backend {
 pub mod aggregates;
 pub mod appeals;
 pub mod attachments;
+pub mod audit;
 pub mod backup;
 pub mod bells;
 pub mod deliveries;

@@ -27,6 +27,7 @@ pub fn delete_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<usize> 
     let rows = tables_of_org!(
         conn,
         org,
+        audit_entries,
         webhook_attempts,
         webhook_deliveries,
         webhooks,

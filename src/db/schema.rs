@@ -490,6 +490,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The audit log (see `audit`).
+    audit_entries (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Text,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     settings,
@@ -523,4 +539,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_plan_actions,
     action_plan_visits,
     appeals,
+    audit_entries,
 );

@@ -108,7 +108,8 @@ stored_ids!(
     DeliveryId,
     AttemptId,
     ActionPlanId,
-    AppealId
+    AppealId,
+    AuditId
 );
 
 /// Closed sets stored by name: `as_str` to write, `parse` (an `Option`) to read.

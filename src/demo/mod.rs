@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::audit::model::Actor;
 use crate::auth::bootstrap::{self, BootstrapError};
 use crate::auth::extractor::{AuthUser, Principal};
 use crate::auth::model::{Email, Password, Role, Scope};
@@ -355,6 +356,7 @@ pub async fn load(
     let (client, client_secret) = auth_service::create_client(
         db,
         org.id,
+        Actor::System,
         Some(admin.id),
         "HQ business intelligence".to_string(),
         vec![
@@ -376,8 +378,10 @@ pub async fn load(
         let request: CreateQuestionnaireRequest = serde_json::from_str(raw)?;
         let (key, content) = request.content();
         let draft =
-            questionnaires_service::create(db, org.id, Some(admin.id), key, content).await?;
-        questionnaires.push(questionnaires_service::publish(db, org.id, draft.id).await?);
+            questionnaires_service::create(db, org.id, Actor::System, Some(admin.id), key, content)
+                .await?;
+        questionnaires
+            .push(questionnaires_service::publish(db, org.id, Actor::System, draft.id).await?);
     }
 
     // The visits: planned first (all the randomness, in a fixed order), then submitted
@@ -481,6 +485,7 @@ async fn create_people(
         let user = auth_service::create_user(
             db,
             org,
+            Actor::System,
             NewUser {
                 email: Email::parse(&email).map_err(DemoError::Invalid)?,
                 display_name,
@@ -514,6 +519,7 @@ async fn create_stores(
         let location = locations_service::create(
             db,
             org,
+            Actor::System,
             RawLocation {
                 code: store.code.to_string(),
                 name: format!("Hearth & Home {}", store.name),
@@ -545,9 +551,9 @@ async fn create_stores(
         .collect();
     if let [europe, east] = managers[..] {
         let european = of(&|s| s.code.starts_with("EU-"));
-        locations_service::set_manager_locations(db, org, europe, european).await?;
+        locations_service::set_manager_locations(db, org, Actor::System, europe, european).await?;
         let east_coast = of(&|s| s.timezone == "America/New_York");
-        locations_service::set_manager_locations(db, org, east, east_coast).await?;
+        locations_service::set_manager_locations(db, org, Actor::System, east, east_coast).await?;
     }
     Ok(stores)
 }
@@ -672,7 +678,7 @@ async fn plan_this_month(
         rules: DEMO_RULES,
         require_assignment: false,
     };
-    programme_service::put_settings(db, org, settings)
+    programme_service::put_settings(db, org, Actor::System, settings)
         .await
         .map_err(refused)?;
     let wave = NewWave {
@@ -684,7 +690,7 @@ async fn plan_this_month(
         region: None,
         tag: None,
     };
-    let wave = programme_service::create_wave(db, org, wave)
+    let wave = programme_service::create_wave(db, org, Actor::System, wave)
         .await
         .map_err(refused)?;
     let plan = GeneratePlan {

@@ -36,7 +36,8 @@ pub(super) async fn turn_on(db: &Db, org: OrgId) -> Result<(), DemoError> {
         action_plans: Some(true),
         ..SettingsChange::default()
     };
-    crate::organization::service::put_settings(db, org, change).await?;
+    crate::organization::service::put_settings(db, org, crate::audit::model::Actor::System, change)
+        .await?;
     Ok(())
 }
 

@@ -145,6 +145,7 @@ pub async fn create_webhook(
     let hook = service::create(
         &state.db,
         auth.org_id,
+        auth.actor(),
         state.webhooks.urls,
         WebhookFields {
             url: Some(b.url),
@@ -246,6 +247,7 @@ pub async fn update_webhook(
     let hook = service::update(
         &state.db,
         auth.org_id,
+        auth.actor(),
         id.into_inner(),
         state.webhooks.urls,
         WebhookFields {
@@ -279,7 +281,7 @@ pub async fn delete_webhook(
     id: web::Path<WebhookId>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    service::delete(&state.db, auth.org_id, id.into_inner()).await?;
+    service::delete(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -310,7 +312,14 @@ pub async fn rotate_secret(
 ) -> Result<web::Json<WebhookSecretResponse>, ApiError> {
     admin(&auth)?;
     let overlap = Duration::from_secs(body.into_inner().overlap_seconds.unwrap_or(86_400));
-    let hook = service::rotate_secret(&state.db, auth.org_id, id.into_inner(), overlap).await?;
+    let hook = service::rotate_secret(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        overlap,
+    )
+    .await?;
     let secret = hook.secret.clone();
     Ok(web::Json(WebhookSecretResponse {
         webhook: WebhookResponse::new(hook, state.db.now()),

@@ -4,9 +4,11 @@ use std::time::{Duration, Instant};
 
 use chrono::TimeDelta;
 
+use super::dto::WebhookResponse;
 use super::model::{self, Event, EventType, NewEvent};
 use super::sequencer;
 use super::webhook::{self, Attempt, Delivery, DeliveryStatus, DeliveryView, UrlRules, Webhook};
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::db::bells::FeedWaiter;
 use crate::db::events as store;
 use crate::db::{self, Db, DbError, QueryResult, Tx, deliveries, webhooks};
@@ -159,6 +161,31 @@ pub async fn feed(
 
 // ------------------------------------------------------------------------ webhooks
 
+/// Records the change of a webhook in the audit log, as the API shows it (never a secret).
+fn audited(
+    tx: &mut Tx<'_>,
+    actor: Actor,
+    action: &'static str,
+    before: Option<&Webhook>,
+    after: Option<&Webhook>,
+) -> Result<(), EventsError> {
+    let now = tx.now();
+    let view = |w: &Webhook| WebhookResponse::new(w.clone(), now);
+    let Some(target) = after.or(before) else {
+        return Ok(());
+    };
+    audit::record(
+        tx,
+        target.org_id,
+        actor,
+        action,
+        Target::new("webhook", target.id),
+        before.map(view).as_ref(),
+        after.map(view).as_ref(),
+    )?;
+    Ok(())
+}
+
 /// A subscription as asked for (create, or the changed fields of an update).
 #[derive(Debug, Default)]
 pub struct WebhookFields {
@@ -281,6 +308,7 @@ fn secret() -> Result<String, EventsError> {
 pub async fn create(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     rules: UrlRules,
     fields: WebhookFields,
 ) -> Result<Webhook, EventsError> {
@@ -322,7 +350,7 @@ pub async fn create(
             return Err(EventsError::TooMany);
         }
         webhooks::insert_webhook(tx, &stored)?;
-        Ok(())
+        audited(tx, actor, "webhook.created", None, Some(&stored))
     })
     .await?;
     tracing::info!(webhook = %hook.id, "webhook created");
@@ -346,6 +374,7 @@ pub async fn find(db: &Db, org: OrgId, id: WebhookId) -> Result<Webhook, EventsE
 pub async fn update(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: WebhookId,
     rules: UrlRules,
     fields: WebhookFields,
@@ -363,6 +392,7 @@ pub async fn update(
         let Some(mut hook) = webhooks::find_webhook(tx, org, id)? else {
             return Err(EventsError::NotFound("webhook"));
         };
+        let before = hook.clone();
         if let Some(url) = &url {
             hook.url.clone_from(url);
         }
@@ -390,14 +420,24 @@ pub async fn update(
         }
         hook.updated_at = now;
         webhooks::update_webhook(tx, &hook)?;
+        audited(tx, actor, "webhook.updated", Some(&before), Some(&hook))?;
         Ok(hook)
     })
     .await
 }
 
-pub async fn delete(db: &Db, org: OrgId, id: WebhookId) -> Result<(), EventsError> {
+pub async fn delete(db: &Db, org: OrgId, actor: Actor, id: WebhookId) -> Result<(), EventsError> {
     let deleted = db
-        .write(move |tx| Ok::<_, EventsError>(webhooks::delete_webhook(tx, org, id)?))
+        .write(move |tx| {
+            let Some(before) = webhooks::find_webhook(tx, org, id)? else {
+                return Ok(false);
+            };
+            if !webhooks::delete_webhook(tx, org, id)? {
+                return Ok(false);
+            }
+            audited(tx, actor, "webhook.deleted", Some(&before), None)?;
+            Ok::<_, EventsError>(true)
+        })
         .await?;
     if deleted {
         Ok(())
@@ -410,6 +450,7 @@ pub async fn delete(db: &Db, org: OrgId, id: WebhookId) -> Result<(), EventsErro
 pub async fn rotate_secret(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: WebhookId,
     overlap: Duration,
 ) -> Result<Webhook, EventsError> {
@@ -425,6 +466,7 @@ pub async fn rotate_secret(
         let Some(mut hook) = webhooks::find_webhook(tx, org, id)? else {
             return Err(EventsError::NotFound("webhook"));
         };
+        let before = hook.clone();
         let now = tx.now();
         let until = now + TimeDelta::from_std(overlap).unwrap_or(TimeDelta::zero());
         hook.previous_secret =
@@ -433,6 +475,13 @@ pub async fn rotate_secret(
         hook.previous_secret_expires_at = (!overlap.is_zero()).then_some(until);
         hook.updated_at = now;
         webhooks::update_webhook(tx, &hook)?;
+        audited(
+            tx,
+            actor,
+            "webhook.secret_rotated",
+            Some(&before),
+            Some(&hook),
+        )?;
         Ok(hook)
     })
     .await

@@ -134,7 +134,13 @@ pub async fn create_location(
     body: ApiJson<CreateLocationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let location = service::create(&state.db, auth.org_id, body.into_inner().into()).await?;
+    let location = service::create(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        body.into_inner().into(),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -201,9 +207,13 @@ pub async fn update_location(
 ) -> Result<web::Json<LocationResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let change = body.into_inner();
-    let location = service::update(&state.db, auth.org_id, id.into_inner(), |current| {
-        change.apply(current)
-    })
+    let location = service::update(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        |current| change.apply(current),
+    )
     .await?;
     Ok(web::Json(location.into()))
 }
@@ -229,7 +239,7 @@ pub async fn delete_location(
     id: web::Path<LocationId>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    service::deactivate(&state.db, auth.org_id, id.into_inner()).await?;
+    service::deactivate(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -270,7 +280,15 @@ pub async fn import_locations(
             || std::time::Instant::now() + state.request_timeout,
             |d| d.0,
         );
-    let summary = service::import(&state.db, auth.org_id, rows, partial, deadline).await?;
+    let summary = service::import(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        rows,
+        partial,
+        deadline,
+    )
+    .await?;
     Ok(web::Json(summary.into()))
 }
 
@@ -324,7 +342,13 @@ pub async fn set_manager_locations(
 ) -> Result<web::Json<ManagerLocations>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let requested = body.into_inner().location_ids;
-    let location_ids =
-        service::set_manager_locations(&state.db, auth.org_id, id.into_inner(), requested).await?;
+    let location_ids = service::set_manager_locations(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        requested,
+    )
+    .await?;
     Ok(web::Json(ManagerLocations { location_ids }))
 }

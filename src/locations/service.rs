@@ -3,8 +3,10 @@
 
 use std::collections::HashSet;
 
+use super::dto::LocationResponse;
 use super::import::ParsedRow;
 use super::model::{ImportOutcome, ImportSummary, ImportedRow, Location, RawLocation, check};
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::auth::model::Role;
 use crate::db::locations::{self as store, LocationFilter};
 use crate::db::{self, Db, DbError, Tx, identity};
@@ -70,7 +72,12 @@ pub async fn list(
 }
 
 /// Creates a location from checked fields; its code must be free in the organization.
-pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, LocationError> {
+pub async fn create(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    raw: RawLocation,
+) -> Result<Location, LocationError> {
     let fields = check(raw, "").map_err(LocationError::Invalid)?;
     let location = Location::new(org, fields, db.now());
     let stored = location.clone();
@@ -78,6 +85,15 @@ pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, L
     db.write(move |tx| {
         store::insert(tx, &stored)?;
         events::record(tx, &event::location(EventType::LocationCreated, &stored))?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "location.created",
+            Target::new("location", stored.id),
+            None::<&LocationResponse>,
+            Some(&LocationResponse::from(stored.clone())),
+        )?;
         Ok(())
     })
     .await
@@ -90,6 +106,7 @@ pub async fn create(db: &Db, org: OrgId, raw: RawLocation) -> Result<Location, L
 pub async fn update(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: LocationId,
     change: impl FnOnce(&Location) -> (RawLocation, Option<bool>),
 ) -> Result<Location, LocationError> {
@@ -108,10 +125,20 @@ pub async fn update(
     let stored = location.clone();
     let code = location.fields.code.clone();
     db.write(move |tx| {
+        let before = store::find(tx, org, stored.id)?.ok_or(LocationError::NotFound)?;
         if !store::update(tx, &stored)? {
             return Err(LocationError::NotFound);
         }
         events::record(tx, &event::location(kind, &stored))?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            kind.as_str(),
+            Target::new("location", stored.id),
+            Some(&LocationResponse::from(before)),
+            Some(&LocationResponse::from(stored.clone())),
+        )?;
         Ok(())
     })
     .await
@@ -128,9 +155,15 @@ fn code_taken(e: LocationError, code: String) -> LocationError {
 }
 
 /// Deactivates a location. It is never removed: its reports and aggregates stay.
-pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), LocationError> {
+pub async fn deactivate(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: LocationId,
+) -> Result<(), LocationError> {
     db.write(move |tx| {
         let mut location = store::find(tx, org, id)?.ok_or(LocationError::NotFound)?;
+        let before = LocationResponse::from(location.clone());
         let was_active = location.active;
         let now = tx.now();
         if !store::deactivate(tx, org, id, now)? {
@@ -144,6 +177,15 @@ pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), Locat
                 &event::location(EventType::LocationDeactivated, &location),
             )?;
         }
+        audit::record(
+            tx,
+            org,
+            actor,
+            "location.deactivated",
+            Target::new("location", id),
+            Some(&before),
+            Some(&LocationResponse::from(location)),
+        )?;
         Ok(())
     })
     .await
@@ -154,6 +196,7 @@ pub async fn deactivate(db: &Db, org: OrgId, id: LocationId) -> Result<(), Locat
 pub async fn import(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     rows: Vec<ParsedRow>,
     partial: bool,
     deadline: std::time::Instant,
@@ -174,6 +217,27 @@ pub async fn import(
             .write(move |tx| {
                 crate::db::identity::lock_organization(tx, org)?;
                 let summary = upsert_rows(tx, org, &rows, deadline)?;
+                let codes = |outcome: ImportOutcome| {
+                    summary
+                        .rows
+                        .iter()
+                        .filter(|r| r.outcome == outcome)
+                        .filter_map(|r| r.code.clone())
+                        .collect::<Vec<_>>()
+                };
+                audit::record(
+                    tx,
+                    org,
+                    actor,
+                    "locations.imported",
+                    Target::new("organization", org),
+                    None::<&()>,
+                    Some(&serde_json::json!({
+                        "created": codes(ImportOutcome::Created),
+                        "updated": codes(ImportOutcome::Updated),
+                        "skipped": summary.skipped,
+                    })),
+                )?;
                 if std::time::Instant::now() + COMMIT_MARGIN >= deadline {
                     return Err(LocationError::TooSlow);
                 }
@@ -272,6 +336,7 @@ pub async fn manager_locations(
 pub async fn set_manager_locations(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     user: UserId,
     requested: Vec<LocationId>,
 ) -> Result<Vec<LocationId>, LocationError> {
@@ -307,7 +372,17 @@ pub async fn set_manager_locations(
         }
         let mut ids: Vec<LocationId> = existing.into_iter().collect();
         ids.sort();
+        let before = store::manager_location_ids(tx, org, user)?;
         store::set_manager_locations(tx, org, user, &ids)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "user.locations_set",
+            Target::new("user", user),
+            Some(&serde_json::json!({ "location_ids": before })),
+            Some(&serde_json::json!({ "location_ids": ids })),
+        )?;
         Ok(ids)
     })
     .await

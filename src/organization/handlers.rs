@@ -115,6 +115,6 @@ pub async fn put_organization_settings(
         action_plans: body.action_plans,
         appeal_window_days: body.appeal_window_days,
     };
-    let stored = service::put_settings(&state.db, org, change).await?;
+    let stored = service::put_settings(&state.db, org, auth.actor(), change).await?;
     Ok(web::Json(stored.into()))
 }

@@ -1,7 +1,7 @@
 //! What an organization chooses for itself.
 
-/// An organization's own choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An organization's own choices (serialized as the API shows them, for the audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct OrganizationSettings {
     /// The recognition feed shows staff first names.
     pub recognition_names: bool,

@@ -1,6 +1,7 @@
 //! The use cases of an organization's own settings.
 
 use super::model::{OrganizationSettings, SettingsChange};
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::db::{Db, DbError, settings};
 use crate::ids::OrgId;
 
@@ -14,12 +15,23 @@ pub async fn settings(db: &Db, org: OrgId) -> Result<OrganizationSettings, DbErr
 pub async fn put_settings(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     change: SettingsChange,
 ) -> Result<OrganizationSettings, DbError> {
     db.write(move |tx| {
         let now = tx.now();
-        let wanted = settings::organization(tx, org)?.changed(change);
+        let before = settings::organization(tx, org)?;
+        let wanted = before.changed(change);
         settings::put_organization(tx, org, wanted, now)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "organization.settings_changed",
+            Target::new("organization", org),
+            Some(&before),
+            Some(&wanted),
+        )?;
         Ok(wanted)
     })
     .await

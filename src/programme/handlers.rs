@@ -129,9 +129,14 @@ pub async fn put_settings(
 ) -> Result<web::Json<SettingsBody>, ApiError> {
     admin(&auth)?;
     Ok(web::Json(
-        service::put_settings(&state.db, auth.org_id, body.into_inner().into())
-            .await?
-            .into(),
+        service::put_settings(
+            &state.db,
+            auth.org_id,
+            auth.actor(),
+            body.into_inner().into(),
+        )
+        .await?
+        .into(),
     ))
 }
 
@@ -190,6 +195,7 @@ pub async fn put_exclusions(
     let location_ids = service::set_exclusions(
         &state.db,
         auth.org_id,
+        auth.actor(),
         id.into_inner(),
         body.into_inner().location_ids,
     )
@@ -221,7 +227,13 @@ pub async fn create_wave(
     body: ApiJson<CreateWaveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&auth)?;
-    let wave = service::create_wave(&state.db, auth.org_id, body.into_inner().into()).await?;
+    let wave = service::create_wave(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        body.into_inner().into(),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/waves/{}", wave.id)))
         .json(WaveResponse::new(wave, state.db.now())))
@@ -320,6 +332,7 @@ pub async fn update_wave(
     let wave = service::update_wave(
         &state.db,
         auth.org_id,
+        auth.actor(),
         id.into_inner(),
         body.into_inner().into(),
     )
@@ -348,7 +361,7 @@ pub async fn close_wave(
     id: web::Path<WaveId>,
 ) -> Result<web::Json<WaveResponse>, ApiError> {
     admin(&auth)?;
-    let wave = service::close_wave(&state.db, auth.org_id, id.into_inner()).await?;
+    let wave = service::close_wave(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(web::Json(WaveResponse::new(wave, state.db.now())))
 }
 

@@ -136,8 +136,15 @@ pub async fn create_questionnaire(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let (key, content) = body.into_inner().content();
-    let questionnaire =
-        service::create(&state.db, auth.org_id, auth.user_id(), key, content).await?;
+    let questionnaire = service::create(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        auth.user_id(),
+        key,
+        content,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(&questionnaire)))
         .json(QuestionnaireResponse::from(questionnaire)))
@@ -195,9 +202,13 @@ pub async fn update_questionnaire(
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
     let change = body.into_inner();
-    let questionnaire = service::update_draft(&state.db, auth.org_id, id.into_inner(), |content| {
-        change.apply(content)
-    })
+    let questionnaire = service::update_draft(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        id.into_inner(),
+        |content| change.apply(content),
+    )
     .await?;
     Ok(web::Json(questionnaire.into()))
 }
@@ -224,7 +235,7 @@ pub async fn publish_questionnaire(
     id: web::Path<QuestionnaireId>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let q = service::publish(&state.db, auth.org_id, id.into_inner()).await?;
+    let q = service::publish(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(web::Json(q.into()))
 }
 
@@ -250,7 +261,7 @@ pub async fn retire_questionnaire(
     id: web::Path<QuestionnaireId>,
 ) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let q = service::retire(&state.db, auth.org_id, id.into_inner()).await?;
+    let q = service::retire(&state.db, auth.org_id, auth.actor(), id.into_inner()).await?;
     Ok(web::Json(q.into()))
 }
 
@@ -278,8 +289,14 @@ pub async fn create_version(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin])?;
-    let draft =
-        service::new_version(&state.db, auth.org_id, auth.user_id(), key.into_inner()).await?;
+    let draft = service::new_version(
+        &state.db,
+        auth.org_id,
+        auth.actor(),
+        auth.user_id(),
+        key.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(&draft)))
         .json(QuestionnaireResponse::from(draft)))

@@ -1,8 +1,10 @@
 //! The use cases of questionnaire versions: drafts, publishing, retiring, new versions.
 //! Each owns its database work and answers with domain results or a [`QuestionnaireError`].
 
+use super::dto::QuestionnaireResponse;
 use super::model::{Questionnaire, QuestionnaireContent, QuestionnaireSummary, Status, is_slug};
 use super::rules;
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::db::questionnaires::{self as store, QuestionnaireFilter};
 use crate::db::{self, Db, DbError, is_unique_violation};
 use crate::events::model::EventType;
@@ -95,6 +97,7 @@ pub async fn find(
 pub async fn create(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     created_by: Option<UserId>,
     key: String,
     content: QuestionnaireContent,
@@ -125,15 +128,16 @@ pub async fn create(
         retired_at: None,
     };
     let stored = questionnaire.clone();
-    db.run(move |conn| {
+    db.write(move |tx| {
         let taken = || QuestionnaireError::KeyTaken(stored.key.clone());
-        if store::latest(conn, stored.org_id, &stored.key)?.is_some() {
+        if store::latest(tx, stored.org_id, &stored.key)?.is_some() {
             return Err(taken());
         }
-        match store::insert(conn, &stored, created_by) {
-            Err(e) if is_unique_violation(&e) => Err(taken()),
-            other => Ok(other?),
+        match store::insert(tx, &stored, created_by) {
+            Err(e) if is_unique_violation(&e) => return Err(taken()),
+            other => other?,
         }
+        audited(tx, actor, "questionnaire.created", None, &stored)
     })
     .await?;
     Ok(questionnaire)
@@ -143,6 +147,7 @@ pub async fn create(
 pub async fn update_draft(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: QuestionnaireId,
     change: impl FnOnce(&mut QuestionnaireContent),
 ) -> Result<Questionnaire, QuestionnaireError> {
@@ -150,6 +155,7 @@ pub async fn update_draft(
     if questionnaire.status != Status::Draft {
         return Err(QuestionnaireError::Immutable(Box::new(questionnaire)));
     }
+    let before = questionnaire.clone();
     change(&mut questionnaire.content);
     let errors = rules::validate(&questionnaire.content);
     if !errors.is_empty() {
@@ -158,7 +164,13 @@ pub async fn update_draft(
     questionnaire.updated_at = db.now();
     let stored = questionnaire.clone();
     let updated = db
-        .run(move |conn| Ok::<_, DbError>(store::update_draft(conn, &stored)?))
+        .write(move |tx| {
+            if !store::update_draft(tx, &stored)? {
+                return Ok(false);
+            }
+            audited(tx, actor, "questionnaire.updated", Some(&before), &stored)?;
+            Ok::<_, QuestionnaireError>(true)
+        })
         .await?;
     if !updated {
         // Published by someone else meanwhile.
@@ -168,9 +180,33 @@ pub async fn update_draft(
     Ok(questionnaire)
 }
 
+/// Records the change of a questionnaire in the audit log: the whole version as the API
+/// shows it, before and after.
+fn audited(
+    tx: &mut crate::db::Tx<'_>,
+    actor: Actor,
+    action: &'static str,
+    before: Option<&Questionnaire>,
+    after: &Questionnaire,
+) -> Result<(), QuestionnaireError> {
+    audit::record(
+        tx,
+        after.org_id,
+        actor,
+        action,
+        Target::new("questionnaire", after.id),
+        before
+            .map(|b| QuestionnaireResponse::from(b.clone()))
+            .as_ref(),
+        Some(&QuestionnaireResponse::from(after.clone())),
+    )?;
+    Ok(())
+}
+
 async fn transition(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: QuestionnaireId,
     from: Status,
     to: Status,
@@ -178,16 +214,18 @@ async fn transition(
     let moved = db
         .write(move |tx| {
             let now = tx.now();
+            let before = store::find(tx, org, id)?.ok_or(QuestionnaireError::NotFound)?;
             if !store::transition(tx, org, id, from, to, now)? {
                 return Ok(false);
             }
-            let kind = match to {
-                Status::Published => EventType::QuestionnairePublished,
-                Status::Retired => EventType::QuestionnaireRetired,
+            let (kind, action) = match to {
+                Status::Published => (EventType::QuestionnairePublished, "questionnaire.published"),
+                Status::Retired => (EventType::QuestionnaireRetired, "questionnaire.retired"),
                 Status::Draft => return Ok(true),
             };
             let q = store::find(tx, org, id)?.ok_or(QuestionnaireError::NotFound)?;
             events::record(tx, &crate::events::model::questionnaire(kind, &q))?;
+            audited(tx, actor, action, Some(&before), &q)?;
             Ok::<_, QuestionnaireError>(true)
         })
         .await?;
@@ -206,9 +244,10 @@ async fn transition(
 pub async fn publish(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: QuestionnaireId,
 ) -> Result<Questionnaire, QuestionnaireError> {
-    let q = transition(db, org, id, Status::Draft, Status::Published).await?;
+    let q = transition(db, org, actor, id, Status::Draft, Status::Published).await?;
     tracing::info!(questionnaire = %q.id, key = %q.key, version = q.version, "questionnaire published");
     Ok(q)
 }
@@ -217,9 +256,10 @@ pub async fn publish(
 pub async fn retire(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: QuestionnaireId,
 ) -> Result<Questionnaire, QuestionnaireError> {
-    transition(db, org, id, Status::Published, Status::Retired).await
+    transition(db, org, actor, id, Status::Published, Status::Retired).await
 }
 
 /// Starts a new version of `key`: a draft copied from its latest version, which must not be
@@ -227,12 +267,14 @@ pub async fn retire(
 pub async fn new_version(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     created_by: Option<UserId>,
     key: String,
 ) -> Result<Questionnaire, QuestionnaireError> {
     let now = db.now();
-    db.run(move |conn| {
-        let latest = store::latest(conn, org, &key)?.ok_or(QuestionnaireError::NotFound)?;
+    db.write(move |tx| {
+        let latest = store::latest(tx, org, &key)?.ok_or(QuestionnaireError::NotFound)?;
+        let key = key.clone();
         if latest.status == Status::Draft {
             return Err(QuestionnaireError::DraftExists {
                 key,
@@ -251,13 +293,17 @@ pub async fn new_version(
             published_at: None,
             retired_at: None,
         };
-        match store::insert(conn, &draft, created_by) {
-            Err(e) if is_unique_violation(&e) => Err(QuestionnaireError::DraftExists {
-                key: draft.key,
-                version: None,
-            }),
-            other => Ok(other.map(|()| draft)?),
+        match store::insert(tx, &draft, created_by) {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(QuestionnaireError::DraftExists {
+                    key: draft.key,
+                    version: None,
+                });
+            }
+            other => other?,
         }
+        audited(tx, actor, "questionnaire.version_created", None, &draft)?;
+        Ok(draft)
     })
     .await
 }

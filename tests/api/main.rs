@@ -7,6 +7,7 @@ mod aggregates;
 mod aggregates_property;
 mod appeals;
 mod attachments;
+mod audit;
 mod auth;
 mod backup;
 mod changes;

@@ -136,6 +136,7 @@ const TABLE: &[(&str, Access)] = &[
         "GET /api/v1/aggregates/trend",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
+    ("GET /api/v1/audit", Restricted(&[Admin], Never)),
     ("POST /api/v1/auth/revoke", Public),
     ("POST /api/v1/auth/token", Public),
     (
@@ -801,4 +802,37 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
         .get(&format!("/api/v1/reports/{report_id}"), &w.shopper_token)
         .await;
     assert_eq!(status, 200);
+}
+
+#[test]
+fn every_admin_change_is_audited_or_said_not_to_be() {
+    let named: Vec<&str> = crate::audit::AUDITED
+        .iter()
+        .chain(crate::audit::NOT_AUDITED)
+        .map(|(op, _)| *op)
+        .collect();
+    let admin_changes: Vec<&str> = TABLE
+        .iter()
+        .filter(|(op, access)| {
+            !op.starts_with("GET ")
+                && matches!(access, Restricted(roles, Never) if *roles == [Admin])
+        })
+        .map(|(op, _)| *op)
+        .collect();
+    let missing: Vec<&&str> = admin_changes
+        .iter()
+        .filter(|op| !named.contains(op))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "admin operations neither in audit::AUDITED nor in audit::NOT_AUDITED: {missing:?}"
+    );
+    let stray: Vec<&&str> = named
+        .iter()
+        .filter(|op| !admin_changes.contains(op))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "named in the audit lists but not an admin change of the table: {stray:?}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Locations a shopper never visits.
 
 use super::*;
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::auth::model::Role;
 use crate::db::identity::{self};
 use crate::db::locations::{self as location_store};
@@ -36,6 +37,7 @@ pub async fn exclusions(
 pub async fn set_exclusions(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     shopper: UserId,
     locations: Vec<LocationId>,
 ) -> Result<Vec<LocationId>, ProgrammeError> {
@@ -67,7 +69,17 @@ pub async fn set_exclusions(
             return Err(ProgrammeError::Invalid(unknown));
         }
         let now = tx.now();
+        let before = store::exclusions(tx, org, shopper)?;
         store::set_exclusions(tx, org, shopper, &ids, now)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "user.exclusions_set",
+            Target::new("user", shopper),
+            Some(&serde_json::json!({ "location_ids": before })),
+            Some(&serde_json::json!({ "location_ids": ids })),
+        )?;
         Ok(ids.clone())
     })
     .await

@@ -1,9 +1,11 @@
 //! Settings of the programme: lockout days and visits per location a year.
 
 use super::*;
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::db::Db;
 use crate::db::programme as store;
 use crate::ids::OrgId;
+use crate::programme::dto::SettingsBody;
 use crate::programme::model::ProgrammeSettings;
 use crate::validation::Violation;
 
@@ -14,6 +16,7 @@ pub async fn settings(db: &Db, org: OrgId) -> Result<ProgrammeSettings, Programm
 pub async fn put_settings(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     settings: ProgrammeSettings,
 ) -> Result<ProgrammeSettings, ProgrammeError> {
     let rules = settings.rules;
@@ -40,7 +43,18 @@ pub async fn put_settings(
     }
     db.write(move |tx| {
         let now = tx.now();
-        Ok::<_, ProgrammeError>(store::put_settings(tx, org, &settings, now)?)
+        let before = store::settings(tx, org)?;
+        store::put_settings(tx, org, &settings, now)?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "programme.settings_changed",
+            Target::new("organization", org),
+            Some(&SettingsBody::from(before)),
+            Some(&SettingsBody::from(settings)),
+        )?;
+        Ok::<_, ProgrammeError>(())
     })
     .await?;
     Ok(settings)

@@ -3,14 +3,37 @@
 use chrono::NaiveDate;
 
 use super::*;
+use crate::audit::model::{self as audit, Actor, Target};
 use crate::db::programme as store;
 use crate::db::{Db, DbConn, DbError, QueryResult};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
 use crate::ids::{OrgId, WaveId};
 use crate::programme::commands::*;
+use crate::programme::dto::WaveResponse;
 use crate::programme::model::{AssignmentStatus, Wave};
 use crate::validation::Violation;
+
+/// Records the change of a wave in the audit log, before and after as the API shows them.
+fn audited(
+    tx: &mut crate::db::Tx<'_>,
+    actor: Actor,
+    action: &'static str,
+    before: Option<&Wave>,
+    after: &Wave,
+) -> Result<(), ProgrammeError> {
+    let now = tx.now();
+    audit::record(
+        tx,
+        after.org_id,
+        actor,
+        action,
+        Target::new("wave", after.id),
+        before.map(|b| WaveResponse::new(b.clone(), now)).as_ref(),
+        Some(&WaveResponse::new(after.clone(), now)),
+    )?;
+    Ok(())
+}
 
 struct WaveFields {
     name: String,
@@ -102,7 +125,12 @@ fn unknown_key(conn: &mut DbConn, org: OrgId, key: &str) -> QueryResult<Option<V
         }))
 }
 
-pub async fn create_wave(db: &Db, org: OrgId, req: NewWave) -> Result<Wave, ProgrammeError> {
+pub async fn create_wave(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    req: NewWave,
+) -> Result<Wave, ProgrammeError> {
     let fields = WaveFields {
         name: req.name.trim().to_string(),
         starts_on: req.starts_on,
@@ -140,6 +168,7 @@ pub async fn create_wave(db: &Db, org: OrgId, req: NewWave) -> Result<Wave, Prog
         };
         store::insert_wave(tx, &wave)?;
         events::record(tx, &event::wave(EventType::WaveCreated, &wave))?;
+        audited(tx, actor, "wave.created", None, &wave)?;
         Ok(wave)
     })
     .await
@@ -165,6 +194,7 @@ pub async fn list_waves(
 pub async fn update_wave(
     db: &Db,
     org: OrgId,
+    actor: Actor,
     id: WaveId,
     req: WaveChange,
 ) -> Result<Wave, ProgrammeError> {
@@ -175,6 +205,7 @@ pub async fn update_wave(
         if wave.closed_at.is_some() {
             return Err(ProgrammeError::WaveClosed);
         }
+        let before = wave.clone();
         let now = tx.now();
         let structural = req.starts_on.is_some()
             || req.ends_on.is_some()
@@ -228,13 +259,19 @@ pub async fn update_wave(
         wave.updated_at = now;
         store::update_wave(tx, &wave)?;
         events::record(tx, &event::wave(EventType::WaveUpdated, &wave))?;
+        audited(tx, actor, "wave.updated", Some(&before), &wave)?;
         Ok(wave)
     })
     .await
 }
 
 /// Closes a wave: its assignments still to be done are cancelled.
-pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, ProgrammeError> {
+pub async fn close_wave(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: WaveId,
+) -> Result<Wave, ProgrammeError> {
     db.write(move |tx| {
         let Some(mut wave) = store::find_wave(tx, org, id)? else {
             return Err(ProgrammeError::NotFound("wave"));
@@ -242,6 +279,7 @@ pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, Program
         if wave.closed_at.is_some() {
             return Ok(wave);
         }
+        let before = wave.clone();
         let now = tx.now();
         // The events are written after every row they describe (the sequence lock is
         // taken last, as everywhere, so concurrent writers do not deadlock on it).
@@ -261,6 +299,7 @@ pub async fn close_wave(db: &Db, org: OrgId, id: WaveId) -> Result<Wave, Program
         store::update_wave(tx, &wave)?;
         events.push(event::wave(EventType::WaveClosed, &wave));
         events::record_all(tx, &events)?;
+        audited(tx, actor, "wave.closed", Some(&before), &wave)?;
         Ok(wave)
     })
     .await
