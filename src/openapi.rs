@@ -17,7 +17,7 @@ use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::events::dto::SubjectResponse;
-use crate::events::payload::{ActionPlanEventData, AppealEventData};
+use crate::events::payload::{ActionPlanEventData, AppealEventData, UserErasedData};
 use crate::events::payload::{
     AssignmentEventData, AttachmentEventData, LocationEventData, PingData, QuestionnaireEventData,
     ReportEventData, VerdictChangedData, WaveEventData,
@@ -63,6 +63,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         WaveEventData,
         ActionPlanEventData,
         AppealEventData,
+        UserErasedData,
         AssignmentEventData,
         PingData,
         SubjectResponse

@@ -8,7 +8,7 @@ use crate::aggregates::handlers as aggregates;
 use crate::aggregates::insight_handlers as insight;
 use crate::attachments::handlers as attachments;
 use crate::audit::handlers as audit;
-use crate::auth::{clients, handlers as auth, users};
+use crate::auth::{clients, erasure, handlers as auth, users};
 use crate::error::ApiError;
 use crate::events::handlers as events;
 use crate::exports::handlers as exports;
@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(users::get_user)
                 .service(users::update_user)
                 .service(users::delete_user)
+                .service(erasure::erase_user)
                 .service(clients::list_clients)
                 .service(clients::create_client)
                 .service(clients::delete_client)

@@ -3,6 +3,7 @@
 pub mod bootstrap;
 pub mod clients;
 pub mod dto;
+pub mod erasure;
 pub mod extractor;
 pub mod handlers;
 pub mod model;

@@ -175,6 +175,7 @@ pub fn data_schema(event_type: EventType) -> &'static str {
         "assignment" => "AssignmentEventData",
         "action_plan" => "ActionPlanEventData",
         "appeal" => "AppealEventData",
+        "user" => "UserErasedData",
         "webhook" => "PingData",
         _ if event_type == EventType::LocationVerdictChanged => "VerdictChangedData",
         _ => "LocationEventData",

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::payload;
 use crate::aggregates::figures::VerdictName;
 use crate::attachments::model::Attachment;
-use crate::ids::{EventId, LocationId, OrgId, ReportId, WebhookId};
+use crate::ids::{EventId, LocationId, OrgId, ReportId, UserId, WebhookId};
 use crate::improvement::appeal::Appeal;
 use crate::improvement::plan::{Action, ActionPlan};
 use crate::locations::model::Location;
@@ -84,6 +84,7 @@ event_types! {
     AppealOpened => "appeal.opened", "appeal";
     AppealUpheld => "appeal.upheld", "appeal";
     AppealAmended => "appeal.amended", "appeal";
+    UserErased => "user.erased", "user";
     Ping => "ping", "webhook";
 }
 
@@ -314,6 +315,27 @@ pub fn assignment(event_type: EventType, a: &Assignment) -> NewEvent {
             status: a.status,
             has_shopper: a.shopper_id.is_some(),
             report_id: a.report_id,
+        }),
+    )
+}
+
+/// A person erased: their id and role, and the counts of what was emptied or deleted.
+pub fn user_erased(
+    org: OrgId,
+    user: UserId,
+    role: crate::auth::model::Role,
+    reports: u64,
+    files: u64,
+) -> NewEvent {
+    NewEvent::new(
+        org,
+        EventType::UserErased,
+        user.to_string(),
+        data(&payload::UserErasedData {
+            user_id: user,
+            role,
+            reports,
+            files,
         }),
     )
 }

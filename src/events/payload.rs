@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::aggregates::figures::VerdictName;
 use crate::ids::{
     ActionPlanId, AppealId, AssignmentId, AttachmentId, LocationId, QuestionnaireId, ReportId,
-    WaveId, WebhookId,
+    UserId, WaveId, WebhookId,
 };
 use crate::improvement::appeal::AppealStatus;
 use crate::improvement::plan::{Cause, PlanStatus};
@@ -177,4 +177,17 @@ pub struct AppealEventData {
     pub status: AppealStatus,
     pub questions: u32,
     pub revision: i32,
+}
+
+/// A person erased (`user.erased`): who, as their id and role, and how many of their reports
+/// were emptied of free text. Never their email, name or anything they wrote.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"user_id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "role": "shopper", "reports": 14, "files": 3}))]
+pub struct UserErasedData {
+    pub user_id: UserId,
+    pub role: crate::auth::model::Role,
+    /// Their reports, kept with their scores and emptied of free text.
+    pub reports: u64,
+    /// Photos of staff in those reports, deleted.
+    pub files: u64,
 }

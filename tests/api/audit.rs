@@ -15,6 +15,7 @@ pub const AUDITED: &[(&str, &str)] = &[
     ("POST /api/v1/users", "user.created"),
     ("PATCH /api/v1/users/{id}", "user.updated"),
     ("DELETE /api/v1/users/{id}", "user.deactivated"),
+    ("POST /api/v1/users/{id}/erase", "user.erased"),
     ("PUT /api/v1/users/{id}/locations", "user.locations_set"),
     (
         "PUT /api/v1/users/{id}/excluded-locations",
@@ -257,6 +258,24 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         (&entry["before"]["active"], &entry["after"]["active"]),
         (&json!(true), &json!(false))
     );
+    // Erased: the entry says so without personal data, and the earlier entries about them
+    // keep what happened but no longer what their account said.
+    let (_, entry) = log
+        .expect(
+            "POST /api/v1/users/{id}/erase",
+            app.post_empty(&format!("/api/v1/users/{user_id}/erase"), admin)
+                .await,
+            "user",
+        )
+        .await;
+    assert_eq!(
+        entry["after"],
+        json!({"role": "manager", "reports": 0, "files": 0})
+    );
+    let about = app
+        .get_ok(&format!("/api/v1/audit?target_id={user_id}"), admin)
+        .await;
+    assert!(!about.to_string().contains("mgr@acme.test"), "{about}");
 
     // Integration clients: the secret is in the answer, never in the log.
     let (client, _) = log
@@ -528,7 +547,7 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
     let target = app
         .get_ok(&format!("/api/v1/audit?target_id={user_id}"), admin)
         .await;
-    assert_eq!(target["items"].as_array().unwrap().len(), 4, "{target}");
+    assert_eq!(target["items"].as_array().unwrap().len(), 5, "{target}");
     let kind = app.get_ok("/api/v1/audit?target_kind=webhook", admin).await;
     assert_eq!(kind["items"].as_array().unwrap().len(), 4, "{kind}");
     let mine = app

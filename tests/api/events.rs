@@ -483,6 +483,16 @@ async fn every_change(w: &World) {
     .await;
     action_plan_steps(w).await;
     appeal_steps(w).await;
+    // A person erased (a shopper who never reported).
+    let gone = app.create_user(admin, "shopper").await;
+    ok(
+        app,
+        "POST",
+        &format!("/api/v1/users/{}/erase", gone.id),
+        admin,
+        None,
+    )
+    .await;
 }
 
 #[actix_web::test]

@@ -20,6 +20,7 @@ mod dashboard;
 mod demo;
 mod drivers;
 mod eligibility;
+mod erasure;
 mod errors;
 mod events;
 mod exports;

@@ -264,6 +264,7 @@ const TABLE: &[(&str, Access)] = &[
     ("GET /api/v1/users/{id}", Restricted(&[Admin], Never)),
     ("DELETE /api/v1/users/{id}", Restricted(&[Admin], Never)),
     ("PATCH /api/v1/users/{id}", Restricted(&[Admin], Never)),
+    ("POST /api/v1/users/{id}/erase", Restricted(&[Admin], Never)),
     (
         "GET /api/v1/users/{id}/locations",
         Restricted(&[Admin], Never),

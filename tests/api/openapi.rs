@@ -384,7 +384,7 @@ fn every_operation_id_is_unique() {
 
 /// The verbs an operation id may start with: ids read as what the call does (`list_events`,
 /// `accept_assignment`), and stay clear when a generator makes them top-level functions.
-const VERBS: [&str; 33] = [
+const VERBS: [&str; 34] = [
     "get",
     "list",
     "create",
@@ -412,6 +412,7 @@ const VERBS: [&str; 33] = [
     "add",
     "redeliver",
     "ping",
+    "erase",
     "rotate",
     "check",
     "receive",
