@@ -33,7 +33,9 @@ impl<T, const LIMIT: usize> ApiJson<T, LIMIT> {
     }
 }
 
-impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for ApiJson<T, LIMIT> {
+impl<T: DeserializeOwned + utoipa::ToSchema + 'static, const LIMIT: usize> FromRequest
+    for ApiJson<T, LIMIT>
+{
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -47,7 +49,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for ApiJson<
                 return Err(unsupported_media_type());
             }
             let body = read_body(&mut payload, declared_length, limit).await?;
-            parse_json(&body).map(ApiJson)
+            parse_document(&body, false, Some(&T::name())).map(ApiJson)
         })
     }
 }
@@ -240,16 +242,22 @@ fn too_large(limit: usize) -> ApiError {
 /// API is a JSON object: an array is refused rather than read field by field in order (as
 /// serde would read it into a struct).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    parse_document(body, false)
+    parse_document(body, false, None)
 }
 
 /// Parses a JSON array of objects (a batch) into `Vec<T>`, with the checks of `parse_json`
 /// on each item; pointers start at the item's index (`/3/field`).
 pub fn parse_json_list<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, ApiError> {
-    parse_document(body, true)
+    parse_document(body, true, None)
 }
 
-fn parse_document<T: DeserializeOwned>(body: &[u8], list: bool) -> Result<T, ApiError> {
+/// Reads `body` as `T`. When serde refuses a value and `schema` names the body's schema in
+/// the OpenAPI document, every place the body departs from it is listed, not the first only.
+fn parse_document<T: DeserializeOwned>(
+    body: &[u8],
+    list: bool,
+    schema: Option<&str>,
+) -> Result<T, ApiError> {
     let (mut document, duplicates) =
         strict::read(body).map_err(|e| json_error(String::new(), &e))?;
     if !duplicates.is_empty() {
@@ -300,8 +308,44 @@ fn parse_document<T: DeserializeOwned>(body: &[u8], list: bool) -> Result<T, Api
     integral_floats(&mut document);
     serde_path_to_error::deserialize::<_, T>(document).map_err(|e| {
         let pointer = pointer_of(e.path());
-        json_error(pointer, e.inner())
+        match schema {
+            Some(name) if e.inner().classify() == serde_json::error::Category::Data => {
+                let first = data_violation(
+                    pointer,
+                    &plain_types(&strip_position(&e.inner().to_string())),
+                );
+                ApiError::validation(every_violation(body, name, first))
+            }
+            _ => json_error(pointer, e.inner()),
+        }
     })
+}
+
+/// The body's violations of its schema, with serde's own (`first`) kept when the schema
+/// does not see it; `first` alone when the schema finds nothing.
+fn every_violation(body: &[u8], schema: &str, first: Violation) -> Vec<Violation> {
+    let Ok((mut document, _)) = strict::read(body) else {
+        return vec![first];
+    };
+    integral_floats(&mut document);
+    let mut listed = SCHEMA_CHECK
+        .get()
+        .map(|check| check(schema, &document))
+        .unwrap_or_default();
+    // serde's own words where both saw the same value (they name Rust's limits plainly).
+    listed.retain(|v| v.pointer != first.pointer);
+    listed.insert(0, first);
+    listed
+}
+
+/// Lists where a body departs from its named schema; set at start from the OpenAPI document
+/// (`openapi::bodies::violations`), which this module cannot name without a circle.
+static SCHEMA_CHECK: std::sync::OnceLock<fn(&str, &serde_json::Value) -> Vec<Violation>> =
+    std::sync::OnceLock::new();
+
+/// Sets how refused bodies are checked against their schema (once; later calls are ignored).
+pub fn check_bodies_with(check: fn(&str, &serde_json::Value) -> Vec<Violation>) {
+    let _ = SCHEMA_CHECK.set(check);
 }
 
 /// Largest magnitude below which every integer is exactly a float (2^53).
@@ -409,19 +453,22 @@ fn json_error(pointer: String, e: &serde_json::Error) -> ApiError {
                 e.column()
             ),
         ),
-        Category::Data => {
-            let (pointer, code) = if let Some(field) = field_in(&message, "missing field `") {
-                (format!("{pointer}/{}", escape(field)), "required")
-            } else if message.starts_with("unknown field") {
-                (pointer, "unknown_field")
-            } else if message.starts_with("invalid type") {
-                (pointer, "invalid_type")
-            } else {
-                (pointer, "invalid_value")
-            };
-            ApiError::validation(vec![Violation::new(pointer, code, message)])
-        }
+        Category::Data => ApiError::validation(vec![data_violation(pointer, &message)]),
     }
+}
+
+/// serde's refusal of a value at `pointer`, as a violation.
+fn data_violation(pointer: String, message: &str) -> Violation {
+    let (pointer, code) = if let Some(field) = field_in(message, "missing field `") {
+        (format!("{pointer}/{}", escape(field)), "required")
+    } else if message.starts_with("unknown field") {
+        (pointer, "unknown_field")
+    } else if message.starts_with("invalid type") {
+        (pointer, "invalid_type")
+    } else {
+        (pointer, "invalid_value")
+    };
+    Violation::new(pointer, code, message)
 }
 
 /// serde_json appends " at line L column C"; the pointer says where, more usefully.

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document. Routes are registered through `utoipa_actix_web`, so the
 //! served document, the committed `openapi/openapi.json` and the routes cannot drift.
 
+pub mod bodies;
 mod examples;
 
 use actix_web::App;

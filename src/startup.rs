@@ -232,6 +232,7 @@ impl Application {
             })?
             .port();
 
+        crate::extract::check_bodies_with(openapi::bodies::violations);
         let doc = openapi::document();
         let table = RouteTable::from_openapi(
             &doc,

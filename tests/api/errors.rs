@@ -10,14 +10,14 @@ use serde::Deserialize;
 
 use crate::helpers::{TestApp, expect_problem, json_body, spawn_app, spawn_app_with};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Visit {
     started_at: String,
     answers: Vec<Answer>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Answer {
     key: String,

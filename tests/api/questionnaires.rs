@@ -161,6 +161,23 @@ async fn an_invalid_questionnaire_is_refused_with_every_violation() {
         (422, Some("/sections/1/questions/0/type")),
         "{body}"
     );
+    // Several wrong types are listed together, each with its pointer.
+    let mut q = example("typed");
+    q["title"] = json!(5);
+    q["sections"][0]["questions"][0]["type"] = json!("stars");
+    q["sections"][1]["questions"][1]["required"] = json!("yes");
+    q["sections"][1]["weight"] = json!("heavy");
+    let (status, body) = app.post("/api/v1/questionnaires", &token, q).await;
+    assert_eq!(status, 422, "{body}");
+    let pointers = crate::helpers::pointers(&body);
+    for pointer in [
+        "/title",
+        "/sections/0/questions/0/type",
+        "/sections/1/questions/1/required",
+        "/sections/1/weight",
+    ] {
+        assert!(pointers.contains(&pointer), "{pointer} in {body}");
+    }
     // Nothing was stored.
     let list = app.get_ok("/api/v1/questionnaires", &token).await;
     assert!(list["items"].as_array().unwrap().is_empty());
