@@ -30,6 +30,9 @@ const MAX_LISTED_LOCATIONS: usize = 100;
 fn location_ids(raw: Option<&str>) -> Result<Option<HashSet<LocationId>>, ApiError> {
     let Some(raw) = raw else { return Ok(None) };
     let mut violations = Violations::default();
+    if raw.len() > 3700 {
+        violations.push("/query/location_ids", "too_long", "at most 3700 characters");
+    }
     let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
     if parts.len() > MAX_LISTED_LOCATIONS {
         violations.push(

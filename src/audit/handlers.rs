@@ -54,6 +54,13 @@ pub async fn list_audit_entries(
             violations.push(pointer, "invalid_value", "an id (UUID)");
         }
     }
+    if q.action.as_ref().is_some_and(|a| a.chars().count() > 64) {
+        violations.push(
+            "/query/action",
+            "too_long",
+            "an action has at most 64 characters",
+        );
+    }
     if let (Some(from), Some(to)) = (q.from, q.to)
         && to <= from
     {

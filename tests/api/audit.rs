@@ -573,6 +573,10 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         ("actor_id=nobody", "/query/actor_id"),
         ("target_id=x", "/query/target_id"),
         (
+            "action=user.createdxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "/query/action",
+        ),
+        (
             "from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
             "/query/to",
         ),
