@@ -586,7 +586,11 @@ pub async fn revoke_client(
         if !identity::deactivate_client(tx, org, id, now)? {
             return Err(AuthError::NotFound);
         }
-        let after = identity::find_client(tx, org, id)?.ok_or(AuthError::NotFound)?;
+        let after = IntegrationClient {
+            active: false,
+            updated_at: now,
+            ..before.clone()
+        };
         audit::record(
             tx,
             org,
