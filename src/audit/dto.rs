@@ -69,7 +69,7 @@ impl TargetKind {
 /// Who made a change: a user, an integration client, or `system` (a command run on the
 /// server; no id).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ActorResponse {
+pub struct AuditActor {
     #[schema(example = "user")]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +79,7 @@ pub struct ActorResponse {
 
 /// What a change was made to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TargetResponse {
+pub struct AuditTarget {
     #[schema(example = "location")]
     pub kind: String,
     pub id: String,
@@ -91,10 +91,10 @@ pub struct TargetResponse {
 pub struct AuditEntryResponse {
     pub id: AuditId,
     pub at: DateTime<Utc>,
-    pub actor: ActorResponse,
+    pub actor: AuditActor,
     /// `{target kind}.{what happened}`.
     pub action: String,
-    pub target: TargetResponse,
+    pub target: AuditTarget,
     /// The target as the API showed it before the change (absent for a creation).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
@@ -108,12 +108,12 @@ impl From<Entry> for AuditEntryResponse {
         AuditEntryResponse {
             id: e.id,
             at: e.at,
-            actor: ActorResponse {
+            actor: AuditActor {
                 id: (!e.actor_id.is_empty()).then_some(e.actor_id),
                 kind: e.actor_kind,
             },
             action: e.action,
-            target: TargetResponse {
+            target: AuditTarget {
                 kind: e.target_kind,
                 id: e.target_id,
             },

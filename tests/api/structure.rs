@@ -417,3 +417,51 @@ fn removing_an_organization_names_every_table_of_its_data() {
         "src/db/removal.rs must delete the rows of every table with an org_id: {missing:?}"
     );
 }
+
+/// Each type documented in the OpenAPI document with the name it is given there: its own
+/// name, or the one `#[schema(as = …)]` sets.
+fn schema_names() -> BTreeMap<String, Vec<PathBuf>> {
+    let mut names: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for file in sources() {
+        let text = code(&read(&file));
+        let mut derives_schema = false;
+        let mut renamed: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && words(line).any(|w| w == "ToSchema") {
+                derives_schema = true;
+            } else if derives_schema && line.starts_with("#[schema(") && line.contains("as =") {
+                let after = &line[line.find("as =").unwrap() + 4..];
+                renamed = words(after).find(|w| !w.is_empty()).map(str::to_string);
+            } else if derives_schema && !line.starts_with("#[") && !line.is_empty() {
+                let mut it = words(line).filter(|w| !w.is_empty());
+                let name = it.find(|w| *w == "struct" || *w == "enum").and(it.next());
+                if let Some(name) = renamed.take().or(name.map(str::to_string)) {
+                    names.entry(name).or_default().push(file.clone());
+                }
+                derives_schema = false;
+            }
+        }
+    }
+    names
+}
+
+/// utoipa keys components by name, so a second type of the same name silently replaces
+/// the first in the document (the audit log's actor once replaced the report history's).
+#[test]
+fn no_two_documented_types_share_a_name() {
+    let names = schema_names();
+    assert!(
+        names.contains_key("ReportResponse"),
+        "the reader found no schema types"
+    );
+    let shared: Vec<String> = names
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {files:?}"))
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "documented types sharing a name (rename one, or give it #[schema(as = …)]):\n{}",
+        shared.join("\n")
+    );
+}
