@@ -39,11 +39,12 @@ fn tune_allocator() {
     }
 }
 
-/// Exit codes, documented in `--help` and the README.
-const EXIT_FAILURE: u8 = 1;
-const EXIT_DATA: u8 = 65;
-const EXIT_DATABASE_UNAVAILABLE: u8 = 69;
-const EXIT_CONFIG: u8 = 78;
+mod maintenance;
+
+use maintenance::{
+    Direction, EXIT_CONFIG, EXIT_DATA, EXIT_DATABASE_UNAVAILABLE, EXIT_FAILURE, backup, copy_files,
+    prune_events, prune_personal_data, sweep,
+};
 
 #[derive(Parser)]
 #[command(
@@ -70,14 +71,21 @@ enum Command {
     /// Print the OpenAPI 3.1 document (JSON) to standard output.
     Openapi,
     /// Copy the SQLite database, while the server runs, to a new file PATH: one consistent
-    /// snapshot, checked and written atomically. (PostgreSQL: use pg_dump; see the README.)
+    /// snapshot, checked and written atomically, with the attachment files its rows name
+    /// copied into the directory PATH.files first. (PostgreSQL: pg_dump, then `attachments
+    /// backup`; see the README.)
     Backup {
         /// The new file (never overwritten).
         path: std::path::PathBuf,
+        /// Leave the attachment files out (when the store is backed up by other means, such
+        /// as a versioned S3 bucket).
+        #[arg(long)]
+        without_files: bool,
     },
     /// Attachment files: `sweep` deletes stored files that have no row (uploads interrupted
     /// between storing the file and writing its row) once older than `--older-than` seconds,
-    /// and prints each one. `serve` also sweeps at start and hourly.
+    /// and prints each one (`serve` also sweeps at start and hourly); `backup DIR` copies
+    /// every file the database names into DIR, `restore DIR` copies them back into the store.
     Attachments {
         #[command(subcommand)]
         action: AttachmentsAction,
@@ -88,6 +96,14 @@ enum Command {
     Events {
         #[command(subcommand)]
         action: EventsAction,
+    },
+    /// Personal data: `prune` deletes the narrative, staff observed and photos of staff of
+    /// reports whose visit is older than their organization's `personal_data_retention_days`
+    /// (organizations that set none are left alone), and prints how many. `serve` also
+    /// prunes at start and hourly.
+    PersonalData {
+        #[command(subcommand)]
+        action: PersonalDataAction,
     },
     /// Check the aggregate rollups against the released reports (`verify`: print every
     /// difference, exit 1 when there is one) or rebuild them from those reports (`rebuild`, in
@@ -162,6 +178,19 @@ enum AttachmentsAction {
         #[arg(long, default_value_t = 3600)]
         older_than: u64,
     },
+    /// Copy every file the database names into the directory DIR (created if missing; a
+    /// file already there is skipped, so a second run copies only what is new). Each file
+    /// is checked against the digest its row recorded.
+    Backup { dir: std::path::PathBuf },
+    /// Copy every file the database names from the directory DIR (written by `backup`, or
+    /// beside a `secondmile backup` copy) into the store, skipping those it holds.
+    Restore { dir: std::path::PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PersonalDataAction {
+    /// Delete the personal text past each organization's retention now.
+    Prune,
 }
 
 #[derive(Subcommand)]
@@ -226,13 +255,23 @@ fn main() -> ExitCode {
             display_name,
         } => return create_admin(&config, &org_name, &email, display_name.as_deref()),
         Command::Rollups { action } => return rollups(&config, action),
-        Command::Backup { path } => return backup(&config, &path),
-        Command::Attachments {
-            action: AttachmentsAction::Sweep { older_than },
-        } => return sweep(&config, older_than),
+        Command::Backup {
+            path,
+            without_files,
+        } => return backup(&config, &path, !without_files),
+        Command::Attachments { action } => {
+            return match action {
+                AttachmentsAction::Sweep { older_than } => sweep(&config, older_than),
+                AttachmentsAction::Backup { dir } => copy_files(&config, &dir, Direction::Out),
+                AttachmentsAction::Restore { dir } => copy_files(&config, &dir, Direction::In),
+            };
+        }
         Command::Events {
             action: EventsAction::Prune { older_than_days },
         } => return prune_events(&config, older_than_days),
+        Command::PersonalData {
+            action: PersonalDataAction::Prune,
+        } => return prune_personal_data(&config),
         Command::Demo(args) => return demo(&config, args.options.options(args.force_new_org)),
         Command::Serve(args) => serve(config, args.demo.then(|| args.options.options(false))),
         Command::Openapi => unreachable!("answered above"),
@@ -302,116 +341,6 @@ fn create_admin(
         Err(BootstrapError::Database(e @ secondmile::db::DbError::Unavailable(_))) => {
             eprintln!("secondmile: {e}");
             ExitCode::from(EXIT_DATABASE_UNAVAILABLE)
-        }
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
-}
-
-fn backup(config: &Config, path: &std::path::Path) -> ExitCode {
-    use secondmile::db::backup::{self, BackupError};
-    match backup::backup(&config.database.url, path) {
-        Ok(done) => {
-            println!(
-                "backed up {} organizations and {} reports to {} ({} bytes)",
-                done.organizations,
-                done.reports,
-                done.path.display(),
-                done.bytes
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            ExitCode::from(match e {
-                BackupError::Postgres | BackupError::Exists(_) => EXIT_DATA,
-                BackupError::Connect(_) => EXIT_DATABASE_UNAVAILABLE,
-                _ => EXIT_FAILURE,
-            })
-        }
-    }
-}
-
-fn prune_events(config: &Config, older_than_days: Option<u64>) -> ExitCode {
-    use secondmile::events::retention;
-    let period = match older_than_days {
-        Some(days) => std::time::Duration::from_secs(days * 86_400),
-        None => match config.webhooks.retention {
-            Some(period) => period,
-            None => {
-                println!(
-                    "SECONDMILE_EVENT_RETENTION_DAYS is 0: events are kept; give --older-than-days to prune"
-                );
-                return ExitCode::SUCCESS;
-            }
-        },
-    };
-    let db = match startup::connect_and_migrate(&config.database) {
-        Ok((db, _)) => db,
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
-        }
-    };
-    let cutoff = retention::cutoff(db.now(), period);
-    let pruned =
-        actix_web::rt::System::new().block_on(async move { retention::prune(&db, cutoff).await });
-    match pruned {
-        Ok(p) => {
-            println!(
-                "deleted {} events, {} finished deliveries and {} attempts from before {}",
-                p.events,
-                p.deliveries,
-                p.attempts,
-                cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
-}
-
-fn sweep(config: &Config, older_than: u64) -> ExitCode {
-    use secondmile::attachments::{storage::Storage, sweep};
-    let db = match startup::connect_and_migrate(&config.database) {
-        Ok((db, _)) => db,
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            return ExitCode::from(EXIT_DATABASE_UNAVAILABLE);
-        }
-    };
-    let storage = match Storage::open(&config.attachments.storage_url) {
-        Ok(storage) => storage,
-        Err(e) => {
-            eprintln!("secondmile: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let grace = std::time::Duration::from_secs(older_than);
-    let swept = actix_web::rt::System::new()
-        .block_on(async move { sweep::sweep(&db, &storage, grace).await });
-    match swept {
-        Ok(s) => {
-            for key in &s.deleted {
-                println!("deleted {key} (no row)");
-            }
-            for path in &s.staging_deleted {
-                println!("deleted {path} (staging file of an interrupted write)");
-            }
-            println!(
-                "examined {} files: {} with a row, {} without a row deleted, {} without a row kept (younger than {older_than} s); {} staging files deleted",
-                s.examined,
-                s.kept,
-                s.deleted.len(),
-                s.recent,
-                s.staging_deleted.len()
-            );
-            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("secondmile: {e}");

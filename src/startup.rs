@@ -328,11 +328,15 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM; in-flight requests then get the shutdown timeout
     /// to finish (long-polls answer at once), and a second signal stops at once.
-    /// The attachment sweeper and the event retention run beside it (once at start, then
-    /// hourly), the event sequencer (see [`crate::events::sequencer`]), and the webhook
+    /// The attachment sweeper, the event retention and the retention of personal text run
+    /// beside it (once at start, then hourly), the event sequencer (see [`crate::events::sequencer`]), and the webhook
     /// delivery worker: after the server stopped, the worker finishes the deliveries in
     /// flight (each bounded by the receiver timeout) and stops; the others stay due.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let personal = actix_web::rt::spawn(crate::organization::retention::run_periodically(
+            self.db.clone(),
+            self.storage.clone(),
+        ));
         let sweeper = actix_web::rt::spawn(crate::attachments::sweep::run_periodically(
             self.db.clone(),
             self.storage,
@@ -372,6 +376,7 @@ impl Application {
         let served = self.server.await;
         signals.abort();
         sweeper.abort();
+        personal.abort();
         overdue.abort();
         // An interrupted rebuild is taken over by the next instance to start.
         if let Some(rebuild) = rebuild {

@@ -59,7 +59,7 @@ pub enum Uploaded {
     Replayed(Attachment),
 }
 
-fn hex(digest: &[u8]) -> String {
+pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -316,6 +316,33 @@ pub async fn forget(db: &Db, storage: &Storage, key: String) {
             tracing::warn!(key = %key, error = %e, "a refused upload's file is left to the sweeper");
         }
     }
+}
+
+/// Deletes the stored files among `keys` that no row names any more (their rows were
+/// removed in a committed transaction): how many went. A failure is logged and left to
+/// the sweeper.
+pub async fn delete_unnamed(
+    db: &Db,
+    storage: &Storage,
+    keys: Vec<String>,
+) -> Result<usize, DbError> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let asked = keys.clone();
+    let named = db
+        .run(move |conn| Ok::<_, DbError>(store::existing_keys(conn, &asked)?))
+        .await?;
+    let mut deleted = 0;
+    for key in keys.iter().filter(|k| !named.contains(k)) {
+        match storage.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => deleted += 1,
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "a file could not be deleted now; the sweeper will")
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 fn staging_failed(e: std::io::Error) -> AttachmentError {

@@ -146,6 +146,15 @@ impl Storage {
             .into_stream())
     }
 
+    /// The whole object, or `None` when there is no such object.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>, object_store::Error> {
+        match self.store.get(&self.path(key)).await {
+            Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The object's size, or `None` when there is no such object.
     pub async fn size(&self, key: &str) -> Result<Option<u64>, object_store::Error> {
         match self.store.head(&self.path(key)).await {

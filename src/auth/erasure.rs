@@ -125,22 +125,9 @@ pub async fn erase_user(
         .await?;
     // The files, once the rows that named them are gone (a file another row still names
     // stays; the sweeper takes any left behind).
-    let keys = files.clone();
-    let kept = state
-        .db
-        .run(move |conn| {
-            Ok::<_, crate::db::DbError>(crate::db::attachments::existing_keys(conn, &keys)?)
-        })
-        .await?;
-    let mut deleted = 0;
-    for key in files.iter().filter(|k| !kept.contains(k)) {
-        match state.storage.delete(key).await {
-            Ok(()) => deleted += 1,
-            Err(e) => {
-                tracing::warn!(error = %e, "an erased photo could not be deleted now; the sweeper will")
-            }
-        }
-    }
+    let deleted =
+        crate::attachments::service::delete_unnamed(&state.db, &state.storage, files.clone())
+            .await?;
     tracing::info!(user = %id, reports, files = deleted, "user erased");
     Ok(web::Json(ErasureResponse {
         user: user.into(),

@@ -235,7 +235,7 @@ pub const EXIT_CODES: [(u8, &str); 6] = [
     (0, "success"),
     (
         1,
-        "failure (a migration, the listening socket, the server; `rollups verify`: a difference)",
+        "failure (a migration, the listening socket, the server; `rollups verify`: a difference; `backup`, `attachments backup` and `restore`: a damaged file)",
     ),
     (2, "invalid command line"),
     (

@@ -117,3 +117,47 @@ pub fn existing_keys(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<Stri
     found.extend(super::appeals::evidence_keys(conn, keys)?);
     Ok(found)
 }
+
+/// A stored file a row names (a report's attachment or an appeal's evidence): its key, and
+/// the size and hex SHA-256 its bytes must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedFile {
+    pub key: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// The files rows name, of every organization, in key order: the first `limit` after
+/// `after` (keyset paging over both tables).
+pub fn named_files(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<NamedFile>> {
+    use super::schema::appeals;
+    let mut files: Vec<(String, i64, String)> = attachments::table
+        .filter(attachments::storage_key.gt(after))
+        .order(attachments::storage_key)
+        .limit(limit)
+        .select((
+            attachments::storage_key,
+            attachments::size,
+            attachments::sha256,
+        ))
+        .load(conn)?;
+    files.extend(
+        appeals::table
+            .filter(appeals::evidence_key.gt(after))
+            .order(appeals::evidence_key)
+            .limit(limit)
+            .select((
+                appeals::evidence_key.assume_not_null(),
+                appeals::evidence_size.assume_not_null(),
+                appeals::evidence_sha256.assume_not_null(),
+            ))
+            .load::<(String, i64, String)>(conn)?,
+    );
+    files.sort();
+    files.dedup_by(|a, b| a.0 == b.0);
+    files.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(files
+        .into_iter()
+        .map(|(key, size, sha256)| NamedFile { key, size, sha256 })
+        .collect())
+}

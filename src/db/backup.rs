@@ -4,6 +4,8 @@
 //! checked with `PRAGMA integrity_check`, flushed to disk and only then renamed into place,
 //! so PATH is either absent or a whole, verified backup. PostgreSQL has its own tools
 //! (`pg_dump`, base backups with WAL archiving for point-in-time recovery): this refuses.
+//! The files the copy's rows name are copied (by the caller) before the copy is renamed,
+//! so a backup at PATH always has its files.
 
 use std::path::{Path, PathBuf};
 
@@ -11,12 +13,13 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection, sql_query};
 
+use super::attachments::{NamedFile, named_files};
 use super::{ConnectionManager, DatabaseUrl, DbConn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     #[error(
-        "`backup` copies SQLite databases; for PostgreSQL use pg_dump (or a base backup with WAL archiving), as the README describes"
+        "`backup` copies SQLite databases; for PostgreSQL use pg_dump (or a base backup with WAL archiving) and then `secondmile attachments backup DIR`, as the README describes"
     )]
     Postgres,
     #[error("{0} already exists; a backup never overwrites a file")]
@@ -29,6 +32,8 @@ pub enum BackupError {
     Corrupt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("copying the attachment files failed: {0}")]
+    Files(String),
 }
 
 /// What a backup holds.
@@ -38,6 +43,8 @@ pub struct Backup {
     pub bytes: u64,
     pub organizations: i64,
     pub reports: i64,
+    /// The files the copy's rows name (to be copied beside it).
+    pub files: Vec<NamedFile>,
 }
 
 #[derive(QueryableByName)]
@@ -58,8 +65,14 @@ fn count(conn: &mut SqliteConnection, table: &str) -> Result<i64, diesel::result
         .n)
 }
 
-/// Copies the database at `url` to `target` (a new file).
-pub fn backup(url: &DatabaseUrl, target: &Path) -> Result<Backup, BackupError> {
+/// Copies the database at `url` to `target` (a new file). `before_publishing` runs with the
+/// files the copy's rows name once the copy is checked and before it takes its name (to
+/// copy those files beside it): when it fails, no backup is left at `target`.
+pub fn backup(
+    url: &DatabaseUrl,
+    target: &Path,
+    before_publishing: impl FnOnce(&[NamedFile]) -> Result<(), BackupError>,
+) -> Result<Backup, BackupError> {
     if matches!(url, DatabaseUrl::Postgres(_)) {
         return Err(BackupError::Postgres);
     }
@@ -90,9 +103,27 @@ pub fn backup(url: &DatabaseUrl, target: &Path) -> Result<Backup, BackupError> {
     }
     let organizations = count(&mut copy, "organizations")?;
     let reports = count(&mut copy, "reports")?;
+    let mut copy = DbConn::Sqlite(copy);
+    let mut files: Vec<NamedFile> = Vec::new();
+    loop {
+        let after = files.last().map_or(String::new(), |f| f.key.clone());
+        let page = named_files(&mut copy, &after, 1000)?;
+        let done = page.len() < 1000;
+        files.extend(page);
+        if done {
+            break;
+        }
+    }
+    let DbConn::Sqlite(mut copy) = copy else {
+        unreachable!("a SQLite connection stays one")
+    };
     // The copy is a plain rollback-journal file; leave it closed and flushed.
     copy.batch_execute("PRAGMA journal_mode = DELETE")?;
     drop(copy);
+    if let Err(e) = before_publishing(&files) {
+        std::fs::remove_file(&partial)?;
+        return Err(e);
+    }
     std::fs::File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, target)?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -103,5 +134,6 @@ pub fn backup(url: &DatabaseUrl, target: &Path) -> Result<Backup, BackupError> {
         bytes: std::fs::metadata(target)?.len(),
         organizations,
         reports,
+        files,
     })
 }

@@ -4,7 +4,8 @@
 //! replaced by a pseudonym, the free text they wrote emptied, the photos of staff in their
 //! reports listed for deletion, and the details of the audit log's entries about them
 //! dropped; scores, answers that are choices or numbers, and every count stay, so the
-//! figures do not move.
+//! figures do not move. Old text: the narrative, staff observed and photos of staff of
+//! reports past an organization's retention, with the same care for the figures.
 
 use std::collections::HashSet;
 
@@ -156,52 +157,10 @@ pub fn erase_user(
         .filter(reports::shopper_id.eq(user))
         .select((reports::id, reports::document))
         .load(conn)?;
-    let ids: Vec<ReportId> = written.iter().map(|(id, _)| *id).collect();
-    for (id, document) in &written {
-        diesel::update(
-            reports::table
-                .filter(reports::org_id.eq(org))
-                .filter(reports::id.eq(*id)),
-        )
-        .set(reports::document.eq(scrub(document, text_questions)))
-        .execute(conn)?;
-    }
-    for chunk in ids.chunks(500) {
-        let revisions: Vec<(ReportId, i32, String)> = report_revisions::table
-            .filter(report_revisions::org_id.eq(org))
-            .filter(report_revisions::report_id.eq_any(chunk.to_vec()))
-            .select((
-                report_revisions::report_id,
-                report_revisions::revision,
-                report_revisions::document,
-            ))
-            .load(conn)?;
-        for (id, revision, document) in revisions {
-            diesel::update(
-                report_revisions::table
-                    .filter(report_revisions::org_id.eq(org))
-                    .filter(report_revisions::report_id.eq(id))
-                    .filter(report_revisions::revision.eq(revision)),
-            )
-            .set(report_revisions::document.eq(scrub(&document, text_questions)))
-            .execute(conn)?;
-        }
-    }
-    let mut files = Vec::new();
-    for chunk in ids.chunks(500) {
-        let staff = || {
-            attachments::table
-                .filter(attachments::org_id.eq(org))
-                .filter(attachments::report_id.eq_any(chunk.to_vec()))
-                .filter(attachments::shows_staff.eq(true))
-        };
-        files.extend(
-            staff()
-                .select(attachments::storage_key)
-                .load::<String>(conn)?,
-        );
-        diesel::delete(staff()).execute(conn)?;
-    }
+    let count = written.len();
+    let files = scrub_reports(conn, org, written, &|submission| {
+        erase_submission(submission, text_questions)
+    })?;
 
     // What they wrote as a reviewer or a manager.
     diesel::update(
@@ -238,36 +197,154 @@ pub fn erase_user(
     ))
     .execute(conn)?;
     Ok(Erased {
-        reports: written.len(),
+        reports: count,
         files,
     })
 }
 
-/// A report document with the free text emptied; one that does not parse is left as it is
-/// (reading it reports the corruption).
-fn scrub(document: &str, text_questions: &HashSet<String>) -> String {
+type Edit<'a> = &'a dyn Fn(&mut serde_json::Map<String, Value>);
+
+/// Rewrites the documents of `written` (each report's id and document) and of every
+/// revision of them with `edit` applied to their submission, and deletes the rows of their
+/// photos of staff: the storage keys of those photos, to delete once committed.
+fn scrub_reports(
+    conn: &mut DbConn,
+    org: OrgId,
+    written: Vec<(ReportId, String)>,
+    edit: Edit,
+) -> QueryResult<Vec<String>> {
+    let ids: Vec<ReportId> = written.iter().map(|(id, _)| *id).collect();
+    for (id, document) in &written {
+        diesel::update(
+            reports::table
+                .filter(reports::org_id.eq(org))
+                .filter(reports::id.eq(*id)),
+        )
+        .set(reports::document.eq(scrub(document, edit)))
+        .execute(conn)?;
+    }
+    let mut files = Vec::new();
+    for chunk in ids.chunks(500) {
+        let revisions: Vec<(ReportId, i32, String)> = report_revisions::table
+            .filter(report_revisions::org_id.eq(org))
+            .filter(report_revisions::report_id.eq_any(chunk.to_vec()))
+            .select((
+                report_revisions::report_id,
+                report_revisions::revision,
+                report_revisions::document,
+            ))
+            .load(conn)?;
+        for (id, revision, document) in revisions {
+            diesel::update(
+                report_revisions::table
+                    .filter(report_revisions::org_id.eq(org))
+                    .filter(report_revisions::report_id.eq(id))
+                    .filter(report_revisions::revision.eq(revision)),
+            )
+            .set(report_revisions::document.eq(scrub(&document, edit)))
+            .execute(conn)?;
+        }
+        let staff = || {
+            attachments::table
+                .filter(attachments::org_id.eq(org))
+                .filter(attachments::report_id.eq_any(chunk.to_vec()))
+                .filter(attachments::shows_staff.eq(true))
+        };
+        files.extend(
+            staff()
+                .select(attachments::storage_key)
+                .load::<String>(conn)?,
+        );
+        diesel::delete(staff()).execute(conn)?;
+    }
+    Ok(files)
+}
+
+/// What a retention pass removed from one batch of reports.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// Reports whose narrative and staff observed were emptied.
+    pub reports: usize,
+    /// Stored files of staff photos in those reports, to delete once committed.
+    pub files: Vec<String>,
+}
+
+/// Empties, in the caller's transaction, the narrative and staff observed of at most
+/// `limit` reports of `org` whose visit started before `cutoff` and that no pass has seen
+/// since their last revision (and of every revision of them), and deletes their photos of
+/// staff; marks them seen at `now`.
+pub fn prune_personal_text(
+    conn: &mut DbConn,
+    org: OrgId,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Pruned> {
+    let due: Vec<(ReportId, String)> = reports::table
+        .filter(reports::org_id.eq(org))
+        .filter(reports::text_pruned_at.is_null())
+        .filter(reports::visit_started_at.lt(cutoff.naive_utc()))
+        .order(reports::visit_started_at)
+        .limit(limit)
+        .select((reports::id, reports::document))
+        .load(conn)?;
+    let ids: Vec<ReportId> = due.iter().map(|(id, _)| *id).collect();
+    let files = scrub_reports(conn, org, due, &|submission| {
+        submission.insert("narrative".into(), Value::String(String::new()));
+        submission.insert("staff_observed".into(), Value::Array(Vec::new()));
+    })?;
+    for chunk in ids.chunks(500) {
+        diesel::update(
+            reports::table
+                .filter(reports::org_id.eq(org))
+                .filter(reports::id.eq_any(chunk.to_vec())),
+        )
+        .set((
+            reports::text_pruned_at.eq(Some(now.naive_utc())),
+            reports::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    }
+    Ok(Pruned {
+        reports: ids.len(),
+        files,
+    })
+}
+
+/// An erasure's edit of a submission: the free text emptied (narrative, staff observed,
+/// comments, answers to `text_questions`), the check-in position and device id removed.
+fn erase_submission(
+    submission: &mut serde_json::Map<String, Value>,
+    text_questions: &HashSet<String>,
+) {
+    submission.insert("narrative".into(), Value::String(String::new()));
+    submission.insert("staff_observed".into(), Value::Array(Vec::new()));
+    submission.insert("check_in".into(), Value::Null);
+    if let Some(client) = submission.get_mut("client").and_then(Value::as_object_mut) {
+        client.insert("device_id".into(), Value::Null);
+    }
+    if let Some(answers) = submission.get_mut("answers").and_then(Value::as_array_mut) {
+        for answer in answers.iter_mut().filter_map(Value::as_object_mut) {
+            answer.insert("comment".into(), Value::Null);
+            let text = answer
+                .get("question")
+                .and_then(Value::as_str)
+                .is_some_and(|q| text_questions.contains(q));
+            if text && answer.get("value").is_some_and(Value::is_string) {
+                answer.insert("value".into(), Value::String(String::new()));
+            }
+        }
+    }
+}
+
+/// A report document with `edit` applied to its submission; one that does not parse is
+/// left as it is (reading it reports the corruption).
+fn scrub(document: &str, edit: Edit) -> String {
     let Ok(mut doc) = serde_json::from_str::<Value>(document) else {
         return document.to_string();
     };
     if let Some(submission) = doc.get_mut("submission").and_then(Value::as_object_mut) {
-        submission.insert("narrative".into(), Value::String(String::new()));
-        submission.insert("staff_observed".into(), Value::Array(Vec::new()));
-        submission.insert("check_in".into(), Value::Null);
-        if let Some(client) = submission.get_mut("client").and_then(Value::as_object_mut) {
-            client.insert("device_id".into(), Value::Null);
-        }
-        if let Some(answers) = submission.get_mut("answers").and_then(Value::as_array_mut) {
-            for answer in answers.iter_mut().filter_map(Value::as_object_mut) {
-                answer.insert("comment".into(), Value::Null);
-                let text = answer
-                    .get("question")
-                    .and_then(Value::as_str)
-                    .is_some_and(|q| text_questions.contains(q));
-                if text && answer.get("value").is_some_and(Value::is_string) {
-                    answer.insert("value".into(), Value::String(String::new()));
-                }
-            }
-        }
+        edit(submission);
     }
     doc.to_string()
 }

@@ -73,6 +73,8 @@ struct ContentColumns<'a> {
     body_hash: &'a str,
     document: String,
     updated_at: NaiveDateTime,
+    /// New content is as written: a retention pass has not seen it.
+    text_pruned_at: Option<NaiveDateTime>,
 }
 
 impl<'a> ContentColumns<'a> {
@@ -90,6 +92,7 @@ impl<'a> ContentColumns<'a> {
             body_hash: &r.body_hash,
             document: stored::report_to_json(doc),
             updated_at: r.updated_at.naive_utc(),
+            text_pruned_at: None,
         }
     }
 }

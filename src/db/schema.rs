@@ -154,6 +154,7 @@ diesel::table! {
         document -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        text_pruned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -404,6 +405,7 @@ diesel::table! {
         action_plans -> Bool,
         appeal_window_days -> Integer,
         updated_at -> Timestamp,
+        personal_data_retention_days -> Integer,
     }
 }
 

@@ -136,14 +136,16 @@ pub fn organization(conn: &mut DbConn, org: OrgId) -> QueryResult<OrganizationSe
             organization_settings::recognition_names,
             organization_settings::action_plans,
             organization_settings::appeal_window_days,
+            organization_settings::personal_data_retention_days,
         ))
-        .first::<(bool, bool, i32)>(conn)
+        .first::<(bool, bool, i32, i32)>(conn)
         .optional()?
         .map(
-            |(recognition_names, action_plans, window)| OrganizationSettings {
+            |(recognition_names, action_plans, window, retention)| OrganizationSettings {
                 recognition_names,
                 action_plans,
                 appeal_window_days: u32::try_from(window).unwrap_or_default(),
+                personal_data_retention_days: u32::try_from(retention).unwrap_or_default(),
             },
         )
         .unwrap_or_default())
@@ -157,12 +159,14 @@ pub fn put_organization(
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
     let window = i32::try_from(s.appeal_window_days).unwrap_or(i32::MAX);
+    let retention = i32::try_from(s.personal_data_retention_days).unwrap_or(i32::MAX);
     let updated =
         diesel::update(organization_settings::table.filter(organization_settings::org_id.eq(org)))
             .set((
                 organization_settings::recognition_names.eq(s.recognition_names),
                 organization_settings::action_plans.eq(s.action_plans),
                 organization_settings::appeal_window_days.eq(window),
+                organization_settings::personal_data_retention_days.eq(retention),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;
@@ -173,9 +177,25 @@ pub fn put_organization(
                 organization_settings::recognition_names.eq(s.recognition_names),
                 organization_settings::action_plans.eq(s.action_plans),
                 organization_settings::appeal_window_days.eq(window),
+                organization_settings::personal_data_retention_days.eq(retention),
                 organization_settings::updated_at.eq(at.naive_utc()),
             ))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The organizations that keep personal text for a limited time, with their retention in
+/// days.
+pub fn organizations_with_retention(conn: &mut DbConn) -> QueryResult<Vec<(OrgId, u32)>> {
+    Ok(organization_settings::table
+        .filter(organization_settings::personal_data_retention_days.gt(0))
+        .select((
+            organization_settings::org_id,
+            organization_settings::personal_data_retention_days,
+        ))
+        .load::<(OrgId, i32)>(conn)?
+        .into_iter()
+        .map(|(org, days)| (org, u32::try_from(days).unwrap_or_default()))
+        .collect())
 }

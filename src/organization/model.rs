@@ -10,12 +10,18 @@ pub struct OrganizationSettings {
     pub action_plans: bool,
     /// Days after a report's release in which a manager may appeal it.
     pub appeal_window_days: u32,
+    /// Days after a visit after which its narrative, staff observed and photos of staff
+    /// are deleted; 0 keeps them.
+    pub personal_data_retention_days: u32,
 }
 
 /// The default appeal window.
 pub const DEFAULT_APPEAL_WINDOW_DAYS: u32 = 14;
 /// The longest appeal window.
 pub const MAX_APPEAL_WINDOW_DAYS: u32 = 365;
+/// The shortest retention of personal text (past the appeal window and the review of a
+/// late report) and the longest.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=3650;
 
 impl Default for OrganizationSettings {
     fn default() -> Self {
@@ -23,6 +29,7 @@ impl Default for OrganizationSettings {
             recognition_names: false,
             action_plans: false,
             appeal_window_days: DEFAULT_APPEAL_WINDOW_DAYS,
+            personal_data_retention_days: 0,
         }
     }
 }
@@ -33,6 +40,7 @@ pub struct SettingsChange {
     pub recognition_names: Option<bool>,
     pub action_plans: Option<bool>,
     pub appeal_window_days: Option<u32>,
+    pub personal_data_retention_days: Option<u32>,
 }
 
 impl OrganizationSettings {
@@ -41,6 +49,9 @@ impl OrganizationSettings {
             recognition_names: change.recognition_names.unwrap_or(self.recognition_names),
             action_plans: change.action_plans.unwrap_or(self.action_plans),
             appeal_window_days: change.appeal_window_days.unwrap_or(self.appeal_window_days),
+            personal_data_retention_days: change
+                .personal_data_retention_days
+                .unwrap_or(self.personal_data_retention_days),
         }
     }
 }

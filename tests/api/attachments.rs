@@ -28,7 +28,7 @@ pub fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-async fn put(
+pub async fn put(
     app: &TestApp,
     token: &str,
     report: &str,
@@ -51,7 +51,7 @@ async fn put(
 }
 
 /// A submitted report whose storefront photo names `photo`.
-async fn report_with_photo(w: &World, photo: &str) -> String {
+pub async fn report_with_photo(w: &World, photo: &str) -> String {
     let mut body = report(w);
     set_answer(&mut body, "storefront_photo", json!({"value": photo}));
     let (status, created) = submit(w, &body).await;
@@ -170,7 +170,7 @@ async fn a_photo_is_uploaded_after_its_report_once_and_its_gps_position_removed(
     assert_eq!(walk(std::path::Path::new(&dir)).len(), 1);
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
@@ -345,7 +345,7 @@ fn pdf() -> Vec<u8> {
 }
 
 /// GET with extra headers: status, headers and raw body.
-async fn download(
+pub async fn download(
     app: &TestApp,
     token: &str,
     id: &str,

@@ -104,3 +104,142 @@ async fn a_backup_under_write_load_holds_every_report_acknowledged_before_it() {
     let total = crate::helpers::count_rows(&mut copy, "reports");
     assert!(total >= before.len() as i64, "{total} < {}", before.len());
 }
+
+/// Runs `secondmile` with a database and an attachment store.
+fn run(db_url: &str, storage_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_secondmile"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("SECONDMILE_STORAGE_URL", storage_url)
+        .env("SECONDMILE_LOG", "warn")
+        .output()
+        .expect("run secondmile")
+}
+
+fn said(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The photo as a server on `db_url` with the store `storage_url` serves it.
+async fn served_photo(db: &TestDb, storage_url: &str, token: &str, photo: &str) -> Vec<u8> {
+    let address = start_server(db, &[("SECONDMILE_STORAGE_URL", storage_url)], |_| {});
+    let mut response = client()
+        .get(format!("{address}/api/v1/attachments/{photo}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "the photo is served");
+    response.body().limit(20 << 20).await.unwrap().to_vec()
+}
+
+/// The attachment store is backed up with the database: `secondmile backup` (SQLite) copies
+/// the files its copy names beside it, `attachments backup DIR` (any database, after
+/// pg_dump) copies them into a directory, `attachments restore DIR` puts them back into an
+/// empty store; a server on what was restored serves the photo, byte for byte.
+#[actix_web::test]
+async fn the_photos_are_backed_up_with_the_database_and_a_restore_serves_them() {
+    use crate::attachments::{download, jpeg_with_gps, put, report_with_photo, walk};
+    let w = world().await;
+    let photo = uuid::Uuid::new_v4().to_string();
+    let report_id = report_with_photo(&w, &photo).await;
+    let (status, stored) = put(
+        &w.app,
+        &w.shopper_token,
+        &report_id,
+        &photo,
+        "image/jpeg",
+        jpeg_with_gps(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{stored}");
+    let (status, _, original) = download(&w.app, &w.admin_token, &photo, &[]).await;
+    assert_eq!(status, 200);
+    let dir = std::env::temp_dir().join(format!("secondmile-files-{}", uuid::Uuid::new_v4()));
+    let (db_url, store) = (w.app.db.url(), w.app.db.storage_url());
+    let file_url = |name: &str| format!("file://{}", dir.join(name).display());
+
+    // Any database: the files into a directory, twice (the second run copies nothing).
+    let copy_dir = dir.join("files");
+    let copy_arg = copy_dir.display().to_string();
+    let first = run(&db_url, &store, &["attachments", "backup", &copy_arg]);
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert!(
+        said(&first).contains("1 files named by the database"),
+        "{first:?}"
+    );
+    assert!(said(&first).contains(": 1 copied"), "{first:?}");
+    let again = run(&db_url, &store, &["attachments", "backup", &copy_arg]);
+    assert!(
+        said(&again).contains(": 0 copied (0 bytes), 1 already there"),
+        "{again:?}"
+    );
+
+    // Restored into an empty store, the photo is served from it.
+    let fresh = file_url("restored-store");
+    let restored = run(&db_url, &fresh, &["attachments", "restore", &copy_arg]);
+    assert_eq!(restored.status.code(), Some(0), "{restored:?}");
+    assert!(said(&restored).contains(": 1 copied"), "{restored:?}");
+    assert_eq!(
+        served_photo(&w.app.db, &fresh, &w.admin_token, &photo).await,
+        original
+    );
+
+    // A file whose bytes no longer match its row is reported and not copied.
+    let in_store = walk(&std::path::PathBuf::from(
+        store.trim_start_matches("file://"),
+    ));
+    assert_eq!(in_store.len(), 1, "{in_store:?}");
+    std::fs::write(&in_store[0], b"not the photo").unwrap();
+    let damaged = run(
+        &db_url,
+        &store,
+        &[
+            "attachments",
+            "backup",
+            &dir.join("second").display().to_string(),
+        ],
+    );
+    assert_eq!(damaged.status.code(), Some(1), "{damaged:?}");
+    assert!(
+        String::from_utf8_lossy(&damaged.stderr).contains("damaged orgs/"),
+        "{damaged:?}"
+    );
+    assert!(walk(&dir.join("second")).is_empty());
+
+    // SQLite: `secondmile backup` takes the files with the database.
+    let TestDb::Sqlite { .. } = &w.app.db else {
+        return;
+    };
+    let intact = file_url("restored-store");
+    let target = dir.join("copy.db");
+    let out = run(&db_url, &intact, &["backup", &target.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        said(&out).contains(&format!("copied to {}.files: 1 copied", target.display())),
+        "{out:?}"
+    );
+    let without = run(
+        &db_url,
+        &intact,
+        &[
+            "backup",
+            "--without-files",
+            &dir.join("bare.db").display().to_string(),
+        ],
+    );
+    assert_eq!(without.status.code(), Some(0), "{without:?}");
+    assert!(!dir.join("bare.db.files").exists());
+    // The store it came from is gone: the copy and its files are enough.
+    std::fs::remove_dir_all(dir.join("restored-store")).unwrap();
+    let copy = TestDb::Sqlite {
+        dir: dir.clone(),
+        path: target.clone(),
+    };
+    let beside = format!("file://{}.files", target.display());
+    assert_eq!(
+        served_photo(&copy, &beside, &w.admin_token, &photo).await,
+        original
+    );
+}

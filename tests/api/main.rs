@@ -42,6 +42,7 @@ mod rate_limit;
 mod rebuild;
 mod recognition;
 mod reports;
+mod retention;
 mod review;
 mod rollups;
 mod schema;

@@ -229,7 +229,7 @@ async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
         .await;
     assert_eq!(
         settings,
-        json!({"recognition_names": false, "action_plans": false, "appeal_window_days": 14})
+        json!({"recognition_names": false, "action_plans": false, "appeal_window_days": 14, "personal_data_retention_days": 0})
     );
     let page = app
         .get_ok("/api/v1/aggregates/recognition", &w.admin_token)
@@ -273,7 +273,7 @@ async fn staff_are_named_by_first_name_only_when_the_organization_allows_it() {
         (status, body),
         (
             200,
-            json!({"recognition_names": true, "action_plans": false, "appeal_window_days": 14})
+            json!({"recognition_names": true, "action_plans": false, "appeal_window_days": 14, "personal_data_retention_days": 0})
         )
     );
     let page = app
