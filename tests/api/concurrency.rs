@@ -631,3 +631,52 @@ async fn twenty_shoppers_claiming_one_open_assignment_leave_it_to_one() {
         .await;
     assert_eq!(now["shopper_id"], winner["shopper_id"], "{now}");
 }
+
+/// Twenty admins each erase the next one at once (the last erases the first): each request
+/// alone is allowed, together they would leave the organization without an admin. Every
+/// erasure that succeeds takes one admin away, and one admin is always left.
+#[actix_web::test]
+async fn twenty_admins_erasing_each_other_at_once_leave_one_admin() {
+    let w = world().await;
+    let me = w.app.get_ok("/api/v1/me", &w.admin_token).await;
+    let mut admins = vec![(
+        me["id"].as_str().unwrap().to_string(),
+        w.admin_token.clone(),
+    )];
+    for _ in 0..19 {
+        let admin = w.app.create_user(&w.admin_token, "admin").await;
+        let token = w.app.access_token(&admin).await;
+        admins.push((admin.id.clone(), token));
+    }
+    let paths: Vec<String> = (0..admins.len())
+        .map(|i| {
+            let next = &admins[(i + 1) % admins.len()].0;
+            format!("/api/v1/users/{next}/erase")
+        })
+        .collect();
+    let answers = join_all(
+        paths
+            .iter()
+            .zip(&admins)
+            .map(|(path, (_, token))| w.app.post_empty(path, token)),
+    )
+    .await;
+    for (status, body) in &answers {
+        // 401: the caller was erased by an earlier request before its own was read.
+        assert!(
+            *status == 200 || *status == 401 || (*status == 409 && body["code"] == "last_admin"),
+            "{status}: {body}"
+        );
+    }
+    let erased = count(&answers, 200);
+    let mut left = 0;
+    for (_, token) in &admins {
+        let (status, me) = w.app.get("/api/v1/me", token).await;
+        if status == 200 {
+            assert_eq!(me["role"], "admin");
+            left += 1;
+        }
+    }
+    assert!(left >= 1, "{:?}", statuses(&answers));
+    assert_eq!(erased + left, admins.len(), "{:?}", statuses(&answers));
+}
