@@ -14,7 +14,7 @@ Usage: scripts/crash-check [ROUNDS] [--debug]   (--debug: the debug build, as in
 Run by scripts/crash-check, which builds the binary and passes the arguments."""
 
 import base64, glob, hashlib, hmac, http.server, json, os, random, shutil, signal, sqlite3, subprocess, sys, tempfile, threading, time, uuid
-from harness import Api, download, each_backend, free_port, jpeg, report, setup, start, upload
+from harness import Api, count_reports, download, each_backend, feed_ids, free_port, jpeg, report, setup, start, upload
 
 
 def main():
@@ -145,23 +145,10 @@ def main():
             s, data = download(port, admin_token, aid)
             if s != 200 or hashlib.sha256(data).hexdigest() != sha:
                 rows_without_file.append(aid)
-        total, cursor = 0, None
-        while True:
-            path = "/api/v1/reports?limit=200" + (f"&cursor={cursor}" if cursor else "")
-            _, page = api.call("GET", path)
-            total += len(page["items"])
-            cursor = page["next_cursor"]
-            if not cursor:
-                break
+        total = count_reports(api)
         expected = len(set(acknowledged) | set(unanswered))
         # Every committed event reaches the receiver (at least once), and nothing else does.
-        events, cursor = [], feed_start
-        while True:
-            _, page = api.call("GET", f"/api/v1/events?after={cursor}&limit=500")
-            events += [e["id"] for e in page["items"]]
-            cursor = page["next_cursor"]
-            if not page["has_more"]:
-                break
+        events = feed_ids(api, feed_start)
         deadline = time.time() + 120
         while time.time() < deadline and not set(events) <= set(Receiver.received):
             time.sleep(0.2)

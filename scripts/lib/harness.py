@@ -105,6 +105,28 @@ def report(location_id, questionnaire_id):
             "client": {"app": "bench", "version": "1.0"}}
 
 
+def count_reports(api):
+    """How many reports the organization holds, read page by page."""
+    total, cursor = 0, None
+    while True:
+        _, page = api.call("GET", "/api/v1/reports?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+        total += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return total
+
+
+def feed_ids(api, after):
+    """The ids of the feed's events after the cursor `after`, in order."""
+    ids, cursor = [], after
+    while True:
+        _, page = api.call("GET", f"/api/v1/events?after={cursor}&limit=500")
+        ids += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            return ids
+
+
 def scratch_postgres(server):
     """Creates a scratch database on `server`; returns (url, drop function) or None."""
     name = f"secondmile_bench_{uuid.uuid4().hex[:12]}"

@@ -13,7 +13,7 @@ Usage: scripts/rolling-restart [ROUNDS] [--debug]   (run by that script, which b
 binary and passes it and ROUNDS here)."""
 
 import http.client, http.server, json, os, random, signal, subprocess, sys, tempfile, threading, time
-from harness import Api, expect, free_port, report, scratch_postgres, setup, start
+from harness import Api, count_reports, expect, feed_ids, free_port, report, scratch_postgres, setup, start
 
 ATTEMPTS = 6  # the first try and five retries: 1 + 2 + 4 + 8 + 16 s of back-off at most
 
@@ -214,21 +214,9 @@ def run(binary, database_url, front, procs, ports, rounds):
     # Every acknowledged report is there, once.
     api = Api(front, admin_token)
     lost = [rid for rid in acknowledged if api.call("GET", f"/api/v1/reports/{rid}")[0] != 200]
-    stored, cursor = 0, None
-    while True:
-        _, page = api.call("GET", "/api/v1/reports?limit=200" + (f"&cursor={cursor}" if cursor else ""))
-        stored += len(page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    stored = count_reports(api)
     # Every event of the feed reaches the receiver exactly once; each reader saw them in order.
-    events, cursor = [], feed_start
-    while True:
-        _, page = api.call("GET", f"/api/v1/events?after={cursor}&limit=500")
-        events += [e["id"] for e in page["items"]]
-        cursor = page["next_cursor"]
-        if not page["has_more"]:
-            break
+    events = feed_ids(api, feed_start)
     deadline = time.time() + 60
     while time.time() < deadline and not set(events) <= set(Receiver.received):
         time.sleep(0.2)

@@ -491,19 +491,22 @@ async fn a_file_downloads_whole_or_by_range_with_its_etag() {
     assert_eq!(status, 404);
 }
 
-#[actix_web::test]
-async fn who_downloads_a_file_follows_who_sees_its_report() {
-    let w = world().await;
-    // A questionnaire whose counter photo may show staff.
+/// A published questionnaire whose optional `counter_photo` may show staff: its id.
+pub async fn staffed_questionnaire(w: &World) -> String {
     let mut questionnaire = crate::questionnaires::example("staffed-visit");
     questionnaire["sections"][4]["questions"]
         .as_array_mut()
         .unwrap()
         .push(json!({"key": "counter_photo", "text": "Photo of the counter.", "type": "photo", "required": false, "shows_staff": true}));
-    let staffed = w
-        .app
+    w.app
         .published_questionnaire(&w.admin_token, questionnaire)
-        .await;
+        .await
+}
+
+#[actix_web::test]
+async fn who_downloads_a_file_follows_who_sees_its_report() {
+    let w = world().await;
+    let staffed = staffed_questionnaire(&w).await;
     let (storefront, counter, receipt) = (
         uuid::Uuid::new_v4().to_string(),
         uuid::Uuid::new_v4().to_string(),

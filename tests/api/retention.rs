@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::aggregates::approved;
-use crate::attachments::{download, jpeg_with_gps, put};
+use crate::attachments::{download, jpeg_with_gps, put, staffed_questionnaire};
 use crate::helpers::{World, client, report, set_answer, start_server, submit, world};
 
 fn prune(w: &World) -> String {
@@ -100,15 +100,7 @@ async fn the_retention_setting_is_off_by_default_and_its_range_is_checked() {
 #[actix_web::test]
 async fn personal_text_past_the_retention_goes_and_every_figure_stays() {
     let w = world().await;
-    let mut questionnaire = crate::questionnaires::example("staffed-visit");
-    questionnaire["sections"][4]["questions"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"key": "counter_photo", "text": "Photo of the counter.", "type": "photo", "required": false, "shows_staff": true}));
-    let staffed = w
-        .app
-        .published_questionnaire(&w.admin_token, questionnaire)
-        .await;
+    let staffed = staffed_questionnaire(&w).await;
 
     // Two visits past a 30-day retention (one approved, one awaiting review), one within it.
     let (old, old_storefront, old_counter) = visit(&w, &staffed, 40);
