@@ -85,6 +85,7 @@ error_codes! {
     StaleRevision => "stale_revision",
     StorageUnavailable => "storage_unavailable",
     TooManyAttachments => "too_many_attachments",
+    TooManyTranslations => "too_many_translations",
     TooManyWebhooks => "too_many_webhooks",
     UnreadableBody => "unreadable_body",
     UnsupportedGrantType => "unsupported_grant_type",

@@ -18,7 +18,9 @@ use crate::aggregates::order::{Column, Direction};
 use crate::auth::model::Scope;
 use crate::error::Problem;
 use crate::events::dto::SubjectResponse;
-use crate::events::payload::{ActionPlanEventData, AppealEventData, UserErasedData};
+use crate::events::payload::{
+    ActionPlanEventData, AppealEventData, TranslationEventData, UserErasedData,
+};
 use crate::events::payload::{
     AssignmentEventData, AttachmentEventData, LocationEventData, PingData, QuestionnaireEventData,
     ReportEventData, VerdictChangedData, WaveEventData,
@@ -65,6 +67,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         ActionPlanEventData,
         AppealEventData,
         UserErasedData,
+        TranslationEventData,
         AssignmentEventData,
         PingData,
         SubjectResponse

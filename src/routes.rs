@@ -20,6 +20,7 @@ use crate::organization::handlers as organization;
 use crate::programme::handlers as programme;
 use crate::programme::{mine, sync};
 use crate::questionnaires::handlers as questionnaires;
+use crate::questionnaires::translation_handlers as translations;
 use crate::reports::handlers as reports;
 use crate::review::handlers as review;
 use crate::state::AppState;
@@ -53,6 +54,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(questionnaires::publish_questionnaire)
                 .service(questionnaires::retire_questionnaire)
                 .service(questionnaires::create_version)
+                .service(translations::list_translations)
+                .service(translations::get_translation)
+                .service(translations::put_translation)
+                .service(translations::delete_translation)
                 .service(locations::list_locations)
                 .service(locations::create_location)
                 .service(locations::import_locations)

@@ -3,6 +3,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+pub mod translations;
+
 use super::schema::questionnaires;
 use super::{DbConn, bad_data, stored};
 use crate::ids::{OrgId, QuestionnaireId, UserId};

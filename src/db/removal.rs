@@ -57,6 +57,7 @@ pub fn delete_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<usize> 
         manager_locations,
         refresh_tokens,
         integration_clients,
+        questionnaire_translations,
         questionnaires,
         waves,
         locations,

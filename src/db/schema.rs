@@ -159,6 +159,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Translations of a questionnaire version (see `questionnaires::language`).
+    questionnaire_translations (org_id, questionnaire_id, language) {
+        org_id -> Text,
+        questionnaire_id -> Text,
+        language -> Text,
+        texts -> Text,
+        updated_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     report_revisions (org_id, report_id, revision) {
         org_id -> Text,
         report_id -> Text,
@@ -542,4 +555,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_plan_visits,
     appeals,
     audit_entries,
+    questionnaire_translations,
 );

@@ -506,6 +506,9 @@ struct Content {
     second_mile_pass: u8,
     #[serde(default)]
     sections: Vec<Section>,
+    /// Added with translations; versions stored before are in English.
+    #[serde(default = "q::default_source_language")]
+    source_language: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -610,6 +613,7 @@ impl From<&q::QuestionnaireContent> for Content {
                     questions: sec.questions.iter().map(Question::from).collect(),
                 })
                 .collect(),
+            source_language: c.source_language.clone(),
         }
     }
 }
@@ -729,6 +733,7 @@ impl From<Content> for q::QuestionnaireContent {
                     questions: sec.questions.into_iter().map(q::Question::from).collect(),
                 })
                 .collect(),
+            source_language: c.source_language,
         }
     }
 }

@@ -167,6 +167,9 @@ pub fn webhooks() -> Value {
 
 /// The schema name of each event type's `data`.
 pub fn data_schema(event_type: EventType) -> &'static str {
+    if event_type == EventType::QuestionnaireTranslationChanged {
+        return "TranslationEventData";
+    }
     match event_type.subject_type() {
         "report" => "ReportEventData",
         "attachment" => "AttachmentEventData",

@@ -59,6 +59,7 @@ event_types! {
     ReportReopened => "report.reopened", "report";
     QuestionnairePublished => "questionnaire.published", "questionnaire";
     QuestionnaireRetired => "questionnaire.retired", "questionnaire";
+    QuestionnaireTranslationChanged => "questionnaire.translation_changed", "questionnaire";
     LocationCreated => "location.created", "location";
     LocationUpdated => "location.updated", "location";
     LocationDeactivated => "location.deactivated", "location";
@@ -336,6 +337,30 @@ pub fn user_erased(
             role,
             reports,
             files,
+        }),
+    )
+}
+
+/// A translation of `q` into `language` stored (`translated` of `total` texts) or removed.
+pub fn translation_changed(
+    q: &Questionnaire,
+    language: &str,
+    stored: bool,
+    translated: usize,
+    total: usize,
+) -> NewEvent {
+    NewEvent::new(
+        q.org_id,
+        EventType::QuestionnaireTranslationChanged,
+        q.id.to_string(),
+        data(&payload::TranslationEventData {
+            questionnaire_id: q.id,
+            key: q.key.clone(),
+            version: q.version,
+            language: language.to_string(),
+            change: if stored { "stored" } else { "removed" }.to_string(),
+            translated: u32::try_from(translated).unwrap_or(u32::MAX),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
         }),
     )
 }

@@ -93,6 +93,23 @@ pub struct QuestionnaireEventData {
     pub status: QuestionnaireStatus,
 }
 
+/// A translation of a questionnaire version was stored or removed
+/// (`questionnaire.translation_changed`): the version, the language and how much of the
+/// version it covers (0 of the total once removed). The texts are not in the event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"questionnaire_id": "0191d2e3-4f5a-7b6c-8d9e-0f1a2b3c4d5e", "key": "store-visit", "version": 3, "language": "de", "change": "stored", "translated": 42, "total": 45}))]
+pub struct TranslationEventData {
+    pub questionnaire_id: QuestionnaireId,
+    pub key: String,
+    pub version: i32,
+    pub language: String,
+    /// `stored` or `removed`.
+    #[schema(example = "stored")]
+    pub change: String,
+    pub translated: u32,
+    pub total: u32,
+}
+
 /// A location's event (`location.created`, `.updated`, `.deactivated`): its code, name,
 /// region and whether it is active.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

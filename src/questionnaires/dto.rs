@@ -49,6 +49,15 @@ pub struct CreateQuestionnaireRequest {
     pub second_mile_pass: Option<u8>,
     #[schema(max_items = 50)]
     pub sections: Vec<Section>,
+    /// The language the texts are written in, a BCP 47 tag (default `en`).
+    #[schema(max_length = 35, example = "en")]
+    pub source_language: Option<String>,
+}
+
+/// A language tag in its usual case when it is one; as given otherwise (the content's check
+/// then names it).
+fn tag_as_given(tag: String) -> String {
+    super::language::canonical_tag(&tag).unwrap_or(tag)
 }
 
 impl CreateQuestionnaireRequest {
@@ -61,6 +70,9 @@ impl CreateQuestionnaireRequest {
                 first_mile_pass: self.first_mile_pass.unwrap_or(80),
                 second_mile_pass: self.second_mile_pass.unwrap_or(50),
                 sections: self.sections,
+                source_language: self
+                    .source_language
+                    .map_or_else(super::model::default_source_language, tag_as_given),
             },
         )
     }
@@ -81,6 +93,9 @@ pub struct UpdateQuestionnaireRequest {
     pub second_mile_pass: Option<u8>,
     #[schema(max_items = 50)]
     pub sections: Option<Vec<Section>>,
+    /// The language the texts are written in, a BCP 47 tag.
+    #[schema(max_length = 35)]
+    pub source_language: Option<String>,
 }
 
 impl UpdateQuestionnaireRequest {
@@ -99,6 +114,9 @@ impl UpdateQuestionnaireRequest {
         }
         if let Some(sections) = self.sections {
             content.sections = sections;
+        }
+        if let Some(language) = self.source_language {
+            content.source_language = tag_as_given(language);
         }
     }
 }
@@ -121,6 +139,13 @@ pub struct QuestionnaireResponse {
     #[schema(minimum = 0, maximum = 100)]
     pub second_mile_pass: u8,
     pub sections: Vec<Section>,
+    /// The language its texts are written in (BCP 47).
+    #[schema(example = "en")]
+    pub source_language: String,
+    /// The language of the texts in this answer: the source's or a translation's (also in
+    /// `Content-Language`).
+    #[schema(example = "de")]
+    pub language: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
@@ -139,6 +164,8 @@ impl From<Questionnaire> for QuestionnaireResponse {
             first_mile_pass: q.content.first_mile_pass,
             second_mile_pass: q.content.second_mile_pass,
             sections: q.content.sections,
+            language: q.content.source_language.clone(),
+            source_language: q.content.source_language,
             created_at: q.created_at,
             updated_at: q.updated_at,
             published_at: q.published_at,
@@ -161,4 +188,15 @@ pub struct ListQuestionnairesQuery {
     pub key: Option<String>,
     /// Only versions in this status (non-admins see published and retired versions only).
     pub status: Option<Status>,
+}
+
+/// The language to read a version in.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LanguageQuery {
+    /// A BCP 47 tag; the version's translation into it (or into a shorter form of it) wins
+    /// over the profile and `Accept-Language`; the source when there is none.
+    #[param(max_length = 35, example = "de")]
+    pub language: Option<String>,
 }

@@ -2,14 +2,15 @@
 //! them; a published version never changes. Every role reads published versions.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::dto::{
-    CreateQuestionnaireRequest, ListQuestionnairesQuery, QuestionnaireResponse,
+    CreateQuestionnaireRequest, LanguageQuery, ListQuestionnairesQuery, QuestionnaireResponse,
     UpdateQuestionnaireRequest,
 };
 use super::model::{Questionnaire, QuestionnaireSummary, Status};
 use super::service::{self, QuestionnaireError, Reader};
+use super::{language, translations};
 use crate::auth::AuthUser;
 use crate::auth::model::{Role, Scope};
 use crate::db::questionnaires::QuestionnaireFilter;
@@ -18,6 +19,7 @@ use crate::extract::ApiJson;
 use crate::ids::QuestionnaireId;
 use crate::pagination::{Page, PageRequest};
 use crate::state::AppState;
+use crate::validation::Violation;
 
 impl From<QuestionnaireError> for ApiError {
     fn from(e: QuestionnaireError) -> Self {
@@ -153,13 +155,23 @@ pub async fn create_questionnaire(
 /// Get one questionnaire version.
 ///
 /// With all its sections and questions: what a shopper's app needs to show the form. Drafts are
-/// visible to admins only.
+/// visible to admins only. The texts come in the best of the version's languages for the
+/// reader: `language` when given, else `Accept-Language` (RFC 4647 lookup: `de-AT` finds
+/// `de`), else the source language; the
+/// answer's `language` and `Content-Language` say which. Keys, values and points are the
+/// same in every language.
 #[utoipa::path(
     tag = "questionnaires",
     security(("bearer" = []), ("oauth2" = ["questionnaires:read"])),
-    params(("id" = QuestionnaireId, Path, description = "version id")),
+    params(
+        ("id" = QuestionnaireId, Path, description = "version id"),
+        LanguageQuery,
+        ("Accept-Language" = Option<String>, Header, description = "the languages the reader wants, most wanted first (RFC 9110)"),
+    ),
     responses(
-        (status = 200, description = "The version", body = QuestionnaireResponse),
+        (status = 200, description = "The version", body = QuestionnaireResponse,
+            headers(("Content-Language" = String, description = "the language of the texts"))),
+        (status = 400, description = "`language` is not a language tag (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A client without `questionnaires:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version (drafts are visible to admins only)", body = Problem, content_type = "application/problem+json"),
     )
@@ -169,10 +181,51 @@ pub async fn get_questionnaire(
     auth: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<QuestionnaireId>,
-) -> Result<web::Json<QuestionnaireResponse>, ApiError> {
+    query: web::Query<LanguageQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     can_read(&auth)?;
-    let q = service::find(&state.db, auth.org_id, reader(&auth), id.into_inner()).await?;
-    Ok(web::Json(q.into()))
+    let wanted = wanted_languages(query.into_inner().language, &request)?;
+    let (q, language) = translations::find_in(
+        &state.db,
+        auth.org_id,
+        reader(&auth),
+        id.into_inner(),
+        wanted,
+    )
+    .await?;
+    let mut body = QuestionnaireResponse::from(q);
+    body.language = language.clone();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_LANGUAGE, language))
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(body))
+}
+
+/// The languages a reader wants, most wanted first: `?language=`, else the
+/// `Accept-Language` header.
+pub fn wanted_languages(
+    asked: Option<String>,
+    request: &HttpRequest,
+) -> Result<Vec<String>, ApiError> {
+    if let Some(asked) = asked {
+        let tag = language::canonical_tag(&asked).map_err(|message| {
+            ApiError::invalid_query(vec![Violation::new(
+                "/language",
+                "invalid_language",
+                message,
+            )])
+        })?;
+        return Ok(vec![tag]);
+    }
+    let mut wanted = Vec::new();
+    if let Ok(accept) = <header::AcceptLanguage as header::Header>::parse(request) {
+        wanted.extend(accept.ranked().into_iter().filter_map(|p| match p {
+            header::Preference::Specific(tag) => Some(tag.as_str().to_string()),
+            header::Preference::Any => None,
+        }));
+    }
+    Ok(wanted)
 }
 
 /// Change a draft.

@@ -245,6 +245,17 @@ pub struct QuestionnaireContent {
     pub second_mile_pass: u8,
     #[schema(max_items = 50)]
     pub sections: Vec<Section>,
+    /// The language its texts are written in (a BCP 47 tag). Default `en`.
+    #[serde(default = "default_source_language")]
+    #[schema(max_length = 35, example = "en")]
+    pub source_language: String,
+}
+
+/// The language of a version whose admin named none.
+pub const DEFAULT_SOURCE_LANGUAGE: &str = "en";
+
+pub fn default_source_language() -> String {
+    DEFAULT_SOURCE_LANGUAGE.to_string()
 }
 
 impl QuestionnaireContent {

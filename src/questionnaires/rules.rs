@@ -26,6 +26,15 @@ pub fn validate(content: &QuestionnaireContent) -> Vec<Violation> {
             "title needs 1 to 200 characters".into(),
         );
     }
+    match super::language::canonical_tag(&content.source_language) {
+        Ok(tag) if tag == content.source_language => {}
+        Ok(tag) => push(
+            "/source_language".into(),
+            "invalid_language",
+            format!("write it as {tag}"),
+        ),
+        Err(message) => push("/source_language".into(), "invalid_language", message),
+    }
     if content.description.chars().count() > 5000 {
         push(
             "/description".into(),

@@ -41,6 +41,14 @@ pub const AUDITED: &[(&str, &str)] = &[
         "questionnaire.version_created",
     ),
     (
+        "PUT /api/v1/questionnaires/{id}/translations/{language}",
+        "questionnaire.translation_stored",
+    ),
+    (
+        "DELETE /api/v1/questionnaires/{id}/translations/{language}",
+        "questionnaire.translation_removed",
+    ),
+    (
         "POST /api/v1/questionnaires/{id}/retire",
         "questionnaire.retired",
     ),
@@ -398,6 +406,35 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         "POST /api/v1/questionnaires/{key}/versions",
         app.post_empty("/api/v1/questionnaires/audit-visit/versions", admin)
             .await,
+        "questionnaire",
+    )
+    .await;
+    // A translation of the published version: stored, corrected, removed.
+    let translation = format!("/api/v1/questionnaires/{draft_id}/translations/de");
+    log.expect(
+        "PUT /api/v1/questionnaires/{id}/translations/{language}",
+        app.put(
+            &translation,
+            admin,
+            json!({"texts": {"title": "Geprüfter Besuch"}}),
+        )
+        .await,
+        "questionnaire",
+    )
+    .await;
+    let (_, entry) = log
+        .expect(
+            "PUT /api/v1/questionnaires/{id}/translations/{language}",
+            app.put(&translation, admin, json!({"texts": {"title": "Besuch"}}))
+                .await,
+            "questionnaire",
+        )
+        .await;
+    assert_eq!(entry["before"]["texts"]["title"], "Geprüfter Besuch");
+    assert_eq!(entry["after"]["texts"]["title"], "Besuch");
+    log.expect(
+        "DELETE /api/v1/questionnaires/{id}/translations/{language}",
+        app.delete(&translation, admin).await,
         "questionnaire",
     )
     .await;

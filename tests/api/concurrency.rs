@@ -680,3 +680,48 @@ async fn twenty_admins_erasing_each_other_at_once_leave_one_admin() {
     assert!(left >= 1, "{:?}", statuses(&answers));
     assert_eq!(erased + left, admins.len(), "{:?}", statuses(&answers));
 }
+
+/// Sixty translations of one version stored at once, each into another language: the cap of
+/// fifty holds, the others are told why.
+#[actix_web::test]
+async fn sixty_concurrent_translations_never_pass_the_cap_of_fifty() {
+    let w = world().await;
+    let languages = "aa ab af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr \
+                     cs cu cv cy da de dv dz ee el eo es et eu fa ff fi fj fo fr fy ga gd gl gn \
+                     gu gv ha he hi ho hr ht hu hy hz ia id ie ig";
+    let paths: Vec<String> = languages
+        .split_whitespace()
+        .take(60)
+        .map(|l| {
+            format!(
+                "/api/v1/questionnaires/{}/translations/{l}",
+                w.questionnaire_id
+            )
+        })
+        .collect();
+    assert_eq!(paths.len(), 60);
+    let answers = join_all(paths.iter().map(|path| {
+        w.app.put(
+            path,
+            &w.admin_token,
+            json!({"texts": {"title": "Translated"}}),
+        )
+    }))
+    .await;
+    assert_eq!(count(&answers, 200), 50, "{:?}", statuses(&answers));
+    assert_eq!(count(&answers, 409), 10, "{:?}", statuses(&answers));
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s == 409)
+            .all(|(_, b)| b["code"] == "too_many_translations")
+    );
+    let list = w
+        .app
+        .get_ok(
+            &format!("/api/v1/questionnaires/{}/translations", w.questionnaire_id),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 50);
+}

@@ -331,6 +331,14 @@ async fn every_change(w: &World) {
     let q = app.create_questionnaire(admin, example("events-q")).await;
     let q = q["id"].as_str().unwrap().to_string();
     app.questionnaire_action(admin, &q, "publish").await;
+    ok(
+        app,
+        "PUT",
+        &format!("/api/v1/questionnaires/{q}/translations/de"),
+        admin,
+        Some(json!({"texts": {"title": "Ladenbesuch"}})),
+    )
+    .await;
     app.questionnaire_action(admin, &q, "retire").await;
     // A wave with four assignments.
     let wave = ok(

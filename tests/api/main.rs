@@ -49,5 +49,6 @@ mod schema;
 mod storage;
 mod structure;
 mod sync;
+mod translations;
 mod upgrade;
 mod users;

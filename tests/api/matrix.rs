@@ -216,6 +216,22 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Admin], Never),
     ),
     (
+        "GET /api/v1/questionnaires/{id}/translations",
+        Restricted(ALL_ROLES, Scope("questionnaires:read")),
+    ),
+    (
+        "GET /api/v1/questionnaires/{id}/translations/{language}",
+        Restricted(ALL_ROLES, Scope("questionnaires:read")),
+    ),
+    (
+        "PUT /api/v1/questionnaires/{id}/translations/{language}",
+        Restricted(&[Admin], Never),
+    ),
+    (
+        "DELETE /api/v1/questionnaires/{id}/translations/{language}",
+        Restricted(&[Admin], Never),
+    ),
+    (
         "POST /api/v1/questionnaires/{key}/versions",
         Restricted(&[Admin], Never),
     ),
@@ -765,6 +781,7 @@ async fn every_operation_answers_every_caller_as_the_access_table_says() {
             .replace("{n}", "1")
             .replace("{number}", "1")
             .replace("{delivery_id}", &delivery_id)
+            .replace("{language}", "de")
     };
 
     let mut cells = 0;

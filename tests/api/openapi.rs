@@ -287,11 +287,14 @@ fn every_reference_in_the_document_resolves() {
 }
 
 /// Answers that hold a set with a small fixed bound come whole: a report's history (its
-/// revisions and decisions), the questions of one questionnaire, the regions.
-const WHOLE_ANSWERS: [&str; 3] = [
+/// revisions and decisions), the questions of one questionnaire, the regions, a version's
+/// languages.
+const WHOLE_ANSWERS: [&str; 4] = [
     "/api/v1/reports/{id}/history",
     "/api/v1/aggregates/questions",
     "/api/v1/aggregates/regions",
+    // At most 50 languages a version.
+    "/api/v1/questionnaires/{id}/translations",
 ];
 
 #[test]

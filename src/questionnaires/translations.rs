@@ -1,0 +1,322 @@
+//! The use cases of a version's translations: store one (checked against the version, on a
+//! draft or a published version alike: a translation changes no scoring), read them, remove
+//! one, and read a version in the best language for a reader. Each change is audited and
+//! raises `questionnaire.translation_changed` in its transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::language::{self, Coverage, MAX_TRANSLATIONS};
+use super::model::{Questionnaire, Status};
+use super::service::{QuestionnaireError, Reader};
+use crate::audit::model::{self as audit, Actor, Target};
+use crate::db::questionnaires::{self as store, translations};
+use crate::db::{Db, DbError, identity};
+use crate::events::service as events;
+use crate::ids::{OrgId, QuestionnaireId};
+use crate::validation::Violation;
+
+/// Why a translation use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslationError {
+    #[error(transparent)]
+    Questionnaire(#[from] QuestionnaireError),
+    #[error("invalid translation")]
+    Invalid(Vec<Violation>),
+    #[error("this version has no translation into {0}")]
+    NoTranslation(String),
+    #[error("a version has at most {MAX_TRANSLATIONS} translations; remove one first")]
+    TooMany,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+crate::db::domain_error!(TranslationError);
+
+/// A translation's texts, by text key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"texts": {"title": "Ladenbesuch", "questions.greeted.text": "Wurden Sie innerhalb einer Minute begrüßt?", "questions.had_issue.options.yes.label": "Ja"}}))]
+pub struct TranslationRequest {
+    /// Text key to translated text. Keys are those of `GET .../translations/{language}`'s
+    /// `source` (`title`, `description`, `sections.{key}.title`, `questions.{key}.text`,
+    /// `questions.{key}.help`, `questions.{key}.options.{value}.label`); each at most its
+    /// source's length (200, 5000, 200, 1000, 2000, 200 characters), placeholders such as
+    /// `{name}` kept. A text left out shows the source.
+    pub texts: BTreeMap<String, String>,
+}
+
+/// One translation: its texts beside the source's, and what it leaves out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TranslationResponse {
+    pub questionnaire_id: QuestionnaireId,
+    /// The translation's language (BCP 47).
+    #[schema(example = "de")]
+    pub language: String,
+    /// The version's own language.
+    #[schema(example = "en")]
+    pub source_language: String,
+    pub texts: BTreeMap<String, String>,
+    /// Every translatable text of the version in its source language, by key.
+    pub source: BTreeMap<String, String>,
+    /// Keys the translation leaves to the source, in the version's order.
+    pub missing: Vec<String>,
+    pub translated: u32,
+    pub total: u32,
+    /// `user:{id}` or `client:{id}`.
+    pub updated_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A language of a version and how much of it is translated.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LanguageCoverage {
+    #[schema(example = "de")]
+    pub language: String,
+    pub translated: u32,
+    pub total: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The languages of a version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TranslationList {
+    pub questionnaire_id: QuestionnaireId,
+    #[schema(example = "en")]
+    pub source_language: String,
+    /// The translations, by language.
+    pub items: Vec<LanguageCoverage>,
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn response(q: &Questionnaire, t: translations::Translation) -> TranslationResponse {
+    let coverage = coverage(q, &t.texts);
+    TranslationResponse {
+        questionnaire_id: q.id,
+        language: t.language,
+        source_language: q.content.source_language.clone(),
+        texts: t.texts,
+        source: language::texts(&q.content)
+            .into_iter()
+            .map(|text| (text.key, text.source))
+            .collect(),
+        missing: coverage.missing,
+        translated: count(coverage.translated),
+        total: count(coverage.total),
+        updated_by: t.updated_by,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    }
+}
+
+/// How much of the version a stored translation covers (keys the version no longer has are
+/// not counted).
+fn coverage(q: &Questionnaire, texts: &BTreeMap<String, String>) -> Coverage {
+    let all = language::texts(&q.content);
+    let missing: Vec<String> = all
+        .iter()
+        .filter(|t| !texts.contains_key(&t.key))
+        .map(|t| t.key.clone())
+        .collect();
+    Coverage {
+        translated: all.len() - missing.len(),
+        total: all.len(),
+        missing,
+    }
+}
+
+/// The language in a path, canonical, or a 404 for one that cannot be a tag (no such
+/// translation can exist).
+fn path_language(language: &str) -> Result<String, TranslationError> {
+    language::canonical_tag(language).map_err(|_| TranslationError::NoTranslation(language.into()))
+}
+
+fn visible(q: Option<Questionnaire>, reader: Reader) -> Result<Questionnaire, TranslationError> {
+    match q {
+        Some(q) if reader == Reader::Admin || q.status != Status::Draft => Ok(q),
+        _ => Err(QuestionnaireError::NotFound.into()),
+    }
+}
+
+/// Stores the translation of version `id` into `language`, replacing the one there was.
+pub async fn put(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: QuestionnaireId,
+    language: String,
+    texts: BTreeMap<String, String>,
+) -> Result<TranslationResponse, TranslationError> {
+    let language = match language::canonical_tag(&language) {
+        Ok(tag) => tag,
+        Err(message) => {
+            return Err(TranslationError::Invalid(vec![Violation::new(
+                "",
+                "invalid_language",
+                format!("the path's language: {message}"),
+            )]));
+        }
+    };
+    db.write(move |tx| {
+        // One writer of an organization's translations at a time: the cap holds.
+        identity::lock_organization(tx, org)?;
+        let q = visible(store::find(tx, org, id)?, Reader::Admin)?;
+        if language == q.content.source_language {
+            return Err(TranslationError::Invalid(vec![Violation::new(
+                "",
+                "source_language",
+                format!("{language} is the version's own language; change the version instead"),
+            )]));
+        }
+        let coverage = language::check(&q.content, &texts).map_err(TranslationError::Invalid)?;
+        let before = translations::find(tx, org, id, &language)?;
+        if before.is_none() && translations::count(tx, org, id)? >= MAX_TRANSLATIONS as i64 {
+            return Err(TranslationError::TooMany);
+        }
+        let now = tx.now();
+        let by = format!("{}:{}", actor.kind(), actor.id());
+        translations::put(tx, org, id, &language, &texts, &by, now)?;
+        let after = translations::find(tx, org, id, &language)?
+            .ok_or_else(|| TranslationError::NoTranslation(language.clone()))?;
+        events::record(
+            tx,
+            &crate::events::model::translation_changed(
+                &q,
+                &language,
+                true,
+                coverage.translated,
+                coverage.total,
+            ),
+        )?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "questionnaire.translation_stored",
+            Target::new("questionnaire", id),
+            before.map(|b| response(&q, b)).as_ref(),
+            Some(&response(&q, after.clone())),
+        )?;
+        Ok(response(&q, after))
+    })
+    .await
+}
+
+/// One translation of version `id`.
+pub async fn find(
+    db: &Db,
+    org: OrgId,
+    reader: Reader,
+    id: QuestionnaireId,
+    language: String,
+) -> Result<TranslationResponse, TranslationError> {
+    let language = path_language(&language)?;
+    db.run(move |conn| {
+        let q = visible(store::find(conn, org, id)?, reader)?;
+        let t = translations::find(conn, org, id, &language)?
+            .ok_or(TranslationError::NoTranslation(language))?;
+        Ok(response(&q, t))
+    })
+    .await
+}
+
+/// The languages of version `id`.
+pub async fn list(
+    db: &Db,
+    org: OrgId,
+    reader: Reader,
+    id: QuestionnaireId,
+) -> Result<TranslationList, TranslationError> {
+    db.run(move |conn| {
+        let q = visible(store::find(conn, org, id)?, reader)?;
+        let items = translations::list(conn, org, id)?
+            .into_iter()
+            .map(|t| {
+                let c = coverage(&q, &t.texts);
+                LanguageCoverage {
+                    language: t.language,
+                    translated: count(c.translated),
+                    total: count(c.total),
+                    updated_at: t.updated_at,
+                }
+            })
+            .collect();
+        Ok(TranslationList {
+            questionnaire_id: q.id,
+            source_language: q.content.source_language.clone(),
+            items,
+        })
+    })
+    .await
+}
+
+/// Removes the translation of version `id` into `language`.
+pub async fn remove(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: QuestionnaireId,
+    language: String,
+) -> Result<(), TranslationError> {
+    let language = path_language(&language)?;
+    db.write(move |tx| {
+        let q = visible(store::find(tx, org, id)?, Reader::Admin)?;
+        let before = translations::find(tx, org, id, &language)?
+            .ok_or_else(|| TranslationError::NoTranslation(language.clone()))?;
+        translations::delete(tx, org, id, &language)?;
+        let total = language::texts(&q.content).len();
+        events::record(
+            tx,
+            &crate::events::model::translation_changed(&q, &language, false, 0, total),
+        )?;
+        audit::record(
+            tx,
+            org,
+            actor,
+            "questionnaire.translation_removed",
+            Target::new("questionnaire", id),
+            Some(&response(&q, before)),
+            None::<&()>,
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// The languages a version can be read in: its source, then its translations.
+pub fn languages(q: &Questionnaire, stored: &[translations::Translation]) -> Vec<String> {
+    std::iter::once(q.content.source_language.clone())
+        .chain(stored.iter().map(|t| t.language.clone()))
+        .collect()
+}
+
+/// Version `id` in the best of its languages for a reader who wants `wanted` (most wanted
+/// first): RFC 4647 lookup, else the source.
+pub async fn find_in(
+    db: &Db,
+    org: OrgId,
+    reader: Reader,
+    id: QuestionnaireId,
+    wanted: Vec<String>,
+) -> Result<(Questionnaire, String), TranslationError> {
+    db.run(move |conn| {
+        let mut q = visible(store::find(conn, org, id)?, reader)?;
+        let stored = translations::list(conn, org, id)?;
+        let available = languages(&q, &stored);
+        let chosen = language::lookup(&available, &wanted)
+            .unwrap_or(&q.content.source_language)
+            .to_string();
+        if let Some(t) = stored.iter().find(|t| t.language == chosen) {
+            q.content = language::translated(q.content, &t.texts);
+        }
+        Ok((q, chosen))
+    })
+    .await
+}

@@ -1,0 +1,285 @@
+//! Translations of a questionnaire version: checked against the version (unknown keys,
+//! empty and too long texts, lost placeholders, every violation listed), stored on a
+//! published version without a new version, listed with their coverage, removed; and a
+//! version read in the reader's language (`?language=`, `Accept-Language` with RFC 4647
+//! lookup, else the source), with `Content-Language`. Tenants never see each other's.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{World, pointers, world};
+
+fn path(w: &World, language: &str) -> String {
+    format!(
+        "/api/v1/questionnaires/{}/translations/{language}",
+        w.questionnaire_id
+    )
+}
+
+async fn read_in(w: &World, query: &str, accept: Option<&str>) -> (String, Value) {
+    let mut request = w
+        .app
+        .client
+        .get(w.app.url(&format!(
+            "/api/v1/questionnaires/{}{query}",
+            w.questionnaire_id
+        )))
+        .bearer_auth(&w.shopper_token);
+    if let Some(accept) = accept {
+        request = request.insert_header(("accept-language", accept));
+    }
+    let mut response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let language = response
+        .headers()
+        .get("content-language")
+        .expect("Content-Language")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = crate::helpers::json_body(&mut response).await;
+    assert_eq!(body["language"], language.as_str());
+    (language, body)
+}
+
+fn question<'a>(q: &'a Value, key: &str) -> &'a Value {
+    q["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["questions"].as_array().unwrap())
+        .find(|x| x["key"] == key)
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_translation_is_checked_against_its_version_and_every_violation_listed() {
+    let w = world().await;
+    let (status, problem) = w
+        .app
+        .put(
+            &path(&w, "de"),
+            &w.admin_token,
+            json!({"texts": {
+                "title": "  ",
+                "questions.nope.text": "Gibt es nicht",
+                "questions.greeted.text": "x".repeat(1001),
+                "questions.had_issue.options.maybe.label": "Vielleicht"
+            }}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        pointers(&problem),
+        [
+            "/texts/questions.greeted.text",
+            "/texts/questions.had_issue.options.maybe.label",
+            "/texts/questions.nope.text",
+            "/texts/title"
+        ]
+    );
+    let codes: Vec<&str> = problem["violations"]
+        .as_array()
+        .or(problem["errors"].as_array())
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["too_long", "unknown_key", "unknown_key", "empty"]);
+    for (language, code) in [("de_DE", "invalid_language"), ("en", "source_language")] {
+        let (status, problem) = w
+            .app
+            .put(
+                &path(&w, language),
+                &w.admin_token,
+                json!({"texts": {"title": "T"}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{language}: {problem}");
+        assert!(problem.to_string().contains(code), "{language}: {problem}");
+    }
+    // Nothing was stored.
+    let list = w
+        .app
+        .get_ok(
+            &format!("/api/v1/questionnaires/{}/translations", w.questionnaire_id),
+            &w.shopper_token,
+        )
+        .await;
+    assert_eq!(
+        list,
+        json!({"questionnaire_id": w.questionnaire_id, "source_language": "en", "items": []})
+    );
+
+    // A partial translation of the published version: stored, its gaps listed.
+    let (status, stored) = w
+        .app
+        .put(
+            &path(&w, "DE"),
+            &w.admin_token,
+            json!({"texts": {"title": "Ladenbesuch", "questions.greeted.text": "Wurden Sie innerhalb einer Minute begrüßt?", "questions.had_issue.options.yes.label": "Ja"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["language"], "de");
+    assert_eq!(stored["translated"], 3);
+    let total = stored["total"].as_u64().unwrap();
+    assert!(total > 20, "{stored}");
+    let missing = stored["missing"].as_array().unwrap();
+    assert_eq!(missing.len() as u64, total - 3);
+    assert!(missing.contains(&json!("questions.smiled.text")));
+    assert!(!missing.contains(&json!("title")));
+    assert_eq!(stored["source"].as_object().unwrap().len() as u64, total);
+    assert_eq!(
+        stored["source"]["title"],
+        json!(
+            w.app
+                .get_ok(
+                    &format!("/api/v1/questionnaires/{}", w.questionnaire_id),
+                    &w.admin_token
+                )
+                .await["title"]
+        )
+    );
+
+    // Listed with its coverage; read by any role; another organization sees nothing.
+    let list = w
+        .app
+        .get_ok(
+            &format!("/api/v1/questionnaires/{}/translations", w.questionnaire_id),
+            &w.shopper_token,
+        )
+        .await;
+    assert_eq!(list["items"][0]["language"], "de");
+    assert_eq!(list["items"][0]["translated"], 3);
+    let one = w.app.get_ok(&path(&w, "de"), &w.shopper_token).await;
+    assert_eq!(one["texts"]["title"], "Ladenbesuch");
+    let other = w.app.create_org_with_admin("Globex");
+    let other_token = w.app.access_token(&other).await;
+    for (status, _) in [
+        w.app.get(&path(&w, "de"), &other_token).await,
+        w.app
+            .put(
+                &path(&w, "fr"),
+                &other_token,
+                json!({"texts": {"title": "Visite"}}),
+            )
+            .await,
+        w.app.delete(&path(&w, "de"), &other_token).await,
+    ] {
+        assert_eq!(status, 404);
+    }
+
+    // Removed: gone, and removing again is a 404.
+    let (status, _) = w.app.delete(&path(&w, "de"), &w.admin_token).await;
+    assert_eq!(status, 204);
+    let (status, _) = w.app.get(&path(&w, "de"), &w.shopper_token).await;
+    assert_eq!(status, 404);
+    let (status, _) = w.app.delete(&path(&w, "de"), &w.admin_token).await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn a_placeholder_of_the_source_must_stay_in_the_translation() {
+    let w = world().await;
+    let mut q = crate::questionnaires::example("placeholders");
+    q["sections"][0]["questions"][0]["help"] = json!("Count from the door of {store}.");
+    q["source_language"] = json!("EN-gb");
+    let id = w.app.published_questionnaire(&w.admin_token, q).await;
+    let read = w
+        .app
+        .get_ok(&format!("/api/v1/questionnaires/{id}"), &w.admin_token)
+        .await;
+    assert_eq!(read["source_language"], "en-GB");
+    let key = format!(
+        "questions.{}.help",
+        read["sections"][0]["questions"][0]["key"].as_str().unwrap()
+    );
+    let url = format!("/api/v1/questionnaires/{id}/translations/de");
+    let (status, problem) = w
+        .app
+        .put(
+            &url,
+            &w.admin_token,
+            json!({"texts": {key.clone(): "Ab der Tür zählen."}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem.to_string().contains("missing_placeholder"),
+        "{problem}"
+    );
+    let (status, stored) = w
+        .app
+        .put(
+            &url,
+            &w.admin_token,
+            json!({"texts": {key: "Ab der Tür von {store} zählen."}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+}
+
+#[actix_web::test]
+async fn a_version_is_read_in_the_best_of_its_languages() {
+    let w = world().await;
+    for (language, title, greeted) in [
+        ("de", "Ladenbesuch", "Wurden Sie begrüßt?"),
+        ("ja", "店舗訪問", "挨拶されましたか？"),
+    ] {
+        let (status, stored) = w
+            .app
+            .put(
+                &path(&w, language),
+                &w.admin_token,
+                json!({"texts": {"title": title, "questions.greeted.text": greeted}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{stored}");
+    }
+    let (_, source) = read_in(&w, "", None).await;
+    let english = source["title"].as_str().unwrap().to_string();
+    for (query, accept, language, title) in [
+        ("", Some("de-AT"), "de", "Ladenbesuch"),
+        ("", Some("ja"), "ja", "店舗訪問"),
+        ("", Some("fr-FR, fr;q=0.9"), "en", english.as_str()),
+        ("", Some("fr;q=1, ja;q=0.5, de;q=0.2"), "ja", "店舗訪問"),
+        ("", Some("*"), "en", english.as_str()),
+        ("", None, "en", english.as_str()),
+        ("?language=de", Some("ja"), "de", "Ladenbesuch"),
+        ("?language=pt-BR", Some("ja"), "en", english.as_str()),
+    ] {
+        let (got, body) = read_in(&w, query, accept).await;
+        assert_eq!(
+            (got.as_str(), body["title"].as_str().unwrap()),
+            (language, title),
+            "{query} {accept:?}"
+        );
+        assert_eq!(body["source_language"], "en");
+    }
+    // Only texts change: keys, values, points and rules are the source's.
+    let (_, german) = read_in(&w, "?language=de", None).await;
+    assert_eq!(question(&german, "greeted")["text"], "Wurden Sie begrüßt?");
+    let mut same = german.clone();
+    let mut original = source.clone();
+    for v in [&mut same, &mut original] {
+        v["title"] = json!("");
+        v["language"] = json!("");
+        for s in v["sections"].as_array_mut().unwrap() {
+            for q in s["questions"].as_array_mut().unwrap() {
+                q["text"] = json!("");
+            }
+        }
+    }
+    assert_eq!(same, original);
+    let (status, problem) = w
+        .app
+        .get(
+            &format!(
+                "/api/v1/questionnaires/{}?language=not_a_tag",
+                w.questionnaire_id
+            ),
+            &w.shopper_token,
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+}
