@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::issue_token)
                 .service(auth::revoke_token)
                 .service(auth::get_me)
+                .service(auth::update_me)
                 .service(users::list_users)
                 .service(users::create_user)
                 .service(users::get_user)

@@ -70,6 +70,7 @@ pub fn create_admin(
         created_at: now,
         updated_at: now,
         sessions_valid_after: None,
+        preferred_language: None,
     };
     let mut conn = db.get()?;
     write_transaction(&mut conn, |conn| {

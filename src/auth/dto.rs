@@ -118,6 +118,9 @@ pub struct MeResponse {
     /// The user's display name or the client's name.
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// Users only: the language they read questionnaires in, when they set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
 }
 
 /// A user (never with a password or its hash).
@@ -128,6 +131,10 @@ pub struct UserResponse {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+    /// The language the user reads questionnaires in (BCP 47); it wins over the
+    /// `Accept-Language` of their browser or app. `null`: none set.
+    #[schema(required = true, example = "de")]
+    pub preferred_language: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -140,6 +147,7 @@ impl From<User> for UserResponse {
             display_name: u.display_name,
             role: u.role,
             active: u.active,
+            preferred_language: u.preferred_language,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -178,6 +186,27 @@ pub struct UpdateUserRequest {
     /// A new password (12 to 1,024 bytes); ends the user's sessions.
     #[schema(min_length = 12, max_length = 1024, format = Password)]
     pub password: Option<String>,
+    /// The language the user reads questionnaires in, a BCP 47 tag; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 35, value_type = Option<String>)]
+    pub preferred_language: Option<Option<String>>,
+}
+
+/// A field that may be sent as `null` to clear it: absent is `None`, `null` is `Some(None)`.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The caller's own settings; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"preferred_language": "de"}))]
+pub struct UpdateMeRequest {
+    /// The language to read questionnaires in, a BCP 47 tag; `null` clears it (then
+    /// `Accept-Language` decides).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 35, value_type = Option<String>)]
+    pub preferred_language: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// What an erasure did.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"user": {"id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "email": "erased-0190c3e48f4b7c2a9d1e3b5a6c7d8e9f@erased.invalid", "display_name": "Erased user", "role": "shopper", "active": false, "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-12-07T10:00:00Z"}, "reports": 14, "files": 3}))]
+#[schema(example = json!({"user": {"id": "0190c3e4-8f4b-7c2a-9d1e-3b5a6c7d8e9f", "email": "erased-0190c3e48f4b7c2a9d1e3b5a6c7d8e9f@erased.invalid", "display_name": "Erased user", "role": "shopper", "active": false, "preferred_language": null, "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-12-07T10:00:00Z"}, "reports": 14, "files": 3}))]
 pub struct ErasureResponse {
     /// The account as it stays: a pseudonym, inactive.
     pub user: UserResponse,

@@ -1,12 +1,13 @@
 //! `POST /api/v1/auth/token`, `POST /api/v1/auth/revoke` and `GET /api/v1/me`.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::dto::{
     MeResponse, OrganizationSummary, PrincipalKind, RevokeRequest, TokenRequest, TokenResponse,
+    UpdateMeRequest, UserResponse,
 };
 use super::extractor::{AuthUser, Principal};
 use super::model::{ClientId, Email, OrgId};
@@ -315,5 +316,43 @@ pub async fn get_me(
         email: me.email.map(|e| e.as_str().to_string()),
         name: me.name,
         scopes: auth.scopes,
+        preferred_language: me.preferred_language,
     }))
+}
+
+/// Change my settings.
+///
+/// The calling user's own settings: the language they read questionnaires in
+/// (`preferred_language`, over their browser's or app's `Accept-Language`; `null` clears
+/// it). Users only: an integration client has no settings (403). Recorded in the audit log.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The caller", body = UserResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An integration client", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a language tag, or an unknown field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    body: crate::extract::ApiJson<UpdateMeRequest>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    let Some(user) = auth.user_id() else {
+        return Err(ApiError::forbidden("an integration client has no settings"));
+    };
+    let mut violations = crate::validation::Violations::default();
+    let preferred_language =
+        super::users::preferred_language(&mut violations, body.into_inner().preferred_language);
+    violations.finish()?;
+    let change = service::UserChange {
+        preferred_language,
+        ..service::UserChange::default()
+    };
+    let changed = service::change_user(&state.db, auth.org_id, auth.actor(), user, change).await?;
+    Ok(web::Json(changed.into()))
 }

@@ -300,6 +300,8 @@ pub struct User {
     /// Access tokens issued before this instant are refused (set by a password change, a
     /// role change or a deactivation).
     pub sessions_valid_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// The language the user reads questionnaires in (BCP 47), over `Accept-Language`.
+    pub preferred_language: Option<String>,
 }
 
 /// An integration client (never with its secret hash).

@@ -326,20 +326,27 @@ pub struct Me {
     pub name: String,
     /// For users.
     pub email: Option<Email>,
+    /// For users.
+    pub preferred_language: Option<String>,
 }
 
 pub async fn whoami(db: &Db, caller: &AuthUser) -> Result<Me, AuthError> {
     let (org_id, principal) = (caller.org_id, caller.principal);
     db.run(move |conn| {
         let organization = identity::find_organization(conn, org_id)?.ok_or(AuthError::NotFound)?;
-        let (name, email, id) = match principal {
+        let (name, email, id, preferred_language) = match principal {
             Principal::User { id, .. } => {
                 let user = identity::find_user(conn, org_id, id)?.ok_or(AuthError::NotFound)?;
-                (user.display_name, Some(user.email), id.0)
+                (
+                    user.display_name,
+                    Some(user.email),
+                    id.0,
+                    user.preferred_language,
+                )
             }
             Principal::Client { id } => {
                 let client = identity::find_client(conn, org_id, id)?.ok_or(AuthError::NotFound)?;
-                (client.name, None, id.0)
+                (client.name, None, id.0, None)
             }
         };
         Ok(Me {
@@ -347,6 +354,7 @@ pub async fn whoami(db: &Db, caller: &AuthUser) -> Result<Me, AuthError> {
             id,
             name,
             email,
+            preferred_language,
         })
     })
     .await
@@ -421,6 +429,7 @@ pub async fn create_user(
         created_at: now,
         updated_at: now,
         sessions_valid_after: None,
+        preferred_language: None,
     };
     let stored = user.clone();
     db.write(move |tx| {
@@ -452,6 +461,8 @@ pub struct UserChange {
     pub role: Option<Role>,
     pub active: Option<bool>,
     pub password: Option<Password>,
+    /// `Some(None)` clears it.
+    pub preferred_language: Option<Option<String>>,
 }
 
 /// Changes a user in one transaction that also guards the last active admin (never demoted
@@ -468,6 +479,7 @@ pub async fn change_user(
         None => None,
     };
     let (name, role, active) = (change.display_name, change.role, change.active);
+    let language = change.preferred_language;
     db.write(move |tx| {
         identity::lock_organization(tx, org)?;
         let before = identity::find_user(tx, org, id)?.ok_or(AuthError::NotFound)?;
@@ -480,6 +492,9 @@ pub async fn change_user(
         }
         if let Some(active) = active {
             after.active = active;
+        }
+        if let Some(language) = language.clone() {
+            after.preferred_language = language;
         }
         let was_admin = before.active && before.role == Role::Admin;
         let is_admin = after.active && after.role == Role::Admin;

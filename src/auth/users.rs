@@ -172,12 +172,14 @@ pub async fn update_user(
         Some(p) => violations.check("/password", "invalid_password", Password::parse(p)),
         None => None,
     };
+    let preferred_language = preferred_language(&mut violations, body.preferred_language);
     violations.finish()?;
     let change = UserChange {
         display_name: name,
         role: body.role,
         active: body.active,
         password,
+        preferred_language,
     };
     let user = service::change_user(
         &state.db,
@@ -225,4 +227,21 @@ pub async fn delete_user(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A preferred language as sent (`null` clears it), in its canonical form, or a violation.
+pub fn preferred_language(
+    violations: &mut Violations,
+    sent: Option<Option<String>>,
+) -> Option<Option<String>> {
+    match sent? {
+        None => Some(None),
+        Some(tag) => violations
+            .check(
+                "/preferred_language",
+                "invalid_language",
+                crate::questionnaires::language::canonical_tag(&tag),
+            )
+            .map(Some),
+    }
 }

@@ -109,6 +109,7 @@ struct UserRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     sessions_valid_after: Option<NaiveDateTime>,
+    preferred_language: Option<String>,
 }
 
 impl UserRow {
@@ -123,6 +124,7 @@ impl UserRow {
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
             sessions_valid_after: self.sessions_valid_after.map(|t| t.and_utc()),
+            preferred_language: self.preferred_language,
         }
     }
 }
@@ -152,6 +154,8 @@ struct UserChanges<'a> {
     updated_at: NaiveDateTime,
     password_hash: Option<&'a str>,
     sessions_valid_after: Option<NaiveDateTime>,
+    /// Always written (`Some(None)` clears it).
+    preferred_language: Option<Option<&'a str>>,
 }
 
 #[derive(Insertable)]
@@ -295,6 +299,7 @@ pub fn update_user(conn: &mut DbConn, user: &User, password_hash: Option<&str>) 
             updated_at: user.updated_at.naive_utc(),
             password_hash,
             sessions_valid_after: user.sessions_valid_after.map(|t| t.naive_utc()),
+            preferred_language: Some(user.preferred_language.as_deref()),
         })
         .execute(conn)?;
     Ok(())
@@ -559,4 +564,19 @@ pub fn revoke_user_refresh_tokens(
     diesel::update(target)
         .set(refresh_tokens::revoked_at.eq(at.naive_utc()))
         .execute(conn)
+}
+
+/// The language a user reads questionnaires in, when they set one.
+pub fn preferred_language(
+    conn: &mut DbConn,
+    org: OrgId,
+    id: UserId,
+) -> QueryResult<Option<String>> {
+    Ok(users::table
+        .filter(users::org_id.eq(org))
+        .filter(users::id.eq(id))
+        .select(users::preferred_language)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }

@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sessions_valid_after -> Nullable<Timestamp>,
+        preferred_language -> Nullable<Text>,
     }
 }
 

@@ -150,6 +150,9 @@ struct Submission {
     receipt: Option<uuid::Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     assignment_id: Option<uuid::Uuid>,
+    /// Added with translations; absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -290,6 +293,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                 }),
                 receipt: sub.receipt.map(|r| r.0),
                 assignment_id: sub.assignment_id.map(|a| a.0),
+                language: sub.language.clone(),
             },
             score: Score {
                 overall: d.score.overall,
@@ -395,6 +399,7 @@ impl From<ReportDoc> for r::ReportDocument {
                 }),
                 receipt: sub.receipt.map(AttachmentId),
                 assignment_id: sub.assignment_id.map(AssignmentId),
+                language: sub.language,
             },
             score: s::Score {
                 overall: d.score.overall,

@@ -151,6 +151,7 @@ pub(super) fn plan_visit(
             }),
             receipt: None,
             assignment_id: None,
+            language: Some(questionnaire.content.source_language.clone()),
         },
     }
 }

@@ -156,8 +156,8 @@ pub async fn create_questionnaire(
 ///
 /// With all its sections and questions: what a shopper's app needs to show the form. Drafts are
 /// visible to admins only. The texts come in the best of the version's languages for the
-/// reader: `language` when given, else `Accept-Language` (RFC 4647 lookup: `de-AT` finds
-/// `de`), else the source language; the
+/// reader: `language` when given, else the user's `preferred_language` (`PATCH /me`), then
+/// `Accept-Language` (RFC 4647 lookup: `de-AT` finds `de`), else the source language; the
 /// answer's `language` and `Content-Language` say which. Keys, values and points are the
 /// same in every language.
 #[utoipa::path(
@@ -185,7 +185,7 @@ pub async fn get_questionnaire(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     can_read(&auth)?;
-    let wanted = wanted_languages(query.into_inner().language, &request)?;
+    let wanted = wanted_languages(&state, &auth, query.into_inner().language, &request).await?;
     let (q, language) = translations::find_in(
         &state.db,
         auth.org_id,
@@ -202,9 +202,11 @@ pub async fn get_questionnaire(
         .json(body))
 }
 
-/// The languages a reader wants, most wanted first: `?language=`, else the
-/// `Accept-Language` header.
-pub fn wanted_languages(
+/// The languages a reader wants, most wanted first: `?language=`, else the user's
+/// preferred language, then the `Accept-Language` header.
+pub async fn wanted_languages(
+    state: &AppState,
+    auth: &AuthUser,
     asked: Option<String>,
     request: &HttpRequest,
 ) -> Result<Vec<String>, ApiError> {
@@ -219,6 +221,18 @@ pub fn wanted_languages(
         return Ok(vec![tag]);
     }
     let mut wanted = Vec::new();
+    if let Some(user) = auth.user_id() {
+        let org = auth.org_id;
+        let preferred = state
+            .db
+            .run(move |conn| {
+                Ok::<_, crate::db::DbError>(crate::db::identity::preferred_language(
+                    conn, org, user,
+                )?)
+            })
+            .await?;
+        wanted.extend(preferred);
+    }
     if let Ok(accept) = <header::AcceptLanguage as header::Header>::parse(request) {
         wanted.extend(accept.ranked().into_iter().filter_map(|p| match p {
             header::Preference::Specific(tag) => Some(tag.as_str().to_string()),

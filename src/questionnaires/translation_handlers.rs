@@ -109,11 +109,11 @@ pub async fn get_translation(
     request_body = TranslationRequest,
     responses(
         (status = 200, description = "The stored translation", body = TranslationResponse),
-        (status = 400, description = "Malformed JSON or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The version has 50 translations already (`too_many_translations`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid language, an unknown key, an empty or too long text, a lost placeholder: every violation listed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid language, an unknown key, an empty or too long text, a lost placeholder, an unknown field: every violation listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/questionnaires/{id}/translations/{language}")]

@@ -35,6 +35,10 @@ pub struct ReportResponse {
     pub visit_date: NaiveDate,
     pub answers: Vec<Answer>,
     pub narrative: String,
+    /// The language the shopper answered in, as their app said (absent when it did not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "ja")]
+    pub language: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_in: Option<CheckIn>,
     /// Absent when redacted (see `staff_observed_redacted`).
@@ -153,6 +157,9 @@ impl ReportResponse {
             visit_date: report.visit_local_date,
             answers: sub.answers,
             narrative: sub.narrative,
+            language: sub
+                .language
+                .map(|l| crate::questionnaires::language::canonical_tag(&l).unwrap_or(l)),
             check_in: if manager { None } else { sub.check_in },
             staff_observed: (!staff_hidden).then_some(sub.staff_observed),
             staff_observed_redacted: staff_hidden,

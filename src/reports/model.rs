@@ -125,6 +125,11 @@ pub struct ReportSubmission {
     /// the shopper's, for this location and questionnaire key, with the visit in its window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignment_id: Option<crate::ids::AssignmentId>,
+    /// The language the shopper read the questionnaire in and answered (a BCP 47 tag, the
+    /// `language` of the version the app showed). It changes no score; reviewers see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 35, example = "ja")]
+    pub language: Option<String>,
 }
 
 /// A file a report names and expects to be uploaded: a `photo` answer whose value is an id

@@ -68,6 +68,11 @@ pub fn validate(sub: &ReportSubmission, ctx: &Context<'_>) -> Vec<Violation> {
 
     check_visit(&sub.visit, ctx, &mut push);
 
+    if let Some(language) = &sub.language
+        && let Err(message) = crate::questionnaires::language::canonical_tag(language)
+    {
+        push("/language".into(), "invalid_language", message);
+    }
     if chars(&sub.narrative) > MAX_NARRATIVE_CHARS {
         push(
             "/narrative".into(),

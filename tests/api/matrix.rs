@@ -194,6 +194,7 @@ const TABLE: &[(&str, Access)] = &[
         ),
     ),
     ("GET /api/v1/me", Restricted(ALL_ROLES, Any)),
+    ("PATCH /api/v1/me", Restricted(ALL_ROLES, Never)),
     (
         "GET /api/v1/questionnaires",
         Restricted(ALL_ROLES, Scope("questionnaires:read")),

@@ -283,3 +283,128 @@ async fn a_version_is_read_in_the_best_of_its_languages() {
         .await;
     assert_eq!(status, 400, "{problem}");
 }
+
+#[actix_web::test]
+async fn the_readers_preferred_language_wins_over_the_header() {
+    let w = world().await;
+    for (language, title) in [("de", "Ladenbesuch"), ("ja", "店舗訪問")] {
+        let (status, stored) = w
+            .app
+            .put(
+                &path(&w, language),
+                &w.admin_token,
+                json!({"texts": {"title": title}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{stored}");
+    }
+    // The shopper sets Japanese for themselves.
+    let (status, me) = w
+        .app
+        .patch(
+            "/api/v1/me",
+            &w.shopper_token,
+            json!({"preferred_language": "JA"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["preferred_language"], "ja");
+    let me = w.app.get_ok("/api/v1/me", &w.shopper_token).await;
+    assert_eq!(me["preferred_language"], "ja");
+    assert_eq!(read_in(&w, "", Some("de")).await.0, "ja");
+    assert_eq!(read_in(&w, "?language=de", Some("de")).await.0, "de");
+    // An admin sets it for them; a region finds its language.
+    let (status, user) = w
+        .app
+        .patch(
+            &format!("/api/v1/users/{}", w.shopper_id),
+            &w.admin_token,
+            json!({"preferred_language": "de-at"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["preferred_language"], "de-AT");
+    assert_eq!(read_in(&w, "", Some("ja")).await.0, "de");
+    // Cleared: the header decides again.
+    let (status, me) = w
+        .app
+        .patch(
+            "/api/v1/me",
+            &w.shopper_token,
+            json!({"preferred_language": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["preferred_language"], Value::Null);
+    assert_eq!(read_in(&w, "", Some("ja")).await.0, "ja");
+    // Not a tag: refused, nothing changed.
+    let (status, problem) = w
+        .app
+        .patch(
+            "/api/v1/me",
+            &w.shopper_token,
+            json!({"preferred_language": "x"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(pointers(&problem), ["/preferred_language"]);
+    let (status, problem) = w
+        .app
+        .patch("/api/v1/me", &w.shopper_token, json!({"theme": "dark"}))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem.to_string().contains("unknown_field"), "{problem}");
+}
+
+#[actix_web::test]
+async fn a_report_answered_in_japanese_scores_and_counts_with_one_in_english() {
+    let w = world().await;
+    let (status, stored) = w
+        .app
+        .put(
+            &path(&w, "ja"),
+            &w.admin_token,
+            json!({"texts": {"title": "店舗訪問", "questions.greeted.text": "挨拶されましたか？"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    let mut english = crate::helpers::report(&w);
+    english["language"] = json!("en");
+    let mut japanese = crate::helpers::report(&w);
+    japanese["language"] = json!("ja-jp");
+    japanese["narrative"] = json!("すぐに挨拶されました。");
+    let english = crate::aggregates::approved(&w, &english).await;
+    let japanese = crate::aggregates::approved(&w, &japanese).await;
+    assert_eq!(japanese["language"], "ja-JP");
+    assert_eq!(english["language"], "en");
+    assert_eq!(japanese["score"], english["score"]);
+    assert_eq!(
+        japanese["narrative"], "すぐに挨拶されました。",
+        "free text stays as written"
+    );
+    let read = w
+        .app
+        .get_ok(
+            &format!("/api/v1/reports/{}", japanese["id"].as_str().unwrap()),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(read["language"], "ja-JP");
+    let summary = w
+        .app
+        .get_ok(
+            &format!("/api/v1/locations/{}/summary", w.location_id),
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(summary["figures"]["visits"], 2, "{summary}");
+    assert_eq!(
+        summary["figures"]["mean_score"], english["score"]["overall"],
+        "{summary}"
+    );
+    let mut bad = crate::helpers::report(&w);
+    bad["language"] = json!("not a tag!");
+    let (status, problem) = crate::helpers::submit(&w, &bad).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(pointers(&problem), ["/language"]);
+}
