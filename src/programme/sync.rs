@@ -90,7 +90,8 @@ pub struct SyncResponse {
 
 /// Sync the shopper's app.
 ///
-/// The app's start-up call when it comes back online: the published questionnaires, the
+/// The app's start-up call when it comes back online: the published questionnaires (each in
+/// the shopper's language: their `preferred_language`, else `Accept-Language`), the
 /// shopper's assignments and claimable ones, the stores the rules allow today, and the
 /// reports it sent that changed since the last sync (their status, score and review note),
 /// with a `cursor` to pass as `since` next time. When nothing changed since that cursor the
@@ -100,7 +101,8 @@ pub struct SyncResponse {
     operation_id = "sync_my_app",
     tag = "programme",
     security(("bearer" = [])),
-    params(SyncQuery, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the previous sync")),
+    params(SyncQuery, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the previous sync"),
+        ("Accept-Language" = Option<String>, Header, description = "the languages the shopper reads, most wanted first")),
     responses(
         (status = 200, description = "What changed, with the cursor of this sync", body = SyncResponse,
             headers(("ETag" = String, description = "The cursor, quoted"))),
@@ -149,13 +151,22 @@ pub async fn sync(
     let db = &state.db;
     let org = auth.org_id;
 
-    let published = questionnaires::published(db, org, MAX_QUESTIONNAIRES + 1).await?;
+    // Each in the shopper's language: their preferred one, else Accept-Language.
+    let wanted =
+        crate::questionnaires::handlers::wanted_languages(&state, &auth, None, &req).await?;
+    let mut published = questionnaires::published(db, org, MAX_QUESTIONNAIRES + 1).await?;
+    let complete = published.len() <= MAX_QUESTIONNAIRES as usize;
+    published.truncate(MAX_QUESTIONNAIRES as usize);
     let questionnaires = SyncSection {
-        complete: published.len() <= MAX_QUESTIONNAIRES as usize,
-        items: published
+        complete,
+        items: crate::questionnaires::translations::all_in(db, org, published, wanted)
+            .await?
             .into_iter()
-            .take(MAX_QUESTIONNAIRES as usize)
-            .map(QuestionnaireResponse::from)
+            .map(|(q, language)| {
+                let mut answer = QuestionnaireResponse::from(q);
+                answer.language = language;
+                answer
+            })
             .collect(),
     };
 

@@ -307,16 +307,44 @@ pub async fn find_in(
     wanted: Vec<String>,
 ) -> Result<(Questionnaire, String), TranslationError> {
     db.run(move |conn| {
-        let mut q = visible(store::find(conn, org, id)?, reader)?;
+        let q = visible(store::find(conn, org, id)?, reader)?;
         let stored = translations::list(conn, org, id)?;
-        let available = languages(&q, &stored);
-        let chosen = language::lookup(&available, &wanted)
-            .unwrap_or(&q.content.source_language)
-            .to_string();
-        if let Some(t) = stored.iter().find(|t| t.language == chosen) {
-            q.content = language::translated(q.content, &t.texts);
-        }
-        Ok((q, chosen))
+        Ok(in_best(q, &stored, &wanted))
     })
     .await
+}
+
+/// Versions (of `org`), each in the best of its languages for `wanted`, with that language.
+pub async fn all_in(
+    db: &Db,
+    org: OrgId,
+    versions: Vec<Questionnaire>,
+    wanted: Vec<String>,
+) -> Result<Vec<(Questionnaire, String)>, TranslationError> {
+    db.run(move |conn| {
+        versions
+            .into_iter()
+            .map(|q| {
+                let stored = translations::list(conn, org, q.id)?;
+                Ok(in_best(q, &stored, &wanted))
+            })
+            .collect()
+    })
+    .await
+}
+
+/// `q` in the best of its languages (`stored` are its translations) for `wanted`.
+fn in_best(
+    mut q: Questionnaire,
+    stored: &[translations::Translation],
+    wanted: &[String],
+) -> (Questionnaire, String) {
+    let available = languages(&q, stored);
+    let chosen = language::lookup(&available, wanted)
+        .unwrap_or(&q.content.source_language)
+        .to_string();
+    if let Some(t) = stored.iter().find(|t| t.language == chosen) {
+        q.content = language::translated(q.content, &t.texts);
+    }
+    (q, chosen)
 }

@@ -408,3 +408,79 @@ async fn a_report_answered_in_japanese_scores_and_counts_with_one_in_english() {
     assert_eq!(status, 422, "{problem}");
     assert_eq!(pointers(&problem), ["/language"]);
 }
+
+#[actix_web::test]
+async fn the_apps_sync_carries_each_questionnaire_in_the_shoppers_language() {
+    let w = world().await;
+    let sync = |accept: Option<&'static str>, since: Option<String>| {
+        let w = &w;
+        async move {
+            let path = match since {
+                Some(s) => format!("/api/v1/me/sync?since={s}"),
+                None => "/api/v1/me/sync".to_string(),
+            };
+            let mut request = w
+                .app
+                .client
+                .get(w.app.url(&path))
+                .bearer_auth(&w.shopper_token);
+            if let Some(accept) = accept {
+                request = request.insert_header(("accept-language", accept));
+            }
+            let mut response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = if status == 200 {
+                crate::helpers::json_body(&mut response).await
+            } else {
+                Value::Null
+            };
+            (status, body)
+        }
+    };
+    let (status, stored) = w
+        .app
+        .put(
+            &path(&w, "ja"),
+            &w.admin_token,
+            json!({"texts": {"title": "店舗訪問"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    let (status, first) = sync(Some("ja-JP"), None).await;
+    assert_eq!(status, 200);
+    let ours = |body: &Value| {
+        body["questionnaires"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == w.questionnaire_id.as_str())
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            ours(&first)["language"].clone(),
+            ours(&first)["title"].clone()
+        ),
+        (json!("ja"), json!("店舗訪問"))
+    );
+    let cursor = first["cursor"].as_str().unwrap().to_string();
+    let (status, _) = sync(Some("ja-JP"), Some(cursor.clone())).await;
+    assert_eq!(status, 304, "nothing changed");
+    // A corrected translation is a change the app hears about.
+    let (status, _) = w
+        .app
+        .put(
+            &path(&w, "ja"),
+            &w.admin_token,
+            json!({"texts": {"title": "店舗の訪問"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, again) = sync(Some("ja-JP"), Some(cursor)).await;
+    assert_eq!(status, 200);
+    assert_eq!(ours(&again)["title"], "店舗の訪問");
+    // Without a language it wants, the source.
+    let (_, english) = sync(Some("fr"), None).await;
+    assert_eq!(ours(&english)["language"], "en");
+}
