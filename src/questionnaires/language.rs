@@ -198,16 +198,22 @@ pub fn check(
     if !violations.is_empty() {
         return Err(violations);
     }
+    Ok(coverage(content, given))
+}
+
+/// How much of the version `given` covers (keys the version does not have are not counted).
+pub fn coverage(content: &QuestionnaireContent, given: &BTreeMap<String, String>) -> Coverage {
+    let all = texts(content);
     let missing: Vec<String> = all
         .iter()
         .filter(|t| !given.contains_key(&t.key))
         .map(|t| t.key.clone())
         .collect();
-    Ok(Coverage {
+    Coverage {
         translated: all.len() - missing.len(),
         total: all.len(),
         missing,
-    })
+    }
 }
 
 /// The version's content in a translation: each text it gives replaces the source's; the

@@ -116,20 +116,8 @@ fn response(q: &Questionnaire, t: translations::Translation) -> TranslationRespo
     }
 }
 
-/// How much of the version a stored translation covers (keys the version no longer has are
-/// not counted).
 fn coverage(q: &Questionnaire, texts: &BTreeMap<String, String>) -> Coverage {
-    let all = language::texts(&q.content);
-    let missing: Vec<String> = all
-        .iter()
-        .filter(|t| !texts.contains_key(&t.key))
-        .map(|t| t.key.clone())
-        .collect();
-    Coverage {
-        translated: all.len() - missing.len(),
-        total: all.len(),
-        missing,
-    }
+    language::coverage(&q.content, texts)
 }
 
 /// The language in a path, canonical, or a 404 for one that cannot be a tag (no such
@@ -183,8 +171,13 @@ pub async fn put(
         let now = tx.now();
         let by = format!("{}:{}", actor.kind(), actor.id());
         translations::put(tx, org, id, &language, &texts, &by, now)?;
-        let after = translations::find(tx, org, id, &language)?
-            .ok_or_else(|| TranslationError::NoTranslation(language.clone()))?;
+        let after = translations::Translation {
+            language: language.clone(),
+            texts: texts.clone(),
+            updated_by: by,
+            created_at: before.as_ref().map_or(now, |b| b.created_at),
+            updated_at: now,
+        };
         events::record(
             tx,
             &crate::events::model::translation_changed(
@@ -322,13 +315,15 @@ pub async fn all_in(
     wanted: Vec<String>,
 ) -> Result<Vec<(Questionnaire, String)>, TranslationError> {
     db.run(move |conn| {
-        versions
+        let ids: Vec<QuestionnaireId> = versions.iter().map(|q| q.id).collect();
+        let mut stored = translations::of_versions(conn, org, &ids)?;
+        Ok(versions
             .into_iter()
             .map(|q| {
-                let stored = translations::list(conn, org, q.id)?;
-                Ok(in_best(q, &stored, &wanted))
+                let of_q = stored.remove(&q.id).unwrap_or_default();
+                in_best(q, &of_q, &wanted)
             })
-            .collect()
+            .collect())
     })
     .await
 }

@@ -64,6 +64,42 @@ pub fn list(conn: &mut DbConn, org: OrgId, id: QuestionnaireId) -> QueryResult<V
     rows.into_iter().map(from_row).collect()
 }
 
+/// The translations of several versions, by version (one query).
+pub fn of_versions(
+    conn: &mut DbConn,
+    org: OrgId,
+    ids: &[QuestionnaireId],
+) -> QueryResult<std::collections::HashMap<QuestionnaireId, Vec<Translation>>> {
+    let rows: Vec<(
+        QuestionnaireId,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+    )> = t::table
+        .filter(t::org_id.eq(org))
+        .filter(t::questionnaire_id.eq_any(ids.to_vec()))
+        .order((t::questionnaire_id, t::language))
+        .select((
+            t::questionnaire_id,
+            t::language,
+            t::texts,
+            t::updated_by,
+            t::created_at,
+            t::updated_at,
+        ))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<QuestionnaireId, Vec<Translation>> =
+        std::collections::HashMap::new();
+    for (id, language, texts, by, created, updated) in rows {
+        out.entry(id)
+            .or_default()
+            .push(from_row((language, texts, by, created, updated))?);
+    }
+    Ok(out)
+}
+
 /// One translation of the version.
 pub fn find(
     conn: &mut DbConn,
