@@ -157,6 +157,29 @@ impl FromRequest for CsvBody {
     }
 }
 
+/// A file body of at most [`CSV_LIMIT`] bytes with its media type (without parameters), for
+/// operations that take several formats and choose one by the type.
+#[derive(Debug)]
+pub struct TypedBody {
+    pub media_type: Option<String>,
+    pub bytes: BytesMut,
+}
+
+impl FromRequest for TypedBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media_type = essence(req);
+        let declared_length = declared_length(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_body(&mut payload, declared_length, CSV_LIMIT).await?;
+            Ok(TypedBody { media_type, bytes })
+        })
+    }
+}
+
 fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers()
         .get(header::CONTENT_LENGTH)

@@ -26,6 +26,7 @@ use crate::events::payload::{
     ReportEventData, VerdictChangedData, WaveEventData,
 };
 use crate::exports::dto::ExportLayout;
+use crate::questionnaires::translation_handlers::TranslationFileFormat;
 use crate::reports::dto::Sort;
 use crate::routes::{API_BASE, routes};
 use crate::validation::Violation;
@@ -58,6 +59,7 @@ stable `code`; validation errors list every violation with a JSON Pointer.",
         Column,
         Direction,
         ExportLayout,
+        TranslationFileFormat,
         ReportEventData,
         AttachmentEventData,
         VerdictChangedData,

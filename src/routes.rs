@@ -59,6 +59,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(translations::get_translation)
                 .service(translations::put_translation)
                 .service(translations::delete_translation)
+                .service(translations::export_translation)
+                .service(translations::import_translation)
                 .service(locations::list_locations)
                 .service(locations::create_location)
                 .service(locations::import_locations)

@@ -133,7 +133,8 @@ pub fn placeholders(text: &str) -> BTreeSet<&str> {
     found
 }
 
-fn pointer(key: &str) -> String {
+/// Where a text of a translation is, as a JSON Pointer into a request's body.
+pub fn text_pointer(key: &str) -> String {
     format!("/texts/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
@@ -160,7 +161,7 @@ pub fn check(
     for (key, text) in given {
         let Some(source) = known.get(key.as_str()) else {
             violations.push(Violation::new(
-                pointer(key),
+                text_pointer(key),
                 "unknown_key",
                 "this version has no such text (see GET .../translations/{language} for the keys)",
             ));
@@ -168,13 +169,13 @@ pub fn check(
         };
         if text.trim().is_empty() {
             violations.push(Violation::new(
-                pointer(key),
+                text_pointer(key),
                 "empty",
                 "a translation may not be empty; leave the key out to show the source",
             ));
         } else if text.chars().count() > source.max_chars {
             violations.push(Violation::new(
-                pointer(key),
+                text_pointer(key),
                 "too_long",
                 format!("at most {} characters", source.max_chars),
             ));
@@ -186,7 +187,7 @@ pub fn check(
             .collect();
         if !lost.is_empty() {
             violations.push(Violation::new(
-                pointer(key),
+                text_pointer(key),
                 "missing_placeholder",
                 format!(
                     "the source's {} must stay in the translation",

@@ -2,6 +2,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod interchange;
 pub mod language;
 pub mod model;
 pub mod rules;

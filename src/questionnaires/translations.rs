@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::interchange::{self, Format, Sheet};
 use super::language::{self, Coverage, MAX_TRANSLATIONS};
 use super::model::{Questionnaire, Status};
 use super::service::{QuestionnaireError, Reader};
@@ -142,27 +143,97 @@ pub async fn put(
     language: String,
     texts: BTreeMap<String, String>,
 ) -> Result<TranslationResponse, TranslationError> {
-    let language = match language::canonical_tag(&language) {
-        Ok(tag) => tag,
-        Err(message) => {
-            return Err(TranslationError::Invalid(vec![Violation::new(
-                "",
-                "invalid_language",
-                format!("the path's language: {message}"),
-            )]));
-        }
+    let given = move |_: &Questionnaire, _: &str| Ok(texts.clone());
+    store(
+        db,
+        org,
+        actor,
+        id,
+        language,
+        "questionnaire.translation_stored",
+        given,
+    )
+    .await
+}
+
+/// Stores the translation of version `id` into `language` that a translators' file gives
+/// (replacing the one there was), or every problem of the file.
+#[allow(clippy::too_many_arguments)]
+pub async fn import(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: QuestionnaireId,
+    language: String,
+    format: Format,
+    file: Vec<u8>,
+) -> Result<TranslationResponse, TranslationError> {
+    let given = move |q: &Questionnaire, language: &str| {
+        let version_id = q.id.to_string();
+        let sheet = Sheet {
+            version_id: &version_id,
+            content: &q.content,
+            language,
+        };
+        interchange::import(format, sheet, &file)
     };
+    store(
+        db,
+        org,
+        actor,
+        id,
+        language,
+        "questionnaire.translation_imported",
+        given,
+    )
+    .await
+}
+
+/// A language from a path that a translation may be in, or why not.
+fn wanted_language(language: &str) -> Result<String, TranslationError> {
+    language::canonical_tag(language).map_err(|message| {
+        TranslationError::Invalid(vec![Violation::new(
+            "",
+            "invalid_language",
+            format!("the path's language: {message}"),
+        )])
+    })
+}
+
+fn not_the_source(q: &Questionnaire, language: &str) -> Result<(), TranslationError> {
+    if language == q.content.source_language {
+        return Err(TranslationError::Invalid(vec![Violation::new(
+            "",
+            "source_language",
+            format!("{language} is the version's own language; change the version instead"),
+        )]));
+    }
+    Ok(())
+}
+
+/// Stores the translation `given` makes of the version (checked against it), audited as
+/// `action`, raising `questionnaire.translation_changed`.
+async fn store<F>(
+    db: &Db,
+    org: OrgId,
+    actor: Actor,
+    id: QuestionnaireId,
+    language: String,
+    action: &'static str,
+    given: F,
+) -> Result<TranslationResponse, TranslationError>
+where
+    F: Fn(&Questionnaire, &str) -> Result<BTreeMap<String, String>, Vec<Violation>>
+        + Send
+        + 'static,
+{
+    let language = wanted_language(&language)?;
     db.write(move |tx| {
         // One writer of an organization's translations at a time: the cap holds.
         identity::lock_organization(tx, org)?;
         let q = visible(store::find(tx, org, id)?, Reader::Admin)?;
-        if language == q.content.source_language {
-            return Err(TranslationError::Invalid(vec![Violation::new(
-                "",
-                "source_language",
-                format!("{language} is the version's own language; change the version instead"),
-            )]));
-        }
+        not_the_source(&q, &language)?;
+        let texts = given(&q, &language).map_err(TranslationError::Invalid)?;
         let coverage = language::check(&q.content, &texts).map_err(TranslationError::Invalid)?;
         let before = translations::find(tx, org, id, &language)?;
         if before.is_none() && translations::count(tx, org, id)? >= MAX_TRANSLATIONS as i64 {
@@ -173,7 +244,7 @@ pub async fn put(
         translations::put(tx, org, id, &language, &texts, &by, now)?;
         let after = translations::Translation {
             language: language.clone(),
-            texts: texts.clone(),
+            texts,
             updated_by: by,
             created_at: before.as_ref().map_or(now, |b| b.created_at),
             updated_at: now,
@@ -192,12 +263,53 @@ pub async fn put(
             tx,
             org,
             actor,
-            "questionnaire.translation_stored",
+            action,
             Target::new("questionnaire", id),
             before.map(|b| response(&q, b)).as_ref(),
             Some(&response(&q, after.clone())),
         )?;
         Ok(response(&q, after))
+    })
+    .await
+}
+
+/// A translation as a translators' file.
+#[derive(Debug, Clone)]
+pub struct TranslationFile {
+    /// `{key}-v{version}.{language}.{csv|xlf}`.
+    pub name: String,
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+/// Version `id`'s texts as a translators' file for `language`, with its translation into
+/// it where there is one (a language not yet translated gives every text to translate).
+pub async fn export(
+    db: &Db,
+    org: OrgId,
+    reader: Reader,
+    id: QuestionnaireId,
+    language: String,
+    format: Format,
+) -> Result<TranslationFile, TranslationError> {
+    let language = wanted_language(&language)?;
+    db.run(move |conn| {
+        let q = visible(store::find(conn, org, id)?, reader)?;
+        not_the_source(&q, &language)?;
+        let texts = translations::find(conn, org, id, &language)?
+            .map(|t| t.texts)
+            .unwrap_or_default();
+        let version_id = q.id.to_string();
+        let sheet = Sheet {
+            version_id: &version_id,
+            content: &q.content,
+            language: &language,
+        };
+        Ok(TranslationFile {
+            name: format!("{}-v{}.{language}.{}", q.key, q.version, format.extension()),
+            format,
+            bytes: interchange::export(format, sheet, &texts),
+        })
     })
     .await
 }

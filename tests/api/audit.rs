@@ -49,6 +49,10 @@ pub const AUDITED: &[(&str, &str)] = &[
         "questionnaire.translation_removed",
     ),
     (
+        "PUT /api/v1/questionnaires/{id}/translations/{language}/file",
+        "questionnaire.translation_imported",
+    ),
+    (
         "POST /api/v1/questionnaires/{id}/retire",
         "questionnaire.retired",
     ),
@@ -432,6 +436,24 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         .await;
     assert_eq!(entry["before"]["texts"]["title"], "Geprüfter Besuch");
     assert_eq!(entry["after"]["texts"]["title"], "Besuch");
+    let mut response = app
+        .client
+        .put(app.url(&format!("{translation}/file")))
+        .bearer_auth(admin)
+        .insert_header(("content-type", "text/csv"))
+        .send_body("key,de\r\ntitle,Besuch vor Ort\r\n")
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+    let (_, entry) = log
+        .expect(
+            "PUT /api/v1/questionnaires/{id}/translations/{language}/file",
+            (status, body),
+            "questionnaire",
+        )
+        .await;
+    assert_eq!(entry["after"]["texts"]["title"], "Besuch vor Ort");
     log.expect(
         "DELETE /api/v1/questionnaires/{id}/translations/{language}",
         app.delete(&translation, admin).await,

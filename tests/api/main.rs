@@ -49,6 +49,7 @@ mod schema;
 mod storage;
 mod structure;
 mod sync;
+mod translation_files;
 mod translations;
 mod upgrade;
 mod users;

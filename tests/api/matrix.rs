@@ -233,6 +233,14 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(&[Admin], Never),
     ),
     (
+        "GET /api/v1/questionnaires/{id}/translations/{language}/file",
+        Restricted(ALL_ROLES, Scope("questionnaires:read")),
+    ),
+    (
+        "PUT /api/v1/questionnaires/{id}/translations/{language}/file",
+        Restricted(&[Admin], Never),
+    ),
+    (
         "POST /api/v1/questionnaires/{key}/versions",
         Restricted(&[Admin], Never),
     ),
