@@ -151,7 +151,7 @@ pub(super) fn plan_visit(
             }),
             receipt: None,
             assignment_id: None,
-            language: Some(questionnaire.content.source_language.clone()),
+            language: Some(super::languages::spoken(store.country, questionnaire)),
         },
     }
 }

@@ -5,6 +5,7 @@
 //! always gives the same figures.
 
 mod fates;
+mod languages;
 mod plans;
 mod unfinished;
 pub mod visits;
@@ -383,6 +384,7 @@ pub async fn load(
         questionnaires
             .push(questionnaires_service::publish(db, org.id, Actor::System, draft.id).await?);
     }
+    languages::translate(db, org.id, &questionnaires).await?;
 
     // The visits: planned first (all the randomness, in a fixed order), then submitted
     // and reviewed through the use cases.

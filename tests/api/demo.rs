@@ -58,6 +58,7 @@ async fn standings(db: TestDb) -> (Vec<Value>, Value) {
         )
         .await;
     assert_eq!(status, 200, "{page}");
+    shoppers_answer_in_their_language(&app, &token, &page).await;
     let rows = page["items"]
         .as_array()
         .unwrap()
@@ -69,6 +70,73 @@ async fn standings(db: TestDb) -> (Vec<Value>, Value) {
         .await;
     assert_eq!(status, 200, "{overview}");
     (rows, overview)
+}
+
+/// The store questionnaire is in five languages and the phone one in two; shoppers in
+/// Germany, France, Spain and Japan answer in their language.
+async fn shoppers_answer_in_their_language(app: &TestApp, token: &str, board: &Value) {
+    let (status, versions) = app.get("/api/v1/questionnaires", token).await;
+    assert_eq!(status, 200, "{versions}");
+    for (key, wanted) in [
+        ("store-visit", vec!["de", "es", "fr", "ja"]),
+        ("phone-support", vec!["de"]),
+    ] {
+        let id = versions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["key"] == key)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let list = app
+            .get_ok(&format!("/api/v1/questionnaires/{id}/translations"), token)
+            .await;
+        let languages: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["language"].as_str().unwrap())
+            .collect();
+        assert_eq!(languages, wanted, "{key}");
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["translated"] == t["total"])
+        );
+    }
+    for (code, language) in [
+        ("EU-BER1", "de"),
+        ("EU-PAR1", "fr"),
+        ("EU-MAD1", "es"),
+        ("AP-TYO1", "ja"),
+        ("NA-BOS1", "en"),
+    ] {
+        let id = board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["location"]["code"] == code)
+            .unwrap()["location"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let reports = app
+            .get_ok(
+                &format!("/api/v1/reports?location_id={id}&questionnaire_key=store-visit&limit=20"),
+                token,
+            )
+            .await;
+        let items = reports["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{code}");
+        assert!(
+            items.iter().all(|r| r["language"] == language),
+            "{code}: {reports}"
+        );
+    }
 }
 
 #[actix_web::test]
