@@ -125,6 +125,7 @@ pub async fn drivers(
     subject: Subject,
     range: Range,
     min_visits: u64,
+    languages: Vec<String>,
 ) -> Result<Drivers, AggregateError> {
     let key = range.questionnaire_key.clone();
     let (from, to) = (range.from, range.to);
@@ -143,7 +144,7 @@ pub async fn drivers(
                 &[(from, to)],
                 parts,
             )?;
-            let wording = questionnaires::wording_of(conn, org, key.as_deref())?;
+            let wording = questionnaires::wording_of(conn, org, key.as_deref(), &languages)?;
             Ok::<_, AggregateError>((locations, rollups, wording))
         })
         .await?;

@@ -1,7 +1,7 @@
 //! `/api/v1/locations/{id}/summary`, `/api/v1/aggregates/locations` and
 //! `/api/v1/aggregates/overview`: figures of released visits, read from the rollups.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 
 use super::dto::{
@@ -23,6 +23,7 @@ use crate::ids::{LocationId, UserId};
 use crate::locations::model::parse_tag;
 use crate::pagination::{Page, PageRequest};
 use crate::query::Region;
+use crate::questionnaires::handlers::wanted_languages;
 use crate::state::AppState;
 use crate::validation::{Violation, Violations};
 
@@ -99,7 +100,9 @@ pub(super) fn coverage(
 /// The location's figures over a range of local visit dates (default: the last 90 days),
 /// from its released (approved) reports: visits, score statistics with the 95 % interval of
 /// the mean, the zero, first and second mile rates with their Wilson intervals, the verdict,
-/// section means and the date of the last visit. Managers: their own locations only.
+/// section means and the date of the last visit. Managers: their own locations only. Section
+/// texts in the reader's language where the version has it (`preferred_language`, else
+/// `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "get_location_summary",
     tag = "aggregates",
@@ -116,12 +119,14 @@ pub(super) fn coverage(
 )]
 #[get("/locations/{id}/summary")]
 pub async fn location_summary(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<LocationId>,
     query: web::Query<RangeQuery>,
 ) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
     let manager = reader(&auth, &state)?;
+    let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let summary = service::location_summary(
@@ -131,6 +136,7 @@ pub async fn location_summary(
         id.into_inner(),
         range,
         state.reports.verdict,
+        languages,
     )
     .await?;
     Ok(web::Json(LocationSummaryResponse::of(
@@ -299,7 +305,8 @@ pub async fn location_leaderboard_csv(
 ///
 /// The figures of all covered locations' released visits together, how many locations got
 /// each verdict, and the section means. `region` and `tag` narrow the locations; managers
-/// see their own locations only.
+/// see their own locations only. Section texts in the reader's language where the version
+/// has it (`preferred_language`, else `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "get_overview",
     tag = "aggregates",
@@ -315,11 +322,13 @@ pub async fn location_leaderboard_csv(
 )]
 #[get("/aggregates/overview")]
 pub async fn overview(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<OverviewQuery>,
 ) -> Result<web::Json<OverviewResponse>, ApiError> {
     let manager = reader(&auth, &state)?;
+    let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let overview = service::overview(
@@ -328,6 +337,7 @@ pub async fn overview(
         coverage(manager, q.region, q.tag)?,
         range,
         state.reports.verdict,
+        languages,
     )
     .await?;
     Ok(web::Json(OverviewResponse::of(
@@ -493,7 +503,9 @@ pub async fn region_aggregates(
 ///
 /// Per question key over the covered released visits: how often it counted, how often it
 /// earned all its points (with the Wilson 95 % interval) and the share of its points earned.
-/// `location_id` narrows to one location. Managers: their own locations only.
+/// `location_id` narrows to one location. Managers: their own locations only. Question
+/// texts in the reader's language where the version has it (`preferred_language`, else
+/// `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "get_question_aggregates",
     tag = "aggregates",
@@ -510,11 +522,13 @@ pub async fn region_aggregates(
 )]
 #[get("/aggregates/questions")]
 pub async fn question_aggregates(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<QuestionsQuery>,
 ) -> Result<web::Json<QuestionsResponse>, ApiError> {
     let manager = reader(&auth, &state)?;
+    let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let items = service::questions(
@@ -523,6 +537,7 @@ pub async fn question_aggregates(
         coverage(manager, q.region, q.tag)?,
         q.location_id,
         range.clone(),
+        languages,
     )
     .await?;
     Ok(web::Json(QuestionsResponse {
@@ -548,7 +563,8 @@ pub async fn question_aggregates(
 /// the material to acknowledge and reward those employees. The shopper is never named, and
 /// staff descriptions are not shown. Filters: range (default the last 90 days), location,
 /// region, questionnaire key. Managers see their locations only. Same roles as the other
-/// aggregates.
+/// aggregates. Behaviours' texts in the reader's language where the version has it (`preferred_language`, else
+/// `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "list_recognition_moments",
     tag = "aggregates",
@@ -564,6 +580,7 @@ pub async fn question_aggregates(
 )]
 #[get("/aggregates/recognition")]
 pub async fn recognition(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<RecognitionQuery>,
@@ -583,6 +600,7 @@ pub async fn recognition(
         location: q.location_id,
         region: covered.region,
         manager,
+        languages: wanted_languages(&state, &auth, None, &req).await?,
     };
     let moments =
         super::recognition::moments(&state.db, auth.org_id, filter, range, after, page.fetch())

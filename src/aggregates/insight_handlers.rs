@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, get, web};
 use chrono::NaiveDate;
 
 use super::changes::{self, Order};
@@ -20,6 +20,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::ids::LocationId;
 use crate::pagination::{PageRequest, is_memory_key};
+use crate::questionnaires::handlers::wanted_languages;
 use crate::state::AppState;
 use crate::validation::{Violation, Violations};
 
@@ -298,7 +299,8 @@ const DEFAULT_MIN_VISITS: u64 = 20;
 /// much more often the visits that passed it were second mile. Significant lifts rank
 /// first. These are associations, not proof of cause. Questions counted in fewer than
 /// `min_visits` visits are listed apart. Read from the per-question rollups. Managers: their
-/// own locations, without peers.
+/// own locations, without peers. Question texts in the reader's language where the version has it (`preferred_language`, else
+/// `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "get_drivers",
     tag = "aggregates",
@@ -315,6 +317,7 @@ const DEFAULT_MIN_VISITS: u64 = 20;
 )]
 #[get("/aggregates/drivers")]
 pub async fn get_drivers(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<DriversQuery>,
@@ -351,7 +354,16 @@ pub async fn get_drivers(
         location: q.location_id,
         with_peers: manager.is_none(),
     };
-    let found = drivers::drivers(&state.db, auth.org_id, subject, range, min_visits).await?;
+    let languages = wanted_languages(&state, &auth, None, &req).await?;
+    let found = drivers::drivers(
+        &state.db,
+        auth.org_id,
+        subject,
+        range,
+        min_visits,
+        languages,
+    )
+    .await?;
     let rank = |lift: fn(&Driver) -> Option<Lift>| {
         drivers::ranked(found.questions.clone(), lift)
             .into_iter()

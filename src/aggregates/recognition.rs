@@ -14,6 +14,7 @@ use crate::db::reports::{self as report_store, ReportCursor, ReportFilter};
 use crate::db::{Db, DbError};
 use crate::ids::{LocationId, OrgId, QuestionnaireId, UserId};
 use crate::locations::model::Location;
+use crate::questionnaires::language;
 use crate::questionnaires::model::{QuestionType, QuestionnaireContent, Tier};
 use crate::reports::model::{Report, ReportStatus};
 use crate::reports::scoring::MileLevel;
@@ -25,7 +26,7 @@ pub const HIGHLIGHTS_QUESTION: &str = "highlights";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behaviour {
     pub question: String,
-    /// The question as the shopper read it.
+    /// The question in the reader's language (the best the version has).
     pub text: String,
     /// The shopper's comment on it, if any.
     pub comment: Option<String>,
@@ -106,6 +107,9 @@ pub struct RecognitionFilter {
     pub region: Option<String>,
     /// Only this manager's locations.
     pub manager: Option<UserId>,
+    /// The reader's languages, most wanted first: the behaviours' texts are in the best of
+    /// them each version has.
+    pub languages: Vec<String>,
 }
 
 /// A page of moments: released second-mile visits in the range, newest first.
@@ -143,10 +147,22 @@ pub async fn moments(
         for report in reports {
             let content = match contents.entry(report.questionnaire_id) {
                 Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(
-                    questionnaire_store::find(conn, org, report.questionnaire_id)?
-                        .map(|q| q.content),
-                ),
+                Entry::Vacant(e) => {
+                    let id = report.questionnaire_id;
+                    let content = match questionnaire_store::find(conn, org, id)? {
+                        Some(q) if !filter.languages.is_empty() => {
+                            let stored = questionnaire_store::translations::list(conn, org, id)?;
+                            let given: Vec<(&str, &std::collections::BTreeMap<String, String>)> =
+                                stored
+                                    .iter()
+                                    .map(|t| (t.language.as_str(), &t.texts))
+                                    .collect();
+                            Some(language::in_best(q.content, &given, &filter.languages).0)
+                        }
+                        found => found.map(|q| q.content),
+                    };
+                    e.insert(content)
+                }
             };
             let location = match places.entry(report.location_id) {
                 Entry::Occupied(e) => e.into_mut(),

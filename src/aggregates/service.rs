@@ -196,6 +196,7 @@ pub async fn location_summary(
     id: LocationId,
     range: Range,
     rule: VerdictRule,
+    languages: Vec<String>,
 ) -> Result<LocationSummary, AggregateError> {
     db.run(move |conn| {
         let location = visible_location(conn, org, manager, id)?;
@@ -211,7 +212,7 @@ pub async fn location_summary(
         let rollup = store::per_location(conn, &scope, range.from, range.to, parts)?
             .remove(&id)
             .unwrap_or_default();
-        let titles = questionnaires::wording(conn, org)?.sections;
+        let titles = questionnaires::wording(conn, org, &languages)?.sections;
         let last_visit_date = store::last_visit_date(
             conn,
             org,
@@ -442,6 +443,7 @@ pub async fn overview(
     coverage: Coverage,
     range: Range,
     rule: VerdictRule,
+    languages: Vec<String>,
 ) -> Result<Overview, AggregateError> {
     let parts = Parts {
         sections: true,
@@ -449,7 +451,7 @@ pub async fn overview(
     };
     let rows = covered(db, org, coverage, &range, parts).await?;
     let titles = db
-        .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org)?.sections))
+        .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org, &languages)?.sections))
         .await?;
     let mut verdicts = VerdictCounts::default();
     for (_, r) in &rows {
@@ -530,6 +532,7 @@ pub async fn questions(
     coverage: Coverage,
     location: Option<LocationId>,
     range: Range,
+    languages: Vec<String>,
 ) -> Result<Vec<QuestionFigures>, AggregateError> {
     let parts = Parts {
         sections: false,
@@ -547,7 +550,9 @@ pub async fn questions(
             .map(|(_, r)| r),
     );
     let texts = db
-        .run(move |conn| Ok::<_, DbError>(questionnaires::wording(conn, org)?.questions))
+        .run(move |conn| {
+            Ok::<_, DbError>(questionnaires::wording(conn, org, &languages)?.questions)
+        })
         .await?;
     Ok(total
         .questions

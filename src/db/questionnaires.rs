@@ -8,6 +8,7 @@ pub mod translations;
 use super::schema::questionnaires;
 use super::{DbConn, bad_data, stored};
 use crate::ids::{OrgId, QuestionnaireId, UserId};
+use crate::questionnaires::language;
 use crate::questionnaires::model::{Questionnaire, QuestionnaireSummary, Status};
 
 #[derive(Queryable, Selectable)]
@@ -252,13 +253,19 @@ pub struct Wording {
     pub questions: std::collections::HashMap<String, String>,
 }
 
-pub fn wording(conn: &mut DbConn, org: OrgId) -> QueryResult<Wording> {
-    wording_of(conn, org, None)
+pub fn wording(conn: &mut DbConn, org: OrgId, wanted: &[String]) -> QueryResult<Wording> {
+    wording_of(conn, org, None, wanted)
 }
 
 /// The wording of one questionnaire key's versions (all of them when `None`), the latest
-/// version's text winning.
-pub fn wording_of(conn: &mut DbConn, org: OrgId, key: Option<&str>) -> QueryResult<Wording> {
+/// version's text winning, each version in the best of its languages for `wanted` (RFC 4647
+/// lookup, else its source).
+pub fn wording_of(
+    conn: &mut DbConn,
+    org: OrgId,
+    key: Option<&str>,
+    wanted: &[String],
+) -> QueryResult<Wording> {
     let mut query = questionnaires::table
         .filter(questionnaires::org_id.eq(org))
         .order((questionnaires::key.asc(), questionnaires::version.asc()))
@@ -267,10 +274,26 @@ pub fn wording_of(conn: &mut DbConn, org: OrgId, key: Option<&str>) -> QueryResu
     if let Some(key) = key {
         query = query.filter(questionnaires::key.eq(key.to_string()));
     }
-    let rows = query.load(conn)?;
+    let versions = query
+        .load(conn)?
+        .into_iter()
+        .map(QuestionnaireRow::into_questionnaire)
+        .collect::<QueryResult<Vec<_>>>()?;
+    let mut stored = if wanted.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        let ids: Vec<QuestionnaireId> = versions.iter().map(|q| q.id).collect();
+        translations::of_versions(conn, org, &ids)?
+    };
     let mut wording = Wording::default();
-    for row in rows {
-        for section in row.into_questionnaire()?.content.sections {
+    for q in versions {
+        let of_q = stored.remove(&q.id).unwrap_or_default();
+        let given: Vec<(&str, &std::collections::BTreeMap<String, String>)> = of_q
+            .iter()
+            .map(|t| (t.language.as_str(), &t.texts))
+            .collect();
+        let (content, _) = language::in_best(q.content, &given, wanted);
+        for section in content.sections {
             for question in section.questions {
                 wording.questions.insert(question.key, question.text);
             }

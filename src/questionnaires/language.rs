@@ -252,6 +252,33 @@ pub fn translated(
     content
 }
 
+/// `content` in the best of its languages for a reader who wants `wanted` (most wanted
+/// first): the source, or one of `translations` (language, texts) found by [`lookup`].
+/// Answers the content and the language chosen.
+pub fn in_best(
+    content: QuestionnaireContent,
+    translations: &[(&str, &BTreeMap<String, String>)],
+    wanted: &[String],
+) -> (QuestionnaireContent, String) {
+    let available: Vec<String> = std::iter::once(content.source_language.clone())
+        .chain(
+            translations
+                .iter()
+                .map(|(language, _)| language.to_string()),
+        )
+        .collect();
+    let chosen = lookup(&available, wanted)
+        .unwrap_or(&content.source_language)
+        .to_string();
+    match translations
+        .iter()
+        .find(|(language, _)| *language == chosen)
+    {
+        Some((_, texts)) => (translated(content, texts), chosen),
+        None => (content, chosen),
+    }
+}
+
 /// RFC 4647 lookup: for each range the reader asked for, most wanted first, the available
 /// tag equal to it or, dropping its last subtag (and a single-letter one left before it)
 /// each time, to a shorter form of it (`de-AT` finds `de`); `None` when nothing matches.

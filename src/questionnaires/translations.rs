@@ -395,13 +395,6 @@ pub async fn remove(
     .await
 }
 
-/// The languages a version can be read in: its source, then its translations.
-pub fn languages(q: &Questionnaire, stored: &[translations::Translation]) -> Vec<String> {
-    std::iter::once(q.content.source_language.clone())
-        .chain(stored.iter().map(|t| t.language.clone()))
-        .collect()
-}
-
 /// Version `id` in the best of its languages for a reader who wants `wanted` (most wanted
 /// first): RFC 4647 lookup, else the source.
 pub async fn find_in(
@@ -446,12 +439,11 @@ fn in_best(
     stored: &[translations::Translation],
     wanted: &[String],
 ) -> (Questionnaire, String) {
-    let available = languages(&q, stored);
-    let chosen = language::lookup(&available, wanted)
-        .unwrap_or(&q.content.source_language)
-        .to_string();
-    if let Some(t) = stored.iter().find(|t| t.language == chosen) {
-        q.content = language::translated(q.content, &t.texts);
-    }
+    let given: Vec<(&str, &BTreeMap<String, String>)> = stored
+        .iter()
+        .map(|t| (t.language.as_str(), &t.texts))
+        .collect();
+    let (content, chosen) = language::in_best(q.content, &given, wanted);
+    q.content = content;
     (q, chosen)
 }

@@ -8,7 +8,7 @@ use crate::helpers::{World, report, set_answer, submit, world};
 
 /// Submits a report at `location` (second mile when `second`), and approves it when
 /// `approve`; returns its id.
-async fn visit(w: &World, location: &str, second: bool, approve: bool) -> String {
+pub async fn visit(w: &World, location: &str, second: bool, approve: bool) -> String {
     let mut body = report(w);
     body["location_id"] = json!(location);
     if second {

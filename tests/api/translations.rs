@@ -484,3 +484,123 @@ async fn the_apps_sync_carries_each_questionnaire_in_the_shoppers_language() {
     let (_, english) = sync(Some("fr"), None).await;
     assert_eq!(ours(&english)["language"], "en");
 }
+
+/// A GET as `token` with `Accept-Language` (when given); 200 asserted.
+async fn read_with(w: &World, path: &str, token: &str, accept: Option<&str>) -> Value {
+    let mut request = w.app.client.get(w.app.url(path)).bearer_auth(token);
+    if let Some(accept) = accept {
+        request = request.insert_header(("accept-language", accept));
+    }
+    let mut response = request.send().await.unwrap();
+    let body = crate::helpers::json_body(&mut response).await;
+    assert_eq!(response.status().as_u16(), 200, "{path}: {body}");
+    body
+}
+
+#[actix_web::test]
+async fn figures_and_the_recognition_feed_name_questions_in_the_readers_language() {
+    let w = world().await;
+    let (status, stored) = w
+        .app
+        .put(
+            &path(&w, "de"),
+            &w.admin_token,
+            json!({"texts": {
+                "sections.second_mile.title": "Über die Erwartungen hinaus",
+                "questions.greeted.text": "Wurden Sie begrüßt?",
+                "questions.remembered_name.text": "Kannte man Ihren Namen?"
+            }}),
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    crate::recognition::visit(&w, &w.location_id, true, true).await;
+    let analyst = w.app.create_user(&w.admin_token, "analyst").await;
+    let analyst = w.app.access_token(&analyst).await;
+    let range = "questionnaire_key=store-visit";
+    for (accept, second_mile, greeted, remembered) in [
+        (
+            Some("de-CH, en;q=0.5"),
+            "Über die Erwartungen hinaus",
+            "Wurden Sie begrüßt?",
+            "Kannte man Ihren Namen?",
+        ),
+        (
+            None,
+            "Beyond expectations",
+            "Were you greeted within a minute of entering?",
+            "Did an employee use or remember your name?",
+        ),
+    ] {
+        let summary = read_with(
+            &w,
+            &format!("/api/v1/locations/{}/summary?{range}", w.location_id),
+            &analyst,
+            accept,
+        )
+        .await;
+        let title = |figures: &Value| {
+            figures["sections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["key"] == "second_mile")
+                .map(|s| s["title"].clone())
+        };
+        assert_eq!(title(&summary), Some(json!(second_mile)), "{summary}");
+        let overview = read_with(
+            &w,
+            &format!("/api/v1/aggregates/overview?{range}"),
+            &analyst,
+            accept,
+        )
+        .await;
+        assert_eq!(title(&overview), Some(json!(second_mile)), "{overview}");
+        let questions = read_with(
+            &w,
+            &format!("/api/v1/aggregates/questions?{range}"),
+            &analyst,
+            accept,
+        )
+        .await;
+        let text_of = |rows: &Value, key: &str| {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["key"] == key)
+                .map(|q| q["text"].clone())
+        };
+        assert_eq!(
+            text_of(&questions["items"], "greeted"),
+            Some(json!(greeted))
+        );
+        let drivers = read_with(
+            &w,
+            &format!("/api/v1/aggregates/drivers?{range}&min_visits=1"),
+            &analyst,
+            accept,
+        )
+        .await;
+        assert_eq!(
+            text_of(&drivers["keeps_out_of_zero_mile"], "greeted"),
+            Some(json!(greeted)),
+            "{drivers}"
+        );
+        let feed = read_with(
+            &w,
+            &format!("/api/v1/aggregates/recognition?{range}"),
+            &analyst,
+            accept,
+        )
+        .await;
+        let behaviour = feed["items"][0]["behaviours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["question"] == "remembered_name")
+            .unwrap()
+            .clone();
+        assert_eq!(behaviour["text"], remembered, "{feed}");
+        // Free text stays as the shopper wrote it.
+        assert_eq!(behaviour["comment"], "Ana remembered me from last month");
+    }
+}
