@@ -44,6 +44,11 @@ pub struct ReportExportQuery {
     pub layout: Option<ExportLayout>,
     /// Admins only: add the shopper's id and the staff descriptions (personal data).
     pub include_personal: Option<bool>,
+    /// A BCP 47 language for readers' labels (the columns keep their keys): a second header
+    /// row naming each section column by its title (`reports` layout), or a `question_text`
+    /// column beside `question` (`answers` layout), in the best language each version has.
+    #[param(max_length = 35)]
+    pub header_language: Option<String>,
 }
 
 impl ReportExportQuery {

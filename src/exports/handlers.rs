@@ -9,8 +9,10 @@ use crate::auth::AuthUser;
 use crate::auth::model::Role;
 use crate::db::reports::ReportFilter;
 use crate::error::{ApiError, Problem};
+use crate::questionnaires::language::canonical_tag;
 use crate::reports::access::visibility;
 use crate::state::AppState;
+use crate::validation::Violation;
 
 /// The value of `Content-Disposition` for a CSV download named `name`.
 pub fn attachment(name: &str) -> (header::HeaderName, String) {
@@ -28,9 +30,11 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 /// The reports the caller may see (the same filters and visibility as `GET /reports`),
 /// streamed as CSV (UTF-8, a header row): one row per report with its location, questionnaire
 /// version, local visit date, status, overall / first-tier / second-tier scores, mile level,
-/// critical failures and, with `questionnaire_key`, a score column per section; or with
-/// `layout=answers` one row per answer (section, question, value, N/A, points earned and
-/// possible, comment). The shopper's identity and the staff descriptions are never included,
+/// critical failures, the language the shopper answered in and, with `questionnaire_key`, a
+/// score column per section; or with `layout=answers` one row per answer (language,
+/// section, question, value, N/A, points earned and possible, comment). Columns are named
+/// by keys; `header_language` adds readers' labels in a language (a second header row of
+/// section titles, or a `question_text` column). The shopper's identity and the staff descriptions are never included,
 /// except for an admin who asks with `include_personal=true`. Text cells that a spreadsheet
 /// would evaluate (beginning with `=`, `+`, `-`, `@`, a tab or a carriage return) get a
 /// leading apostrophe.
@@ -59,7 +63,20 @@ pub async fn export_reports(
             "only admins may export personal data (`include_personal`)",
         ));
     }
-    let filter = ReportFilter::try_from(q.filter_params()).map_err(ApiError::invalid_query)?;
+    // Every problem of the query at once: the filters' and the header language's.
+    let language = q.header_language.as_deref().map(|asked| {
+        canonical_tag(asked).map_err(|message| {
+            Violation::new("/query/header_language", "invalid_language", message)
+        })
+    });
+    let filter = match (ReportFilter::try_from(q.filter_params()), &language) {
+        (Ok(filter), None | Some(Ok(_))) => filter,
+        (Ok(_), Some(Err(v))) => return Err(ApiError::invalid_query(vec![v.clone()])),
+        (Err(mut found), language) => {
+            found.extend(language.clone().and_then(Result::err));
+            return Err(ApiError::invalid_query(found));
+        }
+    };
     let layout = match q.layout.unwrap_or(ExportLayout::Reports) {
         ExportLayout::Reports => Layout::Reports,
         ExportLayout::Answers => Layout::Answers,
@@ -69,6 +86,13 @@ pub async fn export_reports(
             service::section_keys(&state.db, auth.org_id, key.clone()).await?
         }
         _ => Vec::new(),
+    };
+    let wording = match language {
+        Some(Ok(language)) => {
+            let key = filter.questionnaire_key.clone();
+            Some(service::wording_in(&state.db, auth.org_id, key, language).await?)
+        }
+        _ => None,
     };
     let export = ReportExport {
         org: auth.org_id,
@@ -81,5 +105,10 @@ pub async fn export_reports(
         .content_type(CSV)
         .insert_header(attachment(layout.file_name()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .streaming(service::report_csv(state.db.clone(), export, sections)))
+        .streaming(service::report_csv(
+            state.db.clone(),
+            export,
+            sections,
+            wording,
+        )))
 }

@@ -4,9 +4,11 @@
 //! leading apostrophe, which spreadsheets show as text.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::aggregates::figures::{Figures, Proportion};
 use crate::locations::model::{Location, LocationBrief};
+use crate::questionnaires::language::canonical_tag;
 use crate::reports::model::Report;
 
 /// A text cell that a spreadsheet cannot take for a formula.
@@ -32,6 +34,22 @@ pub struct ReportColumns {
 }
 
 impl ReportColumns {
+    /// A second header row for readers: each section column named by its title in `titles`
+    /// (section key to title), the other cells empty.
+    pub fn labels(&self, titles: &HashMap<String, String>) -> Vec<String> {
+        self.header()
+            .iter()
+            .map(|column| {
+                column
+                    .strip_prefix("section_")
+                    .filter(|key| self.sections.iter().any(|s| s == key))
+                    .and_then(|key| titles.get(key))
+                    .map(|title| text(title).into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     pub fn header(&self) -> Vec<String> {
         let mut h: Vec<String> = [
             "report_id",
@@ -48,6 +66,7 @@ impl ReportColumns {
             "second_tier_score",
             "mile_level",
             "critical_failures",
+            "language",
         ]
         .map(String::from)
         .to_vec();
@@ -89,6 +108,7 @@ impl ReportColumns {
             number(score.second_tier),
             score.mile_level.as_str().to_string(),
             text(&score.critical_failures.join(";")).into_owned(),
+            language(r),
         ];
         for key in &self.sections {
             row.push(number(
@@ -114,22 +134,35 @@ impl ReportColumns {
     }
 }
 
-/// The header of the answers layout.
-pub fn answer_header(personal: bool) -> Vec<String> {
+/// The language a report was answered in, in its canonical case as the API shows it (empty
+/// when the app did not say).
+fn language(r: &Report) -> String {
+    let given = r
+        .document
+        .submission
+        .language
+        .as_deref()
+        .unwrap_or_default();
+    canonical_tag(given).unwrap_or_else(|_| text(given).into_owned())
+}
+
+/// The header of the answers layout (`question_text` with question texts).
+pub fn answer_header(personal: bool, texts: bool) -> Vec<String> {
     let mut h: Vec<String> = [
         "report_id",
         "location_code",
         "visit_local_date",
         "status",
+        "language",
         "section",
         "question",
-        "value",
-        "na",
-        "points_earned",
-        "points_possible",
     ]
     .map(String::from)
     .to_vec();
+    if texts {
+        h.push("question_text".into());
+    }
+    h.extend(["value", "na", "points_earned", "points_possible"].map(String::from));
     h.push("comment".into());
     if personal {
         h.push("shopper_id".into());
@@ -158,11 +191,13 @@ fn value_cell(value: Option<&serde_json::Value>) -> String {
 }
 
 /// One record per answer of a report: its section (from the report's questionnaire), value,
-/// N/A, and the points it earned of those possible (empty when it did not count).
+/// N/A, and the points it earned of those possible (empty when it did not count); with
+/// `texts` (question key to text), the question's text beside its key.
 pub fn answer_records(
     r: &Report,
     location: Option<&Location>,
     section_of: &dyn Fn(&str) -> Option<String>,
+    texts: Option<&HashMap<String, String>>,
     personal: bool,
 ) -> Vec<Vec<String>> {
     let code = location
@@ -184,14 +219,25 @@ pub fn answer_records(
                 code.clone(),
                 r.visit_local_date.to_string(),
                 r.status.as_str().to_string(),
+                language(r),
                 section_of(&a.question).unwrap_or_default(),
                 text(&a.question).into_owned(),
+            ];
+            if let Some(texts) = texts {
+                row.push(
+                    texts
+                        .get(&a.question)
+                        .map(|t| text(t).into_owned())
+                        .unwrap_or_default(),
+                );
+            }
+            row.extend([
                 value_cell(a.value.as_ref()),
                 a.na.to_string(),
                 number(points.map(|p| p.earned)),
                 number(points.map(|p| p.possible)),
                 text(a.comment.as_deref().unwrap_or_default()).into_owned(),
-            ];
+            ]);
             if personal {
                 row.push(r.shopper_id.to_string());
             }

@@ -7,6 +7,7 @@ use actix_web::web::Bytes;
 use futures_util::Stream;
 
 use super::rows::{self, ReportColumns};
+use crate::db::questionnaires::Wording;
 use crate::db::reports::{ReportCursor, ReportFilter};
 use crate::db::{
     Db, DbError, locations as locations_store, questionnaires as questionnaires_store,
@@ -60,6 +61,8 @@ struct State {
     done: bool,
     locations: HashMap<LocationId, Option<Location>>,
     versions: HashMap<QuestionnaireId, Option<Version>>,
+    /// Section titles and question texts in the header language asked for.
+    wording: Option<Wording>,
 }
 
 /// CSV records as bytes (RFC 4180 quoting).
@@ -86,11 +89,32 @@ pub async fn section_keys(db: &Db, org: OrgId, key: String) -> Result<Vec<String
     .await
 }
 
-/// The export as CSV chunks: the header first, then a chunk per page of reports.
+/// The section titles and question texts of `key`'s versions (all questionnaires' when
+/// `None`) in `language`, where they have it (else their source).
+pub async fn wording_in(
+    db: &Db,
+    org: OrgId,
+    key: Option<String>,
+    language: String,
+) -> Result<Wording, DbError> {
+    db.run(move |conn| {
+        Ok(questionnaires_store::wording_of(
+            conn,
+            org,
+            key.as_deref(),
+            &[language],
+        )?)
+    })
+    .await
+}
+
+/// The export as CSV chunks: the header first (with `wording`, a second header row of
+/// section titles, or a `question_text` column), then a chunk per page of reports.
 pub fn report_csv(
     db: Db,
     export: ReportExport,
     sections: Vec<String>,
+    wording: Option<Wording>,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let personal = export.personal;
     let state = State {
@@ -101,12 +125,16 @@ pub fn report_csv(
         done: false,
         locations: HashMap::new(),
         versions: HashMap::new(),
+        wording,
     };
-    let header = match &state.columns {
-        Some(columns) => columns.header(),
-        None => rows::answer_header(personal),
+    let header = match (&state.columns, &state.wording) {
+        (Some(columns), None) => vec![columns.header()],
+        (Some(columns), Some(wording)) => {
+            vec![columns.header(), columns.labels(&wording.sections)]
+        }
+        (None, wording) => vec![rows::answer_header(personal, wording.is_some())],
     };
-    let first = futures_util::stream::once(async move { csv_bytes([header]) });
+    let first = futures_util::stream::once(async move { csv_bytes(header) });
     let pages = futures_util::stream::try_unfold(state, |mut state| async move {
         if state.done {
             return Ok(None);
@@ -153,6 +181,7 @@ async fn next_page(state: &mut State) -> Result<Bytes, std::io::Error> {
                     r,
                     location,
                     &section_of,
+                    state.wording.as_ref().map(|w| &w.questions),
                     state.export.personal,
                 ));
             }

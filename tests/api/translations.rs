@@ -41,6 +41,27 @@ async fn read_in(w: &World, query: &str, accept: Option<&str>) -> (String, Value
     (language, body)
 }
 
+/// The records of a report export (`query` after `?`) as the admin; 200 asserted.
+async fn export(w: &World, query: &str) -> Vec<Vec<String>> {
+    let mut response = w
+        .app
+        .client
+        .get(w.app.url(&format!("/api/v1/exports/reports.csv?{query}")))
+        .bearer_auth(&w.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().limit(1 << 20).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{query}");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&body[..])
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
 fn question<'a>(q: &'a Value, key: &str) -> &'a Value {
     q["sections"]
         .as_array()
@@ -364,7 +385,11 @@ async fn a_report_answered_in_japanese_scores_and_counts_with_one_in_english() {
         .put(
             &path(&w, "ja"),
             &w.admin_token,
-            json!({"texts": {"title": "店舗訪問", "questions.greeted.text": "挨拶されましたか？"}}),
+            json!({"texts": {
+                "title": "店舗訪問",
+                "sections.arrival.title": "入店と挨拶",
+                "questions.greeted.text": "挨拶されましたか？"
+            }}),
         )
         .await;
     assert_eq!(status, 200, "{stored}");
@@ -402,6 +427,49 @@ async fn a_report_answered_in_japanese_scores_and_counts_with_one_in_english() {
         summary["figures"]["mean_score"], english["score"]["overall"],
         "{summary}"
     );
+    // The export names the language of each report; its columns keep their keys, and a
+    // header language adds readers' labels.
+    let reports = export(&w, "questionnaire_key=store-visit&header_language=ja").await;
+    let (header, labels) = (&reports[0], &reports[1]);
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(labels[at("section_arrival")], "入店と挨拶");
+    assert_eq!(
+        labels[at("section_service")],
+        "Service",
+        "the source where untranslated"
+    );
+    assert_eq!(labels[at("report_id")], "");
+    let mut languages: Vec<&str> = reports[2..]
+        .iter()
+        .map(|r| r[at("language")].as_str())
+        .collect();
+    languages.sort();
+    assert_eq!(languages, ["en", "ja-JP"]);
+    let answers = export(&w, "layout=answers&header_language=ja-JP").await;
+    let at = |name: &str| answers[0].iter().position(|h| h == name).unwrap();
+    let text_of = |key: &str| {
+        answers[1..]
+            .iter()
+            .find(|r| r[at("question")] == key)
+            .map(|r| r[at("question_text")].clone())
+    };
+    assert_eq!(text_of("greeted").as_deref(), Some("挨拶されましたか？"));
+    assert_eq!(
+        text_of("eye_contact").as_deref(),
+        Some("Did the employee make eye contact?")
+    );
+    let plain = export(&w, "layout=answers").await;
+    assert!(!plain[0].contains(&"question_text".to_string()));
+    let (status, problem) = w
+        .app
+        .get(
+            "/api/v1/exports/reports.csv?header_language=x-klingon",
+            &w.admin_token,
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(pointers(&problem), ["/query/header_language"]);
+
     let mut bad = crate::helpers::report(&w);
     bad["language"] = json!("not a tag!");
     let (status, problem) = crate::helpers::submit(&w, &bad).await;
