@@ -623,6 +623,35 @@ def offline(browser):
     context.close()
 
 
+def german(browser):
+    """A German browser: a store's questions in German, and a report a Tokyo shopper answered
+    in Japanese with the reviewer's German beside the shopper's Japanese."""
+    context, page = open_page(browser, "german", locale="de-DE")
+    sign_in(page, "reviewer")
+    token = json.loads(page.evaluate("sessionStorage.getItem('secondmile.session')"))["access"]
+    status, board = api("GET", "/aggregates/locations?limit=200", token=token)
+    check(status == 200, f"leaderboard through the API: {status}")
+    ids = {row["location"]["code"]: row["location"]["id"] for row in board["items"]}
+    page.goto(f"{BASE}/app/#/location/{ids['EU-BER1']}")
+    wait_page(page, "location")
+    expect(page.locator("#questions")).to_contain_text("Wurden Sie innerhalb einer Minute nach dem Betreten begrüßt?")
+    status, reports = api(
+        "GET", f"/reports?location_id={ids['AP-TYO1']}&questionnaire_key=store-visit&status=approved&limit=1", token=token)
+    check(status == 200 and reports["items"], f"a Tokyo report through the API: {status}")
+    report = reports["items"][0]
+    check(report["language"] == "ja", f"the Tokyo shopper answered in {report['language']}")
+    page.goto(f"{BASE}/app/#/report/{report['id']}")
+    wait_page(page, "report")
+    expect(page.locator("#report-language")).to_contain_text("(ja)")
+    greeted = page.locator(".answers dt", has_text="Wurden Sie innerhalb einer Minute nach dem Betreten begrüßt?")
+    expect(greeted).to_be_visible()
+    expect(greeted.locator(".original[lang='ja']")).to_have_text("入店後1分以内に挨拶されましたか？")
+    docs_shot(page, "german", 900)
+    shot(page, "german-report")
+    print("german: a store's questions in German; a Japanese report with the German questions beside the shopper's")
+    context.close()
+
+
 def shopper(browser):
     context, page = open_page(browser, "shopper")
     sign_in(page, "shopper1")
@@ -645,7 +674,7 @@ def main():
         browser = playwright.chromium.launch(executable_path=ARGS.chromium, args=CHROMIUM_ARGS)
         print(f"Chromium {browser.version}")
         try:
-            for step in (analyst, reviewer, manager, shopper, attention, improvement, offline):
+            for step in (analyst, reviewer, manager, german, shopper, attention, improvement, offline):
                 step(browser)
         finally:
             browser.close()

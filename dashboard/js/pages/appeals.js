@@ -9,7 +9,7 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { scroller, section } from '../widgets.js';
-import { answerText } from '../answers.js';
+import { answerText, originalOf, questionLabel, questionnairesOf } from '../answers.js';
 import { listKeys, shortcuts, typing } from '../keys.js';
 
 const STATUS = { open: 'open', upheld: 'upheld', amended: 'amended' };
@@ -74,7 +74,8 @@ export async function appealPage(ctx) {
   const options = await filterOptions(me);
   const appeal = await api.get(`appeals/${encodeURIComponent(id)}`);
   const report = await api.get(`reports/${encodeURIComponent(appeal.report_id)}`);
-  const questionnaire = await api.get(`questionnaires/${encodeURIComponent(report.questionnaire_id)}`);
+  const [questionnaire, theirs] = await questionnairesOf(report);
+  const original = originalOf(theirs);
   const questions = new Map();
   for (const s of questionnaire.sections) for (const q of s.questions) questions.set(q.key, q);
   const answers = new Map(report.answers.map((a) => [a.question, a]));
@@ -152,7 +153,7 @@ export async function appealPage(ctx) {
       h('a', { href: link('report', appeal.report_id), id: 'appealed-report' }, 'the whole report')),
     section('The manager says', h('blockquote', { id: 'appeal-reason' }, appeal.reason), evidence),
     section('Disputed answers', h('dl', { class: 'answers-list' }, disputed.map(({ q, a }) => [
-      h('dt', {}, q.text), h('dd', {}, a ? (a.na ? 'Not applicable' : answerText(a.value, q)) : h('span', { class: 'muted' }, 'not answered'),
+      h('dt', {}, questionLabel(q, original)), h('dd', {}, a ? (a.na ? 'Not applicable' : answerText(a.value, q)) : h('span', { class: 'muted' }, 'not answered'),
         a && a.comment ? h('div', { class: 'comment' }, `“${a.comment}”`) : null)]))),
     deciding ? h('section', { class: 'panel decide' },
       h('h2', {}, 'Decision'),

@@ -9,7 +9,7 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, scroller, section } from '../widgets.js';
-import { answerSections, questionText } from '../answers.js';
+import { answerSections, languageNote, questionnairesOf, questionText } from '../answers.js';
 import { listKeys, shortcuts, typing } from '../keys.js';
 
 // The queue's order as last listed, so a decision can move on to the next report.
@@ -71,8 +71,8 @@ export async function reviewReport(ctx) {
   const options = await filterOptions(me);
   const { data: report, headers } = await api.call(`reports/${encodeURIComponent(id)}`);
   const etag = headers.get('etag');
-  const questionnaire = await api.get(`questionnaires/${encodeURIComponent(report.questionnaire_id)}`);
-  const sections = answerSections(report, questionnaire);
+  const [questionnaire, theirs] = await questionnairesOf(report);
+  const sections = answerSections(report, questionnaire, theirs);
 
   const note = h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 4000, 'aria-describedby': 'note-help' });
   const result = h('div', { id: 'review-result' });
@@ -142,6 +142,7 @@ export async function reviewReport(ctx) {
     h('h1', {}, locationName(options, report.location_id)),
     h('p', { class: 'muted' }, `${report.questionnaire_key} · visit ${visit} · submitted ${fmt.dateTime(report.created_at)} · revision ${report.revision}`,
       ' · ', h('a', { href: link('location', report.location_id), id: 'location-link' }, 'location figures')),
+    languageNote(report, theirs),
     h('div', { class: 'cards' },
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Score'), h('div', { class: 'value' }, fmt.score(report.score.overall))),
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Mile'), h('div', { class: 'value' }, mileBadge(report.score.mile_level))),

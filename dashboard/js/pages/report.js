@@ -9,7 +9,7 @@ import * as fmt from '../fmt.js';
 import { link } from '../route.js';
 import { filterOptions } from '../data.js';
 import { flagList, mileBadge, section } from '../widgets.js';
-import { answerSections, answerText, questionText } from '../answers.js';
+import { answerSections, answerText, languageNote, questionnairesOf, questionText } from '../answers.js';
 
 const APPEAL_STATUS = { open: 'Waiting for a reviewer', upheld: 'Upheld: the report stands', amended: 'Amended: the report was corrected' };
 
@@ -91,7 +91,7 @@ export default async function reportPage(ctx) {
   const { me, arg: id } = ctx;
   const options = await filterOptions(me);
   const report = await api.get(`reports/${encodeURIComponent(id)}`);
-  const questionnaire = await api.get(`questionnaires/${encodeURIComponent(report.questionnaire_id)}`);
+  const [questionnaire, theirs] = await questionnairesOf(report);
   const manager = me.role === 'manager';
   const seesHistory = me.role === 'admin' || me.role === 'reviewer';
   const [history, appeals, files] = await Promise.all([
@@ -115,6 +115,7 @@ export default async function reportPage(ctx) {
     h('p', { class: 'crumbs' }, h('a', { href: link('location', report.location_id) }, `← ${location ? location.name : 'Location'}`)),
     h('h1', { id: 'report-title' }, `Visit of ${fmt.date(report.visit_date)}`, location ? ` · ${location.name}` : ''),
     h('p', { class: 'muted' }, `${questionnaire.title} · ${visit} · ${report.status} · revision ${report.revision}`),
+    languageNote(report, theirs),
     h('div', { class: 'cards' },
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Score (0–100)'), h('div', { class: 'value' }, fmt.score(report.score.overall))),
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Mile'), h('div', { class: 'value' }, mileBadge(report.score.mile_level)))),
@@ -124,7 +125,7 @@ export default async function reportPage(ctx) {
     manager && report.status === 'approved' && !open ? appealForm(report, questionnaire, () => ctx.refresh()) : null,
     report.narrative ? section('Narrative', h('p', { class: 'narrative' }, report.narrative)) : null,
     files,
-    answerSections(report, questionnaire),
+    answerSections(report, questionnaire, theirs),
     history ? section('History', h('ol', { class: 'history', id: 'history' }, history.items.map((t) => h('li', {},
       `${fmt.dateTime(t.at)}: ${t.action.replaceAll('_', ' ')}, ${t.from_status ? `${t.from_status} → ` : ''}${t.to_status}, revision ${t.revision}`,
       t.actor_role ? h('span', { class: 'muted' }, ` · by the ${t.actor_role}`) : null,
