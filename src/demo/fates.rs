@@ -63,11 +63,15 @@ pub(super) fn plan_visit(
     };
     let far = !phone && rng.random_bool(0.012);
     let delighted = rng.random_bool(quality.second);
+    // The shopper writes in the language they answer in (the draws are the same in every
+    // language, so the figures do not depend on it).
+    let language = super::languages::spoken(store.country, questionnaire);
     let highlight = match (delighted, rng.random_bool(0.4)) {
         (_, false) => None,
         (true, true) => Some(pick(rng, &world::PRAISE)),
         (false, true) => Some(pick(rng, &world::NEUTRAL)),
-    };
+    }
+    .map(|text| super::languages::written(text, &language));
     let answers = visits::answers(&questionnaire.content, quality, highlight, rng);
     let score = crate::reports::scoring::score(&questionnaire.content, &answers);
     let narrative = match score.mile_level {
@@ -75,6 +79,7 @@ pub(super) fn plan_visit(
         crate::reports::scoring::MileLevel::First => pick(rng, &world::NEUTRAL),
         crate::reports::scoring::MileLevel::Second => pick(rng, &world::PRAISE),
     };
+    let narrative = super::languages::written(narrative, &language);
     let check_in = (!phone).then(|| {
         let (dlat, dlon) = if far {
             (0.03, -0.02)
@@ -151,7 +156,7 @@ pub(super) fn plan_visit(
             }),
             receipt: None,
             assignment_id: None,
-            language: Some(super::languages::spoken(store.country, questionnaire)),
+            language: Some(language),
         },
     }
 }
