@@ -160,7 +160,7 @@ export async function reviewReport(ctx) {
       h('p', { class: 'muted small', id: 'note-help' }, 'Required to return or reject. Keys: a approve, r return, x reject, n note, j / k next / previous, Esc back.'),
       h('div', { class: 'actions' }, buttons),
       result),
-    report.narrative ? section('Narrative', h('p', { class: 'narrative' }, report.narrative)) : null,
+    report.narrative ? section('Narrative', h('p', { class: 'narrative', lang: report.language || null }, report.narrative)) : null,
     staff.length ? section('Staff observed', h('ul', {}, staff.map((s) => h('li', {}, s)))) : null,
     sections);
 }

@@ -123,7 +123,7 @@ export default async function reportPage(ctx) {
     report.score.critical_failures.length ? section('Critical failures', h('ul', {}, report.score.critical_failures.map((c) => h('li', {}, questionText(questionnaire, c))))) : null,
     appealPanel,
     manager && report.status === 'approved' && !open ? appealForm(report, questionnaire, () => ctx.refresh()) : null,
-    report.narrative ? section('Narrative', h('p', { class: 'narrative' }, report.narrative)) : null,
+    report.narrative ? section('Narrative', h('p', { class: 'narrative', lang: report.language || null }, report.narrative)) : null,
     files,
     answerSections(report, questionnaire, theirs),
     history ? section('History', h('ol', { class: 'history', id: 'history' }, history.items.map((t) => h('li', {},
