@@ -168,15 +168,24 @@ pub async fn import(
     format: Format,
     file: Vec<u8>,
 ) -> Result<TranslationResponse, TranslationError> {
-    let given = move |q: &Questionnaire, language: &str| {
-        let version_id = q.id.to_string();
-        let sheet = Sheet {
-            version_id: &version_id,
-            content: &q.content,
-            language,
-        };
-        interchange::import(format, sheet, &file)
-    };
+    // The file is read against the version before the write transaction (off the async
+    // workers, with no lock held); the transaction checks the texts again against the
+    // version it reads, so a draft changed in between is caught there.
+    let tag = wanted_language(&language)?;
+    let texts = db
+        .run(move |conn| {
+            let q = visible(store::find(conn, org, id)?, Reader::Admin)?;
+            not_the_source(&q, &tag)?;
+            let version_id = q.id.to_string();
+            let sheet = Sheet {
+                version_id: &version_id,
+                content: &q.content,
+                language: &tag,
+            };
+            interchange::import(format, sheet, &file).map_err(TranslationError::Invalid)
+        })
+        .await?;
+    let given = move |_: &Questionnaire, _: &str| Ok(texts.clone());
     store(
         db,
         org,

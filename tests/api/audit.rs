@@ -346,22 +346,12 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         (&entry["before"]["name"], &entry["after"]["name"]),
         (&json!("Baixa"), &json!("Baixa Pombalina"))
     );
-    let mut response = app
-        .client
-        .post(app.url("/api/v1/locations/import"))
-        .bearer_auth(admin)
-        .insert_header(("content-type", "text/csv"))
-        .send_body("code,name,timezone\nS-3,Rossio,Europe/Lisbon\nS-2,Baixa,Europe/Lisbon\n")
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+    let csv = "code,name,timezone\nS-3,Rossio,Europe/Lisbon\nS-2,Baixa,Europe/Lisbon\n";
+    let imported = app
+        .send_file("POST", "/api/v1/locations/import", admin, "text/csv", csv)
+        .await;
     let (_, entry) = log
-        .expect(
-            "POST /api/v1/locations/import",
-            (status, body),
-            "organization",
-        )
+        .expect("POST /api/v1/locations/import", imported, "organization")
         .await;
     assert_eq!(
         entry["after"],
@@ -436,20 +426,20 @@ async fn every_admin_change_writes_one_entry_with_its_before_and_after() {
         .await;
     assert_eq!(entry["before"]["texts"]["title"], "Geprüfter Besuch");
     assert_eq!(entry["after"]["texts"]["title"], "Besuch");
-    let mut response = app
-        .client
-        .put(app.url(&format!("{translation}/file")))
-        .bearer_auth(admin)
-        .insert_header(("content-type", "text/csv"))
-        .send_body("key,de\r\ntitle,Besuch vor Ort\r\n")
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+    let file = "key,de\r\ntitle,Besuch vor Ort\r\n";
+    let imported = app
+        .send_file(
+            "PUT",
+            &format!("{translation}/file"),
+            admin,
+            "text/csv",
+            file,
+        )
+        .await;
     let (_, entry) = log
         .expect(
             "PUT /api/v1/questionnaires/{id}/translations/{language}/file",
-            (status, body),
+            imported,
             "questionnaire",
         )
         .await;

@@ -522,6 +522,27 @@ impl TestApp {
         send(self, method, path, token, body).await
     }
 
+    /// A body of `content_type` sent as it is (a file); the status and the JSON answer.
+    pub async fn send_file(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<actix_web::web::Bytes>,
+    ) -> (u16, serde_json::Value) {
+        let mut response = self
+            .client
+            .request(method.parse().expect("an HTTP method"), self.url(path))
+            .bearer_auth(token)
+            .insert_header(("content-type", content_type))
+            .send_body(body.into())
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, json_body(&mut response).await)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
         send(self, "GET", path, token, None).await
     }

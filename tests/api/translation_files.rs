@@ -49,18 +49,8 @@ async fn import(
     media_type: &str,
     file: Vec<u8>,
 ) -> (u16, Value) {
-    let mut response = w
-        .app
-        .client
-        .put(w.app.url(&file_path(w, language)))
-        .bearer_auth(token)
-        .insert_header(("content-type", media_type))
-        .send_body(file)
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = response.body().await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap())
+    let path = file_path(w, language);
+    w.app.send_file("PUT", &path, token, media_type, file).await
 }
 
 #[actix_web::test]
