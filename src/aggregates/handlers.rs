@@ -563,8 +563,8 @@ pub async fn question_aggregates(
 /// the material to acknowledge and reward those employees. The shopper is never named, and
 /// staff descriptions are not shown. Filters: range (default the last 90 days), location,
 /// region, questionnaire key. Managers see their locations only. Same roles as the other
-/// aggregates. Behaviours' texts in the reader's language where the version has it (`preferred_language`, else
-/// `Accept-Language`; else the source).
+/// aggregates. Behaviours' texts in the reader's language where the version has it
+/// (`preferred_language`, else `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "list_recognition_moments",
     tag = "aggregates",

@@ -299,8 +299,8 @@ const DEFAULT_MIN_VISITS: u64 = 20;
 /// much more often the visits that passed it were second mile. Significant lifts rank
 /// first. These are associations, not proof of cause. Questions counted in fewer than
 /// `min_visits` visits are listed apart. Read from the per-question rollups. Managers: their
-/// own locations, without peers. Question texts in the reader's language where the version has it (`preferred_language`, else
-/// `Accept-Language`; else the source).
+/// own locations, without peers. Question texts in the reader's language where the version
+/// has it (`preferred_language`, else `Accept-Language`; else the source).
 #[utoipa::path(
     operation_id = "get_drivers",
     tag = "aggregates",

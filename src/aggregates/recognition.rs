@@ -9,7 +9,7 @@ use std::collections::hash_map::Entry;
 
 use super::service::{AggregateError, Range};
 use crate::db::locations as location_store;
-use crate::db::questionnaires as questionnaire_store;
+use crate::db::questionnaires::{self as questionnaire_store, translations};
 use crate::db::reports::{self as report_store, ReportCursor, ReportFilter};
 use crate::db::{Db, DbError};
 use crate::ids::{LocationId, OrgId, QuestionnaireId, UserId};
@@ -151,13 +151,9 @@ pub async fn moments(
                     let id = report.questionnaire_id;
                     let content = match questionnaire_store::find(conn, org, id)? {
                         Some(q) if !filter.languages.is_empty() => {
-                            let stored = questionnaire_store::translations::list(conn, org, id)?;
-                            let given: Vec<(&str, &std::collections::BTreeMap<String, String>)> =
-                                stored
-                                    .iter()
-                                    .map(|t| (t.language.as_str(), &t.texts))
-                                    .collect();
-                            Some(language::in_best(q.content, &given, &filter.languages).0)
+                            let stored = translations::list(conn, org, id)?;
+                            let given = translations::given(&stored);
+                            Some(language::in_best(q.content, given, &filter.languages).0)
                         }
                         found => found.map(|q| q.content),
                     };

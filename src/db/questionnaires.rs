@@ -288,11 +288,7 @@ pub fn wording_of(
     let mut wording = Wording::default();
     for q in versions {
         let of_q = stored.remove(&q.id).unwrap_or_default();
-        let given: Vec<(&str, &std::collections::BTreeMap<String, String>)> = of_q
-            .iter()
-            .map(|t| (t.language.as_str(), &t.texts))
-            .collect();
-        let (content, _) = language::in_best(q.content, &given, wanted);
+        let (content, _) = language::in_best(q.content, translations::given(&of_q), wanted);
         for section in content.sections {
             for question in section.questions {
                 wording.questions.insert(question.key, question.text);

@@ -34,8 +34,9 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 /// score column per section; or with `layout=answers` one row per answer (language,
 /// section, question, value, N/A, points earned and possible, comment). Columns are named
 /// by keys; `header_language` adds readers' labels in a language (a second header row of
-/// section titles, or a `question_text` column). The shopper's identity and the staff descriptions are never included,
-/// except for an admin who asks with `include_personal=true`. Text cells that a spreadsheet
+/// section titles, or a `question_text` column). The shopper's identity and the staff
+/// descriptions are never included, except for an admin who asks with
+/// `include_personal=true`. Text cells that a spreadsheet
 /// would evaluate (beginning with `=`, `+`, `-`, `@`, a tab or a carriage return) get a
 /// leading apostrophe.
 #[utoipa::path(
@@ -64,16 +65,17 @@ pub async fn export_reports(
         ));
     }
     // Every problem of the query at once: the filters' and the header language's.
-    let language = q.header_language.as_deref().map(|asked| {
-        canonical_tag(asked).map_err(|message| {
-            Violation::new("/query/header_language", "invalid_language", message)
-        })
-    });
-    let filter = match (ReportFilter::try_from(q.filter_params()), &language) {
-        (Ok(filter), None | Some(Ok(_))) => filter,
-        (Ok(_), Some(Err(v))) => return Err(ApiError::invalid_query(vec![v.clone()])),
-        (Err(mut found), language) => {
-            found.extend(language.clone().and_then(Result::err));
+    let language = q
+        .header_language
+        .as_deref()
+        .map(canonical_tag)
+        .transpose()
+        .map_err(|message| Violation::new("/query/header_language", "invalid_language", message));
+    let (filter, language) = match (ReportFilter::try_from(q.filter_params()), language) {
+        (Ok(filter), Ok(language)) => (filter, language),
+        (filter, language) => {
+            let mut found = filter.err().unwrap_or_default();
+            found.extend(language.err());
             return Err(ApiError::invalid_query(found));
         }
     };
@@ -88,11 +90,11 @@ pub async fn export_reports(
         _ => Vec::new(),
     };
     let wording = match language {
-        Some(Ok(language)) => {
+        Some(language) => {
             let key = filter.questionnaire_key.clone();
             Some(service::wording_in(&state.db, auth.org_id, key, language).await?)
         }
-        _ => None,
+        None => None,
     };
     let export = ReportExport {
         org: auth.org_id,

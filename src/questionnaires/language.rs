@@ -255,15 +255,20 @@ pub fn translated(
 /// `content` in the best of its languages for a reader who wants `wanted` (most wanted
 /// first): the source, or one of `translations` (language, texts) found by [`lookup`].
 /// Answers the content and the language chosen.
-pub fn in_best(
+pub fn in_best<'a, T>(
     content: QuestionnaireContent,
-    translations: &[(&str, &BTreeMap<String, String>)],
+    translations: T,
     wanted: &[String],
-) -> (QuestionnaireContent, String) {
+) -> (QuestionnaireContent, String)
+where
+    T: IntoIterator<Item = (&'a str, &'a BTreeMap<String, String>)>,
+    T::IntoIter: Clone,
+{
+    let translations = translations.into_iter();
     let available: Vec<String> = std::iter::once(content.source_language.clone())
         .chain(
             translations
-                .iter()
+                .clone()
                 .map(|(language, _)| language.to_string()),
         )
         .collect();
@@ -271,7 +276,7 @@ pub fn in_best(
         .unwrap_or(&content.source_language)
         .to_string();
     match translations
-        .iter()
+        .into_iter()
         .find(|(language, _)| *language == chosen)
     {
         Some((_, texts)) => (translated(content, texts), chosen),

@@ -448,11 +448,7 @@ fn in_best(
     stored: &[translations::Translation],
     wanted: &[String],
 ) -> (Questionnaire, String) {
-    let given: Vec<(&str, &BTreeMap<String, String>)> = stored
-        .iter()
-        .map(|t| (t.language.as_str(), &t.texts))
-        .collect();
-    let (content, chosen) = language::in_best(q.content, &given, wanted);
+    let (content, chosen) = language::in_best(q.content, translations::given(stored), wanted);
     q.content = content;
     (q, chosen)
 }

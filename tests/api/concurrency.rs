@@ -684,28 +684,32 @@ async fn twenty_admins_erasing_each_other_at_once_leave_one_admin() {
 /// Sixty translations of one version stored at once, each into another language: the cap of
 /// fifty holds, the others are told why.
 #[actix_web::test]
-async fn sixty_concurrent_translations_never_pass_the_cap_of_fifty() {
+async fn sixty_concurrent_translations_and_imports_never_pass_the_cap_of_fifty() {
     let w = world().await;
     let languages = "aa ab af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr \
                      cs cu cv cy da de dv dz ee el eo es et eu fa ff fi fj fo fr fy ga gd gl gn \
                      gu gv ha he hi ho hr ht hu hy hz ia id ie ig";
-    let paths: Vec<String> = languages
-        .split_whitespace()
-        .take(60)
-        .map(|l| {
-            format!(
-                "/api/v1/questionnaires/{}/translations/{l}",
-                w.questionnaire_id
-            )
-        })
-        .collect();
-    assert_eq!(paths.len(), 60);
-    let answers = join_all(paths.iter().map(|path| {
-        w.app.put(
-            path,
-            &w.admin_token,
-            json!({"texts": {"title": "Translated"}}),
-        )
+    let languages: Vec<&str> = languages.split_whitespace().take(60).collect();
+    assert_eq!(languages.len(), 60);
+    // Half as JSON, half as translators' CSV files: both count towards the cap.
+    let answers = join_all(languages.iter().enumerate().map(|(i, l)| {
+        let path = format!(
+            "/api/v1/questionnaires/{}/translations/{l}",
+            w.questionnaire_id
+        );
+        let w = &w;
+        async move {
+            if i % 2 == 0 {
+                let body = json!({"texts": {"title": "Translated"}});
+                w.app.put(&path, &w.admin_token, body).await
+            } else {
+                let file = format!("key,{l}\r\ntitle,Translated\r\n");
+                let path = format!("{path}/file");
+                w.app
+                    .send_file("PUT", &path, &w.admin_token, "text/csv", file)
+                    .await
+            }
+        }
     }))
     .await;
     assert_eq!(count(&answers, 200), 50, "{:?}", statuses(&answers));

@@ -64,6 +64,13 @@ pub fn list(conn: &mut DbConn, org: OrgId, id: QuestionnaireId) -> QueryResult<V
     rows.into_iter().map(from_row).collect()
 }
 
+/// Each translation as its language and texts, as `language::in_best` takes them.
+pub fn given(
+    stored: &[Translation],
+) -> impl Iterator<Item = (&str, &BTreeMap<String, String>)> + Clone {
+    stored.iter().map(|t| (t.language.as_str(), &t.texts))
+}
+
 /// The translations of several versions, by version (one query).
 pub fn of_versions(
     conn: &mut DbConn,
