@@ -1,35 +1,51 @@
-//! The HQ dashboard: static HTML, CSS and JavaScript modules embedded in the binary and served
-//! under `/app/`. It is a client of the JSON API like any other (it signs in with the password
-//! grant); nothing here reads the database.
+//! The two web apps the binary serves: the HQ dashboard under `/app/` and the shoppers' app
+//! under `/shop/`. Both are static HTML, CSS and JavaScript modules embedded at build time,
+//! clients of the JSON API like any other (they sign in with the password grant); nothing
+//! here reads the database.
+
+use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use rust_embed::{Embed, EmbeddedFile};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
 /// Where the dashboard is served.
 pub const APP_PATH: &str = "/app/";
+/// Where the shoppers' app is served.
+pub const SHOP_PATH: &str = "/shop/";
+/// The shoppers' app's service worker: served with the app's version in front of it.
+const WORKER: &str = "sw.js";
 
 /// The files under `dashboard/`, embedded at build time (in every profile, so a debug binary
 /// moved elsewhere still serves them).
-#[derive(rust_embed::Embed)]
+#[derive(Embed)]
 #[folder = "dashboard/"]
 struct Assets;
 
-/// `/` and `/app` lead to the dashboard; `/app/{path}` serves its files.
+/// The files under `shop/`.
+#[derive(Embed)]
+#[folder = "shop/"]
+struct ShopAssets;
+
+/// `/` and `/app` lead to the dashboard, `/shop` to the shoppers' app; under each, its files.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(redirect_to_app))
-        .route("/app", web::get().to(redirect_to_app))
-        .route("/app/{path:.*}", web::get().to(asset));
+    cfg.route("/", web::get().to(|| redirect(APP_PATH)))
+        .route("/app", web::get().to(|| redirect(APP_PATH)))
+        .route("/app/{path:.*}", web::get().to(dashboard_file))
+        .route("/shop", web::get().to(|| redirect(SHOP_PATH)))
+        .route("/shop/{path:.*}", web::get().to(shop_file));
 }
 
-async fn redirect_to_app() -> HttpResponse {
+async fn redirect(to: &'static str) -> HttpResponse {
     HttpResponse::Found()
-        .insert_header((header::LOCATION, APP_PATH))
+        .insert_header((header::LOCATION, to))
         .finish()
 }
 
-/// The media type of a dashboard file, by its extension.
+/// The media type of an app's file, by its extension.
 fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, ext)| ext) {
         Some("html") => "text/html; charset=utf-8",
@@ -38,28 +54,88 @@ fn content_type(path: &str) -> &'static str {
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
         Some("json") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
         Some("md") => "text/markdown; charset=utf-8",
         _ => "text/plain; charset=utf-8",
     }
 }
 
-/// A strong validator from the file's content hash, so a browser revalidates cheaply.
-fn etag(hash: &[u8; 32]) -> String {
+/// A strong validator from a content hash, so a browser revalidates cheaply.
+fn etag(hash: &[u8]) -> String {
     let hex: String = hash.iter().take(12).map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
 
-async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    let path = if path.is_empty() {
-        "index.html"
-    } else {
-        path.as_str()
-    };
-    let file = Assets::get(path).ok_or_else(ApiError::not_found)?;
+/// The file an app's path names (`index.html` for the app's own address).
+fn named(path: &str) -> &str {
+    if path.is_empty() { "index.html" } else { path }
+}
+
+async fn dashboard_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = named(&path);
+    let file = Assets::get(name).ok_or_else(ApiError::not_found)?;
     let tag = etag(&file.metadata.sha256_hash());
-    // Every answer is checked again before use (`no-cache`), so a new binary's files are
-    // picked up at once; an unchanged file costs a 304.
+    Ok(answer(&req, name, tag, file.data.into_owned()))
+}
+
+async fn shop_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = named(&path);
+    if name == WORKER {
+        let (tag, body) = &*SHOP_WORKER;
+        return Ok(answer(&req, name, tag.clone(), body.clone()));
+    }
+    let file: EmbeddedFile = ShopAssets::get(name).ok_or_else(ApiError::not_found)?;
+    let tag = etag(&file.metadata.sha256_hash());
+    Ok(answer(&req, name, tag, file.data.into_owned()))
+}
+
+/// The app shell the shoppers' app keeps for offline use: every file of `shop/` but the
+/// worker, and the dashboard modules it imports.
+const SHARED_MODULES: [&str; 2] = ["/app/js/api.js", "/app/js/dom.js"];
+
+/// The service worker as served: a first line naming the app's version (a hash over every
+/// file it caches, so any change to the app gives the browser a new worker, which replaces
+/// the cached shell) and the files to cache, then `shop/sw.js` itself.
+static SHOP_WORKER: LazyLock<(String, Vec<u8>)> = LazyLock::new(|| {
+    let mut version = Sha256::new();
+    let mut shell = vec![SHOP_PATH.to_string()];
+    for name in ShopAssets::iter().filter(|n| n != WORKER && n != "index.html") {
+        shell.push(format!("{SHOP_PATH}{name}"));
+    }
+    for path in &shell {
+        let name = path
+            .strip_prefix(SHOP_PATH)
+            .map(named)
+            .and_then(ShopAssets::get);
+        if let Some(file) = name {
+            version.update(file.metadata.sha256_hash());
+        }
+    }
+    for path in SHARED_MODULES {
+        let file = path.strip_prefix(APP_PATH).and_then(Assets::get);
+        if let Some(file) = file {
+            version.update(file.metadata.sha256_hash());
+        }
+        shell.push(path.to_string());
+    }
+    let version: String = version.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let worker = ShopAssets::get(WORKER).map(|f| f.data.into_owned()).unwrap_or_default();
+    let mut body = format!(
+        "const VERSION = '{version}';\nconst SHELL = {};\n",
+        serde_json::to_string(&shell).unwrap_or_else(|_| "[]".into())
+    )
+    .into_bytes();
+    body.extend_from_slice(&worker);
+    let tag = etag(&Sha256::digest(&body));
+    (tag, body)
+});
+
+/// A file with its validator: every answer is checked again before use (`no-cache`), so a new
+/// binary's files are picked up at once; an unchanged file costs a 304.
+fn answer(req: &HttpRequest, name: &str, tag: String, body: Vec<u8>) -> HttpResponse {
     let cache = HeaderValue::from_static("no-cache");
     let matches = req
         .headers()
@@ -67,16 +143,16 @@ async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
     if matches {
-        return Ok(HttpResponse::NotModified()
+        return HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
             .insert_header((header::CACHE_CONTROL, cache))
-            .finish());
+            .finish();
     }
-    Ok(HttpResponse::Ok()
-        .content_type(content_type(path))
+    HttpResponse::Ok()
+        .content_type(content_type(name))
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, cache))
-        .body(file.data.into_owned()))
+        .body(body)
 }
 
 #[cfg(test)]
@@ -85,14 +161,38 @@ mod tests {
 
     #[test]
     fn every_embedded_file_has_a_known_media_type() {
-        let mut count = 0;
-        for name in Assets::iter() {
-            count += 1;
+        let names: Vec<_> = Assets::iter().chain(ShopAssets::iter()).collect();
+        for name in &names {
             let known =
-                content_type(&name) != "text/plain; charset=utf-8" || name.ends_with("LICENSE");
+                content_type(name) != "text/plain; charset=utf-8" || name.ends_with("LICENSE");
             assert!(known, "{name} has no media type");
         }
         assert!(Assets::get("index.html").is_some());
-        assert!(count > 3);
+        assert!(ShopAssets::get("index.html").is_some());
+        assert!(names.len() > 6);
+    }
+
+    #[test]
+    fn the_worker_names_every_file_it_caches_and_they_exist() {
+        let (_, body) = &*SHOP_WORKER;
+        let text = String::from_utf8(body.clone()).unwrap();
+        let first = text.lines().nth(1).unwrap();
+        let list: Vec<String> = serde_json::from_str(
+            first
+                .strip_prefix("const SHELL = ")
+                .and_then(|l| l.strip_suffix(';'))
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(list.contains(&"/shop/".to_string()));
+        assert!(list.contains(&"/shop/js/main.js".to_string()));
+        for path in list {
+            let found = if let Some(name) = path.strip_prefix(SHOP_PATH) {
+                ShopAssets::get(named(name)).is_some()
+            } else {
+                Assets::get(path.strip_prefix(APP_PATH).unwrap()).is_some()
+            };
+            assert!(found, "{path} is cached but not served");
+        }
     }
 }

@@ -201,6 +201,11 @@ const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 /// calls to its own API.
 const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The shoppers' app's policy: the dashboard's, with its service worker and its manifest
+/// (installable as an app), and photos it shows before they are sent (`blob:`).
+const SHOP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+    base-uri 'none'; form-action 'none'";
 /// Every other answer is data, never a page: nothing may load or frame it.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -303,6 +308,8 @@ pub async fn http_guard(
             DOCS_CSP
         } else if path.starts_with(crate::dashboard::APP_PATH) {
             APP_CSP
+        } else if path.starts_with(crate::dashboard::SHOP_PATH) {
+            SHOP_CSP
         } else {
             API_CSP
         }

@@ -243,6 +243,8 @@ impl Application {
                 ("/", &["GET"]),
                 ("/app", &["GET"]),
                 ("/app/{_:.*}", &["GET"]),
+                ("/shop", &["GET"]),
+                ("/shop/{_:.*}", &["GET"]),
             ],
         );
         let metrics = Metrics::new();

@@ -1,16 +1,23 @@
-// The API client: the session (kept in sessionStorage, so it ends with the tab), refreshed
-// with the refresh token before the access token runs out, and every call's problem document
-// turned into an error that lists its violations.
+// The API client: the session, refreshed with the refresh token before the access token runs
+// out, and every call's problem document turned into an error that lists its violations.
+// The dashboard keeps the session in sessionStorage, so it ends with the tab; the shoppers'
+// app (its page says `data-keep="device"`) keeps it on the device until the shopper signs
+// out, since a shopper offline for days must still be able to send what they recorded.
 
 export const API = '/api/v1';
 const KEY = 'secondmile.session';
+const storage = document.documentElement.dataset.keep === 'device' ? localStorage : sessionStorage;
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, headers) {
     super((problem && (problem.detail || problem.title)) || `The server answered ${status}.`);
     this.status = status;
     this.code = problem && problem.code;
     this.violations = (problem && problem.errors) || [];
+    this.problem = problem || null;
+    // Seconds to wait before trying again (429, 503), when the server said.
+    const after = headers && Number(headers.get('retry-after'));
+    this.retryAfter = Number.isFinite(after) && after >= 0 ? after : null;
   }
 }
 
@@ -61,7 +68,7 @@ function unreachable() {
 
 function read() {
   try {
-    const raw = sessionStorage.getItem(KEY);
+    const raw = storage.getItem(KEY);
     return raw ? JSON.parse(raw) : null;
   } catch {
     return null;
@@ -76,12 +83,12 @@ function keep(token) {
     // Refreshed a minute early, so a request never leaves with a token about to expire.
     expiresAt: Date.now() + (token.expires_in - 60) * 1000,
   };
-  sessionStorage.setItem(KEY, JSON.stringify(session));
+  storage.setItem(KEY, JSON.stringify(session));
 }
 
 function forget() {
   session = null;
-  sessionStorage.removeItem(KEY);
+  storage.removeItem(KEY);
   answered.clear();
 }
 
@@ -92,6 +99,11 @@ export function onSessionEnd(fn) {
 
 export function hasSession() {
   return session !== null;
+}
+
+/** Whether a refresh token is kept (the session can be renewed without the password). */
+export function canRefresh() {
+  return Boolean(session && session.refresh);
 }
 
 async function tokenRequest(fields) {
@@ -163,7 +175,7 @@ export async function call(path, options = {}) {
   }
   reached(true);
   if (response.status === 401) throw ended(new ApiError(401, await response.json().catch(() => null)));
-  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null), response.headers);
   const as = options.as || 'json';
   const data = as === 'blob' ? await response.blob() : as === 'json' ? await response.json() : null;
   return { data, headers: response.headers, status: response.status };

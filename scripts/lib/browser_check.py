@@ -19,6 +19,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+import shop_check
+
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -37,6 +39,7 @@ def parse_args():
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--axe", help="axe-core's axe.min.js: check each page for accessibility")
     parser.add_argument("--server-pid", type=int, help="the server's process: stopped last, to see the offline banner")
+    parser.add_argument("--only", help="run only these steps (comma-separated names), while developing")
     return parser.parse_args()
 
 
@@ -46,8 +49,12 @@ OUT = Path(ARGS.out)
 OUT.mkdir(parents=True, exist_ok=True)
 EMAIL = "{}@hearth-home.example"
 problems = []
-# Once the server is stopped on purpose, failed requests are what the check expects.
+# Once the server is stopped on purpose, failed requests are what the check expects; so they
+# are for a page whose browser is put offline (by its name, while it is).
 stopped = []
+unplugged = set()
+# Refusals a step provokes on purpose: (page name, method, status).
+provoked = set()
 
 
 def check(condition, message):
@@ -82,23 +89,32 @@ def token_for(user):
     return body["access_token"]
 
 
-def open_page(browser, name, locale="en-US", width=1280):
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True)
+def open_page(browser, name, locale="en-US", width=1280, **options):
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale, accept_downloads=True,
+                                  **options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
 
     def on_console(message):
-        if message.type == "error" and not stopped:
+        if os.environ.get("BROWSER_CHECK_CONSOLE"):
+            print(f"[{name} console {message.type}] {message.text}")
+        # A page told it is offline logs each refused request; the step checks what it shows.
+        refused = re.search(r"status of (\d+)", message.text)
+        if refused and any(n == name and int(refused.group(1)) == status for n, _, status in provoked):
+            return
+        if message.type == "error" and not stopped and name not in unplugged:
             problems.append(f"[{name}] console error: {message.text}")
 
     def on_response(response):
+        if (name, response.request.method, response.status) in provoked:
+            return
         if response.status >= 400:
             problems.append(f"[{name}] {response.request.method} {response.url} answered {response.status}")
 
     def on_failed(request):
         # A request still in flight when the page is reloaded or left is cancelled by the
         # browser (the leaderboard fills its change column after the rows): not a failure.
-        if not stopped and request.failure != "net::ERR_ABORTED":
+        if not stopped and name not in unplugged and request.failure != "net::ERR_ABORTED":
             problems.append(f"[{name}] request failed: {request.url} {request.failure}")
 
     page.on("console", on_console)
@@ -374,7 +390,7 @@ def manager(browser):
     context.close()
 
 
-def docs_shot(page, name, height=None):
+def docs_shot(page, name, height=None, prefix="dashboard"):
     """The README's screenshot of the view as it is (with --docs)."""
     if not ARGS.docs:
         return
@@ -383,7 +399,7 @@ def docs_shot(page, name, height=None):
     if height:
         page.set_viewport_size({"width": size["width"], "height": height})
         page.wait_for_timeout(300)
-    page.screenshot(path=str(Path(ARGS.docs) / f"dashboard-{name}.png"))
+    page.screenshot(path=str(Path(ARGS.docs) / f"{prefix}-{name}.png"))
     if height:
         page.set_viewport_size(size)
 
@@ -661,6 +677,11 @@ def shopper(browser):
     context.close()
 
 
+def shop_app(browser):
+    """The shoppers' app at /shop/ (scripts/lib/shop_check.py), with this check's helpers."""
+    shop_check.run(browser, sys.modules[__name__])
+
+
 def headers():
     request = urllib.request.Request(BASE + "/app/")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -674,8 +695,10 @@ def main():
         browser = playwright.chromium.launch(executable_path=ARGS.chromium, args=CHROMIUM_ARGS)
         print(f"Chromium {browser.version}")
         try:
-            for step in (analyst, reviewer, manager, german, shopper, attention, improvement, offline):
-                step(browser)
+            steps = (analyst, reviewer, manager, german, shopper, attention, improvement, shop_app, offline)
+            for step in steps:
+                if not ARGS.only or step.__name__ in ARGS.only.split(","):
+                    step(browser)
         finally:
             browser.close()
     if problems:

@@ -30,6 +30,8 @@ fn undocumented(path: &str) -> bool {
         || path == "/"
         || path == "/app"
         || path.starts_with("/app/")
+        || path == "/shop"
+        || path.starts_with("/shop/")
         || path == "/api/v1/openapi.json"
         || path.starts_with("/probe/")
 }

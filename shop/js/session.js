@@ -1,0 +1,98 @@
+// Signing in (as a shopper: other roles are sent to the dashboard), the phone's owner (a
+// shared phone never shows one shopper's reports to another), and the app's confirmations.
+
+import { h, mount, problemBox } from '/app/js/dom.js';
+import * as api from '/app/js/api.js';
+import * as db from './db.js';
+import * as outbox from './outbox.js';
+
+/**
+ * A question in a modal dialog; answers true when the first (destructive) choice is taken.
+ * Esc, or the second choice, answers false.
+ */
+export function confirmDialog(title, text, yes, no) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'confirm', id: 'confirm', 'aria-labelledby': 'confirm-title' },
+      h('h2', { id: 'confirm-title' }, title),
+      h('p', {}, text),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', id: 'confirm-yes', onclick: () => dialog.close('yes') }, yes),
+        h('button', { type: 'button', class: 'primary', id: 'confirm-no', onclick: () => dialog.close('no') }, no)));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(dialog.returnValue === 'yes');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector('#confirm-no').focus();
+  });
+}
+
+/** The phone is handed to `me`: another shopper's data goes first (their unsent reports only
+ * when confirmed). Answers false when the shopper chose to keep them (and is signed out). */
+async function takeOver(me) {
+  db.unseal();
+  const owner = await db.get('meta', 'owner');
+  if (owner && owner !== me.id) {
+    const waiting = await outbox.unsent();
+    if (waiting && !(await confirmDialog(
+      'This phone holds another shopper’s unsent reports',
+      `${waiting === 1 ? 'One report' : `${waiting} reports`} of the shopper who used the app before you never reached the server. Only they can send them. Signing in deletes them.`,
+      'Delete them and sign in', 'Keep them',
+    ))) return false;
+    await db.clear();
+  }
+  await db.put('meta', me.id, 'owner');
+  await db.put('meta', me, 'me');
+  return true;
+}
+
+/** The sign-in page; `done(me)` once a shopper is in. */
+export async function signInPage(done, reason) {
+  const error = h('div', { id: 'sign-in-error' });
+  const form = h('form', { class: 'panel sign-in', id: 'sign-in', novalidate: true },
+    h('h1', {}, 'Sign in'),
+    h('p', { class: 'muted' }, 'For mystery shoppers: your visits, the questionnaires and your reports, also without a network.'),
+    reason ? h('p', { class: 'notice' }, reason) : null,
+    h('label', { for: 'email' }, 'Email'),
+    h('input', { id: 'email', name: 'username', type: 'email', autocomplete: 'username', required: true, maxlength: 254 }),
+    h('label', { for: 'password' }, 'Password'),
+    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 }),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const username = String(data.get('username') || '').trim();
+    const password = String(data.get('password') || '');
+    if (!username || !password) {
+      mount(error, problemBox({ message: 'Enter your email and password.' }));
+      return;
+    }
+    mount(error);
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await api.signIn(username, password);
+      const me = await api.get('me');
+      if (me.kind !== 'user' || me.role !== 'shopper') {
+        await api.signOut();
+        mount(error, h('div', { class: 'panel notice', id: 'not-a-shopper' },
+          h('p', {}, `This app is for shoppers; you are signed up as ${me.role || me.kind}. `,
+            h('a', { href: '/app/' }, 'The HQ dashboard'), ' is yours.')));
+        return;
+      }
+      if (!(await takeOver(me))) {
+        await api.signOut();
+        mount(error, h('p', { class: 'notice' }, 'Not signed in: the other shopper’s reports are kept.'));
+        return;
+      }
+      await done(me);
+    } catch (e) {
+      mount(error, problemBox(e.code === 'offline' ? { message: 'Signing in needs a connection.' } : e));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
