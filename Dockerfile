@@ -15,6 +15,7 @@ COPY migrations ./migrations
 COPY openapi ./openapi
 COPY examples ./examples
 COPY dashboard ./dashboard
+COPY shop ./shop
 COPY README.md ./
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 

@@ -80,24 +80,45 @@ async function home() {
   const returned = Object.values(picture.reports).filter((r) => r.status === 'returned' && !(local.get(r.id) && local.get(r.id).state !== 'sent'));
   const byAssignment = new Map(records.filter((r) => r.assignment_id).map((r) => [r.assignment_id, r]));
   const questionnaires = sync.questionnaires(picture);
-  const filter = h('input', { id: 'store-filter', type: 'search', placeholder: 'Name, code or region', maxlength: 100 });
+  // The search and the position outlive a redraw (a sync or a sent report draws home again).
+  const filter = h('input', {
+    id: 'store-filter', type: 'search', placeholder: 'Name, code or region', maxlength: 100, value: storeSearch.text,
+  });
   const storeList = h('ul', { class: 'list', id: 'stores' });
   const showStores = () => {
+    storeSearch.text = filter.value;
+    const { here, all } = storeSearch;
     const wanted = filter.value.trim().toLowerCase();
+    const away = (l) => (here && l.latitude !== null ? distance(here, l) : Infinity);
     const stores = picture.eligible
       .filter((l) => !wanted || `${l.name} ${l.code} ${l.region || ''}`.toLowerCase().includes(wanted))
-      .sort((a, b) => Number(b.eligible) - Number(a.eligible) || a.name.localeCompare(b.name));
-    mount(storeList, stores.slice(0, 60).map((l) => h('li', { class: 'item', 'data-location': l.code },
+      .sort((a, b) => Number(b.eligible) - Number(a.eligible) || away(a) - away(b) || a.name.localeCompare(b.name));
+    const shown = all || wanted ? stores.slice(0, 100) : stores.slice(0, STORES_SHOWN);
+    mount(storeList, shown.map((l) => h('li', { class: 'item', 'data-location': l.code },
       h('strong', {}, l.name), h('span', { class: 'muted' }, ` ${l.code}${l.region ? ` · ${l.region}` : ''}`),
+      Number.isFinite(away(l)) ? h('span', { class: 'muted' }, ` · ${kilometres(away(l))}`) : null,
       l.eligible
         ? h('div', { class: 'row wrap' }, questionnaires.map((q) => h('a', {
           class: 'button', href: `#/new/${l.location_id}/${encodeURIComponent(q.key)}`,
-        }, `Start: ${q.title}`)))
+          'aria-label': `Start: ${q.title} at ${l.name}`,
+        }, q.title)))
         : h('p', { class: 'line muted' }, blocked(l)))),
-    stores.length > 60 ? h('li', { class: 'muted' }, `${stores.length - 60} more: narrow the search.`) : null);
+    stores.length > shown.length ? h('li', { class: 'item' }, h('button', {
+      type: 'button', id: 'all-stores', onclick: () => { storeSearch.all = true; showStores(); },
+    }, `Show all ${stores.length} stores`)) : null);
   };
   filter.addEventListener('input', showStores);
   showStores();
+  // Nearest first, when the shopper already lets the app know where the phone is.
+  if (navigator.permissions && navigator.geolocation) {
+    navigator.permissions.query({ name: 'geolocation' }).then((state) => {
+      if (state.state !== 'granted') return;
+      navigator.geolocation.getCurrentPosition((position) => {
+        storeSearch.here = { latitude: position.coords.latitude, longitude: position.coords.longitude };
+        showStores();
+      }, () => {}, { maximumAge: 300000, timeout: 10000 });
+    }).catch(() => {});
+  }
   const sent = [
     ...records.filter((r) => r.state === 'sent' && !picture.reports[r.id]).map((r) => ({ id: r.id, local: r })),
     ...Object.values(picture.reports).filter((r) => r.status !== 'returned').map((r) => ({ id: r.id, server: r })),
@@ -144,6 +165,22 @@ async function home() {
         h('a', { href: `#/report/${id}` }, sync.locationName(picture, (s || l).location_id)),
         h('span', { class: 'muted' }, ` · ${s ? day(s.visit_date) : when(l.sent_at)}`),
         h('p', { class: 'line' }, s ? `${STATUSES[s.status] || s.status}${s.score ? ` · ${s.score.overall}, ${MILES[s.score.mile_level]}` : ''}` : receiptLine(l)))))) : null);
+}
+
+const STORES_SHOWN = 8;
+const storeSearch = { text: '', all: false, here: null };
+
+/** Metres between two points (haversine). */
+function distance(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.latitude - a.latitude) * rad;
+  const dLon = (b.longitude - a.longitude) * rad;
+  const x = Math.sin(dLat / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371000 * Math.asin(Math.sqrt(x));
+}
+
+function kilometres(metres) {
+  return metres < 1000 ? `${Math.round(metres / 10) * 10} m` : `${(metres / 1000).toLocaleString([], { maximumFractionDigits: metres < 10000 ? 1 : 0 })} km`;
 }
 
 function blocked(l) {
@@ -536,6 +573,7 @@ async function signOut() {
   await api.signOut();
   me = null;
   picture = null;
+  Object.assign(storeSearch, { text: '', all: false, here: null });
   announce('Signed out. Nothing of yours is left on this phone.');
   window.location.hash = '#/';
   route();

@@ -1,16 +1,23 @@
-//! The dashboard's files as the browser gets them: where `/` leads, the strict policy, the
-//! validators and compression, and what answers for files that do not exist. What the pages
-//! do is checked in a real browser by `scripts/browser-check`.
+//! The web apps' files as the browser gets them (the dashboard under `/app/`, the shoppers'
+//! app under `/shop/`): where `/` and `/shop` lead, the strict policy, the validators and
+//! compression, the service worker's shell, and what answers for files that do not exist.
+//! What the pages do is checked in a real browser by `scripts/browser-check`.
 
 use crate::helpers::{json_body, spawn_app};
 
-const APP_FILES: [(&str, &str); 6] = [
+const APP_FILES: [(&str, &str); 12] = [
     ("/app/", "text/html"),
     ("/app/js/main.js", "text/javascript"),
     ("/app/js/api.js", "text/javascript"),
     ("/app/app.css", "text/css"),
     ("/app/vendor/uplot/uPlot.esm.js", "text/javascript"),
     ("/app/vendor/uplot/LICENSE", "text/plain"),
+    ("/shop/", "text/html"),
+    ("/shop/js/main.js", "text/javascript"),
+    ("/shop/shop.css", "text/css"),
+    ("/shop/sw.js", "text/javascript"),
+    ("/shop/manifest.webmanifest", "application/manifest+json"),
+    ("/shop/icon-512.png", "image/png"),
 ];
 
 #[actix_web::test]
@@ -46,6 +53,10 @@ async fn the_dashboard_files_are_served_under_a_strict_policy() {
         assert!(csp.contains("style-src 'self';"), "{path}: {csp}");
         assert!(!csp.contains("unsafe"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        // Only the shoppers' app registers a service worker and names a manifest.
+        let shop = path.starts_with("/shop/");
+        assert_eq!(csp.contains("worker-src 'self'"), shop, "{path}: {csp}");
+        assert_eq!(csp.contains("manifest-src 'self'"), shop, "{path}: {csp}");
         assert_eq!(header("x-content-type-options"), "nosniff");
         assert_eq!(header("cache-control"), "no-cache", "{path}");
         assert!(header("etag").starts_with('"'), "{path}");
@@ -55,10 +66,72 @@ async fn the_dashboard_files_are_served_under_a_strict_policy() {
 }
 
 #[actix_web::test]
-async fn the_page_has_no_inline_script_or_style() {
+async fn shop_leads_to_the_app_whose_worker_caches_its_whole_shell() {
     let app = spawn_app().await;
-    let mut response = app.client.get(app.url("/app/")).send().await.unwrap();
-    let page = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    let response = app.client.get(app.url("/shop")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    assert_eq!(response.headers().get("location").unwrap(), "/shop/");
+
+    let mut response = app.client.get(app.url("/shop/sw.js")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let worker = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    let mut lines = worker.lines();
+    let version = lines.next().unwrap();
+    assert!(version.starts_with("const VERSION = '"), "{version}");
+    let shell: Vec<String> = serde_json::from_str(
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix("const SHELL = "))
+            .and_then(|l| l.strip_suffix(';'))
+            .unwrap(),
+    )
+    .unwrap();
+    // Every file the worker caches is served (so installing it cannot fail), the page and
+    // the dashboard modules the app imports among them, and the worker never caches itself.
+    for path in [
+        "/shop/",
+        "/shop/js/main.js",
+        "/app/js/api.js",
+        "/app/js/dom.js",
+    ] {
+        assert!(shell.iter().any(|p| p == path), "{path} is not cached");
+    }
+    assert!(!shell.iter().any(|p| p.ends_with("sw.js")));
+    for path in &shell {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+
+    let mut response = app
+        .client
+        .get(app.url("/shop/manifest.webmanifest"))
+        .send()
+        .await
+        .unwrap();
+    let manifest = json_body(&mut response).await;
+    assert_eq!(manifest["start_url"], "/shop/");
+    assert_eq!(manifest["scope"], "/shop/");
+    assert_eq!(manifest["display"], "standalone");
+    let sizes: Vec<_> = manifest["icons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sizes"].as_str().unwrap())
+        .collect();
+    assert!(sizes.contains(&"192x192") && sizes.contains(&"512x512"));
+}
+
+#[actix_web::test]
+async fn the_pages_have_no_inline_script_or_style() {
+    let app = spawn_app().await;
+    for path in ["/app/", "/shop/"] {
+        let mut response = app.client.get(app.url(path)).send().await.unwrap();
+        let page = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+        no_inline_code(&page);
+    }
+}
+
+fn no_inline_code(page: &str) {
     // Every script is a file (the policy would refuse inline code anyway; this keeps the page
     // from relying on it), and nothing is styled inline.
     for (at, _) in page.match_indices("<script") {
@@ -112,13 +185,15 @@ async fn a_missing_file_or_another_method_answers_a_problem() {
         "/app/no-such-file.js",
         "/app/js/../../Cargo.toml",
         "/app/%2e%2e/Cargo.toml",
+        "/shop/no-such-file.js",
+        "/shop/%2e%2e/Cargo.toml",
     ] {
         let mut response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 404, "{path}");
         let body = json_body(&mut response).await;
         assert_eq!(body["code"], "not_found", "{path}");
     }
-    for path in ["/", "/app/", "/app/js/main.js"] {
+    for path in ["/", "/app/", "/app/js/main.js", "/shop/", "/shop/sw.js"] {
         let mut response = app.client.post(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 405, "{path}");
         assert_eq!(
