@@ -213,6 +213,8 @@ def run(browser, c):
     wait(page, "form")
     expect(page.locator("#q-courtesy-box")).to_have_class(re.compile(r"\binvalid\b"))
     expect(page.locator("#err-courtesy")).to_contain_text("is from 1 to 5")
+    expect(page.locator("#problems")).to_contain_text("The server did not accept the report")
+    page.evaluate("document.getElementById('q-courtesy-box').scrollIntoView({ block: 'center' })")
     c.docs_shot(page, "refused", 700, prefix="shop")
     page.check("#q-courtesy-4")
     c.provoked.discard(("shop", "POST", 422))

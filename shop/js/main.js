@@ -315,7 +315,8 @@ async function formPage(record, problems) {
   leaving.push(() => { clearTimeout(saving); db.put('reports', record); form.dispose(); });
   const listed = Object.entries(problems);
   const summary = listed.length ? h('div', { class: 'panel error', id: 'problems', role: 'alert', tabindex: -1 },
-    h('p', {}, listed.length === 1 ? 'One thing to correct before sending:' : `${listed.length} things to correct before sending:`),
+    h('p', {}, record.problems_from_server ? 'The server did not accept the report. Correct this and send it again:'
+      : listed.length === 1 ? 'One thing to correct before sending:' : `${listed.length} things to correct before sending:`),
     h('ul', {}, listed.map(([key, message]) => h('li', {}, h('a', {
       href: `#${anchor(key)}`, onclick: (event) => { event.preventDefault(); jump(key); },
     }, `${labelOf(record, key)}: ${message}`))))) : null;
@@ -324,6 +325,7 @@ async function formPage(record, problems) {
     const found = check(record, questionnaire, files);
     if (Object.keys(found).length) {
       record.problems = found;
+      record.problems_from_server = false;
       await db.put('reports', record);
       await show(() => formPage(record, found));
       const box = document.getElementById('problems');
@@ -331,6 +333,7 @@ async function formPage(record, problems) {
       return;
     }
     record.problems = null;
+    record.problems_from_server = false;
     record.sent = body(record, questionnaire);
     record.file_ids = fileIds(record, questionnaire);
     record.state = 'waiting';
@@ -398,7 +401,8 @@ async function receipt(record) {
       type: 'button', class: 'primary', id: 'correct',
       onclick: async () => {
         record.state = 'draft';
-        record.problems = placed;
+        record.problems = { ...placed };
+        record.problems_from_server = true;
         await db.put('reports', record);
         route();
       },
