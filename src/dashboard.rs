@@ -60,10 +60,14 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// The first `n` bytes of a hash in hexadecimal.
+fn short_hex(hash: &[u8], n: usize) -> String {
+    hash.iter().take(n).map(|b| format!("{b:02x}")).collect()
+}
+
 /// A strong validator from a content hash, so a browser revalidates cheaply.
 fn etag(hash: &[u8]) -> String {
-    let hex: String = hash.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", short_hex(hash, 12))
 }
 
 /// The file an app's path names (`index.html` for the app's own address).
@@ -121,10 +125,7 @@ static SHOP_WORKER: LazyLock<(String, Vec<u8>)> = LazyLock::new(|| {
         }
         shell.push(path.to_string());
     }
-    let version: String = version.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let version = short_hex(&version.finalize(), 8);
     let worker = ShopAssets::get(WORKER)
         .map(|f| f.data.into_owned())
         .unwrap_or_default();
