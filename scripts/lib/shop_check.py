@@ -11,6 +11,7 @@ out leaves nothing of the shopper in the browser's storage.
 
 import datetime
 import re
+import urllib.request
 
 from playwright.sync_api import expect
 
@@ -127,6 +128,10 @@ def run(browser, c):
     status, report = c.api("GET", f"/reports/{report_id}", token=reviewer)
     c.check(status == 200 and report["status"] == "submitted" and report["revision"] == 1, f"the report on the server: {status} {report}")
     c.check(report["check_in"] is not None, "the check-in arrived")
+    with urllib.request.urlopen(c.BASE + "/shop/sw.js", timeout=10) as response:
+        version = re.search(r"VERSION = '([0-9a-f]+)'", response.readline().decode()).group(1)
+    c.check(report["client"]["app"] == "secondmile-shop" and report["client"]["version"] == version,
+            f"the app names the version of its files ({version}): {report['client']}")
     answers = {a["question"]: a for a in report["answers"]}
     c.check(answers["had_issue"]["value"] == "yes" and answers["protocol"]["value"] == "fully", "the conditional answer arrived")
     c.check("personal_touch" not in answers and answers["clean_outside"].get("na"), "hidden questions unanswered, N/A kept")

@@ -334,7 +334,7 @@ async function formPage(record, problems) {
     }
     record.problems = null;
     record.problems_from_server = false;
-    record.sent = body(record, questionnaire);
+    record.sent = body(record, questionnaire, await appVersion());
     record.file_ids = fileIds(record, questionnaire);
     record.state = 'waiting';
     record.queued_at = new Date().toISOString();
@@ -476,6 +476,14 @@ function labelOf(record, key) {
 
 // ---------------------------------------------------------------------------------------
 // The shell
+
+/** The version of the app's files this phone holds: the service worker's cache names it. */
+async function appVersion() {
+  const prefix = 'secondmile-shop-';
+  const names = window.caches ? await caches.keys().catch(() => []) : [];
+  const found = names.find((name) => name.startsWith(prefix));
+  return found ? found.slice(prefix.length) : null;
+}
 
 async function refreshPicture(loud) {
   try {

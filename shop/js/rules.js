@@ -119,8 +119,11 @@ export function check(record, questionnaire, files) {
   return problems;
 }
 
-/** The submission the server receives (`POST /reports`, or `PUT /reports/{id}` for a revision). */
-export function body(record, questionnaire) {
+/**
+ * The submission the server receives (`POST /reports`, or `PUT /reports/{id}` for a
+ * revision). `version` names the app's files (the service worker's cache), for support.
+ */
+export function body(record, questionnaire, version) {
   const shown = visibility(questionnaire, record.answers);
   const answers = [];
   for (const q of questions(questionnaire)) {
@@ -137,7 +140,7 @@ export function body(record, questionnaire) {
     visit: { started_at: withOffset(record.started), ended_at: withOffset(record.ended) },
     answers,
     language: questionnaire.language,
-    client: { app: 'secondmile-shop', version: '1' },
+    client: { app: 'secondmile-shop', version: version || 'uncached' },
   };
   if (record.assignment_id) out.assignment_id = record.assignment_id;
   if (record.narrative.trim()) out.narrative = record.narrative.trim();
