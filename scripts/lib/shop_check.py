@@ -246,3 +246,34 @@ def run(browser, c):
     c.check(left == {"meta": 0, "reports": 0, "files": 0, "session": None}, f"left after signing out: {left}")
     print("shop: signing out asked before losing an unsent report, and left nothing behind")
     context.close()
+    planned(browser, c)
+
+
+def planned(browser, c):
+    """A shopper with planned visits accepts one and declines another with a reason."""
+    user = "shopper5"
+    token = c.token_for(user)
+    status, mine = c.api("GET", "/me/assignments?limit=50", token=token)
+    todo = [a for a in mine["items"] if a["status"] == "assigned"]
+    c.check(status == 200 and len(todo) >= 2, f"{user}'s planned visits: {status} {mine}")
+    context, page = c.open_page(browser, "shop-planned", width=390)
+    page.goto(c.BASE + "/shop/")
+    page.fill("#email", c.EMAIL.format(user))
+    page.fill("#password", c.ARGS.password)
+    page.click("#sign-in button[type=submit]")
+    wait(page, "home")
+    accept, decline = todo[0], todo[1]
+    page.click(f"li[data-assignment='{accept['id']}'] button:has-text('Accept')")
+    expect(page.locator(f"li[data-assignment='{accept['id']}']")).to_contain_text("Accepted")
+    page.click(f"li[data-assignment='{decline['id']}'] button:has-text('Decline')")
+    page.click("dialog button.primary")
+    expect(page.locator("#decline-error")).to_be_visible()
+    c.audit(page, "shop-decline")
+    page.fill("#decline-reason", "I know the staff of this store.")
+    page.click("dialog button.primary")
+    expect(page.locator(f"li[data-assignment='{decline['id']}']")).to_have_count(0)
+    for assignment, wanted in ((accept, "accepted"), (decline, "declined")):
+        status, read = c.api("GET", f"/assignments/{assignment['id']}", token=token)
+        c.check(status == 200 and read["status"] == wanted, f"the assignment is {read.get('status')}, not {wanted}")
+    print("shop: a planned visit accepted, another declined with a reason")
+    context.close()

@@ -146,8 +146,12 @@ async function home() {
           h('strong', {}, sync.locationName(picture, a.location_id)),
           h('span', { class: 'muted' }, ` · ${day(a.visit_from)}${a.visit_to !== a.visit_from ? ` to ${day(a.visit_to)}` : ''}${a.slot ? ` · ${a.slot}` : ''}`),
           a.instructions ? h('p', { class: 'line' }, a.instructions) : null,
-          started ? h('a', { class: 'button', href: `#/report/${started.id}` }, started.state === 'draft' ? 'Continue the report' : 'Open the report')
-            : h('a', { class: 'button primary', href: `#/new/${a.location_id}/${encodeURIComponent(a.questionnaire_key)}?assignment=${a.id}` }, 'Start the report'));
+          a.status === 'accepted' ? h('p', { class: 'line muted' }, 'Accepted') : null,
+          h('div', { class: 'row wrap' },
+            started ? h('a', { class: 'button', href: `#/report/${started.id}` }, started.state === 'draft' ? 'Continue the report' : 'Open the report')
+              : h('a', { class: 'button primary', href: `#/new/${a.location_id}/${encodeURIComponent(a.questionnaire_key)}?assignment=${a.id}` }, 'Start the report'),
+            a.status === 'assigned' && !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'accept', event.target) }, 'Accept') : null,
+            !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'decline', event.target) }, 'Decline') : null));
       })) : h('p', { class: 'muted' }, 'No visit is planned for you. Claim an open one, or visit a store the rules allow.')),
     picture.claimable.length ? h('section', { class: 'panel', id: 'claimable' },
       h('h2', {}, 'Open visits you can claim'),
@@ -190,6 +194,52 @@ function blocked(l) {
     yearly_visit_limit: 'You reached this year’s visits here.',
   }[l.blocked_by] || 'The rules do not allow a visit today.';
   return l.frees_on ? `${rule} Open to you again on ${day(l.frees_on)}.` : rule;
+}
+
+/** Accepts a planned visit, or declines it with a reason (so it can be planned for another). */
+async function answerAssignment(assignment, action, button) {
+  let body;
+  if (action === 'decline') {
+    const reason = await askReason();
+    if (reason === null) return;
+    body = { reason };
+  }
+  button.disabled = true;
+  try {
+    await api.call(`assignments/${assignment.id}/${action}`, { method: 'POST', body });
+    announce(action === 'accept' ? 'Accepted.' : 'Declined: your coordinator is told why.', 'success');
+    await refreshPicture(false);
+  } catch (error) {
+    announce(error.code === 'offline' ? 'This needs a connection.' : error.message, 'error');
+    button.disabled = false;
+  }
+}
+
+function askReason() {
+  return new Promise((resolve) => {
+    const text = h('textarea', { id: 'decline-reason', rows: 3, maxlength: 1000, required: true });
+    const error = h('p', { class: 'field-error', id: 'decline-error', hidden: true }, 'Say why, in a few words.');
+    text.setAttribute('aria-describedby', 'decline-error');
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'decline-title' },
+      h('h2', { id: 'decline-title' }, 'Decline this visit'),
+      h('label', { for: 'decline-reason' }, 'Why can you not make it?'), text, error,
+      h('div', { class: 'actions' },
+        h('button', {
+          type: 'button', class: 'primary',
+          onclick: () => {
+            if (!text.value.trim()) { error.hidden = false; text.focus(); return; }
+            dialog.close('yes');
+          },
+        }, 'Decline'),
+        h('button', { type: 'button', onclick: () => dialog.close('no') }, 'Keep it')));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(dialog.returnValue === 'yes' ? text.value.trim() : null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    text.focus();
+  });
 }
 
 async function claim(assignment, button) {
