@@ -98,7 +98,12 @@ async fn shop_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResp
 
 /// The app shell the shoppers' app keeps for offline use: every file of `shop/` but the
 /// worker, and the dashboard modules it imports.
-const SHARED_MODULES: [&str; 2] = ["/app/js/api.js", "/app/js/dom.js"];
+const SHARED_MODULES: [&str; 4] = [
+    "/app/js/api.js",
+    "/app/js/dom.js",
+    "/app/js/signin.js",
+    "/app/tokens.css",
+];
 
 /// The service worker as served: a first line naming the app's version (a hash over every
 /// file it caches, so any change to the app gives the browser a new worker, which replaces

@@ -3,6 +3,7 @@
 import { h, mount, announce, problemBox } from './dom.js';
 import * as api from './api.js';
 import { link, parseHash } from './route.js';
+import { signInForm } from './signin.js';
 import overview from './pages/overview.js';
 import leaderboard from './pages/leaderboard.js';
 import location, { missedVisits } from './pages/location.js';
@@ -69,53 +70,11 @@ async function signOut() {
 }
 
 function signInPage(reason) {
-  const error = h('div', { id: 'sign-in-error' });
-  const organization = h('div', { id: 'organization-choice' });
-  const form = h('form', { class: 'panel sign-in', id: 'sign-in', novalidate: true },
-    h('h1', {}, 'Sign in'),
-    h('p', { class: 'muted' }, 'Programme results for HQ, analysts, franchise managers and reviewers.'),
-    reason ? h('p', { class: 'notice' }, reason) : null,
-    h('label', { for: 'email' }, 'Email'),
-    h('input', { id: 'email', name: 'username', type: 'email', autocomplete: 'username', required: true, maxlength: 254 }),
-    h('label', { for: 'password' }, 'Password'),
-    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 }),
-    organization,
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-    error);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const username = String(data.get('username') || '').trim();
-    const password = String(data.get('password') || '');
-    if (!username || !password) {
-      mount(error, problemBox({ message: 'Enter your email and password.' }));
-      return;
-    }
-    mount(error);
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await api.signIn(username, password, data.get('organization'));
-      await route();
-    } catch (e) {
-      if (e.code === 'organization_required') {
-        // The same email and password open accounts in several organizations: choose one.
-        mount(organization,
-          h('label', { for: 'organization' }, 'Organization'),
-          h('select', { id: 'organization', name: 'organization' },
-            e.violations.map((v) => {
-              const [id, ...name] = v.message.split(': ');
-              return h('option', { value: id }, name.join(': ') || id);
-            })));
-        mount(error, h('p', { class: 'notice' }, 'This email has accounts in several organizations; choose one.'));
-      } else {
-        mount(error, problemBox(e));
-      }
-    } finally {
-      button.disabled = false;
-    }
+  return signInForm({
+    intro: 'Programme results for HQ, analysts, franchise managers and reviewers.',
+    reason,
+    signedIn: () => route(),
   });
-  return form;
 }
 
 function notForYou() {

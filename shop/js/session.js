@@ -1,7 +1,8 @@
 // Signing in (as a shopper: other roles are sent to the dashboard), the phone's owner (a
 // shared phone never shows one shopper's reports to another), and the app's confirmations.
 
-import { h, mount, problemBox } from '/app/js/dom.js';
+import { h, mount } from '/app/js/dom.js';
+import { signInForm } from '/app/js/signin.js';
 import * as api from '/app/js/api.js';
 import * as db from './db.js';
 import * as outbox from './outbox.js';
@@ -49,31 +50,10 @@ async function takeOver(me) {
 
 /** The sign-in page; `done(me)` once a shopper is in. */
 export async function signInPage(done, reason) {
-  const error = h('div', { id: 'sign-in-error' });
-  const form = h('form', { class: 'panel sign-in', id: 'sign-in', novalidate: true },
-    h('h1', {}, 'Sign in'),
-    h('p', { class: 'muted' }, 'For mystery shoppers: your visits, the questionnaires and your reports, also without a network.'),
-    reason ? h('p', { class: 'notice' }, reason) : null,
-    h('label', { for: 'email' }, 'Email'),
-    h('input', { id: 'email', name: 'username', type: 'email', autocomplete: 'username', required: true, maxlength: 254 }),
-    h('label', { for: 'password' }, 'Password'),
-    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 }),
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-    error);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const username = String(data.get('username') || '').trim();
-    const password = String(data.get('password') || '');
-    if (!username || !password) {
-      mount(error, problemBox({ message: 'Enter your email and password.' }));
-      return;
-    }
-    mount(error);
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await api.signIn(username, password);
+  return signInForm({
+    intro: 'For mystery shoppers: your visits, the questionnaires and your reports, also without a network.',
+    reason,
+    signedIn: async (error) => {
       const me = await api.get('me');
       if (me.kind !== 'user' || me.role !== 'shopper') {
         await api.signOut();
@@ -88,11 +68,6 @@ export async function signInPage(done, reason) {
         return;
       }
       await done(me);
-    } catch (e) {
-      mount(error, problemBox(e.code === 'offline' ? { message: 'Signing in needs a connection.' } : e));
-    } finally {
-      button.disabled = false;
-    }
+    },
   });
-  return form;
 }
