@@ -106,7 +106,7 @@ def run(browser, c):
     page.reload()
     wait(page, "receipt")
     expect(page.locator("#receipt-status")).to_have_text("Waiting to be sent")
-    expect(page.locator(f"[data-file][data-uploaded='false']")).to_have_count(1)
+    expect(page.locator("[data-file][data-uploaded='false']")).to_have_count(1)
     c.shot(page, "shop-waiting")
     c.docs_shot(page, "waiting", 700, prefix="shop")
     page.click("a[href='#/']")
