@@ -96,6 +96,8 @@ def run(browser, c):
     page.fill("#store-filter", first["code"])
     page.click(f"li[data-location='{first['code']}'] a[href$='/store-visit']")
     wait(page, "form")
+    # The questionnaire's words carry its language, for screen readers.
+    expect(page.locator("#q-greeted-box legend span[lang='en']")).to_be_attached()
     page.click("#check-in-button")
     expect(page.locator("#checked-in")).to_be_visible()
     fill_store_visit(page, photo)

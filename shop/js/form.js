@@ -33,6 +33,9 @@ export function render(record, questionnaire, files, problems, save) {
   };
   const errorFor = (key) => h('p', { class: 'field-error', id: `err-${key}`, hidden: !problems[key] }, problems[key] || '');
   const wrappers = {};
+  // The questionnaire's texts are in its language (the shopper's, where translated); the
+  // app's own words are English. Screen readers read each in its language.
+  const lang = questionnaire.language;
 
   function refresh() {
     const shown = visibility(questionnaire, record.answers);
@@ -51,13 +54,13 @@ export function render(record, questionnaire, files, problems, save) {
     const invalid = Boolean(problems[q.key]);
     const described = [q.help ? `${id}-help` : null, `err-${q.key}`].filter(Boolean).join(' ');
     const mark = q.required !== false ? h('span', { class: 'required' }, ' (required)') : h('span', { class: 'optional' }, ' (optional)');
-    const help = q.help ? h('p', { class: 'help', id: `${id}-help` }, q.help) : null;
+    const help = q.help ? h('p', { class: 'help', id: `${id}-help`, lang }, q.help) : null;
     const set = (value) => {
       const a = answerOf(q.key);
       a.value = value;
       refresh();
     };
-    const group = (type, name, choices, selected) => choices.map(([value, label]) => {
+    const group = (type, name, choices, selected, own) => choices.map(([value, label]) => {
       const input = h('input', {
         type, name, value: String(value), id: `${name}-${String(value)}`,
         checked: type === 'radio' ? selected === value : (selected || []).includes(value),
@@ -71,7 +74,7 @@ export function render(record, questionnaire, files, problems, save) {
           }
         },
       });
-      return h('label', { class: 'choice', for: `${name}-${String(value)}` }, input, h('span', {}, label));
+      return h('label', { class: 'choice', for: `${name}-${String(value)}` }, input, h('span', { lang: own ? lang : null }, label));
     });
     let control;
     let asFieldset = true;
@@ -86,10 +89,10 @@ export function render(record, questionnaire, files, problems, save) {
         break;
       }
       case 'single_choice':
-        control = h('div', { class: 'choices' }, group('radio', id, q.options.map((o) => [o.value, o.label]), answer.value));
+        control = h('div', { class: 'choices' }, group('radio', id, q.options.map((o) => [o.value, o.label]), answer.value, true));
         break;
       case 'multi_choice':
-        control = h('div', { class: 'choices' }, group('checkbox', id, q.options.map((o) => [o.value, o.label]), answer.value));
+        control = h('div', { class: 'choices' }, group('checkbox', id, q.options.map((o) => [o.value, o.label]), answer.value, true));
         break;
       case 'number':
         asFieldset = false;
@@ -149,8 +152,8 @@ export function render(record, questionnaire, files, problems, save) {
     const body = [help, control, na, errorFor(q.key), q.type === 'photo' ? null : comment];
     const box = asFieldset
       ? h('fieldset', { ...attrs, 'aria-describedby': described, 'aria-invalid': invalid ? 'true' : null },
-        h('legend', {}, q.text, mark), ...body)
-      : h('div', attrs, h('label', { for: id, class: 'qtext' }, q.text, mark), ...body);
+        h('legend', {}, h('span', { lang }, q.text), mark), ...body)
+      : h('div', attrs, h('label', { for: id, class: 'qtext' }, h('span', { lang }, q.text), mark), ...body);
     wrappers[q.key] = box;
     return box;
   }
@@ -200,7 +203,7 @@ export function render(record, questionnaire, files, problems, save) {
     for (const url of urls.splice(0)) URL.revokeObjectURL(url);
     const shown = visibility(questionnaire, record.answers);
     const sections = questionnaire.sections.map((section) => h('section', { class: 'section' },
-      h('h2', {}, section.title),
+      h('h2', { lang }, section.title),
       section.questions.map((q) => {
         const box = question(q);
         box.hidden = !shown[q.key];

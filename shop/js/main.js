@@ -411,7 +411,7 @@ async function formPage(record, problems) {
     window.location.hash = '#/';
   });
   return h('div', { 'data-report': record.id },
-    h('h1', {}, questionnaire.title),
+    h('h1', { lang: questionnaire.language }, questionnaire.title),
     h('p', { class: 'muted' }, sync.locationName(picture, record.location_id), record.assignment_id ? ' · planned visit' : ''),
     record.note ? h('div', { class: 'panel notice', id: 'review-note' }, h('strong', {}, 'The reviewer asks: '), record.note) : null,
     summary,
