@@ -5,7 +5,7 @@ import * as api from '/app/js/api.js';
 import * as db from './db.js';
 
 const EMPTY = {
-  cursor: null, synced_at: null, questionnaires: [], assignments: [], claimable: [], eligible: [], reports: {}, complete: true,
+  cursor: null, synced_at: null, questionnaires: [], assignments: [], claimable: [], eligible: [], reports: {},
 };
 
 export async function held() {
@@ -31,14 +31,28 @@ export async function pull() {
     synced_at: body.synced_at,
     checked_at: new Date().toISOString(),
     questionnaires: body.questionnaires.items,
-    assignments: body.assignments.items,
+    // A section cut at its bound (a programme of thousands of stores) is read whole from its
+    // list operation.
+    assignments: body.assignments.complete ? body.assignments.items : (await whole('me/assignments', body.assignments.items))
+      .filter((a) => a.status === 'assigned' || a.status === 'accepted')
+      .sort((a, b) => a.visit_to.localeCompare(b.visit_to)),
     claimable: body.claimable.items,
-    eligible: body.eligible_locations.items,
+    eligible: body.eligible_locations.complete ? body.eligible_locations.items : await whole('me/eligible-locations', body.eligible_locations.items),
     reports,
-    complete: body.questionnaires.complete && body.assignments.complete && body.eligible_locations.complete,
   };
   await db.put('meta', next, 'sync');
   return next;
+}
+
+/** Every page of a list the sync cut short (what the sync sent, if a page cannot be read). */
+async function whole(path, first) {
+  try {
+    const { items } = await api.all(path, {}, 50);
+    return items;
+  } catch (error) {
+    if (error.code === 'offline') return first;
+    throw error;
+  }
 }
 
 /** The version a new report of `key` answers: the latest published one. */
