@@ -1,0 +1,303 @@
+// A report: started for a store (or a planned visit), a returned one opened as its next
+// revision, the form while it is a draft, and its receipt once finished: what waits, what the
+// server answered, and what it refused.
+
+import { h, announce } from '/app/js/dom.js';
+import * as db from './db.js';
+import * as sync from './sync.js';
+import * as outbox from './outbox.js';
+import { render as renderForm, fileIds, uuid } from './form.js';
+import { check, body, place, localNow } from './rules.js';
+import { confirmDialog } from './session.js';
+import { MILES, STATES, STATUSES, when, day } from './text.js';
+
+let picture = null;
+let route = null;
+let show = null;
+let onLeave = null;
+
+/** What the pages need from the shell: { picture, route(), show(build), onLeave(fn) }. */
+export function use(context) {
+  ({ picture, route, show, onLeave } = context);
+}
+
+export async function start(locationId, key, params) {
+  const questionnaire = sync.questionnaireFor(picture, key);
+  if (!questionnaire) throw new Error('This questionnaire is not on the phone yet: check for updates.');
+  const record = {
+    id: uuid(), kind: 'submit', state: 'draft',
+    location_id: locationId, questionnaire_id: questionnaire.id, questionnaire_key: key, title: questionnaire.title,
+    assignment_id: params.get('assignment') || null,
+    answers: {}, narrative: '', staff: [], check_in: null, receipt: null, kept: [],
+    started: localNow(), ended: '', created_at: new Date().toISOString(),
+  };
+  await db.put('reports', record);
+  window.location.replace(`#/report/${record.id}`);
+}
+
+/** A returned report opened for its next revision, with what the shopper sent before. */
+export async function revise(id) {
+  const report = picture.reports[id];
+  if (!report) throw new Error('This report is not on the phone: check for updates.');
+  const questionnaire = picture.questionnaires.find((q) => q.id === report.questionnaire_id);
+  if (!questionnaire) throw new Error('Its questionnaire is no longer published: ask your coordinator.');
+  const existing = await db.get('reports', id);
+  if (!existing || existing.state === 'sent') {
+    const local = (value) => (value ? value.slice(0, 16) : '');
+    const answers = {};
+    for (const a of report.answers) answers[a.question] = { value: a.value ?? null, na: Boolean(a.na), comment: a.comment || '' };
+    const kept = report.answers.filter((a) => typeof a.value === 'string').map((a) => a.value);
+    if (report.receipt) kept.push(report.receipt);
+    await db.put('reports', {
+      id, kind: 'revise', state: 'draft',
+      location_id: report.location_id, questionnaire_id: report.questionnaire_id, questionnaire_key: report.questionnaire_key,
+      title: questionnaire.title, assignment_id: report.assignment_id || null,
+      answers, narrative: report.narrative || '', kept,
+      staff: (report.staff_observed || []).map((p) => ({ description: p.description || '', role: p.role || '', first_name: p.first_name || '' })),
+      check_in: report.check_in || null, receipt: report.receipt || null,
+      started: local(toLocal(report.visit.started_at)), ended: local(toLocal(report.visit.ended_at)),
+      note: report.last_review && report.last_review.note, revision: report.revision,
+      created_at: new Date().toISOString(),
+    });
+  }
+  window.location.replace(`#/report/${id}`);
+}
+
+/** An RFC 3339 time as this phone's `datetime-local` value. */
+function toLocal(iso) {
+  const at = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
+function questionnaireOf(record) {
+  return picture.questionnaires.find((q) => q.id === record.questionnaire_id) || record.questionnaire || null;
+}
+
+async function filesMap(id) {
+  return new Map((await db.filesOf(id)).map((f) => [f.id, f]));
+}
+
+/** The server's problems of a refused report, placed on the questions they name. */
+function serverProblems(record) {
+  const placed = {};
+  const rest = [];
+  for (const v of (record.error && record.error.violations) || []) {
+    const key = place(v.pointer, record.sent);
+    if (key && !placed[key]) placed[key] = v.message;
+    else rest.push(v);
+  }
+  return { placed, rest };
+}
+
+export async function reportPage(id) {
+  const record = await db.get('reports', id);
+  if (!record) {
+    const server = picture.reports[id];
+    if (server) return serverReport(server);
+    return h('section', { class: 'panel' }, h('h1', {}, 'Not on this phone'), h('p', {}, h('a', { href: '#/' }, 'Home')));
+  }
+  if (record.state === 'draft') return formPage(record, record.problems || {});
+  return receipt(record);
+}
+
+function serverReport(report) {
+  return h('section', { class: 'panel', id: 'receipt' },
+    h('h1', {}, sync.locationName(picture, report.location_id)),
+    h('p', {}, `Visited ${day(report.visit_date)} · revision ${report.revision}`),
+    h('p', { class: 'big', id: 'receipt-status' }, STATUSES[report.status] || report.status),
+    report.score ? h('p', { id: 'receipt-score' }, `Score ${report.score.overall} · ${MILES[report.score.mile_level]}`) : null,
+    report.last_review && report.last_review.note ? h('blockquote', { class: 'note' }, report.last_review.note) : null,
+    h('p', {}, h('a', { href: '#/' }, 'Home')));
+}
+
+async function formPage(record, problems) {
+  const questionnaire = questionnaireOf(record);
+  if (!questionnaire) {
+    return h('section', { class: 'panel' }, h('h1', {}, 'Questionnaire missing'),
+      h('p', {}, 'The questionnaire of this report is no longer on the phone. Check for updates; if it was retired, ask your coordinator.'));
+  }
+  // Kept with the record, so a report opens offline even if a later sync drops its version.
+  if (!record.questionnaire) record.questionnaire = questionnaire;
+  const files = await filesMap(record.id);
+  let saving = null;
+  // Once finished or deleted, leaving the page writes nothing back.
+  let settled = false;
+  const save = () => {
+    clearTimeout(saving);
+    saving = setTimeout(() => db.put('reports', record), 250);
+  };
+  const form = renderForm(record, questionnaire, files, problems, save);
+  onLeave(() => {
+    clearTimeout(saving);
+    if (!settled) db.put('reports', record);
+    form.dispose();
+  });
+  const listed = Object.entries(problems);
+  const summary = listed.length ? h('div', { class: 'panel error', id: 'problems', role: 'alert', tabindex: -1 },
+    h('p', {}, record.problems_from_server ? 'The server did not accept the report. Correct this and send it again:'
+      : listed.length === 1 ? 'One thing to correct before sending:' : `${listed.length} things to correct before sending:`),
+    h('ul', {}, listed.map(([key, message]) => h('li', {}, h('a', {
+      href: `#${anchor(key)}`, onclick: (event) => { event.preventDefault(); jump(key); },
+    }, `${labelOf(record, key)}: ${message}`))))) : null;
+  const finish = h('button', { type: 'button', class: 'primary big', id: 'finish' }, record.kind === 'revise' ? 'Send the revision' : 'Finish and send');
+  finish.addEventListener('click', async () => {
+    const found = check(record, questionnaire, files);
+    if (Object.keys(found).length) {
+      record.problems = found;
+      record.problems_from_server = false;
+      await db.put('reports', record);
+      await show(() => formPage(record, found));
+      const box = document.getElementById('problems');
+      if (box) box.focus();
+      return;
+    }
+    record.problems = null;
+    record.problems_from_server = false;
+    record.sent = body(record, questionnaire, await appVersion());
+    record.file_ids = fileIds(record, questionnaire);
+    record.state = 'waiting';
+    record.queued_at = new Date().toISOString();
+    record.attempts = 0;
+    record.next_at = 0;
+    record.error = null;
+    // Files no longer named (a replaced photo) leave the phone.
+    for (const file of files.values()) if (!record.file_ids.includes(file.id)) await db.remove('files', file.id);
+    await db.put('reports', record);
+    settled = true;
+    clearTimeout(saving);
+    announce(navigator.onLine ? 'Saved on the phone; sending.' : 'Saved on the phone; it is sent when the network returns.', 'success');
+    // The form and its receipt share the address: drawn again, it shows the receipt.
+    await route();
+    outbox.flush(true);
+  });
+  const discard = h('button', { type: 'button', class: 'danger', id: 'discard' }, record.kind === 'revise' ? 'Discard this revision' : 'Delete this report');
+  discard.addEventListener('click', async () => {
+    if (!(await confirmDialog('Delete this report from the phone?', 'What you entered and its photos are deleted. Nothing was sent.', 'Delete it', 'Keep it'))) return;
+    settled = true;
+    clearTimeout(saving);
+    await db.removeReport(record.id);
+    announce('Deleted.');
+    window.location.hash = '#/';
+  });
+  return h('div', { 'data-report': record.id },
+    h('h1', { lang: questionnaire.language }, questionnaire.title),
+    h('p', { class: 'muted' }, sync.locationName(picture, record.location_id), record.assignment_id ? ' · planned visit' : ''),
+    record.note ? h('div', { class: 'panel notice', id: 'review-note' }, h('strong', {}, 'The reviewer asks: '), record.note) : null,
+    summary,
+    form.element,
+    h('div', { class: 'actions' }, finish, discard));
+}
+
+function anchor(key) {
+  if (key === 'visit') return 'visit-box';
+  if (key === 'check-in') return 'check-in';
+  if (key === 'narrative') return 'narrative';
+  if (key === 'receipt') return 'receipt-file';
+  if (key.startsWith('staff-')) return key;
+  return `q-${key}-box`;
+}
+
+function jump(key) {
+  const target = document.getElementById(anchor(key));
+  if (!target) return;
+  target.scrollIntoView({ block: 'center' });
+  const control = target.matches('input, textarea') ? target : target.querySelector('input, textarea, button');
+  if (control) control.focus({ preventScroll: true });
+}
+
+async function receipt(record) {
+  const files = await db.filesOf(record.id);
+  const named = files.filter((f) => (record.file_ids || []).includes(f.id));
+  const { placed, rest } = serverProblems(record);
+  const editable = record.state === 'refused' && record.error && [413, 422].includes(record.error.status);
+  const answer = record.answer;
+  const actions = [];
+  if (record.state === 'waiting' || record.state === 'uploading') {
+    actions.push(h('button', { type: 'button', id: 'send-now', onclick: () => { announce('Sending…'); outbox.flush(true); } }, 'Send now'));
+  }
+  if (editable) {
+    actions.push(h('button', {
+      type: 'button', class: 'primary', id: 'correct',
+      onclick: async () => {
+        record.state = 'draft';
+        record.problems = { ...placed };
+        record.problems_from_server = true;
+        await db.put('reports', record);
+        route();
+      },
+    }, 'Correct the report'));
+  }
+  if (record.state === 'refused' && record.error && record.error.code === 'file_refused') {
+    actions.push(h('button', {
+      type: 'button', id: 'retry-files',
+      onclick: async () => {
+        for (const f of named) { f.error = null; await db.put('files', f); }
+        record.state = 'uploading';
+        await db.put('reports', record);
+        outbox.flush(true);
+      },
+    }, 'Send the files again'));
+  }
+  if (record.state === 'refused' || record.state === 'sent') {
+    actions.push(h('button', {
+      type: 'button', class: 'danger', id: 'remove',
+      onclick: async () => {
+        const unsentNote = record.state === 'sent' ? 'It stays with the server; only this phone’s copy goes.' : 'It never reached the server: it is lost.';
+        if (!(await confirmDialog('Remove this report from the phone?', unsentNote, 'Remove it', 'Keep it'))) return;
+        await db.removeReport(record.id);
+        window.location.hash = '#/';
+      },
+    }, 'Remove from this phone'));
+  }
+  return h('section', { class: 'panel', id: 'receipt', 'data-state': record.state },
+    h('h1', {}, record.kind === 'revise' ? 'Revision' : 'Report', ': ', sync.locationName(picture, record.location_id)),
+    h('p', { class: 'muted' }, `${record.title || ''} · finished ${when(record.queued_at)} · id `, h('code', { id: 'report-id' }, record.id)),
+    h('p', { class: `big state-${record.state}`, id: 'receipt-status' }, STATES[record.state]),
+    record.state === 'waiting' ? h('p', { id: 'waiting-why' }, record.last_error
+      ? `Last try: ${record.last_error} The app tries again ${record.next_at ? `at ${new Date(record.next_at).toLocaleTimeString()}` : 'soon'}, and at once when the network returns.`
+      : 'It is kept on this phone and sent as soon as the network allows, even after the app is closed and opened again.') : null,
+    answer ? h('div', { id: 'server-answer' },
+      h('p', {}, `The server received it${record.acknowledged_at ? ` at ${when(record.acknowledged_at)}` : ''}: revision ${answer.revision}, ${STATUSES[answer.status] || answer.status}.`),
+      answer.mile_level ? h('p', { class: 'big', id: 'receipt-score' }, `Score ${answer.score} · ${MILES[answer.mile_level]}`) : null) : null,
+    named.length ? h('div', {},
+      h('h2', {}, 'Files'),
+      h('ul', { class: 'list', id: 'receipt-files' }, named.map((f) => h('li', { 'data-file': f.id, 'data-uploaded': f.uploaded ? 'true' : 'false' },
+        `${f.purpose === 'receipt' ? 'Receipt' : 'Photo'} (${Math.ceil(f.size / 1024)} KB): `,
+        f.uploaded ? 'received by the server' : f.error ? `refused: ${f.error.message}` : answer ? 'sending' : 'sent after the report')))) : null,
+    record.state === 'refused' && record.error ? h('div', { class: 'panel error', role: 'alert', id: 'refusal' },
+      h('p', {}, refusalText(record.error)),
+      Object.keys(placed).length || rest.length ? h('ul', {},
+        Object.entries(placed).map(([key, message]) => h('li', {}, `${labelOf(record, key)}: ${message}`)),
+        rest.map((v) => h('li', {}, `${v.pointer}: ${v.message}`))) : null) : null,
+    h('div', { class: 'actions' }, actions, h('a', { href: '#/', class: 'button' }, 'Home')));
+}
+
+function refusalText(error) {
+  if (error.status === 409) {
+    const rules = {
+      lockout_period: 'The programme’s rules do not allow this visit: you visited this store too recently.',
+      yearly_visit_limit: 'The programme’s rules do not allow this visit: you reached this year’s visits to this store.',
+      shopper_excluded: 'The programme’s rules do not allow this visit: you are excluded from this store.',
+    };
+    return `${rules[error.code] || error.message} The report stays on this phone; ask your coordinator before removing it.`;
+  }
+  if (error.status === 422) return 'The server did not accept the report. Correct what it names and send it again:';
+  return error.message;
+}
+
+function labelOf(record, key) {
+  const q = questionnaireOf(record);
+  const found = q && q.sections.flatMap((s) => s.questions).find((x) => x.key === key);
+  if (found) return found.text;
+  if (key.startsWith('staff-')) return `Person ${Number(key.slice(6)) + 1} observed`;
+  return { visit: 'Visit times', narrative: 'Narrative', 'check-in': 'Check-in', receipt: 'Receipt' }[key] || key;
+}
+
+/** The version of the app's files this phone holds: the service worker's cache names it. */
+async function appVersion() {
+  const prefix = 'secondmile-shop-';
+  const names = window.caches ? await caches.keys().catch(() => []) : [];
+  const found = names.find((name) => name.startsWith(prefix));
+  return found ? found.slice(prefix.length) : null;
+}
