@@ -43,6 +43,20 @@ export function render(record, questionnaire, files, problems, save) {
     save();
   }
 
+  /** An answered question's problem is shown no more (the next check decides again). */
+  function settle(key) {
+    if (!problems[key]) return;
+    delete problems[key];
+    const box = wrappers[key];
+    const error = form.querySelector(`#err-${CSS.escape(key)}`);
+    if (error) error.hidden = true;
+    if (box) {
+      box.classList.remove('invalid');
+      box.removeAttribute('aria-invalid');
+      for (const el of box.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    }
+  }
+
   function answerOf(key) {
     if (!record.answers[key]) record.answers[key] = {};
     return record.answers[key];
@@ -58,6 +72,7 @@ export function render(record, questionnaire, files, problems, save) {
     const set = (value) => {
       const a = answerOf(q.key);
       a.value = value;
+      settle(q.key);
       refresh();
     };
     const group = (type, name, choices, selected, own) => choices.map(([value, label]) => {
