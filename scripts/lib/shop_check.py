@@ -103,7 +103,7 @@ def run(browser, c):
     # Finished too early: every missing answer is listed, each linked to its question.
     page.click("#finish")
     expect(page.locator("#problems")).to_be_focused()
-    expect(page.locator("#problems")).to_contain_text("Were you greeted within a minute of entering?: Answer this question.")
+    expect(page.locator("#problems")).to_contain_text("Were you greeted within a minute of entering? Answer this question.")
     expect(page.locator("#err-greeted")).to_be_visible()
     page.click("#problems a:has-text('How courteous was the employee?')")
     expect(page.locator("#q-courtesy-1")).to_be_focused()
@@ -261,6 +261,7 @@ def run(browser, c):
     print("shop: signing out asked before losing an unsent report, and left nothing behind")
     context.close()
     planned(browser, c)
+    german(browser, c)
 
 
 def planned(browser, c):
@@ -290,4 +291,28 @@ def planned(browser, c):
         status, read = c.api("GET", f"/assignments/{assignment['id']}", token=token)
         c.check(status == 200 and read["status"] == wanted, f"the assignment is {read.get('status')}, not {wanted}")
     print("shop: a planned visit accepted, another declined with a reason")
+    context.close()
+
+
+def german(browser, c):
+    """A German phone: the app's own words in German around the German questionnaire."""
+    context, page = c.open_page(browser, "shop-german", locale="de-DE", width=390)
+    page.goto(c.BASE + "/shop/")
+    expect(page.locator("#sign-in h1")).to_have_text("Anmelden")
+    c.check(page.evaluate("document.documentElement.lang") == "de", "the page says it is German")
+    page.fill("#email", c.EMAIL.format("shopper3"))
+    page.fill("#password", c.ARGS.password)
+    page.click("#sign-in button[type=submit]")
+    wait(page, "home")
+    expect(page.locator("main h1")).to_contain_text("Hallo")
+    page.locator("#stores a.button[href$='/store-visit']").first.click()
+    wait(page, "form")
+    expect(page.locator("#q-greeted-box legend span[lang='de']")).to_have_text(
+        "Wurden Sie innerhalb einer Minute nach dem Betreten begrüßt?")
+    expect(page.locator("label[for='q-greeted-true']")).to_have_text("Ja")
+    expect(page.locator("#finish")).to_have_text("Abschließen und senden")
+    page.click("#finish")
+    expect(page.locator("#err-greeted")).to_have_text("Beantworten Sie diese Frage.")
+    c.shot(page, "shop-form-de")
+    print("shop: a German phone reads the app's words and the questionnaire in German")
     context.close()

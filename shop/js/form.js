@@ -6,6 +6,7 @@
 import { h, mount } from '/app/js/dom.js';
 import * as db from './db.js';
 import { questions, visibility, localNow } from './rules.js';
+import { t } from './words.js';
 
 const MAX_STAFF = 20;
 
@@ -67,7 +68,7 @@ export function render(record, questionnaire, files, problems, save) {
     const answer = record.answers[q.key] || {};
     const invalid = Boolean(problems[q.key]);
     const described = [q.help ? `${id}-help` : null, `err-${q.key}`].filter(Boolean).join(' ');
-    const mark = q.required !== false ? h('span', { class: 'required' }, ' (required)') : h('span', { class: 'optional' }, ' (optional)');
+    const mark = q.required !== false ? h('span', { class: 'required' }, t(' (required)')) : h('span', { class: 'optional' }, t(' (optional)'));
     const help = q.help ? h('p', { class: 'help', id: `${id}-help`, lang }, q.help) : null;
     const set = (value) => {
       const a = answerOf(q.key);
@@ -95,7 +96,7 @@ export function render(record, questionnaire, files, problems, save) {
     let asFieldset = true;
     switch (q.type) {
       case 'yes_no':
-        control = h('div', { class: 'choices row' }, group('radio', id, [[true, 'Yes'], [false, 'No']], answer.value));
+        control = h('div', { class: 'choices row' }, group('radio', id, [[true, t('Yes')], [false, t('No')]], answer.value));
         break;
       case 'scale': {
         const steps = [];
@@ -128,7 +129,7 @@ export function render(record, questionnaire, files, problems, save) {
         minutes.addEventListener('input', update);
         seconds.addEventListener('input', update);
         control = h('div', { class: 'duration' },
-          h('label', { for: `${id}-min` }, 'Minutes'), minutes, h('label', { for: `${id}-sec` }, 'Seconds'), seconds);
+          h('label', { for: `${id}-min` }, t('Minutes')), minutes, h('label', { for: `${id}-sec` }, t('Seconds')), seconds);
         break;
       }
       case 'text':
@@ -143,7 +144,7 @@ export function render(record, questionnaire, files, problems, save) {
         control = photo(q, id, answer, set);
         break;
       default:
-        control = h('p', { class: 'notice' }, `This app cannot show a question of type ${q.type}.`);
+        control = h('p', { class: 'notice' }, t('This app cannot show a question of type {type}.', { type: q.type }));
     }
     const na = q.na_allowed ? h('label', { class: 'choice na', for: `${id}-na` },
       h('input', {
@@ -155,10 +156,10 @@ export function render(record, questionnaire, files, problems, save) {
           save();
           rebuild();
         },
-      }), h('span', {}, 'Not applicable')) : null;
+      }), h('span', {}, t('Not applicable'))) : null;
     const comment = h('details', { class: 'comment', open: Boolean(answer.comment) },
-      h('summary', {}, 'Add a comment'),
-      h('label', { for: `${id}-comment`, class: 'visually-hidden' }, `Comment on: ${q.text}`),
+      h('summary', {}, t('Add a comment')),
+      h('label', { for: `${id}-comment`, class: 'visually-hidden' }, t('Comment on: {question}', { question: q.text })),
       h('textarea', {
         id: `${id}-comment`, rows: 2, maxlength: 2000,
         oninput: (event) => { answerOf(q.key).comment = event.target.value; save(); },
@@ -176,8 +177,8 @@ export function render(record, questionnaire, files, problems, save) {
   function photo(q, id, answer, set) {
     const kept = answer.value && files.get(answer.value);
     const preview = kept
-      ? h('img', { src: blobUrl(kept.blob), alt: `Your photo for: ${q.text}`, class: 'preview' })
-      : answer.value ? h('p', { class: 'muted' }, 'A photo sent with an earlier revision is kept.') : null;
+      ? h('img', { src: blobUrl(kept.blob), alt: t('Your photo for: {question}', { question: q.text }), class: 'preview' })
+      : answer.value ? h('p', { class: 'muted' }, t('A photo sent with an earlier revision is kept.')) : null;
     const choose = (capture) => h('input', {
       type: 'file', accept: 'image/*', capture: capture ? 'environment' : null,
       id: `${id}-${capture ? 'camera' : 'file'}`, class: 'file-input',
@@ -191,11 +192,11 @@ export function render(record, questionnaire, files, problems, save) {
     return h('div', { class: 'photo' },
       preview,
       h('div', { class: 'row wrap' },
-        choose(true), h('label', { class: 'button', for: `${id}-camera` }, answer.value ? 'Take another photo' : 'Take a photo'),
-        choose(false), h('label', { class: 'button', for: `${id}-file` }, 'Choose a file'),
+        choose(true), h('label', { class: 'button', for: `${id}-camera` }, answer.value ? t('Take another photo') : t('Take a photo')),
+        choose(false), h('label', { class: 'button', for: `${id}-file` }, t('Choose a file')),
         answer.value && q.required === false ? h('button', {
           type: 'button', class: 'quiet', onclick: () => { answerOf(q.key).value = null; save(); rebuild(); },
-        }, 'Remove photo') : null));
+        }, t('Remove photo')) : null));
   }
 
   /** A chosen file kept on the phone under a new id (a replaced photo gets a new id). */
@@ -240,9 +241,9 @@ export function render(record, questionnaire, files, problems, save) {
     const checkIn = h('div', { class: 'check-in', id: 'check-in' });
     const showCheckIn = () => mount(checkIn,
       record.check_in
-        ? h('p', { id: 'checked-in' }, `Checked in at ${new Date(record.check_in.at).toLocaleTimeString()} (within ${Math.round(record.check_in.accuracy_m ?? 0)} m).`)
-        : h('p', { class: 'muted' }, 'Not checked in. Checking in shows the reviewer you were at the store.'),
-      'geolocation' in navigator ? h('button', { type: 'button', id: 'check-in-button', onclick: locate }, record.check_in ? 'Check in again' : 'Check in here') : null,
+        ? h('p', { id: 'checked-in' }, t('Checked in at {time} (within {metres} m).', { time: new Date(record.check_in.at).toLocaleTimeString(), metres: Math.round(record.check_in.accuracy_m ?? 0) }))
+        : h('p', { class: 'muted' }, t('Not checked in. Checking in shows the reviewer you were at the store.')),
+      'geolocation' in navigator ? h('button', { type: 'button', id: 'check-in-button', onclick: locate }, record.check_in ? t('Check in again') : t('Check in here')) : null,
       h('p', { class: 'field-error', id: 'err-check-in', hidden: !problems['check-in'] }, problems['check-in'] || ''));
     function locate(event) {
       event.target.disabled = true;
@@ -258,24 +259,24 @@ export function render(record, questionnaire, files, problems, save) {
       }, (error) => {
         showCheckIn();
         checkIn.append(h('p', { class: 'notice', role: 'alert' }, error.code === 1
-          ? 'The phone did not share its position. The report can be sent without a check-in.'
-          : 'The position could not be found. Try again outside, or send the report without it.'));
+          ? t('The phone did not share its position. The report can be sent without a check-in.')
+          : t('The position could not be found. Try again outside, or send the report without it.')));
       }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
     }
     showCheckIn();
     return h('section', { class: 'section', id: 'visit-box' },
-      h('h2', {}, 'The visit'),
-      h('div', { class: 'row wrap' }, field('started', 'Started'), field('ended', 'Ended'),
-        h('button', { type: 'button', id: 'ended-now', onclick: () => { record.ended = localNow(); save(); rebuild(); } }, 'Ended now')),
+      h('h2', {}, t('The visit')),
+      h('div', { class: 'row wrap' }, field('started', t('Started')), field('ended', t('Ended')),
+        h('button', { type: 'button', id: 'ended-now', onclick: () => { record.ended = localNow(); save(); rebuild(); } }, t('Ended now'))),
       errorFor('visit'),
       checkIn);
   }
 
   function extras() {
     const staff = record.staff.map((person, i) => h('fieldset', { class: 'person', id: `staff-${i}` },
-      h('legend', {}, `Person ${i + 1}`),
+      h('legend', {}, t('Person {n}', { n: i + 1 })),
       ['description', 'role', 'first_name'].map((name) => {
-        const labels = { description: 'What they did and how to recognise them', role: 'Role (optional)', first_name: 'First name, from a badge (optional)' };
+        const labels = { description: t('What they did and how to recognise them'), role: t('Role (optional)'), first_name: t('First name, from a badge (optional)') };
         const limits = { description: 500, role: 100, first_name: 50 };
         const attrs = {
           id: `staff-${i}-${name}`, maxlength: limits[name], value: person[name],
@@ -285,25 +286,25 @@ export function render(record, questionnaire, files, problems, save) {
           name === 'description' ? h('textarea', { ...attrs, rows: 2, 'aria-describedby': `err-staff-${i}` }, person[name]) : h('input', attrs));
       }),
       errorFor(`staff-${i}`),
-      h('button', { type: 'button', class: 'quiet', onclick: () => { record.staff.splice(i, 1); save(); rebuild(); } }, `Remove person ${i + 1}`)));
+      h('button', { type: 'button', class: 'quiet', onclick: () => { record.staff.splice(i, 1); save(); rebuild(); } }, t('Remove person {n}', { n: i + 1 }))));
     const receipt = record.receipt && files.get(record.receipt);
     return [
       h('section', { class: 'section' },
-        h('h2', {}, 'In your words'),
-        h('label', { for: 'narrative' }, 'Narrative: what happened, in order'),
+        h('h2', {}, t('In your words')),
+        h('label', { for: 'narrative' }, t('Narrative: what happened, in order')),
         h('textarea', { id: 'narrative', rows: 6, maxlength: 20000, 'aria-describedby': 'err-narrative', oninput: (event) => { record.narrative = event.target.value; save(); } }, record.narrative),
         errorFor('narrative')),
       h('section', { class: 'section' },
-        h('h2', {}, 'Staff observed'),
-        h('p', { class: 'muted' }, 'Only reviewers read these descriptions.'),
+        h('h2', {}, t('Staff observed')),
+        h('p', { class: 'muted' }, t('Only reviewers read these descriptions.')),
         staff,
         record.staff.length < MAX_STAFF ? h('button', {
           type: 'button', id: 'add-person', onclick: () => { record.staff.push({ description: '', role: '', first_name: '' }); save(); rebuild(); },
-        }, 'Add a person') : null),
+        }, t('Add a person')) : null),
       h('section', { class: 'section' },
-        h('h2', {}, 'Receipt'),
-        receipt ? h('p', { id: 'receipt-name' }, `Kept: ${receipt.name} (${Math.ceil(receipt.size / 1024)} KB)`)
-          : record.receipt ? h('p', { class: 'muted' }, 'The receipt sent with an earlier revision is kept.') : null,
+        h('h2', {}, t('Receipt')),
+        receipt ? h('p', { id: 'receipt-name' }, t('Kept: {name} ({size} KB)', { name: receipt.name, size: Math.ceil(receipt.size / 1024) }))
+          : record.receipt ? h('p', { class: 'muted' }, t('The receipt sent with an earlier revision is kept.')) : null,
         h('input', {
           type: 'file', id: 'receipt-file', class: 'file-input', accept: 'image/*,application/pdf',
           onchange: async (event) => {
@@ -313,7 +314,7 @@ export function render(record, questionnaire, files, problems, save) {
             rebuild();
           },
         }),
-        h('label', { class: 'button', for: 'receipt-file' }, record.receipt ? 'Replace the receipt' : 'Add the receipt (photo or PDF)'),
+        h('label', { class: 'button', for: 'receipt-file' }, record.receipt ? t('Replace the receipt') : t('Add the receipt (photo or PDF)')),
         errorFor('receipt')),
     ];
   }

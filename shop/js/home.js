@@ -6,7 +6,8 @@ import { h, mount, announce } from '/app/js/dom.js';
 import * as api from '/app/js/api.js';
 import * as db from './db.js';
 import * as sync from './sync.js';
-import { MILES, STATES, STATUSES, when, day } from './text.js';
+import { mile, state, status, when, day, time } from './text.js';
+import { t } from './words.js';
 
 let picture = null;
 let me = null;
@@ -28,17 +29,17 @@ async function localReports() {
 }
 
 function receiptLine(record) {
-  const parts = [STATES[record.state]];
-  if (record.state === 'waiting' && record.last_error) parts.push(`(${record.last_error} Trying again ${record.next_at ? `at ${new Date(record.next_at).toLocaleTimeString()}` : 'soon'}.)`);
-  if (record.answer && record.answer.mile_level) parts.push(`· ${record.answer.score}, ${MILES[record.answer.mile_level]}`);
-  if (record.state === 'refused' && record.error) parts.push(`· ${record.error.message}`);
+  const parts = [state(record.state)];
+  if (record.state === 'waiting' && record.last_error) parts.push(`(${t(record.last_error)} ${record.next_at ? t('Trying again at {time}.', { time: time(record.next_at) }) : t('Trying again soon.')})`);
+  if (record.answer && record.answer.mile_level) parts.push(`· ${record.answer.score}, ${mile(record.answer.mile_level)}`);
+  if (record.state === 'refused' && record.error) parts.push(`· ${t(record.error.message)}`);
   return parts.join(' ');
 }
 
 function reportItem(record) {
   return h('li', { class: `item state-${record.state}`, 'data-report': record.id },
     h('a', { href: `#/report/${record.id}` }, sync.locationName(picture, record.location_id)),
-    h('span', { class: 'muted' }, ` · ${record.title || ''} · ${record.kind === 'revise' ? 'revision · ' : ''}${when(record.queued_at || record.created_at)}`),
+    h('span', { class: 'muted' }, ` · ${record.title || ''} · ${record.kind === 'revise' ? `${t('revision')} · ` : ''}${when(record.queued_at || record.created_at)}`),
     h('p', { class: 'line' }, receiptLine(record)));
 }
 
@@ -51,7 +52,7 @@ async function view() {
   const questionnaires = sync.questionnaires(picture);
   // The search and the position outlive a redraw (a sync or a sent report draws home again).
   const filter = h('input', {
-    id: 'store-filter', type: 'search', placeholder: 'Name, code or region', maxlength: 100, value: storeSearch.text,
+    id: 'store-filter', type: 'search', placeholder: t('Name, code or region'), maxlength: 100, value: storeSearch.text,
   });
   const storeList = h('ul', { class: 'list', id: 'stores' });
   const showStores = () => {
@@ -69,19 +70,19 @@ async function view() {
       l.eligible
         ? h('div', { class: 'row wrap' }, questionnaires.map((q) => h('a', {
           class: 'button', href: `#/new/${l.location_id}/${encodeURIComponent(q.key)}`,
-          'aria-label': `Start: ${q.title} at ${l.name}`,
+          'aria-label': t('Start: {questionnaire} at {store}', { questionnaire: q.title, store: l.name }),
         }, q.title)))
         : h('p', { class: 'line muted' }, blocked(l)))),
     stores.length > shown.length ? h('li', { class: 'item' }, h('button', {
       type: 'button', id: 'all-stores', onclick: () => { storeSearch.all = true; showStores(); },
-    }, `Show all ${stores.length} stores`)) : null);
+    }, t('Show all {n} stores', { n: stores.length }))) : null);
   };
   filter.addEventListener('input', showStores);
   showStores();
   // Nearest first, when the shopper already lets the app know where the phone is.
   if (navigator.permissions && navigator.geolocation) {
-    navigator.permissions.query({ name: 'geolocation' }).then((state) => {
-      if (state.state !== 'granted') return;
+    navigator.permissions.query({ name: 'geolocation' }).then((permission) => {
+      if (permission.state !== 'granted') return;
       navigator.geolocation.getCurrentPosition((position) => {
         storeSearch.here = { latitude: position.coords.latitude, longitude: position.coords.longitude };
         showStores();
@@ -94,50 +95,50 @@ async function view() {
   ].sort((a, b) => ((b.server && b.server.updated_at) || (b.local && b.local.sent_at) || '').localeCompare((a.server && a.server.updated_at) || (a.local && a.local.sent_at) || '')).slice(0, 20);
 
   return h('div', {},
-    h('h1', {}, `Hello, ${me.name}`),
+    h('h1', {}, t('Hello, {name}', { name: me.name })),
     h('p', { class: 'muted', id: 'synced' }, picture.synced_at
-      ? `Up to date as of ${when(picture.checked_at || picture.synced_at)}.` : 'Not synced yet.',
-    ' ', h('button', { type: 'button', id: 'sync-now', onclick: () => refreshPicture(true) }, 'Check for updates')),
+      ? t('Up to date as of {time}.', { time: when(picture.checked_at || picture.synced_at) }) : t('Not synced yet.'),
+    ' ', h('button', { type: 'button', id: 'sync-now', onclick: () => refreshPicture(true) }, t('Check for updates'))),
     pending.length ? h('section', { class: 'panel', id: 'outbox' },
-      h('h2', {}, `On this phone, not yet with the server (${pending.length})`),
+      h('h2', {}, t('On this phone, not yet with the server ({n})', { n: pending.length })),
       h('ul', { class: 'list' }, pending.map(reportItem))) : null,
     returned.length ? h('section', { class: 'panel', id: 'returned' },
-      h('h2', {}, 'Returned for revision'),
+      h('h2', {}, t('Returned for revision')),
       h('ul', { class: 'list' }, returned.map((r) => h('li', { class: 'item', 'data-report': r.id },
-        h('strong', {}, sync.locationName(picture, r.location_id)), h('span', { class: 'muted' }, ` · visited ${day(r.visit_date)}`),
+        h('strong', {}, sync.locationName(picture, r.location_id)), h('span', { class: 'muted' }, ` · ${t('visited {day}', { day: day(r.visit_date) })}`),
         h('blockquote', { class: 'note' }, (r.last_review && r.last_review.note) || ''),
-        h('a', { class: 'button primary', href: `#/revise/${r.id}` }, 'Revise the report'))))) : null,
+        h('a', { class: 'button primary', href: `#/revise/${r.id}` }, t('Revise the report')))))) : null,
     h('section', { class: 'panel', id: 'assignments' },
-      h('h2', {}, 'Your visits'),
+      h('h2', {}, t('Your visits')),
       picture.assignments.length ? h('ul', { class: 'list' }, picture.assignments.map((a) => {
         const started = byAssignment.get(a.id);
         return h('li', { class: 'item', 'data-assignment': a.id },
           h('strong', {}, sync.locationName(picture, a.location_id)),
-          h('span', { class: 'muted' }, ` · ${day(a.visit_from)}${a.visit_to !== a.visit_from ? ` to ${day(a.visit_to)}` : ''}${a.slot ? ` · ${a.slot}` : ''}`),
+          h('span', { class: 'muted' }, ` · ${day(a.visit_from)}${a.visit_to !== a.visit_from ? ` – ${day(a.visit_to)}` : ''}${a.slot ? ` · ${t(a.slot)}` : ''}`),
           a.instructions ? h('p', { class: 'line' }, a.instructions) : null,
-          a.status === 'accepted' ? h('p', { class: 'line muted' }, 'Accepted') : null,
+          a.status === 'accepted' ? h('p', { class: 'line muted' }, t('Accepted')) : null,
           h('div', { class: 'row wrap' },
-            started ? h('a', { class: 'button', href: `#/report/${started.id}` }, started.state === 'draft' ? 'Continue the report' : 'Open the report')
-              : h('a', { class: 'button primary', href: `#/new/${a.location_id}/${encodeURIComponent(a.questionnaire_key)}?assignment=${a.id}` }, 'Start the report'),
-            a.status === 'assigned' && !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'accept', event.target) }, 'Accept') : null,
-            !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'decline', event.target) }, 'Decline') : null));
-      })) : h('p', { class: 'muted' }, 'No visit is planned for you. Claim an open one, or visit a store the rules allow.')),
+            started ? h('a', { class: 'button', href: `#/report/${started.id}` }, started.state === 'draft' ? t('Continue the report') : t('Open the report'))
+              : h('a', { class: 'button primary', href: `#/new/${a.location_id}/${encodeURIComponent(a.questionnaire_key)}?assignment=${a.id}` }, t('Start the report')),
+            a.status === 'assigned' && !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'accept', event.target) }, t('Accept')) : null,
+            !started ? h('button', { type: 'button', onclick: (event) => answerAssignment(a, 'decline', event.target) }, t('Decline')) : null));
+      })) : h('p', { class: 'muted' }, t('No visit is planned for you. Claim an open one, or visit a store the rules allow.'))),
     picture.claimable.length ? h('section', { class: 'panel', id: 'claimable' },
-      h('h2', {}, 'Open visits you can claim'),
+      h('h2', {}, t('Open visits you can claim')),
       h('ul', { class: 'list' }, picture.claimable.map((a) => h('li', { class: 'item' },
         h('strong', {}, sync.locationName(picture, a.location_id)),
-        h('span', { class: 'muted' }, ` · ${day(a.visit_from)} to ${day(a.visit_to)}`),
-        h('button', { type: 'button', onclick: (event) => claim(a, event.target) }, 'Claim'))))) : null,
+        h('span', { class: 'muted' }, ` · ${day(a.visit_from)} – ${day(a.visit_to)}`),
+        h('button', { type: 'button', onclick: (event) => claim(a, event.target) }, t('Claim')))))) : null,
     h('section', { class: 'panel', id: 'store-section' },
-      h('h2', {}, 'Stores you may visit today'),
-      h('label', { for: 'store-filter' }, 'Find a store'), filter,
+      h('h2', {}, t('Stores you may visit today')),
+      h('label', { for: 'store-filter' }, t('Find a store')), filter,
       storeList),
     sent.length ? h('section', { class: 'panel', id: 'sent' },
-      h('h2', {}, 'Sent'),
+      h('h2', {}, t('Sent')),
       h('ul', { class: 'list' }, sent.map(({ id, local: l, server: s }) => h('li', { class: 'item', 'data-report': id },
         h('a', { href: `#/report/${id}` }, sync.locationName(picture, (s || l).location_id)),
         h('span', { class: 'muted' }, ` · ${s ? day(s.visit_date) : when(l.sent_at)}`),
-        h('p', { class: 'line' }, s ? `${STATUSES[s.status] || s.status}${s.score ? ` · ${s.score.overall}, ${MILES[s.score.mile_level]}` : ''}` : receiptLine(l)))))) : null);
+        h('p', { class: 'line' }, s ? `${status(s.status)}${s.score ? ` · ${s.score.overall}, ${mile(s.score.mile_level)}` : ''}` : receiptLine(l)))))) : null);
 }
 
 const STORES_SHOWN = 8;
@@ -158,11 +159,11 @@ function kilometres(metres) {
 
 function blocked(l) {
   const rule = {
-    shopper_excluded: 'You are excluded from this store.',
-    lockout_period: 'You visited recently.',
-    yearly_visit_limit: 'You reached this year’s visits here.',
-  }[l.blocked_by] || 'The rules do not allow a visit today.';
-  return l.frees_on ? `${rule} Open to you again on ${day(l.frees_on)}.` : rule;
+    shopper_excluded: t('You are excluded from this store.'),
+    lockout_period: t('You visited recently.'),
+    yearly_visit_limit: t('You reached this year’s visits here.'),
+  }[l.blocked_by] || t('The rules do not allow a visit today.');
+  return l.frees_on ? `${rule} ${t('Open to you again on {day}.', { day: day(l.frees_on) })}` : rule;
 }
 
 /** Accepts a planned visit, or declines it with a reason (so it can be planned for another). */
@@ -176,10 +177,10 @@ async function answerAssignment(assignment, action, button) {
   button.disabled = true;
   try {
     await api.call(`assignments/${assignment.id}/${action}`, { method: 'POST', body });
-    announce(action === 'accept' ? 'Accepted.' : 'Declined: your coordinator is told why.', 'success');
+    announce(action === 'accept' ? t('Accepted.') : t('Declined: your coordinator is told why.'), 'success');
     await refreshPicture(false);
   } catch (error) {
-    announce(error.code === 'offline' ? 'This needs a connection.' : error.message, 'error');
+    announce(error.code === 'offline' ? t('This needs a connection.') : error.message, 'error');
     button.disabled = false;
   }
 }
@@ -187,11 +188,11 @@ async function answerAssignment(assignment, action, button) {
 function askReason() {
   return new Promise((resolve) => {
     const text = h('textarea', { id: 'decline-reason', rows: 3, maxlength: 1000, required: true });
-    const error = h('p', { class: 'field-error', id: 'decline-error', hidden: true }, 'Say why, in a few words.');
+    const error = h('p', { class: 'field-error', id: 'decline-error', hidden: true }, t('Say why, in a few words.'));
     text.setAttribute('aria-describedby', 'decline-error');
     const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'decline-title' },
-      h('h2', { id: 'decline-title' }, 'Decline this visit'),
-      h('label', { for: 'decline-reason' }, 'Why can you not make it?'), text, error,
+      h('h2', { id: 'decline-title' }, t('Decline this visit')),
+      h('label', { for: 'decline-reason' }, t('Why can you not make it?')), text, error,
       h('div', { class: 'actions' },
         h('button', {
           type: 'button', class: 'primary',
@@ -199,8 +200,8 @@ function askReason() {
             if (!text.value.trim()) { error.hidden = false; text.focus(); return; }
             dialog.close('yes');
           },
-        }, 'Decline'),
-        h('button', { type: 'button', onclick: () => dialog.close('no') }, 'Keep it')));
+        }, t('Decline')),
+        h('button', { type: 'button', onclick: () => dialog.close('no') }, t('Keep it'))));
     dialog.addEventListener('close', () => {
       dialog.remove();
       resolve(dialog.returnValue === 'yes' ? text.value.trim() : null);
@@ -215,10 +216,10 @@ async function claim(assignment, button) {
   button.disabled = true;
   try {
     await api.call(`assignments/${assignment.id}/claim`, { method: 'POST' });
-    announce('Claimed: the visit is yours.', 'success');
+    announce(t('Claimed: the visit is yours.'), 'success');
     await refreshPicture(false);
   } catch (error) {
-    announce(error.code === 'offline' ? 'Claiming needs a connection.' : error.message, 'error');
+    announce(error.code === 'offline' ? t('Claiming needs a connection.') : error.message, 'error');
     button.disabled = false;
   }
 }

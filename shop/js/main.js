@@ -9,6 +9,8 @@ import * as outbox from './outbox.js';
 import { signInPage, confirmDialog } from './session.js';
 import { home, forgetSearch } from './home.js';
 import * as report from './report.js';
+import { t, choose } from './words.js';
+import { speak } from './rules.js';
 
 const main = document.getElementById('main');
 const net = document.getElementById('net');
@@ -19,16 +21,16 @@ let leaving = [];
 
 function showNetwork() {
   const offline = !navigator.onLine || api.isOffline();
-  net.textContent = offline ? 'Offline: reports wait on this phone' : '';
+  net.textContent = offline ? t('Offline: reports wait on this phone') : '';
   net.hidden = !offline;
 }
 
 async function refreshPicture(loud) {
   try {
     picture = await sync.pull();
-    if (loud) announce('Up to date.', 'success');
+    if (loud) announce(t('Up to date.'), 'success');
   } catch (error) {
-    if (loud) announce(error.code === 'offline' ? 'No connection: showing what the phone kept.' : error.message, 'error');
+    if (loud) announce(error.code === 'offline' ? t('No connection: showing what the phone kept.') : error.message, 'error');
   }
   showNetwork();
   if (onHome()) route();
@@ -55,7 +57,7 @@ async function route() {
     renderWho();
     mount(main, await signInPage(signedIn));
     main.dataset.page = 'sign-in';
-    document.title = 'Sign in · secondmile shopper';
+    document.title = `${t('Sign in')} · secondmile shopper`;
     return;
   }
   renderWho();
@@ -98,11 +100,12 @@ function renderWho() {
   const who = document.getElementById('who');
   who.hidden = !me;
   if (!me) return;
-  mount(who, h('span', {}, me.name), h('button', { type: 'button', class: 'quiet', id: 'sign-out', onclick: signOut }, 'Sign out'));
+  mount(who, h('span', {}, me.name), h('button', { type: 'button', class: 'quiet', id: 'sign-out', onclick: signOut }, t('Sign out')));
 }
 
 async function signedIn(user) {
   me = user;
+  choose(me.preferred_language);
   picture = await sync.held();
   await refreshPicture(false);
   window.location.hash = '#/';
@@ -114,9 +117,9 @@ async function signedIn(user) {
 async function signOut() {
   const waiting = await outbox.unsent();
   if (waiting && !(await confirmDialog(
-    `${waiting === 1 ? 'One report has' : `${waiting} reports have`} not reached the server`,
-    'Signing out deletes everything of yours on this phone, these reports too. Stay signed in to send them first.',
-    'Delete them and sign out', 'Stay signed in',
+    waiting === 1 ? t('One report has not reached the server') : t('{n} reports have not reached the server', { n: waiting }),
+    t('Signing out deletes everything of yours on this phone, these reports too. Stay signed in to send them first.'),
+    t('Delete them and sign out'), t('Stay signed in'),
   ))) return;
   db.seal();
   for (const fn of leaving.splice(0)) fn();
@@ -125,7 +128,8 @@ async function signOut() {
   me = null;
   picture = null;
   forgetSearch();
-  announce('Signed out. Nothing of yours is left on this phone.');
+  choose(null);
+  announce(t('Signed out. Nothing of yours is left on this phone.'));
   window.location.hash = '#/';
   route();
 }
@@ -142,7 +146,7 @@ api.onConnection(showNetwork);
 api.onSessionEnd(async () => {
   me = null;
   const waiting = await outbox.unsent();
-  mount(main, await signInPage(signedIn, `Your session has ended; sign in again.${waiting ? ` ${waiting} unsent report${waiting === 1 ? '' : 's'} stay on this phone and are sent once you do.` : ''}`));
+  mount(main, await signInPage(signedIn, `${t('Your session has ended; sign in again.')}${waiting ? ` ${t('{n} unsent reports stay on this phone and are sent once you do.', { n: waiting })}` : ''}`));
   main.dataset.page = 'sign-in';
   renderWho();
 });
@@ -153,7 +157,9 @@ if ('serviceWorker' in navigator) {
 }
 
 (async () => {
+  speak(t);
   me = api.hasSession() ? (await db.get('meta', 'me')) || null : null;
+  choose(me && me.preferred_language);
   showNetwork();
   await route();
   if (me) {

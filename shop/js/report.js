@@ -9,7 +9,8 @@ import * as outbox from './outbox.js';
 import { render as renderForm, fileIds, uuid } from './form.js';
 import { check, body, place, localNow } from './rules.js';
 import { confirmDialog } from './session.js';
-import { MILES, STATES, STATUSES, when, day } from './text.js';
+import { mile, state, status, when, day, time, about } from './text.js';
+import { t } from './words.js';
 
 let picture = null;
 let route = null;
@@ -23,7 +24,7 @@ export function use(context) {
 
 export async function start(locationId, key, params) {
   const questionnaire = sync.questionnaireFor(picture, key);
-  if (!questionnaire) throw new Error('This questionnaire is not on the phone yet: check for updates.');
+  if (!questionnaire) throw new Error(t('This questionnaire is not on the phone yet: check for updates.'));
   const record = {
     id: uuid(), kind: 'submit', state: 'draft',
     location_id: locationId, questionnaire_id: questionnaire.id, questionnaire_key: key, title: questionnaire.title,
@@ -38,9 +39,9 @@ export async function start(locationId, key, params) {
 /** A returned report opened for its next revision, with what the shopper sent before. */
 export async function revise(id) {
   const report = picture.reports[id];
-  if (!report) throw new Error('This report is not on the phone: check for updates.');
+  if (!report) throw new Error(t('This report is not on the phone: check for updates.'));
   const questionnaire = picture.questionnaires.find((q) => q.id === report.questionnaire_id);
-  if (!questionnaire) throw new Error('Its questionnaire is no longer published: ask your coordinator.');
+  if (!questionnaire) throw new Error(t('Its questionnaire is no longer published: ask your coordinator.'));
   const existing = await db.get('reports', id);
   if (!existing || existing.state === 'sent') {
     const local = (value) => (value ? value.slice(0, 16) : '');
@@ -95,7 +96,7 @@ export async function reportPage(id) {
   if (!record) {
     const server = picture.reports[id];
     if (server) return serverReport(server);
-    return h('section', { class: 'panel' }, h('h1', {}, 'Not on this phone'), h('p', {}, h('a', { href: '#/' }, 'Home')));
+    return h('section', { class: 'panel' }, h('h1', {}, t('Not on this phone')), h('p', {}, h('a', { href: '#/' }, t('Home'))));
   }
   if (record.state === 'draft') return formPage(record, record.problems || {});
   return receipt(record);
@@ -104,18 +105,18 @@ export async function reportPage(id) {
 function serverReport(report) {
   return h('section', { class: 'panel', id: 'receipt' },
     h('h1', {}, sync.locationName(picture, report.location_id)),
-    h('p', {}, `Visited ${day(report.visit_date)} · revision ${report.revision}`),
-    h('p', { class: 'big', id: 'receipt-status' }, STATUSES[report.status] || report.status),
-    report.score ? h('p', { id: 'receipt-score' }, `Score ${report.score.overall} · ${MILES[report.score.mile_level]}`) : null,
+    h('p', {}, t('Visited {day} · revision {revision}', { day: day(report.visit_date), revision: report.revision })),
+    h('p', { class: 'big', id: 'receipt-status' }, status(report.status)),
+    report.score ? h('p', { id: 'receipt-score' }, `${t('Score {score}', { score: report.score.overall })} · ${mile(report.score.mile_level)}`) : null,
     report.last_review && report.last_review.note ? h('blockquote', { class: 'note' }, report.last_review.note) : null,
-    h('p', {}, h('a', { href: '#/' }, 'Home')));
+    h('p', {}, h('a', { href: '#/' }, t('Home'))));
 }
 
 async function formPage(record, problems) {
   const questionnaire = questionnaireOf(record);
   if (!questionnaire) {
-    return h('section', { class: 'panel' }, h('h1', {}, 'Questionnaire missing'),
-      h('p', {}, 'The questionnaire of this report is no longer on the phone. Check for updates; if it was retired, ask your coordinator.'));
+    return h('section', { class: 'panel' }, h('h1', {}, t('Questionnaire missing')),
+      h('p', {}, t('The questionnaire of this report is no longer on the phone. Check for updates; if it was retired, ask your coordinator.')));
   }
   // Kept with the record, so a report opens offline even if a later sync drops its version.
   if (!record.questionnaire) record.questionnaire = questionnaire;
@@ -135,12 +136,12 @@ async function formPage(record, problems) {
   });
   const listed = Object.entries(problems);
   const summary = listed.length ? h('div', { class: 'panel error', id: 'problems', role: 'alert', tabindex: -1 },
-    h('p', {}, record.problems_from_server ? 'The server did not accept the report. Correct this and send it again:'
-      : listed.length === 1 ? 'One thing to correct before sending:' : `${listed.length} things to correct before sending:`),
+    h('p', {}, record.problems_from_server ? t('The server did not accept the report. Correct this and send it again:')
+      : listed.length === 1 ? t('One thing to correct before sending:') : t('{n} things to correct before sending:', { n: listed.length })),
     h('ul', {}, listed.map(([key, message]) => h('li', {}, h('a', {
       href: `#${anchor(key)}`, onclick: (event) => { event.preventDefault(); jump(key); },
-    }, `${labelOf(record, key)}: ${message}`))))) : null;
-  const finish = h('button', { type: 'button', class: 'primary big', id: 'finish' }, record.kind === 'revise' ? 'Send the revision' : 'Finish and send');
+    }, about(labelOf(record, key), message)))))) : null;
+  const finish = h('button', { type: 'button', class: 'primary big', id: 'finish' }, record.kind === 'revise' ? t('Send the revision') : t('Finish and send'));
   finish.addEventListener('click', async () => {
     const found = check(record, questionnaire, files);
     if (Object.keys(found).length) {
@@ -166,24 +167,24 @@ async function formPage(record, problems) {
     await db.put('reports', record);
     settled = true;
     clearTimeout(saving);
-    announce(navigator.onLine ? 'Saved on the phone; sending.' : 'Saved on the phone; it is sent when the network returns.', 'success');
+    announce(navigator.onLine ? t('Saved on the phone; sending.') : t('Saved on the phone; it is sent when the network returns.'), 'success');
     // The form and its receipt share the address: drawn again, it shows the receipt.
     await route();
     outbox.flush(true);
   });
-  const discard = h('button', { type: 'button', class: 'danger', id: 'discard' }, record.kind === 'revise' ? 'Discard this revision' : 'Delete this report');
+  const discard = h('button', { type: 'button', class: 'danger', id: 'discard' }, record.kind === 'revise' ? t('Discard this revision') : t('Delete this report'));
   discard.addEventListener('click', async () => {
-    if (!(await confirmDialog('Delete this report from the phone?', 'What you entered and its photos are deleted. Nothing was sent.', 'Delete it', 'Keep it'))) return;
+    if (!(await confirmDialog(t('Delete this report from the phone?'), t('What you entered and its photos are deleted. Nothing was sent.'), t('Delete it'), t('Keep it')))) return;
     settled = true;
     clearTimeout(saving);
     await db.removeReport(record.id);
-    announce('Deleted.');
+    announce(t('Deleted.'));
     window.location.hash = '#/';
   });
   return h('div', { 'data-report': record.id },
     h('h1', { lang: questionnaire.language }, questionnaire.title),
     h('p', { class: 'muted' }, sync.locationName(picture, record.location_id), record.assignment_id ? ' · planned visit' : ''),
-    record.note ? h('div', { class: 'panel notice', id: 'review-note' }, h('strong', {}, 'The reviewer asks: '), record.note) : null,
+    record.note ? h('div', { class: 'panel notice', id: 'review-note' }, h('strong', {}, t('The reviewer asks: ')), record.note) : null,
     summary,
     form.element,
     h('div', { class: 'actions' }, finish, discard));
@@ -214,7 +215,7 @@ async function receipt(record) {
   const answer = record.answer;
   const actions = [];
   if (record.state === 'waiting' || record.state === 'uploading') {
-    actions.push(h('button', { type: 'button', id: 'send-now', onclick: () => { announce('Sending…'); outbox.flush(true); } }, 'Send now'));
+    actions.push(h('button', { type: 'button', id: 'send-now', onclick: () => { announce(t('Sending…')); outbox.flush(true); } }, t('Send now')));
   }
   if (editable) {
     actions.push(h('button', {
@@ -226,7 +227,7 @@ async function receipt(record) {
         await db.put('reports', record);
         route();
       },
-    }, 'Correct the report'));
+    }, t('Correct the report')));
   }
   if (record.state === 'refused' && record.error && record.error.code === 'file_refused') {
     actions.push(h('button', {
@@ -237,61 +238,61 @@ async function receipt(record) {
         await db.put('reports', record);
         outbox.flush(true);
       },
-    }, 'Send the files again'));
+    }, t('Send the files again')));
   }
   if (record.state === 'refused' || record.state === 'sent') {
     actions.push(h('button', {
       type: 'button', class: 'danger', id: 'remove',
       onclick: async () => {
-        const unsentNote = record.state === 'sent' ? 'It stays with the server; only this phone’s copy goes.' : 'It never reached the server: it is lost.';
-        if (!(await confirmDialog('Remove this report from the phone?', unsentNote, 'Remove it', 'Keep it'))) return;
+        const unsentNote = record.state === 'sent' ? t('It stays with the server; only this phone’s copy goes.') : t('It never reached the server: it is lost.');
+        if (!(await confirmDialog(t('Remove this report from the phone?'), unsentNote, t('Remove it'), t('Keep it')))) return;
         await db.removeReport(record.id);
         window.location.hash = '#/';
       },
-    }, 'Remove from this phone'));
+    }, t('Remove from this phone')));
   }
   return h('section', { class: 'panel', id: 'receipt', 'data-state': record.state },
-    h('h1', {}, record.kind === 'revise' ? 'Revision' : 'Report', ': ', sync.locationName(picture, record.location_id)),
+    h('h1', {}, record.kind === 'revise' ? t('Revision') : t('Report'), ': ', sync.locationName(picture, record.location_id)),
     h('p', { class: 'muted' }, `${record.title || ''} · finished ${when(record.queued_at)} · id `, h('code', { id: 'report-id' }, record.id)),
-    h('p', { class: `big state-${record.state}`, id: 'receipt-status' }, STATES[record.state]),
+    h('p', { class: `big state-${record.state}`, id: 'receipt-status' }, state(record.state)),
     record.state === 'waiting' ? h('p', { id: 'waiting-why' }, record.last_error
-      ? `Last try: ${record.last_error} The app tries again ${record.next_at ? `at ${new Date(record.next_at).toLocaleTimeString()}` : 'soon'}, and at once when the network returns.`
-      : 'It is kept on this phone and sent as soon as the network allows, even after the app is closed and opened again.') : null,
+      ? `${t('Last try: {error}', { error: t(record.last_error) })} ${record.next_at ? t('The app tries again at {time}, and at once when the network returns.', { time: time(record.next_at) }) : t('The app tries again soon, and at once when the network returns.')}`
+      : t('It is kept on this phone and sent as soon as the network allows, even after the app is closed and opened again.')) : null,
     answer ? h('div', { id: 'server-answer' },
-      h('p', {}, `The server received it${record.acknowledged_at ? ` at ${when(record.acknowledged_at)}` : ''}: revision ${answer.revision}, ${STATUSES[answer.status] || answer.status}.`),
-      answer.mile_level ? h('p', { class: 'big', id: 'receipt-score' }, `Score ${answer.score} · ${MILES[answer.mile_level]}`) : null) : null,
+      h('p', {}, t('The server received it at {time}: revision {revision}, {status}.', { time: when(record.acknowledged_at), revision: answer.revision, status: status(answer.status) })),
+      answer.mile_level ? h('p', { class: 'big', id: 'receipt-score' }, `${t('Score {score}', { score: answer.score })} · ${mile(answer.mile_level)}`) : null) : null,
     named.length ? h('div', {},
-      h('h2', {}, 'Files'),
+      h('h2', {}, t('Files')),
       h('ul', { class: 'list', id: 'receipt-files' }, named.map((f) => h('li', { 'data-file': f.id, 'data-uploaded': f.uploaded ? 'true' : 'false' },
-        `${f.purpose === 'receipt' ? 'Receipt' : 'Photo'} (${Math.ceil(f.size / 1024)} KB): `,
-        f.uploaded ? 'received by the server' : f.error ? `refused: ${f.error.message}` : answer ? 'sending' : 'sent after the report')))) : null,
+        `${f.purpose === 'receipt' ? t('Receipt') : t('Photo')} (${Math.ceil(f.size / 1024)} KB): `,
+        f.uploaded ? t('received by the server') : f.error ? t('refused: {reason}', { reason: f.error.message }) : answer ? t('sending') : t('sent after the report'))))) : null,
     record.state === 'refused' && record.error ? h('div', { class: 'panel error', role: 'alert', id: 'refusal' },
       h('p', {}, refusalText(record.error)),
       Object.keys(placed).length || rest.length ? h('ul', {},
-        Object.entries(placed).map(([key, message]) => h('li', {}, `${labelOf(record, key)}: ${message}`)),
+        Object.entries(placed).map(([key, message]) => h('li', {}, about(labelOf(record, key), message))),
         rest.map((v) => h('li', {}, `${v.pointer}: ${v.message}`))) : null) : null,
-    h('div', { class: 'actions' }, actions, h('a', { href: '#/', class: 'button' }, 'Home')));
+    h('div', { class: 'actions' }, actions, h('a', { href: '#/', class: 'button' }, t('Home'))));
 }
 
 function refusalText(error) {
   if (error.status === 409) {
     const rules = {
-      lockout_period: 'The programme’s rules do not allow this visit: you visited this store too recently.',
-      yearly_visit_limit: 'The programme’s rules do not allow this visit: you reached this year’s visits to this store.',
-      shopper_excluded: 'The programme’s rules do not allow this visit: you are excluded from this store.',
+      lockout_period: t('The programme’s rules do not allow this visit: you visited this store too recently.'),
+      yearly_visit_limit: t('The programme’s rules do not allow this visit: you reached this year’s visits to this store.'),
+      shopper_excluded: t('The programme’s rules do not allow this visit: you are excluded from this store.'),
     };
-    return `${rules[error.code] || error.message} The report stays on this phone; ask your coordinator before removing it.`;
+    return `${rules[error.code] || error.message} ${t('The report stays on this phone; ask your coordinator before removing it.')}`;
   }
-  if (error.status === 422) return 'The server did not accept the report. Correct what it names and send it again:';
-  return error.message;
+  if (error.status === 422) return t('The server did not accept the report. Correct what it names and send it again:');
+  return t(error.message);
 }
 
 function labelOf(record, key) {
   const q = questionnaireOf(record);
   const found = q && q.sections.flatMap((s) => s.questions).find((x) => x.key === key);
   if (found) return found.text;
-  if (key.startsWith('staff-')) return `Person ${Number(key.slice(6)) + 1} observed`;
-  return { visit: 'Visit times', narrative: 'Narrative', 'check-in': 'Check-in', receipt: 'Receipt' }[key] || key;
+  if (key.startsWith('staff-')) return t('Person {n} observed', { n: Number(key.slice(6)) + 1 });
+  return { visit: t('Visit times'), narrative: t('Narrative'), 'check-in': t('Check-in'), receipt: t('Receipt') }[key] || key;
 }
 
 /** The version of the app's files this phone holds: the service worker's cache names it. */

@@ -5,6 +5,14 @@
 export const MAX_HOURS = 12;
 const SKEW_MS = 5 * 60 * 1000;
 
+// The messages are English with `{name}` slots; the app hands in its translator (`speak`).
+let say = (text, vars = {}) => text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+
+/** Sets how messages are put in the shopper's language. */
+export function speak(translate) {
+  say = translate;
+}
+
 /** Every question of a version in document order, with its section. */
 export function questions(questionnaire) {
   return questionnaire.sections.flatMap((section) => section.questions.map((q) => ({ ...q, section: section.key })));
@@ -41,26 +49,26 @@ function required(q) {
 
 /** The problems of one answer, as a sentence (or null). */
 function problem(q, answer) {
-  if (answer && answer.na) return q.na_allowed ? null : 'Not applicable is not allowed here.';
+  if (answer && answer.na) return q.na_allowed ? null : say('Not applicable is not allowed here.');
   if (!given(answer)) {
     if (!required(q)) return null;
-    if (q.type === 'photo') return 'Add a photo.';
-    return q.na_allowed ? 'Answer this question, or mark it not applicable.' : 'Answer this question.';
+    if (q.type === 'photo') return say('Add a photo.');
+    return q.na_allowed ? say('Answer this question, or mark it not applicable.') : say('Answer this question.');
   }
   const v = answer.value;
   switch (q.type) {
     case 'scale':
-      return Number.isInteger(v) && v >= q.min && v <= q.max ? null : `Choose from ${q.min} to ${q.max}.`;
+      return Number.isInteger(v) && v >= q.min && v <= q.max ? null : say('Choose from {min} to {max}.', { min: q.min, max: q.max });
     case 'number':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return 'Enter a number.';
-      if (q.min !== null && q.min !== undefined && v < q.min) return `Enter ${q.min} or more.`;
-      if (q.max !== null && q.max !== undefined && v > q.max) return `Enter ${q.max} or less.`;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return say('Enter a number.');
+      if (q.min !== null && q.min !== undefined && v < q.min) return say('Enter {n} or more.', { n: q.min });
+      if (q.max !== null && q.max !== undefined && v > q.max) return say('Enter {n} or less.', { n: q.max });
       return null;
     case 'duration_seconds':
-      return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : 'Enter minutes and seconds (0 or more).';
+      return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : say('Enter minutes and seconds (0 or more).');
     case 'text': {
       const most = q.max_length || 2000;
-      return [...v].length <= most ? null : `Keep it to ${most} characters.`;
+      return [...v].length <= most ? null : say('Keep it to {n} characters.', { n: most });
     }
     default:
       return null;
@@ -99,22 +107,22 @@ export function check(record, questionnaire, files) {
     const found = problem(q, answer);
     if (found) problems[q.key] = found;
     else if (q.type === 'photo' && given(answer) && !files.has(answer.value) && !record.kept.includes(answer.value)) {
-      problems[q.key] = 'Add the photo again: it is no longer on this phone.';
+      problems[q.key] = say('Add the photo again: it is no longer on this phone.');
     }
   }
   const start = new Date(record.started || '');
   const end = new Date(record.ended || '');
   if (!record.started || !record.ended || Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-    problems.visit = 'Enter when the visit started and ended.';
+    problems.visit = say('Enter when the visit started and ended.');
   } else if (end < start) {
-    problems.visit = 'The visit ends before it starts.';
+    problems.visit = say('The visit ends before it starts.');
   } else if (end - start > MAX_HOURS * 3600 * 1000) {
-    problems.visit = `A visit lasts at most ${MAX_HOURS} hours.`;
+    problems.visit = say('A visit lasts at most {n} hours.', { n: MAX_HOURS });
   } else if (end.getTime() > Date.now() + SKEW_MS) {
-    problems.visit = 'The visit cannot end in the future.';
+    problems.visit = say('The visit cannot end in the future.');
   }
   record.staff.forEach((person, i) => {
-    if (!person.description.trim()) problems[`staff-${i}`] = 'Describe this person (or remove them).';
+    if (!person.description.trim()) problems[`staff-${i}`] = say('Describe this person (or remove them).');
   });
   return problems;
 }

@@ -6,6 +6,7 @@ import { signInForm } from '/app/js/signin.js';
 import * as api from '/app/js/api.js';
 import * as db from './db.js';
 import * as outbox from './outbox.js';
+import { t } from './words.js';
 
 /**
  * A question in a modal dialog; answers true when the first (destructive) choice is taken.
@@ -37,9 +38,10 @@ async function takeOver(me) {
   if (owner && owner !== me.id) {
     const waiting = await outbox.unsent();
     if (waiting && !(await confirmDialog(
-      'This phone holds another shopper’s unsent reports',
-      `${waiting === 1 ? 'One report' : `${waiting} reports`} of the shopper who used the app before you never reached the server. Only they can send them. Signing in deletes them.`,
-      'Delete them and sign in', 'Keep them',
+      t('This phone holds another shopper’s unsent reports'),
+      waiting === 1 ? t('One report of the shopper who used the app before you never reached the server. Only they can send them. Signing in deletes them.')
+        : t('{n} reports of the shopper who used the app before you never reached the server. Only they can send them. Signing in deletes them.', { n: waiting }),
+      t('Delete them and sign in'), t('Keep them'),
     ))) return false;
     await db.clear();
   }
@@ -51,20 +53,21 @@ async function takeOver(me) {
 /** The sign-in page; `done(me)` once a shopper is in. */
 export async function signInPage(done, reason) {
   return signInForm({
-    intro: 'For mystery shoppers: your visits, the questionnaires and your reports, also without a network.',
+    intro: t('For mystery shoppers: your visits, the questionnaires and your reports, also without a network.'),
     reason,
+    t,
     signedIn: async (error) => {
       const me = await api.get('me');
       if (me.kind !== 'user' || me.role !== 'shopper') {
         await api.signOut();
         mount(error, h('div', { class: 'panel notice', id: 'not-a-shopper' },
-          h('p', {}, `This app is for shoppers; you are signed up as ${me.role || me.kind}. `,
-            h('a', { href: '/app/' }, 'The HQ dashboard'), ' is yours.')));
+          h('p', {}, t('This app is for shoppers; you are signed up as {role}. ', { role: me.role || me.kind }),
+            h('a', { href: '/app/' }, t('The HQ dashboard')), t(' is yours.'))));
         return;
       }
       if (!(await takeOver(me))) {
         await api.signOut();
-        mount(error, h('p', { class: 'notice' }, 'Not signed in: the other shopper’s reports are kept.'));
+        mount(error, h('p', { class: 'notice' }, t('Not signed in: the other shopper’s reports are kept.')));
         return;
       }
       await done(me);
