@@ -2,7 +2,8 @@
 loaded with the demo organization. Fails on any console error, any failed request, or any
 step whose result is not what a user would see. Writes a screenshot of each page.
 
-Usage: browser_check.py BASE_URL PASSWORD OUT_DIR [--docs DIR]
+Usage: browser_check.py BASE_URL PASSWORD OUT_DIR [--docs DIR] [--only STEP,...]
+(BROWSER_CHECK_CONSOLE=1 prints every console message of every page, while developing.)
 """
 
 import argparse
