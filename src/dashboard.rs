@@ -6,8 +6,9 @@
 use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rust_embed::{Embed, EmbeddedFile};
+use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -82,7 +83,7 @@ async fn dashboard_file(
     let name = named(&path);
     let file = Assets::get(name).ok_or_else(ApiError::not_found)?;
     let tag = etag(&file.metadata.sha256_hash());
-    Ok(answer(&req, name, tag, file.data.into_owned()))
+    Ok(answer(&req, name, tag, Bytes::from(file.data.into_owned())))
 }
 
 async fn shop_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -91,9 +92,9 @@ async fn shop_file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResp
         let (tag, body) = &*SHOP_WORKER;
         return Ok(answer(&req, name, tag.clone(), body.clone()));
     }
-    let file: EmbeddedFile = ShopAssets::get(name).ok_or_else(ApiError::not_found)?;
+    let file = ShopAssets::get(name).ok_or_else(ApiError::not_found)?;
     let tag = etag(&file.metadata.sha256_hash());
-    Ok(answer(&req, name, tag, file.data.into_owned()))
+    Ok(answer(&req, name, tag, Bytes::from(file.data.into_owned())))
 }
 
 /// The app shell the shoppers' app keeps for offline use: every file of `shop/` but the
@@ -108,24 +109,21 @@ const SHARED_MODULES: [&str; 4] = [
 /// The service worker as served: a first line naming the app's version (a hash over every
 /// file it caches, so any change to the app gives the browser a new worker, which replaces
 /// the cached shell) and the files to cache, then `shop/sw.js` itself.
-static SHOP_WORKER: LazyLock<(String, Vec<u8>)> = LazyLock::new(|| {
+static SHOP_WORKER: LazyLock<(String, Bytes)> = LazyLock::new(|| {
     let mut version = Sha256::new();
-    let mut shell = vec![SHOP_PATH.to_string()];
-    for name in ShopAssets::iter().filter(|n| n != WORKER && n != "index.html") {
-        shell.push(format!("{SHOP_PATH}{name}"));
-    }
-    for path in &shell {
-        let name = path
-            .strip_prefix(SHOP_PATH)
-            .map(named)
-            .and_then(ShopAssets::get);
-        if let Some(file) = name {
+    let mut shell = Vec::new();
+    for name in ShopAssets::iter().filter(|n| n != WORKER) {
+        if let Some(file) = ShopAssets::get(&name) {
             version.update(file.metadata.sha256_hash());
         }
+        // The page is cached under the app's own address.
+        shell.push(match name.as_ref() {
+            "index.html" => SHOP_PATH.to_string(),
+            other => format!("{SHOP_PATH}{other}"),
+        });
     }
     for path in SHARED_MODULES {
-        let file = path.strip_prefix(APP_PATH).and_then(Assets::get);
-        if let Some(file) = file {
+        if let Some(file) = path.strip_prefix(APP_PATH).and_then(Assets::get) {
             version.update(file.metadata.sha256_hash());
         }
         shell.push(path.to_string());
@@ -141,12 +139,12 @@ static SHOP_WORKER: LazyLock<(String, Vec<u8>)> = LazyLock::new(|| {
     .into_bytes();
     body.extend_from_slice(&worker);
     let tag = etag(&Sha256::digest(&body));
-    (tag, body)
+    (tag, Bytes::from(body))
 });
 
 /// A file with its validator: every answer is checked again before use (`no-cache`), so a new
 /// binary's files are picked up at once; an unchanged file costs a 304.
-fn answer(req: &HttpRequest, name: &str, tag: String, body: Vec<u8>) -> HttpResponse {
+fn answer(req: &HttpRequest, name: &str, tag: String, body: Bytes) -> HttpResponse {
     let cache = HeaderValue::from_static("no-cache");
     let matches = req
         .headers()

@@ -197,15 +197,22 @@ pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// from elsewhere, never framed.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-/// The dashboard's policy: its own files only (no inline script or style, no eval), and
-/// calls to its own API.
-const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-    connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-/// The shoppers' app's policy: the dashboard's, with its service worker and its manifest
-/// (installable as an app), and photos it shows before they are sent (`blob:`).
-const SHOP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; \
-    base-uri 'none'; form-action 'none'";
+/// The web apps' policy: their own files only (no inline script or style, no eval), photos
+/// shown before they are sent (`blob:`), and calls to their own API; `$extra` adds directives.
+macro_rules! page_policy {
+    ($extra:literal) => {
+        concat!(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; ",
+            "connect-src 'self'; ",
+            $extra,
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        )
+    };
+}
+/// The dashboard's policy.
+const APP_CSP: &str = page_policy!("");
+/// The shoppers' app's: also its service worker and its manifest (installable as an app).
+const SHOP_CSP: &str = page_policy!("worker-src 'self'; manifest-src 'self'; ");
 /// Every other answer is data, never a page: nothing may load or frame it.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 

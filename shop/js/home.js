@@ -6,6 +6,7 @@ import { h, mount, announce } from '/app/js/dom.js';
 import * as api from '/app/js/api.js';
 import * as db from './db.js';
 import * as sync from './sync.js';
+import { modal } from './session.js';
 import { mile, state, status, when, day, time } from './text.js';
 import { t } from './words.js';
 
@@ -185,31 +186,27 @@ async function answerAssignment(assignment, action, button) {
   }
 }
 
-function askReason() {
-  return new Promise((resolve) => {
-    const text = h('textarea', { id: 'decline-reason', rows: 3, maxlength: 1000, required: true });
-    const error = h('p', { class: 'field-error', id: 'decline-error', hidden: true }, t('Say why, in a few words.'));
-    text.setAttribute('aria-describedby', 'decline-error');
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'decline-title' },
-      h('h2', { id: 'decline-title' }, t('Decline this visit')),
-      h('label', { for: 'decline-reason' }, t('Why can you not make it?')), text, error,
-      h('div', { class: 'actions' },
-        h('button', {
-          type: 'button', class: 'primary',
-          onclick: () => {
-            if (!text.value.trim()) { error.hidden = false; text.focus(); return; }
-            dialog.close('yes');
-          },
-        }, t('Decline')),
-        h('button', { type: 'button', onclick: () => dialog.close('no') }, t('Keep it'))));
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(dialog.returnValue === 'yes' ? text.value.trim() : null);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    text.focus();
+async function askReason() {
+  const text = h('textarea', { id: 'decline-reason', rows: 3, maxlength: 1000, required: true, 'aria-describedby': 'decline-error' });
+  const error = h('p', { class: 'field-error', id: 'decline-error', hidden: true }, t('Say why, in a few words.'));
+  const chosen = await modal({
+    id: 'decline',
+    title: t('Decline this visit'),
+    content: [h('label', { for: 'decline-reason' }, t('Why can you not make it?')), text, error],
+    choices: [
+      {
+        value: 'decline', label: t('Decline'), kind: 'primary',
+        ready: () => {
+          error.hidden = Boolean(text.value.trim());
+          if (!error.hidden) text.focus();
+          return error.hidden;
+        },
+      },
+      { value: 'keep', label: t('Keep it') },
+    ],
+    focus: text,
   });
+  return chosen === 'decline' ? text.value.trim() : null;
 }
 
 async function claim(assignment, button) {

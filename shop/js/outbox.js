@@ -100,7 +100,7 @@ async function uploadFiles(record) {
     await db.put('files', file);
     changed(record);
   }
-  const left = (await db.filesOf(record.id)).filter((f) => named.has(f.id) && !f.uploaded);
+  const left = files.filter((f) => named.has(f.id) && !f.uploaded);
   record.state = left.length ? 'refused' : 'sent';
   if (left.length) {
     record.error = { status: 0, code: 'file_refused', message: 'The report arrived, but the server refused a file.', violations: [] };

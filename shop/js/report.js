@@ -7,7 +7,7 @@ import * as db from './db.js';
 import * as sync from './sync.js';
 import * as outbox from './outbox.js';
 import { render as renderForm, fileIds, uuid } from './form.js';
-import { check, body, place, localNow } from './rules.js';
+import { check, body, place, localNow, localValue } from './rules.js';
 import { confirmDialog } from './session.js';
 import { mile, state, status, when, day, time, about } from './text.js';
 import { t } from './words.js';
@@ -44,7 +44,6 @@ export async function revise(id) {
   if (!questionnaire) throw new Error(t('Its questionnaire is no longer published: ask your coordinator.'));
   const existing = await db.get('reports', id);
   if (!existing || existing.state === 'sent') {
-    const local = (value) => (value ? value.slice(0, 16) : '');
     const answers = {};
     for (const a of report.answers) answers[a.question] = { value: a.value ?? null, na: Boolean(a.na), comment: a.comment || '' };
     const kept = report.answers.filter((a) => typeof a.value === 'string').map((a) => a.value);
@@ -56,19 +55,12 @@ export async function revise(id) {
       answers, narrative: report.narrative || '', kept,
       staff: (report.staff_observed || []).map((p) => ({ description: p.description || '', role: p.role || '', first_name: p.first_name || '' })),
       check_in: report.check_in || null, receipt: report.receipt || null,
-      started: local(toLocal(report.visit.started_at)), ended: local(toLocal(report.visit.ended_at)),
+      started: localValue(new Date(report.visit.started_at)), ended: localValue(new Date(report.visit.ended_at)),
       note: report.last_review && report.last_review.note, revision: report.revision,
       created_at: new Date().toISOString(),
     });
   }
   window.location.replace(`#/report/${id}`);
-}
-
-/** An RFC 3339 time as this phone's `datetime-local` value. */
-function toLocal(iso) {
-  const at = new Date(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
 }
 
 function questionnaireOf(record) {

@@ -88,8 +88,12 @@ export function withOffset(local) {
 }
 
 /** The phone's time now as a `datetime-local` value. */
-export function localNow(offsetMinutes = 0) {
-  const at = new Date(Date.now() + offsetMinutes * 60000);
+export function localNow() {
+  return localValue(new Date());
+}
+
+/** A moment as this phone's `datetime-local` value (to the minute). */
+export function localValue(at) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
 }

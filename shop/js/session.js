@@ -9,25 +9,41 @@ import * as outbox from './outbox.js';
 import { t } from './words.js';
 
 /**
- * A question in a modal dialog; answers true when the first (destructive) choice is taken.
- * Esc, or the second choice, answers false.
+ * A modal dialog: a title, its content and its choices ({ value, label, kind, id, ready }).
+ * A choice whose `ready()` answers false keeps the dialog open. Answers the value chosen, or
+ * null for Esc. `focus` is the element focused first.
  */
-export function confirmDialog(title, text, yes, no) {
+export function modal({ id, title, content, choices, focus }) {
   return new Promise((resolve) => {
-    const dialog = h('dialog', { class: 'confirm', id: 'confirm', 'aria-labelledby': 'confirm-title' },
-      h('h2', { id: 'confirm-title' }, title),
-      h('p', {}, text),
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'danger', id: 'confirm-yes', onclick: () => dialog.close('yes') }, yes),
-        h('button', { type: 'button', class: 'primary', id: 'confirm-no', onclick: () => dialog.close('no') }, no)));
+    const dialog = h('dialog', { class: 'confirm', id, 'aria-labelledby': `${id}-title` },
+      h('h2', { id: `${id}-title` }, title),
+      content,
+      h('div', { class: 'actions' }, choices.map((choice) => h('button', {
+        type: 'button', class: choice.kind, id: choice.id,
+        onclick: () => { if (!choice.ready || choice.ready()) dialog.close(choice.value); },
+      }, choice.label))));
     dialog.addEventListener('close', () => {
       dialog.remove();
-      resolve(dialog.returnValue === 'yes');
+      resolve(choices.some((c) => c.value === dialog.returnValue) ? dialog.returnValue : null);
     });
     document.body.append(dialog);
     dialog.showModal();
-    dialog.querySelector('#confirm-no').focus();
+    (focus || dialog.querySelector('button:last-child')).focus();
   });
+}
+
+/** A question; answers true when the first (destructive) choice is taken. */
+export async function confirmDialog(title, text, yes, no) {
+  const chosen = await modal({
+    id: 'confirm',
+    title,
+    content: h('p', {}, text),
+    choices: [
+      { value: 'yes', label: yes, kind: 'danger', id: 'confirm-yes' },
+      { value: 'no', label: no, kind: 'primary', id: 'confirm-no' },
+    ],
+  });
+  return chosen === 'yes';
 }
 
 /** The phone is handed to `me`: another shopper's data goes first (their unsent reports only
