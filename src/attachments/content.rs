@@ -131,11 +131,15 @@ fn first_image_end(bytes: &[u8]) -> Option<usize> {
 /// the further images of a multi-picture file, each of which may carry EXIF of its own
 /// (only the first image, with its colour profile, is kept), PNG and WebP without EXIF; HEIC and PDF unchanged. An image that does not parse
 /// is refused (its type was shown by its first bytes, so it is damaged or forged).
-pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<Bytes, String> {
+///
+/// What the EXIF said of the capture's time and place is returned beside it, read before it
+/// is removed (see [`Capture`]).
+pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<(Bytes, Capture), String> {
     let damaged = |e: img_parts::Error| format!("the {} file cannot be read: {e}", media.as_str());
     match media {
         MediaType::Jpeg => {
             let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(bytes).map_err(damaged)?;
+            let capture = Capture::read(jpeg.exif());
             let icc = jpeg.icc_profile();
             jpeg.set_exif(None);
             jpeg.segments_mut().retain(|segment| {
@@ -149,19 +153,101 @@ pub fn strip_metadata(media: MediaType, bytes: Bytes) -> Result<Bytes, String> {
             let encoded = jpeg.encoder().bytes();
             let end = first_image_end(&encoded)
                 .ok_or_else(|| format!("the {} file has no end of image", media.as_str()))?;
-            Ok(encoded.slice(..end))
+            Ok((encoded.slice(..end), capture))
         }
         MediaType::Png => {
             let mut png = img_parts::png::Png::from_bytes(bytes).map_err(damaged)?;
+            let capture = Capture::read(png.exif());
             png.set_exif(None);
-            Ok(png.encoder().bytes())
+            Ok((png.encoder().bytes(), capture))
         }
         MediaType::Webp => {
             let mut webp = img_parts::webp::WebP::from_bytes(bytes).map_err(damaged)?;
+            let capture = Capture::read(webp.exif());
             webp.set_exif(None);
-            Ok(webp.encoder().bytes())
+            Ok((webp.encoder().bytes(), capture))
         }
-        MediaType::Heic | MediaType::Pdf => Ok(bytes),
+        MediaType::Heic | MediaType::Pdf => Ok((bytes, Capture::default())),
+    }
+}
+
+/// When and where a photo was taken, as its EXIF said. Held only until the differences from
+/// the visit are derived (`reports::plausibility::PhotoOffsets`): neither is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Capture {
+    /// `DateTimeOriginal` as written (the camera's local time).
+    pub local: Option<chrono::NaiveDateTime>,
+    /// `OffsetTimeOriginal`, when the camera wrote it.
+    pub offset: Option<chrono::FixedOffset>,
+    /// GPS latitude and longitude in degrees.
+    pub place: Option<(f64, f64)>,
+}
+
+impl Capture {
+    /// Reads the capture's time and place from raw EXIF (a TIFF structure); nothing when it
+    /// is absent or does not parse (metadata never refuses a photo).
+    fn read(exif: Option<Bytes>) -> Self {
+        use exif::{In, Tag, Value};
+        let Some(parsed) = exif.and_then(|raw| exif::Reader::new().read_raw(raw.to_vec()).ok())
+        else {
+            return Capture::default();
+        };
+        let ascii = |tag| match &parsed.get_field(tag, In::PRIMARY)?.value {
+            Value::Ascii(parts) => parts.first().cloned(),
+            _ => None,
+        };
+        let local = ascii(Tag::DateTimeOriginal)
+            .and_then(|raw| std::str::from_utf8(&raw).ok().map(str::to_string))
+            .and_then(|t| {
+                chrono::NaiveDateTime::parse_from_str(t.trim(), "%Y:%m:%d %H:%M:%S").ok()
+            });
+        let offset = ascii(Tag::OffsetTimeOriginal)
+            .and_then(|raw| std::str::from_utf8(&raw).ok().map(str::to_string))
+            .and_then(|t| {
+                chrono::DateTime::parse_from_str(
+                    &format!("2000-01-01T00:00:00{}", t.trim()),
+                    "%Y-%m-%dT%H:%M:%S%:z",
+                )
+                .ok()
+            })
+            .map(|d| *d.offset());
+        let degrees = |tag, reference, negative: u8| {
+            let Value::Rational(parts) = &parsed.get_field(tag, In::PRIMARY)?.value else {
+                return None;
+            };
+            let [d, m, s] = parts.as_slice() else {
+                return None;
+            };
+            let value = d.to_f64() + m.to_f64() / 60.0 + s.to_f64() / 3600.0;
+            let sign = match ascii(reference) {
+                Some(r) if r.first() == Some(&negative) => -1.0,
+                _ => 1.0,
+            };
+            value.is_finite().then_some(sign * value)
+        };
+        let place = degrees(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')
+            .zip(degrees(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W'))
+            .filter(|(lat, lon)| lat.abs() <= 90.0 && lon.abs() <= 180.0);
+        Capture {
+            local,
+            offset,
+            place,
+        }
+    }
+
+    /// The capture time as an instant: with its own offset, else in `timezone` (the
+    /// location's, where the photo was meant to be taken).
+    pub fn at(&self, timezone: chrono_tz::Tz) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone;
+        let local = self.local?;
+        match self.offset {
+            Some(offset) => offset.from_local_datetime(&local).single(),
+            None => timezone
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.fixed_offset()),
+        }
+        .map(|t| t.with_timezone(&chrono::Utc))
     }
 }
 
@@ -263,7 +349,7 @@ mod tests {
     #[test]
     fn jpeg_metadata_is_removed_and_the_image_kept() {
         let original = jpeg_with_metadata();
-        let stored = strip_metadata(MediaType::Jpeg, Bytes::from(original.clone())).unwrap();
+        let (stored, _) = strip_metadata(MediaType::Jpeg, Bytes::from(original.clone())).unwrap();
         let text = String::from_utf8_lossy(&stored);
         for gone in [
             "GPSLatitude",
@@ -281,8 +367,9 @@ mod tests {
         assert!(stored.ends_with(&[0x00, 0x11, 0xFF, 0x00, 0xFF, 0xD3, 0x22, 0xFF, 0xD9]));
         assert!(stored.len() < original.len());
         // Stripping again changes nothing.
-        let again = strip_metadata(MediaType::Jpeg, stored.clone()).unwrap();
+        let (again, capture) = strip_metadata(MediaType::Jpeg, stored.clone()).unwrap();
         assert_eq!(again, stored);
+        assert_eq!(capture, Capture::default());
         // A file that only starts like a JPEG is refused.
         assert!(strip_metadata(MediaType::Jpeg, Bytes::from_static(&[0xFF, 0xD8, 0xFF])).is_err());
     }

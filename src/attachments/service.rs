@@ -69,6 +69,10 @@ pub struct Admitted {
     org: OrgId,
     report_id: ReportId,
     revision: i32,
+    /// The report's location and visit, which a photo's capture time and place are
+    /// compared with.
+    location_id: crate::ids::LocationId,
+    visit: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     target: Target,
 }
 
@@ -126,10 +130,16 @@ pub async fn admit(
             Target::New(named)
         }
     };
+    let visit = &report.document.submission.visit;
     Ok(Admitted {
         org,
         report_id,
         revision: report.revision,
+        location_id: report.location_id,
+        visit: (
+            visit.started_at.with_timezone(&chrono::Utc),
+            visit.ended_at.with_timezone(&chrono::Utc),
+        ),
         target,
     })
 }
@@ -162,6 +172,8 @@ pub struct Kept {
     /// Hex SHA-256 of the bytes as stored.
     pub sha256: String,
     pub key: String,
+    /// What the EXIF said of the capture, read before it was removed.
+    pub capture: content::Capture,
 }
 
 /// Stores an upload's bytes under `{prefix}/{sha256}`: its first bytes decide its type (a
@@ -187,7 +199,8 @@ pub async fn keep(
     let _turn = gate.processing().await;
     let bytes = Bytes::from(upload.staged.read().map_err(staging_failed)?);
     drop(upload.staged);
-    let stored = content::strip_metadata(media_type, bytes).map_err(AttachmentError::Damaged)?;
+    let (stored, capture) =
+        content::strip_metadata(media_type, bytes).map_err(AttachmentError::Damaged)?;
     let sha256 = hex(&Sha256::digest(&stored));
     let key = format!("{prefix}/{sha256}");
     let size = i64::try_from(stored.len()).unwrap_or(i64::MAX);
@@ -197,6 +210,7 @@ pub async fn keep(
         size,
         sha256,
         key,
+        capture,
     })
 }
 
@@ -215,6 +229,8 @@ pub async fn upload(
         org,
         report_id,
         revision,
+        location_id,
+        visit,
         target,
     } = admitted;
     let uploaded_hex = upload.received()?;
@@ -237,6 +253,7 @@ pub async fn upload(
     )
     .await?;
     let key = kept.key.clone();
+    let capture = kept.capture;
     let attachment = Attachment {
         id,
         org_id: org,
@@ -267,6 +284,17 @@ pub async fn upload(
                 return Err(AttachmentError::TooMany);
             }
             store::insert(tx, &row)?;
+            if capture != content::Capture::default() {
+                crate::reports::assess::note_capture(
+                    tx,
+                    org,
+                    report_id,
+                    location_id,
+                    visit,
+                    id,
+                    &capture,
+                )?;
+            }
             events::record(tx, &crate::events::model::attachment(&row))?;
             Ok(Uploaded::Created(row.clone()))
         })
@@ -410,7 +438,7 @@ pub async fn downloadable(
         Err(ReportError::Db(e)) => return Err(DownloadError::Db(e)),
         Err(_) => return Err(DownloadError::NotFound),
     };
-    if attachment.shows_staff && view != View::Full {
+    if attachment.shows_staff && !matches!(view, View::Full | View::Own) {
         return Err(DownloadError::StaffPrivacy);
     }
     Ok(attachment)

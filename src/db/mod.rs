@@ -26,6 +26,7 @@ mod liveness;
 pub mod locations;
 pub mod migrations;
 pub mod plans;
+pub mod plausibility;
 pub mod programme;
 pub mod questionnaires;
 pub mod removal;
@@ -42,13 +43,12 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use liveness::{Liveness, Statements};
-
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
+use liveness::{Liveness, Statements};
 
 /// The error of a single query, for callers outside this module.
 pub use bells::Bells;

@@ -46,6 +46,7 @@ pub fn delete_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<usize> 
         appeals,
         verdict_changes,
         attachments,
+        narrative_bands,
         report_revisions,
         report_transitions,
         assignments,
@@ -257,6 +258,20 @@ fn scrub_reports(
                 .load::<String>(conn)?,
         );
         diesel::delete(staff()).execute(conn)?;
+        // The narrative is emptied: what was derived from it to find repeats goes too.
+        diesel::update(
+            reports::table
+                .filter(reports::org_id.eq(org))
+                .filter(reports::id.eq_any(chunk.to_vec())),
+        )
+        .set(reports::narrative_signature.eq(None::<String>))
+        .execute(conn)?;
+        diesel::delete(
+            narrative_bands::table
+                .filter(narrative_bands::org_id.eq(org))
+                .filter(narrative_bands::report_id.eq_any(chunk.to_vec())),
+        )
+        .execute(conn)?;
     }
     Ok(files)
 }

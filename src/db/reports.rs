@@ -7,11 +7,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{locations, manager_locations, report_revisions, report_transitions, reports};
+use super::schema::{
+    locations, manager_locations, narrative_bands, report_revisions, report_transitions, reports,
+};
 use super::{DbConn, bad_data, parse_stored, stored};
 use crate::auth::model::Role;
 use crate::ids::{LocationId, OrgId, QuestionnaireId, ReportId, TransitionId, UserId};
 use crate::reports::model::{Report, ReportDocument, ReportStatus};
+use crate::reports::plausibility;
 use crate::reports::scoring::MileLevel;
 use crate::reports::workflow::{Action, Actor, ActorKind, Transition};
 
@@ -75,6 +78,9 @@ struct ContentColumns<'a> {
     updated_at: NaiveDateTime,
     /// New content is as written: a retention pass has not seen it.
     text_pruned_at: Option<NaiveDateTime>,
+    plausibility: Option<i32>,
+    visit_ended_at: Option<NaiveDateTime>,
+    narrative_signature: Option<String>,
 }
 
 impl<'a> ContentColumns<'a> {
@@ -93,8 +99,50 @@ impl<'a> ContentColumns<'a> {
             document: stored::report_to_json(doc),
             updated_at: r.updated_at.naive_utc(),
             text_pruned_at: None,
+            plausibility: doc.plausibility.as_ref().map(|p| i32::from(p.score)),
+            visit_ended_at: Some(doc.submission.visit.ended_at.naive_utc()),
+            narrative_signature: plausibility::signature(&doc.submission.narrative)
+                .map(|sig| plausibility::encode(&sig)),
         }
     }
+}
+
+/// Replaces the report's narrative bands with those of its current narrative.
+/// A new report has none to replace (`replace` false): one statement, or none without a
+/// narrative to compare.
+fn write_bands(
+    conn: &mut DbConn,
+    r: &Report,
+    signature: Option<&str>,
+    replace: bool,
+) -> QueryResult<()> {
+    if replace {
+        diesel::delete(
+            narrative_bands::table
+                .filter(narrative_bands::org_id.eq(r.org_id))
+                .filter(narrative_bands::report_id.eq(r.id)),
+        )
+        .execute(conn)?;
+    }
+    let Some(sig) = signature.and_then(plausibility::decode) else {
+        return Ok(());
+    };
+    let at = r.document.submission.visit.started_at.naive_utc();
+    let rows: Vec<_> = plausibility::bands(&sig)
+        .into_iter()
+        .map(|band| {
+            (
+                narrative_bands::org_id.eq(r.org_id),
+                narrative_bands::band.eq(band),
+                narrative_bands::report_id.eq(r.id),
+                narrative_bands::visit_started_at.eq(at),
+            )
+        })
+        .collect();
+    on_backend!(conn, |c| diesel::insert_into(narrative_bands::table)
+        .values(&rows)
+        .execute(c))?;
+    Ok(())
 }
 
 #[derive(Insertable)]
@@ -216,6 +264,8 @@ pub fn shopper_submissions_since(
 }
 
 pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> QueryResult<()> {
+    let content = ContentColumns::of(r);
+    let signature = content.narrative_signature.clone();
     diesel::insert_into(reports::table)
         .values(NewReport {
             org_id: r.org_id,
@@ -223,9 +273,10 @@ pub fn insert_new(conn: &mut DbConn, r: &Report, submitted: &Transition) -> Quer
             shopper_id: r.shopper_id,
             status: r.status,
             created_at: r.created_at.naive_utc(),
-            content: ContentColumns::of(r),
+            content,
         })
         .execute(conn)?;
+    write_bands(conn, r, signature.as_deref(), false)?;
     let recorded = record_transition(conn, submitted)?;
     debug_assert!(recorded, "a first submission has no status to check");
     Ok(())
@@ -312,6 +363,27 @@ pub struct ReportCursor {
     pub id: ReportId,
 }
 
+/// A position in the least-plausible-first order: (plausibility, unassessed last; then
+/// created_at, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlausibleCursor {
+    pub plausibility: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub id: ReportId,
+}
+
+/// The order of a list of reports, with the position to continue after.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// By submission, oldest (the review queue) or newest first.
+    Created {
+        after: Option<ReportCursor>,
+        newest_first: bool,
+    },
+    /// Least plausible first, unassessed reports last.
+    LeastPlausible(Option<PlausibleCursor>),
+}
+
 pub fn list(
     conn: &mut DbConn,
     org: OrgId,
@@ -320,32 +392,79 @@ pub fn list(
     newest_first: bool,
     limit: i64,
 ) -> QueryResult<Vec<Report>> {
+    let order = Listing::Created {
+        after: after.cloned(),
+        newest_first,
+    };
+    list_in(conn, org, filter, &order, limit)
+}
+
+/// The reports of `filter` in `order`.
+pub fn list_in(
+    conn: &mut DbConn,
+    org: OrgId,
+    filter: &ReportFilter,
+    order: &Listing,
+    limit: i64,
+) -> QueryResult<Vec<Report>> {
     let mut query = reports::table
         .filter(reports::org_id.eq(org))
         .select(ReportRow::as_select())
         .limit(limit)
         .into_boxed();
-    query = if newest_first {
-        query.order((reports::created_at.desc(), reports::id.desc()))
-    } else {
-        query.order((reports::created_at.asc(), reports::id.asc()))
-    };
-    if let Some(cursor) = after {
-        let at = cursor.created_at.naive_utc();
-        let id = cursor.id;
-        query = if newest_first {
-            query.filter(
-                reports::created_at
-                    .lt(at)
-                    .or(reports::created_at.eq(at).and(reports::id.lt(id))),
-            )
-        } else {
-            query.filter(
-                reports::created_at
+    match order {
+        Listing::Created {
+            after,
+            newest_first,
+        } => {
+            let newest_first = *newest_first;
+            query = if newest_first {
+                query.order((reports::created_at.desc(), reports::id.desc()))
+            } else {
+                query.order((reports::created_at.asc(), reports::id.asc()))
+            };
+            if let Some(cursor) = after {
+                let at = cursor.created_at.naive_utc();
+                let id = cursor.id;
+                query = if newest_first {
+                    query.filter(
+                        reports::created_at
+                            .lt(at)
+                            .or(reports::created_at.eq(at).and(reports::id.lt(id))),
+                    )
+                } else {
+                    query.filter(
+                        reports::created_at
+                            .gt(at)
+                            .or(reports::created_at.eq(at).and(reports::id.gt(id))),
+                    )
+                };
+            }
+        }
+        Listing::LeastPlausible(after) => {
+            query = query.order((
+                reports::plausibility.is_null().asc(),
+                reports::plausibility.asc(),
+                reports::created_at.asc(),
+                reports::id.asc(),
+            ));
+            if let Some(cursor) = after {
+                let at = cursor.created_at.naive_utc();
+                let id = cursor.id;
+                let later = reports::created_at
                     .gt(at)
-                    .or(reports::created_at.eq(at).and(reports::id.gt(id))),
-            )
-        };
+                    .or(reports::created_at.eq(at).and(reports::id.gt(id)));
+                query = match cursor.plausibility {
+                    Some(p) => query.filter(
+                        reports::plausibility
+                            .gt(p)
+                            .or(reports::plausibility.eq(p).and(later))
+                            .or(reports::plausibility.is_null()),
+                    ),
+                    None => query.filter(reports::plausibility.is_null().and(later)),
+                };
+            }
+        }
     }
     if let Some(location) = filter.location {
         query = query.filter(reports::location_id.eq(location));
@@ -447,11 +566,11 @@ pub fn replace_content(conn: &mut DbConn, old: &Report, new: &Report) -> QueryRe
             .filter(reports::id.eq(old.id))
             .filter(reports::status.eq(old.status))
             .filter(reports::revision.eq(old.revision));
-        let updated = diesel::update(target)
-            .set(ContentColumns::of(new))
-            .execute(conn)?;
+        let content = ContentColumns::of(new);
+        let signature = content.narrative_signature.clone();
+        let updated = diesel::update(target).set(content).execute(conn)?;
         if updated == 1 {
-            Ok(())
+            write_bands(conn, new, signature.as_deref(), true)
         } else {
             Err(diesel::result::Error::RollbackTransaction)
         }

@@ -88,6 +88,18 @@ diesel::table! {
         question -> Nullable<Text>,
         shows_staff -> Bool,
         created_at -> Timestamp,
+        capture_minutes_off -> Nullable<Integer>,
+        capture_metres_off -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    /// The bands of reports' narrative signatures (see `reports::plausibility`).
+    narrative_bands (org_id, band, report_id) {
+        org_id -> Text,
+        band -> Text,
+        report_id -> Text,
+        visit_started_at -> Timestamp,
     }
 }
 
@@ -156,6 +168,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         text_pruned_at -> Nullable<Timestamp>,
+        plausibility -> Nullable<Integer>,
+        visit_ended_at -> Nullable<Timestamp>,
+        narrative_signature -> Nullable<Text>,
     }
 }
 
@@ -557,4 +572,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     appeals,
     audit_entries,
     questionnaire_translations,
+    narrative_bands,
 );

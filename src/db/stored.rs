@@ -19,7 +19,9 @@ use crate::reports::model as r;
 use crate::reports::scoring as s;
 
 mod message;
+mod plausible;
 pub use message::{message_from_json, message_to_json};
+use plausible::Plausible;
 
 /// The format of report documents this version writes.
 pub const REPORT_FORMAT: u32 = 1;
@@ -110,6 +112,9 @@ struct ReportDoc {
     score: Score,
     #[serde(default)]
     flags: Vec<Flag>,
+    /// Absent in documents written before plausibility was assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plausibility: Option<Plausible>,
     /// Absent in documents written before attachments existed: their files are then the
     /// answers whose value is a UUID (the only way such a report could name a file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -336,6 +341,7 @@ impl From<&r::ReportDocument> for ReportDoc {
                     message: f.message.clone(),
                 })
                 .collect(),
+            plausibility: d.plausibility.as_ref().map(Plausible::from),
             attachments: Some(
                 d.attachments
                     .iter()
@@ -445,6 +451,7 @@ impl From<ReportDoc> for r::ReportDocument {
                     })
                 })
                 .collect(),
+            plausibility: d.plausibility.map(Plausible::into_model),
             attachments: Vec::new(),
             submitted_by_client: d.submitted_by_client.map(ClientId),
             submitted_at: d.submitted_at,

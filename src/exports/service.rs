@@ -152,8 +152,10 @@ async fn next_page(state: &mut State) -> Result<Bytes, std::io::Error> {
         e.org,
         e.scope,
         e.filter.clone(),
-        state.after.clone(),
-        false,
+        crate::db::reports::Listing::Created {
+            after: state.after.clone(),
+            newest_first: false,
+        },
         PAGE,
     )
     .await

@@ -232,8 +232,10 @@ pub async fn sync(
         org,
         Visibility::Own(me),
         filter,
-        None,
-        true,
+        crate::db::reports::Listing::Created {
+            after: None,
+            newest_first: true,
+        },
         MAX_REPORTS + 1,
     )
     .await?;

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{
     CheckIn, ClientInfo, Flag, FlagCode, Report, ReportStatus, StaffObserved, View, Visit,
 };
+use super::plausibility::Plausibility;
 use super::scoring::{Answer, MileLevel, Score};
 use crate::db::reports::ReportFilter;
 use crate::ids::{AttachmentId, LocationId, QuestionnaireId, ReportId, UserId};
@@ -51,6 +52,11 @@ pub struct ReportResponse {
     /// report names have not arrived); absent for managers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<Flag>>,
+    /// How plausible the visit is, from 0 to 100, with the reasons that lowered it (see the
+    /// README's "Plausibility"); for admins and reviewers only, and absent for reports
+    /// stored before it was assessed. No reason refuses a report: reviewers decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plausibility: Option<Plausibility>,
     /// How many files (photos and the receipt) this revision names, and how many of them
     /// have been uploaded (`GET /api/v1/reports/{id}/attachments` lists them).
     pub attachments: AttachmentCounts,
@@ -144,7 +150,7 @@ impl ReportResponse {
                 ),
             });
         }
-        let staff_hidden = view != View::Full;
+        let staff_hidden = !matches!(view, View::Full | View::Own);
         ReportResponse {
             id: report.id,
             status: report.status,
@@ -165,6 +171,11 @@ impl ReportResponse {
             staff_observed_redacted: staff_hidden,
             client: if manager { None } else { sub.client },
             flags: (!manager).then_some(flags),
+            plausibility: if view == View::Full {
+                doc.plausibility
+            } else {
+                None
+            },
             attachments,
             score: doc.score,
             last_review: None,
@@ -190,6 +201,9 @@ pub enum Sort {
     /// Oldest submission first (the review queue).
     Oldest,
     Newest,
+    /// Least plausible first, reports stored before plausibility was assessed last; then
+    /// oldest first (admins and reviewers only).
+    LeastPlausible,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

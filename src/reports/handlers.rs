@@ -10,7 +10,7 @@ use super::model::{Report, ReportSubmission, View};
 use super::service::{self, ReportError, Submitted};
 use crate::attachments::service as attachments;
 use crate::auth::AuthUser;
-use crate::db::reports::{ReportCursor, ReportFilter};
+use crate::db::reports::{Listing, PlausibleCursor, ReportCursor, ReportFilter};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::ApiJson;
 use crate::ids::{AttachmentId, OrgId, ReportId};
@@ -146,7 +146,7 @@ pub async fn submit_report(
         };
     Ok(response
         .insert_header((header::LOCATION, location_of(&report)))
-        .json(ReportResponse::new(report, View::Full, &received)))
+        .json(ReportResponse::new(report, View::Own, &received)))
 }
 
 /// Get one report.
@@ -193,6 +193,31 @@ pub(crate) fn parse_cursor(key: &str) -> Option<ReportCursor> {
     })
 }
 
+/// A report's place in the least-plausible-first order (`-` for an unassessed report).
+fn plausible_key(r: &Report) -> String {
+    let score = r.document.plausibility.as_ref().map(|p| p.score);
+    format!(
+        "p{}:{}",
+        score.map_or("-".to_string(), |s| s.to_string()),
+        cursor_key(r)
+    )
+}
+
+/// The position a [`plausible_key`] names.
+fn parse_plausible(key: &str) -> Option<PlausibleCursor> {
+    let (score, rest) = key.strip_prefix('p')?.split_once(':')?;
+    let plausibility = match score {
+        "-" => None,
+        s => Some(s.parse::<u8>().ok().filter(|s| *s <= 100)?.into()),
+    };
+    let at = parse_cursor(rest)?;
+    Some(PlausibleCursor {
+        plausibility,
+        created_at: at.created_at,
+        id: at.id,
+    })
+}
+
 /// List reports.
 ///
 /// The reports the caller may see, with filters (location, region, status, mile level,
@@ -206,7 +231,7 @@ pub(crate) fn parse_cursor(key: &str) -> Option<ReportCursor> {
     responses(
         (status = 200, description = "A page of reports", body = Page<ReportResponse>),
         (status = 400, description = "Invalid query", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A client without `reports:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A client without `reports:read`; or `sort=least_plausible` from anyone but an admin or reviewer", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports")]
@@ -217,25 +242,29 @@ pub async fn list_reports(
 ) -> Result<web::Json<Page<ReportResponse>>, ApiError> {
     let scope = visibility(&auth)?;
     let mut query = query.into_inner();
+    let least = query.sort == Some(Sort::LeastPlausible);
     let page = PageRequest::parse_with(query.limit, query.cursor.as_deref(), |k| {
-        parse_cursor(k).is_some()
+        if least {
+            parse_plausible(k).is_some()
+        } else {
+            parse_cursor(k).is_some()
+        }
     })?;
-    let after = page.after.as_deref().and_then(parse_cursor);
+    let order = if least {
+        Listing::LeastPlausible(page.after.as_deref().and_then(parse_plausible))
+    } else {
+        Listing::Created {
+            after: page.after.as_deref().and_then(parse_cursor),
+            newest_first: query.sort == Some(Sort::Newest),
+        }
+    };
     let filter = ReportFilter::try_from(query.filter_params()).map_err(ApiError::invalid_query)?;
-    let newest_first = query.sort == Some(Sort::Newest);
-    let (rows, notes, view) = service::list_visible(
-        &state.db,
-        auth.org_id,
-        scope,
-        filter,
-        after,
-        newest_first,
-        page.fetch(),
-    )
-    .await?;
+    let (rows, notes, view) =
+        service::list_visible(&state.db, auth.org_id, scope, filter, order, page.fetch()).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let received = attachments::received_for(&state.db, auth.org_id, ids).await?;
-    Ok(web::Json(page.page(rows, cursor_key, |r| {
+    let key = if least { plausible_key } else { cursor_key };
+    Ok(web::Json(page.page(rows, key, |r| {
         ReportResponse::listed(r, view, &notes, &received)
     })))
 }

@@ -271,6 +271,8 @@ pub struct ReportDocument {
     pub submission: ReportSubmission,
     pub score: scoring::Score,
     pub flags: Vec<Flag>,
+    /// How plausible the visit is (`None`: stored before plausibility was assessed).
+    pub plausibility: Option<super::reasons::Plausibility>,
     /// The files this revision names (photos and the receipt).
     pub attachments: Vec<ExpectedFile>,
     /// The integration client that submitted it on the shopper's behalf, if any.
@@ -317,8 +319,11 @@ pub fn local_date(at: DateTime<FixedOffset>, timezone: chrono_tz::Tz) -> NaiveDa
 /// How much of a report a caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// Admins, reviewers, and the shopper who wrote it.
+    /// Admins and reviewers.
     Full,
+    /// The shopper who wrote it (or the client that submitted it): everything but its
+    /// plausibility.
+    Own,
     /// Analysts and integration clients: staff descriptions are personal data.
     NoStaff,
     /// Managers: released reports of their locations, without the shopper's identity, the

@@ -17,7 +17,7 @@ use crate::auth::model::Role;
 use crate::auth::{AuthUser, Principal};
 use crate::config::ReportsConfig;
 use crate::db::aggregates as rollups;
-use crate::db::reports::{self as store, ReportCursor, ReportFilter};
+use crate::db::reports::{self as store, Listing, ReportFilter};
 use crate::db::{self, Db, DbError, identity, locations};
 use crate::events::model::{self as event, EventType};
 use crate::events::service as events;
@@ -173,6 +173,20 @@ async fn prepare(
 
     let score = scoring::score(&questionnaire.content, &submission.answers);
     let flags = flags::flags(&submission, &location, rules.checkin_radius_m);
+    let plausibility = super::assess::plausibility(
+        db,
+        super::assess::Subject {
+            org,
+            shopper,
+            questionnaire_key: &questionnaire.key,
+            submission: &submission,
+            content: &questionnaire.content,
+            score: &score,
+            location: &location,
+            checkin_radius_m: rules.checkin_radius_m,
+        },
+    )
+    .await?;
     let attachments = model::expected_files(&questionnaire.content, &submission);
     let now = db.now();
     Ok(Prepared::New(
@@ -194,6 +208,7 @@ async fn prepare(
                 submission,
                 score,
                 flags,
+                plausibility: Some(plausibility),
                 attachments,
                 submitted_by_client: client,
                 submitted_at: now,
@@ -664,7 +679,7 @@ pub async fn find_visible(
         .ok_or(ReportError::NotFound)?;
     let view = match scope {
         Visibility::All(view) => view,
-        Visibility::Own(me) if report.shopper_id == me => View::Full,
+        Visibility::Own(me) if report.shopper_id == me => View::Own,
         Visibility::Managed(_) if manages && report.status == ReportStatus::Approved => {
             View::Manager
         }
@@ -680,15 +695,19 @@ pub async fn list_visible(
     org: OrgId,
     scope: Visibility,
     mut filter: ReportFilter,
-    after: Option<ReportCursor>,
-    newest_first: bool,
+    order: Listing,
     fetch: i64,
 ) -> Result<(Vec<Report>, HashMap<ReportId, Transition>, View), ReportError> {
+    if matches!(order, Listing::LeastPlausible(_)) && scope != Visibility::All(View::Full) {
+        return Err(ReportError::Forbidden(
+            "sorting by plausibility is for admins and reviewers",
+        ));
+    }
     let view = match scope {
         Visibility::All(view) => view,
         Visibility::Own(me) => {
             filter.shopper = Some(me);
-            View::Full
+            View::Own
         }
         Visibility::Managed(me) => {
             filter.manager = Some(me);
@@ -703,7 +722,7 @@ pub async fn list_visible(
     let with_notes = view != View::Manager;
     let (rows, notes) = db
         .run(move |conn| {
-            let rows = store::list(conn, org, &filter, after.as_ref(), newest_first, fetch)?;
+            let rows = store::list_in(conn, org, &filter, &order, fetch)?;
             let notes = if with_notes {
                 let ids: Vec<ReportId> = rows.iter().map(|r| r.id).collect();
                 store::latest_notes(conn, org, &ids)?

@@ -20,15 +20,13 @@ use crate::state::AppState;
 async fn respond(
     state: &AppState,
     report: Report,
+    view: View,
     transition: Option<&Transition>,
 ) -> Result<HttpResponse, ApiError> {
     let received = received_files(state, report.org_id, report.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, service::etag(&report)))
-        .json(
-            ReportResponse::new(report, View::Full, &received)
-                .with_last_review(transition, View::Full),
-        ))
+        .json(ReportResponse::new(report, view, &received).with_last_review(transition, view)))
 }
 
 /// Review a report: approve (release), reject, return for revision, or reopen.
@@ -85,7 +83,7 @@ pub async fn review_report(
         decision,
     )
     .await?;
-    respond(&state, report, noted.as_ref()).await
+    respond(&state, report, View::Full, noted.as_ref()).await
 }
 
 /// Revise a returned report.
@@ -124,7 +122,7 @@ pub async fn revise_report(
         body.into_inner(),
     )
     .await?;
-    respond(&state, report, None).await
+    respond(&state, report, View::Own, None).await
 }
 
 /// Get one revision of a report.

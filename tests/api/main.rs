@@ -36,6 +36,7 @@ mod matrix;
 mod migrations;
 mod openapi;
 mod paging;
+mod plausibility;
 mod programme;
 mod questionnaires;
 mod rate_limit;

@@ -58,6 +58,25 @@ fn stored_documents_of_format_one_load_and_score_exactly_as_they_did() {
 }
 
 #[test]
+fn a_document_from_before_plausibility_stays_unassessed_and_unknown_reasons_are_dropped() {
+    let old = stored::report_from_json(REPORTS[0]).unwrap();
+    assert_eq!(old.plausibility, None, "nothing is made up for an old report");
+    let again = stored::report_from_json(&stored::report_to_json(&old)).unwrap();
+    assert_eq!(again.plausibility, None);
+    // A later version's reason this one does not know is left out; the score stays.
+    let mut raw: Value = serde_json::from_str(REPORTS[0]).unwrap();
+    raw["plausibility"] = json!({"score": 45, "reasons": [
+        {"code": "check_in_distance", "penalty": 25, "message": "far"},
+        {"code": "from_the_future", "penalty": 30, "message": "?"},
+    ]});
+    let doc = stored::report_from_json(&raw.to_string()).unwrap();
+    let p = doc.plausibility.unwrap();
+    assert_eq!(p.score, 45);
+    assert_eq!(p.reasons.len(), 1);
+    assert_eq!(p.reasons[0].code.as_str(), "check_in_distance");
+}
+
+#[test]
 fn a_document_from_before_attachments_expects_the_files_its_answers_name() {
     // Format 1 had no `attachments` and no `receipt`: a photo answer whose value is an id is
     // the file the report expects; other references expect nothing.
