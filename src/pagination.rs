@@ -65,6 +65,10 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     /// Whether another page follows (`next_cursor` is not `null`).
     pub has_more: bool,
+    /// Pages of figures only (the leaderboard, the recognition feed): the organization's
+    /// event cursor when they were read (see `GET /api/v1/locations/{id}/figure-changes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -74,6 +78,7 @@ impl<T> Page<T> {
             items,
             next_cursor: None,
             has_more: false,
+            as_of: None,
         }
     }
 }
@@ -186,6 +191,7 @@ impl PageRequest {
             items: rows.into_iter().map(map).collect(),
             has_more: next_cursor.is_some(),
             next_cursor,
+            as_of: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::aggregates::handlers as aggregates;
 use crate::aggregates::insight_handlers as insight;
+use crate::aggregates::trust_handlers as trust;
 use crate::attachments::handlers as attachments;
 use crate::audit::handlers as audit;
 use crate::auth::{clients, erasure, handlers as auth, users};
@@ -112,6 +113,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(aggregates::location_leaderboard)
                 .service(aggregates::overview)
                 .service(aggregates::recognition)
+                .service(trust::shopper_aggregates)
+                .service(trust::list_figure_changes)
                 .service(insight::list_changes)
                 .service(insight::get_location_changes)
                 .service(insight::get_drivers)

@@ -32,6 +32,15 @@ impl Movement {
             changes: Changes::between(later, earlier, rule),
         }
     }
+
+    /// A location's movement, each period's figures with their distinct shoppers.
+    pub fn of_location(later: &Rollup, earlier: &Rollup, rule: &VerdictRule) -> Movement {
+        Movement {
+            later: Figures::of_location(later, rule),
+            earlier: Figures::of_location(earlier, rule),
+            changes: Changes::between(&later.tally, &earlier.tally, rule),
+        }
+    }
 }
 
 /// A measure whose change the locations are ordered by.
@@ -226,7 +235,10 @@ pub async fn changes(
                 coverage,
                 key,
                 &[(from, to), earlier],
-                Parts::default(),
+                Parts {
+                    shoppers: true,
+                    ..Parts::default()
+                },
             )?;
             // Verdict changes are few: the organization's, kept for the covered locations.
             let shifts = verdicts::between(conn, org, None, from, to)?;
@@ -252,7 +264,7 @@ pub async fn changes(
         region.1.merge(&later.tally);
         region.2.merge(&before.tally);
         rows.push(LocationMovement {
-            movement: Movement::between(&later.tally, &before.tally, &rule),
+            movement: Movement::of_location(&later, &before, &rule),
             verdict_changes: shifts_of.remove(&location.id).unwrap_or_default(),
             location,
         });
@@ -299,14 +311,22 @@ pub async fn location_changes(
             locations: Some(vec![id]),
             questionnaire_key: range.questionnaire_key.clone(),
         };
-        let mut tally = |(from, to): (NaiveDate, NaiveDate)| {
-            store::per_location(conn, &scope, from, to, Parts::default())
-                .map(|mut r| r.remove(&id).unwrap_or_default().tally)
+        let parts = Parts {
+            shoppers: true,
+            ..Parts::default()
         };
-        let later = tally((range.from, range.to))?;
-        let before = tally(earlier)?;
+        let mut rollup = |(from, to): (NaiveDate, NaiveDate)| {
+            store::per_location(conn, &scope, from, to, parts)
+                .map(|mut r| r.remove(&id).unwrap_or_default())
+        };
+        let later = rollup((range.from, range.to))?;
+        let before = rollup(earlier)?;
         let shifts = verdicts::between(conn, org, Some(&[id]), range.from, range.to)?;
-        Ok((location, Movement::between(&later, &before, &rule), shifts))
+        Ok((
+            location,
+            Movement::of_location(&later, &before, &rule),
+            shifts,
+        ))
     })
     .await
 }

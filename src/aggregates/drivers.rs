@@ -133,6 +133,7 @@ pub async fn drivers(
     let parts = Parts {
         sections: false,
         questions: true,
+        shoppers: false,
     };
     let (locations, mut rollups, wording) = db
         .run(move |conn| {

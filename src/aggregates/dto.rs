@@ -110,7 +110,7 @@ pub struct LeaderboardQuery {
 }
 
 /// The leaderboard's filters and order, for the CSV (which has no pages).
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LeaderboardCsvQuery {
@@ -223,6 +223,11 @@ pub struct LocationSummaryResponse {
     #[schema(value_type = Option<String>, format = Date)]
     pub last_visit_date: Option<NaiveDate>,
     pub verdict_rule: VerdictRuleResponse,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 impl LocationSummaryResponse {
@@ -234,6 +239,7 @@ impl LocationSummaryResponse {
             sections: s.sections.into_iter().map(Into::into).collect(),
             last_visit_date: s.last_visit_date,
             verdict_rule: rule.into(),
+            as_of: String::new(),
         }
     }
 }
@@ -285,6 +291,11 @@ pub struct OverviewResponse {
     pub verdicts: VerdictCountsResponse,
     pub sections: Vec<SectionMeanResponse>,
     pub verdict_rule: VerdictRuleResponse,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 impl OverviewResponse {
@@ -295,6 +306,7 @@ impl OverviewResponse {
             verdicts: o.verdicts.into(),
             sections: o.sections.into_iter().map(Into::into).collect(),
             verdict_rule: rule.into(),
+            as_of: String::new(),
         }
     }
 }
@@ -372,6 +384,11 @@ pub struct TrendResponse {
     pub range: RangeResponse,
     pub bucket: BucketBy,
     pub buckets: Vec<TrendBucketResponse>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -398,6 +415,11 @@ pub struct CoverageTrendResponse {
     pub range: RangeResponse,
     pub bucket: BucketBy,
     pub buckets: Vec<TrendBucketResponse>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -431,6 +453,11 @@ pub struct RegionRow {
 pub struct RegionsResponse {
     pub range: RangeResponse,
     pub items: Vec<RegionRow>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -468,6 +495,11 @@ pub struct QuestionRow {
 pub struct QuestionsResponse {
     pub range: RangeResponse,
     pub items: Vec<QuestionRow>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 /// Which moments the recognition feed shows.
@@ -567,3 +599,12 @@ impl From<Moment> for RecognitionMoment {
         }
     }
 }
+
+super::as_of::dated_answers!(
+    LocationSummaryResponse,
+    OverviewResponse,
+    TrendResponse,
+    CoverageTrendResponse,
+    RegionsResponse,
+    QuestionsResponse,
+);

@@ -96,7 +96,9 @@ impl From<Verdict> for VerdictName {
     "second_mile": {"count": 3, "rate": 0.25, "ci95": [0.0889, 0.5323]},
     "critical_failures": {"count": 1, "rate": 0.0833, "ci95": [0.0149, 0.3539]},
     "low_sample": false,
-    "verdict": "first"
+    "verdict": "first",
+    "shoppers": 3,
+    "single_rater": false
 }))]
 pub struct Figures {
     pub visits: u64,
@@ -116,6 +118,13 @@ pub struct Figures {
     /// Fewer visits than the minimum sample.
     pub low_sample: bool,
     pub verdict: VerdictName,
+    /// A location's figures only: how many distinct shoppers made these visits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shoppers: Option<u64>,
+    /// A location's figures only: one shopper made every visit (a second shopper would
+    /// tell the location from the shopper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_rater: Option<bool>,
 }
 
 fn pair(interval: Option<(f64, f64)>, places: i32) -> Option<[f64; 2]> {
@@ -162,6 +171,18 @@ impl Figures {
             critical_failures: rate(tally.critical_failures, tally.visits),
             low_sample: rule.low_sample(tally.visits),
             verdict: rule.verdict(tally).into(),
+            shoppers: None,
+            single_rater: None,
+        }
+    }
+
+    /// A location's figures, with the distinct shoppers behind them.
+    pub fn of_location(rollup: &crate::db::aggregates::Rollup, rule: &VerdictRule) -> Self {
+        let shoppers = rollup.shoppers.unwrap_or(0);
+        Figures {
+            shoppers: Some(shoppers),
+            single_rater: Some(shoppers == 1),
+            ..Figures::of(&rollup.tally, rule)
         }
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 
+use super::as_of::{self, answer, dated};
 use super::dto::{
     BucketBy, CoverageTrendQuery, CoverageTrendResponse, LeaderboardCsvQuery, LeaderboardQuery,
     LeaderboardRow, LocationSummaryResponse, OverviewQuery, OverviewResponse, QuestionRow,
@@ -107,9 +108,11 @@ pub(super) fn coverage(
     operation_id = "get_location_summary",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(("id" = String, Path, format = Uuid, description = "location id"), RangeQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), ("id" = String, Path, format = Uuid, description = "location id"), RangeQuery),
     responses(
-        (status = 200, description = "The location's figures", body = LocationSummaryResponse),
+        (status = 200, description = "The location's figures", body = LocationSummaryResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid range or key (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -124,25 +127,27 @@ pub async fn location_summary(
     state: web::Data<AppState>,
     id: web::Path<LocationId>,
     query: web::Query<RangeQuery>,
-) -> Result<web::Json<LocationSummaryResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
-    let summary = service::location_summary(
-        &state.db,
-        auth.org_id,
-        manager,
-        id.into_inner(),
-        range,
-        state.reports.verdict,
-        languages,
-    )
+    let id = id.into_inner();
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let summary = service::location_summary(
+            &state.db,
+            auth.org_id,
+            manager,
+            id,
+            range.clone(),
+            state.reports.verdict,
+            languages.clone(),
+        )
+        .await?;
+        Ok(LocationSummaryResponse::of(summary, &state.reports.verdict))
+    })
     .await?;
-    Ok(web::Json(LocationSummaryResponse::of(
-        summary,
-        &state.reports.verdict,
-    )))
+    Ok(answer(&req, as_of, body))
 }
 
 /// Leaderboard of locations.
@@ -154,9 +159,11 @@ pub async fn location_summary(
     operation_id = "get_location_leaderboard",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(LeaderboardQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), LeaderboardQuery),
     responses(
-        (status = 200, description = "A page of the leaderboard", body = Page<LeaderboardRow>),
+        (status = 200, description = "A page of the leaderboard", body = Page<LeaderboardRow>,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -165,10 +172,11 @@ pub async fn location_summary(
 )]
 #[get("/aggregates/locations")]
 pub async fn location_leaderboard(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<LeaderboardQuery>,
-) -> Result<web::Json<Page<LeaderboardRow>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let order = order_of(q.order_by, q.dir);
     let page = PageRequest::parse_with(q.limit, q.cursor.as_deref(), |k| {
@@ -197,24 +205,28 @@ pub async fn location_leaderboard(
         min_visits: q.min_visits,
         verdict: q.verdict,
     };
-    let listed = order::sort(standings(&auth, &state, filters).await?, order);
-    let start = order::after(&listed, order, cursor.as_ref().map(|c| &c.after));
-    let rows: Vec<(order::Key, service::Standing)> = listed
-        .into_iter()
-        .skip(start)
-        .take(page.fetch() as usize)
-        .collect();
-    Ok(web::Json(page.page(
-        rows,
-        |(key, _)| {
-            serde_json::to_string(&order::Cursor {
-                order,
-                after: key.clone(),
-            })
-            .unwrap_or_default()
-        },
-        |(_, standing)| standing.into(),
-    )))
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let listed = order::sort(standings(&auth, &state, filters.clone()).await?, order);
+        let start = order::after(&listed, order, cursor.as_ref().map(|c| &c.after));
+        let rows: Vec<(order::Key, service::Standing)> = listed
+            .into_iter()
+            .skip(start)
+            .take(page.fetch() as usize)
+            .collect();
+        Ok::<Page<LeaderboardRow>, ApiError>(page.page(
+            rows,
+            |(key, _)| {
+                serde_json::to_string(&order::Cursor {
+                    order,
+                    after: key.clone(),
+                })
+                .unwrap_or_default()
+            },
+            |(_, standing)| standing.into(),
+        ))
+    })
+    .await?;
+    Ok(answer(&req, as_of, body))
 }
 
 fn order_of(by: Option<Column>, dir: Option<Direction>) -> order::Order {
@@ -269,10 +281,11 @@ async fn standings(
     operation_id = "export_location_leaderboard",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(LeaderboardCsvQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), LeaderboardCsvQuery),
     responses(
         (status = 200, description = "The leaderboard as CSV", content_type = "text/csv; charset=utf-8", body = String,
-            headers(("Content-Disposition" = String, description = "`attachment; filename=\"leaderboard.csv\"`"))),
+            headers(("ETag" = String, description = "a hash of the CSV: send it as `If-None-Match`"), ("As-Of" = String, description = "the cursor its figures are read at"), ("Content-Disposition" = String, description = "`attachment; filename=\"leaderboard.csv\"`"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -281,23 +294,37 @@ async fn standings(
 )]
 #[get("/aggregates/locations.csv")]
 pub async fn location_leaderboard_csv(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<LeaderboardCsvQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let order = order_of(q.order_by, q.dir);
-    let listed = order::sort(standings(&auth, &state, q).await?, order);
-    let records = std::iter::once(rows::standing_header()).chain(
-        listed
-            .iter()
-            .map(|(_, s)| rows::standing_record(s.rank, &s.location, &s.figures)),
-    );
-    let body = exports_service::csv_bytes(records).map_err(ApiError::internal)?;
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let listed = order::sort(standings(&auth, &state, q.clone()).await?, order);
+        let records = std::iter::once(rows::standing_header()).chain(
+            listed
+                .iter()
+                .map(|(_, s)| rows::standing_record(s.rank, &s.location, &s.figures)),
+        );
+        exports_service::csv_bytes(records).map_err(ApiError::internal)
+    })
+    .await?;
+    let etag = as_of::etag_of_bytes(&body);
+    if crate::attachments::handlers::names(
+        req.headers().get(actix_web::http::header::IF_NONE_MATCH),
+        &etag,
+        true,
+    ) {
+        return Ok(as_of::not_modified(etag, as_of));
+    }
     Ok(HttpResponse::Ok()
         .content_type(exports::CSV)
         .insert_header(exports::attachment("leaderboard.csv"))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((actix_web::http::header::ETAG, etag))
+        .insert_header((as_of::AS_OF, as_of.to_string()))
         .body(body))
 }
 
@@ -311,9 +338,11 @@ pub async fn location_leaderboard_csv(
     operation_id = "get_overview",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(OverviewQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), OverviewQuery),
     responses(
-        (status = 200, description = "The organization's figures", body = OverviewResponse),
+        (status = 200, description = "The organization's figures", body = OverviewResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -326,24 +355,26 @@ pub async fn overview(
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<OverviewQuery>,
-) -> Result<web::Json<OverviewResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
-    let overview = service::overview(
-        &state.db,
-        auth.org_id,
-        coverage(manager, q.region, q.tag)?,
-        range,
-        state.reports.verdict,
-        languages,
-    )
+    let covered = coverage(manager, q.region, q.tag)?;
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let overview = service::overview(
+            &state.db,
+            auth.org_id,
+            covered.clone(),
+            range.clone(),
+            state.reports.verdict,
+            languages.clone(),
+        )
+        .await?;
+        Ok(OverviewResponse::of(overview, &state.reports.verdict))
+    })
     .await?;
-    Ok(web::Json(OverviewResponse::of(
-        overview,
-        &state.reports.verdict,
-    )))
+    Ok(answer(&req, as_of, body))
 }
 
 /// Trend of one location.
@@ -355,9 +386,11 @@ pub async fn overview(
     operation_id = "get_location_trend",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(("id" = String, Path, format = Uuid, description = "location id"), TrendQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), ("id" = String, Path, format = Uuid, description = "location id"), TrendQuery),
     responses(
-        (status = 200, description = "The location's buckets", body = TrendResponse),
+        (status = 200, description = "The location's buckets", body = TrendResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -367,31 +400,38 @@ pub async fn overview(
 )]
 #[get("/locations/{id}/trend")]
 pub async fn location_trend(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<LocationId>,
     query: web::Query<TrendQuery>,
-) -> Result<web::Json<TrendResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let bucket = q.bucket.unwrap_or(BucketBy::Week);
-    let (location, buckets) = service::trend(
-        &state.db,
-        auth.org_id,
-        manager,
-        id.into_inner(),
-        range.clone(),
-        bucket.into(),
-        state.reports.verdict,
-    )
+    let id = id.into_inner();
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let (location, buckets) = service::trend(
+            &state.db,
+            auth.org_id,
+            manager,
+            id,
+            range.clone(),
+            bucket.into(),
+            state.reports.verdict,
+        )
+        .await?;
+        Ok(TrendResponse {
+            location: (&location).into(),
+            range: range.clone().into(),
+            bucket,
+            buckets: bucket_rows(buckets),
+            as_of: String::new(),
+        })
+    })
     .await?;
-    Ok(web::Json(TrendResponse {
-        location: (&location).into(),
-        range: range.into(),
-        bucket,
-        buckets: bucket_rows(buckets),
-    }))
+    Ok(answer(&req, as_of, body))
 }
 
 /// Trend of the organization.
@@ -403,9 +443,11 @@ pub async fn location_trend(
     operation_id = "get_organization_trend",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(CoverageTrendQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), CoverageTrendQuery),
     responses(
-        (status = 200, description = "The buckets", body = CoverageTrendResponse),
+        (status = 200, description = "The buckets", body = CoverageTrendResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -414,29 +456,35 @@ pub async fn location_trend(
 )]
 #[get("/aggregates/trend")]
 pub async fn coverage_trend(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<CoverageTrendQuery>,
-) -> Result<web::Json<CoverageTrendResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let coverage = coverage(manager, q.region, q.tag)?;
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
     let bucket = q.bucket.unwrap_or(BucketBy::Week);
-    let buckets = service::coverage_trend(
-        &state.db,
-        auth.org_id,
-        coverage,
-        range.clone(),
-        bucket.into(),
-        state.reports.verdict,
-    )
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let buckets = service::coverage_trend(
+            &state.db,
+            auth.org_id,
+            coverage.clone(),
+            range.clone(),
+            bucket.into(),
+            state.reports.verdict,
+        )
+        .await?;
+        Ok(CoverageTrendResponse {
+            range: range.clone().into(),
+            bucket,
+            buckets: bucket_rows(buckets),
+            as_of: String::new(),
+        })
+    })
     .await?;
-    Ok(web::Json(CoverageTrendResponse {
-        range: range.into(),
-        bucket,
-        buckets: bucket_rows(buckets),
-    }))
+    Ok(answer(&req, as_of, body))
 }
 
 fn bucket_rows(buckets: Vec<service::TrendBucket>) -> Vec<TrendBucketResponse> {
@@ -458,9 +506,11 @@ fn bucket_rows(buckets: Vec<service::TrendBucket>) -> Vec<TrendBucketResponse> {
     operation_id = "get_region_aggregates",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(RegionsQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), RegionsQuery),
     responses(
-        (status = 200, description = "One row per region", body = RegionsResponse),
+        (status = 200, description = "One row per region", body = RegionsResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -469,34 +519,41 @@ fn bucket_rows(buckets: Vec<service::TrendBucket>) -> Vec<TrendBucketResponse> {
 )]
 #[get("/aggregates/regions")]
 pub async fn region_aggregates(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<RegionsQuery>,
-) -> Result<web::Json<RegionsResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
-    let items = service::regions(
-        &state.db,
-        auth.org_id,
-        coverage(manager, None, q.tag)?,
-        range.clone(),
-        q.sort.unwrap_or(SortBy::MeanScore).into(),
-        state.reports.verdict,
-    )
+    let covered = coverage(manager, None, q.tag)?;
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let items = service::regions(
+            &state.db,
+            auth.org_id,
+            covered.clone(),
+            range.clone(),
+            q.sort.unwrap_or(SortBy::MeanScore).into(),
+            state.reports.verdict,
+        )
+        .await?;
+        Ok(RegionsResponse {
+            range: range.clone().into(),
+            items: items
+                .into_iter()
+                .map(|r| RegionRow {
+                    rank: r.rank,
+                    region: r.region,
+                    locations: r.locations,
+                    figures: r.figures,
+                })
+                .collect(),
+            as_of: String::new(),
+        })
+    })
     .await?;
-    Ok(web::Json(RegionsResponse {
-        range: range.into(),
-        items: items
-            .into_iter()
-            .map(|r| RegionRow {
-                rank: r.rank,
-                region: r.region,
-                locations: r.locations,
-                figures: r.figures,
-            })
-            .collect(),
-    }))
+    Ok(answer(&req, as_of, body))
 }
 
 /// Questions.
@@ -510,9 +567,11 @@ pub async fn region_aggregates(
     operation_id = "get_question_aggregates",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(QuestionsQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), QuestionsQuery),
     responses(
-        (status = 200, description = "One row per question key", body = QuestionsResponse),
+        (status = 200, description = "One row per question key", body = QuestionsResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -526,33 +585,39 @@ pub async fn question_aggregates(
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<QuestionsQuery>,
-) -> Result<web::Json<QuestionsResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let languages = wanted_languages(&state, &auth, None, &req).await?;
     let q = query.into_inner();
     let range = range(&state, q.from, q.to, q.questionnaire_key)?;
-    let items = service::questions(
-        &state.db,
-        auth.org_id,
-        coverage(manager, q.region, q.tag)?,
-        q.location_id,
-        range.clone(),
-        languages,
-    )
+    let covered = coverage(manager, q.region, q.tag)?;
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let items = service::questions(
+            &state.db,
+            auth.org_id,
+            covered.clone(),
+            q.location_id,
+            range.clone(),
+            languages.clone(),
+        )
+        .await?;
+        Ok(QuestionsResponse {
+            range: range.clone().into(),
+            items: items
+                .into_iter()
+                .map(|q| QuestionRow {
+                    key: q.key,
+                    text: q.text,
+                    n: q.n,
+                    full_points: q.full_points,
+                    mean_points: q.mean_points,
+                })
+                .collect(),
+            as_of: String::new(),
+        })
+    })
     .await?;
-    Ok(web::Json(QuestionsResponse {
-        range: range.into(),
-        items: items
-            .into_iter()
-            .map(|q| QuestionRow {
-                key: q.key,
-                text: q.text,
-                n: q.n,
-                full_points: q.full_points,
-                mean_points: q.mean_points,
-            })
-            .collect(),
-    }))
+    Ok(answer(&req, as_of, body))
 }
 
 /// The recognition feed: released second-mile visits, newest first.
@@ -569,9 +634,11 @@ pub async fn question_aggregates(
     operation_id = "list_recognition_moments",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(RecognitionQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), RecognitionQuery),
     responses(
-        (status = 200, description = "A page of moments, newest first", body = Page<RecognitionMoment>),
+        (status = 200, description = "A page of moments, newest first", body = Page<RecognitionMoment>,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`, every problem listed)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -584,7 +651,7 @@ pub async fn recognition(
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<RecognitionQuery>,
-) -> Result<web::Json<Page<RecognitionMoment>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let covered = coverage(manager, q.region, None)?;
@@ -602,12 +669,22 @@ pub async fn recognition(
         manager,
         languages: wanted_languages(&state, &auth, None, &req).await?,
     };
-    let moments =
-        super::recognition::moments(&state.db, auth.org_id, filter, range, after, page.fetch())
-            .await?;
-    Ok(web::Json(page.page(
-        moments,
-        |m| crate::reports::handlers::cursor_key(&m.report),
-        RecognitionMoment::from,
-    )))
+    let (body, as_of) = dated(&state.db, auth.org_id, async || {
+        let moments = super::recognition::moments(
+            &state.db,
+            auth.org_id,
+            filter.clone(),
+            range.clone(),
+            after.clone(),
+            page.fetch(),
+        )
+        .await?;
+        Ok::<Page<RecognitionMoment>, ApiError>(page.page(
+            moments,
+            |m| crate::reports::handlers::cursor_key(&m.report),
+            RecognitionMoment::from,
+        ))
+    })
+    .await?;
+    Ok(answer(&req, as_of, body))
 }

@@ -312,6 +312,11 @@ pub struct ChangesResponse {
     #[schema(required = true)]
     pub next_cursor: Option<String>,
     pub has_more: bool,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 /// One location's movement between the range and the comparison period.
@@ -324,6 +329,11 @@ pub struct LocationChangesResponse {
     pub movement: MovementResponse,
     /// The verdict changes made by visits of the range, in the order they happened.
     pub verdict_changes: Vec<VerdictChangeResponse>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
 
 /// Whose visits show what to train.
@@ -452,4 +462,11 @@ pub struct DriversResponse {
     pub makes_second_mile: Vec<QuestionDriver>,
     /// Questions counted in fewer than `min_visits` visits, by key.
     pub too_few_visits: Vec<ThinQuestion>,
+    /// The organization's event cursor when these figures were read: keep it, and
+    /// `GET /api/v1/locations/{id}/figure-changes?since=` lists what moved them since.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(required = true, example = "1042")]
+    pub as_of: String,
 }
+
+super::as_of::dated_answers!(ChangesResponse, LocationChangesResponse, DriversResponse);

@@ -3,9 +3,10 @@
 
 use std::collections::HashSet;
 
-use actix_web::{HttpRequest, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 
+use super::as_of::{answer, dated};
 use super::changes::{self, Order};
 use super::compare::Comparison;
 use super::drivers::{self, Driver, Lift, Subject};
@@ -145,9 +146,11 @@ fn periods(
     operation_id = "list_changes",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(ChangesQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), ChangesQuery),
     responses(
-        (status = 200, description = "The organization, its regions and a page of its locations", body = ChangesResponse),
+        (status = 200, description = "The organization, its regions and a page of its locations", body = ChangesResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`, every problem listed): a bad range, a comparison period that overlaps it, dates without `compare=dates`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The rollups are being rebuilt after an upgrade (`rollups_rebuilding`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -156,10 +159,11 @@ fn periods(
 )]
 #[get("/aggregates/changes")]
 pub async fn list_changes(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<ChangesQuery>,
-) -> Result<web::Json<ChangesResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let order = Order {
@@ -179,15 +183,18 @@ pub async fn list_changes(
         q.compare_from,
         q.compare_to,
     )?;
-    let report = changes::changes(
-        &state.db,
-        auth.org_id,
-        covered,
-        range,
-        earlier,
-        order,
-        state.reports.verdict,
-    )
+    let (report, as_of) = dated(&state.db, auth.org_id, async || {
+        Ok(changes::changes(
+            &state.db,
+            auth.org_id,
+            covered.clone(),
+            range.clone(),
+            earlier,
+            order,
+            state.reports.verdict,
+        )
+        .await?)
+    })
     .await?;
     let only_significant = q.only_significant.unwrap_or(false);
     let rows = report
@@ -210,7 +217,7 @@ pub async fn list_changes(
             LocationChangeRow::new(r, significant)
         },
     );
-    Ok(web::Json(ChangesResponse {
+    let body = ChangesResponse {
         range: report.range.into(),
         compared_with: PeriodResponse {
             from: report.earlier.0,
@@ -221,7 +228,9 @@ pub async fn list_changes(
         items: listed.items,
         next_cursor: listed.next_cursor,
         has_more: listed.has_more,
-    }))
+        as_of: String::new(),
+    };
+    Ok(answer(&req, as_of, body))
 }
 
 /// What changed at one location.
@@ -233,9 +242,11 @@ pub async fn list_changes(
     operation_id = "get_location_changes",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(("id" = String, Path, format = Uuid, description = "location id"), LocationChangesQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), ("id" = String, Path, format = Uuid, description = "location id"), LocationChangesQuery),
     responses(
-        (status = 200, description = "The location's movement", body = LocationChangesResponse),
+        (status = 200, description = "The location's movement", body = LocationChangesResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`, every problem listed)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such location visible to the caller", body = Problem, content_type = "application/problem+json"),
@@ -245,11 +256,12 @@ pub async fn list_changes(
 )]
 #[get("/locations/{id}/changes")]
 pub async fn get_location_changes(
+    req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
     id: web::Path<LocationId>,
     query: web::Query<LocationChangesQuery>,
-) -> Result<web::Json<LocationChangesResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let (range, earlier) = periods(
@@ -259,17 +271,21 @@ pub async fn get_location_changes(
         q.compare_from,
         q.compare_to,
     )?;
-    let (location, movement, shifts) = changes::location_changes(
-        &state.db,
-        auth.org_id,
-        manager,
-        id.into_inner(),
-        range.clone(),
-        earlier,
-        state.reports.verdict,
-    )
+    let id = id.into_inner();
+    let ((location, movement, shifts), as_of) = dated(&state.db, auth.org_id, async || {
+        Ok(changes::location_changes(
+            &state.db,
+            auth.org_id,
+            manager,
+            id,
+            range.clone(),
+            earlier,
+            state.reports.verdict,
+        )
+        .await?)
+    })
     .await?;
-    Ok(web::Json(LocationChangesResponse {
+    let body = LocationChangesResponse {
         location: (&location).into(),
         range: range.into(),
         compared_with: PeriodResponse {
@@ -278,7 +294,9 @@ pub async fn get_location_changes(
         },
         movement: movement.into(),
         verdict_changes: shifts.into_iter().map(Into::into).collect(),
-    }))
+        as_of: String::new(),
+    };
+    Ok(answer(&req, as_of, body))
 }
 
 /// The most `min_visits`, as documented.
@@ -305,9 +323,11 @@ const DEFAULT_MIN_VISITS: u64 = 20;
     operation_id = "get_drivers",
     tag = "aggregates",
     security(("bearer" = []), ("oauth2" = ["aggregates:read"])),
-    params(DriversQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), DriversQuery),
     responses(
-        (status = 200, description = "The questions ranked by what they separate", body = DriversResponse),
+        (status = 200, description = "The questions ranked by what they separate", body = DriversResponse,
+            headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
+        (status = 304, description = "Not modified: nothing that enters the figures changed since the `If-None-Match` ETag", headers(("ETag" = String, description = "the figures' ETag"), ("As-Of" = String, description = "the cursor they are read at"))),
         (status = 400, description = "Invalid query (`invalid_query`, every problem listed), or no `questionnaire_key`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A shopper, or a client without `aggregates:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`location_id` names no location visible to the caller", body = Problem, content_type = "application/problem+json"),
@@ -321,7 +341,7 @@ pub async fn get_drivers(
     auth: AuthUser,
     state: web::Data<AppState>,
     query: web::Query<DriversQuery>,
-) -> Result<web::Json<DriversResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let manager = reader(&auth, &state)?;
     let q = query.into_inner();
     let mut violations = Vec::new();
@@ -355,14 +375,17 @@ pub async fn get_drivers(
         with_peers: manager.is_none(),
     };
     let languages = wanted_languages(&state, &auth, None, &req).await?;
-    let found = drivers::drivers(
-        &state.db,
-        auth.org_id,
-        subject,
-        range,
-        min_visits,
-        languages,
-    )
+    let (found, as_of) = dated(&state.db, auth.org_id, async || {
+        Ok(drivers::drivers(
+            &state.db,
+            auth.org_id,
+            subject.clone(),
+            range.clone(),
+            min_visits,
+            languages.clone(),
+        )
+        .await?)
+    })
     .await?;
     let rank = |lift: fn(&Driver) -> Option<Lift>| {
         drivers::ranked(found.questions.clone(), lift)
@@ -370,7 +393,7 @@ pub async fn get_drivers(
             .map(QuestionDriver::from)
             .collect()
     };
-    Ok(web::Json(DriversResponse {
+    let body = DriversResponse {
         keeps_out_of_zero_mile: rank(|d| d.zero_mile),
         makes_second_mile: rank(|d| d.second_mile),
         location: found.location.as_ref().map(Into::into),
@@ -387,5 +410,7 @@ pub async fn get_drivers(
             .map(|(key, text, visits)| ThinQuestion { key, text, visits })
             .collect(),
         range: found.range.into(),
-    }))
+        as_of: String::new(),
+    };
+    Ok(answer(&req, as_of, body))
 }

@@ -208,6 +208,7 @@ pub async fn location_summary(
         let parts = Parts {
             sections: true,
             questions: false,
+            shoppers: true,
         };
         let rollup = store::per_location(conn, &scope, range.from, range.to, parts)?
             .remove(&id)
@@ -223,7 +224,7 @@ pub async fn location_summary(
         )?;
         Ok(LocationSummary {
             location,
-            figures: Figures::of(&rollup.tally, &rule),
+            figures: Figures::of_location(&rollup, &rule),
             sections: section_means(&rollup, &titles),
             last_visit_date,
             range,
@@ -410,11 +411,15 @@ pub async fn leaderboard(
     min_visits: u64,
     rule: VerdictRule,
 ) -> Result<Vec<Standing>, AggregateError> {
-    let rows = covered(db, org, coverage, &range, Parts::default()).await?;
+    let parts = Parts {
+        shoppers: true,
+        ..Parts::default()
+    };
+    let rows = covered(db, org, coverage, &range, parts).await?;
     let rows = rows
         .into_iter()
         .filter(|(_, r)| r.tally.visits >= min_visits)
-        .map(|(l, r)| (l, Figures::of(&r.tally, &rule)))
+        .map(|(l, r)| (l, Figures::of_location(&r, &rule)))
         .collect();
     Ok(rank(rows, sort))
 }
@@ -448,6 +453,7 @@ pub async fn overview(
     let parts = Parts {
         sections: true,
         questions: false,
+        shoppers: false,
     };
     let rows = covered(db, org, coverage, &range, parts).await?;
     let titles = db
@@ -537,6 +543,7 @@ pub async fn questions(
     let parts = Parts {
         sections: false,
         questions: true,
+        shoppers: false,
     };
     let rows = covered(db, org, coverage, &range, parts).await?;
     if let Some(id) = location

@@ -302,7 +302,7 @@ fn storage_failed(cause: &object_store::Error) -> ApiError {
 }
 
 /// Whether an `If-None-Match` or `If-Range` value names `etag` (or is `*`).
-fn names(value: Option<&HeaderValue>, etag: &str, star: bool) -> bool {
+pub(crate) fn names(value: Option<&HeaderValue>, etag: &str, star: bool) -> bool {
     value.and_then(|v| v.to_str().ok()).is_some_and(|v| {
         v.split(',')
             .map(str::trim)

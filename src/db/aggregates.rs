@@ -15,9 +15,12 @@ use super::schema::{reports, rollup_questions, rollup_sections, rollups};
 use crate::aggregates::rollup::{self, Contribution, Grain, QuestionShare, RollupKey};
 use crate::aggregates::stats::Tally;
 
+mod raters;
 mod rebuild;
 use crate::ids::{LocationId, OrgId};
 use crate::reports::model::ReportStatus;
+use raters::shoppers_per_location;
+pub use raters::{RatedVisit, rated_visits};
 pub use rebuild::{analyze, lock_for_rebuild, read, read_all, released_count, replace_location};
 
 /// Applies `$m` to the histogram columns, in bucket order.
@@ -332,6 +335,9 @@ pub struct Rollup {
     pub tally: Tally,
     pub sections: BTreeMap<String, SectionSums>,
     pub questions: BTreeMap<String, QuestionSums>,
+    /// How many distinct shoppers made the visits: read from the reports (with
+    /// [`Parts::shoppers`], for one location over a range), never stored or added up.
+    pub shoppers: Option<u64>,
 }
 
 impl Rollup {
@@ -649,6 +655,8 @@ pub struct Scope {
 pub struct Parts {
     pub sections: bool,
     pub questions: bool,
+    /// Each location's distinct shoppers (from the released reports, not the rollups).
+    pub shoppers: bool,
 }
 
 /// The rows of `$table` in `scope` whose period is one of `periods`: one query, an index
@@ -706,6 +714,11 @@ pub fn per_location(
             out.entry(row.location_id)
                 .or_default()
                 .add_question(&row.question_key, &row.sums());
+        }
+    }
+    if parts.shoppers {
+        for (location, n) in shoppers_per_location(conn, scope, from, to)? {
+            out.entry(location).or_default().shoppers = Some(uncount(n));
         }
     }
     Ok(out)

@@ -20,6 +20,7 @@ pub mod backup;
 pub mod bells;
 pub mod deliveries;
 pub mod events;
+pub mod figure_moves;
 mod group_commit;
 pub mod identity;
 mod liveness;
@@ -39,9 +40,6 @@ mod types;
 pub mod verdicts;
 pub mod webhooks;
 
-use std::fmt;
-use std::time::Duration;
-
 use crate::clock::Clock;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -49,6 +47,8 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use liveness::{Liveness, Statements};
+use std::fmt;
+use std::time::Duration;
 
 /// The error of a single query, for callers outside this module.
 pub use bells::Bells;

@@ -45,6 +45,7 @@ pub fn delete_organization(conn: &mut DbConn, org: OrgId) -> QueryResult<usize> 
         action_plans,
         appeals,
         verdict_changes,
+        figure_moves,
         attachments,
         narrative_bands,
         report_revisions,

@@ -94,6 +94,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What moved each location's figures, with the event of the move's transaction (see
+    /// `aggregates::moves`).
+    figure_moves (org_id, event_id) {
+        org_id -> Text,
+        event_id -> Text,
+        location_id -> Text,
+        report_id -> Text,
+        revision -> Integer,
+        questionnaire_key -> Text,
+        visit_local_date -> Text,
+        kind -> Text,
+        counted_before -> Bool,
+        score_before -> Nullable<Double>,
+        mile_before -> Nullable<Text>,
+        counted_after -> Bool,
+        score_after -> Nullable<Double>,
+        mile_after -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// The bands of reports' narrative signatures (see `reports::plausibility`).
     narrative_bands (org_id, band, report_id) {
         org_id -> Text,
@@ -573,4 +595,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_entries,
     questionnaire_translations,
     narrative_bands,
+    figure_moves,
 );

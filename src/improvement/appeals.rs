@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::appeal::{Appeal, AppealDecision, AppealStatus, Evidence, within_window};
+use crate::aggregates::moves::{Counted, FigureMove, MoveKind};
 use crate::aggregates::rollup;
 use crate::aggregates::stats::VerdictRule;
 use crate::attachments::gate::UploadGate;
@@ -390,7 +391,17 @@ pub async fn decide(
                 current: AppealStatus::Open,
             });
         }
-        events::record(tx, &event::appeal(EventType::AppealAmended, &appeal))?;
+        let amended_event = event::appeal(EventType::AppealAmended, &appeal);
+        events::record(tx, &amended_event)?;
+        let moved = FigureMove::new(
+            amended_event.id,
+            MoveKind::Amended,
+            &next,
+            Some(Counted::of(&report)),
+            Some(Counted::of(&next)),
+            now,
+        );
+        crate::db::figure_moves::record(tx, &moved)?;
         Ok(appeal)
     })
     .await

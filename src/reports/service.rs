@@ -11,6 +11,7 @@ use super::model::{
 use super::validation::{self, Context};
 use super::workflow::{Action, Actor, ActorKind, MAX_NOTE_CHARS, Release, Transition};
 use super::{flags, scoring, verdict};
+use crate::aggregates::moves::{Counted, FigureMove, MoveKind};
 use crate::aggregates::rollup;
 use crate::aggregates::stats::VerdictRule;
 use crate::auth::model::Role;
@@ -622,7 +623,18 @@ pub async fn decide(
                 Action::Submit => EventType::ReportSubmitted,
                 Action::Revise => EventType::ReportRevised,
             };
-            events::record(tx, &event::report(kind, &report))?;
+            let recorded_event = event::report(kind, &report);
+            events::record(tx, &recorded_event)?;
+            if let Some(release) = release {
+                let counted = Some(Counted::of(&report));
+                let (kind, was, is) = match (release, recorded.action) {
+                    (Release::Released, _) => (MoveKind::Released, None, counted),
+                    (Release::Withdrawn, Action::Reject) => (MoveKind::Rejected, counted, None),
+                    (Release::Withdrawn, _) => (MoveKind::Reopened, counted, None),
+                };
+                let moved = FigureMove::new(recorded_event.id, kind, &report, was, is, tx.now());
+                crate::db::figure_moves::record(tx, &moved)?;
+            }
             if let Some(before) = before {
                 let shift = verdict::record_change(tx, &report, before, &rule)?;
                 let released = release == Some(Release::Released);

@@ -133,6 +133,10 @@ const TABLE: &[(&str, Access)] = &[
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
     (
+        "GET /api/v1/aggregates/shoppers",
+        Restricted(&[Admin, Reviewer], Never),
+    ),
+    (
         "GET /api/v1/aggregates/trend",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
@@ -177,6 +181,10 @@ const TABLE: &[(&str, Access)] = &[
     ),
     (
         "GET /api/v1/locations/{id}/changes",
+        Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
+    ),
+    (
+        "GET /api/v1/locations/{id}/figure-changes",
         Restricted(NOT_SHOPPERS, Scope("aggregates:read")),
     ),
     (

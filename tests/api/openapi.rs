@@ -289,10 +289,14 @@ fn every_reference_in_the_document_resolves() {
 /// Answers that hold a set with a small fixed bound come whole: a report's history (its
 /// revisions and decisions), the questions of one questionnaire, the regions, a version's
 /// languages.
-const WHOLE_ANSWERS: [&str; 4] = [
+const WHOLE_ANSWERS: [&str; 6] = [
+    // What moved a location's figures since a cursor: whole, so that it adds up.
+    "/api/v1/locations/{id}/figure-changes",
     "/api/v1/reports/{id}/history",
     "/api/v1/aggregates/questions",
     "/api/v1/aggregates/regions",
+    // One row per shopper with a visit in the range, ranked as a whole.
+    "/api/v1/aggregates/shoppers",
     // At most 50 languages a version.
     "/api/v1/questionnaires/{id}/translations",
 ];

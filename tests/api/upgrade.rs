@@ -60,7 +60,10 @@ fn stored_documents_of_format_one_load_and_score_exactly_as_they_did() {
 #[test]
 fn a_document_from_before_plausibility_stays_unassessed_and_unknown_reasons_are_dropped() {
     let old = stored::report_from_json(REPORTS[0]).unwrap();
-    assert_eq!(old.plausibility, None, "nothing is made up for an old report");
+    assert_eq!(
+        old.plausibility, None,
+        "nothing is made up for an old report"
+    );
     let again = stored::report_from_json(&stored::report_to_json(&old)).unwrap();
     assert_eq!(again.plausibility, None);
     // A later version's reason this one does not know is left out; the score stays.

@@ -1,0 +1,2 @@
+DROP TABLE figure_moves;
+DROP INDEX reports_raters_idx;
