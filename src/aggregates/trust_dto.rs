@@ -9,23 +9,6 @@ use super::moves::{Effect, MoveKind, Sums};
 use super::raters::{Lean, RaterEffect};
 use crate::ids::{ReportId, UserId};
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ShoppersQuery {
-    /// First local visit date, inclusive (default: 89 days before `to`); 1900-01-01 to
-    /// 9999-12-31.
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<chrono::NaiveDate>,
-    /// Last local visit date, inclusive (default: today, UTC); 1900-01-01 to 9999-12-31, at
-    /// most 3 years after `from`.
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<chrono::NaiveDate>,
-    /// Only reports answering this questionnaire (default: every key).
-    #[param(max_length = 64)]
-    pub questionnaire_key: Option<String>,
-}
-
 /// One shopper's rater effect.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"shopper_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "visits": 14,

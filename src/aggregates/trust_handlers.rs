@@ -5,13 +5,12 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::as_of::{answer, dated};
+use super::dto::RangeQuery;
 use super::explain;
 use super::handlers::{range, reader};
 use super::raters;
 use super::service::AggregateError;
-use super::trust_dto::{
-    FigureChange, FigureChangesQuery, FigureChangesResponse, ShoppersQuery, ShoppersResponse,
-};
+use super::trust_dto::{FigureChange, FigureChangesQuery, FigureChangesResponse, ShoppersResponse};
 use crate::auth::AuthUser;
 use crate::auth::model::Role;
 use crate::db::DbError;
@@ -31,7 +30,7 @@ use crate::state::AppState;
     operation_id = "get_shopper_aggregates",
     tag = "aggregates",
     security(("bearer" = [])),
-    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), ShoppersQuery),
+    params(("If-None-Match" = Option<String>, Header, description = "the ETag of an earlier answer: 304 while its figures still hold"), RangeQuery),
     responses(
         (status = 200, description = "One row per shopper", body = ShoppersResponse,
             headers(("ETag" = String, description = "a hash of the figures: send it as `If-None-Match`"), ("As-Of" = String, description = "the `as_of` cursor"))),
@@ -47,7 +46,7 @@ pub async fn shopper_aggregates(
     req: HttpRequest,
     auth: AuthUser,
     state: web::Data<AppState>,
-    query: web::Query<ShoppersQuery>,
+    query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_role(&[Role::Admin, Role::Reviewer])?;
     reader(&auth, &state)?;

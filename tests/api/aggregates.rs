@@ -6,7 +6,13 @@ use crate::helpers::{World, report, set_answer, submit, world};
 
 /// Submits the report and approves it; answers the approved report.
 pub async fn approved(w: &World, body: &Value) -> Value {
-    let (status, created) = submit(w, body).await;
+    approved_as(w, &w.shopper_token, body).await
+}
+
+/// Submits the report as the shopper of `token` and approves it; answers the approved
+/// report.
+pub async fn approved_as(w: &World, token: &str, body: &Value) -> Value {
+    let (status, created) = w.app.post("/api/v1/reports", token, body.clone()).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap();
     let (status, decided) = w

@@ -4,28 +4,13 @@
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 
+use crate::aggregates::approved_as;
 use crate::helpers::{World, report, set_answer, world};
 
 /// A shopper's token in the world's organization.
 async fn shopper(w: &World) -> String {
     let user = w.app.create_user(&w.admin_token, "shopper").await;
     w.app.access_token(&user).await
-}
-
-/// Submits `body` as `token` and approves it.
-async fn released(w: &World, token: &str, body: &Value) {
-    let (status, created) = w.app.post("/api/v1/reports", token, body.clone()).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap();
-    let (status, decided) = w
-        .app
-        .post(
-            &format!("/api/v1/reports/{id}/review"),
-            &w.admin_token,
-            json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{decided}");
 }
 
 /// A visit to `location` yesterday in 20-minute slot `slot`, with a courtesy of `courtesy` and, when
@@ -52,13 +37,13 @@ fn visit(w: &World, location: &str, slot: i64, courtesy: i64, harsh: bool) -> Va
 async fn a_locations_figures_say_how_many_shoppers_made_them() {
     let w = world().await;
     let other = shopper(&w).await;
-    released(
+    approved_as(
         &w,
         &w.shopper_token,
         &visit(&w, &w.location_id, 27, 5, false),
     )
     .await;
-    released(
+    approved_as(
         &w,
         &w.shopper_token,
         &visit(&w, &w.location_id, 33, 4, false),
@@ -75,7 +60,7 @@ async fn a_locations_figures_say_how_many_shoppers_made_them() {
         .await;
     assert_eq!(board["items"][0]["figures"]["single_rater"], true);
 
-    released(&w, &other, &visit(&w, &w.location_id, 42, 5, false)).await;
+    approved_as(&w, &other, &visit(&w, &w.location_id, 42, 5, false)).await;
     let figures = &w.app.get_ok(&summary, &w.admin_token).await["figures"];
     assert_eq!(
         (figures["visits"].clone(), figures["shoppers"].clone()),
@@ -151,7 +136,7 @@ async fn a_harsh_shopper_is_flagged_and_a_fair_one_is_not() {
             let courtesy = 4 + (round % 2);
             let everyone = alike.iter().map(|t| (t, false)).chain([(&harsh, true)]);
             for (token, is_harsh) in everyone {
-                released(&w, token, &visit(&w, location, hour, courtesy, is_harsh)).await;
+                approved_as(&w, token, &visit(&w, location, hour, courtesy, is_harsh)).await;
                 hour += 1;
             }
         }
