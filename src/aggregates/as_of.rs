@@ -22,23 +22,30 @@ use crate::ids::OrgId;
 /// it is.
 const ATTEMPTS: usize = 5;
 
-/// The organization's cursor once no event that may move figures waits for its number.
-pub async fn settled(db: &Db, org: OrgId) -> Result<i64, DbError> {
-    let mut last = 0;
+/// The organization's cursor once no event that may move figures waits for its number, and
+/// (given `since`) whether such an event was numbered after `since`: one read unless an
+/// event waits.
+async fn settled(db: &Db, org: OrgId, since: Option<i64>) -> Result<(i64, bool), DbError> {
+    let mut looked = (0, false);
     for _ in 0..ATTEMPTS {
-        let (waiting, cursor) = db
+        let (waiting, cursor, moved) = db
             .run(move |conn| {
                 let waiting = store::figure_event_pending(conn, org)?;
-                Ok::<_, DbError>((waiting, event_store::bounds(conn, org)?.1))
+                let cursor = event_store::bounds(conn, org)?.1;
+                let moved = match since {
+                    Some(since) => store::figure_event_between(conn, org, since, cursor)?,
+                    None => false,
+                };
+                Ok::<_, DbError>((waiting, cursor, moved))
             })
             .await?;
-        last = cursor;
+        looked = (cursor, moved);
         if !waiting {
-            return Ok(cursor);
+            break;
         }
         sequencer::catch_up(db).await?;
     }
-    Ok(last)
+    Ok(looked)
 }
 
 /// Runs `read` and answers it with the cursor it is as of (see the module's comment).
@@ -50,14 +57,9 @@ pub async fn dated<T>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let before = settled(db, org).await?;
+        let (before, _) = settled(db, org, None).await?;
         let value = read().await?;
-        let after = settled(db, org).await?;
-        let moved = db
-            .run(move |conn| {
-                Ok::<_, DbError>(store::figure_event_between(conn, org, before, after)?)
-            })
-            .await?;
+        let (_, moved) = settled(db, org, Some(before)).await?;
         if !moved {
             return Ok((value, before));
         }

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 
 use super::as_of::dated;
 use super::moves::{self, Effect, FigureMove, Sums};
-use super::service::{AggregateError, Range, visible_location};
+use super::service::{Range, visible_location};
 use crate::db::aggregates::{self as store, Parts, Scope};
 use crate::db::figure_moves::{self as moves_store, Filter};
 use crate::db::{Db, DbError, events as event_store};
@@ -71,16 +71,15 @@ pub fn parse_since(raw: Option<&str>) -> Result<i64, Violation> {
         })
 }
 
-/// What moved location `id`'s figures over `range` after cursor `since` (a manager: their
-/// own locations only).
+/// What moved `location`'s figures (the caller may see it: [`location`]) over `range` after
+/// cursor `since`.
 pub async fn figure_changes(
     db: &Db,
-    org: OrgId,
-    manager: Option<UserId>,
-    id: LocationId,
+    location: Location,
     range: Range,
     since: i64,
 ) -> Result<Explained, ApiError> {
+    let (org, id) = (location.org_id, location.id);
     let (pruned_through, last) = db
         .run(move |conn| Ok::<_, DbError>(event_store::bounds(conn, org)?))
         .await?;
@@ -105,16 +104,15 @@ pub async fn figure_changes(
         questionnaire_key: range.questionnaire_key.clone(),
     };
     let (from, to) = (range.from, range.to);
-    let ((location, now), as_of) = dated(db, org, async || {
+    let (now, as_of) = dated(db, org, async || {
         let scope = scope.clone();
         Ok(db
             .run(move |conn| {
-                let location = visible_location(conn, org, manager, id)?;
                 let tally = store::per_location(conn, &scope, from, to, Parts::default())?
                     .remove(&id)
                     .unwrap_or_default()
                     .tally;
-                Ok::<_, AggregateError>((location, Sums::of(&tally)))
+                Ok::<_, DbError>(Sums::of(&tally))
             })
             .await?)
     })

@@ -123,7 +123,7 @@ pub async fn list_figure_changes(
     let id = id.into_inner();
     // Another organization's location, or one the manager does not manage, is not found
     // whatever the query.
-    explain::location(&state.db, auth.org_id, manager, id).await?;
+    let location = explain::location(&state.db, auth.org_id, manager, id).await?;
     let q = query.into_inner();
     let since = explain::parse_since(q.since.as_deref());
     let range = range(&state, q.from, q.to, q.questionnaire_key);
@@ -139,7 +139,7 @@ pub async fn list_figure_changes(
             return Err(ApiError::invalid_query(violations));
         }
     };
-    let found = explain::figure_changes(&state.db, auth.org_id, manager, id, range, since).await?;
+    let found = explain::figure_changes(&state.db, location, range, since).await?;
     Ok(web::Json(FigureChangesResponse {
         location: (&found.location).into(),
         range: found.range.into(),

@@ -276,26 +276,12 @@ async fn each_rule_trips_its_reason_and_only_it() {
     let start = day(15);
     let local = (start + TimeDelta::minutes(5)).with_timezone(&chrono_tz::Europe::Lisbon);
     let taken = local.format("%Y:%m:%d %H:%M:%S").to_string();
-    let receipt = uuid::Uuid::new_v4().to_string();
-    let mut body = visit_at(&w, start, 1020);
-    body["receipt"] = json!(receipt);
-    let id = submitted(&w, &body).await;
     // The same JPEG with a DateTimeOriginal but no offset.
     let photo = strip_offset(jpeg_with_exif(
         Some((&taken, "+00:00")),
         Some((38.7112, -9.1420)),
     ));
-    let (status, stored) = put(
-        &w.app,
-        &w.shopper_token,
-        &id,
-        &receipt,
-        "image/jpeg",
-        photo,
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{stored}");
+    let id = with_receipt(&w, visit_at(&w, start, 1020), photo).await;
     assert_eq!(reasons(&w, &id).await, (vec![], 100));
 
     // The same shopper in Porto 13 minutes after a visit in Lisbon ended.
